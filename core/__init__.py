@@ -1,0 +1,5 @@
+"""Switchyard's logic: the store, importers, statistics. Never imports streamlit."""
+
+from core import telemetry
+
+telemetry.disable()

@@ -1,0 +1,277 @@
+"""Validating staged rows with SQL, and the expressions that turn them into typed values.
+
+A ``Field`` declares one column an importer reads: its kind, whether it is required,
+the names it is also known by, and its bounds. ``first_error`` scans the staged table once
+for every check and raises an InputError for the earliest offending row, naming the file,
+row, column, what was expected and the value found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import duckdb
+
+from core.errors import InputError
+from core.staging import Staged
+
+Kind = Literal["text", "texts", "number", "integer", "bool", "json", "tags", "config"]
+_TRUE = ("true", "t", "yes", "y", "1", "pass", "passed")
+_FALSE = ("false", "f", "no", "n", "0", "fail", "failed")
+_NESTED = ("STRUCT", "MAP", "UNION")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    kind: Kind = "text"
+    required: bool = False
+    aliases: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    nonempty: bool = False  # a required value may not be blank
+
+
+@dataclass(frozen=True)
+class Column:
+    """A field bound to the staged column that carries it."""
+
+    field: Field
+    source: str  # the column's name in the file
+    staged: Staged
+    source_type: str = "VARCHAR"  # DuckDB type of the staged column (JSON sources: VARCHAR)
+
+    @property
+    def name(self) -> str:
+        return self.field.name
+
+
+@dataclass
+class Checks:
+    """Conditions (SQL, true on a bad row) with the message each one gives."""
+
+    items: list[tuple[str, str, str, str]] = field(default_factory=list)  # cond, problem, col, shown
+
+    def add(self, condition: str, problem: str, column: str, shown: str) -> None:
+        self.items.append((condition, problem, column, shown))
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) -> dict[str, Column]:
+    """Match fields to the staged columns by name or alias (case-insensitive).
+
+    A missing required field is an InputError listing the columns found.
+    """
+    by_lower = {c.strip().lower(): c for c in staged.columns}
+    types = {}
+    if not staged.json_source:
+        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {staged.table}").fetchall()}
+    bound: dict[str, Column] = {}
+    for f in fields:
+        for candidate in (f.name, *f.aliases):
+            source = by_lower.get(candidate.lower())
+            if source is not None:
+                bound[f.name] = Column(f, source, staged, types.get(source, "VARCHAR"))
+                break
+        else:
+            if f.required:
+                also = f" (also accepted: {', '.join(f.aliases)})" if f.aliases else ""
+                found = ", ".join(staged.columns[:30])
+                raise InputError(staged.file, f"missing required column {f.name!r}{also}; "
+                                 f"the file has: {found}", column=f.name)
+    return bound
+
+
+def raw(col: Column) -> str:
+    """The column's value as text (NULL when absent)."""
+    if col.staged.json_source:
+        return f"(json->>{_sql_str('$.' + _json_key(col.source))})"
+    if col.source_type == "VARCHAR":
+        return quote(col.source)
+    return f"CAST({quote(col.source)} AS VARCHAR)"
+
+
+def _json_key(key: str) -> str:
+    return '"' + key.replace('"', '\\"') + '"'
+
+
+def _json_type(col: Column) -> str:
+    return f"json_type(json, {_sql_str('$.' + _json_key(col.source))})"
+
+
+def _present(col: Column) -> str:
+    return f"NULLIF(trim({raw(col)}), '') IS NOT NULL"
+
+
+def _is_numeric_type(type_name: str) -> bool:
+    return type_name.split("(")[0] in {
+        "DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
+        "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "DECIMAL",
+    }
+
+
+def _is_list_type(type_name: str) -> bool:
+    return type_name.endswith("[]")
+
+
+def number(col: Column) -> str:
+    """The value as DOUBLE; NaN (Ragas' 'could not score') becomes NULL."""
+    if not col.staged.json_source and _is_numeric_type(col.source_type):
+        expr = f"CAST({quote(col.source)} AS DOUBLE)"
+    else:
+        expr = f"TRY_CAST(NULLIF(trim({raw(col)}), '') AS DOUBLE)"
+    return f"(CASE WHEN isnan({expr}) THEN NULL ELSE {expr} END)"
+
+
+def value(col: Column) -> str:
+    """SQL for the column's clean, typed value (valid only after ``first_error`` passed)."""
+    kind = col.field.kind
+    if kind == "config":
+        return raw(col)
+    if kind == "text":
+        if col.staged.json_source or col.source_type == "VARCHAR":
+            return raw(col)
+        return f"CAST({quote(col.source)} AS VARCHAR)"
+    if kind == "number":
+        return number(col)
+    if kind == "integer":
+        return f"CAST({number(col)} AS BIGINT)"
+    if kind == "bool":
+        if not col.staged.json_source and col.source_type == "BOOLEAN":
+            return quote(col.source)
+        text = f"lower(trim({raw(col)}))"
+        return (f"(CASE WHEN {text} IN ({_in(_TRUE)}) THEN true"
+                f" WHEN {text} IN ({_in(_FALSE)}) THEN false END)")
+    if kind == "json":
+        if col.staged.json_source:
+            return f"(json->{_sql_str('$.' + _json_key(col.source))})"
+        return f"CAST(NULLIF(trim({raw(col)}), '') AS JSON)"
+    if kind == "texts":
+        if col.staged.json_source:
+            path = _sql_str("$." + _json_key(col.source))
+            return (f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN array_to_string("
+                    f"from_json(json->{path}, '[\"VARCHAR\"]'), chr(10) || chr(10))"
+                    f" ELSE json->>{path} END)")
+        if _is_list_type(col.source_type):
+            return f"array_to_string({quote(col.source)}, chr(10) || chr(10))"
+        return raw(col)
+    if kind == "tags":
+        if col.staged.json_source:
+            path = _sql_str("$." + _json_key(col.source))
+            return (f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN "
+                    f"from_json(json->{path}, '[\"VARCHAR\"]') ELSE {_split_tags(raw(col))} END)")
+        if _is_list_type(col.source_type):
+            return f"CAST({quote(col.source)} AS VARCHAR[])"
+        return _split_tags(raw(col))
+    raise ValueError(f"unknown field kind {kind!r}")
+
+
+def _split_tags(text: str) -> str:
+    return (f"coalesce(list_filter(list_transform(regexp_split_to_array(coalesce({text}, ''),"
+            f" '[,;|]'), lambda t: lower(trim(t))), lambda t: t <> ''), [])")
+
+
+def _in(words: tuple[str, ...]) -> str:
+    return ", ".join(_sql_str(w) for w in words)
+
+
+def add_field_checks(checks: Checks, col: Column) -> None:
+    """The checks that follow from a field's declaration."""
+    f = col.field
+    shown = raw(col)
+    if f.required or f.nonempty:
+        checks.add(f"NOT ({_present(col)})", "a value is required here, the cell is empty",
+                   col.source, shown)
+    if col.staged.json_source:
+        jt = _json_type(col)
+        allowed = {
+            "text": "('VARCHAR', 'NULL')",
+            "number": "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')",
+            "integer": "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')",
+            "bool": "('BOOLEAN', 'BIGINT', 'UBIGINT', 'VARCHAR', 'NULL')",
+            "texts": "('VARCHAR', 'ARRAY', 'NULL')",
+            "tags": "('VARCHAR', 'ARRAY', 'NULL')",
+            "json": None,
+            "config": None,
+        }[f.kind]
+        if allowed:
+            expected = {"text": "text", "texts": "text or a list of texts",
+                        "tags": "text or a list of texts"}.get(f.kind, f"a {f.kind}")
+            checks.add(f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
+                       f"expected {expected}, got a JSON value", col.source,
+                       f"CAST(json->{_sql_str('$.' + _json_key(col.source))} AS VARCHAR)")
+    elif f.kind in ("text", "number", "integer", "bool") and (
+        col.source_type.split("(")[0] in _NESTED or _is_list_type(col.source_type)
+    ):
+        checks.add(f"{quote(col.source)} IS NOT NULL",
+                   f"expected {'text' if f.kind == 'text' else 'a ' + f.kind}, "
+                   f"got a nested value ({col.source_type})", col.source, shown)
+        return
+    if f.kind in ("number", "integer"):
+        checks.add(f"{_present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL",
+                   "expected a number", col.source, shown)
+        num = number(col)
+        if f.kind == "integer":
+            checks.add(f"{num} IS NOT NULL AND {num} <> floor({num})",
+                       "expected a whole number", col.source, shown)
+        if f.minimum is not None and f.maximum is not None:
+            checks.add(f"{num} NOT BETWEEN {f.minimum!r} AND {f.maximum!r}",
+                       f"expected a value between {f.minimum:g} and {f.maximum:g}",
+                       col.source, shown)
+        elif f.minimum is not None:
+            what = "a count" if f.kind == "integer" else "a duration or amount"
+            checks.add(f"{num} < {f.minimum!r}",
+                       f"expected {what} of at least {f.minimum:g}, not a negative one",
+                       col.source, shown)
+    elif f.kind == "bool":
+        checks.add(f"{_present(col)} AND {value(col)} IS NULL",
+                   f"expected true/false (also {', '.join(_TRUE[2:])} / "
+                   f"{', '.join(_FALSE[2:])})", col.source, shown)
+    elif f.kind == "json" and not col.staged.json_source:
+        checks.add(f"{_present(col)} AND NOT json_valid(trim({raw(col)}))",
+                   "expected JSON text", col.source, shown)
+
+
+def first_error(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Checks) -> None:
+    """Scan once for all checks; raise for the earliest bad row (ties: first check listed)."""
+    if not checks.items:
+        return
+    select = ", ".join(f"min(CASE WHEN {cond} THEN _row END)" for cond, *_ in checks.items)
+    firsts = con.execute(f"SELECT {select} FROM {staged.table}").fetchone()
+    hits = [(row, i) for i, row in enumerate(firsts) if row is not None]
+    if not hits:
+        return
+    row, i = min(hits)
+    _, problem, column, shown = checks.items[i]
+    found = con.execute(f"SELECT {shown} FROM {staged.table} WHERE _row = ?", [row]).fetchone()[0]
+    got = "" if found is None else f", got {_clip(found)!r}"
+    raise InputError(staged.file, problem + got, row=row, column=column, row_word=staged.row_word)
+
+
+def check_unique(con: duckdb.DuckDBPyConnection, staged: Staged, expr: str, column: str,
+                 what: str = "id") -> None:
+    """Duplicate keys: name the value and both rows."""
+    dup = con.execute(
+        f"SELECT k, min(_row), list_sort(list(_row))[2] FROM (SELECT {expr} AS k, _row"
+        f" FROM {staged.table}) WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1"
+        " ORDER BY 3 LIMIT 1"
+    ).fetchone()
+    if dup:
+        key, first, second = dup
+        raise InputError(staged.file, f"duplicate {what} {_clip(key)!r} (first on "
+                         f"{staged.row_word} {first}); each {what} may appear once",
+                         row=second, column=column, row_word=staged.row_word)
+
+
+def _clip(value: object, limit: int = 80) -> object:
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "…"
+    return value

@@ -1,0 +1,36 @@
+"""The one error family core raises; pages and the CLI show its message as it is."""
+
+from __future__ import annotations
+
+
+class SwitchyardError(Exception):
+    """Something the user can fix; the message says what and how."""
+
+
+class InputError(SwitchyardError):
+    """Bad input file: names the file, the row or line, the column and what was expected."""
+
+    def __init__(self, file: str, problem: str, *, row: int | None = None,
+                 column: str | None = None, row_word: str = "row") -> None:
+        self.file = file
+        self.row = row
+        self.column = column
+        self.problem = problem
+        where = [file]
+        if row is not None:
+            where.append(f"{row_word} {row}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+class FrozenError(SwitchyardError):
+    """A write would change a frozen dataset version."""
+
+
+class DatabaseLockedError(SwitchyardError):
+    """Another process (usually the running app) holds the database file."""
+
+
+class NotFoundError(SwitchyardError):
+    """A named dataset, run or migration does not exist."""

@@ -1,0 +1,70 @@
+"""DeepEval test-run JSON: ``testRunData.testCases[].metricsData[]``.
+
+Each test case has ``name, input, actualOutput, expectedOutput, retrievalContext`` and per
+metric ``name, score, threshold, success, reason, evaluationModel``. Items match by an id in
+``additionalMetadata``/``metadata`` (``item_id`` or ``id``), else by ``input`` text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.errors import InputError
+from core.formats import Converted, metric_slug
+from core.staging import check_text_file
+
+
+def looks_like(data: object) -> bool:
+    return isinstance(data, dict) and ("testRunData" in data or "testCases" in data)
+
+
+def load(path: Path) -> object:
+    check_text_file(path, "json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"not valid JSON ({exc.msg})", row=exc.lineno,
+                         row_word="line") from None
+
+
+def convert(path: Path) -> Converted:
+    data = load(path)
+    run = data.get("testRunData", data) if isinstance(data, dict) else None
+    if not isinstance(run, dict) or not isinstance(run.get("testCases"), list):
+        raise InputError(str(path), "not a DeepEval test run: expected testRunData.testCases")
+    rows, notes = [], []
+    for number, case in enumerate(run["testCases"], start=1):
+        if not isinstance(case, dict):
+            raise InputError(str(path), "expected a test case object", row=number,
+                             row_word="test case")
+        meta = case.get("additionalMetadata") or case.get("metadata") or {}
+        row = {
+            "_row": number,
+            "item_id": _text(meta.get("item_id", meta.get("id"))) if isinstance(meta, dict)
+            else None,
+            "prompt": case.get("input"),
+            "output": case.get("actualOutput"),
+        }
+        if isinstance(case.get("completionTime"), int | float):
+            row["latency_ms"] = case["completionTime"] * 1000  # DeepEval records seconds
+        for metric in case.get("metricsData") or []:
+            slug = metric_slug(str(metric.get("name", "metric")))
+            row[f"score.{slug}"] = metric.get("score")
+            row[f"threshold.{slug}"] = metric.get("threshold")
+            row[f"passed.{slug}"] = metric.get("success")
+            row[f"explanation.{slug}"] = metric.get("reason") or metric.get("error")
+            row[f"judge_version.{slug}"] = metric.get("evaluationModel")
+        rows.append(row)
+    if not rows:
+        raise InputError(str(path), "the test run has no test cases")
+    if run.get("conversationalTestCases"):
+        notes.append(f"skipped {len(run['conversationalTestCases'])} conversational test cases")
+    if all(r["item_id"] is None for r in rows):
+        for r in rows:
+            del r["item_id"]
+    return Converted(rows, "test case", judge="deepeval", notes=tuple(notes))
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)

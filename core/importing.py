@@ -1,0 +1,127 @@
+"""Import entry points shared by the CLI and the Data page: local paths or s3:// URIs,
+format detection, staging, and the dataset and run importers."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+
+from core import datasets, runs, s3
+from core.errors import InputError
+from core.formats import bedrock, deepeval, ragas
+from core.staging import drop, kind_of, stage_file, stage_records
+
+FORMATS = ("native", "ragas", "deepeval", "bedrock")
+
+
+def detect_format(path: Path, kind: str) -> str:
+    """Guess the format from the file's shape; ``--format`` overrides it."""
+    if kind == "json":
+        return "deepeval"
+    if kind == "jsonl":
+        with path.open("rb") as fh:
+            first = fh.readline()
+        try:
+            record = json.loads(first)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return "native"  # staging reports the bad line precisely
+        return "bedrock" if isinstance(record, dict) and bedrock.looks_like(record) else "native"
+    columns = _columns(path, kind)
+    native = any(c.lower().startswith("score.") or c.lower() in ("item_id", "id") for c in columns)
+    return "ragas" if not native and ragas.looks_like(columns) else "native"
+
+
+def _columns(path: Path, kind: str) -> list[str]:
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return pq.read_schema(path).names
+        except Exception:  # staging gives the precise error
+            return []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        return [c.strip().strip('"') for c in fh.readline().split(",")]
+
+
+def import_dataset(con: duckdb.DuckDBPyConnection, source: str, name: str, *, actor: str,
+                   kind: str | None = None, **options) -> datasets.DatasetImport:
+    """Import a golden dataset file (CSV, JSONL or Parquet; local or s3://)."""
+    with _local(source) as paths:
+        if len(paths) != 1:
+            raise InputError(source, f"expected one golden file, found {len(paths)}")
+        staged = stage_file(con, paths[0], kind_of(paths[0], kind))
+        staged = _relabel(staged, source)
+        try:
+            return datasets.import_staged(con, staged, name, actor=actor, **options)
+        finally:
+            drop(con, staged.table)
+
+
+def import_run(con: duckdb.DuckDBPyConnection, source: str, spec: runs.RunSpec, *, actor: str,
+               fmt: str | None = None, kind: str | None = None) -> tuple[runs.RunImport, tuple]:
+    """Import an evaluation run; returns the import and the converter's notes."""
+    if fmt is not None and fmt not in FORMATS:
+        raise InputError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    with _local(source) as paths:
+        first_kind = kind_of(paths[0], kind)
+        fmt = fmt or detect_format(paths[0], first_kind)
+        if len(paths) > 1 and fmt != "bedrock":
+            raise InputError(source, f"found {len(paths)} files; only Bedrock job output spans"
+                             " several files")
+        notes: tuple = ()
+        if fmt == "native":
+            staged = stage_file(con, paths[0], first_kind)
+        else:
+            if fmt == "ragas":
+                converted = ragas.convert(paths[0], first_kind)
+            elif fmt == "deepeval":
+                converted = deepeval.convert(paths[0])
+            else:
+                converted = bedrock.convert(paths, spec.model_id)
+            notes = converted.notes
+            spec = _with(spec, converted)
+            staged = stage_records(con, converted.records, source, converted.row_word)
+        staged = _relabel(staged, source)
+        try:
+            return runs.import_staged(con, staged, _origin(spec, fmt), actor), notes
+        finally:
+            drop(con, staged.table)
+
+
+def _with(spec: runs.RunSpec, converted) -> runs.RunSpec:
+    judge = spec.judge if spec.judge != "imported" else converted.judge
+    return replace(spec, model_id=spec.model_id or converted.model_id, judge=judge)
+
+
+def _origin(spec: runs.RunSpec, fmt: str) -> runs.RunSpec:
+    return replace(spec, origin=fmt) if spec.origin == "native" else spec
+
+
+def _relabel(staged, source: str):
+    """Errors name what the user gave (the s3:// URI), not the temp copy."""
+    if s3.is_s3(source):
+        return replace(staged, file=source)
+    return staged
+
+
+class _local:
+    """Context manager: local paths for a source, downloading s3:// sources to a temp dir."""
+
+    def __init__(self, source: str, client=None) -> None:
+        self.source = str(source)
+        self.client = client
+        self.tmp: tempfile.TemporaryDirectory | None = None
+
+    def __enter__(self) -> list[Path]:
+        if not s3.is_s3(self.source):
+            return [Path(self.source)]
+        self.tmp = tempfile.TemporaryDirectory(prefix="switchyard-s3-")
+        return s3.fetch(self.source, Path(self.tmp.name), self.client)
+
+    def __exit__(self, *exc) -> None:
+        if self.tmp is not None:
+            self.tmp.cleanup()

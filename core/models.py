@@ -1,0 +1,68 @@
+"""Models and their price history (a new price is a new row; nothing is overwritten)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from core import db
+from core.settings import ROOT
+
+PRICE_FILE = ROOT / "data" / "prices.csv"
+
+
+def provider_of(model_id: str) -> str:
+    """Bedrock model ids look like 'vendor.name-version:n'; anything else is 'other'."""
+    head = model_id.split(".", 1)[0]
+    known = {"anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek", "openai",
+             "writer", "qwen", "us", "eu", "apac", "global"}
+    return "bedrock" if head in known else "other"
+
+
+def ensure(con: duckdb.DuckDBPyConnection, model_id: str, display_name: str | None = None) -> None:
+    """Register a model id if it is new (call inside the writer's transaction)."""
+    con.execute(
+        "INSERT INTO model (model_id, provider, display_name) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [model_id, provider_of(model_id), display_name],
+    )
+
+
+def add_price(con: duckdb.DuckDBPyConnection, model_id: str, effective: date,
+              input_per_1k: float, output_per_1k: float, *, currency: str = "USD",
+              source: str | None = None, actor: str) -> None:
+    """Record a price from ``effective`` on; the previous ones stay as history, audited."""
+    ensure(con, model_id)
+    con.execute(
+        "INSERT INTO model_price (model_id, effective_date, input_per_1k, output_per_1k,"
+        " currency, source, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [model_id, effective, input_per_1k, output_per_1k, currency, source, actor],
+    )
+    db.audit(con, actor, "add_price", "model_price", model_id, after={
+        "effective_date": effective, "input_per_1k": input_per_1k,
+        "output_per_1k": output_per_1k, "currency": currency, "source": source})
+
+
+def load_price_file(con: duckdb.DuckDBPyConnection, actor: str, path: Path = PRICE_FILE) -> int:
+    """Register the shipped price table (data/prices.csv); returns the rows added."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        ensure(con, row["model_id"], row["display_name"])
+        add_price(con, row["model_id"], date.fromisoformat(row["effective_date"]),
+                  float(row["input_per_1k"]), float(row["output_per_1k"]),
+                  currency=row["currency"], source=row["source"], actor=actor)
+    return len(rows)
+
+
+def current_prices(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(model_id, display_name, input_per_1k, output_per_1k, currency, effective_date) now."""
+    return con.execute(
+        "SELECT m.model_id, m.display_name, p.input_per_1k, p.output_per_1k, p.currency,"
+        " p.effective_date FROM model m JOIN model_price p USING (model_id)"
+        " QUALIFY row_number() OVER (PARTITION BY m.model_id"
+        "   ORDER BY p.effective_date DESC, p.recorded_at DESC) = 1 ORDER BY m.model_id"
+    ).fetchall()

@@ -1,0 +1,46 @@
+"""Settings declared as data: each has an environment variable, a default and one line of help."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS = {
+    "db_path": Setting(
+        "SWITCHYARD_DB", str(ROOT / "data" / "switchyard.duckdb"),
+        "DuckDB file the app and CLI use; ':memory:' for a throwaway database.",
+    ),
+    "demo_seed": Setting(
+        "SWITCHYARD_DEMO_SEED", "20261126",
+        "Seed of the demo migration created on first start.",
+    ),
+    "demo_on_empty": Setting(
+        "SWITCHYARD_DEMO", "1",
+        "Create the demo migration when the app starts on an empty database (0 to skip).",
+    ),
+    "user": Setting(
+        "SWITCHYARD_USER", "",
+        "Name the CLI records as the actor in the audit table (default: the OS user).",
+    ),
+}
+
+
+def get(name: str) -> str:
+    """The setting's value from the environment, else its default."""
+    setting = SETTINGS[name]
+    return os.environ.get(setting.env, setting.default)
+
+
+def db_path() -> str:
+    return get("db_path")

@@ -1,0 +1,246 @@
+"""Reading an input file into a temporary DuckDB table, after the checks a file needs first.
+
+Every importer stages its input here, validates the staged rows with SQL (core.checks),
+then writes in one transaction. Staging reads with DuckDB's own readers so that a million
+rows load in seconds; only the error paths fall back to Python to find the offending line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core.errors import InputError
+
+FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
+KINDS_BY_SUFFIX = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+}
+_CHUNK = 16 * 1024 * 1024
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A staged input: its temp table, the source's columns, and how to name its rows."""
+
+    table: str
+    file: str
+    columns: tuple[str, ...]
+    row_word: str  # "row" for CSV and Parquet (1 = first data row), "line" for JSONL
+    json_source: bool  # staged from JSON objects: json_type checks apply
+    rows: int
+
+
+def kind_of(path: str | Path, declared: str | None = None) -> FileKind:
+    """The file kind from a declared name or the suffix; an unknown one is an InputError."""
+    if declared:
+        if declared not in set(KINDS_BY_SUFFIX.values()):
+            raise InputError(str(path), f"unknown file kind {declared!r}; expected one of "
+                             "csv, jsonl, parquet, json")
+        return declared
+    kind = KINDS_BY_SUFFIX.get(Path(path).suffix.lower())
+    if kind is None:
+        raise InputError(str(path), f"unknown format: suffix {Path(path).suffix!r} is not one of "
+                         f"{', '.join(sorted(KINDS_BY_SUFFIX))}; rename the file or pass --format")
+    return kind
+
+
+def check_text_file(path: str | Path, kind: FileKind) -> None:
+    """Empty file, bytes that are not UTF-8, a truncated last JSON line: each is an InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), "no such file")
+    if path.stat().st_size == 0:
+        raise InputError(str(path), "the file is empty; expected a header or records")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines_before = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            try:
+                decoder.decode(chunk, final=len(chunk) < _CHUNK)
+            except UnicodeDecodeError as exc:
+                line = lines_before + chunk.count(b"\n", 0, exc.start) + 1
+                raise InputError(str(path), f"byte 0x{chunk[exc.start]:02x} is not valid UTF-8; "
+                                 "save the file as UTF-8", row=line, row_word="line") from None
+            lines_before += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(str(path), "the file ends inside a UTF-8 character; save it as UTF-8",
+                             row=lines_before + 1, row_word="line") from None
+    if kind == "jsonl":
+        _check_last_json_line(path)
+
+
+def _check_last_json_line(path: Path) -> None:
+    """A JSONL file cut off mid-write ends in a line that does not parse."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - _CHUNK))
+        tail = fh.read()
+        total_lines = _count_lines(path)
+    lines = tail.rstrip(b"\r\n").split(b"\n")
+    last = lines[-1].strip()
+    if not last:
+        return
+    try:
+        json.loads(last)
+    except json.JSONDecodeError as exc:
+        raise InputError(str(path), f"the last line is not complete JSON ({exc.msg}); "
+                         "the file looks truncated: export it again",
+                         row=total_lines, row_word="line") from None
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _first_bad_json_line(path: Path) -> tuple[int, str]:
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return number, f"not valid JSON ({exc.msg} at character {exc.pos + 1})"
+            if not isinstance(value, dict):
+                return number, f"expected a JSON object, got {type(value).__name__}"
+    return 0, "not valid JSON"
+
+
+def _new_table() -> str:
+    return f"stage_{next(_names)}"
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind) -> Staged:
+    """Load a CSV, JSONL or Parquet file into a temp table with a 1-based ``_row`` column.
+
+    CSV columns stay text (validated and cast later); JSONL rows stay JSON objects in a
+    ``json`` column so that a value's JSON type can be checked; Parquet keeps its types.
+    """
+    path = Path(path)
+    file = str(path)
+    table = _new_table()
+    if kind in ("csv", "jsonl"):
+        check_text_file(path, kind)
+    elif not path.exists():
+        raise InputError(file, "no such file")
+    elif path.stat().st_size == 0:
+        raise InputError(file, "the file is empty; expected a Parquet file")
+    try:
+        if kind == "csv":
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
+                " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true)",
+                [file],
+            )
+        elif kind == "parquet":
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT * EXCLUDE (file_row_number),"
+                " file_row_number + 1 AS _row FROM read_parquet(?, file_row_number = true)",
+                [file],
+            )
+        elif kind == "jsonl":
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, json"
+                " FROM read_ndjson_objects(?)",
+                [file],
+            )
+        else:
+            raise InputError(file, f"a {kind} file cannot be staged as a table")
+    except duckdb.InvalidInputException as exc:
+        if kind == "jsonl":
+            line, problem = _first_bad_json_line(path)
+            raise InputError(file, problem, row=line, row_word="line") from None
+        raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
+    except duckdb.Error as exc:
+        raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
+    return _finish(con, table, file, "line" if kind == "jsonl" else "row", kind == "jsonl")
+
+
+def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str,
+                row_word: str = "row") -> Staged:
+    """Stage an in-memory table (a converted Ragas/DeepEval/Bedrock file, or the demo).
+
+    ``frame`` may carry its own ``_row`` (e.g. the source line of each record).
+    """
+    table = _new_table()
+    if "_row" not in frame.columns:
+        frame = frame.assign(_row=range(1, len(frame) + 1))
+    con.register(f"{table}_frame", frame)
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
+    finally:
+        con.unregister(f"{table}_frame")
+    return _finish(con, table, file, row_word, False)
+
+
+def stage_records(con: duckdb.DuckDBPyConnection, records: list[dict], file: str,
+                  row_word: str = "row") -> Staged:
+    """Stage converted records (Ragas/DeepEval/Bedrock) as JSON objects, so that the same
+    JSON-type checks as for JSONL apply. Each record may carry its source ``_row``."""
+    rows = [r.get("_row", i) for i, r in enumerate(records, start=1)]
+    texts = [json.dumps({k: _plain(v) for k, v in r.items() if k != "_row"}, allow_nan=False)
+             for r in records]
+    frame = pd.DataFrame({"_row": rows, "json": texts})
+    table = _new_table()
+    con.register(f"{table}_frame", frame)
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT CAST(_row AS BIGINT) AS _row,"
+                    f" CAST(json AS JSON) AS json FROM {table}_frame")
+    finally:
+        con.unregister(f"{table}_frame")
+    return _finish(con, table, file, row_word, True)
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and arrays to Python; NaN to None (JSON has no NaN)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _finish(con, table: str, file: str, row_word: str, json_source: bool) -> Staged:
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    if rows == 0:
+        drop(con, table)
+        raise InputError(file, "the file has no data rows")
+    if json_source:
+        keys = con.execute(
+            f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {table} ORDER BY k"
+        ).fetchall()
+        columns = tuple(k for (k,) in keys)
+    else:
+        columns = tuple(c for c in (r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
+                        if c != "_row")
+    return Staged(table, file, columns, row_word, json_source, rows)
+
+
+def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
