@@ -160,7 +160,7 @@ def _judge_scores(rng, truth: np.ndarray, strata: np.ndarray) -> dict[str, np.nd
     noise = np.array([JUDGE_NOISE[s] for s in strata])
     base = np.where(truth, 0.80, 0.28)
     scores = {}
-    for metric, shift, extra in (("correctness", 0.0, 1.0), ("faithfulness", 0.04, 1.15),
+    for metric, shift, extra in (("correctness", 0.0, 1.12), ("faithfulness", 0.04, 1.15),
                                  ("answer_relevancy", 0.10, 1.5)):
         raw = base + shift + rng.normal(0, noise * extra)
         scores[metric] = np.round(np.clip(raw, 0, 1), 3)
