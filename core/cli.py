@@ -1,0 +1,183 @@
+"""``python -m core <command>``: what an evaluation owner does, in batch.
+
+Every command prints what it did and exits 0, or prints one clear error line and exits 1
+(2 for a usage error). The commands call the same core functions as the pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+
+from core import datasets, db, demo, importing, migration, runs, settings
+from core.errors import SwitchyardError
+
+
+def _actor() -> str:
+    return settings.get("user") or getpass.getuser()
+
+
+def _range(text: str) -> tuple[str, tuple[float, float]]:
+    """'0:1' (every metric) or 'faithfulness=0:1'."""
+    metric, _, bounds = text.rpartition("=")
+    low, _, high = bounds.partition(":")
+    try:
+        return metric or "*", (float(low), float(high))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW:HIGH or METRIC=LOW:HIGH, got {text!r}")
+
+
+def _config(text: str) -> dict:
+    try:
+        return datasets.parse_config(text)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"--config: {exc}") from None
+
+
+def cmd_init(args, con) -> None:
+    print(f"database {args.db or settings.db_path()} is ready "
+          f"({len(db.applied(con))} schema migrations applied)")
+
+
+def cmd_demo(args, con) -> None:
+    if not demo.is_empty(con) and not args.force:
+        print("the database already holds data; the demo is added only to an empty one"
+              " (use --force to add it anyway)")
+        return
+    migration_id = demo.install(con, args.seed, args.items)
+    print(f"demo migration {migration_id} created from seed {args.seed}: "
+          f"{datasets.list_datasets(con)[-1]['dataset_id']}, 3 runs (synthetic)")
+
+
+def cmd_import_dataset(args, con) -> None:
+    result = importing.import_dataset(
+        con, args.file, args.name, actor=_actor(), kind=args.kind, version=args.version,
+        model_id=args.model, threshold=args.threshold,
+        score_range=args.score_range[1] if args.score_range else runs.DEFAULT_RANGE)
+    print(result.summary())
+
+
+def cmd_import_run(args, con) -> None:
+    dataset_id = datasets.resolve(con, args.dataset)
+    spec = runs.RunSpec(
+        dataset_id, args.model, name=args.name, role=args.role,
+        prompt_version_id=args.prompt_version, config=args.config or {},
+        judge=args.judge or "imported", judge_version=args.judge_version,
+        default_threshold=args.threshold, score_ranges=dict(args.score_range or []),
+        allow_unmatched=args.allow_unmatched)
+    result, notes = importing.import_run(con, args.source, spec, actor=_actor(), fmt=args.format,
+                                         kind=args.kind)
+    print(result.summary())
+    for line in [*notes, *result.unmatched[:20]]:
+        print(f"  {line}")
+
+
+def cmd_freeze(args, con) -> None:
+    dataset_id = datasets.resolve(con, args.dataset)
+    newly = datasets.freeze(con, dataset_id, _actor())
+    info = datasets.get(con, dataset_id)
+    state = "frozen" if newly else "was already frozen"
+    print(f"{dataset_id} {state}; sha256 {info['sha256']}")
+
+
+def cmd_verify(args, con) -> int:
+    refs = [datasets.resolve(con, args.dataset)] if args.dataset else [
+        d["dataset_id"] for d in datasets.list_datasets(con)]
+    bad = 0
+    for dataset_id in refs:
+        check = datasets.verify(con, dataset_id)
+        print(check.summary())
+        bad += not check.matches
+    return 1 if bad else 0
+
+
+def cmd_list(args, con) -> None:
+    print("datasets:")
+    for d in datasets.list_datasets(con):
+        frozen = f"frozen {d['frozen_at']:%Y-%m-%d}" if d["frozen_at"] else "not frozen"
+        print(f"  {d['dataset_id']}  {d['items']} items ({d['holdout']} holdout)  {frozen}"
+              f"  sha256 {d['sha256'][:12]}…{'  [synthetic]' if d['synthetic'] else ''}")
+    print("runs:")
+    for r in runs.list_runs(con):
+        print(f"  {r['run_id']}  {r['role']:<9} {r['model_id']}  on {r['dataset_id']}"
+              f"  {r['outputs']} outputs  metrics: {', '.join(r['metrics'] or []) or 'none'}")
+    print("migrations:")
+    for m in migration.list_migrations(con):
+        print(f"  {m['migration_id']}  {m['name']}")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    p.add_argument("--db", help=f"database file (default: ${settings.SETTINGS['db_path'].env} "
+                   "or data/switchyard.duckdb)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("init", help="create the database and apply schema migrations")
+
+    d = sub.add_parser("demo", help="add the synthetic demo migration")
+    d.add_argument("--seed", type=int, default=int(settings.get("demo_seed")))
+    d.add_argument("--items", type=int, default=1200)
+    d.add_argument("--force", action="store_true", help="add it even if the database has data")
+
+    i = sub.add_parser("import-dataset", help="import a golden dataset (CSV, JSONL, Parquet)")
+    i.add_argument("file", help="local path or s3://bucket/key")
+    i.add_argument("--name", required=True, help="dataset name; a changed file is a new version")
+    i.add_argument("--version", type=int, help="replace this (unfrozen) version's items")
+    i.add_argument("--model", help="source model id, when the file has no model_id column")
+    i.add_argument("--kind", choices=["csv", "jsonl", "parquet"], help="file kind (default: suffix)")
+    i.add_argument("--threshold", type=float, default=runs.DEFAULT_THRESHOLD,
+                   help="automated_score at or above this passes (default 0.5)")
+    i.add_argument("--score-range", type=_range, help="automated_score range LOW:HIGH (default 0:1)")
+
+    r = sub.add_parser("import-run", help="import an evaluation run (format detected)")
+    r.add_argument("source", help="local file, s3://bucket/key, or s3://bucket/prefix/ of a job")
+    r.add_argument("--dataset", required=True, help="dataset version (name@N, or name = latest)")
+    r.add_argument("--model", help="model id (Bedrock output names it itself)")
+    r.add_argument("--format", choices=importing.FORMATS, help="default: detected")
+    r.add_argument("--kind", choices=["csv", "jsonl", "parquet", "json"])
+    r.add_argument("--name", help="run name (default: model on dataset)")
+    r.add_argument("--role", choices=runs.ROLES, default="candidate")
+    r.add_argument("--prompt-version", help="prompt version id the run used")
+    r.add_argument("--config", type=_config, help="model config: JSON or key=value, ...")
+    r.add_argument("--judge", help="judge name (default: from the format)")
+    r.add_argument("--judge-version", help="judge model or library version")
+    r.add_argument("--threshold", type=float, default=runs.DEFAULT_THRESHOLD,
+                   help="pass threshold where the file gives none (default 0.5)")
+    r.add_argument("--score-range", type=_range, action="append",
+                   help="declared score range, LOW:HIGH or METRIC=LOW:HIGH (default 0:1)")
+    r.add_argument("--allow-unmatched", action="store_true",
+                   help="skip rows that match no item (they are listed) instead of failing")
+
+    f = sub.add_parser("freeze", help="freeze a dataset version (content hash fixed)")
+    f.add_argument("dataset")
+
+    v = sub.add_parser("verify", help="recompute content hashes and compare")
+    v.add_argument("dataset", nargs="?", help="default: every dataset version")
+
+    sub.add_parser("list", help="list datasets, runs and migrations")
+    return p
+
+
+COMMANDS = {
+    "init": cmd_init, "demo": cmd_demo, "import-dataset": cmd_import_dataset,
+    "import-run": cmd_import_run, "freeze": cmd_freeze, "verify": cmd_verify, "list": cmd_list,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        con = db.connect(args.db)
+        try:
+            return COMMANDS[args.command](args, con) or 0
+        finally:
+            con.close()
+    except SwitchyardError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
