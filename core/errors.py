@@ -21,7 +21,13 @@ class InputError(SwitchyardError):
             where.append(f"{row_word} {row}")
         if column is not None:
             where.append(f"column {column!r}")
+        self.row_word = row_word
         super().__init__(f"{', '.join(where)}: {problem}")
+
+    def renamed(self, file: str) -> InputError:
+        """The same error naming the file as the user knows it (not a temp copy)."""
+        return InputError(file, self.problem, row=self.row, column=self.column,
+                          row_word=self.row_word)
 
 
 class FrozenError(SwitchyardError):

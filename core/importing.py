@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,26 +48,43 @@ def _columns(path: Path, kind: str) -> list[str]:
         return [c.strip().strip('"') for c in fh.readline().split(",")]
 
 
+Progress = Callable[[float, str], None]
+
+
+def _quiet(fraction: float, message: str) -> None:
+    """Default progress callback: say nothing."""
+
+
 def import_dataset(con: duckdb.DuckDBPyConnection, source: str, name: str, *, actor: str,
-                   kind: str | None = None, **options) -> datasets.DatasetImport:
-    """Import a golden dataset file (CSV, JSONL or Parquet; local or s3://)."""
-    with _local(source) as paths:
+                   kind: str | None = None, label: str | None = None,
+                   progress: Progress = _quiet, **options) -> datasets.DatasetImport:
+    """Import a golden dataset file (CSV, JSONL or Parquet; local or s3://).
+
+    ``label`` is how errors name the file (an upload's original name); ``progress`` is
+    called with (fraction done, what is happening).
+    """
+    progress(0.05, "fetching" if s3.is_s3(source) else "reading")
+    with _local(source, label) as paths:
         if len(paths) != 1:
             raise InputError(source, f"expected one golden file, found {len(paths)}")
-        staged = stage_file(con, paths[0], kind_of(paths[0], kind))
-        staged = _relabel(staged, source)
+        staged = _relabel(stage_file(con, paths[0], kind_of(paths[0], kind)), source, label)
+        progress(0.4, f"validating {staged.rows} rows")
         try:
-            return datasets.import_staged(con, staged, name, actor=actor, **options)
+            result = datasets.import_staged(con, staged, name, actor=actor, **options)
         finally:
             drop(con, staged.table)
+    progress(1.0, "done")
+    return result
 
 
 def import_run(con: duckdb.DuckDBPyConnection, source: str, spec: runs.RunSpec, *, actor: str,
-               fmt: str | None = None, kind: str | None = None) -> tuple[runs.RunImport, tuple]:
+               fmt: str | None = None, kind: str | None = None, label: str | None = None,
+               progress: Progress = _quiet) -> tuple[runs.RunImport, tuple]:
     """Import an evaluation run; returns the import and the converter's notes."""
+    progress(0.05, "fetching" if s3.is_s3(source) else "reading")
     if fmt is not None and fmt not in FORMATS:
         raise InputError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    with _local(source) as paths:
+    with _local(source, label) as paths:
         first_kind = kind_of(paths[0], kind)
         fmt = fmt or detect_format(paths[0], first_kind)
         if len(paths) > 1 and fmt != "bedrock":
@@ -84,12 +102,15 @@ def import_run(con: duckdb.DuckDBPyConnection, source: str, spec: runs.RunSpec, 
                 converted = bedrock.convert(paths, spec.model_id)
             notes = converted.notes
             spec = _with(spec, converted)
-            staged = stage_records(con, converted.records, source, converted.row_word)
-        staged = _relabel(staged, source)
+            staged = stage_records(con, converted.records, label or source, converted.row_word)
+        staged = _relabel(staged, source, label)
+        progress(0.4, f"validating {staged.rows} rows ({fmt} format)")
         try:
-            return runs.import_staged(con, staged, _origin(spec, fmt), actor), notes
+            result = runs.import_staged(con, staged, _origin(spec, fmt), actor)
         finally:
             drop(con, staged.table)
+    progress(1.0, "done")
+    return result, notes
 
 
 def _with(spec: runs.RunSpec, converted) -> runs.RunSpec:
@@ -101,8 +122,10 @@ def _origin(spec: runs.RunSpec, fmt: str) -> runs.RunSpec:
     return replace(spec, origin=fmt) if spec.origin == "native" else spec
 
 
-def _relabel(staged, source: str):
-    """Errors name what the user gave (the s3:// URI), not the temp copy."""
+def _relabel(staged, source: str, label: str | None):
+    """Errors name what the user gave (an upload's name, the s3:// URI), not a temp copy."""
+    if label:
+        return replace(staged, file=label)
     if s3.is_s3(source):
         return replace(staged, file=source)
     return staged
@@ -111,8 +134,9 @@ def _relabel(staged, source: str):
 class _local:
     """Context manager: local paths for a source, downloading s3:// sources to a temp dir."""
 
-    def __init__(self, source: str, client=None) -> None:
+    def __init__(self, source: str, label: str | None = None, client=None) -> None:
         self.source = str(source)
+        self.label = label or (self.source if s3.is_s3(self.source) else None)
         self.client = client
         self.tmp: tempfile.TemporaryDirectory | None = None
 
@@ -122,6 +146,13 @@ class _local:
         self.tmp = tempfile.TemporaryDirectory(prefix="switchyard-s3-")
         return s3.fetch(self.source, Path(self.tmp.name), self.client)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, kind, exc, tb) -> None:
         if self.tmp is not None:
             self.tmp.cleanup()
+        # Errors about a temp copy name what the user gave: the upload's name or the URI.
+        if isinstance(exc, InputError) and self.label and exc.file != self.label and (
+                self.tmp is not None or exc.file == self.source):
+            name = self.label
+            if self.tmp is not None and exc.file.startswith(self.tmp.name):
+                name = f"{self.label} ({Path(exc.file).name.split('_', 1)[1]})"
+            raise exc.renamed(name) from None

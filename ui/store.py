@@ -1,0 +1,21 @@
+"""One DuckDB connection per app process; a cursor per script run."""
+
+from __future__ import annotations
+
+import duckdb
+import streamlit as st
+
+from core import db, demo, settings
+
+
+@st.cache_resource(show_spinner="Opening the database…")
+def _connection() -> duckdb.DuckDBPyConnection:
+    con = db.connect(settings.db_path())
+    if settings.get("demo_on_empty") == "1":
+        demo.install_if_empty(con, int(settings.get("demo_seed")))
+    return con
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """This script run's own cursor: a connection shared across threads fails."""
+    return _connection().cursor()
