@@ -152,7 +152,10 @@ def value(col: Column) -> str:
                 f" WHEN {text} IN ({_in(_FALSE)}) THEN false END)")
     if kind == "json":
         if col.staged.json_source:
-            return f"(json->{_sql_str('$.' + _json_key(col.source))})"
+            # A JSON list, or a string holding one (as a CSV export would write it).
+            path = _sql_str("$." + _json_key(col.source))
+            return (f"(CASE WHEN json_type(json, {path}) = 'VARCHAR' THEN"
+                    f" CAST(json->>{path} AS JSON) ELSE json->{path} END)")
         return f"CAST(NULLIF(trim({raw(col)}), '') AS JSON)"
     if kind == "texts":
         if col.staged.json_source:
@@ -235,7 +238,10 @@ def add_field_checks(checks: Checks, col: Column) -> None:
         checks.add(f"{_present(col)} AND {value(col)} IS NULL",
                    f"expected true/false (also {', '.join(_TRUE[2:])} / "
                    f"{', '.join(_FALSE[2:])})", col.source, shown)
-    elif f.kind == "json" and not col.staged.json_source:
+    elif f.kind == "json" and col.staged.json_source:
+        checks.add(f"{_json_type(col)} = 'VARCHAR' AND NOT json_valid({raw(col)})",
+                   "expected JSON (a list or object, or text holding one)", col.source, shown)
+    elif f.kind == "json":
         checks.add(f"{_present(col)} AND NOT json_valid(trim({raw(col)}))",
                    "expected JSON text", col.source, shown)
 

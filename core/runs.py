@@ -94,9 +94,9 @@ def dataset_exists(con: duckdb.DuckDBPyConnection, dataset_id: str) -> int:
 
 
 def metric_names(staged: Staged) -> list[str]:
-    """Metrics present as ``score.<metric>`` columns, in file order."""
-    return [c.split(".", 1)[1] for c in staged.columns
-            if c.lower().startswith("score.") and len(c) > len("score.")]
+    """Metrics present as ``score.<metric>`` columns, by name."""
+    return sorted(c.split(".", 1)[1] for c in staged.columns
+                  if c.lower().startswith("score.") and len(c) > len("score."))
 
 
 def metric_columns(con, staged: Staged, spec: RunSpec) -> dict[str, dict[str, Column]]:
@@ -194,8 +194,8 @@ def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple
               f" ON i.dataset_id = {ds} AND {on})")
     if what == "prompt":
         dup = con.execute(
-            f"SELECT _item_id, list_sort(list(_row)) FROM {source} GROUP BY _item_id"
-            " HAVING count(*) > 1 ORDER BY 2[2] LIMIT 1").fetchone()
+            f"SELECT _item_id, list_sort(list(_row)) AS r FROM {source} GROUP BY _item_id"
+            " HAVING count(*) > 1 ORDER BY r[2] LIMIT 1").fetchone()
         if dup:
             raise InputError(staged.file, f"matches item {dup[0]!r} again (first on "
                              f"{staged.row_word} {dup[1][0]}); each item may appear once",

@@ -2,7 +2,8 @@
 
 Each test case has ``name, input, actualOutput, expectedOutput, retrievalContext`` and per
 metric ``name, score, threshold, success, reason, evaluationModel``. Items match by an id in
-``additionalMetadata``/``metadata`` (``item_id`` or ``id``), else by ``input`` text.
+``additionalMetadata``/``metadata`` (``item_id`` or ``id``) when every case has one, else by
+``input`` text.
 """
 
 from __future__ import annotations
@@ -60,7 +61,10 @@ def convert(path: Path) -> Converted:
         raise InputError(str(path), "the test run has no test cases")
     if run.get("conversationalTestCases"):
         notes.append(f"skipped {len(run['conversationalTestCases'])} conversational test cases")
-    if all(r["item_id"] is None for r in rows):
+    if any(r["item_id"] is None for r in rows):
+        # Ids only where some cases carry them: match every case by its input instead.
+        if any(r["item_id"] is not None for r in rows):
+            notes.append("some test cases carry no item_id: all matched by input text")
         for r in rows:
             del r["item_id"]
     return Converted(rows, "test case", judge="deepeval", notes=tuple(notes))
