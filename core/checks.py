@@ -209,7 +209,7 @@ def add_field_checks(checks: Checks, col: Column) -> None:
             expected = {"text": "text", "texts": "text or a list of texts",
                         "tags": "text or a list of texts"}.get(f.kind, f"a {f.kind}")
             checks.add(f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
-                       f"expected {expected}, got a JSON value", col.source,
+                       f"expected {expected}, not a JSON object, number or flag", col.source,
                        f"CAST(json->{_sql_str('$.' + _json_key(col.source))} AS VARCHAR)")
     elif f.kind in ("text", "number", "integer", "bool") and (
         col.source_type.split("(")[0] in _NESTED or _is_list_type(col.source_type)
