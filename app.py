@@ -1,7 +1,8 @@
 """Switchyard: the entry script is only a router (sign-in plugs into ui.auth)."""
 
-import core  # noqa: F401  (turns third-party telemetry off before anything else loads)
 import streamlit as st
+
+import core  # noqa: F401  (turns third-party telemetry off before anything else loads)
 
 st.set_page_config(page_title="Switchyard", page_icon="🔀", layout="wide")
 

@@ -51,7 +51,9 @@ class Column:
 class Checks:
     """Conditions (SQL, true on a bad row) with the message each one gives."""
 
-    items: list[tuple[str, str, str, str]] = field(default_factory=list)  # cond, problem, col, shown
+    items: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # cond, problem, col, shown
 
     def add(self, condition: str, problem: str, column: str, shown: str) -> None:
         self.items.append((condition, problem, column, shown))
@@ -85,8 +87,11 @@ def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) ->
             if f.required:
                 also = f" (also accepted: {', '.join(f.aliases)})" if f.aliases else ""
                 found = ", ".join(staged.columns[:30])
-                raise InputError(staged.file, f"missing required column {f.name!r}{also}; "
-                                 f"the file has: {found}", column=f.name)
+                raise InputError(
+                    staged.file,
+                    f"missing required column {f.name!r}{also}; the file has: {found}",
+                    column=f.name,
+                )
     return bound
 
 
@@ -113,8 +118,19 @@ def _present(col: Column) -> str:
 
 def _is_numeric_type(type_name: str) -> bool:
     return type_name.split("(")[0] in {
-        "DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
-        "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "DECIMAL",
+        "DOUBLE",
+        "FLOAT",
+        "REAL",
+        "BIGINT",
+        "INTEGER",
+        "SMALLINT",
+        "TINYINT",
+        "HUGEINT",
+        "UBIGINT",
+        "UINTEGER",
+        "USMALLINT",
+        "UTINYINT",
+        "DECIMAL",
     }
 
 
@@ -148,29 +164,37 @@ def value(col: Column) -> str:
         if not col.staged.json_source and col.source_type == "BOOLEAN":
             return quote(col.source)
         text = f"lower(trim({raw(col)}))"
-        return (f"(CASE WHEN {text} IN ({_in(_TRUE)}) THEN true"
-                f" WHEN {text} IN ({_in(_FALSE)}) THEN false END)")
+        return (
+            f"(CASE WHEN {text} IN ({_in(_TRUE)}) THEN true"
+            f" WHEN {text} IN ({_in(_FALSE)}) THEN false END)"
+        )
     if kind == "json":
         if col.staged.json_source:
             # A JSON list, or a string holding one (as a CSV export would write it).
             path = _sql_str("$." + _json_key(col.source))
-            return (f"(CASE WHEN json_type(json, {path}) = 'VARCHAR' THEN"
-                    f" CAST(json->>{path} AS JSON) ELSE json->{path} END)")
+            return (
+                f"(CASE WHEN json_type(json, {path}) = 'VARCHAR' THEN"
+                f" CAST(json->>{path} AS JSON) ELSE json->{path} END)"
+            )
         return f"CAST(NULLIF(trim({raw(col)}), '') AS JSON)"
     if kind == "texts":
         if col.staged.json_source:
             path = _sql_str("$." + _json_key(col.source))
-            return (f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN array_to_string("
-                    f"from_json(json->{path}, '[\"VARCHAR\"]'), chr(10) || chr(10))"
-                    f" ELSE json->>{path} END)")
+            return (
+                f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN array_to_string("
+                f"from_json(json->{path}, '[\"VARCHAR\"]'), chr(10) || chr(10))"
+                f" ELSE json->>{path} END)"
+            )
         if _is_list_type(col.source_type):
             return f"array_to_string({quote(col.source)}, chr(10) || chr(10))"
         return raw(col)
     if kind == "tags":
         if col.staged.json_source:
             path = _sql_str("$." + _json_key(col.source))
-            return (f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN "
-                    f"from_json(json->{path}, '[\"VARCHAR\"]') ELSE {_split_tags(raw(col))} END)")
+            return (
+                f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN "
+                f"from_json(json->{path}, '[\"VARCHAR\"]') ELSE {_split_tags(raw(col))} END)"
+            )
         if _is_list_type(col.source_type):
             return f"CAST({quote(col.source)} AS VARCHAR[])"
         return _split_tags(raw(col))
@@ -178,8 +202,10 @@ def value(col: Column) -> str:
 
 
 def _split_tags(text: str) -> str:
-    return (f"coalesce(list_filter(list_transform(regexp_split_to_array(coalesce({text}, ''),"
-            f" '[,;|]'), lambda t: lower(trim(t))), lambda t: t <> ''), [])")
+    return (
+        f"coalesce(list_filter(list_transform(regexp_split_to_array(coalesce({text}, ''),"
+        f" '[,;|]'), lambda t: lower(trim(t))), lambda t: t <> ''), [])"
+    )
 
 
 def _in(words: tuple[str, ...]) -> str:
@@ -191,8 +217,12 @@ def add_field_checks(checks: Checks, col: Column) -> None:
     f = col.field
     shown = raw(col)
     if f.required or f.nonempty:
-        checks.add(f"NOT ({_present(col)})", "a value is required here, the cell is empty",
-                   col.source, shown)
+        checks.add(
+            f"NOT ({_present(col)})",
+            "a value is required here, the cell is empty",
+            col.source,
+            shown,
+        )
     if col.staged.json_source:
         jt = _json_type(col)
         allowed = {
@@ -206,44 +236,79 @@ def add_field_checks(checks: Checks, col: Column) -> None:
             "config": None,
         }[f.kind]
         if allowed:
-            expected = {"text": "text", "texts": "text or a list of texts",
-                        "tags": "text or a list of texts"}.get(f.kind, f"a {f.kind}")
-            checks.add(f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
-                       f"expected {expected}, not a JSON object, number or flag", col.source,
-                       f"CAST(json->{_sql_str('$.' + _json_key(col.source))} AS VARCHAR)")
+            expected = {
+                "text": "text",
+                "texts": "text or a list of texts",
+                "tags": "text or a list of texts",
+            }.get(f.kind, f"a {f.kind}")
+            checks.add(
+                f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
+                f"expected {expected}, not a JSON object, number or flag",
+                col.source,
+                f"CAST(json->{_sql_str('$.' + _json_key(col.source))} AS VARCHAR)",
+            )
     elif f.kind in ("text", "number", "integer", "bool") and (
         col.source_type.split("(")[0] in _NESTED or _is_list_type(col.source_type)
     ):
-        checks.add(f"{quote(col.source)} IS NOT NULL",
-                   f"expected {'text' if f.kind == 'text' else 'a ' + f.kind}, "
-                   f"got a nested value ({col.source_type})", col.source, shown)
+        checks.add(
+            f"{quote(col.source)} IS NOT NULL",
+            f"expected {'text' if f.kind == 'text' else 'a ' + f.kind}, "
+            f"got a nested value ({col.source_type})",
+            col.source,
+            shown,
+        )
         return
     if f.kind in ("number", "integer"):
-        checks.add(f"{_present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL",
-                   "expected a number", col.source, shown)
+        checks.add(
+            f"{_present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL",
+            "expected a number",
+            col.source,
+            shown,
+        )
         num = number(col)
         if f.kind == "integer":
-            checks.add(f"{num} IS NOT NULL AND {num} <> floor({num})",
-                       "expected a whole number", col.source, shown)
+            checks.add(
+                f"{num} IS NOT NULL AND {num} <> floor({num})",
+                "expected a whole number",
+                col.source,
+                shown,
+            )
         if f.minimum is not None and f.maximum is not None:
-            checks.add(f"{num} NOT BETWEEN {f.minimum!r} AND {f.maximum!r}",
-                       f"expected a value between {f.minimum:g} and {f.maximum:g}",
-                       col.source, shown)
+            checks.add(
+                f"{num} NOT BETWEEN {f.minimum!r} AND {f.maximum!r}",
+                f"expected a value between {f.minimum:g} and {f.maximum:g}",
+                col.source,
+                shown,
+            )
         elif f.minimum is not None:
             what = "a count" if f.kind == "integer" else "a duration or amount"
-            checks.add(f"{num} < {f.minimum!r}",
-                       f"expected {what} of at least {f.minimum:g}, not a negative one",
-                       col.source, shown)
+            checks.add(
+                f"{num} < {f.minimum!r}",
+                f"expected {what} of at least {f.minimum:g}, not a negative one",
+                col.source,
+                shown,
+            )
     elif f.kind == "bool":
-        checks.add(f"{_present(col)} AND {value(col)} IS NULL",
-                   f"expected true/false (also {', '.join(_TRUE[2:])} / "
-                   f"{', '.join(_FALSE[2:])})", col.source, shown)
+        checks.add(
+            f"{_present(col)} AND {value(col)} IS NULL",
+            f"expected true/false (also {', '.join(_TRUE[2:])} / {', '.join(_FALSE[2:])})",
+            col.source,
+            shown,
+        )
     elif f.kind == "json" and col.staged.json_source:
-        checks.add(f"{_json_type(col)} = 'VARCHAR' AND NOT json_valid({raw(col)})",
-                   "expected JSON (a list or object, or text holding one)", col.source, shown)
+        checks.add(
+            f"{_json_type(col)} = 'VARCHAR' AND NOT json_valid({raw(col)})",
+            "expected JSON (a list or object, or text holding one)",
+            col.source,
+            shown,
+        )
     elif f.kind == "json":
-        checks.add(f"{_present(col)} AND NOT json_valid(trim({raw(col)}))",
-                   "expected JSON text", col.source, shown)
+        checks.add(
+            f"{_present(col)} AND NOT json_valid(trim({raw(col)}))",
+            "expected JSON text",
+            col.source,
+            shown,
+        )
 
 
 def first_error(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Checks) -> None:
@@ -262,8 +327,9 @@ def first_error(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Checks) 
     raise InputError(staged.file, problem + got, row=row, column=column, row_word=staged.row_word)
 
 
-def check_unique(con: duckdb.DuckDBPyConnection, staged: Staged, expr: str, column: str,
-                 what: str = "id") -> None:
+def check_unique(
+    con: duckdb.DuckDBPyConnection, staged: Staged, expr: str, column: str, what: str = "id"
+) -> None:
     """Duplicate keys: name the value and both rows."""
     dup = con.execute(
         f"SELECT k, min(_row), list_sort(list(_row))[2] FROM (SELECT {expr} AS k, _row"
@@ -272,9 +338,14 @@ def check_unique(con: duckdb.DuckDBPyConnection, staged: Staged, expr: str, colu
     ).fetchone()
     if dup:
         key, first, second = dup
-        raise InputError(staged.file, f"duplicate {what} {_clip(key)!r} (first on "
-                         f"{staged.row_word} {first}); each {what} may appear once",
-                         row=second, column=column, row_word=staged.row_word)
+        raise InputError(
+            staged.file,
+            f"duplicate {what} {_clip(key)!r} (first on "
+            f"{staged.row_word} {first}); each {what} may appear once",
+            row=second,
+            column=column,
+            row_word=staged.row_word,
+        )
 
 
 def _clip(value: object, limit: int = 80) -> object:

@@ -26,7 +26,9 @@ def _range(text: str) -> tuple[str, tuple[float, float]]:
     try:
         return metric or "*", (float(low), float(high))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected LOW:HIGH or METRIC=LOW:HIGH, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected LOW:HIGH or METRIC=LOW:HIGH, got {text!r}"
+        ) from None
 
 
 def _config(text: str) -> dict:
@@ -37,38 +39,59 @@ def _config(text: str) -> dict:
 
 
 def cmd_init(args, con) -> None:
-    print(f"database {args.db or settings.db_path()} is ready "
-          f"({len(db.applied(con))} schema migrations applied)")
+    print(
+        f"database {args.db or settings.db_path()} is ready "
+        f"({len(db.applied(con))} schema migrations applied)"
+    )
 
 
 def cmd_demo(args, con) -> None:
     if not demo.is_empty(con) and not args.force:
-        print("the database already holds data; the demo is added only to an empty one"
-              " (use --force to add it anyway)")
+        print(
+            "the database already holds data; the demo is added only to an empty one"
+            " (use --force to add it anyway)"
+        )
         return
     migration_id = demo.install(con, args.seed, args.items)
-    print(f"demo migration {migration_id} created from seed {args.seed}: "
-          f"{datasets.list_datasets(con)[-1]['dataset_id']}, 3 runs (synthetic)")
+    print(
+        f"demo migration {migration_id} created from seed {args.seed}: "
+        f"{datasets.list_datasets(con)[-1]['dataset_id']}, 3 runs (synthetic)"
+    )
 
 
 def cmd_import_dataset(args, con) -> None:
     result = importing.import_dataset(
-        con, args.file, args.name, actor=_actor(), kind=args.kind, version=args.version,
-        model_id=args.model, threshold=args.threshold,
-        score_range=args.score_range[1] if args.score_range else runs.DEFAULT_RANGE)
+        con,
+        args.file,
+        args.name,
+        actor=_actor(),
+        kind=args.kind,
+        version=args.version,
+        model_id=args.model,
+        threshold=args.threshold,
+        score_range=args.score_range[1] if args.score_range else runs.DEFAULT_RANGE,
+    )
     print(result.summary())
 
 
 def cmd_import_run(args, con) -> None:
     dataset_id = datasets.resolve(con, args.dataset)
     spec = runs.RunSpec(
-        dataset_id, args.model, name=args.name, role=args.role,
-        prompt_version_id=args.prompt_version, config=args.config or {},
-        judge=args.judge or "imported", judge_version=args.judge_version,
-        default_threshold=args.threshold, score_ranges=dict(args.score_range or []),
-        allow_unmatched=args.allow_unmatched)
-    result, notes = importing.import_run(con, args.source, spec, actor=_actor(), fmt=args.format,
-                                         kind=args.kind)
+        dataset_id,
+        args.model,
+        name=args.name,
+        role=args.role,
+        prompt_version_id=args.prompt_version,
+        config=args.config or {},
+        judge=args.judge or "imported",
+        judge_version=args.judge_version,
+        default_threshold=args.threshold,
+        score_ranges=dict(args.score_range or []),
+        allow_unmatched=args.allow_unmatched,
+    )
+    result, notes = importing.import_run(
+        con, args.source, spec, actor=_actor(), fmt=args.format, kind=args.kind
+    )
     print(result.summary())
     for line in [*notes, *result.unmatched[:20]]:
         print(f"  {line}")
@@ -83,8 +106,11 @@ def cmd_freeze(args, con) -> None:
 
 
 def cmd_verify(args, con) -> int:
-    refs = [datasets.resolve(con, args.dataset)] if args.dataset else [
-        d["dataset_id"] for d in datasets.list_datasets(con)]
+    refs = (
+        [datasets.resolve(con, args.dataset)]
+        if args.dataset
+        else [d["dataset_id"] for d in datasets.list_datasets(con)]
+    )
     bad = 0
     for dataset_id in refs:
         check = datasets.verify(con, dataset_id)
@@ -97,12 +123,16 @@ def cmd_list(args, con) -> None:
     print("datasets:")
     for d in datasets.list_datasets(con):
         frozen = f"frozen {d['frozen_at']:%Y-%m-%d}" if d["frozen_at"] else "not frozen"
-        print(f"  {d['dataset_id']}  {d['items']} items ({d['holdout']} holdout)  {frozen}"
-              f"  sha256 {d['sha256'][:12]}…{'  [synthetic]' if d['synthetic'] else ''}")
+        print(
+            f"  {d['dataset_id']}  {d['items']} items ({d['holdout']} holdout)  {frozen}"
+            f"  sha256 {d['sha256'][:12]}…{'  [synthetic]' if d['synthetic'] else ''}"
+        )
     print("runs:")
     for r in runs.list_runs(con):
-        print(f"  {r['run_id']}  {r['role']:<9} {r['model_id']}  on {r['dataset_id']}"
-              f"  {r['outputs']} outputs  metrics: {', '.join(r['metrics'] or []) or 'none'}")
+        print(
+            f"  {r['run_id']}  {r['role']:<9} {r['model_id']}  on {r['dataset_id']}"
+            f"  {r['outputs']} outputs  metrics: {', '.join(r['metrics'] or []) or 'none'}"
+        )
     print("migrations:")
     for m in migration.list_migrations(con):
         print(f"  {m['migration_id']}  {m['name']}")
@@ -110,8 +140,11 @@ def cmd_list(args, con) -> None:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
-    p.add_argument("--db", help=f"database file (default: ${settings.SETTINGS['db_path'].env} "
-                   "or data/switchyard.duckdb)")
+    p.add_argument(
+        "--db",
+        help=f"database file (default: ${settings.SETTINGS['db_path'].env} "
+        "or data/switchyard.duckdb)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     sub.add_parser("init", help="create the database and apply schema migrations")
@@ -126,10 +159,18 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--name", required=True, help="dataset name; a changed file is a new version")
     i.add_argument("--version", type=int, help="replace this (unfrozen) version's items")
     i.add_argument("--model", help="source model id, when the file has no model_id column")
-    i.add_argument("--kind", choices=["csv", "jsonl", "parquet"], help="file kind (default: suffix)")
-    i.add_argument("--threshold", type=float, default=runs.DEFAULT_THRESHOLD,
-                   help="automated_score at or above this passes (default 0.5)")
-    i.add_argument("--score-range", type=_range, help="automated_score range LOW:HIGH (default 0:1)")
+    i.add_argument(
+        "--kind", choices=["csv", "jsonl", "parquet"], help="file kind (default: suffix)"
+    )
+    i.add_argument(
+        "--threshold",
+        type=float,
+        default=runs.DEFAULT_THRESHOLD,
+        help="automated_score at or above this passes (default 0.5)",
+    )
+    i.add_argument(
+        "--score-range", type=_range, help="automated_score range LOW:HIGH (default 0:1)"
+    )
 
     r = sub.add_parser("import-run", help="import an evaluation run (format detected)")
     r.add_argument("source", help="local file, s3://bucket/key, or s3://bucket/prefix/ of a job")
@@ -143,12 +184,23 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--config", type=_config, help="model config: JSON or key=value, ...")
     r.add_argument("--judge", help="judge name (default: from the format)")
     r.add_argument("--judge-version", help="judge model or library version")
-    r.add_argument("--threshold", type=float, default=runs.DEFAULT_THRESHOLD,
-                   help="pass threshold where the file gives none (default 0.5)")
-    r.add_argument("--score-range", type=_range, action="append",
-                   help="declared score range, LOW:HIGH or METRIC=LOW:HIGH (default 0:1)")
-    r.add_argument("--allow-unmatched", action="store_true",
-                   help="skip rows that match no item (they are listed) instead of failing")
+    r.add_argument(
+        "--threshold",
+        type=float,
+        default=runs.DEFAULT_THRESHOLD,
+        help="pass threshold where the file gives none (default 0.5)",
+    )
+    r.add_argument(
+        "--score-range",
+        type=_range,
+        action="append",
+        help="declared score range, LOW:HIGH or METRIC=LOW:HIGH (default 0:1)",
+    )
+    r.add_argument(
+        "--allow-unmatched",
+        action="store_true",
+        help="skip rows that match no item (they are listed) instead of failing",
+    )
 
     f = sub.add_parser("freeze", help="freeze a dataset version (content hash fixed)")
     f.add_argument("dataset")
@@ -161,8 +213,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {
-    "init": cmd_init, "demo": cmd_demo, "import-dataset": cmd_import_dataset,
-    "import-run": cmd_import_run, "freeze": cmd_freeze, "verify": cmd_verify, "list": cmd_list,
+    "init": cmd_init,
+    "demo": cmd_demo,
+    "import-dataset": cmd_import_dataset,
+    "import-run": cmd_import_run,
+    "freeze": cmd_freeze,
+    "verify": cmd_verify,
+    "list": cmd_list,
 }
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass
 
 import duckdb
 
-from core import db, runs
+from core import db, models, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import FrozenError, InputError, NotFoundError
 from core.staging import Staged
@@ -30,12 +31,22 @@ HUMAN_RANGE = (1.0, 5.0)
 
 GOLDEN_FIELDS = [
     Field("item_id", required=True, nonempty=True, aliases=("id",)),
-    Field("prompt", required=True, nonempty=True,
-          aliases=("source_prompt", "question", "input", "user_input", "query")),
-    Field("context", "texts",
-          aliases=("input_context", "contexts", "retrieved_contexts", "retrieval_context")),
-    Field("ground_truth", required=True, aliases=("reference", "expected_output",
-                                                   "expected_answer", "ideal_answer")),
+    Field(
+        "prompt",
+        required=True,
+        nonempty=True,
+        aliases=("source_prompt", "question", "input", "user_input", "query"),
+    ),
+    Field(
+        "context",
+        "texts",
+        aliases=("input_context", "contexts", "retrieved_contexts", "retrieval_context"),
+    ),
+    Field(
+        "ground_truth",
+        required=True,
+        aliases=("reference", "expected_output", "expected_answer", "ideal_answer"),
+    ),
     Field("model_config", "config", aliases=("config",)),
     Field("source_output", aliases=("output", "response", "actual_output")),
     Field("ttft_ms", "number", minimum=0, aliases=("ttft",)),
@@ -63,8 +74,10 @@ class DatasetImport:
 
     def summary(self) -> str:
         if self.unchanged:
-            return (f"{self.dataset_id} already holds this content (sha256 {self.sha256[:12]}…);"
-                    " nothing written")
+            return (
+                f"{self.dataset_id} already holds this content (sha256 {self.sha256[:12]}…);"
+                " nothing written"
+            )
         parts = [f"dataset {self.dataset_id}: {self.items} items, sha256 {self.sha256[:12]}…"]
         if self.source_run:
             parts.append("source " + self.source_run.summary())
@@ -86,8 +99,10 @@ class Verification:
     def summary(self) -> str:
         if self.matches:
             return f"{self.dataset_id}: OK, content matches sha256 {self.stored}"
-        return (f"{self.dataset_id}: MISMATCH, stored sha256 {self.stored} but the items now hash"
-                f" to {self.actual}; the data was changed outside Switchyard")
+        return (
+            f"{self.dataset_id}: MISMATCH, stored sha256 {self.stored} but the items now hash"
+            f" to {self.actual}; the data was changed outside Switchyard"
+        )
 
 
 def content_hash(rows: list[tuple]) -> str:
@@ -103,7 +118,9 @@ def content_hash(rows: list[tuple]) -> str:
 def stored_hash(con: duckdb.DuckDBPyConnection, dataset_id: str) -> str:
     rows = con.execute(
         "SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM item"
-        " WHERE dataset_id = ?", [dataset_id]).fetchall()
+        " WHERE dataset_id = ?",
+        [dataset_id],
+    ).fetchall()
     return content_hash(rows)
 
 
@@ -137,45 +154,76 @@ def _number_or_text(text: str) -> object:
     return text.strip("'\"")
 
 
-def import_staged(con: duckdb.DuckDBPyConnection, staged: Staged, name: str, *, actor: str,
-                  version: int | None = None, model_id: str | None = None,
-                  score_range: runs.Range = runs.DEFAULT_RANGE,
-                  threshold: float = runs.DEFAULT_THRESHOLD,
-                  human_range: runs.Range = HUMAN_RANGE, synthetic: bool = False) -> DatasetImport:
+def import_staged(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    name: str,
+    *,
+    actor: str,
+    version: int | None = None,
+    model_id: str | None = None,
+    score_range: runs.Range = runs.DEFAULT_RANGE,
+    threshold: float = runs.DEFAULT_THRESHOLD,
+    human_range: runs.Range = HUMAN_RANGE,
+    synthetic: bool = False,
+) -> DatasetImport:
     """Validate a staged golden file, then write dataset, items, source run and labels at once."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
-        raise InputError(staged.file, f"dataset name {name!r} may hold only letters, digits,"
-                         " '.', '_' and '-'")
-    fields = GOLDEN_FIELDS + [
-        Field("automated_score", "number", minimum=score_range[0], maximum=score_range[1],
-              aliases=("judge_score", "auto_score")),
-        Field("human_score", "number", minimum=human_range[0], maximum=human_range[1],
-              aliases=("sme_score",)),
+        raise InputError(
+            staged.file, f"dataset name {name!r} may hold only letters, digits, '.', '_' and '-'"
+        )
+    fields = [
+        *GOLDEN_FIELDS,
+        Field(
+            "automated_score",
+            "number",
+            minimum=score_range[0],
+            maximum=score_range[1],
+            aliases=("judge_score", "auto_score"),
+        ),
+        Field(
+            "human_score",
+            "number",
+            minimum=human_range[0],
+            maximum=human_range[1],
+            aliases=("sme_score",),
+        ),
     ]
     cols = bind(con, staged, fields)
     checks = Checks()
     for col in cols.values():
         add_field_checks(checks, col)
     if "split" in cols:
-        checks.add(f"lower(trim({value(cols['split'])})) NOT IN ('dev', 'holdout')",
-                   "expected split 'dev' or 'holdout'", cols["split"].source,
-                   value(cols["split"]))
+        checks.add(
+            f"lower(trim({value(cols['split'])})) NOT IN ('dev', 'holdout')",
+            "expected split 'dev' or 'holdout'",
+            cols["split"].source,
+            value(cols["split"]),
+        )
     if "human_score" in cols:
-        checks.add(f"{value(cols['human_score'])} <> round({value(cols['human_score'])})",
-                   "expected a whole 1-5 human score", cols["human_score"].source,
-                   value(cols["human_score"]))
+        checks.add(
+            f"{value(cols['human_score'])} <> round({value(cols['human_score'])})",
+            "expected a whole 1-5 human score",
+            cols["human_score"].source,
+            value(cols["human_score"]),
+        )
     first_error(con, staged, checks)
     check_unique(con, staged, value(cols["item_id"]), cols["item_id"].source)
     config = _one_config(con, staged, cols)
     has_output = "source_output" in cols
     if "human_score" in cols and not has_output:
-        raise InputError(staged.file, "human scores grade the source output: add a "
-                         "source_output column, or drop human_score", column="human_score")
+        raise InputError(
+            staged.file,
+            "human scores grade the source output: add a source_output column, or drop human_score",
+            column="human_score",
+        )
 
     item_sql = _item_select(cols, staged.table)
-    digest = content_hash(con.execute(
-        f"SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM ({item_sql})"
-    ).fetchall())
+    digest = content_hash(
+        con.execute(
+            f"SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM ({item_sql})"
+        ).fetchall()
+    )
     target, exists = _target_version(con, name, version, digest)
     if target is None:
         latest = _latest(con, name)
@@ -189,22 +237,35 @@ def import_staged(con: duckdb.DuckDBPyConnection, staged: Staged, name: str, *, 
     with db.transaction(con):
         if exists:
             con.execute("DELETE FROM item WHERE dataset_id = ?", [dataset_id])
-            con.execute("UPDATE dataset SET sha256 = ?, item_count = ?, source_file = ?"
-                        " WHERE dataset_id = ?", [digest, staged.rows, staged.file, dataset_id])
+            con.execute(
+                "UPDATE dataset SET sha256 = ?, item_count = ?, source_file = ?"
+                " WHERE dataset_id = ?",
+                [digest, staged.rows, staged.file, dataset_id],
+            )
         else:
             con.execute(
                 "INSERT INTO dataset (dataset_id, name, version, sha256, item_count, source_file,"
                 " synthetic, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [dataset_id, name, target, digest, staged.rows, staged.file, synthetic, actor])
+                [dataset_id, name, target, digest, staged.rows, staged.file, synthetic, actor],
+            )
         con.execute(
             "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum, split,"
-            f" tags, notes) SELECT ?, * FROM ({item_sql})", [dataset_id])
-        db.audit(con, actor, "replace_items" if exists else "import_dataset", "dataset",
-                 dataset_id, after={"file": staged.file, "sha256": digest, "items": staged.rows})
+            f" tags, notes) SELECT ?, * FROM ({item_sql})",
+            [dataset_id],
+        )
+        db.audit(
+            con,
+            actor,
+            "replace_items" if exists else "import_dataset",
+            "dataset",
+            dataset_id,
+            after={"file": staged.file, "sha256": digest, "items": staged.rows},
+        )
         source_run, labels = None, 0
         if has_output:
-            source_run, labels = _write_source_run(con, staged, cols, dataset_id, model, config,
-                                                   threshold, actor, synthetic)
+            source_run, labels = _write_source_run(
+                con, staged, cols, dataset_id, model, config, threshold, actor, synthetic
+            )
     return DatasetImport(dataset_id, digest, staged.rows, False, source_run, labels)
 
 
@@ -228,22 +289,32 @@ def _one_config(con, staged: Staged, cols) -> dict:
         return {}
     distinct = con.execute(
         f"SELECT {value(cols['model_config'])} AS c, min(_row) FROM {staged.table}"
-        " GROUP BY c ORDER BY 2").fetchall()
+        " GROUP BY c ORDER BY 2"
+    ).fetchall()
     parsed = []
     for text, row in distinct:
         try:
             parsed.append((parse_config(text), row))
         except (ValueError, json.JSONDecodeError) as exc:
-            raise InputError(staged.file, f"model_config {text!r} is neither a JSON object nor "
-                             f"'key=value, ...' text ({exc})", row=row,
-                             column=cols["model_config"].source, row_word=staged.row_word) from None
+            raise InputError(
+                staged.file,
+                f"model_config {text!r} is neither a JSON object nor 'key=value, ...' text ({exc})",
+                row=row,
+                column=cols["model_config"].source,
+                row_word=staged.row_word,
+            ) from None
     first, first_row = parsed[0]
     for config, row in parsed[1:]:
         if config and config != first:
-            raise InputError(staged.file, f"model_config {config} differs from {first} on "
-                             f"{staged.row_word} {first_row}; one run has one configuration:"
-                             " split the file by configuration", row=row,
-                             column=cols["model_config"].source, row_word=staged.row_word)
+            raise InputError(
+                staged.file,
+                f"model_config {config} differs from {first} on "
+                f"{staged.row_word} {first_row}; one run has one configuration:"
+                " split the file by configuration",
+                row=row,
+                column=cols["model_config"].source,
+                row_word=staged.row_word,
+            )
     return first
 
 
@@ -251,32 +322,51 @@ def _one_model(con, staged: Staged, cols, model_id: str | None) -> str:
     if "model_id" in cols:
         found = con.execute(
             f"SELECT DISTINCT {value(cols['model_id'])} FROM {staged.table}"
-            f" WHERE {value(cols['model_id'])} IS NOT NULL").fetchall()
+            f" WHERE {value(cols['model_id'])} IS NOT NULL"
+        ).fetchall()
         if len(found) > 1:
-            raise InputError(staged.file, f"the file names {len(found)} models; a golden file "
-                             "carries one source model", column=cols["model_id"].source)
+            raise InputError(
+                staged.file,
+                f"the file names {len(found)} models; a golden file carries one source model",
+                column=cols["model_id"].source,
+            )
         if found:
             return found[0][0]
     if model_id:
         return model_id
-    raise InputError(staged.file, "the source model is not named: add a model_id column or "
-                     "pass --model")
+    raise InputError(
+        staged.file, "the source model is not named: add a model_id column or pass --model"
+    )
 
 
-def _write_source_run(con, staged: Staged, cols, dataset_id: str, model: str, config: dict,
-                      threshold: float, actor: str, synthetic: bool):
+def _write_source_run(
+    con,
+    staged: Staged,
+    cols,
+    dataset_id: str,
+    model: str,
+    config: dict,
+    threshold: float,
+    actor: str,
+    synthetic: bool,
+):
     """The golden file's outputs as the dataset's source run, and its human scores as labels."""
-    import uuid
-
-    from core import models
-
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     models.ensure(con, model)
     con.execute(
         "INSERT INTO run (run_id, name, dataset_id, model_id, config, role, origin, source_file,"
         " synthetic, created_by) VALUES (?, ?, ?, ?, ?, 'source', 'golden', ?, ?, ?)",
-        [run_id, f"{model} on {dataset_id} (golden file)", dataset_id, model,
-         json.dumps(config), staged.file, synthetic, actor])
+        [
+            run_id,
+            f"{model} on {dataset_id} (golden file)",
+            dataset_id,
+            model,
+            json.dumps(config),
+            staged.file,
+            synthetic,
+            actor,
+        ],
+    )
     source = f"(SELECT s.*, {value(cols['item_id'])} AS _item_id FROM {staged.table} s)"
     renamed = dict(cols)
     renamed["output"] = cols["source_output"]
@@ -284,8 +374,9 @@ def _write_source_run(con, staged: Staged, cols, dataset_id: str, model: str, co
     scores = 0
     if "automated_score" in cols:
         spec = runs.RunSpec(dataset_id, model, judge="imported", default_threshold=threshold)
-        scores = runs.write_scores(con, run_id, source,
-                                   {"automated_score": {"score": cols["automated_score"]}}, spec)
+        scores = runs.write_scores(
+            con, run_id, source, {"automated_score": {"score": cols["automated_score"]}}, spec
+        )
     labels = 0
     if "human_score" in cols:
         notes = value(cols["notes"]) if "notes" in cols else "NULL"
@@ -293,11 +384,24 @@ def _write_source_run(con, staged: Staged, cols, dataset_id: str, model: str, co
             "INSERT INTO label (dataset_id, item_id, run_id, reviewer, score, notes, origin)"
             f" SELECT ?, _item_id, ?, 'imported', CAST({value(cols['human_score'])} AS INTEGER),"
             f" {notes}, 'import' FROM {source} WHERE {value(cols['human_score'])} IS NOT NULL",
-            [dataset_id, run_id])
+            [dataset_id, run_id],
+        )
         labels = con.execute("SELECT count(*) FROM label WHERE run_id = ?", [run_id]).fetchone()[0]
-    db.audit(con, actor, "import_run", "run", run_id, after={
-        "file": staged.file, "dataset_id": dataset_id, "model_id": model, "outputs": outputs,
-        "scores": scores, "labels": labels})
+    db.audit(
+        con,
+        actor,
+        "import_run",
+        "run",
+        run_id,
+        after={
+            "file": staged.file,
+            "dataset_id": dataset_id,
+            "model_id": model,
+            "outputs": outputs,
+            "scores": scores,
+            "labels": labels,
+        },
+    )
     metrics = ("automated_score",) if scores else ()
     run = runs.RunImport(run_id, dataset_id, staged.file, staged.rows, outputs, [], metrics, scores)
     return run, labels
@@ -311,12 +415,17 @@ def _target_version(con, name: str, version: int | None, digest: str) -> tuple[i
     """(version to write, whether it exists); (None, _) when the latest already has this content."""
     latest = _latest(con, name)
     if version is not None:
-        exists = latest is not None and con.execute(
-            "SELECT 1 FROM dataset WHERE name = ? AND version = ?", [name, version]).fetchone()
+        exists = (
+            latest is not None
+            and con.execute(
+                "SELECT 1 FROM dataset WHERE name = ? AND version = ?", [name, version]
+            ).fetchone()
+        )
         return version, bool(exists)
     if latest is not None:
-        same = con.execute("SELECT sha256 FROM dataset WHERE name = ? AND version = ?",
-                           [name, latest]).fetchone()[0]
+        same = con.execute(
+            "SELECT sha256 FROM dataset WHERE name = ? AND version = ?", [name, latest]
+        ).fetchone()[0]
         if same == digest:
             return None, True
     return (latest or 0) + 1, False
@@ -325,11 +434,21 @@ def _target_version(con, name: str, version: int | None, digest: str) -> tuple[i
 def get(con: duckdb.DuckDBPyConnection, dataset_id: str) -> dict:
     row = con.execute(
         "SELECT dataset_id, name, version, sha256, item_count, frozen_at, frozen_by, synthetic"
-        " FROM dataset WHERE dataset_id = ?", [dataset_id]).fetchone()
+        " FROM dataset WHERE dataset_id = ?",
+        [dataset_id],
+    ).fetchone()
     if row is None:
         runs.dataset_exists(con, dataset_id)  # raises NotFoundError listing what exists
-    keys = ("dataset_id", "name", "version", "sha256", "item_count", "frozen_at", "frozen_by",
-            "synthetic")
+    keys = (
+        "dataset_id",
+        "name",
+        "version",
+        "sha256",
+        "item_count",
+        "frozen_at",
+        "frozen_by",
+        "synthetic",
+    )
     return dict(zip(keys, row, strict=True))
 
 
@@ -350,26 +469,46 @@ def refuse_if_frozen(con: duckdb.DuckDBPyConnection, dataset_id: str, doing: str
         raise FrozenError(
             f"cannot {doing}: dataset {dataset_id} was frozen on {info['frozen_at']:%Y-%m-%d}"
             f" by {info['frozen_by']} (sha256 {info['sha256'][:12]}…). A frozen version never"
-            f" changes: import the changed file as a new version of {info['name']!r}.")
+            f" changes: import the changed file as a new version of {info['name']!r}."
+        )
 
 
-def update_item(con: duckdb.DuckDBPyConnection, dataset_id: str, item_id: str, *, actor: str,
-                ground_truth: str | None = None, prompt: str | None = None) -> None:
+def update_item(
+    con: duckdb.DuckDBPyConnection,
+    dataset_id: str,
+    item_id: str,
+    *,
+    actor: str,
+    ground_truth: str | None = None,
+    prompt: str | None = None,
+) -> None:
     """Correct one item of an unfrozen version (re-hashing it); refused once frozen."""
     refuse_if_frozen(con, dataset_id, f"change item {item_id!r}")
-    before = con.execute("SELECT prompt, ground_truth FROM item WHERE dataset_id = ? AND"
-                         " item_id = ?", [dataset_id, item_id]).fetchone()
+    before = con.execute(
+        "SELECT prompt, ground_truth FROM item WHERE dataset_id = ? AND item_id = ?",
+        [dataset_id, item_id],
+    ).fetchone()
     if before is None:
         raise NotFoundError(f"no item {item_id!r} in {dataset_id}")
     with db.transaction(con):
-        con.execute("UPDATE item SET prompt = coalesce(?, prompt), ground_truth ="
-                    " coalesce(?, ground_truth) WHERE dataset_id = ? AND item_id = ?",
-                    [prompt, ground_truth, dataset_id, item_id])
-        con.execute("UPDATE dataset SET sha256 = ? WHERE dataset_id = ?",
-                    [stored_hash(con, dataset_id), dataset_id])
-        db.audit(con, actor, "update_item", "item", f"{dataset_id}/{item_id}",
-                 before={"prompt": before[0], "ground_truth": before[1]},
-                 after={"prompt": prompt, "ground_truth": ground_truth})
+        con.execute(
+            "UPDATE item SET prompt = coalesce(?, prompt), ground_truth ="
+            " coalesce(?, ground_truth) WHERE dataset_id = ? AND item_id = ?",
+            [prompt, ground_truth, dataset_id, item_id],
+        )
+        con.execute(
+            "UPDATE dataset SET sha256 = ? WHERE dataset_id = ?",
+            [stored_hash(con, dataset_id), dataset_id],
+        )
+        db.audit(
+            con,
+            actor,
+            "update_item",
+            "item",
+            f"{dataset_id}/{item_id}",
+            before={"prompt": before[0], "ground_truth": before[1]},
+            after={"prompt": prompt, "ground_truth": ground_truth},
+        )
 
 
 def freeze(con: duckdb.DuckDBPyConnection, dataset_id: str, actor: str) -> bool:
@@ -381,8 +520,10 @@ def freeze(con: duckdb.DuckDBPyConnection, dataset_id: str, actor: str) -> bool:
     if not check.matches:
         raise FrozenError(f"cannot freeze {dataset_id}: {check.summary()}")
     with db.transaction(con):
-        con.execute("UPDATE dataset SET frozen_at = current_timestamp, frozen_by = ?"
-                    " WHERE dataset_id = ?", [actor, dataset_id])
+        con.execute(
+            "UPDATE dataset SET frozen_at = current_timestamp, frozen_by = ? WHERE dataset_id = ?",
+            [actor, dataset_id],
+        )
         db.audit(con, actor, "freeze", "dataset", dataset_id, after={"sha256": info["sha256"]})
     return True
 
@@ -402,16 +543,20 @@ def list_datasets(con: duckdb.DuckDBPyConnection) -> list[dict]:
         " (SELECT list(s ORDER BY s) FROM (SELECT stratum || ': ' || count(*) AS s FROM item i"
         "   WHERE i.dataset_id = d.dataset_id GROUP BY stratum)),"
         " (SELECT count(*) FROM run r WHERE r.dataset_id = d.dataset_id)"
-        " FROM dataset d ORDER BY d.name, d.version").fetchall()
-    keys = ("dataset_id", "name", "version", "sha256", "items", "frozen_at", "frozen_by",
-            "synthetic", "created_at", "holdout", "strata", "runs")
+        " FROM dataset d ORDER BY d.name, d.version"
+    ).fetchall()
+    keys = (
+        "dataset_id",
+        "name",
+        "version",
+        "sha256",
+        "items",
+        "frozen_at",
+        "frozen_by",
+        "synthetic",
+        "created_at",
+        "holdout",
+        "strata",
+        "runs",
+    )
     return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def ensure_exists(con: duckdb.DuckDBPyConnection, dataset_id: str) -> None:
-    if con.execute("SELECT 1 FROM dataset WHERE dataset_id = ?", [dataset_id]).fetchone() is None:
-        raise NotFoundError(f"no dataset {dataset_id!r}")
-
-
-__all__ = ["import_staged", "freeze", "verify", "update_item", "list_datasets", "content_hash",
-           "FrozenError", "NotFoundError"]

@@ -68,7 +68,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             continue
         with transaction(con):
             con.execute(sql)
-            con.execute("INSERT INTO schema_migrations (number, name) VALUES (?, ?)", [number, name])
+            con.execute(
+                "INSERT INTO schema_migrations (number, name) VALUES (?, ?)", [number, name]
+            )
         names.append(name)
     return names
 
@@ -86,8 +88,18 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
 
 
 DATA_TABLES = (
-    "dataset", "item", "model", "model_price", "prompt_version", "run", "output",
-    "judge_score", "migration", "migration_run", "label", "audit",
+    "dataset",
+    "item",
+    "model",
+    "model_price",
+    "prompt_version",
+    "run",
+    "output",
+    "judge_score",
+    "migration",
+    "migration_run",
+    "label",
+    "audit",
 )
 
 
@@ -96,13 +108,25 @@ def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}
 
 
-def audit(con: duckdb.DuckDBPyConnection, actor: str, action: str, entity: str,
-          entity_id: str, before: object = None, after: object = None) -> None:
+def audit(
+    con: duckdb.DuckDBPyConnection,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: object = None,
+    after: object = None,
+) -> None:
     """Append one entry to the audit trail (call inside the writer's transaction)."""
     con.execute(
         "INSERT INTO audit (actor, action, entity, entity_id, before, after)"
         " VALUES (?, ?, ?, ?, ?, ?)",
-        [actor, action, entity, entity_id,
-         None if before is None else json.dumps(before, default=str),
-         None if after is None else json.dumps(after, default=str)],
+        [
+            actor,
+            action,
+            entity,
+            entity_id,
+            None if before is None else json.dumps(before, default=str),
+            None if after is None else json.dumps(after, default=str),
+        ],
     )

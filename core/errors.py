@@ -10,8 +10,15 @@ class SwitchyardError(Exception):
 class InputError(SwitchyardError):
     """Bad input file: names the file, the row or line, the column and what was expected."""
 
-    def __init__(self, file: str, problem: str, *, row: int | None = None,
-                 column: str | None = None, row_word: str = "row") -> None:
+    def __init__(
+        self,
+        file: str,
+        problem: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        row_word: str = "row",
+    ) -> None:
         self.file = file
         self.row = row
         self.column = column
@@ -26,8 +33,9 @@ class InputError(SwitchyardError):
 
     def renamed(self, file: str) -> InputError:
         """The same error naming the file as the user knows it (not a temp copy)."""
-        return InputError(file, self.problem, row=self.row, column=self.column,
-                          row_word=self.row_word)
+        return InputError(
+            file, self.problem, row=self.row, column=self.column, row_word=self.row_word
+        )
 
 
 class FrozenError(SwitchyardError):

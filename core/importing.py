@@ -55,9 +55,17 @@ def _quiet(fraction: float, message: str) -> None:
     """Default progress callback: say nothing."""
 
 
-def import_dataset(con: duckdb.DuckDBPyConnection, source: str, name: str, *, actor: str,
-                   kind: str | None = None, label: str | None = None,
-                   progress: Progress = _quiet, **options) -> datasets.DatasetImport:
+def import_dataset(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    name: str,
+    *,
+    actor: str,
+    kind: str | None = None,
+    label: str | None = None,
+    progress: Progress = _quiet,
+    **options,
+) -> datasets.DatasetImport:
     """Import a golden dataset file (CSV, JSONL or Parquet; local or s3://).
 
     ``label`` is how errors name the file (an upload's original name); ``progress`` is
@@ -77,9 +85,17 @@ def import_dataset(con: duckdb.DuckDBPyConnection, source: str, name: str, *, ac
     return result
 
 
-def import_run(con: duckdb.DuckDBPyConnection, source: str, spec: runs.RunSpec, *, actor: str,
-               fmt: str | None = None, kind: str | None = None, label: str | None = None,
-               progress: Progress = _quiet) -> tuple[runs.RunImport, tuple]:
+def import_run(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    spec: runs.RunSpec,
+    *,
+    actor: str,
+    fmt: str | None = None,
+    kind: str | None = None,
+    label: str | None = None,
+    progress: Progress = _quiet,
+) -> tuple[runs.RunImport, tuple]:
     """Import an evaluation run; returns the import and the converter's notes."""
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
     if fmt is not None and fmt not in FORMATS:
@@ -88,8 +104,9 @@ def import_run(con: duckdb.DuckDBPyConnection, source: str, spec: runs.RunSpec, 
         first_kind = kind_of(paths[0], kind)
         fmt = fmt or detect_format(paths[0], first_kind)
         if len(paths) > 1 and fmt != "bedrock":
-            raise InputError(source, f"found {len(paths)} files; only Bedrock job output spans"
-                             " several files")
+            raise InputError(
+                source, f"found {len(paths)} files; only Bedrock job output spans several files"
+            )
         notes: tuple = ()
         if fmt == "native":
             staged = stage_file(con, paths[0], first_kind)
@@ -150,8 +167,12 @@ class _local:
         if self.tmp is not None:
             self.tmp.cleanup()
         # Errors about a temp copy name what the user gave: the upload's name or the URI.
-        if isinstance(exc, InputError) and self.label and exc.file != self.label and (
-                self.tmp is not None or exc.file == self.source):
+        if (
+            isinstance(exc, InputError)
+            and self.label
+            and exc.file != self.label
+            and (self.tmp is not None or exc.file == self.source)
+        ):
             name = self.label
             if self.tmp is not None and exc.file.startswith(self.tmp.name):
                 name = f"{self.label} ({Path(exc.file).name.split('_', 1)[1]})"

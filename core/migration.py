@@ -12,43 +12,75 @@ from core.errors import InputError, NotFoundError
 
 # The playbook's defaults; each migration keeps its own copy, editable later.
 DEFAULT_CRITERIA = {
-    "quality_margin": 0.03,        # at most 3% relative degradation (non-inferiority)
-    "ttft_increase_pct": 20.0,     # TTFT p50/p90 may rise at most 20% ...
-    "ttft_increase_ms": 250.0,     # ... or at most 250 ms
-    "roi_days": 30,                # cost: break even within 30 days
-    "kappa_floor": 0.6,            # judge trust: lower bound of kappa
-    "gating_metrics": [],          # empty: every metric present on both runs
+    "quality_margin": 0.03,  # at most 3% relative degradation (non-inferiority)
+    "ttft_increase_pct": 20.0,  # TTFT p50/p90 may rise at most 20% ...
+    "ttft_increase_ms": 250.0,  # ... or at most 250 ms
+    "roi_days": 30,  # cost: break even within 30 days
+    "kappa_floor": 0.6,  # judge trust: lower bound of kappa
+    "gating_metrics": [],  # empty: every metric present on both runs
 }
 
 
-def create(con: duckdb.DuckDBPyConnection, name: str, source_run_id: str,
-           target_run_ids: list[str], *, actor: str, criteria: dict | None = None,
-           synthetic: bool = False) -> str:
+def create(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    source_run_id: str,
+    target_run_ids: list[str],
+    *,
+    actor: str,
+    criteria: dict | None = None,
+    synthetic: bool = False,
+) -> str:
     """Start a migration; its dataset version is frozen now (the first pitfall it prevents)."""
-    runs = {r[0]: r[1] for r in con.execute(
-        "SELECT run_id, dataset_id FROM run WHERE run_id IN (SELECT unnest(?))",
-        [[source_run_id, *target_run_ids]]).fetchall()}
+    runs = {
+        r[0]: r[1]
+        for r in con.execute(
+            "SELECT run_id, dataset_id FROM run WHERE run_id IN (SELECT unnest(?))",
+            [[source_run_id, *target_run_ids]],
+        ).fetchall()
+    }
     for run_id in [source_run_id, *target_run_ids]:
         if run_id not in runs:
             raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
     dataset_id = runs[source_run_id]
     for run_id in target_run_ids:
         if runs[run_id] != dataset_id:
-            raise InputError(run_id, f"runs {run_id} on {runs[run_id]}, but the source runs on "
-                             f"{dataset_id}: a migration compares runs on one dataset version")
+            raise InputError(
+                run_id,
+                f"runs {run_id} on {runs[run_id]}, but the source runs on "
+                f"{dataset_id}: a migration compares runs on one dataset version",
+            )
     datasets.freeze(con, dataset_id, actor)
     migration_id = f"mig-{uuid.uuid4().hex[:8]}"
     with db.transaction(con):
         con.execute(
             "INSERT INTO migration (migration_id, name, dataset_id, source_run_id, criteria,"
             " synthetic, created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [migration_id, name, dataset_id, source_run_id,
-             json.dumps({**DEFAULT_CRITERIA, **(criteria or {})}), synthetic, actor])
+            [
+                migration_id,
+                name,
+                dataset_id,
+                source_run_id,
+                json.dumps({**DEFAULT_CRITERIA, **(criteria or {})}),
+                synthetic,
+                actor,
+            ],
+        )
         for run_id in target_run_ids:
             con.execute("INSERT INTO migration_run VALUES (?, ?)", [migration_id, run_id])
-        db.audit(con, actor, "create_migration", "migration", migration_id, after={
-            "name": name, "dataset_id": dataset_id, "source": source_run_id,
-            "targets": target_run_ids})
+        db.audit(
+            con,
+            actor,
+            "create_migration",
+            "migration",
+            migration_id,
+            after={
+                "name": name,
+                "dataset_id": dataset_id,
+                "source": source_run_id,
+                "targets": target_run_ids,
+            },
+        )
     return migration_id
 
 
@@ -60,7 +92,17 @@ def list_migrations(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "   JOIN run r USING (run_id) WHERE mr.migration_id = m.migration_id),"
         " d.item_count, d.frozen_at IS NOT NULL"
         " FROM migration m JOIN run s ON s.run_id = m.source_run_id"
-        " JOIN dataset d ON d.dataset_id = m.dataset_id ORDER BY m.created_at").fetchall()
-    keys = ("migration_id", "name", "dataset_id", "source_model", "synthetic", "created_at",
-            "target_models", "items", "frozen")
+        " JOIN dataset d ON d.dataset_id = m.dataset_id ORDER BY m.created_at"
+    ).fetchall()
+    keys = (
+        "migration_id",
+        "name",
+        "dataset_id",
+        "source_model",
+        "synthetic",
+        "created_at",
+        "target_models",
+        "items",
+        "frozen",
+    )
     return [dict(zip(keys, row, strict=True)) for row in rows]

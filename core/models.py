@@ -17,8 +17,22 @@ PRICE_FILE = ROOT / "data" / "prices.csv"
 def provider_of(model_id: str) -> str:
     """Bedrock model ids look like 'vendor.name-version:n'; anything else is 'other'."""
     head = model_id.split(".", 1)[0]
-    known = {"anthropic", "amazon", "meta", "mistral", "cohere", "ai21", "deepseek", "openai",
-             "writer", "qwen", "us", "eu", "apac", "global"}
+    known = {
+        "anthropic",
+        "amazon",
+        "meta",
+        "mistral",
+        "cohere",
+        "ai21",
+        "deepseek",
+        "openai",
+        "writer",
+        "qwen",
+        "us",
+        "eu",
+        "apac",
+        "global",
+    }
     return "bedrock" if head in known else "other"
 
 
@@ -31,9 +45,17 @@ def ensure(con: duckdb.DuckDBPyConnection, model_id: str, display_name: str | No
     )
 
 
-def add_price(con: duckdb.DuckDBPyConnection, model_id: str, effective: date,
-              input_per_1k: float, output_per_1k: float, *, currency: str = "USD",
-              source: str | None = None, actor: str) -> None:
+def add_price(
+    con: duckdb.DuckDBPyConnection,
+    model_id: str,
+    effective: date,
+    input_per_1k: float,
+    output_per_1k: float,
+    *,
+    currency: str = "USD",
+    source: str | None = None,
+    actor: str,
+) -> None:
     """Record a price from ``effective`` on; the previous ones stay as history, audited."""
     ensure(con, model_id)
     con.execute(
@@ -41,9 +63,20 @@ def add_price(con: duckdb.DuckDBPyConnection, model_id: str, effective: date,
         " currency, source, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [model_id, effective, input_per_1k, output_per_1k, currency, source, actor],
     )
-    db.audit(con, actor, "add_price", "model_price", model_id, after={
-        "effective_date": effective, "input_per_1k": input_per_1k,
-        "output_per_1k": output_per_1k, "currency": currency, "source": source})
+    db.audit(
+        con,
+        actor,
+        "add_price",
+        "model_price",
+        model_id,
+        after={
+            "effective_date": effective,
+            "input_per_1k": input_per_1k,
+            "output_per_1k": output_per_1k,
+            "currency": currency,
+            "source": source,
+        },
+    )
 
 
 def load_price_file(con: duckdb.DuckDBPyConnection, actor: str, path: Path = PRICE_FILE) -> int:
@@ -52,9 +85,16 @@ def load_price_file(con: duckdb.DuckDBPyConnection, actor: str, path: Path = PRI
         rows = list(csv.DictReader(fh))
     for row in rows:
         ensure(con, row["model_id"], row["display_name"])
-        add_price(con, row["model_id"], date.fromisoformat(row["effective_date"]),
-                  float(row["input_per_1k"]), float(row["output_per_1k"]),
-                  currency=row["currency"], source=row["source"], actor=actor)
+        add_price(
+            con,
+            row["model_id"],
+            date.fromisoformat(row["effective_date"]),
+            float(row["input_per_1k"]),
+            float(row["output_per_1k"]),
+            currency=row["currency"],
+            source=row["source"],
+            actor=actor,
+        )
     return len(rows)
 
 

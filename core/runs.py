@@ -16,8 +16,16 @@ from dataclasses import dataclass, field
 import duckdb
 
 from core import db, models
-from core.checks import Checks, Column, Field, add_field_checks, bind, check_unique, first_error
-from core.checks import quote, value
+from core.checks import (
+    Checks,
+    Column,
+    Field,
+    add_field_checks,
+    bind,
+    check_unique,
+    first_error,
+    value,
+)
 from core.errors import InputError, NotFoundError
 from core.staging import Staged
 
@@ -78,25 +86,34 @@ class RunImport:
 
     def summary(self) -> str:
         skipped = f", {len(self.unmatched)} unmatched and skipped" if self.unmatched else ""
-        return (f"run {self.run_id} on {self.dataset_id}: {self.rows} rows read, {self.matched}"
-                f" outputs added{skipped}; {self.scores} judge scores over"
-                f" {len(self.metrics)} metrics ({', '.join(self.metrics) or 'none'})")
+        return (
+            f"run {self.run_id} on {self.dataset_id}: {self.rows} rows read, {self.matched}"
+            f" outputs added{skipped}; {self.scores} judge scores over"
+            f" {len(self.metrics)} metrics ({', '.join(self.metrics) or 'none'})"
+        )
 
 
 def dataset_exists(con: duckdb.DuckDBPyConnection, dataset_id: str) -> int:
     """The dataset's item count; NotFoundError when it does not exist."""
-    row = con.execute("SELECT item_count FROM dataset WHERE dataset_id = ?", [dataset_id]).fetchone()
+    row = con.execute(
+        "SELECT item_count FROM dataset WHERE dataset_id = ?", [dataset_id]
+    ).fetchone()
     if row is None:
         known = [r[0] for r in con.execute("SELECT dataset_id FROM dataset ORDER BY 1").fetchall()]
-        raise NotFoundError(f"no dataset {dataset_id!r}; known: {', '.join(known) or 'none'}"
-                            " (import one with import-dataset)")
+        raise NotFoundError(
+            f"no dataset {dataset_id!r}; known: {', '.join(known) or 'none'}"
+            " (import one with import-dataset)"
+        )
     return row[0]
 
 
 def metric_names(staged: Staged) -> list[str]:
     """Metrics present as ``score.<metric>`` columns, by name."""
-    return sorted(c.split(".", 1)[1] for c in staged.columns
-                  if c.lower().startswith("score.") and len(c) > len("score."))
+    return sorted(
+        c.split(".", 1)[1]
+        for c in staged.columns
+        if c.lower().startswith("score.") and len(c) > len("score.")
+    )
 
 
 def metric_columns(con, staged: Staged, spec: RunSpec) -> dict[str, dict[str, Column]]:
@@ -113,25 +130,33 @@ def metric_columns(con, staged: Staged, spec: RunSpec) -> dict[str, dict[str, Co
             Field(f"judge_version.{metric}"),
         ]
         bound = bind(con, staged, fields)
-        found[metric] = {part: bound[f"{part}.{metric}"] for part in METRIC_PARTS
-                         if f"{part}.{metric}" in bound}
+        found[metric] = {
+            part: bound[f"{part}.{metric}"] for part in METRIC_PARTS if f"{part}.{metric}" in bound
+        }
     return found
 
 
-def import_staged(con: duckdb.DuckDBPyConnection, staged: Staged, spec: RunSpec,
-                  actor: str) -> RunImport:
+def import_staged(
+    con: duckdb.DuckDBPyConnection, staged: Staged, spec: RunSpec, actor: str
+) -> RunImport:
     """Validate a staged run against the dataset, then write it in one transaction."""
     if spec.role not in ROLES:
         raise InputError(staged.file, f"role {spec.role!r} is not one of {', '.join(ROLES)}")
     if not spec.model_id:
-        raise InputError(staged.file, "no model id: the file does not name the model; "
-                         "pass --model (e.g. anthropic.claude-3-5-sonnet-20241022-v2:0)")
+        raise InputError(
+            staged.file,
+            "no model id: the file does not name the model; "
+            "pass --model (e.g. anthropic.claude-3-5-sonnet-20241022-v2:0)",
+        )
     dataset_exists(con, spec.dataset_id)
     cols = bind(con, staged, OUTPUT_FIELDS)
     if "item_id" not in cols and "prompt" not in cols:
-        raise InputError(staged.file, "missing required column 'item_id' (or 'prompt' to match "
-                         f"items by their text); the file has: {', '.join(staged.columns[:30])}",
-                         column="item_id")
+        raise InputError(
+            staged.file,
+            "missing required column 'item_id' (or 'prompt' to match "
+            f"items by their text); the file has: {', '.join(staged.columns[:30])}",
+            column="item_id",
+        )
     metrics = metric_columns(con, staged, spec)
     checks = Checks()
     for col in cols.values():
@@ -149,16 +174,47 @@ def import_staged(con: duckdb.DuckDBPyConnection, staged: Staged, spec: RunSpec,
         con.execute(
             "INSERT INTO run (run_id, name, dataset_id, model_id, prompt_version_id, config,"
             " role, origin, source_file, synthetic, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [run_id, name, spec.dataset_id, spec.model_id, spec.prompt_version_id,
-             json.dumps(spec.config), spec.role, spec.origin, staged.file, spec.synthetic, actor],
+            [
+                run_id,
+                name,
+                spec.dataset_id,
+                spec.model_id,
+                spec.prompt_version_id,
+                json.dumps(spec.config),
+                spec.role,
+                spec.origin,
+                staged.file,
+                spec.synthetic,
+                actor,
+            ],
         )
         matched = write_outputs(con, run_id, match_sql, cols)
         scores = write_scores(con, run_id, match_sql, metrics, spec)
-        db.audit(con, actor, "import_run", "run", run_id, after={
-            "file": staged.file, "dataset_id": spec.dataset_id, "model_id": spec.model_id,
-            "outputs": matched, "scores": scores, "metrics": list(metrics)})
-    return RunImport(run_id, spec.dataset_id, staged.file, staged.rows, matched, unmatched,
-                     tuple(metrics), scores)
+        db.audit(
+            con,
+            actor,
+            "import_run",
+            "run",
+            run_id,
+            after={
+                "file": staged.file,
+                "dataset_id": spec.dataset_id,
+                "model_id": spec.model_id,
+                "outputs": matched,
+                "scores": scores,
+                "metrics": list(metrics),
+            },
+        )
+    return RunImport(
+        run_id,
+        spec.dataset_id,
+        staged.file,
+        staged.rows,
+        matched,
+        unmatched,
+        tuple(metrics),
+        scores,
+    )
 
 
 def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple[str, list[str]]:
@@ -170,8 +226,15 @@ def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple
     ds = _lit(spec.dataset_id)
     if "item_id" in cols:
         checks = Checks()
-        add_field_checks(checks, Column(Field("item_id", required=True), cols["item_id"].source,
-                                        staged, cols["item_id"].source_type))
+        add_field_checks(
+            checks,
+            Column(
+                Field("item_id", required=True),
+                cols["item_id"].source,
+                staged,
+                cols["item_id"].source_type,
+            ),
+        )
         first_error(con, staged, checks)
         keyed = f"(SELECT *, {value(cols['item_id'])} AS _key FROM {table})"
         check_unique(con, staged, value(cols["item_id"]), cols["item_id"].source)
@@ -183,33 +246,51 @@ def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple
             " AND trim(i.prompt) = k._key GROUP BY k._row HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
         ).fetchone()
         if ambiguous:
-            raise InputError(staged.file, f"the prompt matches {ambiguous[1]} items of "
-                             f"{spec.dataset_id}; add an item_id column to say which",
-                             row=ambiguous[0], column=cols["prompt"].source,
-                             row_word=staged.row_word)
+            raise InputError(
+                staged.file,
+                f"the prompt matches {ambiguous[1]} items of "
+                f"{spec.dataset_id}; add an item_id column to say which",
+                row=ambiguous[0],
+                column=cols["prompt"].source,
+                row_word=staged.row_word,
+            )
         column, what = cols["prompt"].source, "prompt"
     # Prompts map to item ids; ids map to themselves.
     on = "trim(i.prompt) = k._key" if what == "prompt" else "i.item_id = k._key"
-    source = (f"(SELECT k.*, i.item_id AS _item_id FROM {keyed} k JOIN item i"
-              f" ON i.dataset_id = {ds} AND {on})")
+    source = (
+        f"(SELECT k.*, i.item_id AS _item_id FROM {keyed} k JOIN item i"
+        f" ON i.dataset_id = {ds} AND {on})"
+    )
     if what == "prompt":
         dup = con.execute(
             f"SELECT _item_id, list_sort(list(_row)) AS r FROM {source} GROUP BY _item_id"
-            " HAVING count(*) > 1 ORDER BY r[2] LIMIT 1").fetchone()
+            " HAVING count(*) > 1 ORDER BY r[2] LIMIT 1"
+        ).fetchone()
         if dup:
-            raise InputError(staged.file, f"matches item {dup[0]!r} again (first on "
-                             f"{staged.row_word} {dup[1][0]}); each item may appear once",
-                             row=dup[1][1], column=column, row_word=staged.row_word)
+            raise InputError(
+                staged.file,
+                f"matches item {dup[0]!r} again (first on "
+                f"{staged.row_word} {dup[1][0]}); each item may appear once",
+                row=dup[1][1],
+                column=column,
+                row_word=staged.row_word,
+            )
     misses = con.execute(
         f"SELECT k._row, k._key FROM {keyed} k ANTI JOIN item i ON i.dataset_id = {ds}"
-        f" AND {on} ORDER BY k._row").fetchall()
+        f" AND {on} ORDER BY k._row"
+    ).fetchall()
     described = [f"{staged.row_word} {row}: {_short(text)!r}" for row, text in misses]
     if misses and not spec.allow_unmatched:
         more = f" ({len(misses)} rows do not match; first ones: {'; '.join(described[:5])})"
-        raise InputError(staged.file, f"{what} {_short(misses[0][1])!r} is not in dataset "
-                         f"{spec.dataset_id}{more}; fix the file, import it against the right "
-                         "dataset version, or skip unmatched rows (--allow-unmatched)",
-                         row=misses[0][0], column=column, row_word=staged.row_word)
+        raise InputError(
+            staged.file,
+            f"{what} {_short(misses[0][1])!r} is not in dataset "
+            f"{spec.dataset_id}{more}; fix the file, import it against the right "
+            "dataset version, or skip unmatched rows (--allow-unmatched)",
+            row=misses[0][0],
+            column=column,
+            row_word=staged.row_word,
+        )
     if len(misses) == staged.rows:
         raise InputError(staged.file, f"no row matches an item of {spec.dataset_id}")
     return source, described
@@ -230,20 +311,28 @@ def write_outputs(con, run_id: str, source: str, cols: dict[str, Column]) -> int
     return con.execute("SELECT count(*) FROM output WHERE run_id = ?", [run_id]).fetchone()[0]
 
 
-def write_scores(con, run_id: str, source: str, metrics: dict[str, dict[str, Column]],
-                 spec: RunSpec) -> int:
+def write_scores(
+    con, run_id: str, source: str, metrics: dict[str, dict[str, Column]], spec: RunSpec
+) -> int:
     """One judge_score row per (item, metric) with a score; passed from the file or threshold."""
     total = 0
     for metric, parts in metrics.items():
         score = value(parts["score"])
-        threshold = (f"coalesce({value(parts['threshold'])}, {spec.default_threshold!r})"
-                     if "threshold" in parts else repr(spec.default_threshold))
-        passed = (f"coalesce({value(parts['passed'])}, {score} >= {threshold})"
-                  if "passed" in parts else f"{score} >= {threshold}")
+        threshold = (
+            f"coalesce({value(parts['threshold'])}, {spec.default_threshold!r})"
+            if "threshold" in parts
+            else repr(spec.default_threshold)
+        )
+        passed = (
+            f"coalesce({value(parts['passed'])}, {score} >= {threshold})"
+            if "passed" in parts
+            else f"{score} >= {threshold}"
+        )
         judge = f"coalesce({value(parts['judge'])}, ?)" if "judge" in parts else "?"
         explanation = value(parts["explanation"]) if "explanation" in parts else "NULL"
-        version = (f"coalesce({value(parts['judge_version'])}, ?)"
-                   if "judge_version" in parts else "?")
+        version = (
+            f"coalesce({value(parts['judge_version'])}, ?)" if "judge_version" in parts else "?"
+        )
         con.execute(
             "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold, passed,"
             " explanation, judge_version)"
@@ -277,9 +366,18 @@ def list_runs(con: duckdb.DuckDBPyConnection, dataset_id: str | None = None) -> 
         " FROM run r WHERE ? IS NULL OR r.dataset_id = ? ORDER BY r.created_at, r.run_id",
         [dataset_id, dataset_id],
     ).fetchall()
-    keys = ("run_id", "name", "dataset_id", "model_id", "prompt_version_id", "config", "role",
-            "origin", "synthetic", "created_at", "outputs", "metrics")
+    keys = (
+        "run_id",
+        "name",
+        "dataset_id",
+        "model_id",
+        "prompt_version_id",
+        "config",
+        "role",
+        "origin",
+        "synthetic",
+        "created_at",
+        "outputs",
+        "metrics",
+    )
     return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-__all__ = ["RunSpec", "RunImport", "import_staged", "list_runs", "quote"]

@@ -15,7 +15,7 @@ def is_s3(uri: str) -> bool:
 
 
 def split(uri: str) -> tuple[str, str]:
-    bucket, _, key = uri[len("s3://"):].partition("/")
+    bucket, _, key = uri[len("s3://") :].partition("/")
     if not bucket:
         raise InputError(uri, "expected s3://bucket/prefix")
     return bucket, key
@@ -34,13 +34,16 @@ def fetch(uri: str, dest: Path, client=None) -> list[Path]:
             keys = [key]
         else:
             keys = []
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket,
-                                                                         Prefix=key):
-                keys += [o["Key"] for o in page.get("Contents", [])
-                         if o["Key"].endswith(OUTPUT_SUFFIX)]
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key):
+                keys += [
+                    o["Key"] for o in page.get("Contents", []) if o["Key"].endswith(OUTPUT_SUFFIX)
+                ]
             if not keys:
-                raise InputError(uri, f"no *{OUTPUT_SUFFIX} files under this prefix; point at"
-                                 " the evaluation job's output folder or at one file")
+                raise InputError(
+                    uri,
+                    f"no *{OUTPUT_SUFFIX} files under this prefix; point at"
+                    " the evaluation job's output folder or at one file",
+                )
         paths = []
         for number, name in enumerate(sorted(keys)):
             local = dest / f"{number:04d}_{Path(name).name}"

@@ -18,19 +18,23 @@ class Setting:
 
 SETTINGS = {
     "db_path": Setting(
-        "SWITCHYARD_DB", str(ROOT / "data" / "switchyard.duckdb"),
+        "SWITCHYARD_DB",
+        str(ROOT / "data" / "switchyard.duckdb"),
         "DuckDB file the app and CLI use; ':memory:' for a throwaway database.",
     ),
     "demo_seed": Setting(
-        "SWITCHYARD_DEMO_SEED", "20261126",
+        "SWITCHYARD_DEMO_SEED",
+        "20261126",
         "Seed of the demo migration created on first start.",
     ),
     "demo_on_empty": Setting(
-        "SWITCHYARD_DEMO", "1",
+        "SWITCHYARD_DEMO",
+        "1",
         "Create the demo migration when the app starts on an empty database (0 to skip).",
     ),
     "user": Setting(
-        "SWITCHYARD_USER", "",
+        "SWITCHYARD_USER",
+        "",
         "Name the CLI records as the actor in the audit table (default: the OS user).",
     ),
 }

@@ -47,13 +47,18 @@ def kind_of(path: str | Path, declared: str | None = None) -> FileKind:
     """The file kind from a declared name or the suffix; an unknown one is an InputError."""
     if declared:
         if declared not in set(KINDS_BY_SUFFIX.values()):
-            raise InputError(str(path), f"unknown file kind {declared!r}; expected one of "
-                             "csv, jsonl, parquet, json")
+            raise InputError(
+                str(path),
+                f"unknown file kind {declared!r}; expected one of csv, jsonl, parquet, json",
+            )
         return declared
     kind = KINDS_BY_SUFFIX.get(Path(path).suffix.lower())
     if kind is None:
-        raise InputError(str(path), f"unknown format: suffix {Path(path).suffix!r} is not one of "
-                         f"{', '.join(sorted(KINDS_BY_SUFFIX))}; rename the file or pass --format")
+        raise InputError(
+            str(path),
+            f"unknown format: suffix {Path(path).suffix!r} is not one of "
+            f"{', '.join(sorted(KINDS_BY_SUFFIX))}; rename the file or pass --format",
+        )
     return kind
 
 
@@ -72,14 +77,22 @@ def check_text_file(path: str | Path, kind: FileKind) -> None:
                 decoder.decode(chunk, final=len(chunk) < _CHUNK)
             except UnicodeDecodeError as exc:
                 line = lines_before + chunk.count(b"\n", 0, exc.start) + 1
-                raise InputError(str(path), f"byte 0x{chunk[exc.start]:02x} is not valid UTF-8; "
-                                 "save the file as UTF-8", row=line, row_word="line") from None
+                raise InputError(
+                    str(path),
+                    f"byte 0x{chunk[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
+                    row=line,
+                    row_word="line",
+                ) from None
             lines_before += chunk.count(b"\n")
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise InputError(str(path), "the file ends inside a UTF-8 character; save it as UTF-8",
-                             row=lines_before + 1, row_word="line") from None
+            raise InputError(
+                str(path),
+                "the file ends inside a UTF-8 character; save it as UTF-8",
+                row=lines_before + 1,
+                row_word="line",
+            ) from None
     if kind == "jsonl":
         _check_last_json_line(path)
 
@@ -98,9 +111,13 @@ def _check_last_json_line(path: Path) -> None:
     try:
         json.loads(last)
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"the last line is not complete JSON ({exc.msg}); "
-                         "the file looks truncated: export it again",
-                         row=total_lines, row_word="line") from None
+        raise InputError(
+            str(path),
+            f"the last line is not complete JSON ({exc.msg}); "
+            "the file looks truncated: export it again",
+            row=total_lines,
+            row_word="line",
+        ) from None
 
 
 def _count_lines(path: Path) -> int:
@@ -128,6 +145,13 @@ def _first_bad_json_line(path: Path) -> tuple[int, str]:
 
 def _new_table() -> str:
     return f"stage_{next(_names)}"
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    # DuckDB 2.0 refuses register() while an earlier fetchone() left a result open;
+    # a new statement closes it.
+    con.execute("SELECT 1").fetchall()
+    con.register(name, frame)
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind) -> Staged:
@@ -176,8 +200,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
     return _finish(con, table, file, "line" if kind == "jsonl" else "row", kind == "jsonl")
 
 
-def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str,
-                row_word: str = "row") -> Staged:
+def stage_frame(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str, row_word: str = "row"
+) -> Staged:
     """Stage an in-memory table (a converted Ragas/DeepEval/Bedrock file, or the demo).
 
     ``frame`` may carry its own ``_row`` (e.g. the source line of each record).
@@ -185,7 +210,7 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str,
     table = _new_table()
     if "_row" not in frame.columns:
         frame = frame.assign(_row=range(1, len(frame) + 1))
-    con.register(f"{table}_frame", frame)
+    _register(con, f"{table}_frame", frame)
     try:
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
     finally:
@@ -193,19 +218,24 @@ def stage_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str,
     return _finish(con, table, file, row_word, False)
 
 
-def stage_records(con: duckdb.DuckDBPyConnection, records: list[dict], file: str,
-                  row_word: str = "row") -> Staged:
+def stage_records(
+    con: duckdb.DuckDBPyConnection, records: list[dict], file: str, row_word: str = "row"
+) -> Staged:
     """Stage converted records (Ragas/DeepEval/Bedrock) as JSON objects, so that the same
     JSON-type checks as for JSONL apply. Each record may carry its source ``_row``."""
     rows = [r.get("_row", i) for i, r in enumerate(records, start=1)]
-    texts = [json.dumps({k: _plain(v) for k, v in r.items() if k != "_row"}, allow_nan=False)
-             for r in records]
+    texts = [
+        json.dumps({k: _plain(v) for k, v in r.items() if k != "_row"}, allow_nan=False)
+        for r in records
+    ]
     frame = pd.DataFrame({"_row": rows, "json": texts})
     table = _new_table()
-    con.register(f"{table}_frame", frame)
+    _register(con, f"{table}_frame", frame)
     try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT CAST(_row AS BIGINT) AS _row,"
-                    f" CAST(json AS JSON) AS json FROM {table}_frame")
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT CAST(_row AS BIGINT) AS _row,"
+            f" CAST(json AS JSON) AS json FROM {table}_frame"
+        )
     finally:
         con.unregister(f"{table}_frame")
     return _finish(con, table, file, row_word, True)
@@ -233,8 +263,9 @@ def _finish(con, table: str, file: str, row_word: str, json_source: bool) -> Sta
         ).fetchall()
         columns = tuple(k for (k,) in keys)
     else:
-        columns = tuple(c for c in (r[0] for r in con.execute(f"DESCRIBE {table}").fetchall())
-                        if c != "_row")
+        columns = tuple(
+            c for c in (r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()) if c != "_row"
+        )
     return Staged(table, file, columns, row_word, json_source, rows)
 
 

@@ -21,8 +21,22 @@ if versions:
     table = pd.DataFrame(versions)
     table["frozen"] = table["frozen_at"].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d}")
     table["strata"] = table["strata"].map(lambda s: ", ".join(s or []))
-    st.dataframe(table[["dataset_id", "items", "holdout", "strata", "frozen", "frozen_by",
-                        "sha256", "runs", "synthetic"]], hide_index=True)
+    st.dataframe(
+        table[
+            [
+                "dataset_id",
+                "items",
+                "holdout",
+                "strata",
+                "frozen",
+                "frozen_by",
+                "sha256",
+                "runs",
+                "synthetic",
+            ]
+        ],
+        hide_index=True,
+    )
 else:
     st.info("No dataset yet: import a golden file below.")
 
@@ -31,8 +45,24 @@ run_rows = runs.list_runs(con)
 if run_rows:
     table = pd.DataFrame(run_rows)
     table["metrics"] = table["metrics"].map(lambda m: ", ".join(m or []))
-    st.dataframe(table[["run_id", "name", "role", "model_id", "dataset_id", "prompt_version_id",
-                        "config", "outputs", "metrics", "origin", "synthetic"]], hide_index=True)
+    st.dataframe(
+        table[
+            [
+                "run_id",
+                "name",
+                "role",
+                "model_id",
+                "dataset_id",
+                "prompt_version_id",
+                "config",
+                "outputs",
+                "metrics",
+                "origin",
+                "synthetic",
+            ]
+        ],
+        hide_index=True,
+    )
 else:
     st.info("No run yet: import one below once a dataset exists.")
 
@@ -43,8 +73,9 @@ if not can_import:
 def source_input(key: str, kinds: list[str]) -> tuple[str | None, str | None]:
     """An uploaded file (saved to a temp path) or an s3:// URI; returns (path, label)."""
     upload = st.file_uploader("File", type=kinds, key=f"data.{key}.upload")
-    uri = st.text_input("…or an s3:// URI", key=f"data.{key}.uri",
-                        placeholder="s3://bucket/evaluation-job/output/")
+    uri = st.text_input(
+        "…or an s3:// URI", key=f"data.{key}.uri", placeholder="s3://bucket/evaluation-job/output/"
+    )
     if upload is not None:
         folder = Path(tempfile.mkdtemp(prefix="switchyard-upload-"))
         path = folder / Path(upload.name).name
@@ -58,8 +89,9 @@ with golden_tab:
     with st.form("data.golden"):
         path, label = source_input("golden", ["csv", "jsonl", "parquet"])
         name = st.text_input("Dataset name", key="data.golden.name")
-        model = st.text_input("Source model id (if the file has no model_id column)",
-                              key="data.golden.model")
+        model = st.text_input(
+            "Source model id (if the file has no model_id column)", key="data.golden.model"
+        )
         submitted = st.form_submit_button("Import dataset")
     if submitted and not path:
         st.error("Choose a file or enter an s3:// URI.")
@@ -67,9 +99,14 @@ with golden_tab:
         bar = st.progress(0.0, "starting")
         try:
             result = importing.import_dataset(
-                con, path or "", name.strip(), actor=user.username, label=label,
+                con,
+                path or "",
+                name.strip(),
+                actor=user.username,
+                label=label,
                 model_id=model.strip() or None,
-                progress=lambda f, m: bar.progress(f, m))
+                progress=lambda f, m: bar.progress(f, m),
+            )
             st.success(result.summary())
         except SwitchyardError as exc:
             st.error(str(exc))
@@ -80,26 +117,31 @@ with run_tab:
     else:
         with st.form("data.run"):
             path, label = source_input("run", ["csv", "jsonl", "parquet", "json"])
-            dataset_id = st.selectbox("Dataset version", [v["dataset_id"] for v in versions],
-                                      key="data.run.dataset")
-            model = st.text_input("Model id (Bedrock output names it itself)",
-                                  key="data.run.model")
+            dataset_id = st.selectbox(
+                "Dataset version", [v["dataset_id"] for v in versions], key="data.run.dataset"
+            )
+            model = st.text_input("Model id (Bedrock output names it itself)", key="data.run.model")
             fmt = st.selectbox("Format", ["detect", *importing.FORMATS], key="data.run.format")
             role = st.selectbox("Role", runs.ROLES, index=2, key="data.run.role")
-            allow = st.checkbox("Skip rows that match no item (they are listed)",
-                                key="data.run.allow")
+            allow = st.checkbox(
+                "Skip rows that match no item (they are listed)", key="data.run.allow"
+            )
             submitted = st.form_submit_button("Import run")
         if submitted and not path:
             st.error("Choose a file or enter an s3:// URI.")
         elif submitted:
             bar = st.progress(0.0, "starting")
-            spec = runs.RunSpec(dataset_id, model.strip() or None, role=role,
-                                allow_unmatched=allow)
+            spec = runs.RunSpec(dataset_id, model.strip() or None, role=role, allow_unmatched=allow)
             try:
                 result, notes = importing.import_run(
-                    con, path or "", spec, actor=user.username, label=label,
+                    con,
+                    path or "",
+                    spec,
+                    actor=user.username,
+                    label=label,
                     fmt=None if fmt == "detect" else fmt,
-                    progress=lambda f, m: bar.progress(f, m))
+                    progress=lambda f, m: bar.progress(f, m),
+                )
                 st.success(result.summary())
                 for line in [*notes, *result.unmatched[:20]]:
                     st.caption(line)

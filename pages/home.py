@@ -11,19 +11,24 @@ st.caption("Prove and decide a switch of the LLM behind your product.")
 
 migrations = migration.list_migrations(store.cursor())
 if not migrations:
-    st.info("No migration yet. Import a golden dataset and runs on the **Data** page, "
-            "or load the demo with `python -m core demo`.")
+    st.info(
+        "No migration yet. Import a golden dataset and runs on the **Data** page, "
+        "or load the demo with `python -m core demo`."
+    )
     st.stop()
 
 for m in migrations:
     with st.container(border=True):
         st.subheader(m["name"])
         if m["synthetic"]:
-            st.warning("Synthetic demo data: generated from a seed, not real model outputs.",
-                       icon="🧪")
+            st.warning(
+                "Synthetic demo data: generated from a seed, not real model outputs.", icon="🧪"
+            )
         left, right = st.columns(2)
         left.metric("Dataset", m["dataset_id"], f"{m['items']} items", delta_color="off")
         right.metric("Source model", m["source_model"])
         st.write("Target and candidate models: " + ", ".join(m["target_models"] or []))
-        st.caption(f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M} · "
-                   f"dataset {'frozen' if m['frozen'] else 'not frozen'}")
+        st.caption(
+            f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M} · "
+            f"dataset {'frozen' if m['frozen'] else 'not frozen'}"
+        )

@@ -11,7 +11,9 @@ from core.errors import DatabaseLockedError
 
 
 def test_migrations_create_every_table_on_an_empty_database(con):
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     assert set(db.DATA_TABLES) | {"schema_migrations"} <= tables
     recorded = con.execute("SELECT number, name FROM schema_migrations").fetchall()
     assert recorded == [(n, name) for n, name, _ in db.migrations()]
@@ -28,7 +30,9 @@ def test_a_failing_migration_leaves_no_trace(tmp_path, monkeypatch):
     con = duckdb.connect(":memory:")
     with pytest.raises(duckdb.CatalogException):
         db.migrate(con)
-    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
     assert "a" in tables and "b" not in tables
     assert con.execute("SELECT number FROM schema_migrations").fetchall() == [(1,)]
 
@@ -41,8 +45,15 @@ def test_migration_files_are_numbered_snake_case():
 def test_a_second_process_is_told_the_file_is_in_use(tmp_path):
     path = tmp_path / "held.duckdb"
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r});"
-         " print('ready', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(path)!r});"
+            " print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DatabaseLockedError, match="in use by another process"):

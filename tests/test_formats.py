@@ -4,17 +4,20 @@ import json
 
 import pytest
 
-from tests.conftest import DATA, import_run
 from core import importing
 from core.formats import metric_slug
+from tests.conftest import DATA, import_run
 
 JUDGE = "anthropic.claude-3-5-haiku-20241022-v1:0"
 
 
 def scores(con, run_id):
-    return con.execute("SELECT item_id, metric, score, threshold, passed, explanation,"
-                       " judge, judge_version FROM judge_score WHERE run_id = ?"
-                       " ORDER BY item_id, metric", [run_id]).fetchall()
+    return con.execute(
+        "SELECT item_id, metric, score, threshold, passed, explanation,"
+        " judge, judge_version FROM judge_score WHERE run_id = ?"
+        " ORDER BY item_id, metric",
+        [run_id],
+    ).fetchall()
 
 
 @pytest.mark.parametrize("name", ["ragas_result.csv", "ragas_result.parquet"])
@@ -46,19 +49,29 @@ def test_deepeval_test_run_keeps_threshold_success_reason_and_judge_model(con, g
     assert result.matched == 4 and result.metrics == ("answer_relevancy", "correctness_geval")
     got = {(r[0], r[1]): r for r in scores(con, result.run_id)}
     assert got[("q2", "correctness_geval")] == (
-        "q2", "correctness_geval", 0.2, 0.7, False, "correctness reason 1", "deepeval", JUDGE)
+        "q2",
+        "correctness_geval",
+        0.2,
+        0.7,
+        False,
+        "correctness reason 1",
+        "deepeval",
+        JUDGE,
+    )
     # success comes from DeepEval, not re-derived: 0.4 >= 0.5 is False, and so is success
     assert got[("q2", "answer_relevancy")][4] is False
-    latency = con.execute("SELECT latency_ms FROM output WHERE run_id = ? AND item_id = 'q1'",
-                          [result.run_id]).fetchone()[0]
+    latency = con.execute(
+        "SELECT latency_ms FROM output WHERE run_id = ? AND item_id = 'q1'", [result.run_id]
+    ).fetchone()[0]
     assert latency == pytest.approx(1200.0)
 
 
 def test_bedrock_automated_records(con, golden):
     result = import_run(con, DATA / "bedrock_automated_output.jsonl", model_id=None)
     assert result.matched == 6 and result.metrics == ("accuracy", "robustness")
-    model = con.execute("SELECT model_id, origin FROM run WHERE run_id = ?",
-                        [result.run_id]).fetchone()
+    model = con.execute(
+        "SELECT model_id, origin FROM run WHERE run_id = ?", [result.run_id]
+    ).fetchone()
     assert model == ("amazon.nova-pro-v1:0", "bedrock")
 
 
@@ -68,10 +81,11 @@ def test_bedrock_judge_records_leave_null_results_out(con, golden):
     assert result.scores == 17  # 6 items x 3 metrics, one result null (not applicable)
     got = {(r[0], r[1]): r for r in scores(con, result.run_id)}
     assert ("q5", "faithfulness") not in got
-    assert got[("q1", "correctness")][5:] == ("Builtin.Correctness explanation 0", "bedrock",
-                                              JUDGE)
-    mean = con.execute("SELECT avg(score) FROM judge_score WHERE run_id = ? AND metric ="
-                       " 'faithfulness'", [result.run_id]).fetchone()[0]
+    assert got[("q1", "correctness")][5:] == ("Builtin.Correctness explanation 0", "bedrock", JUDGE)
+    mean = con.execute(
+        "SELECT avg(score) FROM judge_score WHERE run_id = ? AND metric = 'faithfulness'",
+        [result.run_id],
+    ).fetchone()[0]
     # results ((n + 4) % 5) / 4 for n = 0..5 without the null at n = 4: 1, 0, .25, .5, 1
     assert mean == pytest.approx((1.0 + 0.0 + 0.25 + 0.5 + 1.0) / 5)
 
@@ -80,17 +94,25 @@ def test_bedrock_rag_records(con, golden):
     result = import_run(con, DATA / "bedrock_rag_output.jsonl", model_id=None)
     assert result.matched == 4 and result.metrics == ("citationprecision", "correctness")
     assert result.scores == 7
-    text = con.execute("SELECT text FROM output WHERE run_id = ? AND item_id = 'q1'",
-                       [result.run_id]).fetchone()[0]
+    text = con.execute(
+        "SELECT text FROM output WHERE run_id = ? AND item_id = 'q1'", [result.run_id]
+    ).fetchone()[0]
     assert text == "Total revenue was $4,210.5 million."
 
 
-@pytest.mark.parametrize(("name", "expected"), [
-    ("run_native.csv", "native"), ("run_native.jsonl", "native"), ("run_native.parquet", "native"),
-    ("ragas_result.csv", "ragas"), ("ragas_result.parquet", "ragas"),
-    ("deepeval_test_run.json", "deepeval"), ("bedrock_judge_output.jsonl", "bedrock"),
-    ("bedrock_rag_output.jsonl", "bedrock"),
-])
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("run_native.csv", "native"),
+        ("run_native.jsonl", "native"),
+        ("run_native.parquet", "native"),
+        ("ragas_result.csv", "ragas"),
+        ("ragas_result.parquet", "ragas"),
+        ("deepeval_test_run.json", "deepeval"),
+        ("bedrock_judge_output.jsonl", "bedrock"),
+        ("bedrock_rag_output.jsonl", "bedrock"),
+    ],
+)
 def test_format_is_detected(name, expected):
     path = DATA / name
     assert importing.detect_format(path, importing.kind_of(path)) == expected

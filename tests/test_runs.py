@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from tests.conftest import DATA, TARGET_MODEL, import_run
 from core import db, runs
+from tests.conftest import DATA, TARGET_MODEL, import_run
 
 
 @pytest.mark.parametrize("name", ["run_native.csv", "run_native.jsonl", "run_native.parquet"])
@@ -13,34 +13,49 @@ def test_native_run_in_every_file_kind(con, golden, name):
     result = import_run(con, DATA / name, role="target", judge_version="geval-1")
     assert (result.rows, result.matched, result.scores) == (6, 6, 12)
     assert result.metrics == ("correctness", "faithfulness")
-    out = con.execute("SELECT text, ttft_ms, latency_ms, input_tokens, output_tokens,"
-                      " retrieval_cost, error, calls FROM output WHERE run_id = ? AND"
-                      " item_id = 'q2'", [result.run_id]).fetchone()
-    assert out[:7] == ("The operating margin was 12%. (target)", 181.0, 610.0, 311, 19, 0.0002,
-                       None)
+    out = con.execute(
+        "SELECT text, ttft_ms, latency_ms, input_tokens, output_tokens,"
+        " retrieval_cost, error, calls FROM output WHERE run_id = ? AND"
+        " item_id = 'q2'",
+        [result.run_id],
+    ).fetchone()
+    assert out[:7] == (
+        "The operating margin was 12%. (target)",
+        181.0,
+        610.0,
+        311,
+        19,
+        0.0002,
+        None,
+    )
     assert json.loads(out[7])[1] == {"name": "generation", "latency_ms": 530}
     scores = con.execute(
         "SELECT metric, judge, score, threshold, passed, explanation, judge_version"
         " FROM judge_score WHERE run_id = ? AND item_id = 'q2' ORDER BY metric",
-        [result.run_id]).fetchall()
+        [result.run_id],
+    ).fetchall()
     assert scores == [
         ("correctness", "geval", 0.0, 0.5, False, "reason 1", "geval-1"),
         # faithfulness 0.58 against the file's threshold 0.7: fails
         ("faithfulness", "imported", 0.58, 0.7, False, None, "geval-1"),
     ]
-    run = con.execute("SELECT model_id, role, origin FROM run WHERE run_id = ?",
-                      [result.run_id]).fetchone()
+    run = con.execute(
+        "SELECT model_id, role, origin FROM run WHERE run_id = ?", [result.run_id]
+    ).fetchone()
     assert run == (TARGET_MODEL, "target", "native")
 
 
 def test_rows_match_by_prompt_when_there_is_no_id(con, golden, tmp_path):
     path = tmp_path / "by_prompt.csv"
-    path.write_text("prompt,output,score.correctness\n"
-                    "What was Contoso Energy's total revenue in fiscal 2023?,ok,1\n"
-                    "  Should I put my retirement savings into Woodgrove stock?  ,no,0\n")
+    path.write_text(
+        "prompt,output,score.correctness\n"
+        "What was Contoso Energy's total revenue in fiscal 2023?,ok,1\n"
+        "  Should I put my retirement savings into Woodgrove stock?  ,no,0\n"
+    )
     result = import_run(con, path)
-    items = con.execute("SELECT item_id FROM output WHERE run_id = ? ORDER BY item_id",
-                        [result.run_id]).fetchall()
+    items = con.execute(
+        "SELECT item_id FROM output WHERE run_id = ? ORDER BY item_id", [result.run_id]
+    ).fetchall()
     assert items == [("q1",), ("q5",)]
 
 
@@ -56,15 +71,17 @@ def test_declared_score_range_is_applied_per_metric(con, golden, tmp_path):
     path = tmp_path / "likert.csv"
     path.write_text("item_id,score.helpfulness,threshold.helpfulness\nq1,4,3\nq2,2,3\n")
     result = import_run(con, path, score_ranges={"helpfulness": (1, 5)})
-    passed = con.execute("SELECT item_id, passed FROM judge_score WHERE run_id = ?"
-                         " ORDER BY item_id", [result.run_id]).fetchall()
+    passed = con.execute(
+        "SELECT item_id, passed FROM judge_score WHERE run_id = ? ORDER BY item_id", [result.run_id]
+    ).fetchall()
     assert passed == [("q1", True), ("q2", False)]
 
 
 def test_import_is_audited(con, golden):
     result = import_run(con, DATA / "run_native.csv")
-    entry = con.execute("SELECT actor, after FROM audit WHERE entity_id = ?",
-                        [result.run_id]).fetchone()
+    entry = con.execute(
+        "SELECT actor, after FROM audit WHERE entity_id = ?", [result.run_id]
+    ).fetchone()
     assert entry[0] == "tester" and json.loads(entry[1])["outputs"] == 6
 
 
@@ -72,5 +89,7 @@ def test_list_runs_reports_counts_and_metrics(con, golden):
     import_run(con, DATA / "run_native.csv")
     listed = runs.list_runs(con, "fin@1")
     assert [(r["role"], r["outputs"], r["metrics"]) for r in listed] == [
-        ("source", 6, ["automated_score"]), ("candidate", 6, ["correctness", "faithfulness"])]
+        ("source", 6, ["automated_score"]),
+        ("candidate", 6, ["correctness", "faithfulness"]),
+    ]
     assert db.row_counts(con)["output"] == 12

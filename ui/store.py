@@ -9,8 +9,8 @@ from core import db, demo, settings
 
 
 @st.cache_resource(show_spinner="Opening the database…")
-def _connection() -> duckdb.DuckDBPyConnection:
-    con = db.connect(settings.db_path())
+def _connection(path: str) -> duckdb.DuckDBPyConnection:
+    con = db.connect(path)
     if settings.get("demo_on_empty") == "1":
         demo.install_if_empty(con, int(settings.get("demo_seed")))
     return con
@@ -18,4 +18,4 @@ def _connection() -> duckdb.DuckDBPyConnection:
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """This script run's own cursor: a connection shared across threads fails."""
-    return _connection().cursor()
+    return _connection(settings.db_path()).cursor()

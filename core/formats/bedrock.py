@@ -42,8 +42,12 @@ def _text(value: object) -> object:
 def _scores(row: dict, scores: list, file: str, line: int) -> None:
     for score in scores:
         if not isinstance(score, dict) or "metricName" not in score:
-            raise InputError(file, "expected each score to be an object with metricName",
-                             row=line, row_word="line")
+            raise InputError(
+                file,
+                "expected each score to be an object with metricName",
+                row=line,
+                row_word="line",
+            )
         slug = metric_slug(str(score["metricName"]))
         row[f"score.{slug}"] = score.get("result")
         details = score.get("evaluatorDetails") or []
@@ -57,27 +61,43 @@ def parse_line(record: dict, file: str, line: int, model_id: str | None) -> tupl
     if "conversationTurns" in record:
         turns = record["conversationTurns"]
         if not isinstance(turns, list) or not turns or not isinstance(turns[-1], dict):
-            raise InputError(file, "expected conversationTurns to be a non-empty list",
-                             row=line, row_word="line")
+            raise InputError(
+                file, "expected conversationTurns to be a non-empty list", row=line, row_word="line"
+            )
         turn = turns[-1]
         output = turn.get("output") or {}
-        row = {"prompt": _text((turn.get("inputRecord") or {}).get("prompt")),
-               "output": output.get("text") if isinstance(output, dict) else output}
-        model = (output.get("modelIdentifier") or output.get("knowledgeBaseIdentifier")
-                 if isinstance(output, dict) else None)
+        row = {
+            "prompt": _text((turn.get("inputRecord") or {}).get("prompt")),
+            "output": output.get("text") if isinstance(output, dict) else output,
+        }
+        model = (
+            output.get("modelIdentifier") or output.get("knowledgeBaseIdentifier")
+            if isinstance(output, dict)
+            else None
+        )
         _scores(row, turn.get("results") or [], file, line)
         return row, model
     result = record.get("automatedEvaluationResult")
     if not isinstance(result, dict):
-        raise InputError(file, "expected automatedEvaluationResult or conversationTurns",
-                         row=line, row_word="line")
-    responses = record.get("modelResponses") or (record.get("inputRecord") or {}).get(
-        "modelResponses") or []
-    chosen = next((r for r in responses if isinstance(r, dict)
-                   and r.get("modelIdentifier") == model_id), None)
+        raise InputError(
+            file,
+            "expected automatedEvaluationResult or conversationTurns",
+            row=line,
+            row_word="line",
+        )
+    responses = (
+        record.get("modelResponses")
+        or (record.get("inputRecord") or {}).get("modelResponses")
+        or []
+    )
+    chosen = next(
+        (r for r in responses if isinstance(r, dict) and r.get("modelIdentifier") == model_id), None
+    )
     chosen = chosen or (responses[0] if responses and isinstance(responses[0], dict) else {})
-    row = {"prompt": _text((record.get("inputRecord") or {}).get("prompt")),
-           "output": chosen.get("response")}
+    row = {
+        "prompt": _text((record.get("inputRecord") or {}).get("prompt")),
+        "output": chosen.get("response"),
+    }
     _scores(row, result.get("scores") or [], file, line)
     return row, chosen.get("modelIdentifier")
 
@@ -92,8 +112,9 @@ def read_records(path: Path) -> list[tuple[int, dict]]:
             try:
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise InputError(str(path), f"not valid JSON ({exc.msg})", row=line,
-                                 row_word="line") from None
+                raise InputError(
+                    str(path), f"not valid JSON ({exc.msg})", row=line, row_word="line"
+                ) from None
             if not isinstance(record, dict):
                 raise InputError(str(path), "expected a JSON object", row=line, row_word="line")
             records.append((line, record))
@@ -114,12 +135,20 @@ def convert(paths: list[Path], model_id: str | None = None) -> Converted:
             key = json.dumps(row.get("prompt"), sort_keys=True)
             if key in merged:
                 # Same item seen in another metric's file: add its scores.
-                merged[key].update({k: v for k, v in row.items() if k.startswith(
-                    ("score.", "explanation.", "judge_version."))})
+                merged[key].update(
+                    {
+                        k: v
+                        for k, v in row.items()
+                        if k.startswith(("score.", "explanation.", "judge_version."))
+                    }
+                )
             else:
                 merged[key] = {"_row": line, **row}
     found = model_id or (models.pop() if len(models) == 1 else None)
-    notes = ()
+    records, notes, row_word = list(merged.values()), (), "line"
     if len(paths) > 1:
-        notes = (f"merged {len(paths)} output files by prompt",)
-    return Converted(list(merged.values()), "line", model_id=found, judge="bedrock", notes=notes)
+        # Line numbers repeat across files: number the merged records instead.
+        for number, record in enumerate(records, start=1):
+            record["_row"] = number
+        notes, row_word = (f"merged {len(paths)} output files by prompt",), "record"
+    return Converted(records, row_word, model_id=found, judge="bedrock", notes=notes)

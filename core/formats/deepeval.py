@@ -25,8 +25,9 @@ def load(path: Path) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"not valid JSON ({exc.msg})", row=exc.lineno,
-                         row_word="line") from None
+        raise InputError(
+            str(path), f"not valid JSON ({exc.msg})", row=exc.lineno, row_word="line"
+        ) from None
 
 
 def convert(path: Path) -> Converted:
@@ -37,12 +38,14 @@ def convert(path: Path) -> Converted:
     rows, notes = [], []
     for number, case in enumerate(run["testCases"], start=1):
         if not isinstance(case, dict):
-            raise InputError(str(path), "expected a test case object", row=number,
-                             row_word="test case")
+            raise InputError(
+                str(path), "expected a test case object", row=number, row_word="test case"
+            )
         meta = case.get("additionalMetadata") or case.get("metadata") or {}
         row = {
             "_row": number,
-            "item_id": _text(meta.get("item_id", meta.get("id"))) if isinstance(meta, dict)
+            "item_id": _text(meta.get("item_id", meta.get("id")))
+            if isinstance(meta, dict)
             else None,
             "prompt": case.get("input"),
             "output": case.get("actualOutput"),

@@ -17,17 +17,42 @@ from core.formats import Converted
 from core.staging import check_text_file
 
 INPUT_COLUMNS = {
-    "user_input", "retrieved_contexts", "reference_contexts", "response", "multi_responses",
-    "reference", "rubrics", "reference_tool_calls", "question", "contexts", "answer",
-    "ground_truth", "ground_truths", "item_id", "id",
+    "user_input",
+    "retrieved_contexts",
+    "reference_contexts",
+    "response",
+    "multi_responses",
+    "reference",
+    "rubrics",
+    "reference_tool_calls",
+    "question",
+    "contexts",
+    "answer",
+    "ground_truth",
+    "ground_truths",
+    "item_id",
+    "id",
 }
 # Named metric columns are metrics even when a value in them is not a number.
 KNOWN_METRICS = {
-    "faithfulness", "answer_relevancy", "response_relevancy", "factual_correctness",
-    "answer_correctness", "answer_similarity", "semantic_similarity", "context_precision",
-    "context_recall", "context_entity_recall", "noise_sensitivity", "bleu_score",
-    "rouge_score", "exact_match", "string_present", "non_llm_string_similarity",
-    "llm_context_precision_with_reference", "llm_context_precision_without_reference",
+    "faithfulness",
+    "answer_relevancy",
+    "response_relevancy",
+    "factual_correctness",
+    "answer_correctness",
+    "answer_similarity",
+    "semantic_similarity",
+    "context_precision",
+    "context_recall",
+    "context_entity_recall",
+    "noise_sensitivity",
+    "bleu_score",
+    "rouge_score",
+    "exact_match",
+    "string_present",
+    "non_llm_string_similarity",
+    "llm_context_precision_with_reference",
+    "llm_context_precision_without_reference",
 }
 
 
@@ -51,15 +76,19 @@ def convert(path: Path, kind: str) -> Converted:
         raise InputError(str(path), "the table has no rows")
     lowered = {c.lower(): c for c in table.columns}
     columns: dict[str, str] = {}  # native name -> table column
-    for native, names in (("item_id", ("item_id", "id")), ("prompt", ("user_input", "question")),
-                          ("output", ("response", "answer"))):
+    for native, names in (
+        ("item_id", ("item_id", "id")),
+        ("prompt", ("user_input", "question")),
+        ("output", ("response", "answer")),
+    ):
         for name in names:
             if name in lowered:
                 columns[native] = lowered[name]
                 break
     if "prompt" not in columns and "item_id" not in columns:
-        raise InputError(str(path), "not a Ragas table: no user_input (or question) column",
-                         column="user_input")
+        raise InputError(
+            str(path), "not a Ragas table: no user_input (or question) column", column="user_input"
+        )
     skipped = []
     for column in table.columns:
         if column.lower() in INPUT_COLUMNS:
@@ -71,7 +100,9 @@ def convert(path: Path, kind: str) -> Converted:
             columns[f"score.{column}"] = column
         else:
             skipped.append(column)
-    records = [{"_row": number, **{native: row[source] for native, source in columns.items()}}
-               for number, row in enumerate(table.to_dict("records"), start=1)]
+    records = [
+        {"_row": number, **{native: row[source] for native, source in columns.items()}}
+        for number, row in enumerate(table.to_dict("records"), start=1)
+    ]
     notes = (f"ignored non-metric columns: {', '.join(skipped)}",) if skipped else ()
     return Converted(records, "row", judge="ragas", notes=notes)

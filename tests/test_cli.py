@@ -1,0 +1,111 @@
+"""``python -m core``: commands print what they did; errors exit non-zero with one clear line."""
+
+import subprocess
+import sys
+
+import pytest
+
+from core.cli import main
+from tests.conftest import DATA
+
+
+@pytest.fixture
+def dbfile(tmp_path, monkeypatch):
+    path = tmp_path / "cli.duckdb"
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    monkeypatch.setenv("SWITCHYARD_USER", "cli-tester")
+    return path
+
+
+def test_end_to_end_import_freeze_verify_list(dbfile, capsys):
+    assert main(["init"]) == 0
+    assert (
+        main(
+            [
+                "import-dataset",
+                str(DATA / "golden.csv"),
+                "--name",
+                "fin",
+                "--model",
+                "anthropic.claude-3-5-sonnet-20241022-v2:0",
+            ]
+        )
+        == 0
+    )
+    assert "dataset fin@1: 6 items" in capsys.readouterr().out
+    assert (
+        main(
+            [
+                "import-run",
+                str(DATA / "bedrock_rag_output.jsonl"),
+                "--dataset",
+                "fin",
+                "--role",
+                "target",
+            ]
+        )
+        == 0
+    )
+    assert "4 outputs added; 7 judge scores over 2 metrics" in capsys.readouterr().out
+    assert main(["freeze", "fin@1"]) == 0
+    assert "fin@1 frozen; sha256" in capsys.readouterr().out
+    assert main(["verify"]) == 0
+    assert "fin@1: OK" in capsys.readouterr().out
+    assert main(["list"]) == 0
+    listing = capsys.readouterr().out
+    assert "fin@1  6 items (2 holdout)  frozen" in listing and "target" in listing
+
+
+def test_bad_input_exits_1_with_the_message(dbfile, capsys, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,source_prompt,ground_truth,latency_ms\nx,Q?,A,fast\n")
+    assert main(["import-dataset", str(bad), "--name", "bad"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "row 1, column 'latency_ms'" in err
+
+
+def test_verify_exits_1_on_a_mismatch(dbfile, capsys):
+    import duckdb
+
+    main(["import-dataset", str(DATA / "golden.csv"), "--name", "fin", "--model", "m"])
+    con = duckdb.connect(str(dbfile))
+    con.execute("UPDATE item SET prompt = 'changed' WHERE item_id = 'q1'")
+    con.close()
+    assert main(["verify", "fin"]) == 1
+    assert "MISMATCH" in capsys.readouterr().out
+
+
+def test_demo_is_added_only_to_an_empty_database(dbfile, capsys):
+    assert main(["demo", "--items", "200"]) == 0
+    assert "demo migration" in capsys.readouterr().out
+    assert main(["demo"]) == 0
+    assert "already holds data" in capsys.readouterr().out
+
+
+def test_a_locked_database_says_what_to_do(dbfile):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,time; c=duckdb.connect({str(dbfile)!r});"
+            " print('ready', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        done = subprocess.run(
+            [sys.executable, "-m", "core", "list"], capture_output=True, text=True, timeout=60
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert done.returncode == 1
+    assert "in use by another process" in done.stderr and "Stop the app" in done.stderr
+
+
+def test_usage_error_exits_2(dbfile):
+    with pytest.raises(SystemExit) as caught:
+        main(["import-run", "x.csv"])  # --dataset is required
+    assert caught.value.code == 2

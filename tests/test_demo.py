@@ -1,0 +1,84 @@
+"""The demo migration: deterministic from its seed, realistic, clearly synthetic."""
+
+import numpy as np
+import pytest
+from sklearn.metrics import cohen_kappa_score
+
+from core import datasets, db, demo, migration, models
+
+SEED = 20261126
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return demo.generate(SEED)
+
+
+def test_same_seed_gives_the_same_content_hash():
+    hashes = []
+    for _ in range(2):
+        con = db.connect(":memory:")
+        demo.install(con, SEED, n_items=300)
+        hashes.append(datasets.list_datasets(con)[0]["sha256"])
+    assert hashes[0] == hashes[1]
+    other = db.connect(":memory:")
+    demo.install(other, SEED + 1, n_items=300)
+    assert datasets.list_datasets(other)[0]["sha256"] != hashes[0]
+
+
+def test_install_creates_a_frozen_synthetic_migration_with_three_runs():
+    con = db.connect(":memory:")
+    assert demo.install_if_empty(con, SEED) is not None
+    assert demo.install_if_empty(con, SEED) is None  # only on an empty database
+    (m,) = migration.list_migrations(con)
+    assert m["synthetic"] and m["frozen"] and "synthetic" in m["name"]
+    assert m["items"] == 1200 and len(m["target_models"]) == 2
+    counts = db.row_counts(con)
+    assert counts["run"] == 3 and counts["output"] == 3600
+    info = datasets.list_datasets(con)[0]
+    assert info["synthetic"] and 250 < info["holdout"] < 350
+    assert {s.split(":")[0] for s in info["strata"]} == set(demo.STRATA)
+    prices = {p[0]: (p[2], p[3]) for p in models.current_prices(con)}
+    assert prices["amazon.nova-pro-v1:0"] == (0.0008, 0.0032)
+
+
+def _kappa(generated, model_id, metric="correctness", mask=None):
+    outputs, truth = generated.outputs[model_id], generated.truth[model_id]
+    scored = outputs[f"score.{metric}"].notna().to_numpy()
+    if mask is not None:
+        scored = scored & mask
+    verdict = outputs[f"score.{metric}"].fillna(0).to_numpy() >= 0.5
+    return cohen_kappa_score(truth[scored], verdict[scored])
+
+
+@pytest.mark.parametrize("model", demo.MODELS, ids=lambda m: m.name)
+def test_judges_err_realistically_against_the_hidden_truth(generated, model):
+    assert 0.5 <= _kappa(generated, model.model_id) <= 0.8
+    strata = generated.items["stratum"].to_numpy()
+    easy = _kappa(generated, model.model_id, mask=strata == "lookup")
+    hard = _kappa(generated, model.model_id, mask=strata == "adversarial")
+    assert hard < easy
+
+
+def test_candidates_differ_in_a_way_worth_deciding(generated):
+    strata = generated.items["stratum"].to_numpy()
+    source, nova, opus = (generated.truth[m.model_id] for m in demo.MODELS)
+    multi = strata == "multi_hop"
+    assert nova[multi].mean() < source[multi].mean() - 0.04  # cheaper one: worse on multi-hop
+    assert abs(nova[strata == "lookup"].mean() - source[strata == "lookup"].mean()) < 0.03
+    assert opus.mean() > source.mean()  # dearer one: better
+    ttft = {
+        m.model_id: np.nanmedian(generated.outputs[m.model_id]["ttft_ms"].astype(float))
+        for m in demo.MODELS
+    }
+    assert (
+        ttft[demo.MODELS[1].model_id]
+        < ttft[demo.MODELS[0].model_id]
+        < ttft[demo.MODELS[2].model_id]
+    )
+
+
+def test_latency_has_a_long_tail(generated):
+    ttft = generated.outputs[demo.MODELS[0].model_id]["ttft_ms"].dropna().to_numpy()
+    p50, p99 = np.percentile(ttft, [50, 99])
+    assert p99 > 2.5 * p50
