@@ -95,10 +95,22 @@ def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) ->
     return bound
 
 
+def _is_json(col: Column) -> bool:
+    """A value inside a JSON object (JSONL fallback) or in a JSON-typed column."""
+    return col.staged.json_source or col.source_type == "JSON"
+
+
+def _jargs(col: Column) -> str:
+    """Arguments of json_type/json_extract for the column's value."""
+    if col.staged.json_source:
+        return f"json, {_sql_str('$.' + _json_key(col.source))}"
+    return f"{quote(col.source)}, '$'"
+
+
 def raw(col: Column) -> str:
     """The column's value as text (NULL when absent)."""
-    if col.staged.json_source:
-        return f"(json->>{_sql_str('$.' + _json_key(col.source))})"
+    if _is_json(col):
+        return f"json_extract_string({_jargs(col)})"
     if col.source_type == "VARCHAR":
         return quote(col.source)
     return f"CAST({quote(col.source)} AS VARCHAR)"
@@ -109,10 +121,23 @@ def _json_key(key: str) -> str:
 
 
 def _json_type(col: Column) -> str:
-    return f"json_type(json, {_sql_str('$.' + _json_key(col.source))})"
+    return f"json_type({_jargs(col)})"
+
+
+def _native(col: Column) -> bool:
+    """A typed (non-text, non-JSON) column, as Parquet and typed JSONL give."""
+    return not _is_json(col) and col.source_type != "VARCHAR"
+
+
+def _nested(col: Column) -> bool:
+    return _native(col) and (
+        col.source_type.split("(")[0] in _NESTED or _is_list_type(col.source_type)
+    )
 
 
 def _present(col: Column) -> str:
+    if _native(col):
+        return f"{quote(col.source)} IS NOT NULL"
     return f"NULLIF(trim({raw(col)}), '') IS NOT NULL"
 
 
@@ -140,7 +165,7 @@ def _is_list_type(type_name: str) -> bool:
 
 def number(col: Column) -> str:
     """The value as DOUBLE; NaN (Ragas' 'could not score') becomes NULL."""
-    if not col.staged.json_source and _is_numeric_type(col.source_type):
+    if _native(col) and _is_numeric_type(col.source_type):
         expr = f"CAST({quote(col.source)} AS DOUBLE)"
     else:
         expr = f"TRY_CAST(NULLIF(trim({raw(col)}), '') AS DOUBLE)"
@@ -153,15 +178,13 @@ def value(col: Column) -> str:
     if kind == "config":
         return raw(col)
     if kind == "text":
-        if col.staged.json_source or col.source_type == "VARCHAR":
-            return raw(col)
-        return f"CAST({quote(col.source)} AS VARCHAR)"
+        return raw(col)
     if kind == "number":
         return number(col)
     if kind == "integer":
         return f"CAST({number(col)} AS BIGINT)"
     if kind == "bool":
-        if not col.staged.json_source and col.source_type == "BOOLEAN":
+        if _native(col) and col.source_type == "BOOLEAN":
             return quote(col.source)
         text = f"lower(trim({raw(col)}))"
         return (
@@ -169,35 +192,28 @@ def value(col: Column) -> str:
             f" WHEN {text} IN ({_in(_FALSE)}) THEN false END)"
         )
     if kind == "json":
-        if col.staged.json_source:
+        if _is_json(col):
             # A JSON list, or a string holding one (as a CSV export would write it).
-            path = _sql_str("$." + _json_key(col.source))
+            args = _jargs(col)
             return (
-                f"(CASE WHEN json_type(json, {path}) = 'VARCHAR' THEN"
-                f" CAST(json->>{path} AS JSON) ELSE json->{path} END)"
+                f"(CASE WHEN json_type({args}) = 'VARCHAR' THEN"
+                f" CAST(json_extract_string({args}) AS JSON) ELSE json_extract({args}) END)"
             )
+        if _nested(col):
+            return f"to_json({quote(col.source)})"
         return f"CAST(NULLIF(trim({raw(col)}), '') AS JSON)"
-    if kind == "texts":
-        if col.staged.json_source:
-            path = _sql_str("$." + _json_key(col.source))
-            return (
-                f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN array_to_string("
-                f"from_json(json->{path}, '[\"VARCHAR\"]'), chr(10) || chr(10))"
-                f" ELSE json->>{path} END)"
-            )
+    if kind in ("texts", "tags"):
+        if _is_json(col):
+            args = _jargs(col)
+            strings = f"from_json(json_extract({args}), '[\"VARCHAR\"]')"
+            other = _split_tags(raw(col)) if kind == "tags" else raw(col)
+            listed = strings if kind == "tags" else f"array_to_string({strings}, chr(10) || chr(10))"
+            return f"(CASE WHEN json_type({args}) = 'ARRAY' THEN {listed} ELSE {other} END)"
         if _is_list_type(col.source_type):
+            if kind == "tags":
+                return f"CAST({quote(col.source)} AS VARCHAR[])"
             return f"array_to_string({quote(col.source)}, chr(10) || chr(10))"
-        return raw(col)
-    if kind == "tags":
-        if col.staged.json_source:
-            path = _sql_str("$." + _json_key(col.source))
-            return (
-                f"(CASE WHEN json_type(json, {path}) = 'ARRAY' THEN "
-                f"from_json(json->{path}, '[\"VARCHAR\"]') ELSE {_split_tags(raw(col))} END)"
-            )
-        if _is_list_type(col.source_type):
-            return f"CAST({quote(col.source)} AS VARCHAR[])"
-        return _split_tags(raw(col))
+        return _split_tags(raw(col)) if kind == "tags" else raw(col)
     raise ValueError(f"unknown field kind {kind!r}")
 
 
@@ -223,7 +239,7 @@ def add_field_checks(checks: Checks, col: Column) -> None:
             col.source,
             shown,
         )
-    if col.staged.json_source:
+    if _is_json(col):
         jt = _json_type(col)
         allowed = {
             "text": "('VARCHAR', 'NULL')",
@@ -245,11 +261,9 @@ def add_field_checks(checks: Checks, col: Column) -> None:
                 f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
                 f"expected {expected}, not a JSON object, number or flag",
                 col.source,
-                f"CAST(json->{_sql_str('$.' + _json_key(col.source))} AS VARCHAR)",
+                f"CAST(json_extract({_jargs(col)}) AS VARCHAR)",
             )
-    elif f.kind in ("text", "number", "integer", "bool") and (
-        col.source_type.split("(")[0] in _NESTED or _is_list_type(col.source_type)
-    ):
+    elif f.kind in ("text", "number", "integer", "bool") and _nested(col):
         checks.add(
             f"{quote(col.source)} IS NOT NULL",
             f"expected {'text' if f.kind == 'text' else 'a ' + f.kind}, "
@@ -259,12 +273,13 @@ def add_field_checks(checks: Checks, col: Column) -> None:
         )
         return
     if f.kind in ("number", "integer"):
-        checks.add(
-            f"{_present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL",
-            "expected a number",
-            col.source,
-            shown,
-        )
+        if not (_native(col) and _is_numeric_type(col.source_type)):
+            checks.add(
+                f"{_present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL",
+                "expected a number",
+                col.source,
+                shown,
+            )
         num = number(col)
         if f.kind == "integer":
             checks.add(
@@ -295,14 +310,14 @@ def add_field_checks(checks: Checks, col: Column) -> None:
             col.source,
             shown,
         )
-    elif f.kind == "json" and col.staged.json_source:
+    elif f.kind == "json" and _is_json(col):
         checks.add(
             f"{_json_type(col)} = 'VARCHAR' AND NOT json_valid({raw(col)})",
             "expected JSON (a list or object, or text holding one)",
             col.source,
             shown,
         )
-    elif f.kind == "json":
+    elif f.kind == "json" and not _nested(col):
         checks.add(
             f"{_present(col)} AND NOT json_valid(trim({raw(col)}))",
             "expected JSON text",

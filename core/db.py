@@ -35,6 +35,7 @@ def connect(path: str | None = None) -> duckdb.DuckDBPyConnection:
                 " Stop the app and retry, or set SWITCHYARD_DB to another file."
             ) from exc
         raise
+    con.execute("SET enable_progress_bar = false")  # the CLI prints its own progress
     migrate(con)
     return con
 

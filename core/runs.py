@@ -293,6 +293,9 @@ def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple
         )
     if len(misses) == staged.rows:
         raise InputError(staged.file, f"no row matches an item of {spec.dataset_id}")
+    if what == "id" and not misses:
+        # Every id is known: the key is the item id, no join needed to write.
+        source = f"(SELECT *, _key AS _item_id FROM {keyed})"
     return source, described
 
 
@@ -308,14 +311,19 @@ def write_outputs(con, run_id: str, source: str, cols: dict[str, Column]) -> int
         f" {pick('error')}, {pick('calls')} FROM {source}",
         [run_id],
     )
-    return con.execute("SELECT count(*) FROM output WHERE run_id = ?", [run_id]).fetchone()[0]
+    return con.fetchone()[0]  # INSERT answers with the number of rows it wrote
 
 
 def write_scores(
     con, run_id: str, source: str, metrics: dict[str, dict[str, Column]], spec: RunSpec
 ) -> int:
-    """One judge_score row per (item, metric) with a score; passed from the file or threshold."""
-    total = 0
+    """One judge_score row per (item, metric) with a score; passed from the file or threshold.
+
+    One INSERT over a UNION ALL of the metrics, so DuckDB reads the staged rows in parallel.
+    """
+    if not metrics:
+        return 0
+    selects, params = [], []
     for metric, parts in metrics.items():
         score = value(parts["score"])
         threshold = (
@@ -333,17 +341,17 @@ def write_scores(
         version = (
             f"coalesce({value(parts['judge_version'])}, ?)" if "judge_version" in parts else "?"
         )
-        con.execute(
-            "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold, passed,"
-            " explanation, judge_version)"
-            f" SELECT ?, _item_id, ?, {judge}, {score}, {threshold}, {passed}, {explanation},"
-            f" {version} FROM {source} WHERE {score} IS NOT NULL",
-            [run_id, metric, spec.judge, spec.judge_version],
+        selects.append(
+            f"SELECT ?, _item_id, ?, {judge}, {score}, {threshold}, {passed}, {explanation},"
+            f" {version} FROM {source} WHERE {score} IS NOT NULL"
         )
-        total += con.execute(
-            "SELECT count(*) FROM judge_score WHERE run_id = ? AND metric = ?", [run_id, metric]
-        ).fetchone()[0]
-    return total
+        params += [run_id, metric, spec.judge, spec.judge_version]
+    con.execute(
+        "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold, passed,"
+        " explanation, judge_version) " + " UNION ALL ".join(selects),
+        params,
+    )
+    return con.fetchone()[0]
 
 
 def _lit(text: str) -> str:

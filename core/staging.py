@@ -163,12 +163,13 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
     path = Path(path)
     file = str(path)
     table = _new_table()
-    if kind in ("csv", "jsonl"):
-        check_text_file(path, kind)
-    elif not path.exists():
+    # The full UTF-8 and truncation scan runs only when DuckDB's reader fails (it checks
+    # both itself), to say precisely where; a good file is read once.
+    if not path.exists():
         raise InputError(file, "no such file")
     elif path.stat().st_size == 0:
-        raise InputError(file, "the file is empty; expected a Parquet file")
+        expected = "a Parquet file" if kind == "parquet" else "a header or records"
+        raise InputError(file, f"the file is empty; expected {expected}")
     try:
         if kind == "csv":
             con.execute(
@@ -177,27 +178,47 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
                 [file],
             )
         elif kind == "parquet":
+            # A view, not a copy: Parquet is columnar, so each check reads only its columns
+            # and the final INSERT reads the file once, as DuckDB's own load would.
             con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT * EXCLUDE (file_row_number),"
-                " file_row_number + 1 AS _row FROM read_parquet(?, file_row_number = true)",
-                [file],
+                f"CREATE TEMP VIEW {table} AS SELECT * EXCLUDE (file_row_number),"
+                f" file_row_number + 1 AS _row FROM read_parquet({_literal(file)},"
+                " file_row_number = true)"
             )
         elif kind == "jsonl":
-            con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, json"
-                " FROM read_ndjson_objects(?)",
-                [file],
-            )
+            return _stage_jsonl(con, table, file)
         else:
             raise InputError(file, f"a {kind} file cannot be staged as a table")
-    except duckdb.InvalidInputException as exc:
+    except duckdb.Error as exc:
+        if kind in ("csv", "jsonl"):
+            check_text_file(path, kind)  # raises for bad bytes or a truncated last line
         if kind == "jsonl":
             line, problem = _first_bad_json_line(path)
-            raise InputError(file, problem, row=line, row_word="line") from None
-        raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
-    except duckdb.Error as exc:
+            if line:
+                raise InputError(file, problem, row=line, row_word="line") from None
         raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
     return _finish(con, table, file, "line" if kind == "jsonl" else "row", kind == "jsonl")
+
+
+def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
+    """JSONL into typed columns (fast, columnar); when later lines contradict the types
+    DuckDB inferred from its sample, fall back to one JSON object per row, where each
+    value's JSON type is checked and the offending line is found."""
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
+            " FROM read_json(?, format = 'newline_delimited', records = true)",
+            [file],
+        )
+        return _finish(con, table, file, "line", False)
+    except duckdb.Error:
+        drop(con, table)
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, json"
+        " FROM read_ndjson_objects(?)",
+        [file],
+    )
+    return _finish(con, table, file, "line", True)
 
 
 def stage_frame(
@@ -270,7 +291,15 @@ def _finish(con, table: str, file: str, row_word: str, json_source: bool) -> Sta
 
 
 def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    con.execute(f"DROP TABLE IF EXISTS {table}")
+    is_view = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND temporary", [table]
+    ).fetchall()[0][0]
+    con.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {table}")
+
+
+def _literal(text: str) -> str:
+    """A string literal, for the one place a parameter cannot go (a view's definition)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _first_line(exc: Exception) -> str:
