@@ -89,8 +89,9 @@ def _trial(kind: str, queue: mp.Queue) -> None:
     con = db.connect(str(path))
     start = time.perf_counter()
     if kind == "bound":
-        con.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?) LIMIT 0", [str(OUT / "run.parquet")])
-        con.execute("INSERT INTO raw SELECT * FROM read_parquet(?)", [str(OUT / "run.parquet")])
+        parquet = str(OUT / "run.parquet")
+        con.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?) LIMIT 0", [parquet])
+        con.execute("INSERT INTO raw SELECT * FROM read_parquet(?)", [parquet])
     else:
         spec = runs.RunSpec(DATASET, MODEL, judge="bench")
         importing.import_run(con, str(OUT / f"run.{kind}"), spec, actor="bench")
@@ -133,8 +134,8 @@ def main() -> None:
         "peak_rss_mib_max": {k: max(v) for k, v in peaks.items()},
         "ratio_to_bound": {k: med[k] / med["bound"] for k in ("parquet", "jsonl")},
         "rows_per_s": {k: args.rows / med[k] for k in med},
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" duckdb {duckdb.__version__}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
     }
     print(json.dumps(summary, indent=2))
 

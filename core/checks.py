@@ -207,7 +207,8 @@ def value(col: Column) -> str:
             args = _jargs(col)
             strings = f"from_json(json_extract({args}), '[\"VARCHAR\"]')"
             other = _split_tags(raw(col)) if kind == "tags" else raw(col)
-            listed = strings if kind == "tags" else f"array_to_string({strings}, chr(10) || chr(10))"
+            joined = f"array_to_string({strings}, chr(10) || chr(10))"
+            listed = strings if kind == "tags" else joined
             return f"(CASE WHEN json_type({args}) = 'ARRAY' THEN {listed} ELSE {other} END)"
         if _is_list_type(col.source_type):
             if kind == "tags":
