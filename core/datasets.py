@@ -234,7 +234,7 @@ def import_staged(
     if exists:
         refuse_if_frozen(con, dataset_id, "replace its items")
 
-    with db.transaction(con):
+    with db.unordered_writes(con), db.transaction(con):
         if exists:
             con.execute("DELETE FROM item WHERE dataset_id = ?", [dataset_id])
             con.execute(

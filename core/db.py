@@ -88,6 +88,19 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
     con.execute("COMMIT")
 
 
+@contextlib.contextmanager
+def unordered_writes(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Let DuckDB write rows in any order (much faster bulk INSERTs on 2 cores).
+
+    Only for writes: staging keeps file order, since row numbers in errors depend on it.
+    """
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield con
+    finally:
+        con.execute("RESET preserve_insertion_order")
+
+
 DATA_TABLES = (
     "dataset",
     "item",

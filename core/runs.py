@@ -169,7 +169,7 @@ def import_staged(
 
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     name = spec.name or f"{spec.model_id} on {spec.dataset_id}"
-    with db.transaction(con):
+    with db.unordered_writes(con), db.transaction(con):
         models.ensure(con, spec.model_id)
         con.execute(
             "INSERT INTO run (run_id, name, dataset_id, model_id, prompt_version_id, config,"
