@@ -4,8 +4,8 @@ Each trial runs in a fresh process on a fresh copy of a database that already ho
 1,000,000-item dataset, and reports wall time and peak RSS. The lower bound, measured in the
 same run, is DuckDB inserting the same Parquet with ``INSERT ... SELECT * FROM read_parquet``
 and no validation, with default settings and with ``preserve_insertion_order = false`` (as
-the importer writes); the ratios use the faster of the two. Medians of ``--trials`` trials (default 3) are printed as a Markdown row
-for bench/RESULTS.md.
+the importer writes); the ratios use the faster of the two. Medians of ``--trials`` trials
+(default 3) are printed as JSON, for bench/RESULTS.md.
 
     python bench/ingest.py [--rows 1000000] [--trials 3]
 """
