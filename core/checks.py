@@ -347,10 +347,14 @@ def check_unique(
     con: duckdb.DuckDBPyConnection, staged: Staged, expr: str, column: str, what: str = "id"
 ) -> None:
     """Duplicate keys: name the value and both rows."""
+    keys = f"(SELECT {expr} AS k, _row FROM {staged.table}) WHERE k IS NOT NULL"
+    # Cheap test first: counting distinct keys needs no per-key lists.
+    total, distinct = con.execute(f"SELECT count(k), count(DISTINCT k) FROM {keys}").fetchone()
+    if total == distinct:
+        return
     dup = con.execute(
-        f"SELECT k, min(_row), list_sort(list(_row))[2] FROM (SELECT {expr} AS k, _row"
-        f" FROM {staged.table}) WHERE k IS NOT NULL GROUP BY k HAVING count(*) > 1"
-        " ORDER BY 3 LIMIT 1"
+        f"SELECT k, min(_row), list_sort(list(_row))[2] FROM {keys} GROUP BY k"
+        " HAVING count(*) > 1 ORDER BY 3 LIMIT 1"
     ).fetchone()
     if dup:
         key, first, second = dup

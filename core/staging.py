@@ -201,24 +201,39 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
-    """JSONL into typed columns (fast, columnar); when later lines contradict the types
-    DuckDB inferred from its sample, fall back to one JSON object per row, where each
-    value's JSON type is checked and the offending line is found."""
-    try:
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
-            " FROM read_json(?, format = 'newline_delimited', records = true)",
-            [file],
-        )
-        return _finish(con, table, file, "line", False)
-    except duckdb.Error:
-        drop(con, table)
+    """JSONL into one JSON-typed column per key found anywhere in the file.
+
+    DuckDB's typed reader infers columns from a sample: it would drop a key that first
+    appears late and turn an object into text where the sample saw strings. Reading the
+    objects, collecting every key, then splitting them into JSON columns keeps everything,
+    and each value's JSON type stays checkable.
+    """
+    objects = f"{table}_objects"
     con.execute(
-        f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, json"
+        f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"
         " FROM read_ndjson_objects(?)",
         [file],
     )
-    return _finish(con, table, file, "line", True)
+    try:
+        not_object = con.execute(
+            f"SELECT min(_row) FROM {objects} WHERE json_type(json) <> 'OBJECT'"
+        ).fetchall()[0][0]
+        if not_object is not None:
+            raise InputError(file, "expected a JSON object on each line", row=not_object,
+                             row_word="line")
+        keys = [k for (k,) in con.execute(
+            f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"
+        ).fetchall()]
+        if not keys:
+            raise InputError(file, "no line holds a JSON object with keys")
+        structure = json.dumps(dict.fromkeys(keys, "JSON"))
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT _row,"
+            f" unnest(json_transform(json, {_literal(structure)})) FROM {objects}"
+        )
+    finally:
+        drop(con, objects)
+    return _finish(con, table, file, "line", False)
 
 
 def stage_frame(

@@ -144,6 +144,12 @@ RUN_CASES = {
         '{"item_id":"q1","output":{"text":"hi"}}\n',
         ["line 1", "column 'output'", "expected text"],
     ),
+    "late_object_where_text": (
+        "r.jsonl",
+        '{"item_id":"q1","output":"ok"}\n{"item_id":"q2","output":{"text":"hi"}}\n',
+        ["line 2", "column 'output'", "expected text"],
+    ),
+    "array_line": ("r.jsonl", '{"item_id":"q1"}\n[1, 2]\n', ["line 2", "JSON object"]),
     "truncated_jsonl": (
         "r.jsonl",
         '{"item_id":"q1","output":"a"}\n{"item_id":"q2","outp',

@@ -93,3 +93,15 @@ def test_list_runs_reports_counts_and_metrics(con, golden):
         ("candidate", 6, ["correctness", "faithfulness"]),
     ]
     assert db.row_counts(con)["output"] == 12
+
+
+def test_jsonl_keys_that_appear_late_are_kept(con, golden, tmp_path):
+    # DuckDB's typed JSON reader infers columns from a sample of the first lines; a metric
+    # first seen after the sample must still be imported.
+    lines = ['{"item_id": "q%d", "output": "x"}' % n for n in range(1, 6)] * 5000
+    lines = [line.replace('"q', f'"dup{i}-q') if i >= 5 else line for i, line in enumerate(lines)]
+    lines.append('{"item_id": "q6", "output": "y", "score.late": 0.9}')
+    path = tmp_path / "late.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    result = import_run(con, path, allow_unmatched=True)
+    assert result.metrics == ("late",) and result.scores == 1 and result.matched == 6
