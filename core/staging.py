@@ -201,13 +201,56 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
-    """JSONL into one JSON-typed column per key found anywhere in the file.
+    """JSONL into typed columns with DuckDB's reader, checked for what it hides.
 
-    DuckDB's typed reader infers columns from a sample: it would drop a key that first
-    appears late and turn an object into text where the sample saw strings. Reading the
-    objects, collecting every key, then splitting them into JSON columns keeps everything,
-    and each value's JSON type stays checkable.
+    The typed reader infers columns from a sample of the first lines: it would drop a key
+    that first appears later, and turn an object into text in a column the sample saw as
+    text. So the file's full key set is compared with the columns, and text columns are
+    scanned for values that start like JSON; either finding sends the file down the exact
+    (slower) path, where every value's JSON type is checked.
     """
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
+            " FROM read_json(?, format = 'newline_delimited', records = true)",
+            [file],
+        )
+    except duckdb.Error:
+        drop(con, table)
+        return _stage_jsonl_exact(con, table, file)
+    described = con.execute(f"DESCRIBE {table}").fetchall()
+    columns = {name for name, *_ in described}
+    keys = {
+        k
+        for (k,) in con.execute(
+            "SELECT DISTINCT unnest(json_keys(json)) FROM read_ndjson_objects(?)", [file]
+        ).fetchall()
+    }
+    texts = [name for name, kind, *_ in described if kind == "VARCHAR"]
+    looks_like_json = (
+        texts
+        and con.execute(
+            f"SELECT bool_or({' OR '.join(_jsonish(c) for c in texts)}) FROM {table}"
+        ).fetchall()[0][0]
+    )
+    if keys - columns or looks_like_json:
+        drop(con, table)
+        return _stage_jsonl_exact(con, table, file)
+    return _finish(con, table, file, "line", False)
+
+
+def _jsonish(column: str) -> str:
+    """Text that may have been a JSON object or list before the reader made it text."""
+    return f"left(ltrim({_ident(column)}), 1) IN ('{{', '[')"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _stage_jsonl_exact(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
+    """JSONL into one JSON-typed column per key found anywhere in the file, so that each
+    value's JSON type can be checked and named by line. Slower than the typed path."""
     objects = f"{table}_objects"
     con.execute(
         f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"
@@ -219,11 +262,15 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Stage
             f"SELECT min(_row) FROM {objects} WHERE json_type(json) <> 'OBJECT'"
         ).fetchall()[0][0]
         if not_object is not None:
-            raise InputError(file, "expected a JSON object on each line", row=not_object,
-                             row_word="line")
-        keys = [k for (k,) in con.execute(
-            f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"
-        ).fetchall()]
+            raise InputError(
+                file, "expected a JSON object on each line", row=not_object, row_word="line"
+            )
+        keys = [
+            k
+            for (k,) in con.execute(
+                f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"
+            ).fetchall()
+        ]
         if not keys:
             raise InputError(file, "no line holds a JSON object with keys")
         structure = json.dumps(dict.fromkeys(keys, "JSON"))

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from core import db, runs
+from core.errors import InputError
 from tests.conftest import DATA, TARGET_MODEL, import_run
 
 
@@ -95,13 +96,23 @@ def test_list_runs_reports_counts_and_metrics(con, golden):
     assert db.row_counts(con)["output"] == 12
 
 
+def _past_the_sample(last: str) -> str:
+    """25,000 lines (DuckDB's typed JSON reader samples 20,480) of unmatched rows, then one."""
+    lines = [f'{{"item_id": "filler-{n}", "output": "x"}}' for n in range(25_000)]
+    return "\n".join([*lines, last]) + "\n"
+
+
 def test_jsonl_keys_that_appear_late_are_kept(con, golden, tmp_path):
-    # DuckDB's typed JSON reader infers columns from a sample of the first lines; a metric
-    # first seen after the sample must still be imported.
-    lines = ['{"item_id": "q%d", "output": "x"}' % n for n in range(1, 6)] * 5000
-    lines = [line.replace('"q', f'"dup{i}-q') if i >= 5 else line for i, line in enumerate(lines)]
-    lines.append('{"item_id": "q6", "output": "y", "score.late": 0.9}')
     path = tmp_path / "late.jsonl"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text(_past_the_sample('{"item_id": "q6", "output": "y", "score.late": 0.9}'))
     result = import_run(con, path, allow_unmatched=True)
-    assert result.metrics == ("late",) and result.scores == 1 and result.matched == 6
+    assert result.metrics == ("late",) and result.scores == 1 and result.matched == 1
+
+
+def test_jsonl_object_where_text_belongs_is_caught_after_the_sample(con, golden, tmp_path):
+    path = tmp_path / "late_object.jsonl"
+    path.write_text(_past_the_sample('{"item_id": "q6", "output": {"text": "hi"}}'))
+    before = db.row_counts(con)
+    with pytest.raises(InputError, match=r"line 25001, column 'output': expected text"):
+        import_run(con, path, allow_unmatched=True)
+    assert db.row_counts(con) == before
