@@ -40,7 +40,7 @@ class Column:
     field: Field
     source: str  # the column's name in the file
     staged: Staged
-    source_type: str = "VARCHAR"  # DuckDB type of the staged column (JSON sources: VARCHAR)
+    source_type: str = "VARCHAR"  # DuckDB type of the staged column
 
     @property
     def name(self) -> str:
@@ -73,9 +73,7 @@ def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) ->
     A missing required field is an InputError listing the columns found.
     """
     by_lower = {c.strip().lower(): c for c in staged.columns}
-    types = {}
-    if not staged.json_source:
-        types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {staged.table}").fetchall()}
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE {staged.table}").fetchall()}
     bound: dict[str, Column] = {}
     for f in fields:
         for candidate in (f.name, *f.aliases):
@@ -96,14 +94,12 @@ def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) ->
 
 
 def _is_json(col: Column) -> bool:
-    """A value inside a JSON object (JSONL fallback) or in a JSON-typed column."""
-    return col.staged.json_source or col.source_type == "JSON"
+    """A JSON-typed column (JSONL whose types must be checked, converted records)."""
+    return col.source_type == "JSON"
 
 
 def _jargs(col: Column) -> str:
     """Arguments of json_type/json_extract for the column's value."""
-    if col.staged.json_source:
-        return f"json, {_sql_str('$.' + _json_key(col.source))}"
     return f"{quote(col.source)}, '$'"
 
 
@@ -114,10 +110,6 @@ def raw(col: Column) -> str:
     if col.source_type == "VARCHAR":
         return quote(col.source)
     return f"CAST({quote(col.source)} AS VARCHAR)"
-
-
-def _json_key(key: str) -> str:
-    return '"' + key.replace('"', '\\"') + '"'
 
 
 def _json_type(col: Column) -> str:

@@ -39,7 +39,6 @@ class Staged:
     file: str
     columns: tuple[str, ...]
     row_word: str  # "row" for CSV and Parquet (1 = first data row), "line" for JSONL
-    json_source: bool  # staged from JSON objects: json_type checks apply
     rows: int
 
 
@@ -157,8 +156,8 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) ->
 def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind) -> Staged:
     """Load a CSV, JSONL or Parquet file into a temp table with a 1-based ``_row`` column.
 
-    CSV columns stay text (validated and cast later); JSONL rows stay JSON objects in a
-    ``json`` column so that a value's JSON type can be checked; Parquet keeps its types.
+    CSV columns stay text (validated and cast later); Parquet keeps its types (read in
+    place); JSONL gets typed columns, or JSON columns where types must be checked.
     """
     path = Path(path)
     file = str(path)
@@ -197,7 +196,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
             if line:
                 raise InputError(file, problem, row=line, row_word="line") from None
         raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
-    return _finish(con, table, file, "line" if kind == "jsonl" else "row", kind == "jsonl")
+    return _finish(con, table, file, "row")
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
@@ -236,7 +235,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Stage
     if keys - columns or looks_like_json:
         drop(con, table)
         return _stage_jsonl_exact(con, table, file)
-    return _finish(con, table, file, "line", False)
+    return _finish(con, table, file, "line")
 
 
 def _jsonish(column: str) -> str:
@@ -257,13 +256,21 @@ def _stage_jsonl_exact(con: duckdb.DuckDBPyConnection, table: str, file: str) ->
         " FROM read_ndjson_objects(?)",
         [file],
     )
+    return _split_objects(con, objects, table, file, "line")
+
+
+def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> Staged:
+    """Turn a table of (_row, json object) into one JSON column per key, then drop it."""
     try:
         not_object = con.execute(
             f"SELECT min(_row) FROM {objects} WHERE json_type(json) <> 'OBJECT'"
         ).fetchall()[0][0]
         if not_object is not None:
             raise InputError(
-                file, "expected a JSON object on each line", row=not_object, row_word="line"
+                file,
+                f"expected a JSON object on each {row_word}",
+                row=not_object,
+                row_word=row_word,
             )
         keys = [
             k
@@ -272,7 +279,7 @@ def _stage_jsonl_exact(con: duckdb.DuckDBPyConnection, table: str, file: str) ->
             ).fetchall()
         ]
         if not keys:
-            raise InputError(file, "no line holds a JSON object with keys")
+            raise InputError(file, "no record holds any field")
         structure = json.dumps(dict.fromkeys(keys, "JSON"))
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT _row,"
@@ -280,7 +287,7 @@ def _stage_jsonl_exact(con: duckdb.DuckDBPyConnection, table: str, file: str) ->
         )
     finally:
         drop(con, objects)
-    return _finish(con, table, file, "line", False)
+    return _finish(con, table, file, row_word)
 
 
 def stage_frame(
@@ -298,13 +305,13 @@ def stage_frame(
         con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
     finally:
         con.unregister(f"{table}_frame")
-    return _finish(con, table, file, row_word, False)
+    return _finish(con, table, file, row_word)
 
 
 def stage_records(
     con: duckdb.DuckDBPyConnection, records: list[dict], file: str, row_word: str = "row"
 ) -> Staged:
-    """Stage converted records (Ragas/DeepEval/Bedrock) as JSON objects, so that the same
+    """Stage converted records (Ragas/DeepEval/Bedrock) as JSON columns, so that the same
     JSON-type checks as for JSONL apply. Each record may carry its source ``_row``."""
     rows = [r.get("_row", i) for i, r in enumerate(records, start=1)]
     texts = [
@@ -313,15 +320,19 @@ def stage_records(
     ]
     frame = pd.DataFrame({"_row": rows, "json": texts})
     table = _new_table()
+    objects = f"{table}_objects"
     _register(con, f"{table}_frame", frame)
     try:
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT CAST(_row AS BIGINT) AS _row,"
+            f"CREATE TEMP TABLE {objects} AS SELECT CAST(_row AS BIGINT) AS _row,"
             f" CAST(json AS JSON) AS json FROM {table}_frame"
         )
     finally:
         con.unregister(f"{table}_frame")
-    return _finish(con, table, file, row_word, True)
+    if not records:
+        drop(con, objects)
+        raise InputError(file, "the file has no records")
+    return _split_objects(con, objects, table, file, row_word)
 
 
 def _plain(value: object) -> object:
@@ -335,21 +346,15 @@ def _plain(value: object) -> object:
     return value
 
 
-def _finish(con, table: str, file: str, row_word: str, json_source: bool) -> Staged:
+def _finish(con, table: str, file: str, row_word: str) -> Staged:
     rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     if rows == 0:
         drop(con, table)
         raise InputError(file, "the file has no data rows")
-    if json_source:
-        keys = con.execute(
-            f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {table} ORDER BY k"
-        ).fetchall()
-        columns = tuple(k for (k,) in keys)
-    else:
-        columns = tuple(
-            c for c in (r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()) if c != "_row"
-        )
-    return Staged(table, file, columns, row_word, json_source, rows)
+    columns = tuple(
+        c for c in (r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()) if c != "_row"
+    )
+    return Staged(table, file, columns, row_word, rows)
 
 
 def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
