@@ -87,11 +87,15 @@ def create(
 def list_migrations(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Migrations with their dataset, source model and target models."""
     rows = con.execute(
-        "SELECT m.migration_id, m.name, m.dataset_id, s.model_id, m.synthetic, m.created_at,"
-        " (SELECT list(r.model_id ORDER BY r.created_at) FROM migration_run mr"
-        "   JOIN run r USING (run_id) WHERE mr.migration_id = m.migration_id),"
+        "SELECT m.migration_id, m.name, m.dataset_id,"
+        " coalesce(sm.display_name, s.model_id), m.synthetic, m.created_at,"
+        " (SELECT list(coalesce(tm.display_name, r.model_id) || ' (' || r.role || ')'"
+        "   ORDER BY r.created_at) FROM migration_run mr JOIN run r USING (run_id)"
+        "   LEFT JOIN model tm ON tm.model_id = r.model_id"
+        "   WHERE mr.migration_id = m.migration_id),"
         " d.item_count, d.frozen_at IS NOT NULL"
         " FROM migration m JOIN run s ON s.run_id = m.source_run_id"
+        " LEFT JOIN model sm ON sm.model_id = s.model_id"
         " JOIN dataset d ON d.dataset_id = m.dataset_id ORDER BY m.created_at"
     ).fetchall()
     keys = (

@@ -22,13 +22,13 @@ for m in migrations:
         st.subheader(m["name"])
         if m["synthetic"]:
             st.warning(
-                "Synthetic demo data: generated from a seed, not real model outputs.", icon="🧪"
+                "Synthetic demo data: generated from a seed, not real model outputs.",
+                icon=":material/science:",
             )
-        left, right = st.columns(2)
-        left.metric("Dataset", m["dataset_id"], f"{m['items']} items", delta_color="off")
-        right.metric("Source model", m["source_model"])
-        st.write("Target and candidate models: " + ", ".join(m["target_models"] or []))
-        st.caption(
-            f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M} · "
-            f"dataset {'frozen' if m['frozen'] else 'not frozen'}"
+        frozen = "frozen" if m["frozen"] else "not frozen"
+        st.markdown(
+            f"**Dataset:** {m['dataset_id']} ({m['items']} items, {frozen})  \n"
+            f"**Source model:** {m['source_model']}  \n"
+            f"**Target and candidates:** {', '.join(m['target_models'] or [])}"
         )
+        st.caption(f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M}")
