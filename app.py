@@ -1,14 +1,21 @@
-"""Switchyard: the entry script is only a router (sign-in plugs into ui.auth)."""
-
-import streamlit as st
+"""Switchyard: the entry script is only a router. Sign-in first; then the pages the user's
+roles allow (ui.navigation). Each page also checks sign-in and role itself, because a deep
+link can reach a page before this file's first navigation run."""
 
 import core  # noqa: F401  (turns third-party telemetry off before anything else loads)
+import streamlit as st
+
+from ui import auth, navigation
 
 st.set_page_config(page_title="Switchyard", page_icon=":material/alt_route:", layout="wide")
 
-PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
-]
-
-st.navigation(PAGES).run()
+user = auth.current_user()
+if user is None:
+    menu = st.navigation([st.Page(auth.sign_in_page, title="Sign in", url_path="signin")],
+                         position="hidden")
+else:
+    menu = st.navigation([st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url)
+                          for p in navigation.pages_for(user.roles)])
+    auth.sign_out(user)
+    auth.warn_if_demo()
+menu.run()

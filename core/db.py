@@ -114,6 +114,10 @@ DATA_TABLES = (
     "migration_run",
     "label",
     "audit",
+    "app_user",
+    "sample",
+    "sample_item",
+    "assignment",
 )
 
 

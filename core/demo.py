@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from core import datasets, migration, models, runs
+from core import datasets, migration, models, runs, sampling
 from core.staging import drop, stage_frame
 
 DATASET_NAME = "financial-qa-10k"
 SYNTHETIC = "synthetic demo"
 ACTOR = "demo"
+DEMO_REVIEWERS = ("sme1", "sme2", "sme3")  # the SMEs of config/auth.example.yaml
 STRATA = {  # share of items
     "lookup": 0.30,
     "multi_hop": 0.25,
@@ -357,7 +358,7 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
             run_ids.append(runs.import_staged(con, staged, spec, ACTOR).run_id)
         finally:
             drop(con, staged.table)
-    return migration.create(
+    migration_id = migration.create(
         con,
         "Financial Q&A: Claude 3.5 Sonnet v2 → Nova Pro (synthetic demo)",
         run_ids[0],
@@ -366,6 +367,21 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
         synthetic=True,
         criteria={"gating_metrics": ["correctness", "faithfulness"]},
     )
+    # A ready sample, so the demo SMEs can review at once; a tenth of it goes to all three.
+    params = sampling.SampleParams(
+        seed=seed, overlap_share=0.1, overlap_k=3, reviewers=DEMO_REVIEWERS
+    )
+    sampling.create(
+        con,
+        migration_id,
+        run_ids[0],
+        run_ids[1],
+        params,
+        actor=ACTOR,
+        name="Demo review sample (10% failures, 2% passes)",
+        synthetic=True,
+    )
+    return migration_id
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:

@@ -110,3 +110,33 @@ def list_migrations(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "frozen",
     )
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def source_run(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
+    row = con.execute(
+        "SELECT source_run_id FROM migration WHERE migration_id = ?", [migration_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no migration {migration_id!r}")
+    return row[0]
+
+
+def target_runs(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[str]:
+    return [
+        r
+        for (r,) in con.execute(
+            "SELECT run_id FROM migration_run WHERE migration_id = ? ORDER BY run_id",
+            [migration_id],
+        ).fetchall()
+    ]
+
+
+def metrics(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[str]:
+    """Judge metrics scored on the source run."""
+    return [
+        m
+        for (m,) in con.execute(
+            "SELECT DISTINCT metric FROM judge_score WHERE run_id = ? ORDER BY 1",
+            [source_run(con, migration_id)],
+        ).fetchall()
+    ]

@@ -5,7 +5,7 @@ import streamlit as st
 from core import migration
 from ui import auth, store
 
-auth.require()
+auth.require("eval_owner", "manager", "admin")
 st.title("Switchyard")
 st.caption("Prove and decide a switch of the LLM behind your product.")
 

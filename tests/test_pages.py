@@ -14,8 +14,15 @@ TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def app(script: str) -> AppTest:
-    return AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
+def app(script: str, username: str | None = "owner", roles: tuple = ("eval_owner",)) -> AppTest:
+    """The script under AppTest, signed in as ``username`` (None: not signed in)."""
+    at = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
+    if username:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = username
+        at.session_state["name"] = username
+        at.session_state["roles"] = list(roles)
+    return at
 
 
 @pytest.fixture

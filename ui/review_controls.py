@@ -1,0 +1,175 @@
+"""The review screen's controls: they own the ``review.*`` session keys.
+
+Every control is a button or pill (clickable), and the frequent ones carry a keyboard
+shortcut. Callbacks change session state before the page runs, so one click or key is one
+script run: submit writes the label and the same run renders the next item.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import labels, render, review
+from core.errors import SwitchyardError
+from core.review import FAILURE_MODES, ResponseLabel, ReviewItem
+from ui import store
+
+SCORE_KEYS = {"A": "12345", "B": "67890"}  # Response A: 1-5; Response B: 6, 7, 8, 9, 0
+PASS_KEYS = {"A": "Q", "B": "W"}
+SAFETY_KEYS = {"A": "X", "B": "Y"}
+PREFERENCE_KEYS = {"A": "A", "B": "B", "tie": "T"}
+HELP = (
+    "Keys: 1–5 score A · 6–0 score B · Q / W pass-fail A / B · X / Y safety flag A / B · "
+    "A / B / T preference · Ctrl+Enter submit and next · S skip · ← back to the last one"
+)
+
+
+def _key(*parts: str) -> str:
+    return "review." + ".".join(parts)
+
+
+def load_state(item: ReviewItem) -> None:
+    """Fill the controls from the reviewer's earlier label, or blank, once per item."""
+    loaded = (item.sample_id, item.item_id)
+    if st.session_state.get(_key("loaded")) == loaded:
+        return
+    existing = item.existing
+    for response in item.responses:
+        old = existing.responses.get(response.side) if existing else None
+        st.session_state[_key(response.side, "score")] = old.score if old else None
+        st.session_state[_key(response.side, "passed")] = old.passed if old else None
+        st.session_state[_key(response.side, "modes")] = list(old.failure_modes) if old else []
+        st.session_state[_key(response.side, "safety")] = old.safety_flag if old else False
+    st.session_state[_key("preference")] = existing.preference if existing else None
+    st.session_state[_key("notes")] = (existing.notes or "") if existing else ""
+    st.session_state[_key("loaded")] = loaded
+
+
+def _set(name: str, value: object) -> None:
+    st.session_state[name] = value
+
+
+def _toggle_passed(side: str) -> None:
+    st.session_state[_key(side, "passed")] = not passed(side)
+
+
+def passed(side: str) -> bool | None:
+    """Explicit pass/fail, else from the score (3 or more passes)."""
+    explicit = st.session_state.get(_key(side, "passed"))
+    if explicit is not None:
+        return explicit
+    score = st.session_state.get(_key(side, "score"))
+    return None if score is None else score >= 3
+
+
+def show_text(text: str | None, mask: bool) -> None:
+    st.markdown(render.inert(render.mask_pii(text) if mask else text) or "*(empty)*")
+
+
+def response_panel(response: review.Response, mask: bool) -> None:
+    side = response.side
+    st.subheader(f"Response {side}")
+    with st.container(border=True):
+        if response.error or response.text is None:
+            st.warning("No answer: the model call failed for this item.")
+        else:
+            show_text(response.text, mask)
+    chosen = st.session_state.get(_key(side, "score"))
+    with st.container(horizontal=True):
+        for value, shortcut in zip(range(1, 6), SCORE_KEYS[side], strict=True):
+            st.button(
+                str(value),
+                key=_key(side, "score", str(value)),
+                shortcut=shortcut,
+                type="primary" if chosen == value else "secondary",
+                on_click=_set,
+                args=(_key(side, "score"), value),
+            )
+    verdict = passed(side)
+    with st.container(horizontal=True):
+        st.button(
+            "Pass" if verdict is not False else "Fail",
+            key=_key(side, "pass_toggle"),
+            shortcut=PASS_KEYS[side],
+            on_click=_toggle_passed,
+            args=(side,),
+            icon=":material/check:" if verdict is not False else ":material/close:",
+            type="primary" if verdict is not None else "secondary",
+            help="Pass/fail follows the score (3+ passes); click to override.",
+        )
+        flagged = st.session_state.get(_key(side, "safety"), False)
+        st.button(
+            "Safety flag",
+            key=_key(side, "safety_toggle"),
+            shortcut=SAFETY_KEYS[side],
+            type="primary" if flagged else "secondary",
+            icon=":material/flag:",
+            on_click=_set,
+            args=(_key(side, "safety"), not flagged),
+        )
+    st.pills("Failure modes", FAILURE_MODES, selection_mode="multi", key=_key(side, "modes"))
+
+
+def preference_row() -> None:
+    chosen = st.session_state.get(_key("preference"))
+    st.markdown("**Which response is better?**")
+    with st.container(horizontal=True):
+        for value, shortcut in PREFERENCE_KEYS.items():
+            label = "Tie" if value == "tie" else f"{value} is better"
+            st.button(
+                label,
+                key=_key("preference", value),
+                shortcut=shortcut,
+                type="primary" if chosen == value else "secondary",
+                on_click=_set,
+                args=(_key("preference"), value),
+            )
+
+
+def collected(item: ReviewItem) -> list[ResponseLabel]:
+    return [
+        ResponseLabel(
+            r.side,
+            st.session_state.get(_key(r.side, "score")),
+            passed(r.side),
+            tuple(st.session_state.get(_key(r.side, "modes")) or ()),
+            bool(st.session_state.get(_key(r.side, "safety"))),
+        )
+        for r in item.responses
+    ]
+
+
+def submit(item: ReviewItem, reviewer: str) -> None:
+    """Callback: write the label, then point the page at the next item."""
+    preference = st.session_state.get(_key("preference")) if len(item.responses) == 2 else None
+    try:
+        labels.submit(
+            store.cursor(),
+            item.sample_id,
+            item.item_id,
+            reviewer,
+            collected(item),
+            preference,
+            st.session_state.get(_key("notes")),
+        )
+    except SwitchyardError as exc:
+        st.session_state[_key("error")] = str(exc)
+        return
+    go_next(reviewer, after=(item.sample_id, item.item_id))
+
+
+def skip(item: ReviewItem, reviewer: str) -> None:
+    labels.skip(store.cursor(), item.sample_id, item.item_id, reviewer)
+    go_next(reviewer, after=(item.sample_id, item.item_id))
+
+
+def go_next(reviewer: str, after: tuple[str, str] | None = None) -> None:
+    slot = review.next_slot(store.cursor(), reviewer, after)
+    st.session_state[_key("current")] = (slot.sample_id, slot.item_id) if slot else None
+    st.session_state[_key("error")] = None
+
+
+def go_to(target: tuple[str, str] | None) -> None:
+    if target:
+        st.session_state[_key("current")] = target
+        st.session_state[_key("error")] = None
