@@ -55,6 +55,7 @@ top = st.container(horizontal=True)
 mask = top.toggle(
     "Mask PII", key="review.mask", help="Hide emails, phone, card and account numbers on screen."
 )
+top.caption(f"Item {item.item_id}")
 if item.status == "done":
     top.caption("You labelled this item already: submitting changes your label.")
 st.caption(controls.HELP)

@@ -28,16 +28,28 @@ def pair(a=4, b=2, **extra):
 def test_submit_writes_labels_assignment_and_audit_in_one_go(demo_db):
     con = demo_db
     slot = first_slot(con)
-    changed = labels.submit(con, slot.sample_id, slot.item_id, "sme1",
-                            pair(failure_modes=("omission",), safety_flag=True), "A", "ok")
+    changed = labels.submit(
+        con,
+        slot.sample_id,
+        slot.item_id,
+        "sme1",
+        pair(failure_modes=("omission",), safety_flag=True),
+        "A",
+        "ok",
+    )
     assert changed is False
-    rows = con.execute("SELECT shown_side, score, passed, failure_modes, safety_flag, preference,"
-                       " notes, origin FROM label WHERE item_id = ? ORDER BY shown_side",
-                       [slot.item_id]).fetchall()
-    assert rows == [("A", 4, True, ["omission"], True, "A", "ok", "app"),
-                    ("B", 2, False, [], False, "A", "ok", "app")]
-    status = con.execute("SELECT status FROM assignment WHERE item_id = ? AND reviewer = 'sme1'",
-                         [slot.item_id]).fetchone()[0]
+    rows = con.execute(
+        "SELECT shown_side, score, passed, failure_modes, safety_flag, preference,"
+        " notes, origin FROM label WHERE item_id = ? ORDER BY shown_side",
+        [slot.item_id],
+    ).fetchall()
+    assert rows == [
+        ("A", 4, True, ["omission"], True, "A", "ok", "app"),
+        ("B", 2, False, [], False, "A", "ok", "app"),
+    ]
+    status = con.execute(
+        "SELECT status FROM assignment WHERE item_id = ? AND reviewer = 'sme1'", [slot.item_id]
+    ).fetchone()[0]
     assert status == "done"
     audit = con.execute("SELECT actor, action, before FROM audit WHERE entity = 'label'").fetchall()
     assert audit == [("sme1", "submit_label", None)]
@@ -48,8 +60,11 @@ def test_runs_are_stored_by_side_as_placed_for_the_reviewer(demo_db):
     slot = first_slot(con)
     item = review.load(con, slot.sample_id, slot.item_id, "sme1")
     labels.submit(con, slot.sample_id, slot.item_id, "sme1", pair(), "B")
-    stored = dict(con.execute("SELECT shown_side, run_id FROM label WHERE item_id = ?",
-                              [slot.item_id]).fetchall())
+    stored = dict(
+        con.execute(
+            "SELECT shown_side, run_id FROM label WHERE item_id = ?", [slot.item_id]
+        ).fetchall()
+    )
     assert stored == {r.side: r.run_id for r in item.responses}
 
 
@@ -58,23 +73,33 @@ def test_resubmit_changes_the_label_and_audits_before_and_after(demo_db):
     slot = first_slot(con)
     labels.submit(con, slot.sample_id, slot.item_id, "sme1", pair(4, 2), "A")
     assert labels.submit(con, slot.sample_id, slot.item_id, "sme1", pair(1, 5), "B") is True
-    rows = con.execute("SELECT shown_side, score, preference FROM label WHERE item_id = ?"
-                       " AND reviewer = 'sme1' ORDER BY 1", [slot.item_id]).fetchall()
+    rows = con.execute(
+        "SELECT shown_side, score, preference FROM label WHERE item_id = ?"
+        " AND reviewer = 'sme1' ORDER BY 1",
+        [slot.item_id],
+    ).fetchall()
     assert rows == [("A", 1, "B"), ("B", 5, "B")]
-    before, after = con.execute("SELECT before, after FROM audit WHERE action = 'change_label'"
-                                ).fetchone()
+    before, after = con.execute(
+        "SELECT before, after FROM audit WHERE action = 'change_label'"
+    ).fetchone()
     assert '"A", 4' in before and '"score": 1' in after
 
 
-@pytest.mark.parametrize(("responses", "preference", "message"), [
-    ([ResponseLabel("A", None, None), ResponseLabel("B", 3, None)], "A", "Response A: choose"),
-    ([ResponseLabel("A", 6, None), ResponseLabel("B", 3, None)], "A", "score from 1 to 5"),
-    (pair(), None, "which response is better"),
-    (pair(), "C", "which response is better"),
-    ([ResponseLabel("A", 3, None)], "A", r"expected labels for responses \['A', 'B'\]"),
-    ([ResponseLabel("A", 3, None, ("typo",)), ResponseLabel("B", 3, None)], "A",
-     "unknown failure modes"),
-])
+@pytest.mark.parametrize(
+    ("responses", "preference", "message"),
+    [
+        ([ResponseLabel("A", None, None), ResponseLabel("B", 3, None)], "A", "Response A: choose"),
+        ([ResponseLabel("A", 6, None), ResponseLabel("B", 3, None)], "A", "score from 1 to 5"),
+        (pair(), None, "which response is better"),
+        (pair(), "C", "which response is better"),
+        ([ResponseLabel("A", 3, None)], "A", r"expected labels for responses \['A', 'B'\]"),
+        (
+            [ResponseLabel("A", 3, None, ("typo",)), ResponseLabel("B", 3, None)],
+            "A",
+            "unknown failure modes",
+        ),
+    ],
+)
 def test_invalid_labels_are_refused_and_change_nothing(demo_db, responses, preference, message):
     con = demo_db
     slot = first_slot(con)
@@ -110,8 +135,9 @@ def test_concurrent_smes_lose_and_duplicate_nothing(demo_db):
     # 8 threads x 200 submits over overlapping items, each thread on its own cursor, through
     # labels.submit (the page's code path).
     con = demo_db
-    slots = con.execute("SELECT sample_id, item_id, reviewer FROM assignment ORDER BY reviewer,"
-                        " position LIMIT 40").fetchall()
+    slots = con.execute(
+        "SELECT sample_id, item_id, reviewer FROM assignment ORDER BY reviewer, position LIMIT 40"
+    ).fetchall()
     errors = []
 
     def worker(number: int) -> None:
@@ -119,8 +145,15 @@ def test_concurrent_smes_lose_and_duplicate_nothing(demo_db):
         try:
             for i in range(200):
                 sample_id, item_id, reviewer = slots[(number * 7 + i) % len(slots)]
-                labels.submit(cursor, sample_id, item_id, reviewer, pair(1 + i % 5, 5 - i % 5),
-                              "tie", f"thread {number} submit {i}")
+                labels.submit(
+                    cursor,
+                    sample_id,
+                    item_id,
+                    reviewer,
+                    pair(1 + i % 5, 5 - i % 5),
+                    "tie",
+                    f"thread {number} submit {i}",
+                )
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -131,8 +164,10 @@ def test_concurrent_smes_lose_and_duplicate_nothing(demo_db):
         t.join()
     assert errors == []
     labelled = {(s, i, r) for s, i, r in slots}
-    rows = con.execute("SELECT count(*), count(DISTINCT (sample_id, item_id, run_id, reviewer))"
-                       " FROM label WHERE origin = 'app'").fetchone()
+    rows = con.execute(
+        "SELECT count(*), count(DISTINCT (sample_id, item_id, run_id, reviewer))"
+        " FROM label WHERE origin = 'app'"
+    ).fetchone()
     assert rows == (2 * len(labelled), 2 * len(labelled))
     audits = con.execute("SELECT count(*) FROM audit WHERE entity = 'label'").fetchone()[0]
     assert audits == 8 * 200

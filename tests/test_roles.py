@@ -84,7 +84,6 @@ def test_a_disabled_user_is_signed_out_at_the_next_run():
     assert run("pages/review.py", "sme").title[0].value == "Review"
     users.update(store.cursor(), "sme1", actor="admin", disabled=True)
     try:
-        assert [w.value for w in run("pages/review.py", "sme").warning] == [
-            "Please sign in first."]
+        assert [w.value for w in run("pages/review.py", "sme").warning] == ["Please sign in first."]
     finally:
         users.update(store.cursor(), "sme1", actor="admin", disabled=False)

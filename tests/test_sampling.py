@@ -63,8 +63,12 @@ def test_same_seed_same_sample_other_seed_other_sample(demo_con):
 
     def draw(seed):
         sample_id = sampling.create(con, mig, source, target, params(seed=seed), actor="o")
-        items = {r[0] for r in con.execute("SELECT item_id FROM sample_item WHERE sample_id = ?",
-                                           [sample_id]).fetchall()}
+        items = {
+            r[0]
+            for r in con.execute(
+                "SELECT item_id FROM sample_item WHERE sample_id = ?", [sample_id]
+            ).fetchall()
+        }
         con.execute("DELETE FROM assignment; DELETE FROM sample_item; DELETE FROM sample")
         return items
 
@@ -83,10 +87,15 @@ def test_every_item_is_drawn_with_its_stored_probability(demo_con):
     plan = {(s.stratum, s.pool): s for s in sampling.plan(con, mig, source, target, p).strata}
     counts = Counter()
     for seed in range(draws):
-        sample_id = sampling.create(con, mig, source, target,
-                                    params(seed=seed, regressions=False), actor="o")
-        counts.update(r[0] for r in con.execute(
-            "SELECT item_id FROM sample_item WHERE sample_id = ?", [sample_id]).fetchall())
+        sample_id = sampling.create(
+            con, mig, source, target, params(seed=seed, regressions=False), actor="o"
+        )
+        counts.update(
+            r[0]
+            for r in con.execute(
+                "SELECT item_id FROM sample_item WHERE sample_id = ?", [sample_id]
+            ).fetchall()
+        )
         con.execute("DELETE FROM assignment; DELETE FROM sample_item; DELETE FROM sample")
     for item_id, stratum, pool in frame:
         prob = plan[(stratum, pool)].probability
@@ -98,23 +107,28 @@ def test_every_regression_is_sampled(demo_con):
     con, mig, source, target = demo_con
     sample_id = sampling.create(con, mig, source, target, params(), actor="o")
     regressions = [s for s in sampling.strata(con, sample_id) if s["pool"] == "regression"]
-    assert regressions and all(s["taken"] == s["size"] and s["inclusion_prob"] == 1
-                               for s in regressions)
+    assert regressions and all(
+        s["taken"] == s["size"] and s["inclusion_prob"] == 1 for s in regressions
+    )
     con.execute("DELETE FROM assignment; DELETE FROM sample_item; DELETE FROM sample")
 
 
 def test_overlap_items_get_k_distinct_reviewers_and_load_is_balanced(demo_con):
     con, mig, source, target = demo_con
-    sample_id = sampling.create(con, mig, source, target,
-                                params(overlap_share=0.2, overlap_k=3), actor="o")
+    sample_id = sampling.create(
+        con, mig, source, target, params(overlap_share=0.2, overlap_k=3), actor="o"
+    )
     per_item = con.execute(
         "SELECT si.reviewers_wanted, count(a.reviewer), count(DISTINCT a.reviewer)"
         " FROM sample_item si JOIN assignment a USING (sample_id, item_id)"
-        " WHERE sample_id = ? GROUP BY si.item_id, si.reviewers_wanted", [sample_id]).fetchall()
+        " WHERE sample_id = ? GROUP BY si.item_id, si.reviewers_wanted",
+        [sample_id],
+    ).fetchall()
     assert all(wanted == n == distinct for wanted, n, distinct in per_item)
     assert sum(1 for w, *_ in per_item if w == 3) == math.ceil(0.2 * len(per_item))
-    loads = [n for (n,) in con.execute("SELECT count(*) FROM assignment GROUP BY reviewer")
-             .fetchall()]
+    loads = [
+        n for (n,) in con.execute("SELECT count(*) FROM assignment GROUP BY reviewer").fetchall()
+    ]
     assert max(loads) - min(loads) <= 1
     con.execute("DELETE FROM assignment; DELETE FROM sample_item; DELETE FROM sample")
 
@@ -123,13 +137,16 @@ def test_items_open_in_another_sample_are_not_drawn_again(demo_con):
     con, mig, source, target = demo_con
     first = sampling.create(con, mig, source, target, params(seed=1), actor="o")
     plan = sampling.plan(con, mig, source, target, params(seed=2))
-    taken = con.execute("SELECT count(*) FROM sample_item WHERE sample_id = ?",
-                        [first]).fetchone()[0]
+    taken = con.execute("SELECT count(*) FROM sample_item WHERE sample_id = ?", [first]).fetchone()[
+        0
+    ]
     assert plan.excluded == taken and plan.frame == 400 - taken
     second = sampling.create(con, mig, source, target, params(seed=2), actor="o")
-    overlap = con.execute("SELECT count(*) FROM sample_item a JOIN sample_item b USING (item_id)"
-                          " WHERE a.sample_id = ? AND b.sample_id = ?",
-                          [first, second]).fetchone()[0]
+    overlap = con.execute(
+        "SELECT count(*) FROM sample_item a JOIN sample_item b USING (item_id)"
+        " WHERE a.sample_id = ? AND b.sample_id = ?",
+        [first, second],
+    ).fetchone()[0]
     assert overlap == 0
     con.execute("DELETE FROM assignment; DELETE FROM sample_item; DELETE FROM sample")
 
@@ -145,14 +162,21 @@ def test_top_up_raises_a_stratum_and_keeps_probabilities_exact(demo_con):
     assert added == expected - before[key]["taken"]
     after = {(s["stratum"], s["pool"]): s for s in sampling.strata(con, sample_id)}
     assert after[key]["taken"] == expected
-    probs = {p for (p,) in con.execute(
-        "SELECT DISTINCT inclusion_prob FROM sample_item WHERE sample_id = ? AND stratum = ?"
-        " AND pool = ?", [sample_id, *key]).fetchall()}
+    probs = {
+        p
+        for (p,) in con.execute(
+            "SELECT DISTINCT inclusion_prob FROM sample_item WHERE sample_id = ? AND stratum = ?"
+            " AND pool = ?",
+            [sample_id, *key],
+        ).fetchall()
+    }
     assert len(probs) == 1 and probs.pop() == pytest.approx(expected / size)
     unchanged = {k: s for k, s in after.items() if k != key}
     assert all(s == before[k] for k, s in unchanged.items())
-    new_slots = con.execute("SELECT count(*) FROM assignment a JOIN sample_item si"
-                            " USING (sample_id, item_id) WHERE si.round = 2").fetchone()[0]
+    new_slots = con.execute(
+        "SELECT count(*) FROM assignment a JOIN sample_item si"
+        " USING (sample_id, item_id) WHERE si.round = 2"
+    ).fetchone()[0]
     assert new_slots == added
     con.execute("DELETE FROM assignment; DELETE FROM sample_item; DELETE FROM sample")
 

@@ -15,10 +15,15 @@ def seeded(con):
 
 def test_example_users_are_seeded_once_and_flagged_as_demo(seeded):
     assert [u.username for u in users.list_users(seeded)] == [
-        "admin", "manager", "owner", "sme1", "sme2", "sme3"]
+        "admin",
+        "manager",
+        "owner",
+        "sme1",
+        "sme2",
+        "sme3",
+    ]
     assert users.seed(seeded, users.load_config(users.EXAMPLE_FILE)) == 0
-    assert users.demo_users_enabled(seeded) == ["admin", "manager", "owner", "sme1", "sme2",
-                                                "sme3"]
+    assert users.demo_users_enabled(seeded) == ["admin", "manager", "owner", "sme1", "sme2", "sme3"]
     assert users.load_config(users.EXAMPLE_FILE).example_key
 
 
@@ -30,8 +35,9 @@ def test_demo_passwords_verify_against_the_stored_hashes(seeded):
 
 def test_added_user_is_stored_as_a_hash_only_and_audited(seeded):
     users.add(seeded, "dana", "Dana Lee", "a long passphrase", ["sme", "manager"], actor="admin")
-    stored = seeded.execute("SELECT password_hash, roles FROM app_user WHERE username = 'dana'"
-                            ).fetchone()
+    stored = seeded.execute(
+        "SELECT password_hash, roles FROM app_user WHERE username = 'dana'"
+    ).fetchone()
     assert stored[0].startswith("$2b$") and "passphrase" not in stored[0]
     assert stored[1] == ["manager", "sme"]
     dump = str(seeded.execute("SELECT * FROM audit").fetchall())
@@ -46,14 +52,29 @@ def test_disable_and_roles(seeded):
     assert users.get(seeded, "sme2").roles == ("eval_owner", "sme")
 
 
-@pytest.mark.parametrize(("call", "message"), [
-    (lambda c: users.add(c, "Bad Name", "x", "long enough pw", ["sme"], actor="a"), "lowercase"),
-    (lambda c: users.add(c, "newbie", "x", "short", ["sme"], actor="a"), "at least 10"),
-    (lambda c: users.add(c, "newbie", "x", "long enough pw", ["boss"], actor="a"), "one or more"),
-    (lambda c: users.add(c, "sme1", "x", "long enough pw", ["sme"], actor="a"), "already exists"),
-    (lambda c: users.update(c, "admin", actor="admin", disabled=True), "cannot disable yourself"),
-    (lambda c: users.update(c, "admin", actor="admin", roles=["sme"]), "own admin role"),
-])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda c: users.add(c, "Bad Name", "x", "long enough pw", ["sme"], actor="a"),
+            "lowercase",
+        ),
+        (lambda c: users.add(c, "newbie", "x", "short", ["sme"], actor="a"), "at least 10"),
+        (
+            lambda c: users.add(c, "newbie", "x", "long enough pw", ["boss"], actor="a"),
+            "one or more",
+        ),
+        (
+            lambda c: users.add(c, "sme1", "x", "long enough pw", ["sme"], actor="a"),
+            "already exists",
+        ),
+        (
+            lambda c: users.update(c, "admin", actor="admin", disabled=True),
+            "cannot disable yourself",
+        ),
+        (lambda c: users.update(c, "admin", actor="admin", roles=["sme"]), "own admin role"),
+    ],
+)
 def test_bad_user_changes_are_refused(seeded, call, message):
     with pytest.raises(InputError, match=message):
         call(seeded)

@@ -76,8 +76,12 @@ def current_user() -> User | None:
         return None
     if record.disabled:
         return None
-    st.session_state.update(authentication_status=True, username=record.username,
-                            name=record.name, roles=list(record.roles))
+    st.session_state.update(
+        authentication_status=True,
+        username=record.username,
+        name=record.name,
+        roles=list(record.roles),
+    )
     return User(record.username, record.name, record.roles)
 
 
@@ -111,16 +115,35 @@ def warn_if_demo() -> None:
         )
 
 
-def sign_in_page() -> None:
-    st.title("Switchyard")
-    warn_if_demo()
-    authenticator().login(
-        location="main", key="auth.login", fields={"Form name": "Sign in", "Login": "Sign in"}
-    )
-    if st.session_state.get("authentication_status") is False:
-        st.error("Username or password is wrong.")
-    elif st.session_state.get("authentication_status"):
-        st.rerun()
+def sign_in_form() -> User | None:
+    """The sign-in form; on success it clears itself and returns the user, in the same run.
+
+    streamlit-authenticator checks the password and writes the cookie, but the form is ours:
+    its own form sets the cookie inside the form's container and then needs a rerun, and
+    either way the cookie component would be gone before the browser stored the cookie (a
+    reload would then ask for the password again).
+    """
+    login = authenticator()  # renders the cookie component, outside the form's placeholder
+    placeholder = st.empty()
+    with placeholder.container():
+        st.title("Switchyard")
+        warn_if_demo()
+        with st.form("auth.login"):
+            st.subheader("Sign in")
+            username = st.text_input("Username", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Sign in", type="primary")
+        if submitted and not login.authentication_controller.login(username.strip(), password):
+            st.error("Username or password is wrong.")
+    if not (submitted and st.session_state.get("authentication_status")):
+        return None
+    login.cookie_controller.set_cookie()
+    placeholder.empty()
+    return current_user()
+
+
+def signed_out_page() -> None:
+    """The only page before sign-in: the form above it says everything."""
 
 
 def sign_out(user: User) -> None:

@@ -16,14 +16,28 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("pages/home.py", "Home", ":material/home:", "home",
-             frozenset({"eval_owner", "manager", "admin"})),
-    PageSpec("pages/review.py", "Review", ":material/rate_review:", "review",
-             frozenset({"sme"})),
-    PageSpec("pages/data.py", "Data", ":material/database:", "data",
-             frozenset({"eval_owner", "manager", "admin"})),
-    PageSpec("pages/sampling.py", "Sampling", ":material/filter_alt:", "sampling",
-             frozenset({"eval_owner", "admin"})),
+    PageSpec(
+        "pages/home.py",
+        "Home",
+        ":material/home:",
+        "home",
+        frozenset({"eval_owner", "manager", "admin"}),
+    ),
+    PageSpec("pages/review.py", "Review", ":material/rate_review:", "review", frozenset({"sme"})),
+    PageSpec(
+        "pages/data.py",
+        "Data",
+        ":material/database:",
+        "data",
+        frozenset({"eval_owner", "manager", "admin"}),
+    ),
+    PageSpec(
+        "pages/sampling.py",
+        "Sampling",
+        ":material/filter_alt:",
+        "sampling",
+        frozenset({"eval_owner", "admin"}),
+    ),
     PageSpec("pages/admin.py", "Users", ":material/group:", "admin", frozenset({"admin"})),
 )
 

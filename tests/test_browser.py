@@ -1,0 +1,228 @@
+"""In a real browser: Playwright driving Debian's Chromium against ``streamlit run``.
+
+Skipped when /usr/bin/chromium is missing (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from core import db, demo, review
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+XSS = (
+    '<script>window.__xss = 1</script> <img src=x onerror="window.__xss = 2"> '
+    "[click me](javascript:window.__xss=3) ![pic](http://127.0.0.1:9/x.png) plain end"
+)
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``streamlit run app.py`` on 127.0.0.1, on its own database file."""
+
+    def __init__(self, dbfile: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "SWITCHYARD_DB": str(dbfile)}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(self.port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError("streamlit did not answer /_stcore/health within 60 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with playwright_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def prepared_db(tmp_path_factory):
+    """The demo database, with sme1's first item answering with hostile markup."""
+    path = tmp_path_factory.mktemp("browser") / "app.duckdb"
+    con = db.connect(str(path))
+    demo.install(con, 20261126)
+    from core import users
+
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    slot = review.next_slot(con, "sme1")
+    con.execute(
+        "UPDATE output SET text = ?, error = NULL WHERE item_id = ? AND run_id IN"
+        " (SELECT run_a FROM sample UNION SELECT run_b FROM sample)",
+        [XSS, slot.item_id],
+    )
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(prepared_db):
+    running = Server(prepared_db)
+    yield running
+    running.stop()
+
+
+def auth_cookie(context) -> list:
+    return [c for c in context.cookies() if c["name"] == "switchyard_auth"]
+
+
+def wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.1)
+
+
+def idle(page) -> None:
+    page.wait_for_timeout(150)
+    page.wait_for_selector(IDLE, timeout=30_000)
+
+
+def sign_in(page, url: str, username: str) -> None:
+    page.goto(url)
+    idle(page)
+    # The cookie component reports the browser's cookies once loaded, which reruns the
+    # script: wait for that rerun before typing, or the form is drawn anew under our keys.
+    page.wait_for_timeout(1000)
+    idle(page)
+    for _attempt in range(3):
+        page.get_by_label("Username", exact=True).fill(username)
+        page.get_by_label("Password", exact=True).fill(f"demo-{username}")
+        page.get_by_role("button", name="Sign in").click()
+        try:
+            page.wait_for_selector("text=Signed in as", timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            idle(page)
+    else:
+        raise AssertionError("sign-in did not complete")
+    idle(page)
+
+
+@pytest.mark.parametrize("path", ["", "review", "admin", "data", "sampling", "home", "signin"])
+def test_fresh_server_shows_no_page_without_sign_in(browser, tmp_path, path):
+    # Each path is the very first request to a just-started server: before app.py's first
+    # st.navigation call, Streamlit runs pages/<path>.py directly.
+    server = Server(tmp_path / "fresh.duckdb")
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"{server.url}/{path}")
+        idle(page)
+        body = page.inner_text("body")
+        assert "Please sign in first." in body or "Sign in" in body
+        for secret in ("Financial Q&A", "fin-0", "Response A", "Claude", "Nova", "sha256"):
+            assert secret not in body
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0
+    finally:
+        server.stop()
+
+
+def test_model_output_markup_renders_as_inert_text(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    sign_in(page, server.url, "sme1")
+    body = page.inner_text("body")
+    assert "<script>window.__xss = 1</script>" in body
+    assert '<img src=x onerror="window.__xss = 2">' in body
+    assert "[click me](javascript:window.__xss=3)" in body
+    assert page.evaluate("window.__xss") is None and dialogs == []
+    assert page.locator('a[href^="javascript"]').count() == 0
+    assert page.locator('img[src="x"], img[src*="127.0.0.1:9"]').count() == 0
+    context.close()
+
+
+def test_review_three_items_by_keyboard_reload_and_sign_out(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, server.url, "sme2")
+    assert page.get_by_text("0 of").count() == 1
+    for done in range(1, 4):
+        shown = page.get_by_text(re.compile(r"^Item fin-\d+$")).inner_text()
+        page.evaluate("document.activeElement && document.activeElement.blur()")
+        for key in ("4", "7", "a"):  # A scores 4, B scores 2, A is better
+            page.keyboard.press(key)
+            idle(page)
+        page.keyboard.press("Control+Enter")
+        page.wait_for_selector(f"text={done} of", timeout=30_000)
+        idle(page)
+        assert page.get_by_text(re.compile(r"^Item fin-\d+$")).inner_text() != shown
+    assert auth_cookie(context)
+    page.reload()
+    idle(page)
+    page.wait_for_selector("text=3 of", timeout=30_000)  # still signed in, progress kept
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_selector("text=Signed out.", timeout=30_000)
+    wait_for(lambda: not auth_cookie(context))  # the browser deletes it
+    page.reload()
+    idle(page)
+    page.wait_for_selector("text=Sign in", timeout=30_000)
+    assert page.get_by_label("Password", exact=True).count() == 1
+    assert "3 of" not in page.inner_text("body")
+    context.close()
