@@ -11,8 +11,8 @@ import getpass
 import json
 import sys
 
-from core import datasets, db, demo, importing, migration, runs, settings
-from core.errors import SwitchyardError
+from core import datasets, db, demo, importing, migration, runs, sampling, settings
+from core.errors import InputError, SwitchyardError
 
 
 def _actor() -> str:
@@ -138,6 +138,56 @@ def cmd_list(args, con) -> None:
         print(f"  {m['migration_id']}  {m['name']}")
 
 
+def cmd_sample(args, con) -> None:
+    target = None if args.single else (args.target or _only_target(con, args.migration))
+    params = sampling.SampleParams(
+        fail_rate=args.fail_rate,
+        pass_rate=args.pass_rate,
+        minimum=args.minimum,
+        seed=args.seed,
+        metric=args.metric,
+        regressions=not args.no_regressions and not args.single,
+        overlap_share=args.overlap,
+        overlap_k=args.k,
+        split=args.split,
+        reviewers=tuple(r for r in (args.reviewers or "").split(",") if r),
+    )
+    source = migration.source_run(con, args.migration)
+    plan = sampling.plan(con, args.migration, source, target, params)
+    for s in plan.strata:
+        print(f"  {s.stratum:<20} {s.pool:<10} {s.take:>5} of {s.size:<5} p = {s.probability:.4f}")
+    print(f"{plan.total} of {plan.frame} items ({plan.excluded} open elsewhere, left out)")
+    if args.preview:
+        return
+    sample_id = sampling.create(
+        con, args.migration, source, target, params, actor=_actor(), name=args.name
+    )
+    print(f"sample {sample_id} created; assigned to {', '.join(params.reviewers)}")
+
+
+def _only_target(con, migration_id: str) -> str:
+    targets = migration.target_runs(con, migration_id)
+    roles = dict(
+        con.execute(
+            "SELECT run_id, role FROM run WHERE run_id IN (SELECT unnest(?))", [targets]
+        ).fetchall()
+    )
+    chosen = [r for r in targets if roles[r] == "target"] or targets
+    if len(chosen) != 1:
+        raise InputError("--target", f"the migration has runs {', '.join(targets)}; pick one")
+    return chosen[0]
+
+
+def cmd_top_up(args, con) -> None:
+    added = sampling.top_up(con, args.sample, args.stratum, args.pool, args.rate, actor=_actor())
+    for s in sampling.strata(con, args.sample):
+        if (s["stratum"], s["pool"]) == (args.stratum, args.pool):
+            print(
+                f"{added} items added to {args.stratum}/{args.pool}: now {s['taken']} of "
+                f"{s['size']}, inclusion probability {s['inclusion_prob']:.4f}"
+            )
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     p.add_argument(
@@ -209,6 +259,33 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("dataset", nargs="?", help="default: every dataset version")
 
     sub.add_parser("list", help="list datasets, runs and migrations")
+
+    s = sub.add_parser("sample", help="draw a stratified review sample and assign SMEs")
+    s.add_argument("--migration", required=True)
+    s.add_argument("--target", help="run compared with the source (default: the target run)")
+    s.add_argument("--single", action="store_true", help="review the source run alone")
+    s.add_argument("--fail-rate", type=float, default=0.10)
+    s.add_argument("--pass-rate", type=float, default=0.02)
+    s.add_argument("--minimum", type=int, default=5, help="items per stratum at least")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--metric", help="a failure is this metric failing (default: any gating one)")
+    s.add_argument(
+        "--no-regressions",
+        action="store_true",
+        help="do not take every target-failed/source-passed item",
+    )
+    s.add_argument("--overlap", type=float, default=0.0, help="share of items for k SMEs")
+    s.add_argument("--k", type=int, default=1, help="SMEs per overlap item")
+    s.add_argument("--split", choices=["dev", "holdout"])
+    s.add_argument("--reviewers", help="comma-separated SME usernames")
+    s.add_argument("--name")
+    s.add_argument("--preview", action="store_true", help="print the plan, write nothing")
+
+    t = sub.add_parser("top-up", help="raise one stratum's sampling rate")
+    t.add_argument("sample")
+    t.add_argument("--stratum", required=True)
+    t.add_argument("--pool", required=True, choices=["fail", "pass", "regression"])
+    t.add_argument("--rate", required=True, type=float)
     return p
 
 
@@ -220,6 +297,8 @@ COMMANDS = {
     "freeze": cmd_freeze,
     "verify": cmd_verify,
     "list": cmd_list,
+    "sample": cmd_sample,
+    "top-up": cmd_top_up,
 }
 
 
