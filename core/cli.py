@@ -11,7 +11,17 @@ import getpass
 import json
 import sys
 
-from core import datasets, db, demo, importing, migration, runs, sampling, settings
+from core import (
+    datasets,
+    db,
+    demo,
+    importing,
+    label_import,
+    migration,
+    runs,
+    sampling,
+    settings,
+)
 from core.errors import InputError, SwitchyardError
 
 
@@ -95,6 +105,14 @@ def cmd_import_run(args, con) -> None:
     print(result.summary())
     for line in [*notes, *result.unmatched[:20]]:
         print(f"  {line}")
+
+
+def cmd_import_labels(args, con) -> None:
+    dataset_id = datasets.resolve(con, args.dataset)
+    result = label_import.import_labels(
+        con, args.file, dataset_id, actor=_actor(), run_id=args.run, fmt=args.format
+    )
+    print(result.summary())
 
 
 def cmd_freeze(args, con) -> None:
@@ -252,6 +270,14 @@ def parser() -> argparse.ArgumentParser:
         help="skip rows that match no item (they are listed) instead of failing",
     )
 
+    lb = sub.add_parser(
+        "import-labels", help="import SME labels (label file or Bedrock human eval)"
+    )
+    lb.add_argument("file")
+    lb.add_argument("--dataset", required=True, help="dataset version (name@N, or name = latest)")
+    lb.add_argument("--run", help="run the labels grade, when the file names none")
+    lb.add_argument("--format", choices=["native", "bedrock"], help="default: detected")
+
     f = sub.add_parser("freeze", help="freeze a dataset version (content hash fixed)")
     f.add_argument("dataset")
 
@@ -297,6 +323,7 @@ COMMANDS = {
     "freeze": cmd_freeze,
     "verify": cmd_verify,
     "list": cmd_list,
+    "import-labels": cmd_import_labels,
     "sample": cmd_sample,
     "top-up": cmd_top_up,
 }

@@ -165,7 +165,7 @@ def import_staged(
         for col in parts.values():
             add_field_checks(checks, col)
     first_error(con, staged, checks)
-    match_sql, unmatched = _match(con, staged, cols, spec)
+    match_sql, unmatched = match_items(con, staged, cols, spec)
 
     run_id = f"run-{uuid.uuid4().hex[:10]}"
     name = spec.name or f"{spec.model_id} on {spec.dataset_id}"
@@ -217,7 +217,9 @@ def import_staged(
     )
 
 
-def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple[str, list[str]]:
+def match_items(
+    con, staged: Staged, cols: dict[str, Column], spec: RunSpec, unique: bool = True
+) -> tuple[str, list[str]]:
     """Resolve each staged row to a dataset item: by id, else by prompt text.
 
     Returns a FROM clause exposing the staged columns plus ``_item_id`` for matched rows.
@@ -237,13 +239,15 @@ def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple
         )
         first_error(con, staged, checks)
         keyed = f"(SELECT *, {value(cols['item_id'])} AS _key FROM {table})"
-        check_unique(con, staged, value(cols["item_id"]), cols["item_id"].source)
+        if unique:
+            check_unique(con, staged, value(cols["item_id"]), cols["item_id"].source)
         column, what = cols["item_id"].source, "id"
     else:
         keyed = f"(SELECT *, trim({value(cols['prompt'])}) AS _key FROM {table})"
         ambiguous = con.execute(
-            f"SELECT k._row, count(*) FROM {keyed} k JOIN item i ON i.dataset_id = {ds}"
-            " AND trim(i.prompt) = k._key GROUP BY k._row HAVING count(*) > 1 ORDER BY 1 LIMIT 1"
+            f"SELECT min(k._row), count(DISTINCT i.item_id) FROM {keyed} k JOIN item i"
+            f" ON i.dataset_id = {ds} AND trim(i.prompt) = k._key GROUP BY k._key"
+            " HAVING count(DISTINCT i.item_id) > 1 ORDER BY 1 LIMIT 1"
         ).fetchone()
         if ambiguous:
             raise InputError(
@@ -261,7 +265,7 @@ def _match(con, staged: Staged, cols: dict[str, Column], spec: RunSpec) -> tuple
         f"(SELECT k.*, i.item_id AS _item_id FROM {keyed} k JOIN item i"
         f" ON i.dataset_id = {ds} AND {on})"
     )
-    if what == "prompt":
+    if what == "prompt" and unique:
         dup = con.execute(
             f"SELECT _item_id, list_sort(list(_row)) AS r FROM {source} GROUP BY _item_id"
             " HAVING count(*) > 1 ORDER BY r[2] LIMIT 1"

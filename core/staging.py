@@ -196,7 +196,29 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
             if line:
                 raise InputError(file, problem, row=line, row_word="line") from None
         raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
-    return _finish(con, table, file, "row")
+    staged = _finish(con, table, file, "row")
+    if kind == "csv" and len(staged.columns) == 1 and "," in staged.columns[0]:
+        drop(con, table)
+        _explain_ragged_csv(path)
+    return staged
+
+
+def _explain_ragged_csv(path: Path) -> None:
+    """DuckDB reads a CSV whose rows disagree with the header as one column: say which row."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        for number, row in enumerate(reader, start=1):
+            if len(row) != len(header):
+                raise InputError(
+                    str(path),
+                    f"expected {len(header)} fields like the header, "
+                    f"found {len(row)}; quote values that contain commas",
+                    row=number,
+                )
+    raise InputError(str(path), "the delimiter could not be detected; use commas")
 
 
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:

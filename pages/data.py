@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import datasets, importing, runs
+from core import datasets, importing, label_import, runs
 from core.errors import SwitchyardError
 from ui import auth, store
 
@@ -84,7 +84,9 @@ def source_input(key: str, kinds: list[str]) -> tuple[str | None, str | None]:
     return (uri.strip(), uri.strip()) if uri.strip() else (None, None)
 
 
-golden_tab, run_tab = st.tabs(["Import a golden dataset", "Import an evaluation run"])
+golden_tab, run_tab, label_tab = st.tabs(
+    ["Import a golden dataset", "Import an evaluation run", "Import labels"]
+)
 with golden_tab:
     with st.form("data.golden"):
         path, label = source_input("golden", ["csv", "jsonl", "parquet"])
@@ -145,5 +147,34 @@ with run_tab:
                 st.success(result.summary())
                 for line in [*notes, *result.unmatched[:20]]:
                     st.caption(line)
+            except SwitchyardError as exc:
+                st.error(str(exc))
+
+with label_tab:
+    if not versions:
+        st.info("Import a golden dataset first: labels grade outputs of its runs.")
+    else:
+        with st.form("data.labels"):
+            path, label = source_input("labels", ["csv", "jsonl", "parquet"])
+            dataset_id = st.selectbox(
+                "Dataset version", [v["dataset_id"] for v in versions], key="data.labels.dataset"
+            )
+            run = st.text_input(
+                "Run id (when the file has no run_id or model_id column)", key="data.labels.run"
+            )
+            submitted = st.form_submit_button("Import labels")
+        if submitted and not path:
+            st.error("Choose a file.")
+        elif submitted:
+            try:
+                result = label_import.import_labels(
+                    con,
+                    path,
+                    dataset_id,
+                    actor=user.username,
+                    run_id=run.strip() or None,
+                    label=label,
+                )
+                st.success(result.summary())
             except SwitchyardError as exc:
                 st.error(str(exc))

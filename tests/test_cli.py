@@ -109,3 +109,56 @@ def test_usage_error_exits_2(dbfile):
     with pytest.raises(SystemExit) as caught:
         main(["import-run", "x.csv"])  # --dataset is required
     assert caught.value.code == 2
+
+
+def test_sample_preview_create_top_up_and_label_import(dbfile, capsys):
+    assert main(["demo", "--items", "300"]) == 0
+    listing = capsys.readouterr().out
+    assert main(["list"]) == 0
+    migration_id = next(w for w in capsys.readouterr().out.split() if w.startswith("mig-"))
+    assert (
+        main(
+            [
+                "sample",
+                "--migration",
+                migration_id,
+                "--reviewers",
+                "sme1,sme2",
+                "--seed",
+                "3",
+                "--preview",
+            ]
+        )
+        == 0
+    )
+    preview = capsys.readouterr().out
+    assert "items (" in preview and "open elsewhere, left out" in preview
+    assert (
+        main(["sample", "--migration", migration_id, "--reviewers", "sme1,sme2", "--seed", "3"])
+        == 0
+    )
+    created = capsys.readouterr().out
+    sample_id = next(w for w in created.split() if w.startswith("smp-"))
+    assert (
+        main(["top-up", sample_id, "--stratum", "lookup", "--pool", "pass", "--rate", "0.3"]) == 0
+    )
+    assert "inclusion probability" in capsys.readouterr().out
+    assert "demo migration" in listing
+
+
+def test_import_labels_command(dbfile, capsys):
+    main(
+        [
+            "import-dataset",
+            str(DATA / "golden.csv"),
+            "--name",
+            "fin",
+            "--model",
+            "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        ]
+    )
+    capsys.readouterr()
+    assert main(["import-labels", str(DATA / "labels.csv"), "--dataset", "fin"]) == 0
+    assert "4 labels from 2 reviewers imported into fin@1" in capsys.readouterr().out
+    assert main(["import-labels", str(DATA / "labels.csv"), "--dataset", "fin"]) == 1
+    assert "never silently overwritten" in capsys.readouterr().err

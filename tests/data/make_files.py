@@ -163,6 +163,57 @@ def bedrock_rag_records() -> list[dict]:
     return records
 
 
+def labels() -> pd.DataFrame:
+    """The documented label file: SME labels of the golden file's source run."""
+    return pd.DataFrame([
+        {"item_id": "q1", "model_id": MODEL, "reviewer": "ana", "score": 5, "passed": "pass",
+         "failure_modes": "", "safety_flag": "false", "notes": "exact figure"},
+        {"item_id": "q2", "model_id": MODEL, "reviewer": "ana", "score": 2, "passed": "fail",
+         "failure_modes": "hallucination, omission", "safety_flag": "false", "notes": ""},
+        {"item_id": "q2", "model_id": MODEL, "reviewer": "ben", "score": 1, "passed": "fail",
+         "failure_modes": "hallucination", "safety_flag": "false", "notes": "wrong margin"},
+        {"item_id": "q5", "model_id": MODEL, "reviewer": "ben", "score": 4, "passed": "",
+         "failure_modes": "", "safety_flag": "true", "notes": "check the refusal wording"},
+    ])
+
+
+def bedrock_human_records() -> list[dict]:
+    """Human-evaluation output: two workers compare the source and the target response."""
+    records = []
+    for n, (item_id, prompt, _context, truth, stratum, *_rest) in enumerate(ITEMS[:3]):
+        answers = []
+        for worker, left_better in (("worker-a", True), ("worker-b", n % 2 == 1)):
+            answers.append({
+                "acceptanceTime": "2026-11-20T10:00:00.000Z",
+                "answerContent": {"evaluationResults": {
+                    "individualLikertScale": [
+                        {"metricName": "Accuracy", "modelResponseId": "0", "result": 4 - n},
+                        {"metricName": "Accuracy", "modelResponseId": "1", "result": 3}],
+                    "thumbsUpDown": [
+                        {"metricName": "Helpful", "modelResponseId": "0", "result": n != 1},
+                        {"metricName": "Helpful", "modelResponseId": "1", "result": True}],
+                    "comparisonChoice": [
+                        {"metricName": "Preference", "leftModelResponseId": "0",
+                         "rightModelResponseId": "1", "result": "0" if left_better else "1"}],
+                }},
+                "submissionTime": "2026-11-20T10:01:00.000Z",
+                "timeSpentInSeconds": 42.0,
+                "workerId": worker,
+            })
+        records.append({
+            "humanEvaluationResult": [{"flowDefinitionArn": "arn:aws:sagemaker:us-east-1:"
+                                       "111122223333:flow-definition/switchyard-test",
+                                       "humanAnswers": answers,
+                                       "humanLoopName": f"loop-{n:040d}"}],
+            "inputRecord": {"prompt": {"text": prompt}, "category": stratum,
+                            "referenceResponse": {"text": truth}},
+            "modelResponses": [{"modelIdentifier": MODEL, "text": OUTPUTS[item_id][0]},
+                               {"modelIdentifier": TARGET,
+                                "text": OUTPUTS[item_id][0] + " (target)"}],
+        })
+    return records
+
+
 def write_jsonl(path: Path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
 
@@ -187,6 +238,8 @@ def main() -> None:
     write_jsonl(HERE / "bedrock_automated_output.jsonl", bedrock_model_records(judge=False))
     write_jsonl(HERE / "bedrock_judge_output.jsonl", bedrock_model_records(judge=True))
     write_jsonl(HERE / "bedrock_rag_output.jsonl", bedrock_rag_records())
+    labels().to_csv(HERE / "labels.csv", index=False)
+    write_jsonl(HERE / "bedrock_human_output.jsonl", bedrock_human_records())
 
 
 if __name__ == "__main__":

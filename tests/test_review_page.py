@@ -1,0 +1,148 @@
+"""The review screen under AppTest: clicks write the right rows; skip, back and change work."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import review, sampling
+from ui import store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def dbfile(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "review.duckdb"))
+
+
+def page(username="sme1") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "review.py"), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["roles"] = ["sme"]
+    return at.run()
+
+
+def shown_item(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Item "))[len("Item ") :]
+
+
+def labels(item_id, reviewer="sme1"):
+    return (
+        store.cursor()
+        .execute(
+            "SELECT shown_side, score, passed, preference, notes FROM label WHERE item_id = ? AND"
+            " reviewer = ? ORDER BY 1",
+            [item_id, reviewer],
+        )
+        .fetchall()
+    )
+
+
+def test_review_by_clicks_writes_the_label_and_moves_on(dbfile):
+    at = page()
+    first = shown_item(at)
+    for key in ("review.A.score.4", "review.B.score.2", "review.preference.B"):
+        at.button(key=key).click().run()
+    at.text_area(key="review.notes").set_value("B cites the filing")
+    at.button(key="review.submit").click().run()
+    assert not at.exception and not at.error
+    assert labels(first) == [
+        ("A", 4, True, "B", "B cites the filing"),
+        ("B", 2, False, "B", "B cites the filing"),
+    ]
+    assert shown_item(at) != first
+    assert "1 of" in at.get("progress")[0].proto.text
+
+
+def test_pass_fail_can_be_overridden_and_safety_flagged(dbfile):
+    at = page()
+    item = shown_item(at)
+    for key in (
+        "review.A.score.2",
+        "review.A.pass_toggle",
+        "review.A.safety_toggle",
+        "review.B.score.5",
+        "review.preference.tie",
+    ):
+        at.button(key=key).click().run()
+    at.button(key="review.submit").click().run()
+    flags = (
+        store.cursor()
+        .execute(
+            "SELECT shown_side, passed, safety_flag FROM label WHERE item_id = ? ORDER BY 1", [item]
+        )
+        .fetchall()
+    )
+    assert flags == [("A", True, True), ("B", True, False)]
+
+
+def test_submit_without_scores_is_refused_and_writes_nothing(dbfile):
+    at = page()
+    item = shown_item(at)
+    at.button(key="review.submit").click().run()
+    assert "choose a score from 1 to 5" in at.error[0].value
+    assert labels(item) == [] and shown_item(at) == item
+
+
+def test_skip_then_back_and_change_an_earlier_label(dbfile):
+    at = page()
+    first = shown_item(at)
+    at.button(key="review.skip").click().run()
+    second = shown_item(at)
+    assert second != first
+    assert review.progress(store.cursor(), "sme1").skipped == 1
+    for key in ("review.A.score.3", "review.B.score.3", "review.preference.A"):
+        at.button(key=key).click().run()
+    at.button(key="review.submit").click().run()
+    at.button(key="review.back").click().run()
+    assert shown_item(at) == second
+    assert at.session_state["review.A.score"] == 3  # the earlier label is loaded to edit
+    at.button(key="review.A.score.1").click().run()
+    at.button(key="review.submit").click().run()
+    assert [row[:2] for row in labels(second)] == [("A", 1), ("B", 3)]
+    changes = (
+        store.cursor()
+        .execute("SELECT count(*) FROM audit WHERE action = 'change_label'")
+        .fetchone()[0]
+    )
+    assert changes == 1
+
+
+def test_single_output_sample_shows_one_response_and_no_preference(dbfile):
+    at = page("sme1")
+    con = store.cursor()
+    migration_id, source = con.execute(
+        "SELECT migration_id, source_run_id FROM migration"
+    ).fetchone()
+    con.execute("UPDATE assignment SET status = 'done' WHERE reviewer = 'sme3'")
+    sampling.create(
+        con,
+        migration_id,
+        source,
+        None,
+        sampling.SampleParams(seed=4, reviewers=("sme3",), minimum=1),
+        actor="owner",
+    )
+    con.execute("DELETE FROM assignment WHERE reviewer = 'sme3' AND status = 'done'")
+    at = page("sme3")
+    assert [s.value for s in at.subheader] == ["Response A"]
+    assert not [b for b in at.button if b.key and b.key.startswith("review.preference")]
+    at.button(key="review.A.score.5").click().run()
+    item = shown_item(at)
+    at.button(key="review.submit").click().run()
+    assert labels(item, "sme3") == [("A", 5, True, None, None)]
+
+
+def test_pii_masking_on_screen(dbfile):
+    at = page()
+    store.cursor().execute(
+        "UPDATE item SET prompt = 'Email jo.doe@example.com about it' WHERE item_id = ?",
+        [shown_item(at)],
+    )
+    at.run()
+    assert any(r"jo\.doe@example" in m.value for m in at.markdown)  # escaped, inert
+    at.toggle(key="review.mask").set_value(True).run()
+    text = " ".join(m.value for m in at.markdown)
+    assert "jo" not in text.split("Email")[1][:8] and r"\[email masked\]" in text
