@@ -8,7 +8,6 @@ them. ``SWITCHYARD_COOKIE_KEY`` overrides the configured cookie key.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ import bcrypt
 import duckdb
 import yaml
 
-from core import db
+from core import db, settings
 from core.errors import InputError, NotFoundError, SwitchyardError
 from core.settings import ROOT
 
@@ -53,7 +52,7 @@ class User:
 
 
 def config_path() -> Path:
-    configured = os.environ.get("SWITCHYARD_AUTH_FILE")
+    configured = settings.get("auth_file")
     if configured:
         return Path(configured)
     return LOCAL_FILE if LOCAL_FILE.exists() else EXAMPLE_FILE
@@ -75,7 +74,7 @@ def load_config(path: Path | None = None) -> AuthConfig:
             f"sign-in configuration {path} is malformed ({exc}); expected"
             " cookie: {name, key, expiry_days} and credentials: usernames:"
         ) from None
-    key = os.environ.get("SWITCHYARD_COOKIE_KEY") or str(cookie["key"])
+    key = settings.get("cookie_key") or str(cookie["key"])
     return AuthConfig(path, str(cookie["name"]), key, float(cookie.get("expiry_days", 7)), users)
 
 
