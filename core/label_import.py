@@ -19,8 +19,9 @@ import duckdb
 from core import db, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import InputError
+from core.formats import bedrock
 from core.review import FAILURE_MODES
-from core.staging import Staged, check_text_file, drop, kind_of, stage_file, stage_records
+from core.staging import Staged, drop, kind_of, stage_file, stage_records
 
 LABEL_FIELDS = [
     Field("item_id", aliases=("id",)),
@@ -263,19 +264,9 @@ def bedrock_records(path: Path) -> list[dict]:
     ``comparisonRank`` (rank 1 is better), else ``comparisonLikertScale`` (below 3 favours
     the left response, 3 is a tie). The left response is shown as A.
     """
-    check_text_file(path, "jsonl")
     rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line, text in enumerate(fh, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    str(path), f"not valid JSON ({exc.msg})", row=line, row_word="line"
-                ) from None
-            rows += _bedrock_line(record, str(path), line)
+    for line, record in bedrock.read_records(path):
+        rows += _bedrock_line(record, str(path), line)
     if not rows:
         raise InputError(str(path), "no human answers in the file")
     return rows

@@ -33,12 +33,14 @@ SETTINGS = {
         "Create the demo migration when the app starts on an empty database (0 to skip).",
     ),
     "auth_file": Setting(
-        "SWITCHYARD_AUTH_FILE", "",
+        "SWITCHYARD_AUTH_FILE",
+        "",
         "Sign-in configuration (cookie, first users); default config/auth.yaml, else the "
         "shipped example with the demo users.",
     ),
     "cookie_key": Setting(
-        "SWITCHYARD_COOKIE_KEY", "",
+        "SWITCHYARD_COOKIE_KEY",
+        "",
         "Secret that signs the sign-in cookie; overrides the configuration file's key.",
     ),
     "user": Setting(

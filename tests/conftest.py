@@ -73,3 +73,30 @@ def import_run(con, path, **spec):
         con, str(path), runs.RunSpec("fin@1", **spec), actor="tester", fmt=fmt
     )
     return result
+
+
+class HeldDatabase:
+    """Another process holding the DuckDB file open, as the running app does."""
+
+    def __init__(self, path) -> None:
+        import subprocess
+        import sys
+
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import duckdb, time; c = duckdb.connect({str(path)!r});"
+                " print('ready', flush=True); time.sleep(60)",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.proc.kill()
+        self.proc.wait()

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from core.cli import main
-from tests.conftest import DATA
+from tests.conftest import DATA, HeldDatabase
 
 
 @pytest.fixture
@@ -83,24 +83,10 @@ def test_demo_is_added_only_to_an_empty_database(dbfile, capsys):
 
 
 def test_a_locked_database_says_what_to_do(dbfile):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(dbfile)!r});"
-            " print('ready', flush=True); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with HeldDatabase(dbfile):
         done = subprocess.run(
             [sys.executable, "-m", "core", "list"], capture_output=True, text=True, timeout=60
         )
-    finally:
-        holder.kill()
-        holder.wait()
     assert done.returncode == 1
     assert "in use by another process" in done.stderr and "Stop the app" in done.stderr
 

@@ -1,13 +1,11 @@
 """Schema migrations and the connection rules."""
 
-import subprocess
-import sys
-
 import duckdb
 import pytest
 
 from core import db
 from core.errors import DatabaseLockedError
+from tests.conftest import HeldDatabase
 
 
 def test_migrations_create_every_table_on_an_empty_database(con):
@@ -44,23 +42,8 @@ def test_migration_files_are_numbered_snake_case():
 
 def test_a_second_process_is_told_the_file_is_in_use(tmp_path):
     path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"import duckdb,time; c=duckdb.connect({str(path)!r});"
-            " print('ready', flush=True); time.sleep(30)",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
-        with pytest.raises(DatabaseLockedError, match="in use by another process"):
-            db.connect(str(path))
-    finally:
-        holder.kill()
-        holder.wait()
+    with HeldDatabase(path), pytest.raises(DatabaseLockedError, match="in use by another"):
+        db.connect(str(path))
 
 
 def test_cursors_of_one_connection_work_from_threads(tmp_path):
