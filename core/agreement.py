@@ -1,0 +1,241 @@
+"""Agreement statistics: Cohen's and weighted kappa, Gwet's AC1, Fleiss' kappa,
+Krippendorff's alpha, Wilson intervals (plain and design-weighted) and a stratified bootstrap.
+
+Plain functions over numpy arrays; ``core.calibration`` feeds them judge/SME pairs. Every
+estimate that can be weighted takes ``weights`` (inverse inclusion probabilities).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Literal, NamedTuple
+
+import numpy as np
+
+Weighting = Literal["none", "linear", "quadratic"]
+Level = Literal["nominal", "ordinal", "interval"]
+Z95 = 1.959963984540054
+
+
+class Interval(NamedTuple):
+    estimate: float
+    low: float
+    high: float
+
+
+def confusion(a: Sequence, b: Sequence, categories: Sequence,
+              weights: Sequence[float] | None = None) -> np.ndarray:
+    """Rows: a's category; columns: b's; cells: (weighted) counts."""
+    index = {c: i for i, c in enumerate(categories)}
+    table = np.zeros((len(categories), len(categories)))
+    w = np.ones(len(a)) if weights is None else np.asarray(weights, dtype=float)
+    for x, y, wt in zip(a, b, w, strict=True):
+        table[index[x], index[y]] += wt
+    return table
+
+
+def kappa_from_table(table: np.ndarray, weighting: Weighting = "none") -> float:
+    """Cohen's kappa of a square table: 1 - sum(w * observed) / sum(w * expected)."""
+    table = np.asarray(table, dtype=float)
+    k = table.shape[0]
+    total = table.sum()
+    if total == 0:
+        return math.nan
+    observed = table / total
+    expected = np.outer(observed.sum(axis=1), observed.sum(axis=0))
+    i, j = np.indices((k, k))
+    if weighting == "none":
+        w = (i != j).astype(float)
+    elif weighting == "linear":
+        w = np.abs(i - j).astype(float)
+    else:
+        w = (i - j).astype(float) ** 2
+    denominator = (w * expected).sum()
+    if denominator == 0:
+        return math.nan  # one category only: kappa is undefined
+    return float(1 - (w * observed).sum() / denominator)
+
+
+def cohen_kappa(a: Sequence, b: Sequence, categories: Sequence | None = None,
+                weighting: Weighting = "none", weights: Sequence[float] | None = None) -> float:
+    categories = sorted(set(a) | set(b)) if categories is None else categories
+    return kappa_from_table(confusion(a, b, categories, weights), weighting)
+
+
+def ac1_from_table(table: np.ndarray) -> float:
+    """Gwet's AC1 for two raters: (pa - pe) / (1 - pe), pe = sum(pi_k (1 - pi_k)) / (q - 1)."""
+    table = np.asarray(table, dtype=float)
+    total = table.sum()
+    q = table.shape[0]
+    if total == 0 or q < 2:
+        return math.nan
+    pa = np.trace(table) / total
+    pi = (table.sum(axis=0) + table.sum(axis=1)) / (2 * total)
+    pe = float((pi * (1 - pi)).sum() / (q - 1))
+    return float((pa - pe) / (1 - pe)) if pe < 1 else math.nan
+
+
+def gwet_ac1(ratings: np.ndarray, categories: Sequence) -> float:
+    """Gwet's AC1 for units x raters (NaN = not rated), Gwet (2014) eqs. for many raters."""
+    counts = _unit_counts(ratings, categories)  # units x categories
+    per_unit = counts.sum(axis=1)
+    q = len(categories)
+    rated = per_unit >= 1
+    pi = (counts[rated] / per_unit[rated, None]).mean(axis=0)
+    pe = float((pi * (1 - pi)).sum() / (q - 1))
+    multi = per_unit >= 2
+    if not multi.any():
+        return math.nan
+    pa = float(((counts[multi] * (counts[multi] - 1)).sum(axis=1)
+                / (per_unit[multi] * (per_unit[multi] - 1))).mean())
+    return (pa - pe) / (1 - pe)
+
+
+def fleiss_kappa(counts: np.ndarray) -> float:
+    """Fleiss' kappa from a subjects x categories table of rater counts (same raters each)."""
+    counts = np.asarray(counts, dtype=float)
+    n = counts.sum(axis=1)
+    if not np.allclose(n, n[0]) or n[0] < 2:
+        raise ValueError("fleiss_kappa: every subject needs the same number (≥ 2) of ratings")
+    p_j = counts.sum(axis=0) / counts.sum()
+    p_i = ((counts * (counts - 1)).sum(axis=1)) / (n * (n - 1))
+    p_bar, p_e = p_i.mean(), (p_j**2).sum()
+    return float((p_bar - p_e) / (1 - p_e)) if p_e < 1 else math.nan
+
+
+def krippendorff_alpha(ratings: np.ndarray, level: Level = "nominal") -> float:
+    """Krippendorff's alpha for units x raters (NaN = missing), via the coincidence matrix."""
+    ratings = np.asarray(ratings, dtype=float)
+    values = np.unique(ratings[~np.isnan(ratings)])
+    index = {v: i for i, v in enumerate(values)}
+    coincidence = np.zeros((len(values), len(values)))
+    for unit in ratings:
+        present = unit[~np.isnan(unit)]
+        m = len(present)
+        if m < 2:
+            continue
+        for x in range(m):
+            for y in range(m):
+                if x != y:
+                    coincidence[index[present[x]], index[present[y]]] += 1 / (m - 1)
+    n_c = coincidence.sum(axis=1)
+    n = n_c.sum()
+    delta = _delta(values, n_c, level)
+    observed = (coincidence * delta).sum()
+    expected = (np.outer(n_c, n_c) * delta).sum() / (n - 1)
+    return float(1 - observed / expected) if expected > 0 else math.nan
+
+
+def _delta(values: np.ndarray, n_c: np.ndarray, level: Level) -> np.ndarray:
+    """Squared distance between categories c and k for the level of measurement."""
+    k = len(values)
+    if level == "nominal":
+        return 1.0 - np.eye(k)
+    if level == "interval":
+        return np.subtract.outer(values, values) ** 2
+    cumulative = np.cumsum(n_c)
+    delta = np.zeros((k, k))
+    for c in range(k):
+        for d in range(k):
+            low, high = min(c, d), max(c, d)
+            between = cumulative[high] - (cumulative[low - 1] if low > 0 else 0)
+            delta[c, d] = (between - (n_c[c] + n_c[d]) / 2) ** 2
+    return delta
+
+
+def _unit_counts(ratings: np.ndarray, categories: Sequence) -> np.ndarray:
+    ratings = np.asarray(ratings, dtype=float)
+    return np.stack([(ratings == c).sum(axis=1) for c in categories], axis=1).astype(float)
+
+
+def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman's rho: Pearson correlation of average ranks."""
+    rx, ry = _ranks(np.asarray(x, dtype=float)), _ranks(np.asarray(y, dtype=float))
+    if rx.std() == 0 or ry.std() == 0:
+        return math.nan
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    order = values.argsort(kind="mergesort")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(1, len(values) + 1)
+    for v in np.unique(values):  # ties share their average rank
+        tied = values == v
+        ranks[tied] = ranks[tied].mean()
+    return ranks
+
+
+def wilson(successes: float, n: float, z: float = Z95) -> Interval:
+    """Wilson score interval; n may be an effective (design-adjusted) sample size."""
+    if n <= 0:
+        return Interval(math.nan, math.nan, math.nan)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def stratified_proportion(values: np.ndarray, strata: np.ndarray, sizes: dict,
+                          z: float = Z95) -> Interval:
+    """A population proportion from a stratified sample, with a Wilson interval at the
+    design's effective sample size (Korn & Graubard 1998).
+
+    ``values`` are 0/1 per sampled unit, ``strata`` their stratum, ``sizes`` N_h per stratum.
+    The estimate is sum_h W_h p_h with W_h = N_h / N; its variance
+    sum_h W_h^2 p_h (1 - p_h) / n_h (1 - n_h / N_h) sets n_eff = p (1 - p) / variance.
+    """
+    values = np.asarray(values, dtype=float)
+    strata = np.asarray(strata)
+    total = float(sum(sizes[h] for h in set(strata.tolist())))
+    estimate, variance = 0.0, 0.0
+    for h in set(strata.tolist()):
+        in_h = values[strata == h]
+        n_h, big_n = len(in_h), sizes[h]
+        share = big_n / total
+        p_h = in_h.mean()
+        estimate += share * p_h
+        if n_h > 1:
+            # Unbiased within-stratum variance, with the finite population correction.
+            s2 = in_h.var(ddof=1)
+            variance += share**2 * s2 / n_h * (1 - n_h / big_n)
+    if variance <= 0:
+        n_eff = float(len(values))
+    else:
+        n_eff = estimate * (1 - estimate) / variance if 0 < estimate < 1 else float(len(values))
+    low_high = wilson(estimate * n_eff, n_eff, z)
+    return Interval(estimate, low_high.low, low_high.high)
+
+
+def bootstrap(statistic: Callable[[np.ndarray], float], units: np.ndarray, strata: np.ndarray,
+              resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Interval:
+    """Percentile interval of ``statistic(indices)`` over resamples of units within strata.
+
+    ``units`` is each row's unit id (an item: its pairs are resampled together) and
+    ``strata`` each row's stratum; units are drawn with replacement inside their stratum.
+    """
+    units = np.asarray(units)
+    strata = np.asarray(strata)
+    estimate = statistic(np.arange(len(units)))
+    rng = np.random.default_rng(seed)
+    groups = []
+    for h in np.unique(strata):
+        rows = np.flatnonzero(strata == h)
+        ids, inverse = np.unique(units[rows], return_inverse=True)
+        members = [rows[inverse == i] for i in range(len(ids))]
+        groups.append(members)
+    draws = []
+    for _ in range(resamples):
+        picked = []
+        for members in groups:
+            for i in rng.integers(0, len(members), len(members)):
+                picked.append(members[i])
+        value = statistic(np.concatenate(picked))
+        if not math.isnan(value):
+            draws.append(value)
+    if not draws:
+        return Interval(estimate, math.nan, math.nan)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(draws, [tail, 100 - tail])
+    return Interval(estimate, float(low), float(high))
