@@ -239,3 +239,92 @@ def bootstrap(statistic: Callable[[np.ndarray], float], units: np.ndarray, strat
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(draws, [tail, 100 - tail])
     return Interval(estimate, float(low), float(high))
+
+
+def bootstrap_tables(cells: np.ndarray, units: np.ndarray, strata: np.ndarray,
+                     statistic: Callable[[np.ndarray], np.ndarray], resamples: int = 1000,
+                     seed: int = 0, level: float = 0.95) -> Interval:
+    """The stratified bootstrap of ``bootstrap`` for statistics of a contingency table.
+
+    ``cells`` holds each row's (weighted) contribution to the flattened table (rows x K).
+    Rows are summed per unit; each resample draws a stratum's units with replacement as
+    multinomial counts, so all resampled tables come from one matrix product and
+    ``statistic`` maps a (resamples x K) array of tables to their values at once.
+    """
+    cells = np.asarray(cells, dtype=float)
+    units = np.asarray(units)
+    strata = np.asarray(strata)
+    estimate = float(statistic(cells.sum(axis=0)[None, :])[0])
+    rng = np.random.default_rng(seed)
+    tables = np.zeros((resamples, cells.shape[1]))
+    for h in np.unique(strata):
+        rows = strata == h
+        ids, inverse = np.unique(units[rows], return_inverse=True)
+        per_unit = np.zeros((len(ids), cells.shape[1]))
+        np.add.at(per_unit, inverse, cells[rows])
+        counts = rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=resamples)
+        tables += counts @ per_unit
+    values = statistic(tables)
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return Interval(estimate, math.nan, math.nan)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(values, [tail, 100 - tail])
+    return Interval(estimate, float(low), float(high))
+
+
+def kappa_of_tables(k: int, weighting: Weighting = "none") -> Callable[[np.ndarray], np.ndarray]:
+    """Vectorised Cohen's kappa over flattened k x k tables (one per row)."""
+    i, j = np.indices((k, k))
+    w = {"none": (i != j).astype(float), "linear": np.abs(i - j).astype(float),
+         "quadratic": ((i - j) ** 2).astype(float)}[weighting].ravel()
+
+    def statistic(tables: np.ndarray) -> np.ndarray:
+        t = tables.reshape(-1, k, k)
+        total = t.sum(axis=(1, 2))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = t / total[:, None, None]
+            expected = np.einsum("ri,rj->rij", p.sum(axis=2), p.sum(axis=1)).reshape(-1, k * k)
+            return 1 - (p.reshape(-1, k * k) @ w) / (expected @ w)
+
+    return statistic
+
+
+def ac1_of_tables(tables: np.ndarray) -> np.ndarray:
+    """Vectorised Gwet's AC1 over flattened 2 x 2 tables."""
+    t = tables.reshape(-1, 2, 2)
+    total = t.sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pa = (t[:, 0, 0] + t[:, 1, 1]) / total
+        pi = (t.sum(axis=1) + t.sum(axis=2)) / (2 * total[:, None])
+        pe = (pi * (1 - pi)).sum(axis=1)
+        return (pa - pe) / (1 - pe)
+
+
+def f1_of_tables(tables: np.ndarray) -> np.ndarray:
+    """Vectorised F1 of the first class over flattened 2 x 2 tables (rows: predicted)."""
+    t = tables.reshape(-1, 2, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 2 * t[:, 0, 0] / (2 * t[:, 0, 0] + t[:, 0, 1] + t[:, 1, 0])
+
+
+def cells_of(a: np.ndarray, b: np.ndarray, k: int, weights: np.ndarray | None = None
+             ) -> np.ndarray:
+    """Each row's one-hot cell in a k x k table (a's category index by b's), weighted."""
+    cells = np.zeros((len(a), k * k))
+    cells[np.arange(len(a)), np.asarray(a) * k + np.asarray(b)] = 1.0 if weights is None \
+        else weights
+    return cells
+
+
+def spearman_interval(x: np.ndarray, y: np.ndarray, units: np.ndarray, strata: np.ndarray,
+                      resamples: int = 1000, seed: int = 0) -> Interval:
+    """Spearman's rho with a stratified bootstrap over units; above 2,000 pairs the
+    Fieller-Hartley-Pearson interval (z = atanh(rho), se = sqrt(1.06 / (n - 3)))."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rho = spearman(x, y)
+    n = len(x)
+    if n > 2000 and not math.isnan(rho):
+        z, se = math.atanh(max(min(rho, 0.999999), -0.999999)), math.sqrt(1.06 / (n - 3))
+        return Interval(rho, math.tanh(z - Z95 * se), math.tanh(z + Z95 * se))
+    return bootstrap(lambda rows: spearman(x[rows], y[rows]), units, strata, resamples, seed)

@@ -118,6 +118,7 @@ DATA_TABLES = (
     "sample",
     "sample_item",
     "assignment",
+    "judge_threshold",
 )
 
 

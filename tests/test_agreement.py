@@ -14,38 +14,53 @@ from core import agreement
 NA = math.nan
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", the 4 observers x 12
 # units example with missing values (rows are observers).
-KRIPPENDORFF_2011 = np.array([
-    [1, 2, 3, 3, 2, 1, 4, 1, 2, NA, NA, NA],
-    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NA, 3],
-    [NA, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NA],
-    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NA],
-])
+KRIPPENDORFF_2011 = np.array(
+    [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, NA, NA, NA],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, NA, 3],
+        [NA, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, NA],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, NA],
+    ]
+)
 
 
-@pytest.mark.parametrize(("table", "expected"), [
-    # Wikipedia, "Cohen's kappa", worked example: 20/5/10/15 -> 0.4
-    ([[20, 5], [10, 15]], 0.4),
-    # Artstein & Poesio (2008), "Inter-coder agreement for computational linguistics", Table 1
-    ([[20, 20], [10, 50]], 0.348),
-])
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        # Wikipedia, "Cohen's kappa", worked example: 20/5/10/15 -> 0.4
+        ([[20, 5], [10, 15]], 0.4),
+        # Artstein & Poesio (2008), "Inter-coder agreement for computational linguistics", Table 1
+        ([[20, 20], [10, 50]], 0.348),
+    ],
+)
 def test_cohen_kappa_published(table, expected):
     assert agreement.kappa_from_table(np.array(table)) == pytest.approx(expected, abs=5e-4)
 
 
-@pytest.mark.parametrize(("weighting", "expected"), [
-    # scikit-learn, sklearn/metrics/tests/test_classification.py::test_cohen_kappa
-    ("none", 0.9315), ("linear", 0.9412), ("quadratic", 0.9541),
-])
+@pytest.mark.parametrize(
+    ("weighting", "expected"),
+    [
+        # scikit-learn, sklearn/metrics/tests/test_classification.py::test_cohen_kappa
+        ("none", 0.9315),
+        ("linear", 0.9412),
+        ("quadratic", 0.9541),
+    ],
+)
 def test_weighted_kappa_published(weighting, expected):
     y1 = [0] * 46 + [1] * 44 + [2] * 10
     y2 = [0] * 50 + [1] * 40 + [2] * 10
     assert agreement.cohen_kappa(y1, y2, weighting=weighting) == pytest.approx(expected, abs=1e-4)
 
 
-@pytest.mark.parametrize(("level", "expected"), [
-    # Krippendorff (2011), same data: nominal .743, ordinal .815, interval .849
-    ("nominal", 0.743), ("ordinal", 0.815), ("interval", 0.849),
-])
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [
+        # Krippendorff (2011), same data: nominal .743, ordinal .815, interval .849
+        ("nominal", 0.743),
+        ("ordinal", 0.815),
+        ("interval", 0.849),
+    ],
+)
 def test_krippendorff_alpha_published(level, expected):
     alpha = agreement.krippendorff_alpha(KRIPPENDORFF_2011.T, level)
     assert alpha == pytest.approx(expected, abs=5e-4)
@@ -62,10 +77,20 @@ def test_gwet_ac1_published():
 
 def test_fleiss_kappa_published():
     # Wikipedia, "Fleiss' kappa", 10 subjects x 14 raters x 5 categories -> 0.210
-    counts = np.array([
-        [0, 0, 0, 0, 14], [0, 2, 6, 4, 2], [0, 0, 3, 5, 6], [0, 3, 9, 2, 0], [2, 2, 8, 1, 1],
-        [7, 7, 0, 0, 0], [3, 2, 6, 3, 0], [2, 5, 3, 2, 2], [6, 5, 2, 1, 0], [0, 2, 2, 3, 7],
-    ])
+    counts = np.array(
+        [
+            [0, 0, 0, 0, 14],
+            [0, 2, 6, 4, 2],
+            [0, 0, 3, 5, 6],
+            [0, 3, 9, 2, 0],
+            [2, 2, 8, 1, 1],
+            [7, 7, 0, 0, 0],
+            [3, 2, 6, 3, 0],
+            [2, 5, 3, 2, 2],
+            [6, 5, 2, 1, 0],
+            [0, 2, 2, 3, 7],
+        ]
+    )
     assert agreement.fleiss_kappa(counts) == pytest.approx(0.210, abs=5e-4)
 
 
@@ -76,12 +101,14 @@ def test_matches_reference_implementations_on_random_data(seed):
     b = np.clip(a + rng.integers(-1, 2, 200), 1, 5)
     for weighting, name in (("none", None), ("linear", "linear"), ("quadratic", "quadratic")):
         assert agreement.cohen_kappa(a, b, weighting=weighting) == pytest.approx(
-            cohen_kappa_score(a, b, weights=name), abs=1e-12)
+            cohen_kappa_score(a, b, weights=name), abs=1e-12
+        )
     ratings = rng.integers(1, 5, (40, 4)).astype(float)
     ratings[rng.random((40, 4)) < 0.2] = np.nan
     for level in ("nominal", "ordinal", "interval"):
         assert agreement.krippendorff_alpha(ratings, level) == pytest.approx(
-            krippendorff.alpha(reliability_data=ratings.T, level_of_measurement=level), abs=1e-9)
+            krippendorff.alpha(reliability_data=ratings.T, level_of_measurement=level), abs=1e-9
+        )
     counts = rng.multinomial(6, [0.2, 0.3, 0.5], size=30)
     assert agreement.fleiss_kappa(counts) == pytest.approx(sm_fleiss(counts), abs=1e-12)
     x, y = rng.normal(size=50), rng.integers(1, 6, 50)
@@ -95,8 +122,10 @@ def test_kappa_is_nan_when_labels_are_one_class():
 def test_wilson_interval_published():
     # Wilson (1927); Newcombe (1998) Table 1, example 81/263: 0.2553 to 0.3662
     interval = agreement.wilson(81, 263)
-    assert (interval.low, interval.high) == (pytest.approx(0.2553, abs=1e-4),
-                                             pytest.approx(0.3662, abs=1e-4))
+    assert (interval.low, interval.high) == (
+        pytest.approx(0.2553, abs=1e-4),
+        pytest.approx(0.3662, abs=1e-4),
+    )
 
 
 def test_bootstrap_is_seeded_and_brackets_the_estimate():

@@ -71,7 +71,9 @@ def test_pass_fail_can_be_overridden_and_safety_flagged(dbfile):
     flags = (
         store.cursor()
         .execute(
-            "SELECT shown_side, passed, safety_flag FROM label WHERE item_id = ? ORDER BY 1", [item]
+            "SELECT shown_side, passed, safety_flag FROM label WHERE item_id = ?"
+            " AND reviewer = 'sme1' ORDER BY 1",
+            [item],
         )
         .fetchall()
     )

@@ -1,0 +1,369 @@
+"""Judge calibration: how far each automated judge agrees with the SMEs, weighted by design.
+
+A pair is one SME label and the judge's verdict on the same output (three SMEs on an item
+give three pairs). The sample over-represents judge failures, so every figure that speaks
+about the whole dataset weights a pair by 1 / (inclusion probability × the item's number of
+labels): each item then counts 1 / pi in total. The unweighted figure, what the sample
+shows, stands beside it. Labels from outside a sample (imports) carry no design and join
+only the unweighted figures.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import agreement, db
+from core.agreement import Interval
+from core.errors import InputError, NotFoundError
+
+KAPPA_FLOOR = 0.6         # judge trust: lower bound of kappa at least this
+MIN_FAILS_FOR_RECALL = 5  # SME-failed items in the judge-pass pool before recall is reported
+TARGET_WIDTH = 0.2        # the kappa interval width the label advice aims at
+RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Judge vs SMEs on pass/fail; 'fail' is the positive class the judge should catch."""
+
+    pairs: int
+    agreement: Interval
+    kappa: Interval
+    ac1: Interval
+    precision: Interval   # P(SME failed | judge failed)
+    recall: Interval      # P(judge failed | SME failed)
+    f1: Interval
+    confusion: list[list[float]]  # rows: judge fail/pass; columns: SME fail/pass
+
+
+@dataclass
+class MetricReport:
+    metric: str
+    run_id: str
+    threshold: float | None
+    unweighted: Figures
+    weighted: Figures | None
+    spearman: Interval
+    kappa_linear: Interval
+    kappa_quadratic: Interval
+    sme_pass_rate: Interval | None      # design-weighted, population
+    judge_pass_rate: float | None       # over every scored item of the run
+    recall_reported: bool
+    advice: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        def clean(value):
+            if isinstance(value, Interval):
+                return {"estimate": _num(value.estimate), "low": _num(value.low),
+                        "high": _num(value.high)}
+            if isinstance(value, Figures):
+                return {k: clean(v) for k, v in value.__dict__.items()}
+            if isinstance(value, float):
+                return _num(value)
+            return value
+
+        return {k: clean(v) for k, v in self.__dict__.items()}
+
+
+def _num(value: float) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def pairs(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> pd.DataFrame:
+    """Every SME label of the run's outputs beside the judge's score and verdict."""
+    frame = con.execute(
+        """
+        SELECT l.item_id, l.reviewer, l.score AS sme_score,
+               coalesce(l.passed, l.score >= 3) AS sme_pass, l.notes, l.failure_modes,
+               l.origin, l.sample_id, j.score AS judge_score,
+               coalesce(j.score >= t.threshold, j.passed) AS judge_pass,
+               coalesce(t.threshold, j.threshold) AS threshold, j.explanation,
+               si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
+               i.stratum
+        FROM label l
+        JOIN judge_score j ON j.run_id = l.run_id AND j.item_id = l.item_id AND j.metric = ?
+        JOIN run r ON r.run_id = l.run_id
+        JOIN item i ON i.dataset_id = r.dataset_id AND i.item_id = l.item_id
+        LEFT JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id
+        LEFT JOIN (SELECT DISTINCT ON (metric, run_id) metric, run_id, threshold
+                   FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
+          ON t.metric = j.metric AND t.run_id = j.run_id
+        WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
+        ORDER BY l.item_id, l.reviewer
+        """, [metric, run_id]).df()
+    labels_per_item = frame.groupby("item_id")["reviewer"].transform("count")
+    frame["weight"] = np.where(frame["inclusion_prob"].notna(),
+                               1 / frame["inclusion_prob"] / labels_per_item, np.nan)
+    return frame
+
+
+def _figures(judge_fail: np.ndarray, sme_fail: np.ndarray, weights: np.ndarray | None,
+             units: np.ndarray, strata: np.ndarray, seed: int, resamples: int) -> Figures:
+    w = np.ones(len(judge_fail)) if weights is None else weights
+    # Index 0 is "fail", the class the judge should catch.
+    cells = agreement.cells_of((~judge_fail).astype(int), (~sme_fail).astype(int), 2, w)
+    table = cells.sum(axis=0).reshape(2, 2)
+
+    def boot(statistic):
+        return agreement.bootstrap_tables(cells, units, strata, statistic, resamples, seed)
+
+    kish = w.sum() ** 2 / (w**2).sum() if len(w) else 0.0  # Kish's effective sample size
+
+    def proportion(hits: float, total: float, n_raw: int) -> Interval:
+        if total <= 0 or n_raw == 0:
+            return Interval(math.nan, math.nan, math.nan)
+        n_eff = n_raw if weights is None else min(n_raw, kish * total / w.sum())
+        return agreement.wilson(hits / total * n_eff, n_eff)
+
+    correct = table[0, 0] + table[1, 1]
+    return Figures(
+        pairs=len(judge_fail),
+        agreement=proportion(correct, table.sum(), len(judge_fail)),
+        kappa=boot(agreement.kappa_of_tables(2)),
+        ac1=boot(agreement.ac1_of_tables),
+        precision=proportion(table[0, 0], table[0].sum(), int(judge_fail.sum())),
+        recall=proportion(table[0, 0], table[:, 0].sum(), int(sme_fail.sum())),
+        f1=boot(agreement.f1_of_tables),
+        confusion=table.round(3).tolist(),
+    )
+
+
+def report(con: duckdb.DuckDBPyConnection, run_id: str, metric: str, *, seed: int = 0,
+           resamples: int = RESAMPLES, floor: float = KAPPA_FLOOR,
+           frame: pd.DataFrame | None = None) -> MetricReport:
+    """Every figure for one judge metric on one run, weighted and unweighted, with intervals."""
+    frame = pairs(con, run_id, metric) if frame is None else frame
+    if frame.empty:
+        raise InputError("calibration", f"no SME label meets a {metric!r} judge score on run "
+                         f"{run_id}: label a sample of this run first")
+    judge_fail = ~frame["judge_pass"].to_numpy(dtype=bool)
+    sme_fail = ~frame["sme_pass"].to_numpy(dtype=bool)
+    units = frame["item_id"].to_numpy()
+    strata = frame["design_stratum"].fillna(frame["stratum"]).to_numpy()
+    unweighted = _figures(judge_fail, sme_fail, None, units, strata, seed, resamples)
+    designed = frame["weight"].notna().to_numpy()
+    weighted = None
+    if designed.any():
+        weighted = _figures(judge_fail[designed], sme_fail[designed],
+                            frame["weight"].to_numpy()[designed], units[designed],
+                            strata[designed], seed, resamples)
+    scored = frame["sme_score"].notna().to_numpy() & frame["judge_score"].notna().to_numpy()
+    sme_scores = frame["sme_score"].to_numpy()[scored].astype(int)
+    judge_scores = frame["judge_score"].to_numpy()[scored].astype(float)
+    judge_5 = np.clip(np.rint(1 + 4 * judge_scores), 1, 5).astype(int)  # 0-1 mapped to 1-5
+    rows = np.flatnonzero(scored)
+    sub_units, sub_strata = units[rows], strata[rows]
+    nan = Interval(math.nan, math.nan, math.nan)
+    spearman = agreement.spearman_interval(judge_scores, sme_scores, sub_units, sub_strata,
+                                           resamples, seed) if len(rows) > 2 else nan
+    five = agreement.cells_of(judge_5 - 1, sme_scores - 1, 5)
+
+    def weighted_kappa(kind):
+        return agreement.bootstrap_tables(five, sub_units, sub_strata,
+                                          agreement.kappa_of_tables(5, kind), resamples, seed)
+
+    linear = weighted_kappa("linear") if len(rows) else nan
+    quadratic = weighted_kappa("quadratic") if len(rows) else nan
+    sme_rate = _sme_pass_rate(con, frame[designed])
+    judge_rate = con.execute("SELECT avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM"
+                             " judge_score WHERE run_id = ? AND metric = ?",
+                             [run_id, metric]).fetchone()[0]
+    pool = frame["design_stratum"].fillna("").str.endswith("/pass")
+    fails_in_pass = int((sme_fail & pool.to_numpy()).sum())
+    threshold = frame["threshold"].dropna()
+    result = MetricReport(metric, run_id, float(threshold.iloc[0]) if len(threshold) else None,
+                          unweighted, weighted, spearman, linear, quadratic, sme_rate,
+                          judge_rate, fails_in_pass >= MIN_FAILS_FOR_RECALL)
+    result.advice = advice(result, frame, fails_in_pass, floor)
+    return result
+
+
+def _sme_pass_rate(con, designed: pd.DataFrame) -> Interval | None:
+    """The population's SME pass rate, stratified by the sample design (one value per item)."""
+    if designed.empty:
+        return None
+    items = designed.groupby("item_id").agg(passed=("sme_pass", "mean"),
+                                            stratum=("design_stratum", "first"),
+                                            sample_id=("sample_id", "first"))
+    sizes = dict(con.execute(
+        "SELECT stratum || '/' || pool, any_value(stratum_size) FROM sample_item WHERE"
+        " sample_id IN (SELECT unnest(?)) GROUP BY 1",
+        [sorted(items["sample_id"].unique().tolist())]).fetchall())
+    return agreement.stratified_proportion(items["passed"].to_numpy(),
+                                           items["stratum"].to_numpy(), sizes)
+
+
+def advice(result: MetricReport, frame: pd.DataFrame, fails_in_pass: int,
+           floor: float) -> list[str]:
+    """What to do next, in words an evaluation owner can act on."""
+    notes = []
+    kappa = (result.weighted or result.unweighted).kappa
+    if math.isnan(kappa.low):
+        notes.append("κ has no interval yet: label more items where judge and SMEs can differ.")
+    elif kappa.low < floor:
+        width = kappa.high - kappa.low
+        items = frame["item_id"].nunique()
+        needed = math.ceil(items * (width / TARGET_WIDTH) ** 2) - items
+        strata = max(1, frame["design_stratum"].nunique())
+        notes.append(
+            f"Do not trust {result.metric!r} yet: κ's lower bound {kappa.low:.2f} is under the "
+            f"floor {floor:.2f}. About {max(needed, 0)} more labelled items "
+            f"(~{math.ceil(max(needed, 0) / strata)} per stratum) narrow its interval to "
+            f"±{TARGET_WIDTH / 2:.2f}; raise the review rate (top up the sample).")
+    else:
+        notes.append(f"{result.metric!r} can be trusted at the floor {floor:.2f}: κ's lower "
+                     f"bound is {kappa.low:.2f}.")
+    if not result.recall_reported:
+        notes.append(f"Judge recall is not reported: it needs at least {MIN_FAILS_FOR_RECALL} "
+                     f"SME-failed items among the judge's passes, found {fails_in_pass}. Top up "
+                     "the 'pass' strata.")
+    outside = int(frame["weight"].isna().sum())
+    if outside:
+        notes.append(f"{outside} labels come from outside a sample (imports): they join the "
+                     "unweighted figures only.")
+    return notes
+
+
+def sweep(frame: pd.DataFrame, thresholds: list[float] | None = None, *, seed: int = 0,
+          resamples: int = 200) -> tuple[pd.DataFrame, Interval]:
+    """κ, precision and recall (design-weighted where possible) at each pass threshold, and
+    the κ-maximising threshold with a bootstrap interval."""
+    frame = frame[frame["judge_score"].notna()]
+    thresholds = thresholds or [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
+    scores = frame["judge_score"].to_numpy(dtype=float)
+    sme_fail = ~frame["sme_pass"].to_numpy(dtype=bool)
+    w = frame["weight"].fillna(1.0).to_numpy()
+
+    def at(t: float, rows: np.ndarray) -> tuple[float, float, float]:
+        table = agreement.confusion(scores[rows] < t, sme_fail[rows], [True, False], w[rows])
+        kappa = agreement.kappa_from_table(table)
+        precision = table[0, 0] / table[0].sum() if table[0].sum() else math.nan
+        recall = table[0, 0] / table[:, 0].sum() if table[:, 0].sum() else math.nan
+        return kappa, precision, recall
+
+    everything = np.arange(len(frame))
+    rows = [(t, *at(t, everything)) for t in thresholds]
+    table = pd.DataFrame(rows, columns=["threshold", "kappa", "precision", "recall"])
+
+    def best(rows_: np.ndarray) -> float:
+        kappas = [at(t, rows_)[0] for t in thresholds]
+        if all(math.isnan(k) for k in kappas):
+            return math.nan
+        return thresholds[int(np.nanargmax(kappas))]
+
+    strata = frame["design_stratum"].fillna(frame["stratum"]).to_numpy()
+    chosen = agreement.bootstrap(best, frame["item_id"].to_numpy(), strata, resamples, seed)
+    return table, chosen
+
+
+def apply_threshold(con: duckdb.DuckDBPyConnection, run_id: str, metric: str,
+                    threshold: float, *, actor: str) -> None:
+    """Re-derive the run's verdicts at a new threshold; stored scores stay as they are."""
+    if not 0 <= threshold <= 1:
+        raise InputError("threshold", f"expected a value between 0 and 1, got {threshold!r}")
+    before = con.execute("SELECT any_value(threshold) FROM judge_score WHERE run_id = ? AND"
+                         " metric = ?", [run_id, metric]).fetchone()[0]
+    if before is None:
+        raise NotFoundError(f"run {run_id} has no {metric!r} scores")
+    with db.transaction(con):
+        con.execute("INSERT INTO judge_threshold (run_id, metric, threshold, set_by) VALUES"
+                    " (?, ?, ?, ?)", [run_id, metric, threshold, actor])
+        db.audit(con, actor, "apply_threshold", "judge_score", f"{run_id}/{metric}",
+                 before={"threshold": before}, after={"threshold": threshold})
+
+
+def sme_agreement(con: duckdb.DuckDBPyConnection, run_id: str, *, seed: int = 0,
+                  resamples: int = RESAMPLES) -> dict:
+    """SME vs SME on items several SMEs labelled: Krippendorff's alpha (nominal pass/fail,
+    ordinal scores) and Fleiss' kappa, with intervals; who disagrees most with the rest."""
+    frame = con.execute(
+        "SELECT l.item_id, l.reviewer, coalesce(l.passed, l.score >= 3) AS passed, l.score,"
+        " coalesce(si.stratum, 'all') AS stratum FROM label l LEFT JOIN sample_item si"
+        " ON si.sample_id = l.sample_id AND si.item_id = l.item_id WHERE l.run_id = ? AND"
+        " l.item_id IN (SELECT item_id FROM label WHERE run_id = ? GROUP BY item_id"
+        " HAVING count(DISTINCT reviewer) >= 2)", [run_id, run_id]).df()
+    if frame.empty:
+        return {"items": 0, "advice": "No item has labels from two SMEs: give a share of the "
+                "sample to several SMEs (overlap) to measure SME agreement."}
+    passed = frame.pivot_table(index="item_id", columns="reviewer", values="passed",
+                               aggfunc="first").astype(float)
+    scores = frame.pivot_table(index="item_id", columns="reviewer", values="score",
+                               aggfunc="first").astype(float)
+    strata_of = frame.groupby("item_id")["stratum"].first().reindex(passed.index).to_numpy()
+    units = np.arange(len(passed))
+
+    def alpha(values: np.ndarray, level):
+        return lambda rows: agreement.krippendorff_alpha(values[rows], level)
+
+    counts = np.stack([(passed.to_numpy() == 1).sum(axis=1), (passed.to_numpy() == 0).sum(axis=1)],
+                      axis=1)
+    modal = int(np.bincount(counts.sum(axis=1).astype(int)).argmax())
+    same = counts.sum(axis=1) == modal
+    fleiss = agreement.fleiss_kappa(counts[same]) if same.sum() >= 2 and modal >= 2 else math.nan
+    majority = passed.mean(axis=1)
+    disagreement = {}
+    for reviewer in passed.columns:
+        mine = passed[reviewer].dropna()
+        others = (majority.loc[mine.index] * passed.loc[mine.index].count(axis=1) - mine) / (
+            passed.loc[mine.index].count(axis=1) - 1)
+        disagreement[reviewer] = float(((others >= 0.5) != (mine == 1)).mean())
+    per_stratum = {}
+    for stratum in sorted(set(strata_of.tolist())):
+        rows = np.flatnonzero(strata_of == stratum)
+        per_stratum[stratum] = _num(agreement.krippendorff_alpha(passed.to_numpy()[rows],
+                                                                 "nominal")) if len(rows) > 1 \
+            else None
+    return {
+        "items": len(passed),
+        "alpha_nominal": agreement.bootstrap(alpha(passed.to_numpy(), "nominal"), units,
+                                             strata_of, resamples, seed)._asdict(),
+        "alpha_ordinal": agreement.bootstrap(alpha(scores.to_numpy(), "ordinal"), units,
+                                             strata_of, resamples, seed)._asdict(),
+        "fleiss_kappa": _num(fleiss),
+        "fleiss_items": int(same.sum()),
+        "alpha_nominal_by_stratum": per_stratum,
+        "disagreement_by_reviewer": dict(sorted(disagreement.items(), key=lambda kv: -kv[1])),
+    }
+
+
+def pairwise(judge: list[str], sme: list[str]) -> dict:
+    """Agreement of a pairwise judge's preferences ('A'/'B'/'tie') with SME preferences:
+    ties counted as their own answer, and with every pair holding a tie left out."""
+    both = [(j, s) for j, s in zip(judge, sme, strict=True) if j and s]
+    counted = sum(j == s for j, s in both)
+    decided = [(j, s) for j, s in both if j != "tie" and s != "tie"]
+    return {"pairs": len(both),
+            "with_ties": agreement.wilson(counted, len(both))._asdict(),
+            "without_ties": agreement.wilson(sum(j == s for j, s in decided),
+                                             len(decided))._asdict(),
+            "pairs_without_ties": len(decided)}
+
+
+def disagreements(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pairs where the judge and the SME disagree, most confident judge first."""
+    rows = frame[frame["judge_pass"] != frame["sme_pass"]].copy()
+    rows["confidence"] = (rows["judge_score"] - rows["threshold"]).abs()
+    columns = ["item_id", "stratum", "reviewer", "judge_score", "threshold", "judge_pass",
+               "sme_score", "sme_pass", "confidence", "explanation", "notes", "failure_modes"]
+    return rows.sort_values("confidence", ascending=False)[columns].reset_index(drop=True)
+
+
+def metrics_with_labels(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    return [m for (m,) in con.execute(
+        "SELECT DISTINCT j.metric FROM judge_score j JOIN label l ON l.run_id = j.run_id AND"
+        " l.item_id = j.item_id WHERE j.run_id = ? ORDER BY 1", [run_id]).fetchall()]
+
+
+def to_json(result: MetricReport, sweep_table: pd.DataFrame, best: Interval,
+            smes: dict) -> str:
+    return json.dumps({"report": result.as_dict(),
+                       "threshold_sweep": json.loads(sweep_table.to_json(orient="records")),
+                       "recommended_threshold": {"estimate": _num(best.estimate),
+                                                 "low": _num(best.low), "high": _num(best.high)},
+                       "sme_vs_sme": smes}, indent=2, default=str)
