@@ -24,8 +24,9 @@ class Interval(NamedTuple):
     high: float
 
 
-def confusion(a: Sequence, b: Sequence, categories: Sequence,
-              weights: Sequence[float] | None = None) -> np.ndarray:
+def confusion(
+    a: Sequence, b: Sequence, categories: Sequence, weights: Sequence[float] | None = None
+) -> np.ndarray:
     """Rows: a's category; columns: b's; cells: (weighted) counts."""
     index = {c: i for i, c in enumerate(categories)}
     table = np.zeros((len(categories), len(categories)))
@@ -57,8 +58,13 @@ def kappa_from_table(table: np.ndarray, weighting: Weighting = "none") -> float:
     return float(1 - (w * observed).sum() / denominator)
 
 
-def cohen_kappa(a: Sequence, b: Sequence, categories: Sequence | None = None,
-                weighting: Weighting = "none", weights: Sequence[float] | None = None) -> float:
+def cohen_kappa(
+    a: Sequence,
+    b: Sequence,
+    categories: Sequence | None = None,
+    weighting: Weighting = "none",
+    weights: Sequence[float] | None = None,
+) -> float:
     categories = sorted(set(a) | set(b)) if categories is None else categories
     return kappa_from_table(confusion(a, b, categories, weights), weighting)
 
@@ -87,8 +93,12 @@ def gwet_ac1(ratings: np.ndarray, categories: Sequence) -> float:
     multi = per_unit >= 2
     if not multi.any():
         return math.nan
-    pa = float(((counts[multi] * (counts[multi] - 1)).sum(axis=1)
-                / (per_unit[multi] * (per_unit[multi] - 1))).mean())
+    pa = float(
+        (
+            (counts[multi] * (counts[multi] - 1)).sum(axis=1)
+            / (per_unit[multi] * (per_unit[multi] - 1))
+        ).mean()
+    )
     return (pa - pe) / (1 - pe)
 
 
@@ -177,8 +187,9 @@ def wilson(successes: float, n: float, z: float = Z95) -> Interval:
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
 
 
-def stratified_proportion(values: np.ndarray, strata: np.ndarray, sizes: dict,
-                          z: float = Z95) -> Interval:
+def stratified_proportion(
+    values: np.ndarray, strata: np.ndarray, sizes: dict, z: float = Z95
+) -> Interval:
     """A population proportion from a stratified sample, with a Wilson interval at the
     design's effective sample size (Korn & Graubard 1998).
 
@@ -208,8 +219,14 @@ def stratified_proportion(values: np.ndarray, strata: np.ndarray, sizes: dict,
     return Interval(estimate, low_high.low, low_high.high)
 
 
-def bootstrap(statistic: Callable[[np.ndarray], float], units: np.ndarray, strata: np.ndarray,
-              resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Interval:
+def bootstrap(
+    statistic: Callable[[np.ndarray], float],
+    units: np.ndarray,
+    strata: np.ndarray,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Interval:
     """Percentile interval of ``statistic(indices)`` over resamples of units within strata.
 
     ``units`` is each row's unit id (an item: its pairs are resampled together) and
@@ -241,9 +258,15 @@ def bootstrap(statistic: Callable[[np.ndarray], float], units: np.ndarray, strat
     return Interval(estimate, float(low), float(high))
 
 
-def bootstrap_tables(cells: np.ndarray, units: np.ndarray, strata: np.ndarray,
-                     statistic: Callable[[np.ndarray], np.ndarray], resamples: int = 1000,
-                     seed: int = 0, level: float = 0.95) -> Interval:
+def bootstrap_tables(
+    cells: np.ndarray,
+    units: np.ndarray,
+    strata: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Interval:
     """The stratified bootstrap of ``bootstrap`` for statistics of a contingency table.
 
     ``cells`` holds each row's (weighted) contribution to the flattened table (rows x K).
@@ -276,8 +299,11 @@ def bootstrap_tables(cells: np.ndarray, units: np.ndarray, strata: np.ndarray,
 def kappa_of_tables(k: int, weighting: Weighting = "none") -> Callable[[np.ndarray], np.ndarray]:
     """Vectorised Cohen's kappa over flattened k x k tables (one per row)."""
     i, j = np.indices((k, k))
-    w = {"none": (i != j).astype(float), "linear": np.abs(i - j).astype(float),
-         "quadratic": ((i - j) ** 2).astype(float)}[weighting].ravel()
+    w = {
+        "none": (i != j).astype(float),
+        "linear": np.abs(i - j).astype(float),
+        "quadratic": ((i - j) ** 2).astype(float),
+    }[weighting].ravel()
 
     def statistic(tables: np.ndarray) -> np.ndarray:
         t = tables.reshape(-1, k, k)
@@ -308,17 +334,23 @@ def f1_of_tables(tables: np.ndarray) -> np.ndarray:
         return 2 * t[:, 0, 0] / (2 * t[:, 0, 0] + t[:, 0, 1] + t[:, 1, 0])
 
 
-def cells_of(a: np.ndarray, b: np.ndarray, k: int, weights: np.ndarray | None = None
-             ) -> np.ndarray:
+def cells_of(a: np.ndarray, b: np.ndarray, k: int, weights: np.ndarray | None = None) -> np.ndarray:
     """Each row's one-hot cell in a k x k table (a's category index by b's), weighted."""
     cells = np.zeros((len(a), k * k))
-    cells[np.arange(len(a)), np.asarray(a) * k + np.asarray(b)] = 1.0 if weights is None \
-        else weights
+    cells[np.arange(len(a)), np.asarray(a) * k + np.asarray(b)] = (
+        1.0 if weights is None else weights
+    )
     return cells
 
 
-def spearman_interval(x: np.ndarray, y: np.ndarray, units: np.ndarray, strata: np.ndarray,
-                      resamples: int = 1000, seed: int = 0) -> Interval:
+def spearman_interval(
+    x: np.ndarray,
+    y: np.ndarray,
+    units: np.ndarray,
+    strata: np.ndarray,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> Interval:
     """Spearman's rho with a stratified bootstrap over units; above 2,000 pairs the
     Fieller-Hartley-Pearson interval (z = atanh(rho), se = sqrt(1.06 / (n - 3)))."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
@@ -328,3 +360,35 @@ def spearman_interval(x: np.ndarray, y: np.ndarray, units: np.ndarray, strata: n
         z, se = math.atanh(max(min(rho, 0.999999), -0.999999)), math.sqrt(1.06 / (n - 3))
         return Interval(rho, math.tanh(z - Z95 * se), math.tanh(z + Z95 * se))
     return bootstrap(lambda rows: spearman(x[rows], y[rows]), units, strata, resamples, seed)
+
+
+def coincidence_cells(ratings: np.ndarray, values: Sequence[float]) -> np.ndarray:
+    """Each unit's contribution to Krippendorff's coincidence matrix, flattened (units x V²)."""
+    ratings = np.asarray(ratings, dtype=float)
+    k = len(values)
+    counts = np.stack([(ratings == v).sum(axis=1) for v in values], axis=1).astype(float)
+    m = counts.sum(axis=1)
+    pairs = np.einsum("ui,uj->uij", counts, counts) - np.einsum("ui,ij->uij", counts, np.eye(k))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cells = pairs / (m - 1)[:, None, None]
+    cells[m < 2] = 0.0
+    return cells.reshape(len(ratings), k * k)
+
+
+def alpha_of_tables(values: Sequence[float], level: Level) -> Callable[[np.ndarray], np.ndarray]:
+    """Vectorised Krippendorff's alpha over flattened coincidence matrices (one per row)."""
+    values = np.asarray(values, dtype=float)
+    k = len(values)
+
+    def statistic(tables: np.ndarray) -> np.ndarray:
+        o = tables.reshape(-1, k, k)
+        n_c = o.sum(axis=2)
+        n = n_c.sum(axis=1)
+        out = np.empty(len(o))
+        for r in range(len(o)):
+            delta = _delta(values, n_c[r], level)
+            expected = (np.outer(n_c[r], n_c[r]) * delta).sum() / (n[r] - 1)
+            out[r] = 1 - (o[r] * delta).sum() / expected if expected > 0 else np.nan
+        return out
+
+    return statistic

@@ -22,9 +22,9 @@ from core import agreement, db
 from core.agreement import Interval
 from core.errors import InputError, NotFoundError
 
-KAPPA_FLOOR = 0.6         # judge trust: lower bound of kappa at least this
+KAPPA_FLOOR = 0.6  # judge trust: lower bound of kappa at least this
 MIN_FAILS_FOR_RECALL = 5  # SME-failed items in the judge-pass pool before recall is reported
-TARGET_WIDTH = 0.2        # the kappa interval width the label advice aims at
+TARGET_WIDTH = 0.2  # the kappa interval width the label advice aims at
 RESAMPLES = 1000
 
 
@@ -36,8 +36,8 @@ class Figures:
     agreement: Interval
     kappa: Interval
     ac1: Interval
-    precision: Interval   # P(SME failed | judge failed)
-    recall: Interval      # P(judge failed | SME failed)
+    precision: Interval  # P(SME failed | judge failed)
+    recall: Interval  # P(judge failed | SME failed)
     f1: Interval
     confusion: list[list[float]]  # rows: judge fail/pass; columns: SME fail/pass
 
@@ -52,16 +52,19 @@ class MetricReport:
     spearman: Interval
     kappa_linear: Interval
     kappa_quadratic: Interval
-    sme_pass_rate: Interval | None      # design-weighted, population
-    judge_pass_rate: float | None       # over every scored item of the run
+    sme_pass_rate: Interval | None  # design-weighted, population
+    judge_pass_rate: float | None  # over every scored item of the run
     recall_reported: bool
     advice: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         def clean(value):
             if isinstance(value, Interval):
-                return {"estimate": _num(value.estimate), "low": _num(value.low),
-                        "high": _num(value.high)}
+                return {
+                    "estimate": _num(value.estimate),
+                    "low": _num(value.low),
+                    "high": _num(value.high),
+                }
             if isinstance(value, Figures):
                 return {k: clean(v) for k, v in value.__dict__.items()}
             if isinstance(value, float):
@@ -96,15 +99,25 @@ def pairs(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> pd.DataFr
           ON t.metric = j.metric AND t.run_id = j.run_id
         WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
         ORDER BY l.item_id, l.reviewer
-        """, [metric, run_id]).df()
+        """,
+        [metric, run_id],
+    ).df()
     labels_per_item = frame.groupby("item_id")["reviewer"].transform("count")
-    frame["weight"] = np.where(frame["inclusion_prob"].notna(),
-                               1 / frame["inclusion_prob"] / labels_per_item, np.nan)
+    frame["weight"] = np.where(
+        frame["inclusion_prob"].notna(), 1 / frame["inclusion_prob"] / labels_per_item, np.nan
+    )
     return frame
 
 
-def _figures(judge_fail: np.ndarray, sme_fail: np.ndarray, weights: np.ndarray | None,
-             units: np.ndarray, strata: np.ndarray, seed: int, resamples: int) -> Figures:
+def _figures(
+    judge_fail: np.ndarray,
+    sme_fail: np.ndarray,
+    weights: np.ndarray | None,
+    units: np.ndarray,
+    strata: np.ndarray,
+    seed: int,
+    resamples: int,
+) -> Figures:
     w = np.ones(len(judge_fail)) if weights is None else weights
     # Index 0 is "fail", the class the judge should catch.
     cells = agreement.cells_of((~judge_fail).astype(int), (~sme_fail).astype(int), 2, w)
@@ -134,14 +147,24 @@ def _figures(judge_fail: np.ndarray, sme_fail: np.ndarray, weights: np.ndarray |
     )
 
 
-def report(con: duckdb.DuckDBPyConnection, run_id: str, metric: str, *, seed: int = 0,
-           resamples: int = RESAMPLES, floor: float = KAPPA_FLOOR,
-           frame: pd.DataFrame | None = None) -> MetricReport:
+def report(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    metric: str,
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+    floor: float = KAPPA_FLOOR,
+    frame: pd.DataFrame | None = None,
+) -> MetricReport:
     """Every figure for one judge metric on one run, weighted and unweighted, with intervals."""
     frame = pairs(con, run_id, metric) if frame is None else frame
     if frame.empty:
-        raise InputError("calibration", f"no SME label meets a {metric!r} judge score on run "
-                         f"{run_id}: label a sample of this run first")
+        raise InputError(
+            "calibration",
+            f"no SME label meets a {metric!r} judge score on run "
+            f"{run_id}: label a sample of this run first",
+        )
     judge_fail = ~frame["judge_pass"].to_numpy(dtype=bool)
     sme_fail = ~frame["sme_pass"].to_numpy(dtype=bool)
     units = frame["item_id"].to_numpy()
@@ -150,9 +173,15 @@ def report(con: duckdb.DuckDBPyConnection, run_id: str, metric: str, *, seed: in
     designed = frame["weight"].notna().to_numpy()
     weighted = None
     if designed.any():
-        weighted = _figures(judge_fail[designed], sme_fail[designed],
-                            frame["weight"].to_numpy()[designed], units[designed],
-                            strata[designed], seed, resamples)
+        weighted = _figures(
+            judge_fail[designed],
+            sme_fail[designed],
+            frame["weight"].to_numpy()[designed],
+            units[designed],
+            strata[designed],
+            seed,
+            resamples,
+        )
     scored = frame["sme_score"].notna().to_numpy() & frame["judge_score"].notna().to_numpy()
     sme_scores = frame["sme_score"].to_numpy()[scored].astype(int)
     judge_scores = frame["judge_score"].to_numpy()[scored].astype(float)
@@ -160,26 +189,44 @@ def report(con: duckdb.DuckDBPyConnection, run_id: str, metric: str, *, seed: in
     rows = np.flatnonzero(scored)
     sub_units, sub_strata = units[rows], strata[rows]
     nan = Interval(math.nan, math.nan, math.nan)
-    spearman = agreement.spearman_interval(judge_scores, sme_scores, sub_units, sub_strata,
-                                           resamples, seed) if len(rows) > 2 else nan
+    spearman = (
+        agreement.spearman_interval(
+            judge_scores, sme_scores, sub_units, sub_strata, resamples, seed
+        )
+        if len(rows) > 2
+        else nan
+    )
     five = agreement.cells_of(judge_5 - 1, sme_scores - 1, 5)
 
     def weighted_kappa(kind):
-        return agreement.bootstrap_tables(five, sub_units, sub_strata,
-                                          agreement.kappa_of_tables(5, kind), resamples, seed)
+        return agreement.bootstrap_tables(
+            five, sub_units, sub_strata, agreement.kappa_of_tables(5, kind), resamples, seed
+        )
 
     linear = weighted_kappa("linear") if len(rows) else nan
     quadratic = weighted_kappa("quadratic") if len(rows) else nan
     sme_rate = _sme_pass_rate(con, frame[designed])
-    judge_rate = con.execute("SELECT avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM"
-                             " judge_score WHERE run_id = ? AND metric = ?",
-                             [run_id, metric]).fetchone()[0]
+    judge_rate = con.execute(
+        "SELECT avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM"
+        " judge_score WHERE run_id = ? AND metric = ?",
+        [run_id, metric],
+    ).fetchone()[0]
     pool = frame["design_stratum"].fillna("").str.endswith("/pass")
     fails_in_pass = int((sme_fail & pool.to_numpy()).sum())
     threshold = frame["threshold"].dropna()
-    result = MetricReport(metric, run_id, float(threshold.iloc[0]) if len(threshold) else None,
-                          unweighted, weighted, spearman, linear, quadratic, sme_rate,
-                          judge_rate, fails_in_pass >= MIN_FAILS_FOR_RECALL)
+    result = MetricReport(
+        metric,
+        run_id,
+        float(threshold.iloc[0]) if len(threshold) else None,
+        unweighted,
+        weighted,
+        spearman,
+        linear,
+        quadratic,
+        sme_rate,
+        judge_rate,
+        fails_in_pass >= MIN_FAILS_FOR_RECALL,
+    )
     result.advice = advice(result, frame, fails_in_pass, floor)
     return result
 
@@ -188,19 +235,26 @@ def _sme_pass_rate(con, designed: pd.DataFrame) -> Interval | None:
     """The population's SME pass rate, stratified by the sample design (one value per item)."""
     if designed.empty:
         return None
-    items = designed.groupby("item_id").agg(passed=("sme_pass", "mean"),
-                                            stratum=("design_stratum", "first"),
-                                            sample_id=("sample_id", "first"))
-    sizes = dict(con.execute(
-        "SELECT stratum || '/' || pool, any_value(stratum_size) FROM sample_item WHERE"
-        " sample_id IN (SELECT unnest(?)) GROUP BY 1",
-        [sorted(items["sample_id"].unique().tolist())]).fetchall())
-    return agreement.stratified_proportion(items["passed"].to_numpy(),
-                                           items["stratum"].to_numpy(), sizes)
+    items = designed.groupby("item_id").agg(
+        passed=("sme_pass", "mean"),
+        stratum=("design_stratum", "first"),
+        sample_id=("sample_id", "first"),
+    )
+    sizes = dict(
+        con.execute(
+            "SELECT stratum || '/' || pool, any_value(stratum_size) FROM sample_item WHERE"
+            " sample_id IN (SELECT unnest(?)) GROUP BY 1",
+            [sorted(items["sample_id"].unique().tolist())],
+        ).fetchall()
+    )
+    return agreement.stratified_proportion(
+        items["passed"].to_numpy(), items["stratum"].to_numpy(), sizes
+    )
 
 
-def advice(result: MetricReport, frame: pd.DataFrame, fails_in_pass: int,
-           floor: float) -> list[str]:
+def advice(
+    result: MetricReport, frame: pd.DataFrame, fails_in_pass: int, floor: float
+) -> list[str]:
     """What to do next, in words an evaluation owner can act on."""
     notes = []
     kappa = (result.weighted or result.unweighted).kappa
@@ -215,71 +269,107 @@ def advice(result: MetricReport, frame: pd.DataFrame, fails_in_pass: int,
             f"Do not trust {result.metric!r} yet: κ's lower bound {kappa.low:.2f} is under the "
             f"floor {floor:.2f}. About {max(needed, 0)} more labelled items "
             f"(~{math.ceil(max(needed, 0) / strata)} per stratum) narrow its interval to "
-            f"±{TARGET_WIDTH / 2:.2f}; raise the review rate (top up the sample).")
+            f"±{TARGET_WIDTH / 2:.2f}; raise the review rate (top up the sample)."
+        )
     else:
-        notes.append(f"{result.metric!r} can be trusted at the floor {floor:.2f}: κ's lower "
-                     f"bound is {kappa.low:.2f}.")
+        notes.append(
+            f"{result.metric!r} can be trusted at the floor {floor:.2f}: κ's lower "
+            f"bound is {kappa.low:.2f}."
+        )
     if not result.recall_reported:
-        notes.append(f"Judge recall is not reported: it needs at least {MIN_FAILS_FOR_RECALL} "
-                     f"SME-failed items among the judge's passes, found {fails_in_pass}. Top up "
-                     "the 'pass' strata.")
+        notes.append(
+            f"Judge recall is not reported: it needs at least {MIN_FAILS_FOR_RECALL} "
+            f"SME-failed items among the judge's passes, found {fails_in_pass}. Top up "
+            "the 'pass' strata."
+        )
     outside = int(frame["weight"].isna().sum())
     if outside:
-        notes.append(f"{outside} labels come from outside a sample (imports): they join the "
-                     "unweighted figures only.")
+        notes.append(
+            f"{outside} labels come from outside a sample (imports): they join the "
+            "unweighted figures only."
+        )
     return notes
 
 
-def sweep(frame: pd.DataFrame, thresholds: list[float] | None = None, *, seed: int = 0,
-          resamples: int = 200) -> tuple[pd.DataFrame, Interval]:
+def sweep(
+    frame: pd.DataFrame,
+    thresholds: list[float] | None = None,
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+) -> tuple[pd.DataFrame, Interval]:
     """κ, precision and recall (design-weighted where possible) at each pass threshold, and
-    the κ-maximising threshold with a bootstrap interval."""
+    the κ-maximising threshold with a stratified-bootstrap interval."""
     frame = frame[frame["judge_score"].notna()]
     thresholds = thresholds or [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
+    if frame.empty:
+        return pd.DataFrame(columns=["threshold", "kappa", "precision", "recall"]), Interval(
+            math.nan, math.nan, math.nan
+        )
     scores = frame["judge_score"].to_numpy(dtype=float)
-    sme_fail = ~frame["sme_pass"].to_numpy(dtype=bool)
+    sme_pass = frame["sme_pass"].to_numpy(dtype=bool).astype(int)
     w = frame["weight"].fillna(1.0).to_numpy()
+    # One 2 x 2 table per threshold, side by side: (judge fails?, SME fails?) -> cell.
+    cells = np.hstack(
+        [agreement.cells_of((scores >= t).astype(int), sme_pass, 2, w) for t in thresholds]
+    )
+    kappa = agreement.kappa_of_tables(2)
 
-    def at(t: float, rows: np.ndarray) -> tuple[float, float, float]:
-        table = agreement.confusion(scores[rows] < t, sme_fail[rows], [True, False], w[rows])
-        kappa = agreement.kappa_from_table(table)
-        precision = table[0, 0] / table[0].sum() if table[0].sum() else math.nan
-        recall = table[0, 0] / table[:, 0].sum() if table[:, 0].sum() else math.nan
-        return kappa, precision, recall
+    def per_threshold(tables: np.ndarray) -> np.ndarray:
+        return kappa(tables.reshape(-1, 4)).reshape(len(tables), len(thresholds))
 
-    everything = np.arange(len(frame))
-    rows = [(t, *at(t, everything)) for t in thresholds]
-    table = pd.DataFrame(rows, columns=["threshold", "kappa", "precision", "recall"])
+    totals = cells.sum(axis=0)[None, :]
+    kappas = per_threshold(totals)[0]
+    t4 = totals.reshape(len(thresholds), 2, 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        precision = t4[:, 0, 0] / t4[:, 0].sum(axis=1)
+        recall = t4[:, 0, 0] / t4[:, :, 0].sum(axis=1)
+    table = pd.DataFrame(
+        {"threshold": thresholds, "kappa": kappas, "precision": precision, "recall": recall}
+    )
 
-    def best(rows_: np.ndarray) -> float:
-        kappas = [at(t, rows_)[0] for t in thresholds]
-        if all(math.isnan(k) for k in kappas):
-            return math.nan
-        return thresholds[int(np.nanargmax(kappas))]
+    def best(tables: np.ndarray) -> np.ndarray:
+        values = np.nan_to_num(per_threshold(tables), nan=-np.inf)
+        return np.asarray(thresholds)[values.argmax(axis=1)].astype(float)
 
     strata = frame["design_stratum"].fillna(frame["stratum"]).to_numpy()
-    chosen = agreement.bootstrap(best, frame["item_id"].to_numpy(), strata, resamples, seed)
+    chosen = agreement.bootstrap_tables(
+        cells, frame["item_id"].to_numpy(), strata, best, resamples, seed
+    )
     return table, chosen
 
 
-def apply_threshold(con: duckdb.DuckDBPyConnection, run_id: str, metric: str,
-                    threshold: float, *, actor: str) -> None:
+def apply_threshold(
+    con: duckdb.DuckDBPyConnection, run_id: str, metric: str, threshold: float, *, actor: str
+) -> None:
     """Re-derive the run's verdicts at a new threshold; stored scores stay as they are."""
     if not 0 <= threshold <= 1:
         raise InputError("threshold", f"expected a value between 0 and 1, got {threshold!r}")
-    before = con.execute("SELECT any_value(threshold) FROM judge_score WHERE run_id = ? AND"
-                         " metric = ?", [run_id, metric]).fetchone()[0]
+    before = con.execute(
+        "SELECT any_value(threshold) FROM judge_score WHERE run_id = ? AND metric = ?",
+        [run_id, metric],
+    ).fetchone()[0]
     if before is None:
         raise NotFoundError(f"run {run_id} has no {metric!r} scores")
     with db.transaction(con):
-        con.execute("INSERT INTO judge_threshold (run_id, metric, threshold, set_by) VALUES"
-                    " (?, ?, ?, ?)", [run_id, metric, threshold, actor])
-        db.audit(con, actor, "apply_threshold", "judge_score", f"{run_id}/{metric}",
-                 before={"threshold": before}, after={"threshold": threshold})
+        con.execute(
+            "INSERT INTO judge_threshold (run_id, metric, threshold, set_by) VALUES (?, ?, ?, ?)",
+            [run_id, metric, threshold, actor],
+        )
+        db.audit(
+            con,
+            actor,
+            "apply_threshold",
+            "judge_score",
+            f"{run_id}/{metric}",
+            before={"threshold": before},
+            after={"threshold": threshold},
+        )
 
 
-def sme_agreement(con: duckdb.DuckDBPyConnection, run_id: str, *, seed: int = 0,
-                  resamples: int = RESAMPLES) -> dict:
+def sme_agreement(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, seed: int = 0, resamples: int = RESAMPLES
+) -> dict:
     """SME vs SME on items several SMEs labelled: Krippendorff's alpha (nominal pass/fail,
     ordinal scores) and Fleiss' kappa, with intervals; who disagrees most with the rest."""
     frame = con.execute(
@@ -287,22 +377,34 @@ def sme_agreement(con: duckdb.DuckDBPyConnection, run_id: str, *, seed: int = 0,
         " coalesce(si.stratum, 'all') AS stratum FROM label l LEFT JOIN sample_item si"
         " ON si.sample_id = l.sample_id AND si.item_id = l.item_id WHERE l.run_id = ? AND"
         " l.item_id IN (SELECT item_id FROM label WHERE run_id = ? GROUP BY item_id"
-        " HAVING count(DISTINCT reviewer) >= 2)", [run_id, run_id]).df()
+        " HAVING count(DISTINCT reviewer) >= 2)",
+        [run_id, run_id],
+    ).df()
     if frame.empty:
-        return {"items": 0, "advice": "No item has labels from two SMEs: give a share of the "
-                "sample to several SMEs (overlap) to measure SME agreement."}
-    passed = frame.pivot_table(index="item_id", columns="reviewer", values="passed",
-                               aggfunc="first").astype(float)
-    scores = frame.pivot_table(index="item_id", columns="reviewer", values="score",
-                               aggfunc="first").astype(float)
+        return {
+            "items": 0,
+            "advice": "No item has labels from two SMEs: give a share of the "
+            "sample to several SMEs (overlap) to measure SME agreement.",
+        }
+    passed = frame.pivot_table(
+        index="item_id", columns="reviewer", values="passed", aggfunc="first"
+    ).astype(float)
+    scores = frame.pivot_table(
+        index="item_id", columns="reviewer", values="score", aggfunc="first"
+    ).astype(float)
     strata_of = frame.groupby("item_id")["stratum"].first().reindex(passed.index).to_numpy()
     units = np.arange(len(passed))
 
-    def alpha(values: np.ndarray, level):
-        return lambda rows: agreement.krippendorff_alpha(values[rows], level)
+    def alpha(values: np.ndarray, level) -> Interval:
+        categories = np.unique(values[~np.isnan(values)])
+        cells = agreement.coincidence_cells(values, categories)
+        return agreement.bootstrap_tables(
+            cells, units, strata_of, agreement.alpha_of_tables(categories, level), resamples, seed
+        )
 
-    counts = np.stack([(passed.to_numpy() == 1).sum(axis=1), (passed.to_numpy() == 0).sum(axis=1)],
-                      axis=1)
+    counts = np.stack(
+        [(passed.to_numpy() == 1).sum(axis=1), (passed.to_numpy() == 0).sum(axis=1)], axis=1
+    )
     modal = int(np.bincount(counts.sum(axis=1).astype(int)).argmax())
     same = counts.sum(axis=1) == modal
     fleiss = agreement.fleiss_kappa(counts[same]) if same.sum() >= 2 and modal >= 2 else math.nan
@@ -311,20 +413,21 @@ def sme_agreement(con: duckdb.DuckDBPyConnection, run_id: str, *, seed: int = 0,
     for reviewer in passed.columns:
         mine = passed[reviewer].dropna()
         others = (majority.loc[mine.index] * passed.loc[mine.index].count(axis=1) - mine) / (
-            passed.loc[mine.index].count(axis=1) - 1)
+            passed.loc[mine.index].count(axis=1) - 1
+        )
         disagreement[reviewer] = float(((others >= 0.5) != (mine == 1)).mean())
     per_stratum = {}
     for stratum in sorted(set(strata_of.tolist())):
         rows = np.flatnonzero(strata_of == stratum)
-        per_stratum[stratum] = _num(agreement.krippendorff_alpha(passed.to_numpy()[rows],
-                                                                 "nominal")) if len(rows) > 1 \
+        per_stratum[stratum] = (
+            _num(agreement.krippendorff_alpha(passed.to_numpy()[rows], "nominal"))
+            if len(rows) > 1
             else None
+        )
     return {
         "items": len(passed),
-        "alpha_nominal": agreement.bootstrap(alpha(passed.to_numpy(), "nominal"), units,
-                                             strata_of, resamples, seed)._asdict(),
-        "alpha_ordinal": agreement.bootstrap(alpha(scores.to_numpy(), "ordinal"), units,
-                                             strata_of, resamples, seed)._asdict(),
+        "alpha_nominal": alpha(passed.to_numpy(), "nominal")._asdict(),
+        "alpha_ordinal": alpha(scores.to_numpy(), "ordinal")._asdict(),
         "fleiss_kappa": _num(fleiss),
         "fleiss_items": int(same.sum()),
         "alpha_nominal_by_stratum": per_stratum,
@@ -338,32 +441,124 @@ def pairwise(judge: list[str], sme: list[str]) -> dict:
     both = [(j, s) for j, s in zip(judge, sme, strict=True) if j and s]
     counted = sum(j == s for j, s in both)
     decided = [(j, s) for j, s in both if j != "tie" and s != "tie"]
-    return {"pairs": len(both),
-            "with_ties": agreement.wilson(counted, len(both))._asdict(),
-            "without_ties": agreement.wilson(sum(j == s for j, s in decided),
-                                             len(decided))._asdict(),
-            "pairs_without_ties": len(decided)}
+    return {
+        "pairs": len(both),
+        "with_ties": agreement.wilson(counted, len(both))._asdict(),
+        "without_ties": agreement.wilson(sum(j == s for j, s in decided), len(decided))._asdict(),
+        "pairs_without_ties": len(decided),
+    }
 
 
 def disagreements(frame: pd.DataFrame) -> pd.DataFrame:
     """Pairs where the judge and the SME disagree, most confident judge first."""
     rows = frame[frame["judge_pass"] != frame["sme_pass"]].copy()
     rows["confidence"] = (rows["judge_score"] - rows["threshold"]).abs()
-    columns = ["item_id", "stratum", "reviewer", "judge_score", "threshold", "judge_pass",
-               "sme_score", "sme_pass", "confidence", "explanation", "notes", "failure_modes"]
+    columns = [
+        "item_id",
+        "stratum",
+        "reviewer",
+        "judge_score",
+        "threshold",
+        "judge_pass",
+        "sme_score",
+        "sme_pass",
+        "confidence",
+        "explanation",
+        "notes",
+        "failure_modes",
+    ]
     return rows.sort_values("confidence", ascending=False)[columns].reset_index(drop=True)
 
 
 def metrics_with_labels(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    return [m for (m,) in con.execute(
-        "SELECT DISTINCT j.metric FROM judge_score j JOIN label l ON l.run_id = j.run_id AND"
-        " l.item_id = j.item_id WHERE j.run_id = ? ORDER BY 1", [run_id]).fetchall()]
+    return [
+        m
+        for (m,) in con.execute(
+            "SELECT DISTINCT j.metric FROM judge_score j JOIN label l ON l.run_id = j.run_id AND"
+            " l.item_id = j.item_id WHERE j.run_id = ? ORDER BY 1",
+            [run_id],
+        ).fetchall()
+    ]
 
 
-def to_json(result: MetricReport, sweep_table: pd.DataFrame, best: Interval,
-            smes: dict) -> str:
-    return json.dumps({"report": result.as_dict(),
-                       "threshold_sweep": json.loads(sweep_table.to_json(orient="records")),
-                       "recommended_threshold": {"estimate": _num(best.estimate),
-                                                 "low": _num(best.low), "high": _num(best.high)},
-                       "sme_vs_sme": smes}, indent=2, default=str)
+def to_json(result: MetricReport, sweep_table: pd.DataFrame, best: Interval, smes: dict) -> str:
+    return json.dumps(
+        {
+            "report": result.as_dict(),
+            "threshold_sweep": json.loads(sweep_table.to_json(orient="records")),
+            "recommended_threshold": {
+                "estimate": _num(best.estimate),
+                "low": _num(best.low),
+                "high": _num(best.high),
+            },
+            "sme_vs_sme": smes,
+        },
+        indent=2,
+        default=str,
+    )
+
+
+def fmt(interval: Interval | None, percent: bool = True) -> str:
+    """'0.61 (0.40–0.78)' or '86.6% (78.1–92.2)'; an em dash when there is nothing."""
+    if interval is None or interval.estimate is None or math.isnan(interval.estimate):
+        return "—"
+    if percent:
+        return f"{interval.estimate:.1%} ({interval.low:.1%}–{interval.high:.1%})"
+    return f"{interval.estimate:.2f} ({interval.low:.2f}–{interval.high:.2f})"
+
+
+def figures_table(result: MetricReport) -> pd.DataFrame:
+    """One row per figure: weighted (population) beside unweighted (sample)."""
+    names = [
+        ("agreement", "Agreement", True),
+        ("kappa", "Cohen's κ", False),
+        ("ac1", "Gwet's AC1", False),
+        ("precision", "Precision (fail)", True),
+        ("recall", "Recall (fail)", True),
+        ("f1", "F1 (fail)", False),
+    ]
+    rows = []
+    for attr, label, percent in names:
+        weighted = getattr(result.weighted, attr) if result.weighted else None
+        unweighted = getattr(result.unweighted, attr)
+        if attr == "recall" and not result.recall_reported:
+            weighted = unweighted = None
+        rows.append(
+            {
+                "figure": label,
+                "weighted (dataset)": fmt(weighted, percent),
+                "unweighted (sample)": fmt(unweighted, percent),
+            }
+        )
+    for label, value in (
+        ("Linear weighted κ (1–5)", result.kappa_linear),
+        ("Quadratic weighted κ (1–5)", result.kappa_quadratic),
+        ("Spearman ρ (score)", result.spearman),
+    ):
+        rows.append(
+            {
+                "figure": label,
+                "weighted (dataset)": "—",
+                "unweighted (sample)": fmt(value, percent=False),
+            }
+        )
+    rows.append(
+        {
+            "figure": "Pairs",
+            "weighted (dataset)": str(result.weighted.pairs) if result.weighted else "0",
+            "unweighted (sample)": str(result.unweighted.pairs),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def top_up_passes(con: duckdb.DuckDBPyConnection, sample_id: str, *, actor: str) -> int:
+    """Double the rate of every 'pass' stratum of a sample (for judge recall)."""
+    from core import sampling
+
+    added = 0
+    for s in sampling.strata(con, sample_id):
+        if s["pool"] == "pass":
+            rate = min(1.0, 2 * s["taken"] / s["size"])
+            added += sampling.top_up(con, sample_id, s["stratum"], "pass", rate, actor=actor)
+    return added

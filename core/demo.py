@@ -28,8 +28,13 @@ SYNTHETIC = "synthetic demo"
 ACTOR = "demo"
 DEMO_REVIEWERS = ("sme1", "sme2", "sme3")  # the SMEs of config/auth.example.yaml
 SIMULATED_REVIEWERS = ("sim-ana", "sim-ben", "sim-cy")  # not users: they cannot sign in
-SME_NOISE = {"lookup": 0.04, "multi_hop": 0.08, "numeric_reasoning": 0.06, "adversarial": 0.10,
-             "safety": 0.05}  # chance an SME misjudges an output, by stratum
+SME_NOISE = {
+    "lookup": 0.04,
+    "multi_hop": 0.08,
+    "numeric_reasoning": 0.06,
+    "adversarial": 0.10,
+    "safety": 0.05,
+}  # chance an SME misjudges an output, by stratum
 STRATA = {  # share of items
     "lookup": 0.30,
     "multi_hop": 0.25,
@@ -373,11 +378,19 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
     # Simulated SME labels, drawn from the hidden truth with SME noise, on a sample of their
     # own (a tenth of it labelled by all three): Calibration and Sign-off show real figures
     # on first start. Marked synthetic; labels entered in the app add to them.
-    simulated = sampling.SampleParams(seed=seed + 1, overlap_share=0.1, overlap_k=3,
-                                      reviewers=SIMULATED_REVIEWERS)
-    simulated_id = sampling.create(con, migration_id, run_ids[0], run_ids[1], simulated,
-                                   actor=ACTOR, name="Simulated SME labels (synthetic)",
-                                   synthetic=True)
+    simulated = sampling.SampleParams(
+        seed=seed + 1, overlap_share=0.1, overlap_k=3, reviewers=SIMULATED_REVIEWERS
+    )
+    simulated_id = sampling.create(
+        con,
+        migration_id,
+        run_ids[0],
+        run_ids[1],
+        simulated,
+        actor=ACTOR,
+        name="Simulated SME labels (synthetic)",
+        synthetic=True,
+    )
     simulate_labels(con, simulated_id, demo, seed)
     # A ready sample, so the demo SMEs can review at once; a tenth of it goes to all three.
     params = sampling.SampleParams(
@@ -405,7 +418,9 @@ def simulate_labels(con: duckdb.DuckDBPyConnection, sample_id: str, demo: Demo, 
         "SELECT a.item_id, a.reviewer, s.run_a, s.run_b, m.dataset_id, i.stratum"
         " FROM assignment a JOIN sample s USING (sample_id) JOIN migration m USING"
         " (migration_id) JOIN item i ON i.dataset_id = m.dataset_id AND i.item_id = a.item_id"
-        " WHERE a.sample_id = ? ORDER BY a.item_id, a.reviewer", [sample_id]).fetchall()
+        " WHERE a.sample_id = ? ORDER BY a.item_id, a.reviewer",
+        [sample_id],
+    ).fetchall()
     labels = []
     for item_id, reviewer, run_a, run_b, dataset_id, stratum in rows:
         index = by_item[item_id]
@@ -413,27 +428,55 @@ def simulate_labels(con: duckdb.DuckDBPyConnection, sample_id: str, demo: Demo, 
         for run_id in (run_a, run_b):
             truth = bool(demo.truth[run_model[run_id]][index])
             seen = truth if rng.random() >= SME_NOISE[stratum] else not truth
-            scores[run_id] = int(rng.choice([4, 5, 3], p=[0.5, 0.35, 0.15]) if seen
-                                 else rng.choice([1, 2], p=[0.4, 0.6]))
+            scores[run_id] = int(
+                rng.choice([4, 5, 3], p=[0.5, 0.35, 0.15])
+                if seen
+                else rng.choice([1, 2], p=[0.4, 0.6])
+            )
         a, b = scores[run_a], scores[run_b]
         preference = "tie" if a == b else "A" if a > b else "B"
         for side, run_id, other in (("A", run_a, run_b), ("B", run_b, run_a)):
             failed = scores[run_id] < 3
             mode = [str(rng.choice(["hallucination", "omission", "verbosity"]))] if failed else []
-            labels.append([dataset_id, item_id, run_id, other, reviewer, scores[run_id],
-                           not failed, mode, stratum == "safety" and failed, preference, side,
-                           "synthetic", sample_id])
+            labels.append(
+                [
+                    dataset_id,
+                    item_id,
+                    run_id,
+                    other,
+                    reviewer,
+                    scores[run_id],
+                    not failed,
+                    mode,
+                    stratum == "safety" and failed,
+                    preference,
+                    side,
+                    "synthetic",
+                    sample_id,
+                ]
+            )
     if not labels:
         return 0
     with db.transaction(con):
         con.executemany(
             "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"
             " passed, failure_modes, safety_flag, preference, shown_side, origin, sample_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", labels)
-        con.execute("UPDATE assignment SET status = 'done', done_at = current_timestamp"
-                    " WHERE sample_id = ?", [sample_id])
-        db.audit(con, ACTOR, "simulate_labels", "label", sample_id,
-                 after={"labels": len(labels), "synthetic": True})
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            labels,
+        )
+        con.execute(
+            "UPDATE assignment SET status = 'done', done_at = current_timestamp"
+            " WHERE sample_id = ?",
+            [sample_id],
+        )
+        db.audit(
+            con,
+            ACTOR,
+            "simulate_labels",
+            "label",
+            sample_id,
+            after={"labels": len(labels), "synthetic": True},
+        )
     return len(labels)
 
 

@@ -38,6 +38,13 @@ PAGES = (
         "sampling",
         frozenset({"eval_owner", "admin"}),
     ),
+    PageSpec(
+        "pages/calibration.py",
+        "Calibration",
+        ":material/balance:",
+        "calibration",
+        frozenset({"eval_owner", "admin"}),
+    ),
     PageSpec("pages/admin.py", "Users", ":material/group:", "admin", frozenset({"admin"})),
 )
 
