@@ -193,30 +193,43 @@ def stratified_proportion(
     """A population proportion from a stratified sample, with a Wilson interval at the
     design's effective sample size (Korn & Graubard 1998).
 
-    ``values`` are 0/1 per sampled unit, ``strata`` their stratum, ``sizes`` N_h per stratum.
-    The estimate is sum_h W_h p_h with W_h = N_h / N; its variance
-    sum_h W_h^2 p_h (1 - p_h) / n_h (1 - n_h / N_h) sets n_eff = p (1 - p) / variance.
+    ``values`` are 0/1 per sampled unit, ``strata`` their stratum ("<stratum>/<pool>"),
+    ``sizes`` N_h per stratum. The estimate is sum_h W_h p_h with W_h = N_h / N; its
+    variance sum_h W_h^2 s_h^2 / n_h (1 - n_h / N_h) sets n_eff = p (1 - p) / variance. A
+    stratum whose few units all agree (p_h of 0 or 1) would claim zero variance, so it
+    borrows the proportion of its pool across strata (collapsed strata, Cochran 1977 §5A.12),
+    else the Jeffreys estimate (x + 1/2) / (n + 1) of that pool.
     """
     values = np.asarray(values, dtype=float)
     strata = np.asarray(strata)
-    total = float(sum(sizes[h] for h in set(strata.tolist())))
+    present = sorted(set(strata.tolist()))
+    total = float(sum(sizes[h] for h in present))
+    pooled: dict[str, tuple[float, int]] = {}
+    for h in present:
+        group = str(h).rsplit("/", 1)[-1]
+        x, n = pooled.get(group, (0.0, 0))
+        in_h = values[strata == h]
+        pooled[group] = (x + in_h.sum(), n + len(in_h))
     estimate, variance = 0.0, 0.0
-    for h in set(strata.tolist()):
+    for h in present:
         in_h = values[strata == h]
         n_h, big_n = len(in_h), sizes[h]
         share = big_n / total
         p_h = in_h.mean()
         estimate += share * p_h
-        if n_h > 1:
-            # Unbiased within-stratum variance, with the finite population correction.
-            s2 = in_h.var(ddof=1)
-            variance += share**2 * s2 / n_h * (1 - n_h / big_n)
-    if variance <= 0:
-        n_eff = float(len(values))
+        if 0 < p_h < 1:
+            s2 = p_h * (1 - p_h) * n_h / (n_h - 1)  # unbiased within-stratum variance
+        else:
+            gx, gn = pooled[str(h).rsplit("/", 1)[-1]]
+            p_pool = gx / gn if 0 < gx < gn else (gx + 0.5) / (gn + 1)
+            s2 = p_pool * (1 - p_pool)
+        variance += share**2 * s2 / n_h * (1 - n_h / big_n)
+    if variance > 0 and 0 < estimate < 1:
+        n_eff = estimate * (1 - estimate) / variance
     else:
-        n_eff = estimate * (1 - estimate) / variance if 0 < estimate < 1 else float(len(values))
-    low_high = wilson(estimate * n_eff, n_eff, z)
-    return Interval(estimate, low_high.low, low_high.high)
+        n_eff = float(len(values))
+    bounds = wilson(estimate * n_eff, n_eff, z)
+    return Interval(estimate, bounds.low, bounds.high)
 
 
 def bootstrap(

@@ -12,6 +12,7 @@ import json
 import sys
 
 from core import (
+    calibration,
     datasets,
     db,
     demo,
@@ -206,6 +207,31 @@ def cmd_top_up(args, con) -> None:
             )
 
 
+def cmd_report(args, con) -> None:
+    run_id = args.run or migration.source_run(con, args.migration)
+    metrics = [args.metric] if args.metric else calibration.metrics_with_labels(con, run_id)
+    if not metrics:
+        raise InputError("report", f"no SME label meets a judge score on run {run_id}")
+    reports = {}
+    for metric in metrics:
+        frame = calibration.pairs(con, run_id, metric)
+        result = calibration.report(
+            con,
+            run_id,
+            metric,
+            seed=args.seed,
+            resamples=args.resamples,
+            floor=args.floor,
+            frame=frame,
+        )
+        sweep, best = calibration.sweep(frame, seed=args.seed, resamples=args.resamples)
+        reports[metric] = json.loads(calibration.to_json(result, sweep, best, {}))
+    reports["sme_vs_sme"] = calibration.sme_agreement(
+        con, run_id, seed=args.seed, resamples=args.resamples
+    )
+    print(json.dumps({"run_id": run_id, "metrics": reports}, indent=2, default=str))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     p.add_argument(
@@ -307,6 +333,15 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name")
     s.add_argument("--preview", action="store_true", help="print the plan, write nothing")
 
+    rp = sub.add_parser("report", help="reports as JSON for pipelines (calibration)")
+    rp.add_argument("kind", choices=["calibration"])
+    rp.add_argument("--migration", help="its source run, unless --run names another")
+    rp.add_argument("--run")
+    rp.add_argument("--metric", help="default: every metric with SME labels")
+    rp.add_argument("--floor", type=float, default=0.6, help="kappa floor for the advice")
+    rp.add_argument("--resamples", type=int, default=1000)
+    rp.add_argument("--seed", type=int, default=0)
+
     t = sub.add_parser("top-up", help="raise one stratum's sampling rate")
     t.add_argument("sample")
     t.add_argument("--stratum", required=True)
@@ -326,6 +361,7 @@ COMMANDS = {
     "import-labels": cmd_import_labels,
     "sample": cmd_sample,
     "top-up": cmd_top_up,
+    "report": cmd_report,
 }
 
 

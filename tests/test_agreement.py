@@ -165,13 +165,16 @@ def test_vectorised_table_statistics_equal_the_direct_ones():
     cells = agreement.cells_of(a, b, 2, w)
     table = cells.sum(axis=0)
     assert agreement.kappa_of_tables(2)(table[None, :])[0] == pytest.approx(
-        agreement.kappa_from_table(table.reshape(2, 2)), abs=1e-12)
+        agreement.kappa_from_table(table.reshape(2, 2)), abs=1e-12
+    )
     assert agreement.ac1_of_tables(table[None, :])[0] == pytest.approx(
-        agreement.ac1_from_table(table.reshape(2, 2)), abs=1e-12)
+        agreement.ac1_from_table(table.reshape(2, 2)), abs=1e-12
+    )
     five_a, five_b = rng.integers(0, 5, 300), rng.integers(0, 5, 300)
     five = agreement.cells_of(five_a, five_b, 5).sum(axis=0)[None, :]
     assert agreement.kappa_of_tables(5, "quadratic")(five)[0] == pytest.approx(
-        cohen_kappa_score(five_a, five_b, weights="quadratic"), abs=1e-12)
+        cohen_kappa_score(five_a, five_b, weights="quadratic"), abs=1e-12
+    )
 
 
 def test_table_bootstrap_agrees_with_the_generic_one():
@@ -182,8 +185,9 @@ def test_table_bootstrap_agrees_with_the_generic_one():
     units, strata = np.arange(400), np.repeat([0, 1], 200)
     cells = agreement.cells_of(a.astype(int), b.astype(int), 2)
     fast = agreement.bootstrap_tables(cells, units, strata, agreement.kappa_of_tables(2), 2000, 1)
-    slow = agreement.bootstrap(lambda r: agreement.cohen_kappa(a[r], b[r], [True, False]),
-                               units, strata, 2000, 1)
+    slow = agreement.bootstrap(
+        lambda r: agreement.cohen_kappa(a[r], b[r], [True, False]), units, strata, 2000, 1
+    )
     assert fast.estimate == pytest.approx(slow.estimate, abs=1e-12)
     assert fast.low == pytest.approx(slow.low, abs=0.02)
     assert fast.high == pytest.approx(slow.high, abs=0.02)

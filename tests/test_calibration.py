@@ -1,0 +1,196 @@
+"""Judge calibration on the demo: weighted by design, intervals, thresholds, SMEs, advice."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import calibration, db, demo, migration, sampling
+
+SEED = 20261126
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def demo_con():
+    con = db.connect(":memory:")
+    demo.install(con, SEED)
+    target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
+    return con, target
+
+
+def test_report_has_every_figure_weighted_beside_unweighted(demo_con):
+    con, target = demo_con
+    result = calibration.report(con, target, "correctness", resamples=300)
+    assert result.unweighted.pairs == result.weighted.pairs > 100
+    for figures in (result.unweighted, result.weighted):
+        for name in ("agreement", "kappa", "ac1", "precision", "f1"):
+            interval = getattr(figures, name)
+            assert interval.low <= interval.estimate <= interval.high, name
+    # The failure-enriched sample makes the unweighted view differ from the weighted one.
+    assert abs(result.weighted.kappa.estimate - result.unweighted.kappa.estimate) > 0.02
+    assert result.sme_pass_rate.low < result.sme_pass_rate.estimate < result.sme_pass_rate.high
+    assert result.advice
+
+
+def test_weighting_recovers_the_judges_true_recall_where_the_sample_view_does_not():
+    # A simulated population of 2,000 outputs: 12% truly fail; the judge catches 65% of
+    # them and fails 6% of good ones. Over 300 samples of 10% of judge failures and 2% of
+    # judge passes (per stratum, at least 5), the design-weighted recall averages the true
+    # 0.65; the unweighted one reads far higher, as DESIGN.md warns (0.94 vs 0.65).
+    rng = np.random.default_rng(7)
+    size = 2000
+    strata = rng.choice(4, size)
+    truth_fail = rng.random(size) < 0.12
+    judge_fail = np.where(truth_fail, rng.random(size) < 0.65, rng.random(size) < 0.06)
+    true_recall = (judge_fail & truth_fail).sum() / truth_fail.sum()
+    weighted, unweighted = [], []
+    for _ in range(300):
+        picked, weights = [], []
+        for h in range(4):
+            for pool, rate in ((True, 0.10), (False, 0.02)):
+                members = np.flatnonzero((strata == h) & (judge_fail == pool))
+                n = min(len(members), max(5, int(np.ceil(rate * len(members)))))
+                picked.append(rng.choice(members, n, replace=False))
+                weights.append(np.full(n, len(members) / n))
+        rows, w = np.concatenate(picked), np.concatenate(weights)
+        args = (judge_fail[rows], truth_fail[rows])
+        units, design = np.arange(len(rows)), strata[rows]
+        weighted.append(calibration._figures(*args, w, units, design, 0, 5).recall.estimate)
+        unweighted.append(calibration._figures(*args, None, units, design, 0, 5).recall.estimate)
+    # A ratio estimator keeps a small-sample bias (a 2% pass sample holds few missed
+    # failures): within 0.05 of the truth, against the unweighted view's 0.2 and more.
+    assert np.mean(weighted) == pytest.approx(true_recall, abs=0.05)
+    assert np.mean(unweighted) - true_recall > 0.2
+
+
+def test_threshold_sweep_and_applying_it_keeps_scores(demo_con):
+    con, target = demo_con
+    frame = calibration.pairs(con, target, "faithfulness")
+    table, best = calibration.sweep(frame, resamples=200, seed=3)
+    again = calibration.sweep(frame, resamples=200, seed=3)[1]
+    assert best == again and best.low <= best.estimate <= best.high
+    assert best.estimate in set(table["threshold"])
+    assert table.loc[table["kappa"].idxmax(), "threshold"] == best.estimate
+    before = con.execute(
+        "SELECT sum(score), count(*) FILTER (WHERE passed) FROM judge_score"
+        " WHERE run_id = ? AND metric = 'faithfulness'",
+        [target],
+    ).fetchone()
+    calibration.apply_threshold(con, target, "faithfulness", 0.9, actor="owner")
+    after = calibration.pairs(con, target, "faithfulness")
+    assert (after["judge_pass"] == (after["judge_score"] >= 0.9)).all()
+    assert (
+        con.execute(
+            "SELECT sum(score), count(*) FILTER (WHERE passed) FROM judge_score"
+            " WHERE run_id = ? AND metric = 'faithfulness'",
+            [target],
+        ).fetchone()
+        == before
+    )
+    audit = con.execute(
+        "SELECT before, after FROM audit WHERE action = 'apply_threshold'"
+    ).fetchone()
+    assert json.loads(audit[1]) == {"threshold": 0.9}
+
+
+def test_sme_vs_sme_on_overlap_items(demo_con):
+    con, target = demo_con
+    smes = calibration.sme_agreement(con, target, resamples=300)
+    assert smes["items"] > 10 and smes["fleiss_items"] > 0
+    alpha = smes["alpha_nominal"]
+    assert alpha["low"] <= alpha["estimate"] <= alpha["high"]
+    assert set(smes["disagreement_by_reviewer"]) == set(demo.SIMULATED_REVIEWERS)
+
+
+def test_pairwise_agreement_with_and_without_ties():
+    judge = ["A", "B", "tie", "A", "B", "tie"]
+    sme = ["A", "A", "tie", "tie", "B", "A"]
+    # with ties: A=A, B=B, tie=tie agree -> 3 of 6; without ties: pairs (A,A), (B,A), (B,B)
+    # -> 2 of 3
+    result = calibration.pairwise(judge, sme)
+    assert result["with_ties"]["estimate"] == pytest.approx(0.5)
+    assert result["without_ties"]["estimate"] == pytest.approx(2 / 3)
+    assert result["pairs_without_ties"] == 3
+
+
+def test_disagreements_are_sorted_by_judge_confidence(demo_con):
+    con, target = demo_con
+    rows = calibration.disagreements(calibration.pairs(con, target, "correctness"))
+    assert len(rows) > 0 and (rows["judge_pass"] != rows["sme_pass"]).all()
+    assert list(rows["confidence"]) == sorted(rows["confidence"], reverse=True)
+
+
+def test_a_run_without_labels_is_a_clear_error(demo_con):
+    con, _ = demo_con
+    opus = con.execute("SELECT run_id FROM run WHERE role = 'candidate'").fetchone()[0]
+    with pytest.raises(calibration.InputError, match="label a sample of this run first"):
+        calibration.report(con, opus, "correctness")
+
+
+@pytest.fixture
+def page_db(tmp_path, monkeypatch):
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "calibration.duckdb"))
+
+
+def owner_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "calibration.py"), default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "owner"
+    at.session_state["roles"] = ["eval_owner"]
+    return at.run()
+
+
+def test_page_shows_every_run_and_metric_without_error(page_db):
+    at = owner_page()
+    for index in range(len(at.selectbox(key="calibration.run").options)):
+        at.selectbox(key="calibration.run").select_index(index).run()
+        assert not at.exception
+    at = owner_page()
+    for metric in ("answer_relevancy", "correctness", "faithfulness"):
+        at.selectbox(key="calibration.metric").set_value(metric).run()
+        assert not at.exception
+        assert at.dataframe[0].value["figure"].tolist()[:2] == ["Agreement", "Cohen's κ"]
+        assert any("Synthetic demo" in w.value for w in at.warning)
+
+
+def test_page_on_a_run_without_labels_says_what_to_do(page_db):
+    at = owner_page()
+    runs = at.selectbox(key="calibration.run").options
+    candidate = next(r for r in runs if "candidate" in r)
+    at.selectbox(key="calibration.run").select_index(runs.index(candidate)).run()
+    assert not at.exception
+    assert "draw a sample on the Sampling page" in at.info[0].value
+
+
+def test_cli_report_is_json(tmp_path, monkeypatch, capsys):
+    from core.cli import main
+
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "report.duckdb"))
+    main(["demo", "--items", "400"])
+    capsys.readouterr()
+    con = db.connect(str(tmp_path / "report.duckdb"))
+    (m,) = migration.list_migrations(con)
+    con.close()
+    assert (
+        main(
+            [
+                "report",
+                "calibration",
+                "--migration",
+                m["migration_id"],
+                "--metric",
+                "correctness",
+                "--resamples",
+                "200",
+            ]
+        )
+        == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    figures = report["metrics"]["correctness"]["report"]
+    assert figures["unweighted"]["kappa"]["low"] <= figures["unweighted"]["kappa"]["estimate"]
+    assert "recommended_threshold" in report["metrics"]["correctness"]
+    assert sampling.list_samples  # the demo's samples made the labels
