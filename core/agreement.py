@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Literal, NamedTuple
 
 import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
 
 Weighting = Literal["none", "linear", "quadratic"]
 Level = Literal["nominal", "ordinal", "interval"]
@@ -168,13 +170,8 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float:
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
-    order = values.argsort(kind="mergesort")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(1, len(values) + 1)
-    for v in np.unique(values):  # ties share their average rank
-        tied = values == v
-        ranks[tied] = ranks[tied].mean()
-    return ranks
+    """Ranks with ties sharing their average rank."""
+    return rankdata(values, method="average")
 
 
 def wilson(successes: float, n: float, z: float = Z95) -> Interval:
@@ -293,13 +290,25 @@ def bootstrap_tables(
     estimate = float(statistic(cells.sum(axis=0)[None, :])[0])
     rng = np.random.default_rng(seed)
     tables = np.zeros((resamples, cells.shape[1]))
-    for h in np.unique(strata):
+    for h in pd.unique(strata):
         rows = strata == h
-        ids, inverse = np.unique(units[rows], return_inverse=True)
-        per_unit = np.zeros((len(ids), cells.shape[1]))
-        np.add.at(per_unit, inverse, cells[rows])
-        counts = rng.multinomial(len(ids), np.full(len(ids), 1 / len(ids)), size=resamples)
-        tables += counts @ per_unit
+        inverse, ids = pd.factorize(units[rows])
+        in_h = cells[rows]
+        per_unit = np.stack(
+            [
+                np.bincount(inverse, weights=in_h[:, c], minlength=len(ids))
+                for c in range(cells.shape[1])
+            ],
+            axis=1,
+        )
+        # Units with the same contribution are interchangeable: drawing n units with
+        # replacement is drawing n times from the distinct patterns, by their frequency.
+        keys = pd.util.hash_pandas_object(pd.DataFrame(per_unit), index=False).to_numpy()
+        pattern_of, _ = pd.factorize(keys)
+        frequency = np.bincount(pattern_of)
+        patterns = per_unit[np.unique(pattern_of, return_index=True)[1]]
+        counts = rng.multinomial(len(ids), frequency / len(ids), size=resamples)
+        tables += counts @ patterns
     values = statistic(tables)
     values = values[~np.isnan(values)]
     if len(values) == 0:

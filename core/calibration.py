@@ -78,15 +78,22 @@ def _num(value: float) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
 
-def pairs(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> pd.DataFrame:
-    """Every SME label of the run's outputs beside the judge's score and verdict."""
+def pairs(
+    con: duckdb.DuckDBPyConnection, run_id: str, metric: str, details: bool = True
+) -> pd.DataFrame:
+    """Every SME label of the run's outputs beside the judge's score and verdict.
+
+    ``details`` adds the texts a person reads (notes, failure modes, the judge's
+    explanation); the statistics do not need them.
+    """
+    texts = "l.notes, l.failure_modes, j.explanation," if details else ""
     frame = con.execute(
-        """
+        f"""
         SELECT l.item_id, l.reviewer, l.score AS sme_score,
-               coalesce(l.passed, l.score >= 3) AS sme_pass, l.notes, l.failure_modes,
+               coalesce(l.passed, l.score >= 3) AS sme_pass, {texts}
                l.origin, l.sample_id, j.score AS judge_score,
                coalesce(j.score >= t.threshold, j.passed) AS judge_pass,
-               coalesce(t.threshold, j.threshold) AS threshold, j.explanation,
+               coalesce(t.threshold, j.threshold) AS threshold,
                si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
                i.stratum
         FROM label l
@@ -107,6 +114,13 @@ def pairs(con: duckdb.DuckDBPyConnection, run_id: str, metric: str) -> pd.DataFr
         frame["inclusion_prob"].notna(), 1 / frame["inclusion_prob"] / labels_per_item, np.nan
     )
     return frame
+
+
+def _codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of each pair's item and design stratum (hashing beats sorting strings)."""
+    units = pd.factorize(frame["item_id"])[0]
+    strata = pd.factorize(frame["design_stratum"].fillna(frame["stratum"]))[0]
+    return units, strata
 
 
 def _figures(
@@ -167,8 +181,7 @@ def report(
         )
     judge_fail = ~frame["judge_pass"].to_numpy(dtype=bool)
     sme_fail = ~frame["sme_pass"].to_numpy(dtype=bool)
-    units = frame["item_id"].to_numpy()
-    strata = frame["design_stratum"].fillna(frame["stratum"]).to_numpy()
+    units, strata = _codes(frame)
     unweighted = _figures(judge_fail, sme_fail, None, units, strata, seed, resamples)
     designed = frame["weight"].notna().to_numpy()
     weighted = None
@@ -332,10 +345,8 @@ def sweep(
         values = np.nan_to_num(per_threshold(tables), nan=-np.inf)
         return np.asarray(thresholds)[values.argmax(axis=1)].astype(float)
 
-    strata = frame["design_stratum"].fillna(frame["stratum"]).to_numpy()
-    chosen = agreement.bootstrap_tables(
-        cells, frame["item_id"].to_numpy(), strata, best, resamples, seed
-    )
+    units, strata = _codes(frame)
+    chosen = agreement.bootstrap_tables(cells, units, strata, best, resamples, seed)
     return table, chosen
 
 

@@ -214,7 +214,7 @@ def cmd_report(args, con) -> None:
         raise InputError("report", f"no SME label meets a judge score on run {run_id}")
     reports = {}
     for metric in metrics:
-        frame = calibration.pairs(con, run_id, metric)
+        frame = calibration.pairs(con, run_id, metric, details=False)
         result = calibration.report(
             con,
             run_id,

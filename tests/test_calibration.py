@@ -221,6 +221,7 @@ def test_weighted_pass_rate_interval_coverage_on_simulated_samples():
                 values += truth[rng.choice(members, n, replace=False)].tolist()
                 strata += [key] * n
         interval = calibration.agreement.stratified_proportion(
-            np.array(values, dtype=float), np.array(strata), sizes)
+            np.array(values, dtype=float), np.array(strata), sizes
+        )
         covered += interval.low <= truth.mean() <= interval.high
     assert 0.93 <= covered / sims <= 0.99
