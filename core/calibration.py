@@ -94,6 +94,7 @@ def pairs(
                l.origin, l.sample_id, j.score AS judge_score,
                coalesce(j.score >= t.threshold, j.passed) AS judge_pass,
                coalesce(t.threshold, j.threshold) AS threshold,
+               coalesce(j.judge || ' ' || j.judge_version, j.judge) AS judge_version,
                si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
                i.stratum
         FROM label l
@@ -430,11 +431,21 @@ def sme_agreement(
     per_stratum = {}
     for stratum in sorted(set(strata_of.tolist())):
         rows = np.flatnonzero(strata_of == stratum)
-        per_stratum[stratum] = (
-            _num(agreement.krippendorff_alpha(passed.to_numpy()[rows], "nominal"))
-            if len(rows) > 1
-            else None
-        )
+        if len(rows) > 1:
+            values = passed.to_numpy()[rows]
+            categories = np.unique(values[~np.isnan(values)])
+            cells = agreement.coincidence_cells(values, categories)
+            interval = agreement.bootstrap_tables(
+                cells,
+                units[rows],
+                np.zeros(len(rows)),
+                agreement.alpha_of_tables(categories, "nominal"),
+                resamples,
+                seed,
+            )
+            per_stratum[stratum] = {k: _num(v) for k, v in interval._asdict().items()}
+        else:
+            per_stratum[stratum] = None
     return {
         "items": len(passed),
         "alpha_nominal": alpha(passed.to_numpy(), "nominal")._asdict(),
@@ -458,6 +469,34 @@ def pairwise(judge: list[str], sme: list[str]) -> dict:
         "without_ties": agreement.wilson(sum(j == s for j, s in decided), len(decided))._asdict(),
         "pairs_without_ties": len(decided),
     }
+
+
+def majority(frame: pd.DataFrame) -> pd.DataFrame:
+    """One pair per item: the SMEs' majority verdict (a tie counts as a failure) and their
+    median score, weighted by the item's inverse inclusion probability."""
+    if frame.empty:
+        return frame
+    grouped = frame.groupby("item_id", sort=False)
+    first = grouped.first()
+    share = grouped["sme_pass"].mean()
+    out = first.assign(
+        sme_pass=share > 0.5,
+        sme_score=grouped["sme_score"].median().round(),
+        reviewer="majority",
+        weight=1 / first["inclusion_prob"],
+    )
+    return out.reset_index()
+
+
+def select(
+    frame: pd.DataFrame, stratum: str | None = None, judge_version: str | None = None
+) -> pd.DataFrame:
+    """The pairs of one dataset stratum and/or one judge version (None: all)."""
+    if stratum:
+        frame = frame[frame["stratum"] == stratum]
+    if judge_version:
+        frame = frame[frame["judge_version"] == judge_version]
+    return frame
 
 
 def disagreements(frame: pd.DataFrame) -> pd.DataFrame:

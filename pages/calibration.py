@@ -47,6 +47,26 @@ if any(m["synthetic"] for m in migrations if m["migration_id"] == chosen["migrat
     )
 
 frame = calibration.pairs(con, run["run_id"], metric)
+left, middle, right = st.columns(3)
+stratum = left.selectbox(
+    "Stratum", ["all", *sorted(frame["stratum"].unique())], key="calibration.stratum"
+)
+versions = sorted(frame["judge_version"].dropna().unique())
+version = middle.selectbox("Judge version", ["all", *versions], key="calibration.version")
+vote = right.toggle(
+    "Majority vote per item",
+    key="calibration.majority",
+    help="One pair per item (the SMEs' majority) instead of one per label.",
+)
+frame = calibration.select(
+    frame, None if stratum == "all" else stratum, None if version == "all" else version
+)
+if vote:
+    frame = calibration.majority(frame)
+    st.caption("Majority-vote view: one pair per item.")
+if frame.empty:
+    st.info("No labelled pair in this selection: choose another stratum or judge version.")
+    st.stop()
 try:
     result = calibration.report(con, run["run_id"], metric, floor=floor, frame=frame)
 except SwitchyardError as exc:

@@ -225,3 +225,29 @@ def test_weighted_pass_rate_interval_coverage_on_simulated_samples():
         )
         covered += interval.low <= truth.mean() <= interval.high
     assert 0.93 <= covered / sims <= 0.99
+
+
+def test_page_per_stratum_judge_version_and_majority_vote(page_db):
+    at = owner_page()
+    strata = at.selectbox(key="calibration.stratum").options
+    assert strata[0] == "all" and len(strata) == 6
+    for index in range(len(strata)):
+        at.selectbox(key="calibration.stratum").select_index(index).run()
+        assert not at.exception
+        assert at.dataframe or at.info  # figures, or a message saying what to do
+    at.selectbox(key="calibration.stratum").select_index(0).run()
+    at.toggle(key="calibration.majority").set_value(True).run()
+    assert not at.exception
+    assert "Majority-vote view" in " ".join(c.value for c in at.caption)
+    assert at.selectbox(key="calibration.version").options[1:] == ["demo-judge synthetic"]
+
+
+def test_majority_vote_gives_one_pair_per_item(demo_con):
+    con, target = demo_con
+    frame = calibration.pairs(con, target, "correctness")
+    voted = calibration.majority(frame)
+    assert len(voted) == frame["item_id"].nunique() < len(frame)
+    three = frame.groupby("item_id").filter(lambda g: len(g) == 3)
+    item = three["item_id"].iloc[0]
+    expected = three[three["item_id"] == item]["sme_pass"].mean() > 0.5
+    assert bool(voted.set_index("item_id").loc[item, "sme_pass"]) == expected
