@@ -6,19 +6,13 @@ import streamlit as st
 
 from core import calibration, migration, runs, sampling
 from core.errors import SwitchyardError
-from ui import auth, store
+from ui import auth, choosers, store
 
 user = auth.require("eval_owner", "admin")
 con = store.cursor()
 st.title("Calibration")
 
-migrations = migration.list_migrations(con)
-if not migrations:
-    st.info("No migration yet: import a dataset and runs on the Data page first.")
-    st.stop()
-chosen = st.selectbox(
-    "Migration", migrations, key="calibration.migration", format_func=lambda m: m["name"]
-)
+chosen = choosers.migration_or_stop(con, "calibration.migration")
 run_list = [
     r
     for r in runs.list_runs(con, chosen["dataset_id"])
@@ -40,7 +34,7 @@ if not metrics:
     st.stop()
 metric = st.selectbox("Judge metric", metrics, key="calibration.metric")
 floor = st.number_input("κ floor", 0.0, 1.0, calibration.KAPPA_FLOOR, 0.05, key="calibration.floor")
-if any(m["synthetic"] for m in migrations if m["migration_id"] == chosen["migration_id"]):
+if chosen["synthetic"]:
     st.warning(
         "Synthetic demo: these SME labels are simulated from the demo's hidden truth.",
         icon=":material/science:",

@@ -5,19 +5,13 @@ import streamlit as st
 
 from core import migration, runs, sampling, users
 from core.errors import SwitchyardError
-from ui import auth, store
+from ui import auth, choosers, store
 
 user = auth.require("eval_owner", "admin")
 con = store.cursor()
 st.title("Sampling")
 
-migrations = migration.list_migrations(con)
-if not migrations:
-    st.info("No migration yet: import a dataset and runs on the Data page first.")
-    st.stop()
-chosen = st.selectbox(
-    "Migration", migrations, key="sampling.migration", format_func=lambda m: m["name"]
-)
+chosen = choosers.migration_or_stop(con, "sampling.migration")
 source = migration.source_run(con, chosen["migration_id"])
 targets = [
     r

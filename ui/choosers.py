@@ -1,0 +1,16 @@
+"""Selectors several pages share; each owns the session key its page gives it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import migration
+
+
+def migration_or_stop(con, key: str) -> dict:
+    """The chosen migration; with none in the database, say what to do and stop the page."""
+    migrations = migration.list_migrations(con)
+    if not migrations:
+        st.info("No migration yet: import a dataset and runs on the Data page first.")
+        st.stop()
+    return st.selectbox("Migration", migrations, key=key, format_func=lambda m: m["name"])
