@@ -268,26 +268,19 @@ def bootstrap(
     return Interval(estimate, float(low), float(high))
 
 
-def bootstrap_tables(
-    cells: np.ndarray,
-    units: np.ndarray,
-    strata: np.ndarray,
-    statistic: Callable[[np.ndarray], np.ndarray],
-    resamples: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> Interval:
-    """The stratified bootstrap of ``bootstrap`` for statistics of a contingency table.
+def resampled_tables(
+    cells: np.ndarray, units: np.ndarray, strata: np.ndarray, resamples: int = 1000, seed: int = 0
+) -> np.ndarray:
+    """Stratified bootstrap resamples of a contingency table: (resamples x K).
 
     ``cells`` holds each row's (weighted) contribution to the flattened table (rows x K).
-    Rows are summed per unit; each resample draws a stratum's units with replacement as
-    multinomial counts, so all resampled tables come from one matrix product and
-    ``statistic`` maps a (resamples x K) array of tables to their values at once.
+    Rows are summed per unit; a resample draws each stratum's units with replacement. Units
+    with the same contribution are interchangeable, so drawing n units is drawing n times
+    from the distinct patterns by their frequency: multinomial counts, one matrix product.
     """
     cells = np.asarray(cells, dtype=float)
     units = np.asarray(units)
     strata = np.asarray(strata)
-    estimate = float(statistic(cells.sum(axis=0)[None, :])[0])
     rng = np.random.default_rng(seed)
     tables = np.zeros((resamples, cells.shape[1]))
     for h in pd.unique(strata):
@@ -301,21 +294,41 @@ def bootstrap_tables(
             ],
             axis=1,
         )
-        # Units with the same contribution are interchangeable: drawing n units with
-        # replacement is drawing n times from the distinct patterns, by their frequency.
         keys = pd.util.hash_pandas_object(pd.DataFrame(per_unit), index=False).to_numpy()
         pattern_of, _ = pd.factorize(keys)
         frequency = np.bincount(pattern_of)
         patterns = per_unit[np.unique(pattern_of, return_index=True)[1]]
         counts = rng.multinomial(len(ids), frequency / len(ids), size=resamples)
         tables += counts @ patterns
-    values = statistic(tables)
+    return tables
+
+
+def percentile_interval(estimate: float, values: np.ndarray, level: float = 0.95) -> Interval:
+    """The estimate with the percentile interval of its bootstrap values (NaNs dropped)."""
+    values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
     if len(values) == 0:
         return Interval(estimate, math.nan, math.nan)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return Interval(estimate, float(low), float(high))
+
+
+def bootstrap_tables(
+    cells: np.ndarray,
+    units: np.ndarray,
+    strata: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> Interval:
+    """The stratified bootstrap of ``bootstrap`` for a statistic of a contingency table:
+    ``statistic`` maps (n x K) flattened tables to their n values at once."""
+    cells = np.asarray(cells, dtype=float)
+    estimate = float(statistic(cells.sum(axis=0)[None, :])[0])
+    tables = resampled_tables(cells, units, strata, resamples, seed)
+    return percentile_interval(estimate, statistic(tables), level)
 
 
 def kappa_of_tables(k: int, weighting: Weighting = "none") -> Callable[[np.ndarray], np.ndarray]:

@@ -96,6 +96,7 @@ def pairs(
                coalesce(t.threshold, j.threshold) AS threshold,
                coalesce(j.judge || ' ' || j.judge_version, j.judge) AS judge_version,
                si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
+               1 / si.inclusion_prob / count(*) OVER (PARTITION BY l.item_id) AS weight,
                i.stratum
         FROM label l
         JOIN judge_score j ON j.run_id = l.run_id AND j.item_id = l.item_id AND j.metric = ?
@@ -110,10 +111,6 @@ def pairs(
         """,
         [metric, run_id],
     ).df()
-    labels_per_item = frame.groupby("item_id")["reviewer"].transform("count")
-    frame["weight"] = np.where(
-        frame["inclusion_prob"].notna(), 1 / frame["inclusion_prob"] / labels_per_item, np.nan
-    )
     return frame
 
 
@@ -137,9 +134,12 @@ def _figures(
     # Index 0 is "fail", the class the judge should catch.
     cells = agreement.cells_of((~judge_fail).astype(int), (~sme_fail).astype(int), 2, w)
     table = cells.sum(axis=0).reshape(2, 2)
+    # One set of resampled tables serves kappa, AC1 and F1.
+    tables = agreement.resampled_tables(cells, units, strata, resamples, seed)
 
     def boot(statistic):
-        return agreement.bootstrap_tables(cells, units, strata, statistic, resamples, seed)
+        estimate = float(statistic(table.reshape(1, 4))[0])
+        return agreement.percentile_interval(estimate, statistic(tables))
 
     kish = w.sum() ** 2 / (w**2).sum() if len(w) else 0.0  # Kish's effective sample size
 
@@ -211,11 +211,16 @@ def report(
         else nan
     )
     five = agreement.cells_of(judge_5 - 1, sme_scores - 1, 5)
+    five_tables = (
+        agreement.resampled_tables(five, sub_units, sub_strata, resamples, seed)
+        if len(rows)
+        else None
+    )
 
     def weighted_kappa(kind):
-        return agreement.bootstrap_tables(
-            five, sub_units, sub_strata, agreement.kappa_of_tables(5, kind), resamples, seed
-        )
+        statistic = agreement.kappa_of_tables(5, kind)
+        estimate = float(statistic(five.sum(axis=0)[None, :])[0])
+        return agreement.percentile_interval(estimate, statistic(five_tables))
 
     linear = weighted_kappa("linear") if len(rows) else nan
     quadratic = weighted_kappa("quadratic") if len(rows) else nan
@@ -324,9 +329,10 @@ def sweep(
     sme_pass = frame["sme_pass"].to_numpy(dtype=bool).astype(int)
     w = frame["weight"].fillna(1.0).to_numpy()
     # One 2 x 2 table per threshold, side by side: (judge fails?, SME fails?) -> cell.
-    cells = np.hstack(
-        [agreement.cells_of((scores >= t).astype(int), sme_pass, 2, w) for t in thresholds]
-    )
+    passes = scores[:, None] >= np.asarray(thresholds)[None, :]  # rows x thresholds
+    columns = 4 * np.arange(len(thresholds))[None, :] + 2 * passes + sme_pass[:, None]
+    cells = np.zeros((len(scores), 4 * len(thresholds)))
+    cells[np.arange(len(scores))[:, None], columns] = w[:, None]
     kappa = agreement.kappa_of_tables(2)
 
     def per_threshold(tables: np.ndarray) -> np.ndarray:
