@@ -107,7 +107,6 @@ def pairs(
                    FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
           ON t.metric = j.metric AND t.run_id = j.run_id
         WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
-        ORDER BY l.item_id, l.reviewer
         """,
         [metric, run_id],
     ).df()
