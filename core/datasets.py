@@ -15,12 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
 from dataclasses import dataclass
 
 import duckdb
 
-from core import db, models, runs
+from core import db, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import FrozenError, InputError, NotFoundError
 from core.staging import Staged
@@ -351,29 +350,24 @@ def _write_source_run(
     synthetic: bool,
 ):
     """The golden file's outputs as the dataset's source run, and its human scores as labels."""
-    run_id = f"run-{uuid.uuid4().hex[:10]}"
-    models.ensure(con, model)
-    con.execute(
-        "INSERT INTO run (run_id, name, dataset_id, model_id, config, role, origin, source_file,"
-        " synthetic, created_by) VALUES (?, ?, ?, ?, ?, 'source', 'golden', ?, ?, ?)",
-        [
-            run_id,
-            f"{model} on {dataset_id} (golden file)",
-            dataset_id,
-            model,
-            json.dumps(config),
-            staged.file,
-            synthetic,
-            actor,
-        ],
+    spec = runs.RunSpec(
+        dataset_id,
+        model,
+        name=f"{model} on {dataset_id} (golden file)",
+        role="source",
+        config=config,
+        judge="imported",
+        default_threshold=threshold,
+        origin="golden",
+        synthetic=synthetic,
     )
+    run_id = runs.create_run(con, spec, staged.file, actor)
     source = f"(SELECT s.*, {value(cols['item_id'])} AS _item_id FROM {staged.table} s)"
     renamed = dict(cols)
     renamed["output"] = cols["source_output"]
     outputs = runs.write_outputs(con, run_id, source, renamed)
     scores = 0
     if "automated_score" in cols:
-        spec = runs.RunSpec(dataset_id, model, judge="imported", default_threshold=threshold)
         scores = runs.write_scores(
             con, run_id, source, {"automated_score": {"score": cols["automated_score"]}}, spec
         )
@@ -386,7 +380,7 @@ def _write_source_run(
             f" {notes}, 'import' FROM {source} WHERE {value(cols['human_score'])} IS NOT NULL",
             [dataset_id, run_id],
         )
-        labels = con.execute("SELECT count(*) FROM label WHERE run_id = ?", [run_id]).fetchone()[0]
+        labels = con.fetchone()[0]  # INSERT answers with the number of rows it wrote
     db.audit(
         con,
         actor,

@@ -72,10 +72,10 @@ def import_dataset(
     called with (fraction done, what is happening).
     """
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
-    with _local(source, label) as paths:
+    with local_files(source, label) as paths:
         if len(paths) != 1:
             raise InputError(source, f"expected one golden file, found {len(paths)}")
-        staged = _relabel(stage_file(con, paths[0], kind_of(paths[0], kind)), source, label)
+        staged = relabel(stage_file(con, paths[0], kind_of(paths[0], kind)), source, label)
         progress(0.4, f"validating {staged.rows} rows")
         try:
             result = datasets.import_staged(con, staged, name, actor=actor, **options)
@@ -100,7 +100,7 @@ def import_run(
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
     if fmt is not None and fmt not in FORMATS:
         raise InputError(source, f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    with _local(source, label) as paths:
+    with local_files(source, label) as paths:
         first_kind = kind_of(paths[0], kind)
         fmt = fmt or detect_format(paths[0], first_kind)
         if len(paths) > 1 and fmt != "bedrock":
@@ -120,7 +120,7 @@ def import_run(
             notes = converted.notes
             spec = _with(spec, converted)
             staged = stage_records(con, converted.records, label or source, converted.row_word)
-        staged = _relabel(staged, source, label)
+        staged = relabel(staged, source, label)
         progress(0.4, f"validating {staged.rows} rows ({fmt} format)")
         try:
             result = runs.import_staged(con, staged, _origin(spec, fmt), actor)
@@ -139,7 +139,7 @@ def _origin(spec: runs.RunSpec, fmt: str) -> runs.RunSpec:
     return replace(spec, origin=fmt) if spec.origin == "native" else spec
 
 
-def _relabel(staged, source: str, label: str | None):
+def relabel(staged, source: str, label: str | None):
     """Errors name what the user gave (an upload's name, the s3:// URI), not a temp copy."""
     if label:
         return replace(staged, file=label)
@@ -148,7 +148,7 @@ def _relabel(staged, source: str, label: str | None):
     return staged
 
 
-class _local:
+class local_files:
     """Context manager: local paths for a source, downloading s3:// sources to a temp dir."""
 
     def __init__(self, source: str, label: str | None = None, client=None) -> None:

@@ -11,7 +11,7 @@ silently overwritten: a (item, run, reviewer) that already has an imported label
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,7 @@ from core import db, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import InputError
 from core.formats import bedrock
+from core.importing import local_files, relabel
 from core.review import FAILURE_MODES
 from core.staging import Staged, drop, kind_of, stage_file, stage_records
 
@@ -67,28 +68,24 @@ def import_labels(
 ) -> LabelImport:
     """Validate a label file against the dataset and its runs, then write it at once."""
     runs.dataset_exists(con, dataset_id)
-    path = Path(source)
-    kind = kind_of(path)
-    name = label or str(path)
-    if fmt is None:
-        fmt = "bedrock" if kind == "jsonl" and _is_bedrock(path) else "native"
-    try:
+    with local_files(source, label) as paths:
+        if len(paths) != 1:
+            raise InputError(source, f"expected one label file, found {len(paths)}")
+        path = paths[0]
+        kind = kind_of(path)
+        if fmt is None:
+            fmt = "bedrock" if kind == "jsonl" and _is_bedrock(path) else "native"
         if fmt == "bedrock":
-            staged = stage_records(con, bedrock_records(path), name, "line")
+            staged = stage_records(con, bedrock_records(path), str(path), "line")
         elif fmt == "native":
             staged = stage_file(con, path, kind)
         else:
-            raise InputError(name, f"unknown label format {fmt!r}; expected native or bedrock")
-    except InputError as exc:
-        raise exc.renamed(name) if label else exc from None
-    if label:
-        from dataclasses import replace
-
-        staged = replace(staged, file=label)
-    try:
-        return _import(con, staged, dataset_id, run_id, actor)
-    finally:
-        drop(con, staged.table)
+            raise InputError(str(path), f"unknown label format {fmt!r}; expected native or bedrock")
+        staged = relabel(staged, source, label)
+        try:
+            return _import(con, staged, dataset_id, run_id, actor)
+        finally:
+            drop(con, staged.table)
 
 
 def _import(con, staged: Staged, dataset_id: str, run_id: str | None, actor: str) -> LabelImport:
@@ -179,8 +176,6 @@ def _import(con, staged: Staged, dataset_id: str, run_id: str | None, actor: str
 
 
 def _keyed(staged: Staged, match_sql: str) -> Staged:
-    from dataclasses import replace
-
     return replace(staged, table=match_sql)
 
 

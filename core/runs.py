@@ -167,27 +167,8 @@ def import_staged(
     first_error(con, staged, checks)
     match_sql, unmatched = match_items(con, staged, cols, spec)
 
-    run_id = f"run-{uuid.uuid4().hex[:10]}"
-    name = spec.name or f"{spec.model_id} on {spec.dataset_id}"
     with db.unordered_writes(con), db.transaction(con):
-        models.ensure(con, spec.model_id)
-        con.execute(
-            "INSERT INTO run (run_id, name, dataset_id, model_id, prompt_version_id, config,"
-            " role, origin, source_file, synthetic, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                run_id,
-                name,
-                spec.dataset_id,
-                spec.model_id,
-                spec.prompt_version_id,
-                json.dumps(spec.config),
-                spec.role,
-                spec.origin,
-                staged.file,
-                spec.synthetic,
-                actor,
-            ],
-        )
+        run_id = create_run(con, spec, staged.file, actor)
         matched = write_outputs(con, run_id, match_sql, cols)
         scores = write_scores(con, run_id, match_sql, metrics, spec)
         db.audit(
@@ -215,6 +196,32 @@ def import_staged(
         tuple(metrics),
         scores,
     )
+
+
+def create_run(
+    con: duckdb.DuckDBPyConnection, spec: RunSpec, source_file: str | None, actor: str
+) -> str:
+    """Register the run's model and the run itself (inside the caller's transaction)."""
+    run_id = f"run-{uuid.uuid4().hex[:10]}"
+    models.ensure(con, spec.model_id)
+    con.execute(
+        "INSERT INTO run (run_id, name, dataset_id, model_id, prompt_version_id, config, role,"
+        " origin, source_file, synthetic, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        [
+            run_id,
+            spec.name or f"{spec.model_id} on {spec.dataset_id}",
+            spec.dataset_id,
+            spec.model_id,
+            spec.prompt_version_id,
+            json.dumps(spec.config),
+            spec.role,
+            spec.origin,
+            source_file,
+            spec.synthetic,
+            actor,
+        ],
+    )
+    return run_id
 
 
 def match_items(

@@ -173,7 +173,11 @@ def _take(size: int, rate: float, minimum: int) -> int:
 def plan(con, migration_id: str, run_a: str, run_b: str | None, params: SampleParams) -> Plan:
     """Counts per stratum before anything is written (the page's preview)."""
     params.check()
-    items, excluded = frame(con, migration_id, run_a, run_b, params)
+    return _plan(*frame(con, migration_id, run_a, run_b, params), params)
+
+
+def _plan(items: list[tuple[str, str, Pool]], excluded: int, params: SampleParams) -> Plan:
+    """n_h and n_h / N_h for each (stratum, pool) of the frame."""
     sizes: dict[tuple[str, Pool], int] = {}
     for _, stratum, pool in items:
         sizes[(stratum, pool)] = sizes.get((stratum, pool), 0) + 1
@@ -199,8 +203,8 @@ def create(
     params.check()
     if not params.reviewers:
         raise InputError("sample", "name at least one SME to review it")
-    items, _ = frame(con, migration_id, run_a, run_b, params)
-    design = plan(con, migration_id, run_a, run_b, params)
+    items, excluded = frame(con, migration_id, run_a, run_b, params)
+    design = _plan(items, excluded, params)
     rng = np.random.default_rng(params.seed)
     by_stratum: dict[tuple[str, Pool], list[str]] = {}
     for item_id, stratum, pool in items:

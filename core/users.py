@@ -146,18 +146,27 @@ def credentials(con: duckdb.DuckDBPyConnection) -> dict:
     }
 
 
+_USER_COLUMNS = "username, name, email, roles, disabled, origin"
+
+
+def _user(row: tuple) -> User:
+    username, name, email, roles, disabled, origin = row
+    return User(username, name, email, tuple(roles), disabled, origin)
+
+
 def list_users(con: duckdb.DuckDBPyConnection) -> list[User]:
-    rows = con.execute(
-        "SELECT username, name, email, roles, disabled, origin FROM app_user ORDER BY username"
-    ).fetchall()
-    return [User(u, n, e, tuple(r), d, o) for u, n, e, r, d, o in rows]
+    rows = con.execute(f"SELECT {_USER_COLUMNS} FROM app_user ORDER BY username").fetchall()
+    return [_user(row) for row in rows]
 
 
 def get(con: duckdb.DuckDBPyConnection, username: str) -> User:
-    for user in list_users(con):
-        if user.username == username:
-            return user
-    raise NotFoundError(f"no user {username!r}")
+    """One user by name (every page run asks: a keyed lookup, not a scan of the list)."""
+    row = con.execute(
+        f"SELECT {_USER_COLUMNS} FROM app_user WHERE username = ?", [username]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no user {username!r}")
+    return _user(row)
 
 
 def demo_users_enabled(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -84,6 +84,24 @@ def source_input(key: str, kinds: list[str]) -> tuple[str | None, str | None]:
     return (uri.strip(), uri.strip()) if uri.strip() else (None, None)
 
 
+def run_import(submitted: bool, path: str | None, action) -> None:
+    """Run the import a form asked for; ``action`` returns the lines to show."""
+    if not submitted:
+        return
+    if not path:
+        st.error("Choose a file or enter an s3:// URI.")
+        return
+    bar = st.progress(0.0, "starting")
+    try:
+        summary, *details = action(lambda fraction, message: bar.progress(fraction, message))
+    except SwitchyardError as exc:
+        st.error(str(exc))
+        return
+    st.success(summary)
+    for line in details:
+        st.caption(line)
+
+
 golden_tab, run_tab, label_tab = st.tabs(
     ["Import a golden dataset", "Import an evaluation run", "Import labels"]
 )
@@ -95,23 +113,35 @@ with golden_tab:
             "Source model id (if the file has no model_id column)", key="data.golden.model"
         )
         submitted = st.form_submit_button("Import dataset")
-    if submitted and not path:
-        st.error("Choose a file or enter an s3:// URI.")
-    elif submitted:
-        bar = st.progress(0.0, "starting")
-        try:
-            result = importing.import_dataset(
+    run_import(
+        submitted,
+        path,
+        lambda progress: [
+            importing.import_dataset(
                 con,
-                path or "",
+                path,
                 name.strip(),
                 actor=user.username,
                 label=label,
                 model_id=model.strip() or None,
-                progress=lambda f, m: bar.progress(f, m),
-            )
-            st.success(result.summary())
-        except SwitchyardError as exc:
-            st.error(str(exc))
+                progress=progress,
+            ).summary()
+        ],
+    )
+
+
+def _run_lines(path, spec, fmt, label, progress) -> list[str]:
+    result, notes = importing.import_run(
+        con,
+        path,
+        spec,
+        actor=user.username,
+        label=label,
+        fmt=None if fmt == "detect" else fmt,
+        progress=progress,
+    )
+    return [result.summary(), *notes, *result.unmatched[:20]]
+
 
 with run_tab:
     if not versions:
@@ -129,26 +159,8 @@ with run_tab:
                 "Skip rows that match no item (they are listed)", key="data.run.allow"
             )
             submitted = st.form_submit_button("Import run")
-        if submitted and not path:
-            st.error("Choose a file or enter an s3:// URI.")
-        elif submitted:
-            bar = st.progress(0.0, "starting")
-            spec = runs.RunSpec(dataset_id, model.strip() or None, role=role, allow_unmatched=allow)
-            try:
-                result, notes = importing.import_run(
-                    con,
-                    path or "",
-                    spec,
-                    actor=user.username,
-                    label=label,
-                    fmt=None if fmt == "detect" else fmt,
-                    progress=lambda f, m: bar.progress(f, m),
-                )
-                st.success(result.summary())
-                for line in [*notes, *result.unmatched[:20]]:
-                    st.caption(line)
-            except SwitchyardError as exc:
-                st.error(str(exc))
+        spec = runs.RunSpec(dataset_id, model.strip() or None, role=role, allow_unmatched=allow)
+        run_import(submitted, path, lambda progress: _run_lines(path, spec, fmt, label, progress))
 
 with label_tab:
     if not versions:
@@ -163,18 +175,17 @@ with label_tab:
                 "Run id (when the file has no run_id or model_id column)", key="data.labels.run"
             )
             submitted = st.form_submit_button("Import labels")
-        if submitted and not path:
-            st.error("Choose a file.")
-        elif submitted:
-            try:
-                result = label_import.import_labels(
+        run_import(
+            submitted,
+            path,
+            lambda progress: [
+                label_import.import_labels(
                     con,
                     path,
                     dataset_id,
                     actor=user.username,
                     run_id=run.strip() or None,
                     label=label,
-                )
-                st.success(result.summary())
-            except SwitchyardError as exc:
-                st.error(str(exc))
+                ).summary()
+            ],
+        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import streamlit as st
 
@@ -11,7 +13,7 @@ from core import db, demo, settings, users
 @st.cache_resource(show_spinner="Opening the database…")
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
     con = db.connect(path)
-    users.seed(con, users.load_config())
+    users.seed(con, auth_config())
     if settings.get("demo_on_empty") == "1":
         demo.install_if_empty(con, int(settings.get("demo_seed")))
     return con
@@ -23,4 +25,11 @@ def cursor() -> duckdb.DuckDBPyConnection:
 
 
 def auth_config() -> users.AuthConfig:
-    return users.load_config()
+    """The sign-in configuration, read once per file and cookie-key setting, not every run."""
+    return _auth_config(str(users.config_path()), settings.get("cookie_key"))
+
+
+@st.cache_resource(show_spinner=False)
+def _auth_config(path: str, cookie_key: str) -> users.AuthConfig:
+    # cookie_key is unused here but keys the cache: load_config reads it from the settings.
+    return users.load_config(Path(path))
