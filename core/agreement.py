@@ -192,10 +192,11 @@ def stratified_proportion(
 
     ``values`` are 0/1 per sampled unit, ``strata`` their stratum ("<stratum>/<pool>"),
     ``sizes`` N_h per stratum. The estimate is sum_h W_h p_h with W_h = N_h / N; its
-    variance sum_h W_h^2 s_h^2 / n_h (1 - n_h / N_h) sets n_eff = p (1 - p) / variance. A
-    stratum whose few units all agree (p_h of 0 or 1) would claim zero variance, so it
-    borrows the proportion of its pool across strata (collapsed strata, Cochran 1977 §5A.12),
-    else the Jeffreys estimate (x + 1/2) / (n + 1) of that pool.
+    variance sum_h W_h^2 s_h^2 / n_h (1 - n_h / N_h) sets n_eff = p (1 - p) / variance.
+    A 2% pass stratum holds a handful of labels, too few to estimate its own s_h^2 (all
+    agree: zero; one dissent: several times too large), so s_h^2 comes from its pool's
+    proportion across strata (collapsed strata, Cochran 1977 §5A.12), or the Jeffreys
+    estimate (x + 1/2) / (n + 1) when the whole pool agrees.
     """
     values = np.asarray(values, dtype=float)
     strata = np.asarray(strata)
@@ -212,15 +213,10 @@ def stratified_proportion(
         in_h = values[strata == h]
         n_h, big_n = len(in_h), sizes[h]
         share = big_n / total
-        p_h = in_h.mean()
-        estimate += share * p_h
-        if 0 < p_h < 1:
-            s2 = p_h * (1 - p_h) * n_h / (n_h - 1)  # unbiased within-stratum variance
-        else:
-            gx, gn = pooled[str(h).rsplit("/", 1)[-1]]
-            p_pool = gx / gn if 0 < gx < gn else (gx + 0.5) / (gn + 1)
-            s2 = p_pool * (1 - p_pool)
-        variance += share**2 * s2 / n_h * (1 - n_h / big_n)
+        estimate += share * in_h.mean()
+        gx, gn = pooled[str(h).rsplit("/", 1)[-1]]
+        p_pool = gx / gn if 0 < gx < gn else (gx + 0.5) / (gn + 1)
+        variance += share**2 * p_pool * (1 - p_pool) / n_h * (1 - n_h / big_n)
     if variance > 0 and 0 < estimate < 1:
         n_eff = estimate * (1 - estimate) / variance
     else:

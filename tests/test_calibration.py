@@ -196,15 +196,11 @@ def test_cli_report_is_json(tmp_path, monkeypatch, capsys):
     assert sampling.list_samples  # the demo's samples made the labels
 
 
-def test_weighted_pass_rate_interval_coverage_on_simulated_samples():
-    # 1,000 simulated 10%/2% samples (minimum 5 per stratum) of a 2,000-item population with
-    # five strata and an imperfect judge: how often does the design-weighted SME pass-rate
-    # interval cover the population's true pass rate? Measured: 97.9% (it errs on the safe,
-    # wide side; the collapsed-strata variance of all-pass strata is conservative). The
-    # issue's target band is 93-97%; this guard fails if coverage drops under 93% or the
-    # interval grows uselessly wide (over 99%).
-    rng = np.random.default_rng(0)
-    size, sims = 2000, 1000
+def simulated_coverage(size: int, sims: int, seed: int) -> float:
+    """Share of simulated 10%/2% samples (minimum 5 per stratum, as the sampler draws) whose
+    design-weighted SME pass-rate interval covers the population's true pass rate. The
+    population has five strata of unequal size and pass rate and an imperfect judge."""
+    rng = np.random.default_rng(seed)
     stratum = rng.choice(5, size, p=[0.3, 0.25, 0.25, 0.1, 0.1])
     pass_rate = np.array([0.95, 0.85, 0.88, 0.80, 0.93])[stratum]
     covered = 0
@@ -224,7 +220,20 @@ def test_weighted_pass_rate_interval_coverage_on_simulated_samples():
             np.array(values, dtype=float), np.array(strata), sizes
         )
         covered += interval.low <= truth.mean() <= interval.high
-    assert 0.93 <= covered / sims <= 0.99
+    return covered / sims
+
+
+def test_weighted_pass_rate_interval_coverage_on_simulated_samples():
+    # 10,000 items: the 2% pass strata hold 8-55 labels each (about 370 labels in all).
+    # Measured coverage over 1,000 samples: 94.7% (seed 0); 94.3% and 95.1% with seeds 1, 2.
+    assert 0.93 <= simulated_coverage(10_000, 1000, seed=0) <= 0.97
+
+
+def test_pass_rate_interval_stays_safe_when_pass_strata_hold_five_labels():
+    # 2,000 items: the 2% pass strata fall to the 5-label minimum, the estimate is lumpy
+    # (one SME failure moves it a lot) and the interval errs on the wide side. Measured
+    # over 1,000 samples: 97.3% (seed 0), 96.4%-97.2% with seeds 1-3. Never under 93%.
+    assert 0.93 <= simulated_coverage(2_000, 1000, seed=0) <= 0.98
 
 
 def test_page_per_stratum_judge_version_and_majority_vote(page_db):
