@@ -476,6 +476,17 @@ def pairwise(judge: list[str], sme: list[str]) -> dict:
     }
 
 
+def pairwise_table(result: dict) -> pd.DataFrame:
+    """The pairwise agreement as rows a page can show: with ties, and ties left out."""
+    rows = []
+    for key, label, n in (
+        ("with_ties", "ties counted as an answer", result["pairs"]),
+        ("without_ties", "pairs with a tie left out", result["pairs_without_ties"]),
+    ):
+        rows.append({"agreement": label, "pairs": n, "figure": fmt(Interval(**result[key]))})
+    return pd.DataFrame(rows)
+
+
 def majority(frame: pd.DataFrame) -> pd.DataFrame:
     """One pair per item: the SMEs' majority verdict (a tie counts as a failure) and their
     median score, weighted by the item's inverse inclusion probability."""

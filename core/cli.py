@@ -19,6 +19,7 @@ from core import (
     importing,
     label_import,
     migration,
+    pairwise,
     runs,
     sampling,
     settings,
@@ -113,6 +114,11 @@ def cmd_import_labels(args, con) -> None:
     result = label_import.import_labels(
         con, args.file, dataset_id, actor=_actor(), run_id=args.run, fmt=args.format
     )
+    print(result.summary())
+
+
+def cmd_import_pairwise(args, con) -> None:
+    result = pairwise.import_verdicts(con, args.file, args.run, args.baseline, actor=_actor())
     print(result.summary())
 
 
@@ -229,6 +235,16 @@ def cmd_report(args, con) -> None:
     reports["sme_vs_sme"] = calibration.sme_agreement(
         con, run_id, seed=args.seed, resamples=args.resamples
     )
+    reports["pairwise"] = [
+        {
+            "run_id": judged,
+            "baseline_run_id": baseline,
+            "metric": name,
+            **calibration.pairwise(prefs["judge"], prefs["sme"]),
+        }
+        for judged, baseline, name in pairwise.comparisons(con, run_id)
+        if not (prefs := pairwise.pairs(con, judged, baseline, name)).empty
+    ]
     print(json.dumps({"run_id": run_id, "metrics": reports}, indent=2, default=str))
 
 
@@ -304,6 +320,13 @@ def parser() -> argparse.ArgumentParser:
     lb.add_argument("--run", help="run the labels grade, when the file names none")
     lb.add_argument("--format", choices=["native", "bedrock"], help="default: detected")
 
+    pw = sub.add_parser(
+        "import-pairwise", help="import a pairwise judge's verdicts (run against baseline)"
+    )
+    pw.add_argument("file")
+    pw.add_argument("--run", required=True, help="the run judged (winner 'run' or B)")
+    pw.add_argument("--baseline", required=True, help="the run it is compared with (A)")
+
     f = sub.add_parser("freeze", help="freeze a dataset version (content hash fixed)")
     f.add_argument("dataset")
 
@@ -359,6 +382,7 @@ COMMANDS = {
     "verify": cmd_verify,
     "list": cmd_list,
     "import-labels": cmd_import_labels,
+    "import-pairwise": cmd_import_pairwise,
     "sample": cmd_sample,
     "top-up": cmd_top_up,
     "report": cmd_report,

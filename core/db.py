@@ -119,6 +119,7 @@ DATA_TABLES = (
     "sample_item",
     "assignment",
     "judge_threshold",
+    "pairwise_verdict",
 )
 
 

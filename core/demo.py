@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from core import datasets, db, migration, models, runs, sampling
+from core import datasets, db, migration, models, pairwise, runs, sampling
 from core.staging import drop, stage_frame
 
 DATASET_NAME = "financial-qa-10k"
@@ -392,6 +392,12 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
         synthetic=True,
     )
     simulate_labels(con, simulated_id, demo, seed)
+    verdicts = pairwise_verdicts(demo, seed)
+    staged = stage_frame(con, verdicts, "demo pairwise judge")
+    try:
+        pairwise.import_staged(con, staged, run_ids[1], run_ids[0], ACTOR)
+    finally:
+        drop(con, staged.table)
     # A ready sample, so the demo SMEs can review at once; a tenth of it goes to all three.
     params = sampling.SampleParams(
         seed=seed, overlap_share=0.1, overlap_k=3, reviewers=DEMO_REVIEWERS
@@ -407,6 +413,27 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
         synthetic=True,
     )
     return migration_id
+
+
+def pairwise_verdicts(demo: Demo, seed: int) -> pd.DataFrame:
+    """A pairwise judge's verdicts, target against source, from the hidden truth: it sees
+    each answer's quality through noise (worse on hard strata) and calls close ones a tie."""
+    rng = np.random.default_rng([seed, 77])
+    source, target = MODELS[0].model_id, MODELS[1].model_id
+    noise = np.array([JUDGE_NOISE[s] for s in demo.items["stratum"]]) * 1.4
+    quality = {
+        m: np.where(demo.truth[m], 0.8, 0.3) + rng.normal(0, noise) for m in (source, target)
+    }
+    gap = quality[target] - quality[source]
+    winner = np.where(gap > 0.15, "run", np.where(gap < -0.15, "baseline", "tie"))
+    return pd.DataFrame(
+        {
+            "item_id": demo.items["item_id"],
+            "winner": winner,
+            "judge": "demo-pairwise-judge (synthetic)",
+            "explanation": [f"quality gap {g:+.2f} (synthetic)" for g in gap],
+        }
+    )
 
 
 def simulate_labels(con: duckdb.DuckDBPyConnection, sample_id: str, demo: Demo, seed: int) -> int:

@@ -126,7 +126,9 @@ def _import(con, staged: Staged, dataset_id: str, run_id: str | None, actor: str
             f"CAST({value(cols['failure_modes'])} AS VARCHAR)",
         )
     first_error(con, staged, checks)
-    match_sql, _ = runs.match_items(con, staged, cols, runs.RunSpec(dataset_id), unique=False)
+    match_sql, _ = runs.match_items(
+        con, staged, cols, runs.RunSpec(dataset_id), unique=False, can_skip=False
+    )
     source = _with_runs(con, staged, cols, dataset_id, run_id, match_sql)
     reviewer = value(cols["reviewer"])
     key = f"_item_id || chr(31) || _run_id || chr(31) || {reviewer}"

@@ -225,9 +225,16 @@ def create_run(
 
 
 def match_items(
-    con, staged: Staged, cols: dict[str, Column], spec: RunSpec, unique: bool = True
+    con,
+    staged: Staged,
+    cols: dict[str, Column],
+    spec: RunSpec,
+    unique: bool = True,
+    can_skip: bool = True,
 ) -> tuple[str, list[str]]:
     """Resolve each staged row to a dataset item: by id, else by prompt text.
+
+    ``can_skip``: the caller offers --allow-unmatched, so the error may suggest it.
 
     Returns a FROM clause exposing the staged columns plus ``_item_id`` for matched rows.
     """
@@ -293,11 +300,12 @@ def match_items(
     described = [f"{staged.row_word} {row}: {_short(text)!r}" for row, text in misses]
     if misses and not spec.allow_unmatched:
         more = f" ({len(misses)} rows do not match; first ones: {'; '.join(described[:5])})"
+        skip = ", or skip unmatched rows (--allow-unmatched)" if can_skip else ""
         raise InputError(
             staged.file,
             f"{what} {_short(misses[0][1])!r} is not in dataset "
-            f"{spec.dataset_id}{more}; fix the file, import it against the right "
-            "dataset version, or skip unmatched rows (--allow-unmatched)",
+            f"{spec.dataset_id}{more}; fix the file or import it against the right "
+            f"dataset version{skip}",
             row=misses[0][0],
             column=column,
             row_word=staged.row_word,

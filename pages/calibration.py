@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import calibration, migration, runs, sampling
+from core import calibration, migration, pairwise, runs, sampling
 from core.errors import SwitchyardError
 from ui import auth, choosers, store
 
@@ -109,6 +109,26 @@ if smes["items"] == 0:
     st.info(smes["advice"])
 else:
     st.json(smes, expanded=False)
+
+st.subheader("Pairwise judge vs SME preferences")
+compared = pairwise.comparisons(con, run["run_id"])
+if not compared:
+    st.info(
+        "No pairwise judge verdicts involve this run: import them on the Data page "
+        "(Import pairwise verdicts) to compare them with the SMEs' side-by-side preferences."
+    )
+for judged, baseline, pair_metric in compared:
+    prefs = pairwise.pairs(con, judged, baseline, pair_metric)
+    if stratum != "all":
+        prefs = prefs[prefs["stratum"] == stratum]
+    st.caption(f"{pair_metric}: run {judged} against baseline {baseline}")
+    if prefs.empty:
+        st.info("No SME side-by-side preference on these items yet.")
+        continue
+    st.dataframe(
+        calibration.pairwise_table(calibration.pairwise(prefs["judge"], prefs["sme"])),
+        hide_index=True,
+    )
 
 samples = sampling.list_samples(con, chosen["migration_id"])
 top_up = samples and not result.recall_reported

@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import datasets, importing, label_import, runs
+from core import datasets, importing, label_import, pairwise, runs
 from core.errors import SwitchyardError
 from ui import auth, store
 
@@ -102,8 +102,13 @@ def run_import(submitted: bool, path: str | None, action) -> None:
         st.caption(line)
 
 
-golden_tab, run_tab, label_tab = st.tabs(
-    ["Import a golden dataset", "Import an evaluation run", "Import labels"]
+golden_tab, run_tab, label_tab, pairwise_tab = st.tabs(
+    [
+        "Import a golden dataset",
+        "Import an evaluation run",
+        "Import labels",
+        "Import pairwise verdicts",
+    ]
 )
 with golden_tab:
     with st.form("data.golden"):
@@ -186,6 +191,29 @@ with label_tab:
                     actor=user.username,
                     run_id=run.strip() or None,
                     label=label,
+                ).summary()
+            ],
+        )
+
+with pairwise_tab:
+    all_runs = runs.list_runs(con)
+    if len(all_runs) < 2:
+        st.info("Import two runs of one dataset first: a pairwise judge compares their outputs.")
+    else:
+        with st.form("data.pairwise"):
+            path, label = source_input("pairwise", ["csv", "jsonl", "parquet"])
+            ids = [r["run_id"] for r in all_runs]
+            names = {r["run_id"]: f"{r['name']} ({r['run_id']})" for r in all_runs}
+            run = st.selectbox("Run judged", ids, 1, format_func=names.get, key="data.pw.run")
+            base = st.selectbox("Baseline run", ids, 0, format_func=names.get, key="data.pw.base")
+            st.caption("winner per item: run, baseline or tie (A = baseline, B = run).")
+            submitted = st.form_submit_button("Import verdicts")
+        run_import(
+            submitted,
+            path,
+            lambda progress: [
+                pairwise.import_verdicts(
+                    con, path, run, base, actor=user.username, label=label
                 ).summary()
             ],
         )
