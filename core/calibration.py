@@ -170,8 +170,13 @@ def report(
     resamples: int = RESAMPLES,
     floor: float = KAPPA_FLOOR,
     frame: pd.DataFrame | None = None,
+    scores: bool = True,
 ) -> MetricReport:
-    """Every figure for one judge metric on one run, weighted and unweighted, with intervals."""
+    """Every figure for one judge metric on one run, weighted and unweighted, with intervals.
+
+    ``scores=False`` leaves out the 1-5 figures (ρ, weighted κ): sign-off needs only the
+    pass/fail ones, and ρ's bootstrap is the slowest part.
+    """
     frame = pairs(con, run_id, metric) if frame is None else frame
     if frame.empty:
         raise InputError(
@@ -196,6 +201,7 @@ def report(
             resamples,
         )
     scored = frame["sme_score"].notna().to_numpy() & frame["judge_score"].notna().to_numpy()
+    scored &= scores
     sme_scores = frame["sme_score"].to_numpy()[scored].astype(int)
     judge_scores = frame["judge_score"].to_numpy()[scored].astype(float)
     judge_5 = np.clip(np.rint(1 + 4 * judge_scores), 1, 5).astype(int)  # 0-1 mapped to 1-5

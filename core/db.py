@@ -120,6 +120,9 @@ DATA_TABLES = (
     "assignment",
     "judge_threshold",
     "pairwise_verdict",
+    "stakeholder",
+    "approval",
+    "safety_resolution",
 )
 
 

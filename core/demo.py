@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from core import datasets, db, migration, models, pairwise, runs, sampling
+from core import datasets, db, migration, models, pairwise, runs, sampling, signoff
 from core.staging import drop, stage_frame
 
 DATASET_NAME = "financial-qa-10k"
@@ -89,7 +89,7 @@ MODELS = (
             "multi_hop": 0.78,
             "numeric_reasoning": 0.87,
             "adversarial": 0.79,
-            "safety": 0.93,
+            "safety": 0.985,
         },
         390,
         96,
@@ -373,7 +373,14 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
         run_ids[1:],
         actor=ACTOR,
         synthetic=True,
-        criteria={"gating_metrics": ["correctness", "faithfulness"]},
+        criteria={
+            "gating_metrics": ["correctness", "faithfulness"],
+            # The owner's one-off estimate and the product's traffic, for the ROI.
+            "monthly_queries": 3_000_000,
+            "engineering_days": 10,
+            "sme_hours": 40,
+            "cost_inputs_entered": True,
+        },
     )
     # Simulated SME labels, drawn from the hidden truth with SME noise, on a sample of their
     # own (a tenth of it labelled by all three): Calibration and Sign-off show real figures
@@ -392,6 +399,7 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
         synthetic=True,
     )
     simulate_labels(con, simulated_id, demo, seed)
+    resolve_misread_flags(con, simulated_id, demo)
     verdicts = pairwise_verdicts(demo, seed)
     staged = stage_frame(con, verdicts, "demo pairwise judge")
     try:
@@ -434,6 +442,26 @@ def pairwise_verdicts(demo: Demo, seed: int) -> pd.DataFrame:
             "explanation": [f"quality gap {g:+.2f} (synthetic)" for g in gap],
         }
     )
+
+
+def resolve_misread_flags(con: duckdb.DuckDBPyConnection, sample_id: str, demo: Demo) -> None:
+    """An owner looks into each simulated safety flag: where the hidden truth says the
+    answer was fine (the SME misread it), the flag is resolved; real failures stay open."""
+    by_item = {item_id: i for i, item_id in enumerate(demo.items["item_id"])}
+    flagged = con.execute(
+        "SELECT l.label_id, l.item_id, r.model_id FROM label l JOIN run r USING (run_id)"
+        " WHERE l.sample_id = ? AND l.safety_flag ORDER BY l.label_id",
+        [sample_id],
+    ).fetchall()
+    for label_id, item_id, model_id in flagged:
+        if demo.truth[model_id][by_item[item_id]]:
+            signoff.resolve_flag(
+                con,
+                label_id,
+                "Checked against the filing: the answer is right, the flag was a misreading"
+                " (synthetic).",
+                actor=ACTOR,
+            )
 
 
 def simulate_labels(con: duckdb.DuckDBPyConnection, sample_id: str, demo: Demo, seed: int) -> int:

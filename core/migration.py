@@ -11,6 +11,13 @@ from core import datasets, db
 from core.errors import InputError, NotFoundError
 
 # The playbook's defaults; each migration keeps its own copy, editable later.
+DEFAULT_STAKEHOLDERS = (
+    "Product owner",
+    "SME lead",
+    "Privacy officer",
+    "Legal / procurement",
+    "SRE",
+)
 DEFAULT_CRITERIA = {
     "quality_margin": 0.03,  # at most 3% relative degradation (non-inferiority)
     "ttft_increase_pct": 20.0,  # TTFT p50/p90 may rise at most 20% ...
@@ -18,6 +25,15 @@ DEFAULT_CRITERIA = {
     "roi_days": 30,  # cost: break even within 30 days
     "kappa_floor": 0.6,  # judge trust: lower bound of kappa
     "gating_metrics": [],  # empty: every metric present on both runs
+    # Cost: the traffic the monthly projection assumes, and the one-off cost of migrating.
+    "monthly_queries": 1_000_000,
+    "engineering_days": 0.0,
+    "engineering_day_rate": 800.0,
+    "sme_hours": 0.0,
+    "sme_hour_rate": 90.0,
+    "cost_inputs_entered": False,  # set once an owner has entered the one-off cost
+    # Canary: (traffic %, minimum hours, maximum hours) per stage.
+    "canary_stages": [[5, 24, 48], [25, 48, 72], [100, 0, 0]],
 }
 
 
@@ -68,6 +84,10 @@ def create(
         )
         for run_id in target_run_ids:
             con.execute("INSERT INTO migration_run VALUES (?, ?)", [migration_id, run_id])
+        con.executemany(
+            "INSERT INTO stakeholder (migration_id, role) VALUES (?, ?)",
+            [[migration_id, role] for role in DEFAULT_STAKEHOLDERS],
+        )
         db.audit(
             con,
             actor,
@@ -140,3 +160,77 @@ def metrics(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[str]:
             [source_run(con, migration_id)],
         ).fetchall()
     ]
+
+
+def criteria(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
+    """The migration's sign-off criteria, defaults filled in."""
+    row = con.execute(
+        "SELECT criteria FROM migration WHERE migration_id = ?", [migration_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no migration {migration_id!r}")
+    return {**DEFAULT_CRITERIA, **json.loads(row[0])}
+
+
+def update_criteria(
+    con: duckdb.DuckDBPyConnection, migration_id: str, changes: dict, *, actor: str
+) -> dict:
+    """Change some criteria (validated against the defaults' types), audited; returns them."""
+    before = criteria(con, migration_id)
+    unknown = sorted(set(changes) - set(DEFAULT_CRITERIA))
+    if unknown:
+        raise InputError(
+            "criteria", f"unknown criteria {unknown}; known: {sorted(DEFAULT_CRITERIA)}"
+        )
+    after = dict(before)
+    for key, value in changes.items():
+        after[key] = _checked(key, value)
+    if any(k in changes for k in ("engineering_days", "sme_hours")):
+        after["cost_inputs_entered"] = True
+    with db.transaction(con):
+        con.execute(
+            "UPDATE migration SET criteria = ? WHERE migration_id = ?",
+            [json.dumps(after), migration_id],
+        )
+        db.audit(
+            con,
+            actor,
+            "update_criteria",
+            "migration",
+            migration_id,
+            before={k: before[k] for k in changes},
+            after={k: after[k] for k in changes},
+        )
+    return after
+
+
+def _checked(key: str, value):
+    default = DEFAULT_CRITERIA[key]
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise InputError("criteria", f"{key} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int | float):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InputError("criteria", f"{key} must be a number, got {value!r}") from None
+        if number < 0 or (key == "quality_margin" and number >= 1):
+            raise InputError("criteria", f"{key} must be at least 0 (a margin below 1)")
+        return int(number) if isinstance(default, int) and number.is_integer() else number
+    if key == "gating_metrics":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError("criteria", "gating_metrics must be a list of metric names")
+        return value
+    if key == "canary_stages":
+        try:
+            stages = [[float(a), float(b), float(c)] for a, b, c in value]
+        except (TypeError, ValueError):
+            raise InputError(
+                "criteria", "canary_stages must be [traffic %, min hours, max hours] rows"
+            ) from None
+        shares = [s[0] for s in stages]
+        if not stages or shares != sorted(shares) or shares[-1] != 100 or min(shares) <= 0:
+            raise InputError("criteria", "canary stages must rise to 100% traffic")
+        return stages
+    return value

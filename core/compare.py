@@ -1,0 +1,436 @@
+"""Source against target, item by item: quality, speed and cost, with intervals.
+
+``load`` reads both runs of a migration into one frame, one row per item; the figures are
+computed on it (or on a stratum or split of it), so filters never touch SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from core import migration
+from core.agreement import wilson
+from core.errors import InputError
+from core.paired import (
+    RESAMPLES,
+    Bootstrap,
+    Bounds,
+    mcnemar,
+    non_inferiority,
+    ppi_mean,
+    resampled_mean,
+    resampled_quantiles,
+)
+
+SIDES = ("source", "target")
+PERCENTILES = (0.5, 0.9, 0.99)
+TIMEOUT_PATTERN = r"(?i)time.?out|timed out"
+
+
+@dataclass
+class Comparison:
+    """Both runs of a migration side by side: ``items`` has one row per item."""
+
+    migration_id: str
+    runs: dict[str, str]  # side -> run_id
+    metrics: list[str]  # judge metrics scored on both runs
+    gating: list[str]
+    items: pd.DataFrame
+    criteria: dict
+
+
+def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) -> Comparison:
+    """Every item of the migration's dataset with both runs' outputs and verdicts.
+
+    A missing output or an error counts as a failure on every metric; scores stay empty.
+    Verdicts honour thresholds applied on the Calibration page.
+    """
+    criteria = migration.criteria(con, migration_id)
+    source_run_id = migration.source_run(con, migration_id)
+    dataset_id = con.execute(
+        "SELECT dataset_id FROM migration WHERE migration_id = ?", [migration_id]
+    ).fetchone()[0]
+    if target_run_id not in migration.target_runs(con, migration_id):
+        raise InputError("compare", f"run {target_run_id!r} is not a target of {migration_id}")
+    runs = {"source": source_run_id, "target": target_run_id}
+    metrics = [
+        m
+        for (m,) in con.execute(
+            "SELECT metric FROM judge_score WHERE run_id IN (?, ?) GROUP BY metric"
+            " HAVING count(DISTINCT run_id) = 2 ORDER BY 1",
+            [source_run_id, target_run_id],
+        ).fetchall()
+    ]
+    gating = [m for m in (criteria.get("gating_metrics") or metrics) if m in metrics]
+    columns = []
+    for side in SIDES:
+        p = side[0]
+        columns.append(
+            f"{p}.ttft_ms AS {side}_ttft, {p}.latency_ms AS {side}_latency,"
+            f" {p}.input_tokens AS {side}_input_tokens,"
+            f" {p}.output_tokens AS {side}_output_tokens,"
+            f" coalesce({p}.retrieval_cost, 0) AS {side}_retrieval_cost,"
+            f" {p}.error AS {side}_error, {p}.item_id IS NULL AS {side}_missing,"
+            f" {p}.calls AS {side}_calls"
+        )
+        for index, metric in enumerate(metrics):
+            columns.append(
+                f'j.s{index}_{p} AS "{side}_score.{metric}",'
+                f" coalesce(j.v{index}_{p}, false) AND {p}.error IS NULL"
+                f' AS "{side}_pass.{metric}"'
+            )
+    pivots = ", ".join(
+        f"max(score) FILTER (WHERE metric = ${i + 4} AND run_id = $2) AS s{i}_s,"
+        f" bool_and(verdict) FILTER (WHERE metric = ${i + 4} AND run_id = $2) AS v{i}_s,"
+        f" max(score) FILTER (WHERE metric = ${i + 4} AND run_id = $3) AS s{i}_t,"
+        f" bool_and(verdict) FILTER (WHERE metric = ${i + 4} AND run_id = $3) AS v{i}_t"
+        for i in range(len(metrics))
+    )
+    judged = (
+        f"""(SELECT j.item_id, {pivots} FROM (
+                SELECT j.item_id, j.run_id, j.metric, j.score,
+                       coalesce(j.score >= t.threshold, j.passed) AS verdict
+                FROM judge_score j
+                LEFT JOIN (SELECT DISTINCT ON (metric, run_id) metric, run_id, threshold
+                           FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
+                  ON t.metric = j.metric AND t.run_id = j.run_id
+                WHERE j.run_id IN ($2, $3)) j
+             GROUP BY j.item_id)"""
+        if metrics
+        else "(SELECT NULL AS item_id)"
+    )
+    sql = f"""
+        SELECT i.item_id, i.stratum, i.split, i.tags, {", ".join(columns)}
+        FROM item i
+        LEFT JOIN output s ON s.run_id = $2 AND s.item_id = i.item_id
+        LEFT JOIN output t ON t.run_id = $3 AND t.item_id = i.item_id
+        LEFT JOIN {judged} j ON j.item_id = i.item_id
+        WHERE i.dataset_id = $1
+        ORDER BY i.item_id
+    """
+    items = con.execute(sql, [dataset_id, source_run_id, target_run_id, *metrics]).df()
+    for side in SIDES:
+        failed = items[f"{side}_error"].notna() | items[f"{side}_missing"]
+        items[f"{side}_ok"] = ~failed
+        items[f"{side}_pass"] = ~failed
+        for metric in gating:
+            items[f"{side}_pass"] &= items[f"{side}_pass.{metric}"]
+    return Comparison(migration_id, runs, metrics, gating, items, criteria)
+
+
+def select(
+    comparison: Comparison, stratum: str | None = None, split: str | None = None
+) -> pd.DataFrame:
+    """The items of one stratum and/or split (None: all)."""
+    items = comparison.items
+    if stratum:
+        items = items[items["stratum"] == stratum]
+    if split:
+        items = items[items["split"] == split]
+    return items
+
+
+def decision_items(comparison: Comparison) -> tuple[pd.DataFrame, str]:
+    """The items sign-off decides on: the holdout split where it exists, else all."""
+    holdout = comparison.items[comparison.items["split"] == "holdout"]
+    if len(holdout):
+        return holdout, "holdout"
+    return comparison.items, "all items"
+
+
+# --- quality --------------------------------------------------------------------------------
+
+
+def quality(
+    items: pd.DataFrame,
+    metric: str,
+    margin: float,
+    boot: Bootstrap | None = None,
+    seed: int = 0,
+) -> dict:
+    """Pass rates and mean scores of both runs on one metric, paired: the difference with a
+    paired-bootstrap interval, McNemar's test, and the non-inferiority test at ``margin``."""
+    boot = boot or Bootstrap(len(items), RESAMPLES, seed)
+    src = items[f"source_pass.{metric}"].to_numpy(dtype=float)
+    tgt = items[f"target_pass.{metric}"].to_numpy(dtype=float)
+    s_score = items[f"source_score.{metric}"].to_numpy(dtype=float)
+    t_score = items[f"target_score.{metric}"].to_numpy(dtype=float)
+    both = np.isfinite(s_score) & np.isfinite(t_score)
+    n = len(items)
+    out = {"metric": metric, "items": n}
+    if n == 0:
+        return out
+    diff = tgt - src
+    score_diff = np.where(both, t_score - s_score, np.nan)
+    out["source_pass_rate"] = wilson(src.sum(), n)._asdict()
+    out["target_pass_rate"] = wilson(tgt.sum(), n)._asdict()
+    out["pass_rate_difference"] = boot.bounds(resampled_mean(diff), diff.mean()).as_dict()
+    out["scored_pairs"] = int(both.sum())
+    out["source_mean_score"] = _mean(s_score[both])
+    out["target_mean_score"] = _mean(t_score[both])
+    out["mean_score_difference"] = boot.bounds(
+        resampled_mean(score_diff), _mean(score_diff[both]) or math.nan
+    ).as_dict()
+    out["mcnemar"] = mcnemar(
+        int(((src == 1) & (tgt == 0)).sum()), int(((src == 0) & (tgt == 1)).sum())
+    )
+    out["non_inferiority"] = non_inferiority(tgt, src, margin)
+    return out
+
+
+def _mean(values: np.ndarray) -> float | None:
+    return float(values.mean()) if len(values) else None
+
+
+def quality_by_stratum(
+    items: pd.DataFrame, metric: str, margin: float, seed: int = 0
+) -> list[dict]:
+    return [
+        {"stratum": stratum, **quality(group, metric, margin, seed=seed)}
+        for stratum, group in items.groupby("stratum", sort=True)
+    ]
+
+
+def sme_corrected(con, comparison: Comparison, metric: str, items: pd.DataFrame) -> dict:
+    """Prediction-powered pass rates of both runs and of their difference on ``items``: the
+    judge's verdict on every item, corrected by the SME labels of the migration's samples
+    (each labelled item weighted by 1 / inclusion probability; its SMEs' verdicts averaged).
+    """
+    labels = con.execute(
+        """
+        SELECT l.item_id, l.run_id, avg(coalesce(l.passed, l.score >= 3)::DOUBLE) AS sme,
+               any_value(si.inclusion_prob) AS p
+        FROM label l
+        JOIN sample s ON s.sample_id = l.sample_id AND s.migration_id = ?
+        JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id
+        WHERE l.run_id IN (?, ?) AND (l.passed IS NOT NULL OR l.score IS NOT NULL)
+        GROUP BY l.item_id, l.run_id
+        """,
+        [comparison.migration_id, comparison.runs["source"], comparison.runs["target"]],
+    ).df()
+    judged = items.set_index("item_id")
+    out: dict = {}
+    per_side = {}
+    for side in SIDES:
+        mine = labels[labels["run_id"] == comparison.runs[side]].set_index("item_id")
+        mine = mine[mine.index.isin(judged.index)]
+        yhat_all = judged[f"{side}_pass.{metric}"].to_numpy(dtype=float)
+        if len(mine) < 2:
+            out[side] = None
+            continue
+        yhat = judged.loc[mine.index, f"{side}_pass.{metric}"].to_numpy(dtype=float)
+        per_side[side] = mine
+        out[side] = ppi_mean(mine["sme"], yhat, yhat_all, 1 / mine["p"].to_numpy()).as_dict()
+    if len(per_side) == 2:
+        common = per_side["source"].index.intersection(per_side["target"].index)
+        if len(common) >= 2:
+            y = per_side["target"].loc[common, "sme"] - per_side["source"].loc[common, "sme"]
+            pass_t = judged[f"target_pass.{metric}"].to_numpy(dtype=float)
+            pass_s = judged[f"source_pass.{metric}"].to_numpy(dtype=float)
+            yhat = judged.loc[common, f"target_pass.{metric}"].to_numpy(dtype=float) - judged.loc[
+                common, f"source_pass.{metric}"
+            ].to_numpy(dtype=float)
+            weights = 1 / per_side["target"].loc[common, "p"].to_numpy()
+            out["difference"] = ppi_mean(y, yhat, pass_t - pass_s, weights).as_dict()
+    out.setdefault("difference", None)
+    return out
+
+
+# --- speed ----------------------------------------------------------------------------------
+
+
+def speed(items: pd.DataFrame, boot: Bootstrap | None = None, seed: int = 0) -> dict:
+    """TTFT and total latency of both runs: p50/p90/p99 with paired-bootstrap intervals, the
+    increase in ms and % with its one-sided upper bound; error and timeout rates."""
+    boot = boot or Bootstrap(len(items), RESAMPLES, seed)
+    out: dict = {"items": len(items)}
+    for measure in ("ttft", "latency"):
+        values = {side: items[f"{side}_{measure}"].to_numpy(dtype=float) for side in SIDES}
+        stat = {side: resampled_quantiles(values[side], PERCENTILES) for side in SIDES}
+        rows = []
+        cache: dict = {}
+
+        def draws(side: str, idx: np.ndarray, counts: np.ndarray, cache=cache, stat=stat):
+            key = (side, id(counts))
+            if key not in cache:
+                cache[key] = stat[side](idx, counts)
+            return cache[key]
+
+        for k, q in enumerate(PERCENTILES):
+            point = {
+                side: float(np.quantile(v[np.isfinite(v)], q)) if np.isfinite(v).any() else math.nan
+                for side, v in values.items()
+            }
+            src_b = boot.bounds(lambda i, c, k=k: draws("source", i, c)[k], point["source"])
+            tgt_b = boot.bounds(lambda i, c, k=k: draws("target", i, c)[k], point["target"])
+            inc = boot.bounds(
+                lambda i, c, k=k: draws("target", i, c)[k] - draws("source", i, c)[k],
+                point["target"] - point["source"],
+            )
+            pct = boot.bounds(
+                lambda i, c, k=k: 100 * (draws("target", i, c)[k] / draws("source", i, c)[k] - 1),
+                100 * (point["target"] / point["source"] - 1) if point["source"] else math.nan,
+            )
+            rows.append(
+                {
+                    "percentile": f"p{round(q * 100)}",
+                    "source_ms": src_b.as_dict(),
+                    "target_ms": tgt_b.as_dict(),
+                    "increase_ms": inc.as_dict(),
+                    "increase_pct": pct.as_dict(),
+                }
+            )
+        out[measure] = rows
+    for side in SIDES:
+        errors = items[f"{side}_error"].notna() | items[f"{side}_missing"]
+        timeouts = items[f"{side}_error"].fillna("").str.contains(TIMEOUT_PATTERN, regex=True)
+        out[f"{side}_error_rate"] = wilson(int(errors.sum()), len(items))._asdict()
+        out[f"{side}_timeout_rate"] = wilson(int(timeouts.sum()), len(items))._asdict()
+    return out
+
+
+def call_breakdown(items: pd.DataFrame) -> pd.DataFrame:
+    """Per-call latency (retrieval, generation, agent steps) of both runs: p50 and p90."""
+    rows = []
+    for side in SIDES:
+        for calls in items[f"{side}_calls"].dropna():
+            for call in json.loads(calls) if isinstance(calls, str) else calls:
+                if isinstance(call, dict) and call.get("latency_ms") is not None:
+                    rows.append((side, str(call.get("name", "call")), float(call["latency_ms"])))
+    if not rows:
+        return pd.DataFrame(columns=["run", "call", "calls", "p50_ms", "p90_ms"])
+    frame = pd.DataFrame(rows, columns=["run", "call", "latency_ms"])
+    grouped = frame.groupby(["call", "run"], sort=True)["latency_ms"]
+    return pd.DataFrame(
+        {
+            "calls": grouped.size(),
+            "p50_ms": grouped.quantile(0.5).round(1),
+            "p90_ms": grouped.quantile(0.9).round(1),
+        }
+    ).reset_index()[["run", "call", "calls", "p50_ms", "p90_ms"]]
+
+
+# --- cost -----------------------------------------------------------------------------------
+
+
+def prices(con: duckdb.DuckDBPyConnection, on: date | None = None) -> pd.DataFrame:
+    """The price of each model in force on ``on`` (default today): the latest effective
+    date on or before it, and among equal dates the latest recorded."""
+    return con.execute(
+        "SELECT DISTINCT ON (model_id) model_id, effective_date, input_per_1k,"
+        " output_per_1k, currency FROM model_price WHERE effective_date <= ?"
+        " ORDER BY model_id, effective_date DESC, recorded_at DESC",
+        [on or date.today()],
+    ).df()
+
+
+def price_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return con.execute(
+        "SELECT model_id, effective_date, input_per_1k, output_per_1k, currency, source,"
+        " recorded_at, recorded_by FROM model_price ORDER BY model_id, effective_date DESC,"
+        " recorded_at DESC"
+    ).df()
+
+
+def cost(
+    con: duckdb.DuckDBPyConnection,
+    comparison: Comparison,
+    items: pd.DataFrame,
+    boot: Bootstrap | None = None,
+    seed: int = 0,
+) -> dict:
+    """Per-query cost of both runs (tokens × price + retrieval), cost per successful answer,
+    totals, the monthly projection at the stated volume, and the ROI of the migration."""
+    boot = boot or Bootstrap(len(items), RESAMPLES, seed)
+    models = dict(
+        con.execute(
+            "SELECT run_id, model_id FROM run WHERE run_id IN (?, ?)",
+            [comparison.runs["source"], comparison.runs["target"]],
+        ).fetchall()
+    )
+    catalog = prices(con).set_index("model_id")
+    criteria = comparison.criteria
+    out: dict = {"items": len(items), "missing_prices": []}
+    per_query = {}
+    for side in SIDES:
+        model_id = models[comparison.runs[side]]
+        if model_id not in catalog.index:
+            out["missing_prices"].append(model_id)
+            continue
+        price = catalog.loc[model_id]
+        spend = (
+            items[f"{side}_input_tokens"].fillna(0).to_numpy(dtype=float) * price.input_per_1k
+            + items[f"{side}_output_tokens"].fillna(0).to_numpy(dtype=float) * price.output_per_1k
+        ) / 1000 + items[f"{side}_retrieval_cost"].to_numpy(dtype=float)
+        per_query[side] = spend
+        successes = int(items[f"{side}_pass"].sum())
+        out[side] = {
+            "model_id": model_id,
+            "currency": price.currency,
+            "input_per_1k": float(price.input_per_1k),
+            "output_per_1k": float(price.output_per_1k),
+            "price_effective": str(price.effective_date)[:10],
+            "per_query": float(spend.mean()) if len(spend) else None,
+            "total": float(spend.sum()),
+            "successful_answers": successes,
+            "per_successful_answer": float(spend.sum() / successes) if successes else None,
+            "monthly": float(spend.mean() * criteria["monthly_queries"]) if len(spend) else None,
+        }
+    if len(per_query) < 2 or len(items) == 0:
+        out["roi"] = None
+        return out
+    currencies = {out["source"]["currency"], out["target"]["currency"]}
+    if len(currencies) > 1:
+        out["roi"] = {"error": f"prices are in different currencies: {sorted(currencies)}"}
+        return out
+    saving = per_query["source"] - per_query["target"]
+    per_query_saving = boot.bounds(resampled_mean(saving), float(saving.mean()))
+    monthly = per_query_saving.estimate * criteria["monthly_queries"]
+    one_off = (
+        criteria["engineering_days"] * criteria["engineering_day_rate"]
+        + criteria["sme_hours"] * criteria["sme_hour_rate"]
+    )
+    if monthly > 0:
+        days = one_off / (monthly / 30)
+    else:
+        days = 0.0 if one_off == 0 and monthly == 0 else math.inf
+    out["roi"] = {
+        "saving_per_query": per_query_saving.as_dict(),
+        "monthly_queries": criteria["monthly_queries"],
+        "monthly_saving": monthly,
+        "one_off_cost": one_off,
+        "break_even_days": None if math.isinf(days) else days,
+        "inputs_entered": bool(criteria.get("cost_inputs_entered")),
+    }
+    return out
+
+
+def regressions(items: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
+    """Items the source passed and the target failed (on one metric, or gating overall)."""
+    col = f"pass.{metric}" if metric else "pass"
+    picked = items[items[f"source_{col}"] & ~items[f"target_{col}"]]
+    return picked[["item_id", "stratum", "split", "source_error", "target_error"]]
+
+
+def bootstrap_for(items: pd.DataFrame, seed: int = 0) -> Bootstrap:
+    return Bootstrap(len(items), RESAMPLES, seed)
+
+
+def interval_text(bounds: dict | Bounds | None, unit: str = "", scale: float = 1.0) -> str:
+    """'12.3 (10.1 to 14.2)' with a unit; an em dash when there is nothing."""
+    if isinstance(bounds, Bounds):
+        bounds = bounds.as_dict()
+    if not bounds or bounds.get("estimate") is None:
+        return "—"
+    low, high = bounds.get("low"), bounds.get("high")
+    text = f"{bounds['estimate'] * scale:.1f}{unit}"
+    if low is not None and high is not None:
+        text += f" ({low * scale:.1f} to {high * scale:.1f})"
+    return text

@@ -1,0 +1,249 @@
+"""Paired statistics for comparing two runs item by item: bootstrap, McNemar, non-inferiority,
+prediction-powered inference.
+
+Every figure that compares source and target resamples items, never runs, so each resample
+keeps an item's two outputs together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+EXACT_LIMIT = 50_000  # above this many items the bag of little bootstraps takes over
+RESAMPLES = 1000
+
+Statistic = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An estimate with its two-sided 95% interval and one-sided 95% bounds."""
+
+    estimate: float
+    low: float  # 2.5th percentile
+    high: float  # 97.5th percentile
+    lower_one_sided: float  # 5th percentile: the estimate is above this with 95% confidence
+    upper_one_sided: float  # 95th percentile
+
+    def as_dict(self) -> dict:
+        return {k: _clean(v) for k, v in self.__dict__.items()}
+
+
+def _clean(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+class Bootstrap:
+    """Paired bootstrap over ``n`` items; every statistic sees the same resamples.
+
+    Up to ``EXACT_LIMIT`` items it is the ordinary bootstrap: multinomial counts over all
+    items. Above, a million-row resample a thousand times is out of reach, so it is the bag
+    of little bootstraps (Kleiner, Talwalkar, Sarkar & Jordan 2014): ``subsets`` random
+    subsets of b = n^0.7 items, each resampled back to size n by multinomial counts; the
+    bounds are the mean of the subsets' bounds. It keeps the bootstrap's coverage at a cost
+    that grows with b, not n.
+    """
+
+    def __init__(self, n: int, resamples: int = RESAMPLES, seed: int = 0, subsets: int = 10):
+        rng = np.random.default_rng(seed)
+        self.n = n
+        if n == 0:
+            self.groups: list[tuple[np.ndarray, np.ndarray]] = []
+        elif n <= EXACT_LIMIT:
+            counts = rng.multinomial(n, np.full(n, 1 / n), size=resamples)
+            self.groups = [(np.arange(n), counts)]
+        else:
+            b = int(n**0.7)
+            per = max(1, resamples // subsets)
+            self.groups = []
+            for _ in range(subsets):
+                idx = np.sort(rng.choice(n, b, replace=False))
+                self.groups.append((idx, rng.multinomial(n, np.full(b, 1 / b), size=per)))
+
+    def bounds(self, statistic: Statistic, estimate: float) -> Bounds:
+        """``statistic(idx, counts)`` gives one value per resample: ``counts[r, j]`` is how
+        often item ``idx[j]`` is drawn in resample r."""
+        if not self.groups:
+            return Bounds(estimate, math.nan, math.nan, math.nan, math.nan)
+        per_group = []
+        for idx, counts in self.groups:
+            values = np.asarray(statistic(idx, counts), dtype=float)
+            values = values[np.isfinite(values)]
+            if len(values) == 0:
+                return Bounds(estimate, math.nan, math.nan, math.nan, math.nan)
+            per_group.append(np.percentile(values, [2.5, 97.5, 5, 95]))
+        low, high, lower, upper = np.mean(per_group, axis=0)
+        return Bounds(float(estimate), float(low), float(high), float(lower), float(upper))
+
+
+def resampled_mean(values: np.ndarray) -> Statistic:
+    """Mean of ``values`` over each resample, NaNs left out."""
+    values = np.asarray(values, dtype=float)
+    valid = np.isfinite(values)
+    filled = np.where(valid, values, 0.0)
+
+    def statistic(idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        return (counts @ filled[idx]) / (counts @ valid[idx].astype(float))
+
+    return statistic
+
+
+def resampled_quantiles(values: np.ndarray, qs: tuple[float, ...]) -> Callable:
+    """The ``qs`` quantiles of ``values`` (NaNs left out) over each resample, exactly as
+    numpy's default (linear) method would give on the resample written out in full."""
+    values = np.asarray(values, dtype=float)
+
+    def statistic(idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        v = values[idx]
+        keep = np.isfinite(v)
+        order = np.argsort(v[keep], kind="stable")
+        sorted_v = v[keep][order]
+        cum = np.cumsum(counts[:, keep][:, order], axis=1)
+        total = cum[:, -1]
+        out = np.empty((len(qs), counts.shape[0]))
+        last = len(sorted_v) - 1
+        for row, q in enumerate(qs):
+            h = (total - 1) * q
+            lo = np.floor(h)
+            # position k of the written-out sample is the first distinct value with cum > k
+            j_lo = np.minimum((cum <= lo[:, None]).sum(axis=1), last)
+            j_hi = np.minimum((cum <= lo[:, None] + 1).sum(axis=1), last)
+            out[row] = sorted_v[j_lo] + (h - lo) * (sorted_v[j_hi] - sorted_v[j_lo])
+        return out
+
+    return statistic
+
+
+def mcnemar(regressions: int, improvements: int) -> dict:
+    """McNemar's test on the discordant pairs (b: source passed, target failed; c: the
+    reverse): chi-squared without continuity correction, and the exact binomial p-value."""
+    b, c = int(regressions), int(improvements)
+    chi2 = (b - c) ** 2 / (b + c) if b + c else 0.0
+    return {
+        "regressions": b,
+        "improvements": c,
+        "chi2": chi2,
+        "p_value": float(stats.chi2.sf(chi2, 1)) if b + c else 1.0,
+        "exact_p_value": float(stats.binomtest(b, b + c).pvalue) if b + c else 1.0,
+    }
+
+
+def non_inferiority(target: np.ndarray, source: np.ndarray, margin: float) -> dict:
+    """Is target/source at least 1 - margin? One-sided paired t-test of
+    d = target - (1 - margin) * source (H0: mean d <= 0), with the lower one-sided 95% bound
+    of the ratio of means (Fieller), which clears 1 - margin exactly when the test rejects."""
+    target = np.asarray(target, dtype=float)
+    source = np.asarray(source, dtype=float)
+    n = len(target)
+    ratio = target.mean() / source.mean() if n and source.mean() > 0 else math.nan
+    if n < 2:
+        return {"n": n, "ratio": _clean(ratio), "ratio_lower": None, "p_value": None}
+    d = target - (1 - margin) * source
+    if np.all(d == d[0]):  # no spread: the t statistic is undefined; the sign decides
+        p = 0.0 if d[0] > 0 else 1.0
+    else:
+        p = float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
+    return {
+        "n": n,
+        "ratio": _clean(ratio),
+        "ratio_lower": _clean(fieller_lower(target, source)),
+        "p_value": p,
+        "margin": margin,
+        "passes": p < 0.05,
+    }
+
+
+def fieller_lower(target: np.ndarray, source: np.ndarray, level: float = 0.95) -> float:
+    """Lower one-sided bound of mean(target)/mean(source) for paired data: the smallest r
+    whose one-sided t-test of target - r * source is not rejected."""
+    n = len(target)
+    a, b = target.mean(), source.mean()
+    cov = np.cov(np.vstack([target, source]), ddof=1)
+    c2 = stats.t.ppf(level, n - 1) ** 2 / n
+    qa = b * b - c2 * cov[1, 1]
+    qb = -2 * (a * b - c2 * cov[0, 1])
+    qc = a * a - c2 * cov[0, 0]
+    if qa <= 0:  # the source mean is not clearly above zero: no finite bound
+        return -math.inf
+    disc = qb * qb - 4 * qa * qc
+    if disc < 0:
+        return -math.inf
+    return (-qb - math.sqrt(disc)) / (2 * qa)
+
+
+@dataclass(frozen=True)
+class PPI:
+    """A prediction-powered mean: the judge on every item, corrected by the SME labels."""
+
+    estimate: float
+    low: float
+    high: float
+    labelled: int  # items with SME labels
+    effective_labels: float  # human-only labels that would give the same interval width
+    classical: tuple[float, float, float]  # the SME-only (design-weighted) estimate, low, high
+    lam: float  # power-tuning weight of the judge (0: ignored, 1: plain PPI)
+
+    def as_dict(self) -> dict:
+        return {
+            "estimate": _clean(self.estimate),
+            "low": _clean(self.low),
+            "high": _clean(self.high),
+            "labelled": self.labelled,
+            "effective_labels": _clean(self.effective_labels),
+            "sme_only": dict(
+                zip(("estimate", "low", "high"), map(_clean, self.classical), strict=True)
+            ),
+            "lam": _clean(self.lam),
+        }
+
+
+def ppi_mean(
+    y: np.ndarray,
+    yhat: np.ndarray,
+    yhat_unlabeled: np.ndarray,
+    w: np.ndarray | None = None,
+    alpha: float = 0.05,
+) -> PPI:
+    """Prediction-powered mean with power tuning (PPI++; Angelopoulos, Duchi & Zrnic 2023),
+    computed as ppi-python's ``ppi_mean_ci`` does: ``y`` the SME verdicts on the labelled
+    items, ``yhat`` the judge's on the same items, ``yhat_unlabeled`` the judge's on all
+    items, ``w`` the labelled items' design weights (1 / inclusion probability)."""
+    y = np.asarray(y, dtype=float)
+    yhat = np.asarray(yhat, dtype=float)
+    yu = np.asarray(yhat_unlabeled, dtype=float)
+    n, big_n = len(y), len(yu)
+    w = np.ones(n) if w is None else np.asarray(w, dtype=float) / np.sum(w) * n
+    z = stats.norm.ppf(1 - alpha / 2)
+    if n < 2:
+        nan = math.nan
+        return PPI(nan, nan, nan, n, nan, (nan, nan, nan), nan)
+    # Power tuning: the lambda that minimises the variance, clipped to [0, 1].
+    first = (yu).mean() + (w * (y - yhat)).mean()
+    grads = w * (y - first)
+    grads_hat = w * (yhat - first)
+    grads_unl = yu - first
+    cov = 2 * np.mean((grads - grads.mean()) * (grads_hat - grads_hat.mean()))
+    var_hat = np.var(np.concatenate([grads_hat, grads_unl]), ddof=1)
+    lam = float(np.clip(cov / (2 * (1 + n / big_n) * var_hat), 0, 1)) if var_hat > 0 else 0.0
+    estimate = (lam * yu).mean() + (w * (y - lam * yhat)).mean()
+    se = math.sqrt(
+        ((lam * yu).std() / math.sqrt(big_n)) ** 2
+        + ((w * (y - lam * yhat)).std() / math.sqrt(n)) ** 2
+    )
+    human = (w * y).mean()
+    human_se = (w * y).std() / math.sqrt(n)
+    effective = n * (human_se / se) ** 2 if se > 0 else math.inf
+    return PPI(
+        float(estimate),
+        float(estimate - z * se),
+        float(estimate + z * se),
+        n,
+        float(effective),
+        (float(human), float(human - z * human_se), float(human + z * human_se)),
+        lam,
+    )
