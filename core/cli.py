@@ -1,7 +1,8 @@
 """``python -m core <command>``: what an evaluation owner does, in batch.
 
 Every command prints what it did and exits 0, or prints one clear error line and exits 1
-(2 for a usage error). The commands call the same core functions as the pages.
+(2 for a usage error). ``report signoff --gate`` exits with the decision: 0 GO, 3 NOT YET,
+4 NO-GO. The commands call the same core functions as the pages.
 """
 
 from __future__ import annotations
@@ -10,19 +11,24 @@ import argparse
 import getpass
 import json
 import sys
+from datetime import date
+from pathlib import Path
 
 from core import (
     calibration,
+    compare,
     datasets,
     db,
     demo,
     importing,
     label_import,
     migration,
+    models,
     pairwise,
     runs,
     sampling,
     settings,
+    signoff,
 )
 from core.errors import InputError, SwitchyardError
 
@@ -213,7 +219,13 @@ def cmd_top_up(args, con) -> None:
             )
 
 
-def cmd_report(args, con) -> None:
+def cmd_report(args, con) -> int | None:
+    if args.kind == "signoff":
+        return report_signoff(args, con)
+    if args.kind == "compare":
+        return report_compare(args, con)
+    if not (args.run or args.migration):
+        raise InputError("report", "name a --migration or a --run")
     run_id = args.run or migration.source_run(con, args.migration)
     metrics = [args.metric] if args.metric else calibration.metrics_with_labels(con, run_id)
     if not metrics:
@@ -246,6 +258,105 @@ def cmd_report(args, con) -> None:
         if not (prefs := pairwise.pairs(con, judged, baseline, name)).empty
     ]
     print(json.dumps({"run_id": run_id, "metrics": reports}, indent=2, default=str))
+
+
+def _need_migration(args) -> str:
+    if not args.migration:
+        raise InputError("report", f"report {args.kind} needs --migration")
+    return args.migration
+
+
+def report_signoff(args, con) -> int:
+    """The sign-off as JSON or HTML; with --gate the exit code is the decision."""
+    report = signoff.evaluate(con, _need_migration(args), args.target, seed=args.seed)
+    text = signoff.to_html(report) if args.format == "html" else signoff.to_json(report)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{report['decision']}: written to {args.out}", file=sys.stderr)
+    else:
+        print(text)
+    return signoff.EXIT_CODES[report["decision"]] if args.gate else 0
+
+
+def report_compare(args, con) -> None:
+    """Every comparison figure (all metrics, per stratum, speed, cost) as JSON."""
+    migration_id = _need_migration(args)
+    target = args.target or signoff.default_target(con, migration_id)
+    comparison = compare.load(con, migration_id, target)
+    items = compare.select(comparison, args.stratum, args.split)
+    boot = compare.bootstrap_for(items, args.seed)
+    margin = comparison.criteria["quality_margin"]
+    out = {
+        "migration_id": migration_id,
+        "source_run_id": comparison.runs["source"],
+        "target_run_id": target,
+        "stratum": args.stratum,
+        "split": args.split,
+        "quality": {m: compare.quality(items, m, margin, boot) for m in comparison.metrics},
+        "by_stratum": {
+            m: compare.quality_by_stratum(items, m, margin, args.seed) for m in comparison.metrics
+        },
+        "sme_corrected": {
+            m: compare.sme_corrected(con, comparison, m, items) for m in comparison.metrics
+        },
+        "speed": compare.speed(items, boot),
+        "calls": compare.call_breakdown(items).to_dict("records"),
+        "cost": compare.cost(con, comparison, items, boot),
+    }
+    print(json.dumps(signoff.plain(out), indent=2))
+
+
+def cmd_price(args, con) -> None:
+    try:
+        effective = date.fromisoformat(args.effective) if args.effective else date.today()
+    except ValueError:
+        raise InputError(
+            "price", f"--effective must be YYYY-MM-DD, got {args.effective!r}"
+        ) from None
+    models.add_price(
+        con,
+        args.model,
+        effective,
+        args.input,
+        args.output,
+        currency=args.currency,
+        source=args.source,
+        actor=_actor(),
+    )
+    print(f"{args.model}: {args.input} / {args.output} {args.currency} per 1K from {effective}")
+
+
+def cmd_criteria(args, con) -> None:
+    changes = {}
+    for pair in args.set or []:
+        key, sep, raw = pair.partition("=")
+        if not sep:
+            raise InputError("criteria", f"expected key=value, got {pair!r}")
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            changes[key.strip()] = raw
+    current = (
+        migration.update_criteria(con, args.migration, changes, actor=_actor())
+        if changes
+        else migration.criteria(con, args.migration)
+    )
+    print(json.dumps(current, indent=2))
+
+
+def cmd_approve(args, con) -> None:
+    target = args.target or signoff.default_target(con, args.migration)
+    approval_id = signoff.record_approval(
+        con,
+        args.migration,
+        target,
+        args.stakeholder,
+        args.decision,
+        actor=_actor(),
+        comment=args.comment,
+        checklist={item: True for item in args.check or []},
+    )
+    print(f"{args.decision} by {args.stakeholder} recorded (approval {approval_id})")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -356,14 +467,44 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name")
     s.add_argument("--preview", action="store_true", help="print the plan, write nothing")
 
-    rp = sub.add_parser("report", help="reports as JSON for pipelines (calibration)")
-    rp.add_argument("kind", choices=["calibration"])
-    rp.add_argument("--migration", help="its source run, unless --run names another")
-    rp.add_argument("--run")
+    rp = sub.add_parser("report", help="reports for pipelines: calibration, compare, signoff")
+    rp.add_argument("kind", choices=["calibration", "compare", "signoff"])
+    rp.add_argument("--migration", help="calibration: its source run, unless --run names another")
+    rp.add_argument("--run", help="calibration: the run whose judges are calibrated")
+    rp.add_argument("--target", help="compare/signoff: the target run (default: role target)")
+    rp.add_argument("--stratum", help="compare: one stratum")
+    rp.add_argument("--split", help="compare: one split (dev, holdout)")
+    rp.add_argument("--format", choices=["json", "html"], default="json", help="signoff")
+    rp.add_argument("--out", help="signoff: write to this file")
+    rp.add_argument(
+        "--gate",
+        action="store_true",
+        help="signoff: exit 0 on GO, 3 on NOT YET, 4 on NO-GO",
+    )
     rp.add_argument("--metric", help="default: every metric with SME labels")
     rp.add_argument("--floor", type=float, default=0.6, help="kappa floor for the advice")
     rp.add_argument("--resamples", type=int, default=1000)
     rp.add_argument("--seed", type=int, default=0)
+
+    pr = sub.add_parser("price", help="record a model price (history kept)")
+    pr.add_argument("model")
+    pr.add_argument("--input", type=float, required=True, help="price per 1K input tokens")
+    pr.add_argument("--output", type=float, required=True, help="price per 1K output tokens")
+    pr.add_argument("--currency", default="USD")
+    pr.add_argument("--effective", help="YYYY-MM-DD (default: today)")
+    pr.add_argument("--source", help="where the price comes from")
+
+    cr = sub.add_parser("criteria", help="show or change a migration's sign-off criteria")
+    cr.add_argument("--migration", required=True)
+    cr.add_argument("--set", nargs="*", help="key=value (JSON values), e.g. quality_margin=0.05")
+
+    ap = sub.add_parser("approve", help="record a stakeholder's decision on the evidence")
+    ap.add_argument("--migration", required=True)
+    ap.add_argument("--target", help="the target run (default: role target)")
+    ap.add_argument("--stakeholder", required=True, help="the role, e.g. 'SRE'")
+    ap.add_argument("--decision", choices=["approve", "reject"], required=True)
+    ap.add_argument("--comment")
+    ap.add_argument("--check", nargs="*", choices=sorted(signoff.CHECKLIST), help="confirmed")
 
     t = sub.add_parser("top-up", help="raise one stratum's sampling rate")
     t.add_argument("sample")
@@ -386,6 +527,9 @@ COMMANDS = {
     "sample": cmd_sample,
     "top-up": cmd_top_up,
     "report": cmd_report,
+    "price": cmd_price,
+    "criteria": cmd_criteria,
+    "approve": cmd_approve,
 }
 
 

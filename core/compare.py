@@ -258,10 +258,12 @@ def speed(items: pd.DataFrame, boot: Bootstrap | None = None, seed: int = 0) -> 
         cache: dict = {}
 
         def draws(side: str, idx: np.ndarray, counts: np.ndarray, cache=cache, stat=stat):
+            # All three percentiles come from one pass; the cache holds ``counts`` itself,
+            # so its id cannot be reused by another array while the entry lives.
             key = (side, id(counts))
             if key not in cache:
-                cache[key] = stat[side](idx, counts)
-            return cache[key]
+                cache[key] = (counts, stat[side](idx, counts))
+            return cache[key][1]
 
         for k, q in enumerate(PERCENTILES):
             point = {
@@ -412,11 +414,84 @@ def cost(
     return out
 
 
-def regressions(items: pd.DataFrame, metric: str | None = None) -> pd.DataFrame:
-    """Items the source passed and the target failed (on one metric, or gating overall)."""
+BEHIND = (
+    "regressions (source passed, target failed)",
+    "improvements (source failed, target passed)",
+    "both failed",
+    "target errors",
+    "largest TTFT increase",
+)
+
+
+def items_behind(items: pd.DataFrame, kind: str, metric: str | None = None) -> pd.DataFrame:
+    """The items behind a figure: a pass/fail cell of one metric (None: all gating metrics),
+    the target's errors, or the largest TTFT increases."""
     col = f"pass.{metric}" if metric else "pass"
-    picked = items[items[f"source_{col}"] & ~items[f"target_{col}"]]
-    return picked[["item_id", "stratum", "split", "source_error", "target_error"]]
+    src, tgt = items[f"source_{col}"], items[f"target_{col}"]
+    if kind == BEHIND[0]:
+        picked = items[src & ~tgt]
+    elif kind == BEHIND[1]:
+        picked = items[~src & tgt]
+    elif kind == BEHIND[2]:
+        picked = items[~src & ~tgt]
+    elif kind == BEHIND[3]:
+        picked = items[items["target_error"].notna() | items["target_missing"]]
+    elif kind == BEHIND[4]:
+        increase = items["target_ttft"] - items["source_ttft"]
+        picked = items.assign(_inc=increase).nlargest(50, "_inc")
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    shown = picked.assign(ttft_increase_ms=(picked["target_ttft"] - picked["source_ttft"]).round(1))
+    columns = [
+        "item_id",
+        "stratum",
+        "split",
+        "source_ttft",
+        "target_ttft",
+        "ttft_increase_ms",
+        "target_error",
+    ]
+    if metric:
+        columns[3:3] = [f"source_score.{metric}", f"target_score.{metric}"]
+    return shown[columns].reset_index(drop=True)
+
+
+def item_detail(con: duckdb.DuckDBPyConnection, comparison: Comparison, item_id: str) -> dict:
+    """One item's prompt, context, reference and both runs' outputs, verdicts and SME labels."""
+    row = con.execute(
+        "SELECT i.prompt, i.context, i.ground_truth FROM item i JOIN migration m"
+        " ON m.dataset_id = i.dataset_id WHERE m.migration_id = ? AND i.item_id = ?",
+        [comparison.migration_id, item_id],
+    ).fetchone()
+    if row is None:
+        raise InputError("compare", f"no item {item_id!r} in this migration's dataset")
+    detail = {"item_id": item_id, "prompt": row[0], "context": row[1], "ground_truth": row[2]}
+    for side in SIDES:
+        run_id = comparison.runs[side]
+        out = con.execute(
+            "SELECT text, error, ttft_ms, latency_ms FROM output WHERE run_id = ? AND item_id = ?",
+            [run_id, item_id],
+        ).fetchone()
+        scores = con.execute(
+            "SELECT metric, score, passed, explanation FROM judge_score WHERE run_id = ?"
+            " AND item_id = ? ORDER BY metric",
+            [run_id, item_id],
+        ).df()
+        labels = con.execute(
+            "SELECT reviewer, score, passed, failure_modes, safety_flag, notes FROM label"
+            " WHERE run_id = ? AND item_id = ? ORDER BY reviewer",
+            [run_id, item_id],
+        ).df()
+        detail[side] = {
+            "run_id": run_id,
+            "text": out[0] if out else None,
+            "error": out[1] if out else "no output",
+            "ttft_ms": out[2] if out else None,
+            "latency_ms": out[3] if out else None,
+            "scores": scores,
+            "labels": labels,
+        }
+    return detail
 
 
 def bootstrap_for(items: pd.DataFrame, seed: int = 0) -> Bootstrap:

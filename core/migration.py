@@ -151,6 +151,16 @@ def target_runs(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[str]:
     ]
 
 
+def target_run_list(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[dict]:
+    """The migration's target and candidate runs, the role 'target' first."""
+    rows = con.execute(
+        "SELECT r.run_id, r.name, r.role, r.model_id FROM migration_run mr JOIN run r"
+        " USING (run_id) WHERE mr.migration_id = ? ORDER BY r.role <> 'target', r.name",
+        [migration_id],
+    ).fetchall()
+    return [dict(zip(("run_id", "name", "role", "model_id"), r, strict=True)) for r in rows]
+
+
 def metrics(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[str]:
     """Judge metrics scored on the source run."""
     return [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from core import db
+from core.errors import InputError
 from core.settings import ROOT
 
 PRICE_FILE = ROOT / "data" / "prices.csv"
@@ -57,26 +59,35 @@ def add_price(
     actor: str,
 ) -> None:
     """Record a price from ``effective`` on; the previous ones stay as history, audited."""
-    ensure(con, model_id)
-    con.execute(
-        "INSERT INTO model_price (model_id, effective_date, input_per_1k, output_per_1k,"
-        " currency, source, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [model_id, effective, input_per_1k, output_per_1k, currency, source, actor],
-    )
-    db.audit(
-        con,
-        actor,
-        "add_price",
-        "model_price",
-        model_id,
-        after={
-            "effective_date": effective,
-            "input_per_1k": input_per_1k,
-            "output_per_1k": output_per_1k,
-            "currency": currency,
-            "source": source,
-        },
-    )
+    model_id = (model_id or "").strip()
+    if not model_id:
+        raise InputError("price", "a price needs a model id")
+    for name, value in (("input price", input_per_1k), ("output price", output_per_1k)):
+        if value is None or not math.isfinite(value) or value < 0:
+            raise InputError("price", f"{name} per 1K tokens must be a number ≥ 0, got {value}")
+    if not (len(currency) == 3 and currency.isalpha() and currency.isupper()):
+        raise InputError("price", f"currency must be a 3-letter code such as USD, got {currency!r}")
+    with db.transaction(con):
+        ensure(con, model_id)
+        con.execute(
+            "INSERT INTO model_price (model_id, effective_date, input_per_1k, output_per_1k,"
+            " currency, source, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [model_id, effective, input_per_1k, output_per_1k, currency, source, actor],
+        )
+        db.audit(
+            con,
+            actor,
+            "add_price",
+            "model_price",
+            model_id,
+            after={
+                "effective_date": effective,
+                "input_per_1k": input_per_1k,
+                "output_per_1k": output_per_1k,
+                "currency": currency,
+                "source": source,
+            },
+        )
 
 
 def load_price_file(con: duckdb.DuckDBPyConnection, actor: str, path: Path = PRICE_FILE) -> int:

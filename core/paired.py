@@ -76,6 +76,11 @@ class Bootstrap:
             values = values[np.isfinite(values)]
             if len(values) == 0:
                 return Bounds(estimate, math.nan, math.nan, math.nan, math.nan)
+            if len(self.groups) > 1:
+                # A subset's resamples spread around the subset's own estimate: keep only
+                # that spread, and centre it on the full-data estimate.
+                centre = np.full((1, len(idx)), self.n / len(idx))
+                values = values - float(np.ravel(statistic(idx, centre))[0]) + estimate
             per_group.append(np.percentile(values, [2.5, 97.5, 5, 95]))
         low, high, lower, upper = np.mean(per_group, axis=0)
         return Bounds(float(estimate), float(low), float(high), float(lower), float(upper))

@@ -14,3 +14,10 @@ def migration_or_stop(con, key: str) -> dict:
         st.info("No migration yet: import a dataset and runs on the Data page first.")
         st.stop()
     return st.selectbox("Migration", migrations, key=key, format_func=lambda m: m["name"])
+
+
+def target_run(con, migration_id: str, key: str) -> str:
+    """A target or candidate run of the migration, the role 'target' first."""
+    runs = migration.target_run_list(con, migration_id)
+    names = {r["run_id"]: f"{r['name']} ({r['role']})" for r in runs}
+    return st.selectbox("Target run", list(names), key=key, format_func=names.get)

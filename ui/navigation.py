@@ -45,6 +45,20 @@ PAGES = (
         "calibration",
         frozenset({"eval_owner", "admin"}),
     ),
+    PageSpec(
+        "pages/compare.py",
+        "Compare",
+        ":material/compare_arrows:",
+        "compare",
+        frozenset({"eval_owner", "admin"}),
+    ),
+    PageSpec(
+        "pages/signoff.py",
+        "Sign-off",
+        ":material/task_alt:",
+        "signoff",
+        frozenset({"eval_owner", "manager", "admin"}),
+    ),
     PageSpec("pages/admin.py", "Users", ":material/group:", "admin", frozenset({"admin"})),
 )
 

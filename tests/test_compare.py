@@ -1,0 +1,269 @@
+"""Paired comparison statistics against published values and reference implementations."""
+
+import math
+
+import numpy as np
+import ppi_py
+import pytest
+from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+from core import compare, db, demo, migration, signoff
+from core.paired import (
+    EXACT_LIMIT,
+    Bootstrap,
+    fieller_lower,
+    mcnemar,
+    non_inferiority,
+    ppi_mean,
+    resampled_mean,
+    resampled_quantiles,
+)
+
+SEED = 20261126
+
+
+def test_mcnemar_published_values():
+    # Wikipedia, "McNemar's test" (example: b = 121, c = 59): chi-squared 21.35.
+    assert mcnemar(121, 59)["chi2"] == pytest.approx(21.36, abs=0.005)
+    # Agresti, "An Introduction to Categorical Data Analysis", presidential approval
+    # ratings (b = 86, c = 150): chi-squared 17.36.
+    assert mcnemar(86, 150)["chi2"] == pytest.approx(17.36, abs=0.005)
+
+
+def test_mcnemar_equals_statsmodels_on_random_tables():
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        table = rng.integers(0, 60, size=(2, 2))
+        if table[0, 1] + table[1, 0] == 0:
+            continue
+        ours = mcnemar(table[0, 1], table[1, 0])
+        chi = sm_mcnemar(table, exact=False, correction=False)
+        exact = sm_mcnemar(table, exact=True)
+        assert ours["chi2"] == pytest.approx(chi.statistic)
+        assert ours["p_value"] == pytest.approx(chi.pvalue)
+        assert ours["exact_p_value"] == pytest.approx(exact.pvalue)
+
+
+def paired_sample(n, seed, source_rate=0.85, target_rate=0.85, rho=0.6):
+    """Correlated pass/fail of two models on the same n items."""
+    rng = np.random.default_rng(seed)
+    shared = rng.normal(size=n)
+    z_s = rho * shared + math.sqrt(1 - rho**2) * rng.normal(size=n)
+    z_t = rho * shared + math.sqrt(1 - rho**2) * rng.normal(size=n)
+    return (
+        (stats.norm.cdf(z_t) < target_rate).astype(float),
+        (stats.norm.cdf(z_s) < source_rate).astype(float),
+    )
+
+
+def test_paired_interval_of_a_difference_matches_scipy_bootstrap():
+    target, source = paired_sample(800, 1, target_rate=0.82)
+    ours = Bootstrap(800, 4000, seed=1).bounds(resampled_mean(target - source), 0.0)
+    ref = stats.bootstrap(
+        (target, source),
+        lambda t, s: np.mean(t - s),
+        paired=True,
+        n_resamples=4000,
+        method="percentile",
+        random_state=np.random.default_rng(2),
+    ).confidence_interval
+    # Two independent bootstraps of 4,000 resamples: the bounds agree to Monte Carlo error.
+    assert ours.low == pytest.approx(ref.low, abs=0.004)
+    assert ours.high == pytest.approx(ref.high, abs=0.004)
+
+
+def test_paired_interval_of_a_percentile_increase_matches_scipy_bootstrap():
+    rng = np.random.default_rng(5)
+    source = rng.lognormal(np.log(600), 0.3, 600)
+    target = source * rng.lognormal(0.1, 0.2, 600)
+    stat = resampled_quantiles(target, (0.9,))
+    base = resampled_quantiles(source, (0.9,))
+    ours = Bootstrap(600, 4000, seed=5).bounds(lambda i, c: stat(i, c)[0] - base(i, c)[0], 0.0)
+    ref = stats.bootstrap(
+        (target, source),
+        lambda t, s: np.quantile(t, 0.9) - np.quantile(s, 0.9),
+        paired=True,
+        n_resamples=4000,
+        method="percentile",
+        random_state=np.random.default_rng(6),
+    ).confidence_interval
+    width = ref.high - ref.low
+    assert ours.low == pytest.approx(ref.low, abs=0.06 * width)
+    assert ours.high == pytest.approx(ref.high, abs=0.06 * width)
+
+
+def test_resampled_quantiles_equal_numpy_on_the_written_out_resample():
+    rng = np.random.default_rng(7)
+    values = np.round(rng.lognormal(6, 0.5, 300), 1)
+    values[::37] = np.nan  # failed calls carry no latency
+    counts = rng.multinomial(300, np.full(300, 1 / 300), size=20)
+    got = resampled_quantiles(values, (0.5, 0.9, 0.99))(np.arange(300), counts)
+    for r in range(20):
+        written = np.repeat(values, counts[r])
+        written = written[np.isfinite(written)]
+        assert got[:, r] == pytest.approx(np.quantile(written, [0.5, 0.9, 0.99]))
+
+
+def test_non_inferiority_decision_equals_one_sided_t_test():
+    margin = 0.03
+    for seed in range(40):
+        target, source = paired_sample(400, seed, target_rate=0.80 + seed / 400)
+        ours = non_inferiority(target, source, margin)
+        d = target - (1 - margin) * source
+        ref = stats.ttest_1samp(d, 0.0, alternative="greater").pvalue
+        assert ours["p_value"] == pytest.approx(ref)
+        assert ours["passes"] == (ref < 0.05)
+        # The Fieller bound clears 1 - margin exactly when the test rejects.
+        assert (ours["ratio_lower"] >= 1 - margin) == ours["passes"]
+
+
+def test_fieller_bound_is_where_the_t_test_turns():
+    target, source = paired_sample(500, 11, target_rate=0.86)
+    bound = fieller_lower(target, source)
+    at = stats.ttest_1samp(target - bound * source, 0.0, alternative="greater").pvalue
+    assert at == pytest.approx(0.05, abs=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_prediction_powered_mean_equals_ppi_python(weighted):
+    rng = np.random.default_rng(21 + weighted)
+    for _ in range(10):
+        n, big_n = rng.integers(40, 400), rng.integers(1000, 20000)
+        y = (rng.random(n) < 0.8).astype(float)
+        yhat = np.where(rng.random(n) < 0.85, y, 1 - y)
+        unlabeled = (rng.random(big_n) < 0.78).astype(float)
+        w = rng.uniform(1, 50, n) if weighted else None
+        # ppi-python's default level is 90% (alpha=0.1): ask it for 95%.
+        low, high = ppi_py.ppi_mean_ci(y, yhat, unlabeled, alpha=0.05, w=w)
+        ours = ppi_mean(y, yhat, unlabeled, w)
+        assert ours.low == pytest.approx(float(low[0]), abs=1e-12)
+        assert ours.high == pytest.approx(float(high[0]), abs=1e-12)
+        point = ppi_py.ppi_mean_pointestimate(y, yhat, unlabeled, w=w)
+        assert ours.estimate == pytest.approx(float(np.ravel(point)[0]), abs=1e-12)
+
+
+def test_ppi_is_worth_more_labels_when_the_judge_agrees_with_the_smes():
+    rng = np.random.default_rng(8)
+    y = (rng.random(200) < 0.8).astype(float)
+    good = ppi_mean(y, np.where(rng.random(200) < 0.97, y, 1 - y), rng.random(5000) < 0.8)
+    poor = ppi_mean(y, np.where(rng.random(200) < 0.6, y, 1 - y), rng.random(5000) < 0.8)
+    assert good.effective_labels > 2 * 200 > poor.effective_labels
+
+
+def simulated_pass_rate(ratio: float, sims: int, n: int = 2000, margin: float = 0.03) -> float:
+    source_rate = 0.85
+    passes = 0
+    for seed in range(sims):
+        target, source = paired_sample(n, 10_000 + seed, source_rate, source_rate * ratio)
+        passes += non_inferiority(target, source, margin)["passes"]
+    return passes / sims
+
+
+def test_non_inferiority_rarely_passes_a_worse_target_and_usually_passes_an_equal_one():
+    # 2,000 paired items, source pass rate 85%, margin 3%, 1,000 simulated migrations each.
+    # Measured: a target 4.5% worse (ratio 0.955) passed 0.2% of the time; one exactly at
+    # the margin (0.97), 4.9%; an equal target (1.00), 87.5% (the power).
+    assert simulated_pass_rate(0.955, 1000) <= 0.05
+    assert simulated_pass_rate(0.97, 1000) <= 0.06
+    assert simulated_pass_rate(1.00, 1000) >= 0.8
+
+
+def test_bag_of_little_bootstraps_agrees_with_theory_at_large_n():
+    n = EXACT_LIMIT * 4
+    target, source = paired_sample(n, 4, target_rate=0.84)
+    diff = target - source
+    bounds = Bootstrap(n, 1000, seed=4).bounds(resampled_mean(diff), diff.mean())
+    half = 1.96 * diff.std(ddof=1) / math.sqrt(n)  # the CLT interval, exact enough here
+    assert bounds.low == pytest.approx(diff.mean() - half, abs=0.1 * half)
+    assert bounds.high == pytest.approx(diff.mean() + half, abs=0.1 * half)
+    rng = np.random.default_rng(9)
+    latency = rng.lognormal(6, 0.4, n)
+    q = Bootstrap(n, 1000, seed=9).bounds(
+        lambda i, c: resampled_quantiles(latency, (0.9,))(i, c)[0], np.quantile(latency, 0.9)
+    )
+    true_p90 = math.exp(6 + 0.4 * stats.norm.ppf(0.9))
+    assert q.low < true_p90 < q.high and (q.high - q.low) < 0.02 * true_p90
+
+
+@pytest.fixture(scope="module")
+def demo_con():
+    con = db.connect(":memory:")
+    mid = demo.install(con, SEED)
+    return con, mid
+
+
+def test_load_pairs_every_item_with_both_runs(demo_con):
+    con, mid = demo_con
+    target = signoff.default_target(con, mid)
+    comparison = compare.load(con, mid, target)
+    assert len(comparison.items) == 1200
+    assert comparison.gating == ["correctness", "faithfulness"]
+    assert set(comparison.metrics) == {"answer_relevancy", "correctness", "faithfulness"}
+    errored = comparison.items["target_error"].notna()
+    assert errored.any() and not comparison.items.loc[errored, "target_pass"].any()
+    holdout, basis = compare.decision_items(comparison)
+    assert basis == "holdout" and set(holdout["split"]) == {"holdout"}
+
+
+def test_speed_and_cost_figures_on_the_demo(demo_con):
+    con, mid = demo_con
+    target = signoff.default_target(con, mid)
+    comparison = compare.load(con, mid, target)
+    items = comparison.items
+    speed = compare.speed(items)
+    p50 = speed["ttft"][0]
+    ttft = items["target_ttft"].dropna().to_numpy()
+    assert p50["target_ms"]["estimate"] == pytest.approx(np.quantile(ttft, 0.5))
+    assert p50["target_ms"]["low"] < p50["target_ms"]["estimate"] < p50["target_ms"]["high"]
+    assert p50["increase_ms"]["estimate"] < 0  # Nova Pro answers sooner
+    assert speed["target_error_rate"]["estimate"] > 0
+    assert speed["target_timeout_rate"]["estimate"] == speed["target_error_rate"]["estimate"]
+    calls = compare.call_breakdown(items)
+    assert set(calls["call"]) == {"retrieval", "generation"}
+    cost = compare.cost(con, comparison, items)
+    nova = cost["target"]
+    # Nova Pro: 0.0008 in, 0.0032 out per 1K tokens (data/prices.csv), plus retrieval.
+    expected = (
+        items["target_input_tokens"] * 0.0008 / 1000
+        + items["target_output_tokens"] * 0.0032 / 1000
+        + items["target_retrieval_cost"]
+    ).mean()
+    assert nova["per_query"] == pytest.approx(expected)
+    assert nova["monthly"] == pytest.approx(expected * 3_000_000)
+    roi = cost["roi"]
+    # One-off: 10 engineering days at 800 and 40 SME hours at 90.
+    assert roi["one_off_cost"] == pytest.approx(11_600)
+    assert roi["break_even_days"] == pytest.approx(11_600 / (roi["monthly_saving"] / 30))
+
+
+def test_items_behind_a_figure_are_the_ones_it_counts(demo_con):
+    con, mid = demo_con
+    comparison = compare.load(con, mid, signoff.default_target(con, mid))
+    items = comparison.items
+    result = compare.quality(items, "correctness", 0.03)
+    behind = compare.items_behind(items, compare.BEHIND[0], "correctness")
+    assert len(behind) == result["mcnemar"]["regressions"]
+    detail = compare.item_detail(con, comparison, behind["item_id"].iloc[0])
+    assert detail["prompt"] and detail["target"]["scores"]["metric"].tolist()
+
+
+def test_a_later_price_replaces_the_old_one_and_a_future_one_waits(demo_con):
+    con, _ = demo_con
+    from datetime import date, timedelta
+
+    from core import models
+
+    before = compare.prices(con).set_index("model_id").loc["amazon.nova-pro-v1:0"]
+    models.add_price(con, "amazon.nova-pro-v1:0", date.today(), 0.0006, 0.0024, actor="t")
+    models.add_price(
+        con, "amazon.nova-pro-v1:0", date.today() + timedelta(days=30), 1.0, 1.0, actor="t"
+    )
+    now = compare.prices(con).set_index("model_id").loc["amazon.nova-pro-v1:0"]
+    assert (now.input_per_1k, now.output_per_1k) == (0.0006, 0.0024)
+    assert before.input_per_1k == 0.0008
+    history = compare.price_history(con)
+    assert (history["model_id"] == "amazon.nova-pro-v1:0").sum() == 3
+    assert migration.target_runs(
+        con, con.execute("SELECT migration_id FROM migration").fetchone()[0]
+    )
