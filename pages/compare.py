@@ -38,6 +38,11 @@ boot = compare.bootstrap_for(items)
 crit = comparison.criteria
 fmt = compare.interval_text
 
+
+def _round(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
 quality_tab, speed_tab, cost_tab, criteria_tab, items_tab = st.tabs(
     ["Quality", "Speed", "Cost", "Criteria", "Items"]
 )
@@ -81,7 +86,7 @@ with quality_tab:
                         "what": key,
                         "PPI estimate": fmt(value, "%", 100),
                         "SME labels": value["labelled"] if value else 0,
-                        "worth (labels)": round(value["effective_labels"]) if value else None,
+                        "worth (labels)": _round(value and value["effective_labels"]),
                         "SME-only": fmt(value["sme_only"], "%", 100) if value else "—",
                     }
                 )

@@ -130,6 +130,22 @@ st.dataframe(
     ),
     hide_index=True,
 )
+
+
+def _roles(decision: str | None, stale: bool = False) -> str:
+    picked = [
+        a["role"]
+        for a in report["approvals"]
+        if (a["stale"] if stale else a["decision"] == decision and not a["stale"])
+    ]
+    return render.inert(", ".join(picked)) or "none"
+
+
+st.markdown(
+    f"Approved on the current evidence: **{_roles('approve')}**. "
+    f"Stale: **{_roles(None, stale=True)}**. Rejected: **{_roles('reject')}**. "
+    f"Not decided: **{_roles(None)}**."
+)
 if report["checklist_open"]:
     st.caption("Compliance checklist still open: " + "; ".join(report["checklist_open"]))
 if "manager" in user.roles:

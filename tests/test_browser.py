@@ -5,6 +5,7 @@ Skipped when /usr/bin/chromium is missing (``.ci/run`` installs it).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -164,7 +165,21 @@ def sign_in(page, url: str, username: str) -> None:
     idle(page)
 
 
-@pytest.mark.parametrize("path", ["", "review", "admin", "data", "sampling", "home", "signin"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "review",
+        "admin",
+        "data",
+        "sampling",
+        "calibration",
+        "compare",
+        "signoff",
+        "home",
+        "signin",
+    ],
+)
 def test_fresh_server_shows_no_page_without_sign_in(browser, tmp_path, path):
     # Each path is the very first request to a just-started server: before app.py's first
     # st.navigation call, Streamlit runs pages/<path>.py directly.
@@ -225,4 +240,61 @@ def test_review_three_items_by_keyboard_reload_and_sign_out(browser, server):
     page.wait_for_selector("text=Sign in", timeout=30_000)
     assert page.get_by_label("Password", exact=True).count() == 1
     assert "3 of" not in page.inner_text("body")
+    context.close()
+
+
+def review_one_item(page) -> None:
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    for key in ("4", "9", "t"):  # A scores 4, B scores 4, a tie
+        page.keyboard.press(key)
+        idle(page)
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("text=1 of", timeout=30_000)
+    idle(page)
+
+
+def test_manager_approves_then_a_new_label_makes_it_stale_and_exports(browser, server):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, server.url, "manager")
+    page.goto(f"{server.url}/signoff")
+    idle(page)
+    page.wait_for_selector("text=NOT YET", timeout=30_000)
+    page.wait_for_selector("text=Not decided:", timeout=30_000)
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Record the decision")
+    for _attempt in range(3):  # the list opens once the widget has hydrated
+        form.get_by_role("button", name="Open").click()
+        try:
+            page.get_by_role("option", name="SRE", exact=True).click(timeout=5_000)
+            break
+        except playwright_api.TimeoutError:
+            idle(page)
+    else:
+        raise AssertionError("the stakeholder list did not open")
+    form.get_by_label("Comment (required to reject)").fill("Dashboards and alerts ready")
+    form.get_by_text("Audit logging of prompts and outputs in place").click()
+    form.get_by_role("button", name="Record the decision").click()
+    idle(page)
+    page.wait_for_selector("text=Approved on the current evidence: SRE", timeout=30_000)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="HTML report").click()
+    report = Path(download.value.path()).read_text(encoding="utf-8")
+    assert "<h2>Criteria</h2>" in report and "approve" in report
+    with page.expect_download() as download:
+        page.get_by_role("button", name="JSON").click()
+    data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert data["decision"] == "NOT YET"
+    sre = next(a for a in data["approvals"] if a["role"] == "SRE")
+    assert sre["decision"] == "approve" and not sre["stale"]
+
+    # An SME labels one more item in another browser: the approval's evidence is gone.
+    sme = browser.new_context().new_page()
+    sign_in(sme, server.url, "sme3")
+    review_one_item(sme)
+    sme.context.close()
+
+    page.reload()
+    idle(page)
+    page.wait_for_selector("text=Stale: SRE", timeout=30_000)
+    assert "Approved on the current evidence: none" in page.inner_text("body")
     context.close()
