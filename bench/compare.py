@@ -1,0 +1,186 @@
+"""Comparison and sign-off benchmark: a 2,000-item and a 1,000,000-item migration.
+
+Each database holds a frozen dataset, a source and a target run (outputs with TTFT,
+latency, tokens and per-call timings; two judge metrics), a 10%/2% SME sample with two
+labels per sampled item on each run, prices and the default stakeholders. One sign-off is
+``signoff.evaluate``: every criterion with its intervals (paired bootstrap of 1,000
+resamples, the bag of little bootstraps above 50,000 items), the SME-corrected estimates,
+judge trust (κ with its bootstrap), the approvals and the canary plan. The floor is DuckDB
+reading the rows the comparison needs (both runs' outputs and judge scores) into numpy.
+Medians of ``--repeats``.
+
+    python bench/compare.py [--repeats 5] [--sizes 2000 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+
+import duckdb  # noqa: E402
+
+from core import datasets, db, migration, models, signoff  # noqa: E402
+
+METRICS = ("correctness", "faithfulness")
+NORMAL = "sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())"  # Box-Muller
+
+
+def build(path: Path, size: int) -> str:
+    con = db.connect(str(path))
+    con.execute("SELECT setseed(0.42)")
+    models.load_price_file(con, "bench")
+    con.execute(
+        "INSERT INTO dataset (dataset_id, name, version, sha256, item_count, created_by)"
+        " VALUES ('cmp@1', 'cmp', 1, 'n/a', ?, 'bench')",
+        [size],
+    )
+    con.execute(
+        "INSERT INTO item (dataset_id, item_id, prompt, ground_truth, stratum, split, tags)"
+        " SELECT 'cmp@1', 'it-' || i, 'Q' || i, 'A' || i, s,"
+        " CASE WHEN random() < 0.25 THEN 'holdout' ELSE 'dev' END,"
+        " CASE WHEN s = 'safety' THEN ['safety'] ELSE [] END FROM (SELECT i,"
+        " ['lookup', 'multi_hop', 'numeric', 'adversarial', 'safety'][1 + i % 5] AS s"
+        " FROM range(?) t(i))",
+        [size],
+    )
+    con.execute(
+        "UPDATE dataset SET sha256 = ? WHERE dataset_id = 'cmp@1'",
+        [datasets.stored_hash(con, "cmp@1")],
+    )
+    for run_id, model, ttft, p_pass in (
+        ("run-s", "anthropic.claude-3-5-sonnet-20241022-v2:0", 620, 0.88),
+        ("run-t", "amazon.nova-pro-v1:0", 390, 0.87),
+    ):
+        con.execute(
+            "INSERT INTO run (run_id, name, dataset_id, model_id, role, origin, created_by)"
+            " VALUES (?, ?, 'cmp@1', ?, ?, 'bench', 'bench')",
+            [run_id, run_id, model, "source" if run_id == "run-s" else "target"],
+        )
+        con.execute(
+            "INSERT INTO output SELECT ?, 'it-' || i, 'answer', t, t + 80 + 900 * random(),"
+            " 1000 + (800 * random())::INT, 40 + (200 * random())::INT, 0.0002, NULL,"
+            " json_array(json_object('name', 'retrieval', 'latency_ms', 80),"
+            " json_object('name', 'generation', 'latency_ms', t + 500))"
+            f" FROM (SELECT i, ? * exp(0.3 * {NORMAL}) AS t FROM range(?) r(i))",
+            [run_id, ttft, size],
+        )
+        con.execute(
+            f"CREATE TEMP TABLE truth_{run_id[-1]} AS SELECT 'it-' || i AS item_id,"
+            " random() < ? AS good FROM range(?) r(i)",
+            [p_pass, size],
+        )
+        for metric in METRICS:
+            con.execute(
+                "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold,"
+                " passed, judge_version) SELECT ?, item_id, ?, 'bench', s, 0.5, s >= 0.5, '1'"
+                " FROM (SELECT item_id, greatest(0, least(1, CASE WHEN good THEN 0.8 ELSE"
+                f" 0.28 END + 0.15 * {NORMAL})) AS s FROM truth_{run_id[-1]})",
+                [run_id, metric],
+            )
+    mid = migration.create(
+        con,
+        "bench",
+        "run-s",
+        ["run-t"],
+        actor="bench",
+        criteria={
+            "gating_metrics": list(METRICS),
+            "engineering_days": 10,
+            "sme_hours": 40,
+            "cost_inputs_entered": True,
+        },
+    )
+    con.execute(
+        "INSERT INTO sample (sample_id, migration_id, name, run_a, run_b, params, seed,"
+        " created_by) VALUES ('smp', ?, 'bench', 'run-s', 'run-t', '{}', 1, 'bench')",
+        [mid],
+    )
+    # 10% of items either judge failed, 2% of the rest, each with its design probability.
+    con.execute(
+        "INSERT INTO sample_item (sample_id, item_id, stratum, pool, stratum_size,"
+        " inclusion_prob) SELECT 'smp', item_id, stratum, pool, count(*) OVER (PARTITION BY"
+        " stratum, pool), rate FROM (SELECT j.item_id, i.stratum, CASE WHEN bool_or(NOT"
+        " j.passed) THEN 'fail' ELSE 'pass' END AS pool, CASE WHEN bool_or(NOT j.passed)"
+        " THEN 0.10 ELSE 0.02 END AS rate FROM judge_score j JOIN item i ON i.item_id ="
+        " j.item_id GROUP BY j.item_id, i.stratum) WHERE random() < rate"
+    )
+    for run_id, other in (("run-s", "run-t"), ("run-t", "run-s")):
+        con.execute(
+            "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"
+            " passed, preference, shown_side, origin, sample_id) SELECT 'cmp@1', si.item_id,"
+            " ?, ?, r.reviewer, CASE WHEN seen THEN 4 ELSE 2 END, seen, 'tie',"
+            " CASE WHEN ? = 'run-s' THEN 'A' ELSE 'B' END, 'synthetic', 'smp' FROM (SELECT"
+            f" si.item_id, t.good <> (random() < 0.05) AS seen FROM sample_item si JOIN"
+            f" truth_{run_id[-1]} t USING (item_id)) si, (VALUES ('sme-a'), ('sme-b'))"
+            " r(reviewer)",
+            [run_id, other, run_id],
+        )
+    con.close()
+    return mid
+
+
+def floor(con) -> None:
+    """DuckDB reading what the comparison reads, with nothing computed."""
+    con.execute("SELECT * FROM output WHERE run_id IN ('run-s', 'run-t')").fetchnumpy()
+    con.execute("SELECT * FROM judge_score WHERE run_id IN ('run-s', 'run-t')").fetchnumpy()
+
+
+def measure(size: int, repeats: int) -> dict:
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"compare-{size}.duckdb"
+    path.unlink(missing_ok=True)
+    mid = build(path, size)
+    con = db.connect(str(path))
+    labels = con.execute("SELECT count(*) FROM label").fetchone()[0]
+    full, bound = [], []
+    decision = None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        floor(con)
+        bound.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        report = signoff.evaluate(con, mid, "run-t")
+        full.append(time.perf_counter() - start)
+        decision = report["decision"]
+    con.close()
+    return {
+        "items": size,
+        "labels": labels,
+        "signoff_median_s": round(statistics.median(full), 3),
+        "signoff_all_s": [round(x, 3) for x in full],
+        "reading_rows_median_s": round(statistics.median(bound), 3),
+        "ratio_to_reading": round(statistics.median(full) / statistics.median(bound), 1),
+        "decision": decision,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 1_000_000])
+    args = parser.parse_args()
+    results = [measure(size, args.repeats) for size in args.sizes]
+    print(
+        json.dumps(
+            {
+                "results": results,
+                "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+                f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
+            },
+            indent=2,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
