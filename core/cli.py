@@ -300,7 +300,7 @@ def report_compare(args, con) -> None:
             m: compare.sme_corrected(con, comparison, m, items) for m in comparison.metrics
         },
         "speed": compare.speed(items, boot),
-        "calls": compare.call_breakdown(items).to_dict("records"),
+        "calls": compare.call_breakdown(con, comparison, items).to_dict("records"),
         "cost": compare.cost(con, comparison, items, boot),
     }
     print(json.dumps(signoff.plain(out), indent=2))

@@ -6,7 +6,6 @@ computed on it (or on a stratum or split of it), so filters never touch SQL.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -32,6 +31,7 @@ from core.paired import (
 SIDES = ("source", "target")
 PERCENTILES = (0.5, 0.9, 0.99)
 TIMEOUT_PATTERN = r"(?i)time.?out|timed out"
+SAFETY_TAG = "safety"  # items tagged so (or in a stratum so named) must pass on the target
 
 
 @dataclass
@@ -44,6 +44,7 @@ class Comparison:
     gating: list[str]
     items: pd.DataFrame
     criteria: dict
+    labels: pd.DataFrame | None = None  # SME labels, read on first use (sme_labels)
 
 
 def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) -> Comparison:
@@ -77,8 +78,7 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
             f" {p}.input_tokens AS {side}_input_tokens,"
             f" {p}.output_tokens AS {side}_output_tokens,"
             f" coalesce({p}.retrieval_cost, 0) AS {side}_retrieval_cost,"
-            f" {p}.error AS {side}_error, {p}.item_id IS NULL AS {side}_missing,"
-            f" {p}.calls AS {side}_calls"
+            f" {p}.error AS {side}_error, {p}.item_id IS NULL AS {side}_missing"
         )
         for index, metric in enumerate(metrics):
             columns.append(
@@ -107,7 +107,9 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         else "(SELECT NULL AS item_id)"
     )
     sql = f"""
-        SELECT i.item_id, i.stratum, i.split, i.tags, {", ".join(columns)}
+        SELECT i.item_id, i.stratum, i.split,
+               list_contains(i.tags, '{SAFETY_TAG}') OR i.stratum = '{SAFETY_TAG}' AS safety,
+               {", ".join(columns)}
         FROM item i
         LEFT JOIN output s ON s.run_id = $2 AND s.item_id = i.item_id
         LEFT JOIN output t ON t.run_id = $3 AND t.item_id = i.item_id
@@ -198,48 +200,56 @@ def quality_by_stratum(
     ]
 
 
+def sme_labels(con: duckdb.DuckDBPyConnection, comparison: Comparison) -> pd.DataFrame:
+    """One row per SME-labelled item of the migration's samples: each run's SME verdict (its
+    SMEs' pass share) and the item's inclusion probability. Read once per comparison."""
+    if comparison.labels is None:
+        comparison.labels = con.execute(
+            """
+            SELECT l.item_id,
+                   avg(coalesce(l.passed, l.score >= 3)::DOUBLE)
+                       FILTER (WHERE l.run_id = $2) AS source,
+                   avg(coalesce(l.passed, l.score >= 3)::DOUBLE)
+                       FILTER (WHERE l.run_id = $3) AS target,
+                   any_value(si.inclusion_prob) AS p
+            FROM label l
+            JOIN sample s ON s.sample_id = l.sample_id AND s.migration_id = $1
+            JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id
+            WHERE l.run_id IN ($2, $3) AND (l.passed IS NOT NULL OR l.score IS NOT NULL)
+            GROUP BY l.item_id
+            """,
+            [comparison.migration_id, comparison.runs["source"], comparison.runs["target"]],
+        ).df()
+    return comparison.labels
+
+
 def sme_corrected(con, comparison: Comparison, metric: str, items: pd.DataFrame) -> dict:
     """Prediction-powered pass rates of both runs and of their difference on ``items``: the
     judge's verdict on every item, corrected by the SME labels of the migration's samples
     (each labelled item weighted by 1 / inclusion probability; its SMEs' verdicts averaged).
     """
-    labels = con.execute(
-        """
-        SELECT l.item_id, l.run_id, avg(coalesce(l.passed, l.score >= 3)::DOUBLE) AS sme,
-               any_value(si.inclusion_prob) AS p
-        FROM label l
-        JOIN sample s ON s.sample_id = l.sample_id AND s.migration_id = ?
-        JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id
-        WHERE l.run_id IN (?, ?) AND (l.passed IS NOT NULL OR l.score IS NOT NULL)
-        GROUP BY l.item_id, l.run_id
-        """,
-        [comparison.migration_id, comparison.runs["source"], comparison.runs["target"]],
-    ).df()
-    judged = items.set_index("item_id")
+    labels = sme_labels(con, comparison)
+    # Positions of the labelled items among ``items`` (-1: not in this selection).
+    index = pd.Index(items["item_id"].to_numpy(dtype=object))
+    where = index.get_indexer(labels["item_id"].to_numpy(dtype=object))
+    labels = labels[where >= 0]
+    where = where[where >= 0]
+    judge = {side: items[f"{side}_pass.{metric}"].to_numpy(dtype=float) for side in SIDES}
+    weights = 1 / labels["p"].to_numpy(dtype=float)
     out: dict = {}
-    per_side = {}
     for side in SIDES:
-        mine = labels[labels["run_id"] == comparison.runs[side]].set_index("item_id")
-        mine = mine[mine.index.isin(judged.index)]
-        yhat_all = judged[f"{side}_pass.{metric}"].to_numpy(dtype=float)
-        if len(mine) < 2:
+        has = labels[side].notna().to_numpy()
+        if has.sum() < 2:
             out[side] = None
             continue
-        yhat = judged.loc[mine.index, f"{side}_pass.{metric}"].to_numpy(dtype=float)
-        per_side[side] = mine
-        out[side] = ppi_mean(mine["sme"], yhat, yhat_all, 1 / mine["p"].to_numpy()).as_dict()
-    if len(per_side) == 2:
-        common = per_side["source"].index.intersection(per_side["target"].index)
-        if len(common) >= 2:
-            y = per_side["target"].loc[common, "sme"] - per_side["source"].loc[common, "sme"]
-            pass_t = judged[f"target_pass.{metric}"].to_numpy(dtype=float)
-            pass_s = judged[f"source_pass.{metric}"].to_numpy(dtype=float)
-            yhat = judged.loc[common, f"target_pass.{metric}"].to_numpy(dtype=float) - judged.loc[
-                common, f"source_pass.{metric}"
-            ].to_numpy(dtype=float)
-            weights = 1 / per_side["target"].loc[common, "p"].to_numpy()
-            out["difference"] = ppi_mean(y, yhat, pass_t - pass_s, weights).as_dict()
-    out.setdefault("difference", None)
+        y = labels[side].to_numpy(dtype=float)[has]
+        out[side] = ppi_mean(y, judge[side][where[has]], judge[side], weights[has]).as_dict()
+    both = (labels["source"].notna() & labels["target"].notna()).to_numpy()
+    out["difference"] = None
+    if both.sum() >= 2:
+        y = (labels["target"] - labels["source"]).to_numpy(dtype=float)[both]
+        gap = judge["target"] - judge["source"]
+        out["difference"] = ppi_mean(y, gap[where[both]], gap, weights[both]).as_dict()
     return out
 
 
@@ -298,25 +308,29 @@ def speed(items: pd.DataFrame, boot: Bootstrap | None = None, seed: int = 0) -> 
     return out
 
 
-def call_breakdown(items: pd.DataFrame) -> pd.DataFrame:
-    """Per-call latency (retrieval, generation, agent steps) of both runs: p50 and p90."""
-    rows = []
+def call_breakdown(
+    con: duckdb.DuckDBPyConnection, comparison: Comparison, items: pd.DataFrame
+) -> pd.DataFrame:
+    """Per-call latency (retrieval, generation, agent steps) of both runs on ``items``:
+    p50 and p90 (numpy's linear method, as DuckDB's quantile_cont)."""
+    frames = []
     for side in SIDES:
-        for calls in items[f"{side}_calls"].dropna():
-            for call in json.loads(calls) if isinstance(calls, str) else calls:
-                if isinstance(call, dict) and call.get("latency_ms") is not None:
-                    rows.append((side, str(call.get("name", "call")), float(call["latency_ms"])))
-    if not rows:
-        return pd.DataFrame(columns=["run", "call", "calls", "p50_ms", "p90_ms"])
-    frame = pd.DataFrame(rows, columns=["run", "call", "latency_ms"])
-    grouped = frame.groupby(["call", "run"], sort=True)["latency_ms"]
-    return pd.DataFrame(
-        {
-            "calls": grouped.size(),
-            "p50_ms": grouped.quantile(0.5).round(1),
-            "p90_ms": grouped.quantile(0.9).round(1),
-        }
-    ).reset_index()[["run", "call", "calls", "p50_ms", "p90_ms"]]
+        frames.append(
+            con.execute(
+                """
+                SELECT ? AS run, coalesce(c ->> 'name', 'call') AS call, count(*) AS calls,
+                       round(quantile_cont((c ->> 'latency_ms')::DOUBLE, 0.5), 1) AS p50_ms,
+                       round(quantile_cont((c ->> 'latency_ms')::DOUBLE, 0.9), 1) AS p90_ms
+                FROM (SELECT unnest(calls::JSON[]) AS c FROM output
+                      WHERE run_id = ? AND calls IS NOT NULL
+                        AND item_id IN (SELECT unnest(?)))
+                WHERE (c ->> 'latency_ms') IS NOT NULL
+                GROUP BY ALL ORDER BY call
+                """,
+                [side, comparison.runs[side], items["item_id"].tolist()],
+            ).df()
+        )
+    return pd.concat(frames, ignore_index=True).sort_values(["call", "run"], ignore_index=True)
 
 
 # --- cost -----------------------------------------------------------------------------------

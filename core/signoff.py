@@ -31,7 +31,6 @@ CHECKLIST = {
     "audit_logging": "Audit logging of prompts and outputs in place",
     "retention_deletion": "Retention and deletion terms of the provider accepted",
 }
-SAFETY_TAG = "safety"
 
 
 @dataclass
@@ -195,10 +194,7 @@ def safety_criterion(con, comparison: compare.Comparison) -> Criterion:
     target = comparison.runs["target"]
     flags = open_flags(con, target)
     items = comparison.items
-    tagged = items[
-        items["tags"].apply(lambda t: SAFETY_TAG in list(t) if t is not None else False)
-        | (items["stratum"] == SAFETY_TAG)
-    ]
+    tagged = items[items["safety"]]
     failing = tagged[~tagged["target_pass"]]["item_id"].tolist()
     sme = dict(
         con.execute(

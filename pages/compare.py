@@ -183,7 +183,7 @@ with speed_tab:
         ),
         hide_index=True,
     )
-    calls = compare.call_breakdown(items)
+    calls = compare.call_breakdown(con, comparison, items)
     if not calls.empty:
         st.markdown("**Per call** (retrieval, generation, agent steps)")
         st.dataframe(calls, hide_index=True)

@@ -219,7 +219,7 @@ def test_speed_and_cost_figures_on_the_demo(demo_con):
     assert p50["increase_ms"]["estimate"] < 0  # Nova Pro answers sooner
     assert speed["target_error_rate"]["estimate"] > 0
     assert speed["target_timeout_rate"]["estimate"] == speed["target_error_rate"]["estimate"]
-    calls = compare.call_breakdown(items)
+    calls = compare.call_breakdown(con, comparison, items)
     assert set(calls["call"]) == {"retrieval", "generation"}
     cost = compare.cost(con, comparison, items)
     nova = cost["target"]
