@@ -25,6 +25,7 @@ from core import (
     migration,
     models,
     pairwise,
+    runner,
     runs,
     sampling,
     settings,
@@ -306,6 +307,63 @@ def report_compare(args, con) -> None:
     print(json.dumps(signoff.plain(out), indent=2))
 
 
+def _model_config(args) -> runner.ModelConfig:
+    return runner.ModelConfig(
+        args.model,
+        provider=args.provider,
+        region=args.region,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        max_tokens=args.max_tokens,
+        prompt_version_id=args.prompt_version,
+        endpoint_url=args.endpoint_url or settings.get("bedrock_endpoint") or None,
+        concurrency=args.concurrency or int(settings.get("run_concurrency")),
+        timeout_s=args.timeout,
+    )
+
+
+def cmd_run(args, con) -> int:
+    """Run a model over a frozen dataset (or resume a run); --dry-run only estimates."""
+    if args.resume:
+        row = con.execute(
+            "SELECT dataset_id, model_id, prompt_version_id, config FROM run WHERE run_id = ?",
+            [args.resume],
+        ).fetchone()
+        if row is None:
+            raise InputError("run", f"no run {args.resume!r} to resume")
+        stored = json.loads(row[3])
+        args.model, args.prompt_version = row[1], row[2]
+        for key in ("provider", "region", "temperature", "top_p", "max_tokens"):
+            setattr(args, key, stored.get(key, getattr(args, key)))
+        args.endpoint_url = args.endpoint_url or stored.get("endpoint_url")
+        dataset_id, run_id = row[0], args.resume
+    else:
+        if not (args.dataset and args.model):
+            raise InputError("run", "name --dataset and --model (or --resume RUN)")
+        dataset_id = datasets.resolve(con, args.dataset)
+        run_id = None
+    config = _model_config(args)
+    if args.dry_run:
+        estimate = runner.dry_run(con, dataset_id, config)
+        print(json.dumps(estimate, indent=2))
+        return 0
+    if run_id is None:
+        run_id = runner.create(
+            con, dataset_id, config, actor=_actor(), name=args.name, role=args.role
+        )
+        print(f"created {run_id}", file=sys.stderr)
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"\r{fraction:6.1%} {message}", end="", file=sys.stderr, flush=True)
+
+    result = runner.execute(con, run_id, config, progress=progress)
+    print(file=sys.stderr)
+    print(result.summary())
+    for line in result.errors[:5]:
+        print(f"  {line}")
+    return 0 if result.failed == 0 else 5
+
+
 def cmd_price(args, con) -> None:
     try:
         effective = date.fromisoformat(args.effective) if args.effective else date.today()
@@ -486,6 +544,23 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--resamples", type=int, default=1000)
     rp.add_argument("--seed", type=int, default=0)
 
+    rn = sub.add_parser("run", help="run a model over a frozen dataset (Bedrock or OpenAI API)")
+    rn.add_argument("--dataset", help="dataset version (name@N, or name = latest)")
+    rn.add_argument("--model", help="model id, e.g. amazon.nova-pro-v1:0")
+    rn.add_argument("--resume", metavar="RUN", help="finish an interrupted run")
+    rn.add_argument("--provider", choices=["bedrock", "openai"], default="bedrock")
+    rn.add_argument("--endpoint-url", help="Bedrock endpoint, or the OpenAI-compatible base URL")
+    rn.add_argument("--region", default="us-east-1")
+    rn.add_argument("--temperature", type=float, default=0.0)
+    rn.add_argument("--top-p", type=float, default=0.9)
+    rn.add_argument("--max-tokens", type=int, default=512)
+    rn.add_argument("--prompt-version", help="system prompt: a prompt version id")
+    rn.add_argument("--concurrency", type=int, help="calls in flight (default: setting)")
+    rn.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
+    rn.add_argument("--name")
+    rn.add_argument("--role", choices=["source", "target", "candidate"], default="candidate")
+    rn.add_argument("--dry-run", action="store_true", help="estimate tokens and cost only")
+
     pr = sub.add_parser("price", help="record a model price (history kept)")
     pr.add_argument("model")
     pr.add_argument("--input", type=float, required=True, help="price per 1K input tokens")
@@ -528,6 +603,7 @@ COMMANDS = {
     "top-up": cmd_top_up,
     "report": cmd_report,
     "price": cmd_price,
+    "run": cmd_run,
     "criteria": cmd_criteria,
     "approve": cmd_approve,
 }

@@ -43,6 +43,16 @@ SETTINGS = {
         "",
         "Secret that signs the sign-in cookie; overrides the configuration file's key.",
     ),
+    "run_concurrency": Setting(
+        "SWITCHYARD_RUN_CONCURRENCY",
+        "8",
+        "Model calls in flight at once when Switchyard runs a model (per run).",
+    ),
+    "bedrock_endpoint": Setting(
+        "SWITCHYARD_BEDROCK_ENDPOINT",
+        "",
+        "Bedrock runtime endpoint URL (a VPC endpoint, or a local fake); default: AWS's.",
+    ),
     "user": Setting(
         "SWITCHYARD_USER",
         "",
