@@ -25,6 +25,7 @@ from core import (
     migration,
     models,
     pairwise,
+    prompts,
     runner,
     runs,
     sampling,
@@ -316,52 +317,90 @@ def _model_config(args) -> runner.ModelConfig:
         top_p=args.top_p,
         max_tokens=args.max_tokens,
         prompt_version_id=args.prompt_version,
-        endpoint_url=args.endpoint_url or settings.get("bedrock_endpoint") or None,
+        endpoint_url=args.endpoint_url,  # else boto3's AWS_ENDPOINT_URL_BEDROCK_RUNTIME
         concurrency=args.concurrency or int(settings.get("run_concurrency")),
         timeout_s=args.timeout,
     )
 
 
+def _progress(fraction: float, message: str) -> None:
+    print(f"\r{fraction:6.1%} {message}", end="", file=sys.stderr, flush=True)
+
+
 def cmd_run(args, con) -> int:
-    """Run a model over a frozen dataset (or resume a run); --dry-run only estimates."""
+    """Run a model over a frozen dataset (or resume a run); --dry-run only estimates.
+    Exits 5 when some items failed (they are retried by --resume)."""
     if args.resume:
-        row = con.execute(
-            "SELECT dataset_id, model_id, prompt_version_id, config FROM run WHERE run_id = ?",
-            [args.resume],
-        ).fetchone()
-        if row is None:
-            raise InputError("run", f"no run {args.resume!r} to resume")
-        stored = json.loads(row[3])
-        args.model, args.prompt_version = row[1], row[2]
-        for key in ("provider", "region", "temperature", "top_p", "max_tokens"):
-            setattr(args, key, stored.get(key, getattr(args, key)))
-        args.endpoint_url = args.endpoint_url or stored.get("endpoint_url")
-        dataset_id, run_id = row[0], args.resume
+        overrides = {"concurrency": args.concurrency} if args.concurrency else {}
+        if args.endpoint_url:
+            overrides["endpoint_url"] = args.endpoint_url
+        run_id = args.resume
+        config = runner.config_of(con, run_id, **overrides)
     else:
         if not (args.dataset and args.model):
             raise InputError("run", "name --dataset and --model (or --resume RUN)")
         dataset_id = datasets.resolve(con, args.dataset)
-        run_id = None
-    config = _model_config(args)
-    if args.dry_run:
-        estimate = runner.dry_run(con, dataset_id, config)
-        print(json.dumps(estimate, indent=2))
-        return 0
-    if run_id is None:
+        config = _model_config(args)
+        if args.dry_run:
+            print(json.dumps(runner.dry_run(con, dataset_id, config), indent=2))
+            return 0
         run_id = runner.create(
             con, dataset_id, config, actor=_actor(), name=args.name, role=args.role
         )
         print(f"created {run_id}", file=sys.stderr)
-
-    def progress(fraction: float, message: str) -> None:
-        print(f"\r{fraction:6.1%} {message}", end="", file=sys.stderr, flush=True)
-
-    result = runner.execute(con, run_id, config, progress=progress)
+    result = runner.execute(con, run_id, config, progress=_progress)
     print(file=sys.stderr)
     print(result.summary())
     for line in result.errors[:5]:
         print(f"  {line}")
     return 0 if result.failed == 0 else 5
+
+
+def cmd_prompt(args, con) -> None:
+    """Prompt versions of a migration: add, optimize, metaprompt, diff, list."""
+    endpoint = args.endpoint_url  # else boto3's AWS_ENDPOINT_URL_BEDROCK_* variables
+    if args.action == "add":
+        text = Path(args.file).read_text(encoding="utf-8") if args.file else args.text
+        version = prompts.create(
+            con,
+            args.migration,
+            args.model,
+            text or "",
+            actor=_actor(),
+            parent_id=args.parent,
+            note=args.note,
+        )
+        print(version)
+    elif args.action == "optimize":
+        version, analysis = prompts.optimize(
+            con,
+            args.migration,
+            args.parent,
+            args.model,
+            actor=_actor(),
+            region=args.region,
+            endpoint_url=endpoint,
+        )
+        for line in analysis:
+            print(f"analysis: {line}", file=sys.stderr)
+        print(version)
+    elif args.action == "metaprompt":
+        version = prompts.metaprompt(
+            con,
+            args.migration,
+            args.parent,
+            args.model,
+            args.judge_model,
+            actor=_actor(),
+            region=args.region,
+            endpoint_url=endpoint,
+        )
+        print(version)
+    elif args.action == "diff":
+        print(prompts.diff(con, args.parent, args.other))
+    else:
+        table = prompts.runs_by_version(con, args.migration)
+        print(table.drop(columns=["run_id"]).to_string(index=False))
 
 
 def cmd_price(args, con) -> None:
@@ -561,6 +600,19 @@ def parser() -> argparse.ArgumentParser:
     rn.add_argument("--role", choices=["source", "target", "candidate"], default="candidate")
     rn.add_argument("--dry-run", action="store_true", help="estimate tokens and cost only")
 
+    pv = sub.add_parser("prompt", help="prompt versions: add, optimize, metaprompt, diff, list")
+    pv.add_argument("action", choices=["add", "optimize", "metaprompt", "diff", "list"])
+    pv.add_argument("--migration", help="the migration the versions belong to")
+    pv.add_argument("--model", help="the model the version is for (the target)")
+    pv.add_argument("--text", help="add: the prompt text")
+    pv.add_argument("--file", help="add: read the prompt text from a file")
+    pv.add_argument("--parent", help="the version it derives from (diff: the old one)")
+    pv.add_argument("--other", help="diff: the new version")
+    pv.add_argument("--note")
+    pv.add_argument("--judge-model", help="metaprompt: the model that rewrites the prompt")
+    pv.add_argument("--region", default="us-east-1")
+    pv.add_argument("--endpoint-url", help="Bedrock endpoint (default: boto3's, from AWS_*)")
+
     pr = sub.add_parser("price", help="record a model price (history kept)")
     pr.add_argument("model")
     pr.add_argument("--input", type=float, required=True, help="price per 1K input tokens")
@@ -604,6 +656,7 @@ COMMANDS = {
     "report": cmd_report,
     "price": cmd_price,
     "run": cmd_run,
+    "prompt": cmd_prompt,
     "criteria": cmd_criteria,
     "approve": cmd_approve,
 }

@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import duckdb
+import pandas as pd
 
 from core import compare, datasets, db, runs
 from core.errors import InputError, NotFoundError
@@ -492,3 +493,40 @@ def run_cost(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[float | None,
         [run_id],
     ).fetchone()
     return (tokens[0] * p.input_per_1k + tokens[1] * p.output_per_1k) / 1000, p.currency
+
+
+def unfinished(con: duckdb.DuckDBPyConnection, dataset_id: str) -> pd.DataFrame:
+    """Runs Switchyard made on the dataset that still have items to answer (or retry)."""
+    return (
+        con.execute(
+            """
+        SELECT r.run_id, r.name, r.model_id, r.origin AS provider, r.created_at,
+               count(o.item_id) FILTER (WHERE o.error IS NULL) AS answered,
+               count(o.item_id) FILTER (WHERE o.error IS NOT NULL) AS failed,
+               d.item_count AS items
+        FROM run r JOIN dataset d USING (dataset_id)
+        LEFT JOIN output o ON o.run_id = r.run_id
+        WHERE r.dataset_id = ? AND r.origin IN ('bedrock', 'openai')
+        GROUP BY ALL
+        HAVING count(o.item_id) FILTER (WHERE o.error IS NULL) < d.item_count
+        ORDER BY r.created_at
+        """,
+            [dataset_id],
+        )
+        .df()
+        .drop(columns=["created_at"])
+    )
+
+
+def config_of(con: duckdb.DuckDBPyConnection, run_id: str, **overrides) -> ModelConfig:
+    """The configuration a run was made with, to resume it (``overrides``: e.g. concurrency)."""
+    row = con.execute(
+        "SELECT model_id, prompt_version_id, config, origin FROM run WHERE run_id = ?", [run_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no run {run_id!r}")
+    stored = json.loads(row[2])
+    if row[3] not in ("bedrock", "openai"):
+        raise InputError("run", f"{run_id} was imported, not run by Switchyard: nothing to resume")
+    known = {k: stored[k] for k in ModelConfig.__dataclass_fields__ if k in stored}
+    return ModelConfig(row[0], prompt_version_id=row[1], **{**known, **overrides})

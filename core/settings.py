@@ -48,11 +48,6 @@ SETTINGS = {
         "8",
         "Model calls in flight at once when Switchyard runs a model (per run).",
     ),
-    "bedrock_endpoint": Setting(
-        "SWITCHYARD_BEDROCK_ENDPOINT",
-        "",
-        "Bedrock runtime endpoint URL (a VPC endpoint, or a local fake); default: AWS's.",
-    ),
     "user": Setting(
         "SWITCHYARD_USER",
         "",

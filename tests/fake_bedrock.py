@@ -67,6 +67,24 @@ def default_text(request: dict) -> str:
     return f"Answer to: {prompt[-60:]}"
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Clients hang up mid-stream on purpose (a failed call stops reading). socketserver
+    would print a traceback, and Python 3.11.7 builds its carets with ast.parse, which
+    races with Streamlit's ast.parse in AppTest (SystemError: AST constructor recursion
+    depth mismatch). Keep the errors instead."""
+
+    errors: list = []  # noqa: RUF012 - one list per server, set in __init__
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.errors = []
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        self.errors.append(sys.exc_info()[1])
+
+
 @dataclass
 class Behaviour:
     ttft_s: float = 0.05  # from the request to the first content delta
@@ -120,7 +138,7 @@ class FakeBedrock:
                 else:
                     self.send_error(404)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()

@@ -174,6 +174,7 @@ def sign_in(page, url: str, username: str) -> None:
         "data",
         "sampling",
         "calibration",
+        "runs",
         "compare",
         "signoff",
         "home",

@@ -11,9 +11,18 @@ ROOT = Path(__file__).resolve().parent.parent
 USERS = {"sme": "sme1", "eval_owner": "owner", "manager": "manager", "admin": "admin"}
 EXPECTED = {
     "sme": ["Review"],
-    "eval_owner": ["Home", "Data", "Sampling", "Calibration", "Compare", "Sign-off"],
+    "eval_owner": ["Home", "Data", "Sampling", "Calibration", "Runs", "Compare", "Sign-off"],
     "manager": ["Home", "Data", "Sign-off"],
-    "admin": ["Home", "Data", "Sampling", "Calibration", "Compare", "Sign-off", "Users"],
+    "admin": [
+        "Home",
+        "Data",
+        "Sampling",
+        "Calibration",
+        "Runs",
+        "Compare",
+        "Sign-off",
+        "Users",
+    ],
 }
 PAGE_FILES = sorted(p.name for p in (ROOT / "pages").glob("*.py"))
 

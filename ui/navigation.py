@@ -46,6 +46,13 @@ PAGES = (
         frozenset({"eval_owner", "admin"}),
     ),
     PageSpec(
+        "pages/runs.py",
+        "Runs",
+        ":material/play_circle:",
+        "runs",
+        frozenset({"eval_owner", "admin"}),
+    ),
+    PageSpec(
         "pages/compare.py",
         "Compare",
         ":material/compare_arrows:",
