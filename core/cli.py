@@ -21,6 +21,7 @@ from core import (
     db,
     demo,
     importing,
+    judges,
     label_import,
     migration,
     models,
@@ -356,6 +357,24 @@ def cmd_run(args, con) -> int:
     return 0 if result.failed == 0 else 5
 
 
+def cmd_judge(args, con) -> None:
+    """Score a run with Ragas / DeepEval metrics (judge model on Bedrock) or non-LLM ones."""
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    config = judges.JudgeConfig(
+        model_id=args.judge_model,
+        embedding_model_id=args.embedding_model,
+        region=args.region,
+        endpoint_url=args.endpoint_url,
+        threshold=args.threshold,
+        rubric=args.rubric or judges.DEFAULT_RUBRIC,
+        pattern=args.pattern,
+    )
+    counts = judges.score_run(con, args.run, metrics, config, actor=_actor(), progress=_progress)
+    print(file=sys.stderr)
+    for metric, scored in counts.items():
+        print(f"{metric}: {scored} items scored")
+
+
 def cmd_prompt(args, con) -> None:
     """Prompt versions of a migration: add, optimize, metaprompt, diff, list."""
     endpoint = args.endpoint_url  # else boto3's AWS_ENDPOINT_URL_BEDROCK_* variables
@@ -600,6 +619,19 @@ def parser() -> argparse.ArgumentParser:
     rn.add_argument("--role", choices=["source", "target", "candidate"], default="candidate")
     rn.add_argument("--dry-run", action="store_true", help="estimate tokens and cost only")
 
+    jg = sub.add_parser("judge", help="score a run with Ragas, DeepEval or non-LLM metrics")
+    jg.add_argument("--run", required=True)
+    jg.add_argument(
+        "--metrics", required=True, help="comma-separated: " + ", ".join(judges.METRICS)
+    )
+    jg.add_argument("--judge-model", default=judges.JudgeConfig.model_id)
+    jg.add_argument("--embedding-model", default=judges.JudgeConfig.embedding_model_id)
+    jg.add_argument("--region", default="us-east-1")
+    jg.add_argument("--endpoint-url", help="Bedrock endpoint (default: boto3's, from AWS_*)")
+    jg.add_argument("--threshold", type=float, default=0.5)
+    jg.add_argument("--rubric", help="GEval correctness: the criteria, in words")
+    jg.add_argument("--pattern", help="pattern match: the regular expression")
+
     pv = sub.add_parser("prompt", help="prompt versions: add, optimize, metaprompt, diff, list")
     pv.add_argument("action", choices=["add", "optimize", "metaprompt", "diff", "list"])
     pv.add_argument("--migration", help="the migration the versions belong to")
@@ -657,6 +689,7 @@ COMMANDS = {
     "price": cmd_price,
     "run": cmd_run,
     "prompt": cmd_prompt,
+    "judge": cmd_judge,
     "criteria": cmd_criteria,
     "approve": cmd_approve,
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import re
 import struct
 import threading
 import time
@@ -60,6 +61,62 @@ def exception(kind: str, message: str) -> bytes:
         },
         {"message": message},
     )
+
+
+def hash_text(text: str) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def judge_reply(request: dict) -> str:
+    """What a judge model answers the prompts Ragas and DeepEval send: the JSON each asks for,
+    recognised by the keys of its instructions and examples. Every claim is supported and
+    every statement relevant, except that an answer containing 'WRONG' is contradicted."""
+    prompt = request["messages"][-1]["content"][0]["text"]
+    tail = prompt[prompt.rfind("Now perform the same") :] if "Now perform" in prompt else prompt
+    wrong = "WRONG" in tail
+    if '"noncommittal"' in prompt:  # Ragas answer relevancy: the question the answer fits
+        question = re.search(r'"response": "(.*?)"', tail)
+        return json.dumps({"question": question.group(1) if question else "", "noncommittal": 0})
+    if '"verdict"' in prompt and '"statements"' in prompt:  # Ragas NLI
+        verdict = 0 if wrong else 1
+        return json.dumps(
+            {
+                "statements": [
+                    {"statement": "The answer's claim.", "reason": "checked", "verdict": verdict}
+                ]
+            }
+        )
+    # Claims extracted from a wrong answer carry the mark, so the next step sees it.
+    claim = "WRONG: the answer's claim." if wrong else "The answer's claim."
+    if '"claims"' in prompt and "Example" in prompt and '"verdict"' not in prompt:
+        return json.dumps({"claims": [claim]})  # Ragas claim decomposition
+    if '"statements"' in prompt and "Example" in prompt:
+        return json.dumps({"statements": [claim]})  # Ragas statements
+    # DeepEval
+    if '"truths"' in prompt:
+        return json.dumps({"truths": ["The context's fact."]})
+    if '"claims"' in prompt:
+        return json.dumps(
+            {
+                "claims": [
+                    "WRONG: the answer's claim." if "WRONG" in prompt else "The answer's claim."
+                ]
+            }
+        )
+    if '"statements"' in prompt:
+        return json.dumps({"statements": ["The answer's claim."]})
+    if '"verdicts"' in prompt:
+        verdict = "no" if "WRONG" in prompt else "yes"
+        return json.dumps({"verdicts": [{"verdict": verdict, "reason": "checked"}]})
+    if '"steps"' in prompt:
+        return json.dumps({"steps": ["Compare the facts with the expected output."]})
+    if '"score"' in prompt:
+        return json.dumps({"score": 2 if "WRONG" in prompt else 9, "reason": "graded"})
+    if '"reason"' in prompt:
+        return json.dumps({"reason": "The score follows from the verdicts."})
+    return "{}"
 
 
 def default_text(request: dict) -> str:
@@ -127,7 +184,9 @@ class FakeBedrock:
                 path = unquote(self.path)
                 with fake._lock:
                     fake.requests.append(Recorded(path, body, time.perf_counter()))
-                if path.endswith("/converse-stream"):
+                if path.endswith("/invoke"):
+                    fake._invoke(self, body, path)
+                elif path.endswith("/converse-stream"):
                     fake._converse_stream(self, body)
                 elif path.endswith("/converse"):
                     fake._converse(self, body)
@@ -242,6 +301,17 @@ class FakeBedrock:
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
+
+    def _invoke(self, handler, body: dict, path: str) -> None:
+        """InvokeModel for a Titan text embedding: a deterministic vector per text."""
+        text = body.get("inputText", "")
+        vector = [((hash_text(text) >> (i * 4)) & 15) / 15 + 0.01 for i in range(16)]
+        payload = json.dumps({"embedding": vector, "inputTextTokenCount": len(text) // 4})
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload.encode())
 
     def _chat_completions(self, handler, body: dict) -> None:
         """An OpenAI-compatible streamed chat completion (server-sent events)."""

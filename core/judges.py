@@ -1,0 +1,369 @@
+"""Judges Switchyard runs itself: Ragas and DeepEval metrics over a run's outputs, with the
+judge model on Amazon Bedrock through plain boto3, and the non-LLM metrics.
+
+DeepEval's own Bedrock model needs aiobotocore, which conflicts with current boto3, so the
+judge is a ``DeepEvalBaseLLM`` subclass over ``converse``; Ragas gets a small LangChain chat
+model over the same call (and Titan embeddings through ``invoke_model`` for answer
+relevancy). ragas and deepeval take seconds to import and phone home unless told not to:
+they are imported only inside these functions, after ``core.telemetry`` has switched
+their telemetry (and DeepEval's .env loading) off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import duckdb
+
+from core import db, telemetry
+from core.errors import InputError, NotFoundError
+
+LLM_METRICS = {
+    "ragas_faithfulness": "Ragas faithfulness (claims supported by the context)",
+    "ragas_answer_relevancy": "Ragas answer relevancy (needs an embedding model)",
+    "ragas_factual_correctness": "Ragas factual correctness against the reference (F1)",
+    "deepeval_faithfulness": "DeepEval faithfulness",
+    "deepeval_answer_relevancy": "DeepEval answer relevancy",
+    "deepeval_geval_correctness": "DeepEval GEval correctness, with the owner's rubric",
+}
+PLAIN_METRICS = {
+    "ragas_bleu": "BLEU against the reference (sacrebleu)",
+    "ragas_rouge": "ROUGE-L F1 against the reference (rouge-score)",
+    "ragas_string_similarity": "Levenshtein similarity to the reference (RapidFuzz)",
+    "ragas_exact_match": "Exact match with the reference",
+    "deepeval_exact_match": "DeepEval exact match",
+    "deepeval_pattern_match": "DeepEval pattern match (a regular expression)",
+}
+METRICS = {**LLM_METRICS, **PLAIN_METRICS}
+DEFAULT_RUBRIC = (
+    "Is the actual output factually correct and complete when compared with the expected "
+    "output? Penalise numbers, dates or entities that differ, and answers that hedge."
+)
+
+
+@dataclass(frozen=True)
+class JudgeConfig:
+    model_id: str = "anthropic.claude-3-5-sonnet-20241022-v2:0"
+    embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    threshold: float = 0.5
+    rubric: str = DEFAULT_RUBRIC
+    pattern: str | None = None  # deepeval_pattern_match
+
+
+# --- the judge model on plain boto3 -------------------------------------------------------------
+
+
+def bedrock_runtime(config: JudgeConfig):
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=config.region,
+        endpoint_url=config.endpoint_url,
+        config=Config(retries={"mode": "standard", "max_attempts": 6}, read_timeout=120),
+    )
+
+
+def converse_text(client, model_id: str, prompt: str, max_tokens: int = 2048) -> str:
+    response = client.converse(
+        modelId=model_id,
+        messages=[{"role": "user", "content": [{"text": prompt}]}],
+        inferenceConfig={"temperature": 0.0, "maxTokens": max_tokens},
+    )
+    return "".join(p.get("text", "") for p in response["output"]["message"]["content"])
+
+
+def deepeval_judge(client, model_id: str):
+    """A DeepEval judge model over Bedrock ``converse`` (no aiobotocore)."""
+    telemetry.disable()
+    from deepeval.models import DeepEvalBaseLLM
+
+    class BedrockJudge(DeepEvalBaseLLM):
+        def __init__(self) -> None:
+            super().__init__(model_id)
+
+        def load_model(self):
+            return client
+
+        def generate(self, prompt: str) -> str:
+            return converse_text(client, model_id, prompt)
+
+        async def a_generate(self, prompt: str) -> str:
+            return await asyncio.to_thread(converse_text, client, model_id, prompt)
+
+        def get_model_name(self) -> str:
+            return f"bedrock:{model_id}"
+
+    return BedrockJudge()
+
+
+def ragas_models(client, config: JudgeConfig):
+    """Ragas' LLM and embeddings, wrapping LangChain models over boto3."""
+    telemetry.disable()
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models.chat_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+    from ragas.embeddings import LangchainEmbeddingsWrapper
+    from ragas.llms import LangchainLLMWrapper
+
+    class BedrockChat(BaseChatModel):
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
+            prompt = "\n".join(str(m.content) for m in messages)
+            text = converse_text(client, config.model_id, prompt)
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+        @property
+        def _llm_type(self) -> str:
+            return "switchyard-bedrock-converse"
+
+    class TitanEmbeddings(Embeddings):
+        def embed_query(self, text: str) -> list[float]:
+            response = client.invoke_model(
+                modelId=config.embedding_model_id,
+                body=json.dumps({"inputText": text}),
+                contentType="application/json",
+                accept="application/json",
+            )
+            return json.loads(response["body"].read())["embedding"]
+
+        def embed_documents(self, texts: list[str]) -> list[list[float]]:
+            return [self.embed_query(t) for t in texts]
+
+    return LangchainLLMWrapper(BedrockChat()), LangchainEmbeddingsWrapper(TitanEmbeddings())
+
+
+# --- scoring ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Score:
+    score: float | None
+    passed: bool | None
+    explanation: str | None
+
+
+def _scorers(metrics: list[str], config: JudgeConfig, client) -> dict[str, Callable]:
+    """metric -> function(item dict) -> Score, importing only the libraries asked for."""
+    telemetry.disable()
+    scorers: dict[str, Callable] = {}
+    if any(m.startswith("ragas_") for m in metrics):
+        scorers.update(_ragas_scorers(metrics, config, client))
+    if any(m.startswith("deepeval_") for m in metrics):
+        scorers.update(_deepeval_scorers(metrics, config, client))
+    return scorers
+
+
+def _ragas_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callable]:
+    from ragas.dataset_schema import SingleTurnSample
+    from ragas.metrics import (
+        AnswerRelevancy,
+        BleuScore,
+        ExactMatch,
+        FactualCorrectness,
+        Faithfulness,
+        NonLLMStringSimilarity,
+        RougeScore,
+    )
+
+    llm = embeddings = None
+    if any(m in LLM_METRICS for m in metrics if m.startswith("ragas_")):
+        llm, embeddings = ragas_models(client, config)
+    made = {
+        "ragas_faithfulness": lambda: Faithfulness(llm=llm),
+        "ragas_answer_relevancy": lambda: AnswerRelevancy(llm=llm, embeddings=embeddings),
+        "ragas_factual_correctness": lambda: FactualCorrectness(llm=llm),
+        "ragas_bleu": BleuScore,
+        "ragas_rouge": lambda: RougeScore(rouge_type="rougeL", mode="fmeasure"),
+        "ragas_string_similarity": NonLLMStringSimilarity,
+        "ragas_exact_match": ExactMatch,
+    }
+
+    def scorer(metric_object):
+        def score(item: dict) -> Score:
+            sample = SingleTurnSample(
+                user_input=item["prompt"],
+                response=item["output"],
+                reference=item["ground_truth"] or "",
+                retrieved_contexts=[item["context"]] if item["context"] else [],
+            )
+            value = asyncio.run(metric_object.single_turn_ascore(sample))
+            value = None if value is None or value != value else float(value)  # NaN: none
+            return Score(value, None if value is None else value >= config.threshold, None)
+
+        return score
+
+    return {m: scorer(made[m]()) for m in metrics if m in made}
+
+
+def _deepeval_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callable]:
+    from deepeval.metrics import (
+        AnswerRelevancyMetric,
+        ExactMatchMetric,
+        FaithfulnessMetric,
+        GEval,
+        PatternMatchMetric,
+    )
+    from deepeval.test_case import LLMTestCase, SingleTurnParams
+
+    judge = None
+    if any(m in LLM_METRICS for m in metrics if m.startswith("deepeval_")):
+        judge = deepeval_judge(client, config.model_id)
+    t = config.threshold
+    made = {
+        "deepeval_faithfulness": lambda: FaithfulnessMetric(
+            threshold=t, model=judge, async_mode=False, include_reason=True
+        ),
+        "deepeval_answer_relevancy": lambda: AnswerRelevancyMetric(
+            threshold=t, model=judge, async_mode=False, include_reason=True
+        ),
+        "deepeval_geval_correctness": lambda: GEval(
+            name="Correctness",
+            criteria=config.rubric,
+            evaluation_params=[
+                SingleTurnParams.INPUT,
+                SingleTurnParams.ACTUAL_OUTPUT,
+                SingleTurnParams.EXPECTED_OUTPUT,
+            ],
+            threshold=t,
+            model=judge,
+            async_mode=False,
+        ),
+        "deepeval_exact_match": lambda: ExactMatchMetric(threshold=t),
+        "deepeval_pattern_match": lambda: PatternMatchMetric(
+            pattern=config.pattern or r".+", threshold=t
+        ),
+    }
+
+    def scorer(metric_object):
+        def score(item: dict) -> Score:
+            case = LLMTestCase(
+                input=item["prompt"],
+                actual_output=item["output"],
+                expected_output=item["ground_truth"],
+                retrieval_context=[item["context"]] if item["context"] else None,
+            )
+            metric_object.measure(case)
+            return Score(
+                float(metric_object.score), bool(metric_object.success), metric_object.reason
+            )
+
+        return score
+
+    if "deepeval_pattern_match" in metrics and config.pattern:
+        re.compile(config.pattern)  # a bad pattern fails here, before any call
+    return {m: scorer(made[m]()) for m in metrics if m in made}
+
+
+def score_run(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    metrics: list[str],
+    config: JudgeConfig,
+    *,
+    actor: str,
+    client=None,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, int]:
+    """Score every answered output of the run on each metric; a metric's scores replace its
+    earlier ones from this judge in one transaction. Returns scored items per metric. An
+    item the judge cannot score gets an empty score with the error as its explanation."""
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown or not metrics:
+        raise InputError("judge", f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
+    if "deepeval_pattern_match" in metrics:
+        try:
+            re.compile(config.pattern or "")
+        except re.error as exc:
+            raise InputError("judge", f"pattern {config.pattern!r} is not valid: {exc}") from None
+    items = con.execute(
+        "SELECT o.item_id, i.prompt, i.context, i.ground_truth, o.text FROM output o"
+        " JOIN run r USING (run_id) JOIN item i ON i.dataset_id = r.dataset_id"
+        " AND i.item_id = o.item_id WHERE o.run_id = ? AND o.error IS NULL ORDER BY 1",
+        [run_id],
+    ).fetchall()
+    if not con.execute("SELECT 1 FROM run WHERE run_id = ?", [run_id]).fetchone():
+        raise NotFoundError(f"no run {run_id!r}")
+    if not items:
+        raise InputError("judge", f"run {run_id} has no answered output to score")
+    if client is None and any(m in LLM_METRICS for m in metrics):
+        client = bedrock_runtime(config)
+    scorers = _scorers(metrics, config, client)
+    versions = _versions(metrics, config)
+    counts = {}
+    total = len(items) * len(metrics)
+    for m_index, metric in enumerate(metrics):
+        rows = []
+        for i_index, (item_id, prompt, context, truth, output) in enumerate(items):
+            item = {
+                "prompt": prompt,
+                "context": context,
+                "ground_truth": truth,
+                "output": output or "",
+            }
+            try:
+                result = scorers[metric](item)
+            except Exception as exc:  # a judge failure is recorded, not fatal
+                result = Score(None, None, f"judge failed: {type(exc).__name__}: {exc}"[:500])
+            rows.append(
+                [
+                    run_id,
+                    item_id,
+                    metric,
+                    versions[metric][0],
+                    result.score,
+                    config.threshold,
+                    result.passed,
+                    result.explanation,
+                    versions[metric][1],
+                ]
+            )
+            if progress:
+                done = m_index * len(items) + i_index + 1
+                progress(done / total, f"{metric}: {i_index + 1} of {len(items)}")
+        with db.transaction(con):
+            con.execute(
+                "DELETE FROM judge_score WHERE run_id = ? AND metric = ? AND judge = ?",
+                [run_id, metric, versions[metric][0]],
+            )
+            con.executemany(
+                "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold,"
+                " passed, explanation, judge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.audit(
+                con,
+                actor,
+                "score_run",
+                "judge_score",
+                run_id,
+                after={
+                    "metric": metric,
+                    "items": len(rows),
+                    "judge": versions[metric][0],
+                    "version": versions[metric][1],
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                },
+            )
+        counts[metric] = sum(r[4] is not None for r in rows)
+    return counts
+
+
+def _versions(metrics: list[str], config: JudgeConfig) -> dict[str, tuple[str, str]]:
+    """(judge, judge_version) per metric: the library and its version, and the judge model."""
+    from importlib.metadata import version
+
+    out = {}
+    for metric in metrics:
+        library = metric.split("_", 1)[0]
+        model = config.model_id if metric in LLM_METRICS else "no model"
+        out[metric] = (library, f"{library} {version(library)}; {model}")
+    return out
