@@ -3,7 +3,7 @@ endpoint), resume an interrupted run, keep prompt versions and see runs by versi
 
 import streamlit as st
 
-from core import prompts, runner, settings
+from core import judges, prompts, runner, runs, settings
 from core.errors import SwitchyardError
 from ui import auth, choosers, store
 
@@ -24,7 +24,9 @@ def version_label(version_id: str | None) -> str:
     return f"{version_id} · {row['origin']} · {row['model_id']}"
 
 
-run_tab, resume_tab, prompt_tab = st.tabs(["Run a model", "Resume a run", "Prompt versions"])
+run_tab, resume_tab, judge_tab, prompt_tab = st.tabs(
+    ["Run a model", "Resume a run", "Score a run", "Prompt versions"]
+)
 
 with run_tab:
     with st.form("runs.new"):
@@ -103,6 +105,51 @@ with resume_tab:
                 (st.success if not result.failed else st.warning)(result.summary())
             except SwitchyardError as exc:
                 st.error(str(exc))
+
+with judge_tab:
+    dataset_runs = runs.list_runs(con, dataset_id)
+    with st.form("runs.judge"):
+        names = {r["run_id"]: f"{r['name']} ({r['role']})" for r in dataset_runs}
+        judged_run = st.selectbox("Run", list(names), format_func=names.get, key="runs.j_run")
+        chosen_metrics = st.multiselect(
+            "Metrics",
+            list(judges.METRICS),
+            ["ragas_faithfulness", "deepeval_geval_correctness"],
+            format_func=lambda m: f"{m} — {judges.METRICS[m]}",
+            key="runs.j_metrics",
+        )
+        a, b = st.columns(2)
+        judge_model = a.text_input("Judge model", judges.JudgeConfig.model_id, key="runs.j_model")
+        judge_endpoint = b.text_input("Endpoint URL (optional)", key="runs.j_endpoint")
+        threshold = a.number_input("Pass threshold", 0.0, 1.0, 0.5, 0.05, key="runs.j_threshold")
+        pattern = b.text_input("Pattern (pattern match)", key="runs.j_pattern")
+        rubric = st.text_area(
+            "GEval correctness rubric", judges.DEFAULT_RUBRIC, key="runs.j_rubric"
+        )
+        score = st.form_submit_button("Score")
+    if score:
+        config = judges.JudgeConfig(
+            model_id=judge_model.strip(),
+            endpoint_url=judge_endpoint.strip() or None,
+            threshold=threshold,
+            rubric=rubric,
+            pattern=pattern or None,
+        )
+        bar = st.progress(0.0, "starting")
+        try:
+            counts = judges.score_run(
+                con,
+                judged_run,
+                chosen_metrics,
+                config,
+                actor=user.username,
+                progress=lambda f, m: bar.progress(f, m),
+            )
+            st.success("Scored: " + ", ".join(f"{m} ({n} items)" for m, n in counts.items()))
+        except SwitchyardError as exc:
+            st.error(str(exc))
+        except Exception as exc:  # boto3: no credentials, no access, no network
+            st.error(f"The judge call failed: {type(exc).__name__}: {exc}")
 
 with prompt_tab:
     st.markdown("**Runs by prompt version** (quality, latency, cost)")

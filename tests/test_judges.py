@@ -183,3 +183,23 @@ def test_cli_judge(tmp_path, fake, capsys):
     assert "ragas_rouge" in out and "deepeval_geval_correctness" in out
     rubric_seen = [r for r in fake.requests if "Is the number right?" in json.dumps(r.body)]
     assert rubric_seen
+
+
+def test_runs_page_scores_a_run(tmp_path, fake, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    path = tmp_path / "page.duckdb"
+    con = db.connect(str(path))
+    demo.install(con, SEED, n_items=8)
+    con.close()
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    at = AppTest.from_file(str(ROOT / "pages" / "runs.py"), default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "owner"
+    at.session_state["roles"] = ["eval_owner"]
+    at.run()
+    at.multiselect(key="runs.j_metrics").set_value(["ragas_rouge", "deepeval_faithfulness"])
+    at.text_input(key="runs.j_endpoint").input(fake.url)
+    next(b for b in at.button if b.label == "Score").click().run()
+    assert not at.exception
+    assert any("ragas_rouge" in s.value and "deepeval_faithfulness" in s.value for s in at.success)
