@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 from core import (
+    bedrock_eval,
     calibration,
     compare,
     datasets,
@@ -375,6 +376,34 @@ def cmd_judge(args, con) -> None:
         print(f"{metric}: {scored} items scored")
 
 
+def cmd_bedrock_eval(args, con) -> None:
+    """Evaluate a run with an Amazon Bedrock evaluation job, wait for it, import its scores."""
+    import boto3
+
+    bedrock = boto3.client("bedrock", region_name=args.region)
+    s3_client = boto3.client("s3", region_name=args.region)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    dataset_uri = bedrock_eval.upload_dataset(con, args.run, args.s3 + "/datasets/", s3_client)
+    arn = bedrock_eval.create_job(
+        con,
+        args.run,
+        role_arn=args.role,
+        dataset_uri=dataset_uri,
+        output_uri=args.s3 + "/output/",
+        metrics=metrics,
+        judge_model=args.judge_model,
+        client=bedrock,
+        actor=_actor(),
+    )
+    print(f"started {arn}")
+    if not args.wait:
+        return
+    job = bedrock_eval.wait(bedrock, arn, poll_s=args.poll)
+    dataset_id = con.execute("SELECT dataset_id FROM run WHERE run_id = ?", [args.run]).fetchone()
+    result = bedrock_eval.import_results(con, job, dataset_id[0], actor=_actor())
+    print(result.summary())
+
+
 def cmd_prompt(args, con) -> None:
     """Prompt versions of a migration: add, optimize, metaprompt, diff, list."""
     endpoint = args.endpoint_url  # else boto3's AWS_ENDPOINT_URL_BEDROCK_* variables
@@ -632,6 +661,18 @@ def parser() -> argparse.ArgumentParser:
     jg.add_argument("--rubric", help="GEval correctness: the criteria, in words")
     jg.add_argument("--pattern", help="pattern match: the regular expression")
 
+    be = sub.add_parser("bedrock-eval", help="evaluate a run with a Bedrock evaluation job")
+    be.add_argument("--run", required=True)
+    be.add_argument("--s3", required=True, help="s3://bucket/prefix for the dataset and output")
+    be.add_argument("--role", required=True, help="IAM role ARN Bedrock assumes")
+    be.add_argument(
+        "--metrics", required=True, help="e.g. Builtin.Correctness,Builtin.Faithfulness"
+    )
+    be.add_argument("--judge-model", help="LLM-as-judge: the evaluator model")
+    be.add_argument("--region", default="us-east-1")
+    be.add_argument("--wait", action="store_true", help="poll until done, then import")
+    be.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
+
     pv = sub.add_parser("prompt", help="prompt versions: add, optimize, metaprompt, diff, list")
     pv.add_argument("action", choices=["add", "optimize", "metaprompt", "diff", "list"])
     pv.add_argument("--migration", help="the migration the versions belong to")
@@ -690,6 +731,7 @@ COMMANDS = {
     "run": cmd_run,
     "prompt": cmd_prompt,
     "judge": cmd_judge,
+    "bedrock-eval": cmd_bedrock_eval,
     "criteria": cmd_criteria,
     "approve": cmd_approve,
 }

@@ -1,0 +1,165 @@
+"""Bedrock Evaluations for a run: the dataset to S3 (moto), the control plane through botocore's
+Stubber, and the job's output back through the Bedrock importer."""
+
+import datetime
+import json
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+
+from core import bedrock_eval, db
+from core.errors import InputError
+from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
+
+BUCKET = "switchyard-evals"
+ROLE = "arn:aws:iam::123456789012:role/BedrockEvaluation"
+JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/abc123"
+
+
+@pytest.fixture
+def s3():
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+@pytest.fixture
+def run_id(con, golden):
+    return import_run(con, DATA / "run_native.csv").run_id
+
+
+def test_dataset_goes_to_s3_as_bring_your_own_inference_lines(con, run_id, s3):
+    uri = bedrock_eval.upload_dataset(con, run_id, f"s3://{BUCKET}/datasets/", s3_client=s3)
+    assert uri == f"s3://{BUCKET}/datasets/{run_id}.jsonl"
+    lines = s3.get_object(Bucket=BUCKET, Key=f"datasets/{run_id}.jsonl")["Body"].read()
+    records = [json.loads(line) for line in lines.decode().splitlines()]
+    answered = con.execute(
+        "SELECT count(*) FROM output WHERE run_id = ? AND error IS NULL AND text IS NOT NULL",
+        [run_id],
+    ).fetchone()[0]
+    assert len(records) == answered
+    first = records[0]
+    assert set(first) == {"prompt", "referenceResponse", "category", "modelResponses"}
+    assert first["modelResponses"][0]["modelIdentifier"] == TARGET_MODEL
+
+
+def test_job_is_created_polled_and_imported(con, run_id, s3):
+    bedrock = boto3.client("bedrock", region_name="us-east-1")
+    stub = Stubber(bedrock)
+    dataset_uri = f"s3://{BUCKET}/datasets/{run_id}.jsonl"
+    output_uri = f"s3://{BUCKET}/output/"
+    stub.add_response(
+        "create_evaluation_job",
+        {"jobArn": JOB_ARN},
+        {
+            "jobName": "nova-judge",
+            "roleArn": ROLE,
+            "applicationType": "ModelEvaluation",
+            "evaluationConfig": {
+                "automated": {
+                    "datasetMetricConfigs": [
+                        {
+                            "taskType": "General",
+                            "dataset": {"name": run_id, "datasetLocation": {"s3Uri": dataset_uri}},
+                            "metricNames": ["Builtin.Correctness", "Builtin.Faithfulness"],
+                        }
+                    ],
+                    "evaluatorModelConfig": {
+                        "bedrockEvaluatorModels": [{"modelIdentifier": SOURCE_MODEL}]
+                    },
+                }
+            },
+            "inferenceConfig": {
+                "models": [
+                    {"precomputedInferenceSource": {"inferenceSourceIdentifier": TARGET_MODEL}}
+                ]
+            },
+            "outputDataConfig": {"s3Uri": output_uri},
+        },
+    )
+    now = datetime.datetime(2026, 11, 26, tzinfo=datetime.UTC)
+    job = {
+        "jobName": "nova-judge",
+        "jobArn": JOB_ARN,
+        "roleArn": ROLE,
+        "jobType": "Automated",
+        "evaluationConfig": {
+            "automated": {
+                "datasetMetricConfigs": [
+                    {
+                        "taskType": "General",
+                        "dataset": {"name": run_id},
+                        "metricNames": ["Builtin.Correctness"],
+                    }
+                ]
+            }
+        },
+        "inferenceConfig": {
+            "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": TARGET_MODEL}}]
+        },
+        "outputDataConfig": {"s3Uri": output_uri},
+        "creationTime": now,
+    }
+    stub.add_response(
+        "get_evaluation_job", {**job, "status": "InProgress"}, {"jobIdentifier": JOB_ARN}
+    )
+    stub.add_response(
+        "get_evaluation_job", {**job, "status": "Completed"}, {"jobIdentifier": JOB_ARN}
+    )
+    with stub:
+        arn = bedrock_eval.create_job(
+            con,
+            run_id,
+            role_arn=ROLE,
+            dataset_uri=dataset_uri,
+            output_uri=output_uri,
+            metrics=["Builtin.Correctness", "Builtin.Faithfulness"],
+            judge_model=SOURCE_MODEL,
+            client=bedrock,
+            actor="owner",
+            job_name="nova-judge",
+        )
+        slept = []
+        done = bedrock_eval.wait(bedrock, arn, poll_s=5, sleep=slept.append)
+    stub.assert_no_pending_responses()
+    assert arn == JOB_ARN and done["status"] == "Completed" and slept == [5]
+    # The job writes its output under the output prefix; the importer finds and reads it.
+    key = "output/nova-judge/abc123/models/nova/taskTypes/General/datasets/fin/x_output.jsonl"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=(DATA / "bedrock_judge_output.jsonl").read_bytes())
+    result = bedrock_eval.import_results(con, done, "fin@1", actor="owner")
+    assert result.matched == 6 and result.scores == 17
+    judge = con.execute(
+        "SELECT DISTINCT judge FROM judge_score WHERE run_id = ?", [result.run_id]
+    ).fetchall()
+    assert judge == [("bedrock",)]
+    audit = con.execute(
+        "SELECT after FROM audit WHERE action = 'create_evaluation_job'"
+    ).fetchone()[0]
+    assert json.loads(audit)["job_arn"] == JOB_ARN
+
+
+def test_failed_jobs_and_bad_requests_are_refused(con, run_id):
+    before = db.row_counts(con)
+    with pytest.raises(InputError, match="IAM role ARN"):
+        bedrock_eval.create_job(
+            con,
+            run_id,
+            role_arn="admin",
+            dataset_uri="s3://b/k",
+            output_uri="s3://b/o/",
+            metrics=["Builtin.Accuracy"],
+            client=object(),
+            actor="owner",
+        )
+    failed = {
+        "jobName": "j",
+        "status": "Failed",
+        "failureMessages": ["AccessDenied on s3"],
+        "outputDataConfig": {"s3Uri": "s3://b/o/"},
+    }
+    with pytest.raises(InputError, match="AccessDenied on s3"):
+        bedrock_eval.import_results(con, failed, "fin@1", actor="owner")
+    assert db.row_counts(con) == before
