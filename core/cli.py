@@ -364,6 +364,7 @@ def cmd_judge(args, con) -> None:
     config = judges.JudgeConfig(
         model_id=args.judge_model,
         embedding_model_id=args.embedding_model,
+        provider=args.provider,
         region=args.region,
         endpoint_url=args.endpoint_url,
         threshold=args.threshold,
@@ -655,8 +656,12 @@ def parser() -> argparse.ArgumentParser:
     )
     jg.add_argument("--judge-model", default=judges.JudgeConfig.model_id)
     jg.add_argument("--embedding-model", default=judges.JudgeConfig.embedding_model_id)
+    jg.add_argument("--provider", choices=["bedrock", "openai"], default="bedrock")
     jg.add_argument("--region", default="us-east-1")
-    jg.add_argument("--endpoint-url", help="Bedrock endpoint (default: boto3's, from AWS_*)")
+    jg.add_argument(
+        "--endpoint-url",
+        help="Bedrock endpoint (default: boto3's), or the OpenAI-compatible base URL",
+    )
     jg.add_argument("--threshold", type=float, default=0.5)
     jg.add_argument("--rubric", help="GEval correctness: the criteria, in words")
     jg.add_argument("--pattern", help="pattern match: the regular expression")

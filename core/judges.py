@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -50,8 +52,10 @@ DEFAULT_RUBRIC = (
 class JudgeConfig:
     model_id: str = "anthropic.claude-3-5-sonnet-20241022-v2:0"
     embedding_model_id: str = "amazon.titan-embed-text-v2:0"
+    provider: str = "bedrock"  # or "openai": an OpenAI-compatible endpoint (endpoint_url)
     region: str = "us-east-1"
     endpoint_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"  # openai: the variable holding the key
     threshold: float = 0.5
     rubric: str = DEFAULT_RUBRIC
     pattern: str | None = None  # deepeval_pattern_match
@@ -81,32 +85,94 @@ def converse_text(client, model_id: str, prompt: str, max_tokens: int = 2048) ->
     return "".join(p.get("text", "") for p in response["output"]["message"]["content"])
 
 
-def deepeval_judge(client, model_id: str):
-    """A DeepEval judge model over Bedrock ``converse`` (no aiobotocore)."""
+def _openai_post(config: JudgeConfig, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        config.endpoint_url.rstrip("/") + path,
+        data=json.dumps(body).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {os.environ.get(config.api_key_env, '')}",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return json.loads(response.read())
+
+
+@dataclass(frozen=True)
+class JudgeModel:
+    """The two things a judge library needs from a model: text for a prompt, and a vector
+    for a text (Ragas' answer relevancy)."""
+
+    name: str
+    complete: Callable[[str], str]
+    embed: Callable[[str], list[float]]
+
+
+def judge_model(config: JudgeConfig, client=None) -> JudgeModel:
+    if config.provider == "openai":
+        if not config.endpoint_url:
+            raise InputError("judge", "an OpenAI-compatible judge needs its base URL")
+
+        def complete(prompt: str) -> str:
+            body = {
+                "model": config.model_id,
+                "temperature": 0.0,
+                "messages": [{"role": "user", "content": prompt}],
+            }
+            reply = _openai_post(config, "/chat/completions", body)
+            return reply["choices"][0]["message"]["content"] or ""
+
+        def embed(text: str) -> list[float]:
+            body = {"model": config.embedding_model_id, "input": text}
+            return _openai_post(config, "/embeddings", body)["data"][0]["embedding"]
+
+        return JudgeModel(f"openai:{config.model_id}", complete, embed)
+    if config.provider != "bedrock":
+        raise InputError("judge", f"provider must be bedrock or openai, got {config.provider!r}")
+    client = client or bedrock_runtime(config)
+
+    def embed_titan(text: str) -> list[float]:
+        response = client.invoke_model(
+            modelId=config.embedding_model_id,
+            body=json.dumps({"inputText": text}),
+            contentType="application/json",
+            accept="application/json",
+        )
+        return json.loads(response["body"].read())["embedding"]
+
+    return JudgeModel(
+        f"bedrock:{config.model_id}",
+        lambda prompt: converse_text(client, config.model_id, prompt),
+        embed_titan,
+    )
+
+
+def deepeval_judge(model: JudgeModel):
+    """A DeepEval judge model over ``model`` (plain boto3 for Bedrock: no aiobotocore)."""
     telemetry.disable()
     from deepeval.models import DeepEvalBaseLLM
 
-    class BedrockJudge(DeepEvalBaseLLM):
+    class SwitchyardJudge(DeepEvalBaseLLM):
         def __init__(self) -> None:
-            super().__init__(model_id)
+            super().__init__(model.name)
 
         def load_model(self):
-            return client
+            return model
 
         def generate(self, prompt: str) -> str:
-            return converse_text(client, model_id, prompt)
+            return model.complete(prompt)
 
         async def a_generate(self, prompt: str) -> str:
-            return await asyncio.to_thread(converse_text, client, model_id, prompt)
+            return await asyncio.to_thread(model.complete, prompt)
 
         def get_model_name(self) -> str:
-            return f"bedrock:{model_id}"
+            return model.name
 
-    return BedrockJudge()
+    return SwitchyardJudge()
 
 
-def ragas_models(client, config: JudgeConfig):
-    """Ragas' LLM and embeddings, wrapping LangChain models over boto3."""
+def ragas_models(model: JudgeModel):
+    """Ragas' LLM and embeddings, as LangChain models over ``model``."""
     telemetry.disable()
     from langchain_core.embeddings import Embeddings
     from langchain_core.language_models.chat_models import BaseChatModel
@@ -115,30 +181,23 @@ def ragas_models(client, config: JudgeConfig):
     from ragas.embeddings import LangchainEmbeddingsWrapper
     from ragas.llms import LangchainLLMWrapper
 
-    class BedrockChat(BaseChatModel):
+    class JudgeChat(BaseChatModel):
         def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-            prompt = "\n".join(str(m.content) for m in messages)
-            text = converse_text(client, config.model_id, prompt)
+            text = model.complete("\n".join(str(m.content) for m in messages))
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
 
         @property
         def _llm_type(self) -> str:
-            return "switchyard-bedrock-converse"
+            return "switchyard-judge"
 
-    class TitanEmbeddings(Embeddings):
+    class JudgeEmbeddings(Embeddings):
         def embed_query(self, text: str) -> list[float]:
-            response = client.invoke_model(
-                modelId=config.embedding_model_id,
-                body=json.dumps({"inputText": text}),
-                contentType="application/json",
-                accept="application/json",
-            )
-            return json.loads(response["body"].read())["embedding"]
+            return model.embed(text)
 
         def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return [self.embed_query(t) for t in texts]
+            return [model.embed(t) for t in texts]
 
-    return LangchainLLMWrapper(BedrockChat()), LangchainEmbeddingsWrapper(TitanEmbeddings())
+    return LangchainLLMWrapper(JudgeChat()), LangchainEmbeddingsWrapper(JudgeEmbeddings())
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -154,15 +213,16 @@ class Score:
 def _scorers(metrics: list[str], config: JudgeConfig, client) -> dict[str, Callable]:
     """metric -> function(item dict) -> Score, importing only the libraries asked for."""
     telemetry.disable()
+    model = judge_model(config, client) if any(m in LLM_METRICS for m in metrics) else None
     scorers: dict[str, Callable] = {}
     if any(m.startswith("ragas_") for m in metrics):
-        scorers.update(_ragas_scorers(metrics, config, client))
+        scorers.update(_ragas_scorers(metrics, config, model))
     if any(m.startswith("deepeval_") for m in metrics):
-        scorers.update(_deepeval_scorers(metrics, config, client))
+        scorers.update(_deepeval_scorers(metrics, config, model))
     return scorers
 
 
-def _ragas_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callable]:
+def _ragas_scorers(metrics, config: JudgeConfig, model) -> dict[str, Callable]:
     from ragas.dataset_schema import SingleTurnSample
     from ragas.metrics import (
         AnswerRelevancy,
@@ -176,7 +236,7 @@ def _ragas_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callable]:
 
     llm = embeddings = None
     if any(m in LLM_METRICS for m in metrics if m.startswith("ragas_")):
-        llm, embeddings = ragas_models(client, config)
+        llm, embeddings = ragas_models(model)
     made = {
         "ragas_faithfulness": lambda: Faithfulness(llm=llm),
         "ragas_answer_relevancy": lambda: AnswerRelevancy(llm=llm, embeddings=embeddings),
@@ -204,7 +264,7 @@ def _ragas_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callable]:
     return {m: scorer(made[m]()) for m in metrics if m in made}
 
 
-def _deepeval_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callable]:
+def _deepeval_scorers(metrics, config: JudgeConfig, model) -> dict[str, Callable]:
     from deepeval.metrics import (
         AnswerRelevancyMetric,
         ExactMatchMetric,
@@ -216,7 +276,7 @@ def _deepeval_scorers(metrics, config: JudgeConfig, client) -> dict[str, Callabl
 
     judge = None
     if any(m in LLM_METRICS for m in metrics if m.startswith("deepeval_")):
-        judge = deepeval_judge(client, config.model_id)
+        judge = deepeval_judge(model)
     t = config.threshold
     made = {
         "deepeval_faithfulness": lambda: FaithfulnessMetric(
@@ -294,8 +354,6 @@ def score_run(
         raise NotFoundError(f"no run {run_id!r}")
     if not items:
         raise InputError("judge", f"run {run_id} has no answered output to score")
-    if client is None and any(m in LLM_METRICS for m in metrics):
-        client = bedrock_runtime(config)
     scorers = _scorers(metrics, config, client)
     versions = _versions(metrics, config)
     counts = {}

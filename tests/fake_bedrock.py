@@ -69,6 +69,11 @@ def hash_text(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
 
 
+def embedding(text: str) -> list[float]:
+    """A deterministic 16-dimensional vector per text: equal texts, equal vectors."""
+    return [((hash_text(text) >> (i * 4)) & 15) / 15 + 0.01 for i in range(16)]
+
+
 def judge_reply(request: dict) -> str:
     """What a judge model answers the prompts Ragas and DeepEval send: the JSON each asks for,
     recognised by the keys of its instructions and examples. Every claim is supported and
@@ -192,8 +197,12 @@ class FakeBedrock:
                     fake._converse(self, body)
                 elif path == "/optimize-prompt":
                     fake._optimize(self, body)
+                elif path.endswith("/chat/completions") and not body.get("stream"):
+                    fake._chat_json(self, body)
                 elif path.endswith("/chat/completions"):
                     fake._chat_completions(self, body)
+                elif path.endswith("/embeddings"):
+                    fake._json(self, {"data": [{"embedding": embedding(body["input"])}]})
                 else:
                     self.send_error(404)
 
@@ -302,16 +311,38 @@ class FakeBedrock:
         handler.end_headers()
         handler.wfile.write(payload)
 
-    def _invoke(self, handler, body: dict, path: str) -> None:
-        """InvokeModel for a Titan text embedding: a deterministic vector per text."""
-        text = body.get("inputText", "")
-        vector = [((hash_text(text) >> (i * 4)) & 15) / 15 + 0.01 for i in range(16)]
-        payload = json.dumps({"embedding": vector, "inputTextTokenCount": len(text) // 4})
+    @staticmethod
+    def _json(handler, data: dict) -> None:
+        payload = json.dumps(data).encode()
         handler.send_response(200)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
-        handler.wfile.write(payload.encode())
+        handler.wfile.write(payload)
+
+    def _invoke(self, handler, body: dict, path: str) -> None:
+        """InvokeModel for a Titan text embedding."""
+        text = body.get("inputText", "")
+        self._json(handler, {"embedding": embedding(text), "inputTextTokenCount": len(text) // 4})
+
+    def _chat_json(self, handler, body: dict) -> None:
+        """An OpenAI-compatible chat completion, not streamed (what judges ask for)."""
+        prompt = body["messages"][-1]["content"]
+        reply = (self.behaviour.judge or default_text)(
+            {"messages": [{"content": [{"text": prompt}]}]}
+        )
+        self._json(
+            handler,
+            {
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": reply},
+                    }
+                ]
+            },
+        )
 
     def _chat_completions(self, handler, body: dict) -> None:
         """An OpenAI-compatible streamed chat completion (server-sent events)."""

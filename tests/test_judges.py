@@ -203,3 +203,20 @@ def test_runs_page_scores_a_run(tmp_path, fake, monkeypatch):
     next(b for b in at.button if b.label == "Score").click().run()
     assert not at.exception
     assert any("ragas_rouge" in s.value and "deepeval_faithfulness" in s.value for s in at.success)
+
+
+def test_an_openai_compatible_judge(con, fake, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-judge")
+    run_id = target(con)
+    config = judges.JudgeConfig(
+        model_id="gpt-judge",
+        embedding_model_id="embed-small",
+        provider="openai",
+        endpoint_url=fake.url + "/v1",
+    )
+    metrics = ["ragas_faithfulness", "ragas_answer_relevancy", "deepeval_geval_correctness"]
+    counts = judges.score_run(con, run_id, metrics, config, actor="owner")
+    assert all(n > 0 for n in counts.values())
+    paths = {r.path for r in fake.requests}
+    assert paths == {"/v1/chat/completions", "/v1/embeddings"}
+    assert not any("/model/" in p for p in paths)  # nothing went to Bedrock

@@ -201,3 +201,23 @@ def test_runs_page_saves_a_prompt_version_and_diffs(page_db):
     next(b for b in at.button if b.label == "Save version").click().run()
     assert not at.exception
     assert "+Cite it." in at.code[0].value
+
+
+def test_runs_page_creates_a_version_through_prompt_optimization(page_db, fake, monkeypatch):
+    # boto3 reads a service's endpoint from AWS_ENDPOINT_URL_<SERVICE>, as in production
+    # behind a VPC endpoint; here it is the fake.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME", fake.url)
+    at = owner_page()
+    at.text_area(key="runs.prompt_text").input(SOURCE_PROMPT)
+    next(b for b in at.button if b.label == "Save version").click().run()
+    at.button(key="runs.optimize").click().run()
+    assert not at.exception
+    assert any("The prompt lacks an output format." in s.value for s in at.success)
+    assert [r.path for r in fake.requests] == ["/optimize-prompt"]
+    at.run()
+    table = next(
+        d.value
+        for d in at.dataframe
+        if "origin" in d.value.columns and "parent_id" in d.value.columns
+    )
+    assert table["origin"].tolist() == ["manual", "optimizer"]
