@@ -120,7 +120,11 @@ with judge_tab:
         )
         a, b = st.columns(2)
         judge_model = a.text_input("Judge model", judges.JudgeConfig.model_id, key="runs.j_model")
-        judge_endpoint = b.text_input("Endpoint URL (optional)", key="runs.j_endpoint")
+        judge_endpoint = b.text_input(
+            "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)",
+            key="runs.j_endpoint",
+        )
+        judge_provider = a.selectbox("Judge provider", ["bedrock", "openai"], key="runs.j_provider")
         threshold = a.number_input("Pass threshold", 0.0, 1.0, 0.5, 0.05, key="runs.j_threshold")
         pattern = b.text_input("Pattern (pattern match)", key="runs.j_pattern")
         rubric = st.text_area(
