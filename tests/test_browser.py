@@ -247,6 +247,9 @@ def test_review_three_items_by_keyboard_reload_and_sign_out(browser, server):
 
 
 def review_one_item(page) -> None:
+    # The queue must be drawn (and its shortcuts bound) before the keys are pressed.
+    page.wait_for_selector("text=/^0 of \\d+ done$/", timeout=30_000)
+    idle(page)
     page.evaluate("document.activeElement && document.activeElement.blur()")
     for key in ("4", "9", "t"):  # A scores 4, B scores 4, a tie
         page.keyboard.press(key)
