@@ -370,6 +370,7 @@ def cmd_judge(args, con) -> None:
         threshold=args.threshold,
         rubric=args.rubric or judges.DEFAULT_RUBRIC,
         pattern=args.pattern,
+        concurrency=args.concurrency or int(settings.get("run_concurrency")),
     )
     counts = judges.score_run(con, args.run, metrics, config, actor=_actor(), progress=_progress)
     print(file=sys.stderr)
@@ -665,6 +666,7 @@ def parser() -> argparse.ArgumentParser:
     jg.add_argument("--threshold", type=float, default=0.5)
     jg.add_argument("--rubric", help="GEval correctness: the criteria, in words")
     jg.add_argument("--pattern", help="pattern match: the regular expression")
+    jg.add_argument("--concurrency", type=int, help="items judged at once (default: setting)")
 
     be = sub.add_parser("bedrock-eval", help="evaluate a run with a Bedrock evaluation job")
     be.add_argument("--run", required=True)

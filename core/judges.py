@@ -15,9 +15,11 @@ import asyncio
 import json
 import os
 import re
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -59,6 +61,7 @@ class JudgeConfig:
     threshold: float = 0.5
     rubric: str = DEFAULT_RUBRIC
     pattern: str | None = None  # deepeval_pattern_match
+    concurrency: int = 8  # items judged at once
 
 
 # --- the judge model on plain boto3 -------------------------------------------------------------
@@ -354,64 +357,79 @@ def score_run(
         raise NotFoundError(f"no run {run_id!r}")
     if not items:
         raise InputError("judge", f"run {run_id} has no answered output to score")
-    scorers = _scorers(metrics, config, client)
+    if config.concurrency < 1:
+        raise InputError("judge", "concurrency must be at least 1")
+    if client is None and config.provider == "bedrock" and any(m in LLM_METRICS for m in metrics):
+        client = bedrock_runtime(config)  # boto3 clients are thread-safe: one for all
+    _scorers(metrics, config, client)  # import the libraries once, before the threads do
+    local = threading.local()
+
+    def judge(metric: str, item: tuple) -> Score:
+        # Metric objects keep state between calls: each thread builds its own.
+        if not hasattr(local, "scorers"):
+            local.scorers = _scorers(metrics, config, client)
+        _item_id, prompt, context, truth, output = item
+        fields = {
+            "prompt": prompt,
+            "context": context,
+            "ground_truth": truth,
+            "output": output or "",
+        }
+        try:
+            return local.scorers[metric](fields)
+        except Exception as exc:  # a judge failure is recorded, not fatal
+            return Score(None, None, f"judge failed: {type(exc).__name__}: {exc}"[:500])
+
     versions = _versions(metrics, config)
     counts = {}
     total = len(items) * len(metrics)
-    for m_index, metric in enumerate(metrics):
-        rows = []
-        for i_index, (item_id, prompt, context, truth, output) in enumerate(items):
-            item = {
-                "prompt": prompt,
-                "context": context,
-                "ground_truth": truth,
-                "output": output or "",
-            }
-            try:
-                result = scorers[metric](item)
-            except Exception as exc:  # a judge failure is recorded, not fatal
-                result = Score(None, None, f"judge failed: {type(exc).__name__}: {exc}"[:500])
-            rows.append(
-                [
+    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
+        for m_index, metric in enumerate(metrics):
+            futures = [pool.submit(judge, metric, item) for item in items]
+            rows = []
+            for i_index, (item, future) in enumerate(zip(items, futures, strict=True)):
+                result = future.result()
+                rows.append(
+                    [
+                        run_id,
+                        item[0],
+                        metric,
+                        versions[metric][0],
+                        result.score,
+                        config.threshold,
+                        result.passed,
+                        result.explanation,
+                        versions[metric][1],
+                    ]
+                )
+                if progress:
+                    done = m_index * len(items) + i_index + 1
+                    progress(done / total, f"{metric}: {i_index + 1} of {len(items)}")
+            with db.transaction(con):
+                con.execute(
+                    "DELETE FROM judge_score WHERE run_id = ? AND metric = ? AND judge = ?",
+                    [run_id, metric, versions[metric][0]],
+                )
+                con.executemany(
+                    "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold,"
+                    " passed, explanation, judge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                db.audit(
+                    con,
+                    actor,
+                    "score_run",
+                    "judge_score",
                     run_id,
-                    item_id,
-                    metric,
-                    versions[metric][0],
-                    result.score,
-                    config.threshold,
-                    result.passed,
-                    result.explanation,
-                    versions[metric][1],
-                ]
-            )
-            if progress:
-                done = m_index * len(items) + i_index + 1
-                progress(done / total, f"{metric}: {i_index + 1} of {len(items)}")
-        with db.transaction(con):
-            con.execute(
-                "DELETE FROM judge_score WHERE run_id = ? AND metric = ? AND judge = ?",
-                [run_id, metric, versions[metric][0]],
-            )
-            con.executemany(
-                "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold,"
-                " passed, explanation, judge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-            db.audit(
-                con,
-                actor,
-                "score_run",
-                "judge_score",
-                run_id,
-                after={
-                    "metric": metric,
-                    "items": len(rows),
-                    "judge": versions[metric][0],
-                    "version": versions[metric][1],
-                    "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                },
-            )
-        counts[metric] = sum(r[4] is not None for r in rows)
+                    after={
+                        "metric": metric,
+                        "items": len(rows),
+                        "judge": versions[metric][0],
+                        "version": versions[metric][1],
+                        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    },
+                )
+            counts[metric] = sum(r[4] is not None for r in rows)
     return counts
 
 

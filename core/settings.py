@@ -46,7 +46,7 @@ SETTINGS = {
     "run_concurrency": Setting(
         "SWITCHYARD_RUN_CONCURRENCY",
         "8",
-        "Model calls in flight at once when Switchyard runs a model (per run).",
+        "Model calls in flight at once when Switchyard runs a model or a judge.",
     ),
     "user": Setting(
         "SWITCHYARD_USER",

@@ -220,3 +220,27 @@ def test_an_openai_compatible_judge(con, fake, monkeypatch):
     paths = {r.path for r in fake.requests}
     assert paths == {"/v1/chat/completions", "/v1/embeddings"}
     assert not any("/model/" in p for p in paths)  # nothing went to Bedrock
+
+
+def test_items_are_judged_concurrently_up_to_the_limit(con, fake):
+    import threading
+    import time
+
+    in_flight, peak, lock = [0], [0], threading.Lock()
+
+    def slow_judge(body):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        time.sleep(0.05)
+        with lock:
+            in_flight[0] -= 1
+        return judge_reply(body)
+
+    fake.behaviour.judge = slow_judge
+    config = judges.JudgeConfig(endpoint_url=fake.url, concurrency=3)
+    counts = judges.score_run(
+        con, target(con), ["deepeval_geval_correctness"], config, actor="owner"
+    )
+    assert counts["deepeval_geval_correctness"] > 3
+    assert peak[0] == 3  # never more than asked for, and more than one at a time
