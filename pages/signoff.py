@@ -5,9 +5,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import render, signoff
+from core import render, signoff, tables
 from core.errors import SwitchyardError
-from ui import auth, choosers, store
+from ui import auth, choosers, signoff_forms, store
 
 user = auth.require("manager", "eval_owner", "admin")
 con = store.cursor()
@@ -35,35 +35,10 @@ st.caption(
 )
 
 st.subheader("Criteria")
-st.dataframe(
-    pd.DataFrame(
-        {
-            "criterion": c["name"],
-            "status": c["status"],
-            "evidence": " · ".join(c["evidence"]),
-            "rule": c["rule"],
-            "what would settle it": c["settle"] or "",
-        }
-        for c in report["criteria"]
-    ),
-    hide_index=True,
-)
+st.dataframe(tables.criteria(report), hide_index=True)
 
 left, right = st.columns(2)
-rates = pd.DataFrame(
-    [
-        {
-            "metric": metric,
-            "run": side,
-            "pass rate": q[f"{side}_pass_rate"]["estimate"],
-            "low": q[f"{side}_pass_rate"]["low"],
-            "high": q[f"{side}_pass_rate"]["high"],
-        }
-        for metric, q in report["quality"].items()
-        if q.get("items")
-        for side in ("source", "target")
-    ]
-)
+rates = tables.pass_rates(report)
 if not rates.empty:
     base = alt.Chart(rates).encode(
         y=alt.Y("run:N", title=None), color=alt.Color("run:N", legend=None)
@@ -76,13 +51,7 @@ if not rates.empty:
     ).facet(row=alt.Row("metric:N", title=None))
     left.markdown(f"**Judge pass rate ({report['decided_on']}), 95% interval**")
     left.altair_chart(chart)
-ttft = pd.DataFrame(
-    [
-        {"percentile": row["percentile"], "run": side, "ms": row[f"{side}_ms"]["estimate"]}
-        for row in report["speed"].get("ttft", [])
-        for side in ("source", "target")
-    ]
-)
+ttft = tables.ttft(report)
 if not ttft.empty and ttft["ms"].notna().any():
     right.markdown("**Time to first token**")
     right.altair_chart(
@@ -98,120 +67,26 @@ if not flags:
 else:
     st.dataframe(pd.DataFrame(flags), hide_index=True)
     if set(user.roles) & {"eval_owner", "admin"}:
-        with st.form("signoff.resolve"):
-            label_id = st.selectbox(
-                "Flag",
-                [f["label_id"] for f in flags],
-                key="signoff.flag",
-                format_func=lambda i: next(
-                    f"{f['item_id']} ({f['reviewer']})" for f in flags if f["label_id"] == i
-                ),
-            )
-            note = st.text_input("How it was resolved", key="signoff.flag_note")
-            if st.form_submit_button("Resolve the flag"):
-                try:
-                    signoff.resolve_flag(con, label_id, note, actor=user.username)
-                    st.success("Resolved; the evidence changed, so approvals are stale now.")
-                except SwitchyardError as exc:
-                    st.error(str(exc))
+        signoff_forms.resolve_form(con, flags, user.username)
 
 st.subheader("Approvals")
-st.dataframe(
-    pd.DataFrame(
-        {
-            "stakeholder": a["role"],
-            "person": a.get("person") or "",
-            "decision": (a["decision"] or "open") + (" (stale)" if a["stale"] else ""),
-            "by": a.get("decided_by") or "",
-            "when": a.get("decided_at") or "",
-            "comment": a.get("comment") or "",
-        }
-        for a in report["approvals"]
-    ),
-    hide_index=True,
-)
-
-
-def _roles(decision: str | None, stale: bool = False) -> str:
-    picked = [
-        a["role"]
-        for a in report["approvals"]
-        if (a["stale"] if stale else a["decision"] == decision and not a["stale"])
-    ]
-    return render.inert(", ".join(picked)) or "none"
-
-
+st.dataframe(tables.approvals(report), hide_index=True)
+groups = {
+    k: render.inert(", ".join(v)) or "none" for k, v in tables.approval_groups(report).items()
+}
 st.markdown(
-    f"Approved on the current evidence: **{_roles('approve')}**. "
-    f"Stale: **{_roles(None, stale=True)}**. Rejected: **{_roles('reject')}**. "
-    f"Not decided: **{_roles(None)}**."
+    f"Approved on the current evidence: **{groups['approved']}**. "
+    f"Stale: **{groups['stale']}**. Rejected: **{groups['rejected']}**. "
+    f"Not decided: **{groups['open']}**."
 )
 if report["checklist_open"]:
     st.caption("Compliance checklist still open: " + "; ".join(report["checklist_open"]))
 if "manager" in user.roles:
-    with st.form("signoff.approve"):
-        role = st.selectbox(
-            "Stakeholder", [a["role"] for a in report["approvals"]], key="signoff.role"
-        )
-        decision = st.radio(
-            "Decision", ["approve", "reject"], horizontal=True, key="signoff.decision"
-        )
-        comment = st.text_area("Comment (required to reject)", key="signoff.comment")
-        ticks = {
-            key: st.checkbox(text, key=f"signoff.check.{key}")
-            for key, text in signoff.CHECKLIST.items()
-        }
-        if st.form_submit_button("Record the decision"):
-            try:
-                signoff.record_approval(
-                    con,
-                    chosen["migration_id"],
-                    target,
-                    role,
-                    decision,
-                    actor=user.username,
-                    comment=comment,
-                    checklist=ticks,
-                )
-                st.success(
-                    f"{decision} by {role} recorded on evidence {report['snapshot_sha256'][:12]}."
-                )
-                st.rerun()
-            except SwitchyardError as exc:
-                st.error(str(exc))
-if set(user.roles) & {"manager", "eval_owner", "admin"}:
-    with st.expander("Stakeholders"):
-        with st.form("signoff.stakeholder"):
-            new_role = st.text_input("Role", key="signoff.new_role")
-            person = st.text_input("Person (optional)", key="signoff.person")
-            if st.form_submit_button("Add"):
-                try:
-                    signoff.add_stakeholder(
-                        con, chosen["migration_id"], new_role, person, actor=user.username
-                    )
-                    st.rerun()
-                except SwitchyardError as exc:
-                    st.error(str(exc))
-        gone = st.selectbox(
-            "Remove", [a["role"] for a in report["approvals"]], key="signoff.remove_role"
-        )
-        if st.button("Remove this stakeholder", key="signoff.remove"):
-            signoff.remove_stakeholder(con, chosen["migration_id"], gone, actor=user.username)
-            st.rerun()
+    signoff_forms.approval_form(con, report, user.username)
+signoff_forms.stakeholder_editor(con, report, user.username)
 
 st.subheader("Canary plan")
-st.dataframe(
-    pd.DataFrame(
-        {
-            "stage": s["stage"],
-            "traffic": f"{s['traffic_pct']:g}%",
-            "duration": s["duration"],
-            "success": " · ".join(s["success"]),
-        }
-        for s in report["canary"]
-    ),
-    hide_index=True,
-)
+st.dataframe(tables.canary(report), hide_index=True)
 st.markdown("**Roll back to the source when**")
 for trigger in report["canary"][0]["rollback_triggers"] if report["canary"] else []:
     st.markdown(f"- {render.inert(trigger)}")

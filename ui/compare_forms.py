@@ -1,0 +1,153 @@
+"""The Compare page's forms (ROI inputs, prices, criteria) and its item view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import compare, migration, models
+from core.errors import SwitchyardError
+from ui import review_controls
+
+
+def roi_form(con, migration_id: str, crit: dict, actor: str) -> None:
+    with st.form("compare.roi"):
+        st.markdown("**Traffic and one-off migration cost** (for the ROI criterion)")
+        a, b, c = st.columns(3)
+        changes = {
+            "monthly_queries": a.number_input(
+                "Queries per month",
+                0,
+                value=int(crit["monthly_queries"]),
+                step=100_000,
+                key="compare.monthly",
+            ),
+            "engineering_days": b.number_input(
+                "Engineering days",
+                0.0,
+                value=float(crit["engineering_days"]),
+                key="compare.eng_days",
+            ),
+            "engineering_day_rate": c.number_input(
+                "Day rate",
+                0.0,
+                value=float(crit["engineering_day_rate"]),
+                key="compare.day_rate",
+            ),
+            "sme_hours": b.number_input(
+                "SME hours", 0.0, value=float(crit["sme_hours"]), key="compare.sme_hours"
+            ),
+            "sme_hour_rate": c.number_input(
+                "SME hourly rate",
+                0.0,
+                value=float(crit["sme_hour_rate"]),
+                key="compare.hour_rate",
+            ),
+        }
+        if st.form_submit_button("Save"):
+            migration.update_criteria(con, migration_id, changes, actor=actor)
+            st.rerun()
+
+
+def price_form(con, actor: str) -> None:
+    st.markdown("**Price catalog** (per 1K tokens; every change is kept)")
+    st.dataframe(compare.price_history(con), hide_index=True)
+    with st.form("compare.price"):
+        a, b, c, d = st.columns(4)
+        model_id = a.text_input("Model id", key="compare.price_model")
+        price_in = b.number_input("Input / 1K", 0.0, format="%.6f", key="compare.price_in")
+        price_out = c.number_input("Output / 1K", 0.0, format="%.6f", key="compare.price_out")
+        currency = d.text_input("Currency", "USD", key="compare.currency")
+        effective = a.date_input("Effective from", date.today(), key="compare.effective")
+        source = b.text_input("Source", key="compare.price_source")
+        if st.form_submit_button("Add price"):
+            try:
+                models.add_price(
+                    con,
+                    model_id,
+                    effective,
+                    price_in,
+                    price_out,
+                    currency=currency.strip(),
+                    source=source or None,
+                    actor=actor,
+                )
+                st.rerun()
+            except SwitchyardError as exc:
+                st.error(str(exc))
+
+
+def criteria_form(con, comparison: compare.Comparison, actor: str) -> None:
+    crit = comparison.criteria
+    with st.form("compare.criteria"):
+        margin = st.number_input(
+            "Quality margin (relative degradation allowed)",
+            0.0,
+            0.5,
+            float(crit["quality_margin"]),
+            0.005,
+            format="%.3f",
+            key="compare.margin",
+        )
+        gating = st.multiselect(
+            "Gating metrics", comparison.metrics, comparison.gating, key="compare.gating"
+        )
+        a, b = st.columns(2)
+        pct = a.number_input(
+            "TTFT increase allowed (%)",
+            0.0,
+            value=float(crit["ttft_increase_pct"]),
+            key="compare.ttft_pct",
+        )
+        ms = b.number_input(
+            "… or (ms)", 0.0, value=float(crit["ttft_increase_ms"]), key="compare.ttft_ms"
+        )
+        roi_days = a.number_input(
+            "Break even within (days)", 0, value=int(crit["roi_days"]), key="compare.roi_days"
+        )
+        floor = b.number_input(
+            "κ floor", 0.0, 1.0, float(crit["kappa_floor"]), 0.05, key="compare.floor"
+        )
+        stages = st.data_editor(
+            pd.DataFrame(crit["canary_stages"], columns=["traffic %", "min hours", "max hours"]),
+            num_rows="dynamic",
+            key="compare.stages",
+        )
+        if not st.form_submit_button("Save criteria"):
+            return
+        changes = {
+            "quality_margin": margin,
+            "gating_metrics": gating,
+            "ttft_increase_pct": pct,
+            "ttft_increase_ms": ms,
+            "roi_days": roi_days,
+            "kappa_floor": floor,
+            "canary_stages": stages.dropna().to_numpy().tolist(),
+        }
+        try:
+            migration.update_criteria(con, comparison.migration_id, changes, actor=actor)
+            st.success("Saved (audited); approvals given before are stale now.")
+        except SwitchyardError as exc:
+            st.error(str(exc))
+
+
+def item_view(con, comparison: compare.Comparison, item_id: str) -> None:
+    """One item: prompt, both runs' outputs (inert text), scores and labels, the reference."""
+    detail = compare.item_detail(con, comparison, item_id)
+    st.markdown(f"**{detail['item_id']}**")
+    review_controls.show_text(detail["prompt"], False)
+    for col, side in zip(st.columns(2), compare.SIDES, strict=True):
+        with col:
+            d = detail[side]
+            st.markdown(f"**{side}** · TTFT {d['ttft_ms'] or np.nan:.0f} ms")
+            if d["error"]:
+                st.error(d["error"])
+            review_controls.show_text(d["text"], False)
+            st.dataframe(d["scores"], hide_index=True)
+            if not d["labels"].empty:
+                st.dataframe(d["labels"], hide_index=True)
+    st.markdown("**Reference answer**")
+    review_controls.show_text(detail["ground_truth"], False)

@@ -1,0 +1,186 @@
+"""The Runs page's parts: the model form, running with a progress bar, the judge form and
+the prompt-version panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from core import judges, prompts, runner, runs, settings
+from core.errors import SwitchyardError
+
+ENDPOINT_HELP = "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)"
+
+
+def model_form(versions: list, version_label: Callable) -> tuple[runner.ModelConfig, dict]:
+    """The run configuration and the form's other answers (name, role, which button)."""
+    with st.form("runs.new"):
+        a, b = st.columns(2)
+        model_id = a.text_input("Model id", "amazon.nova-pro-v1:0", key="runs.model")
+        provider = b.selectbox("Provider", ["bedrock", "openai"], key="runs.provider")
+        endpoint = a.text_input(ENDPOINT_HELP, key="runs.endpoint")
+        region = b.text_input("Region", "us-east-1", key="runs.region")
+        temperature = a.number_input("Temperature", 0.0, 1.0, 0.0, 0.1, key="runs.temperature")
+        top_p = b.number_input("top_p", 0.01, 1.0, 0.9, 0.05, key="runs.top_p")
+        max_tokens = a.number_input("Max tokens", 1, 64_000, 512, key="runs.max_tokens")
+        concurrency = b.number_input(
+            "Concurrency", 1, 256, int(settings.get("run_concurrency")), key="runs.concurrency"
+        )
+        version = a.selectbox(
+            "Prompt version", versions, format_func=version_label, key="runs.version"
+        )
+        role = b.selectbox("Role", ["candidate", "target", "source"], key="runs.role")
+        name = a.text_input("Run name (optional)", key="runs.name")
+        timeout = b.number_input("Timeout per call (s)", 1.0, 600.0, 60.0, key="runs.timeout")
+        answers = {
+            "estimate": st.form_submit_button("Estimate (dry run)"),
+            "start": st.form_submit_button("Run", type="primary"),
+            "name": name.strip() or None,
+            "role": role,
+        }
+    config = runner.ModelConfig(
+        model_id.strip(),
+        provider=provider,
+        region=region.strip(),
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=int(max_tokens),
+        prompt_version_id=version,
+        endpoint_url=endpoint.strip() or None,
+        concurrency=int(concurrency),
+        timeout_s=timeout,
+    )
+    return config, answers
+
+
+def show_estimate(guess: dict) -> None:
+    cost = (
+        f"{guess['cost']:.4f} {guess['currency']}"
+        if guess["cost"] is not None
+        else "unknown (no price for this model: add one on the Compare page)"
+    )
+    st.info(
+        f"{guess['items']} items, about {guess['input_tokens']:,} input and "
+        f"{guess['output_tokens']:,} output tokens: {cost}. Nothing was called."
+    )
+
+
+def execute(con, run_id: str, config: runner.ModelConfig, label: str) -> None:
+    """Run (or resume) with a progress bar, then say how it went."""
+    bar = st.progress(0.0, label)
+    result = runner.execute(con, run_id, config, progress=lambda f, m: bar.progress(f, m))
+    (st.success if not result.failed else st.warning)(result.summary())
+    for line in result.errors[:10]:
+        st.caption(line)
+
+
+def judge_form(con, dataset_id: str, actor: str) -> None:
+    names = {r["run_id"]: f"{r['name']} ({r['role']})" for r in runs.list_runs(con, dataset_id)}
+    with st.form("runs.judge"):
+        judged_run = st.selectbox("Run", list(names), format_func=names.get, key="runs.j_run")
+        metrics = st.multiselect(
+            "Metrics",
+            list(judges.METRICS),
+            ["ragas_faithfulness", "deepeval_geval_correctness"],
+            format_func=lambda m: f"{m} — {judges.METRICS[m]}",
+            key="runs.j_metrics",
+        )
+        a, b = st.columns(2)
+        model = a.text_input("Judge model", judges.JudgeConfig.model_id, key="runs.j_model")
+        endpoint = b.text_input(ENDPOINT_HELP, key="runs.j_endpoint")
+        provider = a.selectbox("Judge provider", ["bedrock", "openai"], key="runs.j_provider")
+        threshold = a.number_input("Pass threshold", 0.0, 1.0, 0.5, 0.05, key="runs.j_threshold")
+        pattern = b.text_input("Pattern (pattern match)", key="runs.j_pattern")
+        rubric = st.text_area(
+            "GEval correctness rubric", judges.DEFAULT_RUBRIC, key="runs.j_rubric"
+        )
+        if not st.form_submit_button("Score"):
+            return
+    config = judges.JudgeConfig(
+        model_id=model.strip(),
+        provider=provider,
+        endpoint_url=endpoint.strip() or None,
+        threshold=threshold,
+        rubric=rubric,
+        pattern=pattern or None,
+        concurrency=int(settings.get("run_concurrency")),
+    )
+    bar = st.progress(0.0, "starting")
+    try:
+        counts = judges.score_run(
+            con,
+            judged_run,
+            metrics,
+            config,
+            actor=actor,
+            progress=lambda f, m: bar.progress(f, m),
+        )
+        st.success("Scored: " + ", ".join(f"{m} ({n} items)" for m, n in counts.items()))
+    except SwitchyardError as exc:
+        st.error(str(exc))
+    except Exception as exc:  # boto3 or HTTP: no credentials, no access, no network
+        st.error(f"The judge call failed: {type(exc).__name__}: {exc}")
+
+
+def prompt_panel(
+    con, migration_id: str, versions: pd.DataFrame, version_label: Callable, actor: str
+) -> None:
+    """Runs by prompt version, the versions, a new one by hand, Bedrock Prompt Optimization
+    or a metaprompt, and a diff."""
+    st.markdown("**Runs by prompt version** (quality, latency, cost)")
+    st.dataframe(
+        prompts.runs_by_version(con, migration_id).drop(columns=["run_id"]), hide_index=True
+    )
+    st.dataframe(versions.drop(columns=["text"]), hide_index=True)
+    ids = versions["prompt_version_id"].tolist()
+    with st.form("runs.prompt"):
+        text = st.text_area("New prompt version", key="runs.prompt_text", height=160)
+        a, b = st.columns(2)
+        target_model = a.text_input("For model", "amazon.nova-pro-v1:0", key="runs.pv_model")
+        parent = b.selectbox(
+            "Derived from", [None, *ids], format_func=version_label, key="runs.pv_parent"
+        )
+        note = st.text_input("Note (what changed, why)", key="runs.pv_note")
+        if st.form_submit_button("Save version"):
+            try:
+                prompts.create(
+                    con,
+                    migration_id,
+                    target_model.strip(),
+                    text,
+                    actor=actor,
+                    parent_id=parent,
+                    note=note or None,
+                )
+                st.rerun()
+            except SwitchyardError as exc:
+                st.error(str(exc))
+    if ids:
+        a, b = st.columns(2)
+        base = a.selectbox("Optimize or rewrite", ids, key="runs.pv_base")
+        rewriter = b.text_input(
+            "Judge model (metaprompt)", judges.JudgeConfig.model_id, key="runs.pv_judge"
+        )
+        left, right = st.columns(2)
+        try:
+            if left.button("Bedrock Prompt Optimization", key="runs.optimize"):
+                made, analysis = prompts.optimize(
+                    con, migration_id, base, target_model.strip(), actor=actor
+                )
+                st.success(f"Saved {made}. " + " ".join(analysis))
+            if right.button("Rewrite with a metaprompt", key="runs.metaprompt"):
+                made = prompts.metaprompt(
+                    con, migration_id, base, target_model.strip(), rewriter.strip(), actor=actor
+                )
+                st.success(f"Saved {made}.")
+        except SwitchyardError as exc:
+            st.error(str(exc))
+        except Exception as exc:  # boto3: no credentials, no access, no network
+            st.error(f"The Bedrock call failed: {type(exc).__name__}: {exc}")
+    if len(ids) >= 2:
+        a, b = st.columns(2)
+        old = a.selectbox("Diff from", ids, key="runs.d_old")
+        new = b.selectbox("to", ids, index=len(ids) - 1, key="runs.d_new")
+        st.code(prompts.diff(con, old, new) or "(identical)", language="diff")

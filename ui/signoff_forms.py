@@ -1,0 +1,71 @@
+"""The Sign-off page's forms: resolving safety flags, recording a decision, stakeholders."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import signoff
+from core.errors import SwitchyardError
+
+
+def resolve_form(con, flags: list[dict], actor: str) -> None:
+    names = {f["label_id"]: f"{f['item_id']} ({f['reviewer']})" for f in flags}
+    with st.form("signoff.resolve"):
+        label_id = st.selectbox("Flag", list(names), key="signoff.flag", format_func=names.get)
+        note = st.text_input("How it was resolved", key="signoff.flag_note")
+        if st.form_submit_button("Resolve the flag"):
+            try:
+                signoff.resolve_flag(con, label_id, note, actor=actor)
+                st.success("Resolved; the evidence changed, so approvals are stale now.")
+            except SwitchyardError as exc:
+                st.error(str(exc))
+
+
+def approval_form(con, report: dict, actor: str) -> None:
+    with st.form("signoff.approve"):
+        role = st.selectbox(
+            "Stakeholder", [a["role"] for a in report["approvals"]], key="signoff.role"
+        )
+        decision = st.radio(
+            "Decision", ["approve", "reject"], horizontal=True, key="signoff.decision"
+        )
+        comment = st.text_area("Comment (required to reject)", key="signoff.comment")
+        ticks = {
+            key: st.checkbox(text, key=f"signoff.check.{key}")
+            for key, text in signoff.CHECKLIST.items()
+        }
+        if st.form_submit_button("Record the decision"):
+            try:
+                signoff.record_approval(
+                    con,
+                    report["migration_id"],
+                    report["target_run_id"],
+                    role,
+                    decision,
+                    actor=actor,
+                    comment=comment,
+                    checklist=ticks,
+                )
+                st.rerun()
+            except SwitchyardError as exc:
+                st.error(str(exc))
+
+
+def stakeholder_editor(con, report: dict, actor: str) -> None:
+    migration_id = report["migration_id"]
+    with st.expander("Stakeholders"):
+        with st.form("signoff.stakeholder"):
+            new_role = st.text_input("Role", key="signoff.new_role")
+            person = st.text_input("Person (optional)", key="signoff.person")
+            if st.form_submit_button("Add"):
+                try:
+                    signoff.add_stakeholder(con, migration_id, new_role, person, actor=actor)
+                    st.rerun()
+                except SwitchyardError as exc:
+                    st.error(str(exc))
+        gone = st.selectbox(
+            "Remove", [a["role"] for a in report["approvals"]], key="signoff.remove_role"
+        )
+        if st.button("Remove this stakeholder", key="signoff.remove"):
+            signoff.remove_stakeholder(con, migration_id, gone, actor=actor)
+            st.rerun()
