@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import migration
+from core import migration, models
 from core.agreement import wilson
 from core.errors import InputError
 from core.paired import (
@@ -339,12 +339,7 @@ def call_breakdown(
 def prices(con: duckdb.DuckDBPyConnection, on: date | None = None) -> pd.DataFrame:
     """The price of each model in force on ``on`` (default today): the latest effective
     date on or before it, and among equal dates the latest recorded."""
-    return con.execute(
-        "SELECT DISTINCT ON (model_id) model_id, effective_date, input_per_1k,"
-        " output_per_1k, currency FROM model_price WHERE effective_date <= ?"
-        " ORDER BY model_id, effective_date DESC, recorded_at DESC",
-        [on or date.today()],
-    ).df()
+    return con.execute(models.PRICES_IN_FORCE, [on or date.today()]).df()
 
 
 def price_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

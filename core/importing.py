@@ -3,9 +3,10 @@ format detection, staging, and the dataset and run importers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import duckdb
 from core import datasets, runs, s3
 from core.errors import InputError
 from core.formats import bedrock, deepeval, ragas
-from core.staging import drop, kind_of, stage_file, stage_records
+from core.staging import Staged, drop, kind_of, stage_file, stage_records
 
 FORMATS = ("native", "ragas", "deepeval", "bedrock")
 
@@ -72,15 +73,9 @@ def import_dataset(
     called with (fraction done, what is happening).
     """
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
-    with local_files(source, label) as paths:
-        if len(paths) != 1:
-            raise InputError(source, f"expected one golden file, found {len(paths)}")
-        staged = relabel(stage_file(con, paths[0], kind_of(paths[0], kind)), source, label)
+    with staged_file(con, source, label, "golden", kind) as staged:
         progress(0.4, f"validating {staged.rows} rows")
-        try:
-            result = datasets.import_staged(con, staged, name, actor=actor, **options)
-        finally:
-            drop(con, staged.table)
+        result = datasets.import_staged(con, staged, name, actor=actor, **options)
     progress(1.0, "done")
     return result
 
@@ -177,3 +172,25 @@ class local_files:
             if self.tmp is not None and exc.file.startswith(self.tmp.name):
                 name = f"{self.label} ({Path(exc.file).name.split('_', 1)[1]})"
             raise exc.renamed(name) from None
+
+
+@contextlib.contextmanager
+def one_file(source: str, label: str | None, what: str) -> Iterator[Path]:
+    """The single local file behind ``source`` (an s3:// key is downloaded first)."""
+    with local_files(source, label) as paths:
+        if len(paths) != 1:
+            raise InputError(source, f"expected one {what} file, found {len(paths)}")
+        yield paths[0]
+
+
+@contextlib.contextmanager
+def staged_file(
+    con: duckdb.DuckDBPyConnection, source: str, label: str | None, what: str, kind=None
+) -> Iterator[Staged]:
+    """``source`` staged in a temp table (named as the user gave it), dropped afterwards."""
+    with one_file(source, label, what) as path:
+        staged = relabel(stage_file(con, path, kind_of(path, kind)), source, label)
+        try:
+            yield staged
+        finally:
+            drop(con, staged.table)

@@ -20,7 +20,7 @@ from core import db, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import InputError
 from core.formats import bedrock
-from core.importing import local_files, relabel
+from core.importing import one_file, relabel
 from core.review import FAILURE_MODES
 from core.staging import Staged, drop, kind_of, stage_file, stage_records
 
@@ -68,10 +68,7 @@ def import_labels(
 ) -> LabelImport:
     """Validate a label file against the dataset and its runs, then write it at once."""
     runs.dataset_exists(con, dataset_id)
-    with local_files(source, label) as paths:
-        if len(paths) != 1:
-            raise InputError(source, f"expected one label file, found {len(paths)}")
-        path = paths[0]
+    with one_file(source, label, "label") as path:
         kind = kind_of(path)
         if fmt is None:
             fmt = "bedrock" if kind == "jsonl" and _is_bedrock(path) else "native"

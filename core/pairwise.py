@@ -18,8 +18,8 @@ import pandas as pd
 from core import db, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import InputError
-from core.importing import local_files, relabel
-from core.staging import Staged, drop, kind_of, stage_file
+from core.importing import staged_file
+from core.staging import Staged
 
 DEFAULT_METRIC = "preference"
 WINNERS = {
@@ -67,14 +67,8 @@ def import_verdicts(
     label: str | None = None,
 ) -> VerdictImport:
     """Validate a pairwise verdict file against both runs, then write it at once."""
-    with local_files(source, label) as paths:
-        if len(paths) != 1:
-            raise InputError(source, f"expected one verdict file, found {len(paths)}")
-        staged = relabel(stage_file(con, paths[0], kind_of(paths[0])), source, label)
-        try:
-            return import_staged(con, staged, run_id, baseline_run_id, actor)
-        finally:
-            drop(con, staged.table)
+    with staged_file(con, source, label, "verdict") as staged:
+        return import_staged(con, staged, run_id, baseline_run_id, actor)
 
 
 def _runs(con, run_id: str, baseline_run_id: str) -> dict[str, str]:

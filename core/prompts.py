@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import difflib
 import uuid
+from datetime import date
 
 import duckdb
 import pandas as pd
 
-from core import db, migration, models
+from core import db, judges, migration, models
 from core.errors import InputError, NotFoundError
 
 METAPROMPT = """You migrate prompts between language models. Rewrite the system prompt below,
@@ -127,12 +128,7 @@ def optimize(
     the service's analysis messages. The response is an event stream: analyzePromptEvent
     messages, then optimizedPromptEvent with the new prompt."""
     parent = get(con, parent_id)
-    if client is None:
-        import boto3
-
-        client = boto3.client(
-            "bedrock-agent-runtime", region_name=region, endpoint_url=endpoint_url
-        )
+    client = client or _client("bedrock-agent-runtime", region, endpoint_url)
     response = client.optimize_prompt(
         input={"textPrompt": {"text": parent["text"]}}, targetModelId=target_model_id
     )
@@ -172,20 +168,11 @@ def metaprompt(
 ) -> str:
     """Rewrite a (source) prompt for the target model through the judge model (Converse)."""
     parent = get(con, parent_id)
-    if client is None:
-        import boto3
-
-        client = boto3.client("bedrock-runtime", region_name=region, endpoint_url=endpoint_url)
+    client = client or _client("bedrock-runtime", region, endpoint_url)
     request = METAPROMPT.format(
         source=parent["model_id"], target=target_model_id, prompt=parent["text"]
     )
-    response = client.converse(
-        modelId=judge_model_id,
-        messages=[{"role": "user", "content": [{"text": request}]}],
-        inferenceConfig={"temperature": 0.0, "maxTokens": 2048},
-    )
-    parts = response["output"]["message"]["content"]
-    text = "".join(p.get("text", "") for p in parts).strip()
+    text = judges.converse_text(client, judge_model_id, request).strip()
     if not text:
         raise InputError("metaprompt", "the judge model returned no prompt")
     return create(
@@ -200,16 +187,18 @@ def metaprompt(
     )
 
 
+def _client(service: str, region: str, endpoint_url: str | None):
+    import boto3  # only when a Bedrock call is made
+
+    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
+
+
 def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.DataFrame:
     """The migration dataset's runs grouped by prompt version: judge pass rate per metric,
     TTFT and latency medians, errors and cost per query at today's prices."""
     return con.execute(
-        """
-        WITH price AS (
-            SELECT DISTINCT ON (model_id) model_id, input_per_1k, output_per_1k
-            FROM model_price WHERE effective_date <= current_date
-            ORDER BY model_id, effective_date DESC, recorded_at DESC
-        ),
+        f"""
+        WITH price AS ({models.PRICES_IN_FORCE}),
         per_run AS (
             SELECT r.run_id, r.name, r.model_id, r.prompt_version_id, r.created_at,
                    count(o.item_id) AS outputs, count(o.error) AS errors,
@@ -239,5 +228,5 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
         LEFT JOIN prompt_version pv ON pv.prompt_version_id = pr.prompt_version_id
         ORDER BY pv.created_at NULLS FIRST, pr.created_at
         """,
-        [migration_id],
+        [date.today(), migration_id],
     ).df()
