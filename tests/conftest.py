@@ -100,3 +100,104 @@ class HeldDatabase:
     def __exit__(self, *exc) -> None:
         self.proc.kill()
         self.proc.wait()
+
+
+DEMO_SEED = 20261126
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory):
+    """demo_files(n_items): a demo database of that size, built once per session. Tests
+    that write work on a copy (demo_copy)."""
+    from core import demo
+
+    built: dict[int, Path] = {}
+
+    def build(n_items: int = 1200) -> Path:
+        if n_items not in built:
+            path = tmp_path_factory.mktemp("demo") / f"demo-{n_items}.duckdb"
+            connection = db.connect(str(path))
+            demo.install(connection, DEMO_SEED, n_items=n_items)
+            connection.close()
+            built[n_items] = path
+        return built[n_items]
+
+    return build
+
+
+@pytest.fixture
+def demo_copy(demo_files, tmp_path):
+    """demo_copy(n_items, name): a fresh copy of the demo database of that size."""
+
+    def copy(n_items: int = 1200, name: str = "copy.duckdb") -> Path:
+        target = tmp_path / name
+        target.write_bytes(demo_files(n_items).read_bytes())
+        return target
+
+    return copy
+
+
+@pytest.fixture
+def demo_page_db(demo_copy, monkeypatch):
+    """demo_page_db(n_items): a demo copy the pages under test (AppTest) open."""
+
+    def use(n_items: int = 1200) -> Path:
+        path = demo_copy(n_items, "page.duckdb")
+        monkeypatch.setenv("SWITCHYARD_DB", str(path))
+        return path
+
+    return use
+
+
+def app_page(script: str, username: str, role: str, timeout: int = 120):
+    """``script`` (e.g. 'pages/runs.py') run once in AppTest, signed in as ``username``."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / script), default_timeout=timeout)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    at.session_state["roles"] = [role]
+    return at.run()
+
+
+@pytest.fixture
+def demo_con(demo_copy):
+    """demo_con(n_items): an open connection to a fresh copy of the demo database."""
+    opened = []
+
+    def open_copy(n_items: int = 1200):
+        connection = db.connect(str(demo_copy(n_items)))
+        opened.append(connection)
+        return connection
+
+    yield open_copy
+    for connection in opened:
+        connection.close()
+
+
+@pytest.fixture
+def fake_bedrock():
+    """fake_bedrock(**behaviour): a fake Bedrock runtime on 127.0.0.1, stopped afterwards."""
+    from tests.fake_bedrock import Behaviour, FakeBedrock
+
+    started = []
+
+    def start(**behaviour):
+        server = FakeBedrock(Behaviour(**behaviour))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def moto_s3():
+    """boto3's S3 client against moto's in-memory S3."""
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        yield boto3.client("s3", region_name="us-east-1")

@@ -1,14 +1,10 @@
 """The Users and Sampling pages under AppTest, driven by their controls."""
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import users
+from tests.conftest import app_page
 from ui import store
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -16,12 +12,8 @@ def dbfile(tmp_path, monkeypatch):
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "pages.duckdb"))
 
 
-def page(script: str, username: str, role: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / script), default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["roles"] = [role]
-    return at.run()
+def page(script: str, username: str, role: str):
+    return app_page(f"pages/{script}", username, role, timeout=60)
 
 
 def test_admin_adds_a_user_and_disables_another(dbfile):

@@ -7,7 +7,6 @@ import json
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import mock_aws
 
 from core import bedrock_eval, db
 from core.errors import InputError
@@ -19,11 +18,9 @@ JOB_ARN = "arn:aws:bedrock:us-east-1:123456789012:evaluation-job/abc123"
 
 
 @pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3):
+    moto_s3.create_bucket(Bucket=BUCKET)
+    return moto_s3
 
 
 @pytest.fixture

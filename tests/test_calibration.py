@@ -1,16 +1,14 @@
 """Judge calibration on the demo: weighted by design, intervals, thresholds, SMEs, advice."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import calibration, db, demo, migration, sampling
+from tests.conftest import app_page
 
 SEED = 20261126
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +133,8 @@ def page_db(tmp_path, monkeypatch):
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "calibration.duckdb"))
 
 
-def owner_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "calibration.py"), default_timeout=120)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "owner"
-    at.session_state["roles"] = ["eval_owner"]
-    return at.run()
+def owner_page():
+    return app_page("pages/calibration.py", "owner", "eval_owner")
 
 
 def test_page_shows_every_run_and_metric_without_error(page_db):

@@ -7,27 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from core import cli, db, demo, judges
+from core import cli, db, judges
 from core.errors import InputError
-from tests.fake_bedrock import Behaviour, FakeBedrock, judge_reply
+from tests.conftest import app_page
+from tests.fake_bedrock import judge_reply
 
-SEED = 20261126
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def fake():
-    server = FakeBedrock(Behaviour(judge=judge_reply))
-    yield server
-    server.stop()
+def fake(fake_bedrock):
+    return fake_bedrock(judge=judge_reply)
 
 
 @pytest.fixture
-def con():
-    connection = db.connect(":memory:")
-    demo.install(connection, SEED, n_items=8)
-    yield connection
-    connection.close()
+def con(demo_con):
+    return demo_con(8)
 
 
 def target(con) -> str:
@@ -157,10 +152,9 @@ def test_judge_libraries_load_only_when_judging():
     assert out.strip() == "[]"
 
 
-def test_cli_judge(tmp_path, fake, capsys):
-    path = tmp_path / "cli.duckdb"
+def test_cli_judge(demo_copy, fake, capsys):
+    path = demo_copy(8, "cli.duckdb")
     con = db.connect(str(path))
-    demo.install(con, SEED, n_items=8)
     run_id = target(con)
     con.close()
     code = cli.main(
@@ -185,19 +179,9 @@ def test_cli_judge(tmp_path, fake, capsys):
     assert rubric_seen
 
 
-def test_runs_page_scores_a_run(tmp_path, fake, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
-    path = tmp_path / "page.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, SEED, n_items=8)
-    con.close()
-    monkeypatch.setenv("SWITCHYARD_DB", str(path))
-    at = AppTest.from_file(str(ROOT / "pages" / "runs.py"), default_timeout=120)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "owner"
-    at.session_state["roles"] = ["eval_owner"]
-    at.run()
+def test_runs_page_scores_a_run(demo_page_db, fake):
+    demo_page_db(8)
+    at = app_page("pages/runs.py", "owner", "eval_owner")
     at.multiselect(key="runs.j_metrics").set_value(["ragas_rouge", "deepeval_faithfulness"])
     at.text_input(key="runs.j_endpoint").input(fake.url)
     next(b for b in at.button if b.label == "Score").click().run()

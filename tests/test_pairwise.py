@@ -5,28 +5,15 @@ import json
 import pandas as pd
 import pytest
 
-from core import calibration, cli, db, demo, labels, pairwise, review
+from core import calibration, cli, db, labels, pairwise, review
 from core.errors import InputError
 from core.labels import ResponseLabel
 from tests.test_calibration import SEED, owner_page, page_db  # noqa: F401 (fixture)
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pairwise") / "demo.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, SEED)
-    con.close()
-    return path
-
-
 @pytest.fixture
-def con(demo_db, tmp_path):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_db.read_bytes())
-    connection = db.connect(str(copy))
-    yield connection
-    connection.close()
+def con(demo_con):
+    return demo_con(1200)
 
 
 def roles(con) -> dict[str, str]:
@@ -156,9 +143,8 @@ def test_agreement_with_and_without_ties_on_the_demo(con):
     assert table["pairs"].tolist() == [len(frame), len(both)]
 
 
-def test_cli_imports_verdicts_and_reports_them(demo_db, tmp_path, capsys):
-    copy = tmp_path / "cli.duckdb"
-    copy.write_bytes(demo_db.read_bytes())
+def test_cli_imports_verdicts_and_reports_them(demo_copy, tmp_path, capsys):
+    copy = demo_copy(1200, "cli.duckdb")
     con = db.connect(str(copy))
     run = roles(con)
     con.close()

@@ -1,44 +1,24 @@
 """Prompt versions: by hand, by Bedrock Prompt Optimization, by metaprompt; the Runs page."""
 
-from pathlib import Path
-
 import boto3
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core import cli, db, demo, prompts, runner
+from core import cli, db, prompts, runner
 from core.errors import InputError, NotFoundError
-from tests.fake_bedrock import Behaviour, FakeBedrock
+from tests.conftest import app_page
 
-SEED = 20261126
-ROOT = Path(__file__).resolve().parent.parent
 TARGET = "amazon.nova-pro-v1:0"
 SOURCE_PROMPT = "You answer questions about 10-K filings.\nBe brief."
 
 
 @pytest.fixture
-def fake():
-    server = FakeBedrock(Behaviour(ttft_s=0.01, total_s=0.03))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("prompts") / "demo.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, SEED, n_items=30)
-    con.close()
-    return path
+def fake(fake_bedrock):
+    return fake_bedrock(ttft_s=0.01, total_s=0.03)
 
 
 @pytest.fixture
-def con(demo_file, tmp_path):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_file.read_bytes())
-    connection = db.connect(str(copy))
-    yield connection
-    connection.close()
+def con(demo_con):
+    return demo_con(30)
 
 
 def migration_id(con) -> str:
@@ -120,9 +100,8 @@ def test_runs_by_prompt_version_show_quality_latency_and_cost(con, fake):
     assert len(demo_runs) == 3 and demo_runs["judge_pass_rates"].str.contains("correctness").all()
 
 
-def test_cli_prompt_commands(demo_file, tmp_path, fake, capsys):
-    path = tmp_path / "cli.duckdb"
-    path.write_bytes(demo_file.read_bytes())
+def test_cli_prompt_commands(demo_copy, tmp_path, fake, capsys):
+    path = demo_copy(30, "cli.duckdb")
     con = db.connect(str(path))
     mid = migration_id(con)
     con.close()
@@ -158,19 +137,14 @@ def test_cli_prompt_commands(demo_file, tmp_path, fake, capsys):
 
 
 @pytest.fixture
-def page_db(demo_file, tmp_path, monkeypatch):
-    copy = tmp_path / "page.duckdb"
-    copy.write_bytes(demo_file.read_bytes())
+def page_db(demo_copy, tmp_path, monkeypatch):
+    copy = demo_copy(30, "page.duckdb")
     monkeypatch.setenv("SWITCHYARD_DB", str(copy))
     return copy
 
 
-def owner_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "runs.py"), default_timeout=120)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "owner"
-    at.session_state["roles"] = ["eval_owner"]
-    return at.run()
+def owner_page():
+    return app_page("pages/runs.py", "owner", "eval_owner")
 
 
 def test_runs_page_estimates_runs_and_resumes(page_db, fake):

@@ -7,37 +7,20 @@ import threading
 import pandas as pd
 import pytest
 
-from core import cli, datasets, db, demo, runner
+from core import cli, datasets, db, runner
 from core.errors import InputError
-from tests.fake_bedrock import Behaviour, FakeBedrock
 
-SEED = 20261126
 MODEL = "amazon.nova-pro-v1:0"
 
 
 @pytest.fixture
-def fake():
-    server = FakeBedrock(Behaviour(ttft_s=0.05, total_s=0.2))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("runner") / "demo.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, SEED, n_items=60)
-    con.close()
-    return path
+def fake(fake_bedrock):
+    return fake_bedrock(ttft_s=0.05, total_s=0.2)
 
 
 @pytest.fixture
-def con(demo_file, tmp_path):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_file.read_bytes())
-    connection = db.connect(str(copy))
-    yield connection
-    connection.close()
+def con(demo_con):
+    return demo_con(60)
 
 
 def dataset(con) -> str:
@@ -179,9 +162,8 @@ def test_bad_configurations_and_unfrozen_datasets_are_refused(con, tmp_path):
     assert db.row_counts(con)["run"] == before["run"]
 
 
-def test_cli_runs_resumes_and_estimates(demo_file, tmp_path, fake, capsys):
-    path = tmp_path / "cli.duckdb"
-    path.write_bytes(demo_file.read_bytes())
+def test_cli_runs_resumes_and_estimates(demo_copy, tmp_path, fake, capsys):
+    path = demo_copy(60, "cli.duckdb")
     base = [
         "--db",
         str(path),

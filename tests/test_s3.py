@@ -1,8 +1,6 @@
 """Importing from s3:// through boto3, against moto's S3."""
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from core import db, importing, runs
 from core.errors import InputError
@@ -14,11 +12,9 @@ PREFIX = "jobs/migration-eval/abc123/models/amazon.nova-pro-v1:0/taskTypes/Gener
 
 
 @pytest.fixture
-def s3():
-    with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
-        yield client
+def s3(moto_s3):
+    moto_s3.create_bucket(Bucket=BUCKET)
+    return moto_s3
 
 
 def test_prefix_is_listed_for_output_files_and_merged(con, golden, s3):

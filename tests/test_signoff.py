@@ -2,35 +2,18 @@
 
 import json
 import re
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core import cli, db, demo, labels, migration, models, review, signoff
+from core import cli, db, labels, migration, models, review, signoff
 from core.errors import InputError, NotFoundError
 from core.review import ResponseLabel
-
-SEED = 20261126
-ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("signoff") / "demo.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, SEED)
-    con.close()
-    return path
+from tests.conftest import app_page
 
 
 @pytest.fixture
-def con(demo_file, tmp_path):
-    copy = tmp_path / "copy.duckdb"
-    copy.write_bytes(demo_file.read_bytes())
-    connection = db.connect(str(copy))
-    yield connection
-    connection.close()
+def con(demo_con):
+    return demo_con(1200)
 
 
 def ids(con):
@@ -229,9 +212,8 @@ def test_html_export_is_self_contained_and_escapes_everything(con):
     assert data["decision"] == report["decision"] and data["snapshot_sha256"]
 
 
-def test_cli_gate_exit_codes_and_files(demo_file, tmp_path, capsys):
-    path = tmp_path / "cli.duckdb"
-    path.write_bytes(demo_file.read_bytes())
+def test_cli_gate_exit_codes_and_files(demo_copy, tmp_path, capsys):
+    path = demo_copy(1200, "cli.duckdb")
     con = db.connect(str(path))
     mid, runs = ids(con)
     con.close()
@@ -304,19 +286,14 @@ def test_cli_gate_exit_codes_and_files(demo_file, tmp_path, capsys):
 
 
 @pytest.fixture
-def page_db(demo_file, tmp_path, monkeypatch):
-    copy = tmp_path / "page.duckdb"
-    copy.write_bytes(demo_file.read_bytes())
+def page_db(demo_copy, tmp_path, monkeypatch):
+    copy = demo_copy(1200, "page.duckdb")
     monkeypatch.setenv("SWITCHYARD_DB", str(copy))
     return copy
 
 
-def page(name: str, username: str, role: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=120)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["roles"] = [role]
-    return at.run()
+def page(name: str, username: str, role: str):
+    return app_page(f"pages/{name}.py", username, role)
 
 
 def test_signoff_page_decides_and_a_manager_records_an_approval(page_db):
