@@ -347,14 +347,14 @@ def score_run(
             re.compile(config.pattern or "")
         except re.error as exc:
             raise InputError("judge", f"pattern {config.pattern!r} is not valid: {exc}") from None
+    if not con.execute("SELECT 1 FROM run WHERE run_id = ?", [run_id]).fetchone():
+        raise NotFoundError(f"no run {run_id!r}")
     items = con.execute(
         "SELECT o.item_id, i.prompt, i.context, i.ground_truth, o.text FROM output o"
         " JOIN run r USING (run_id) JOIN item i ON i.dataset_id = r.dataset_id"
         " AND i.item_id = o.item_id WHERE o.run_id = ? AND o.error IS NULL ORDER BY 1",
         [run_id],
     ).fetchall()
-    if not con.execute("SELECT 1 FROM run WHERE run_id = ?", [run_id]).fetchone():
-        raise NotFoundError(f"no run {run_id!r}")
     if not items:
         raise InputError("judge", f"run {run_id} has no answered output to score")
     if config.concurrency < 1:

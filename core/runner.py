@@ -350,7 +350,7 @@ def _throttled(exc: Exception) -> bool:
     return code.lower() in THROTTLED
 
 
-def answer(client, config: ModelConfig, system: str | None, item: tuple, sleep=time.sleep) -> Call:
+def answer(client, config: ModelConfig, system: str | None, item: tuple) -> Call:
     """Call the model for one item, retrying throttled calls; never raises."""
     item_id, prompt, context = item
     message = user_message(prompt, context)
@@ -365,7 +365,7 @@ def answer(client, config: ModelConfig, system: str | None, item: tuple, sleep=t
         except Exception as exc:
             if _throttled(exc) and attempt < config.max_attempts:
                 # Exponential backoff with full jitter (AWS Architecture Blog, 2015).
-                sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))
+                time.sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))
                 continue
             call.error = f"{type(exc).__name__}: {exc}"[:500]
             call.text = None
@@ -407,7 +407,7 @@ def execute(
         futures = [pool.submit(work, item) for item in items]
         finished = 0
         while finished < len(items):
-            batch = _drain(results, futures)
+            batch = _drain(results)
             if not batch:
                 if all(f.done() for f in futures) and results.empty():
                     break
@@ -438,7 +438,7 @@ def execute(
     )
 
 
-def _drain(results: queue.Queue, futures) -> list[Call]:
+def _drain(results: queue.Queue) -> list[Call]:
     batch = []
     try:
         batch.append(results.get(timeout=0.2))
