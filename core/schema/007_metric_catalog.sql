@@ -1,0 +1,27 @@
+-- The metric catalog: one canonical name per metric with its range, direction and default
+-- pass threshold, and the names each tool writes for it. Built-in entries are seeded by
+-- core.metrics at connect time; an owner's changes replace them (audited).
+-- Also: migrations can be archived (they leave the choosers, their evidence stays).
+
+CREATE TABLE metric (
+    metric            VARCHAR PRIMARY KEY,        -- canonical name, e.g. 'faithfulness'
+    display_name      VARCHAR NOT NULL,
+    low               DOUBLE,                     -- NULL: unbounded below
+    high              DOUBLE,                     -- NULL: unbounded above
+    direction         VARCHAR NOT NULL CHECK (direction IN ('higher', 'lower')),
+    default_threshold DOUBLE,
+    source            VARCHAR,                    -- where the range and direction come from
+    origin            VARCHAR NOT NULL DEFAULT 'builtin' CHECK (origin IN ('builtin', 'owner'))
+);
+
+-- A name a tool writes (normalised: lower case, 'builtin.' dropped, runs of other characters
+-- as '_') and the canonical metric it means.
+CREATE TABLE metric_alias (
+    alias   VARCHAR PRIMARY KEY,
+    metric  VARCHAR NOT NULL,
+    tool    VARCHAR,                              -- ragas, deepeval, bedrock, golden, owner
+    origin  VARCHAR NOT NULL DEFAULT 'builtin' CHECK (origin IN ('builtin', 'owner'))
+);
+
+ALTER TABLE migration ADD COLUMN archived_at TIMESTAMP;
+ALTER TABLE migration ADD COLUMN archived_by VARCHAR;
