@@ -38,6 +38,37 @@ def provider_of(model_id: str) -> str:
     return "bedrock" if head in known else "other"
 
 
+# Geographic prefixes of Bedrock cross-region inference profile ids ("us.anthropic....").
+_PROFILE_GEOS = ("us", "us-gov", "eu", "apac", "jp", "au", "ca", "global")
+
+
+def resolve_model_id(identifier: str) -> str:
+    """The model id an identifier names, as runs store it.
+
+    Bedrock writes models several ways: a foundation-model ARN
+    (``arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0``)
+    gives the id after ``foundation-model/``; a cross-region inference profile, as an id
+    (``us.anthropic.claude-3-5-sonnet-20241022-v2:0``) or an ARN
+    (``...:inference-profile/us.anthropic...``), gives the base model id without its
+    geography. Anything else (an application inference profile ARN, a provisioned or custom
+    model ARN, a plain id) is returned as it is: nothing in it names a model id.
+    """
+    text = (identifier or "").strip()
+    if text.startswith("arn:"):
+        resource = text.split(":", 5)[-1] if text.count(":") >= 5 else ""
+        kind, _, name = resource.partition("/")
+        if kind == "foundation-model" and name:
+            return name
+        if kind == "inference-profile" and name:
+            text = name
+        else:
+            return text
+    geo, dot, rest = text.partition(".")
+    if dot and geo in _PROFILE_GEOS and "." in rest:
+        return rest
+    return text
+
+
 def ensure(con: duckdb.DuckDBPyConnection, model_id: str, display_name: str | None = None) -> None:
     """Register a model id if it is new (call inside the writer's transaction)."""
     con.execute(
