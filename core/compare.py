@@ -30,6 +30,11 @@ from core.paired import (
 
 SIDES = ("source", "target")
 PERCENTILES = (0.5, 0.9, 0.99)
+# A measure a run does not carry (Ragas, DeepEval and Bedrock files hold no TTFT and often no
+# latency or tokens) is NOT MEASURED, never a zero and never a pass.
+MEASURED, NOT_MEASURED = "MEASURED", "NOT MEASURED"
+MEASURE_NAMES = {"ttft": "TTFT", "latency": "Total latency"}
+MEASURE_COLUMNS = {"ttft": "ttft_ms", "latency": "latency_ms"}
 TIMEOUT_PATTERN = r"(?i)time.?out|timed out"
 SAFETY_TAG = "safety"  # items tagged so (or in a stratum so named) must pass on the target
 
@@ -51,7 +56,9 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
     """Every item of the migration's dataset with both runs' outputs and verdicts.
 
     A missing output or an error counts as a failure on every metric; scores stay empty.
-    Verdicts honour thresholds applied on the Calibration page.
+    Verdicts honour thresholds applied on the Calibration page. ``items.attrs["runs"]`` names
+    each side's run, model and dataset (pandas keeps it through selections), so a figure
+    computed on any selection can say which run lacks a measure and how to measure it.
     """
     criteria = migration.criteria(con, migration_id)
     source_run_id = migration.source_run(con, migration_id)
@@ -124,6 +131,16 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         items[f"{side}_pass"] = ~failed
         for metric in gating:
             items[f"{side}_pass"] &= items[f"{side}_pass.{metric}"]
+    models = dict(
+        con.execute(
+            "SELECT run_id, model_id FROM run WHERE run_id IN (?, ?)",
+            [source_run_id, target_run_id],
+        ).fetchall()
+    )
+    items.attrs["runs"] = {
+        side: {"run_id": run_id, "model_id": models[run_id], "dataset_id": dataset_id}
+        for side, run_id in runs.items()
+    }
     return Comparison(migration_id, runs, metrics, gating, items, criteria)
 
 
@@ -256,12 +273,59 @@ def sme_corrected(con, comparison: Comparison, metric: str, items: pd.DataFrame)
 # --- speed ----------------------------------------------------------------------------------
 
 
+def run_name(items: pd.DataFrame, side: str) -> str:
+    """'the target run r-1 (model)', or 'the target run' when the frame does not say."""
+    run = items.attrs.get("runs", {}).get(side)
+    return f"the {side} run {run['run_id']} ({run['model_id']})" if run else f"the {side} run"
+
+
+def _run_command(items: pd.DataFrame, side: str) -> str:
+    run = items.attrs.get("runs", {}).get(side)
+    dataset, model = (run["dataset_id"], run["model_id"]) if run else ("DATASET", "MODEL")
+    return f"`python -m core run --dataset {dataset} --model {model} --role {side}`"
+
+
+def coverage(items: pd.DataFrame, measure: str) -> dict:
+    """Whether both runs carry ``measure`` ('ttft' or 'latency') on these items: MEASURED or
+    NOT MEASURED, the items each run measured, the items measured on both, the runs without
+    it and, when one lacks it, the next step that would measure it."""
+    has = {side: items[f"{side}_{measure}"].notna().to_numpy() for side in SIDES}
+    unmeasured = [side for side in SIDES if not has[side].any()]
+    out = {
+        "status": NOT_MEASURED if unmeasured else MEASURED,
+        "items": {side: int(has[side].sum()) for side in SIDES},
+        "paired": int((has["source"] & has["target"]).sum()),
+        "unmeasured": unmeasured,
+        "runs_without": [run_name(items, side) for side in unmeasured],
+        "next_step": None,
+    }
+    if unmeasured:
+        name, column = MEASURE_NAMES[measure], MEASURE_COLUMNS[measure]
+        out["next_step"] = (
+            "; ".join(
+                f"{name} is not recorded on {run_name(items, side)}: run the model with "
+                f"Switchyard's runner, which measures TTFT and latency per call "
+                f"({_run_command(items, side)}), then judge it and compare it in a migration, "
+                f"or import the run again from a file with a {column} column"
+                for side in unmeasured
+            )
+            if len(items)
+            else "no item in this selection: choose another stratum or split"
+        )
+    return out
+
+
 def speed(items: pd.DataFrame, boot: Bootstrap | None = None, seed: int = 0) -> dict:
     """TTFT and total latency of both runs: p50/p90/p99 with paired-bootstrap intervals, the
-    increase in ms and % with its one-sided upper bound; error and timeout rates."""
+    increase in ms and % with its one-sided upper bound; error and timeout rates.
+
+    ``measures`` says per measure whether both runs carry it (see ``coverage``); a run
+    without it leaves its own figures and the increase empty (None), never zero, while the
+    other run's figures still appear."""
     boot = boot or Bootstrap(len(items), RESAMPLES, seed)
-    out: dict = {"items": len(items)}
+    out: dict = {"items": len(items), "measures": {}}
     for measure in ("ttft", "latency"):
+        out["measures"][measure] = coverage(items, measure)
         values = {side: items[f"{side}_{measure}"].to_numpy(dtype=float) for side in SIDES}
         stat = {side: resampled_quantiles(values[side], PERCENTILES) for side in SIDES}
         rows = []
@@ -358,7 +422,10 @@ def cost(
     seed: int = 0,
 ) -> dict:
     """Per-query cost of both runs (tokens × price + retrieval), cost per successful answer,
-    totals, the monthly projection at the stated volume, and the ROI of the migration."""
+    totals, the monthly projection at the stated volume, and the ROI of the migration.
+
+    A run without token counts, or whose model has no price, leaves its cost NOT MEASURED
+    (``status``, ``unmeasured``, ``next_step``; its figures None, never zero) and no ROI."""
     boot = boot or Bootstrap(len(items), RESAMPLES, seed)
     models = dict(
         con.execute(
@@ -368,32 +435,70 @@ def cost(
     )
     catalog = prices(con).set_index("model_id")
     criteria = comparison.criteria
-    out: dict = {"items": len(items), "missing_prices": []}
+    out: dict = {
+        "items": len(items),
+        "missing_prices": [],
+        "status": MEASURED,
+        "unmeasured": [],
+        "next_step": None,
+    }
+    unmeasured: dict[str, str] = {}  # side -> what would measure its cost
     per_query = {}
     for side in SIDES:
         model_id = models[comparison.runs[side]]
+        run = f"the {side} run {comparison.runs[side]} ({model_id})"
         if model_id not in catalog.index:
             out["missing_prices"].append(model_id)
+            unmeasured[side] = (
+                f"{model_id} has no price: add one with `python -m core price {model_id} "
+                "--input X --output Y` (per 1K tokens) or on the Compare page"
+            )
             continue
         price = catalog.loc[model_id]
-        spend = (
-            items[f"{side}_input_tokens"].fillna(0).to_numpy(dtype=float) * price.input_per_1k
-            + items[f"{side}_output_tokens"].fillna(0).to_numpy(dtype=float) * price.output_per_1k
-        ) / 1000 + items[f"{side}_retrieval_cost"].to_numpy(dtype=float)
-        per_query[side] = spend
-        successes = int(items[f"{side}_pass"].sum())
+        lacking = [
+            column
+            for column in ("input_tokens", "output_tokens")
+            if len(items) and items[f"{side}_{column}"].isna().all()
+        ]
         out[side] = {
             "model_id": model_id,
             "currency": price.currency,
             "input_per_1k": float(price.input_per_1k),
             "output_per_1k": float(price.output_per_1k),
             "price_effective": str(price.effective_date)[:10],
-            "per_query": float(spend.mean()) if len(spend) else None,
-            "total": float(spend.sum()),
-            "successful_answers": successes,
-            "per_successful_answer": float(spend.sum() / successes) if successes else None,
-            "monthly": float(spend.mean() * criteria["monthly_queries"]) if len(spend) else None,
+            "status": NOT_MEASURED if lacking else MEASURED,
         }
+        if lacking:
+            unmeasured[side] = (
+                f"{run} has no token counts ({', '.join(lacking)}): run the model with "
+                f"Switchyard's runner, which records them ({_run_command(comparison.items, side)}),"
+                " or import the run again from a file with input_tokens and output_tokens columns"
+            )
+            out[side].update(
+                per_query=None,
+                total=None,
+                successful_answers=int(items[f"{side}_pass"].sum()),
+                per_successful_answer=None,
+                monthly=None,
+            )
+            continue
+        spend = (
+            items[f"{side}_input_tokens"].fillna(0).to_numpy(dtype=float) * price.input_per_1k
+            + items[f"{side}_output_tokens"].fillna(0).to_numpy(dtype=float) * price.output_per_1k
+        ) / 1000 + items[f"{side}_retrieval_cost"].to_numpy(dtype=float)
+        per_query[side] = spend
+        successes = int(items[f"{side}_pass"].sum())
+        out[side].update(
+            per_query=float(spend.mean()) if len(spend) else None,
+            total=float(spend.sum()),
+            successful_answers=successes,
+            per_successful_answer=float(spend.sum() / successes) if successes else None,
+            monthly=float(spend.mean() * criteria["monthly_queries"]) if len(spend) else None,
+        )
+    if unmeasured:
+        out["status"] = NOT_MEASURED
+        out["unmeasured"] = list(unmeasured)
+        out["next_step"] = "; ".join(unmeasured.values())
     if len(per_query) < 2 or len(items) == 0:
         out["roi"] = None
         return out
@@ -447,7 +552,7 @@ def items_behind(items: pd.DataFrame, kind: str, metric: str | None = None) -> p
         picked = items[items["target_error"].notna() | items["target_missing"]]
     elif kind == BEHIND[4]:
         increase = items["target_ttft"] - items["source_ttft"]
-        picked = items.assign(_inc=increase).nlargest(50, "_inc")
+        picked = items.assign(_inc=increase).dropna(subset=["_inc"]).nlargest(50, "_inc")
     else:
         raise ValueError(f"unknown kind {kind!r}")
     shown = picked.assign(ttft_increase_ms=(picked["target_ttft"] - picked["source_ttft"]).round(1))

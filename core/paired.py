@@ -100,17 +100,20 @@ def resampled_mean(values: np.ndarray) -> Statistic:
 
 def resampled_quantiles(values: np.ndarray, qs: tuple[float, ...]) -> Callable:
     """The ``qs`` quantiles of ``values`` (NaNs left out) over each resample, exactly as
-    numpy's default (linear) method would give on the resample written out in full."""
+    numpy's default (linear) method would give on the resample written out in full; NaN for
+    a resample without a value (and for every resample when nothing is measured)."""
     values = np.asarray(values, dtype=float)
 
     def statistic(idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
         v = values[idx]
         keep = np.isfinite(v)
+        out = np.full((len(qs), counts.shape[0]), np.nan)
+        if not keep.any():  # nothing measured: no quantile (NaN, left out of the bounds)
+            return out
         order = np.argsort(v[keep], kind="stable")
         sorted_v = v[keep][order]
         cum = np.cumsum(counts[:, keep][:, order], axis=1)
         total = cum[:, -1]
-        out = np.empty((len(qs), counts.shape[0]))
         last = len(sorted_v) - 1
         for row, q in enumerate(qs):
             h = (total - 1) * q
@@ -119,6 +122,7 @@ def resampled_quantiles(values: np.ndarray, qs: tuple[float, ...]) -> Callable:
             j_lo = np.minimum((cum <= lo[:, None]).sum(axis=1), last)
             j_hi = np.minimum((cum <= lo[:, None] + 1).sum(axis=1), last)
             out[row] = sorted_v[j_lo] + (h - lo) * (sorted_v[j_hi] - sorted_v[j_lo])
+        out[:, total == 0] = np.nan  # a resample that drew only unmeasured items
         return out
 
     return statistic

@@ -1,10 +1,12 @@
 """Sign-off: each criterion decided with its evidence, approvals bound to that evidence, and
 the canary plan that follows from the criteria.
 
-A criterion reads PASS, FAIL or NOT ENOUGH EVIDENCE, never a bare number: each comes with
-the rule, the figures and, when undecided, what would settle it. The migration is GO when
-every criterion passes and every stakeholder has approved the current evidence; NO-GO when
-a criterion fails or a stakeholder rejects; NOT YET otherwise.
+A criterion reads PASS, FAIL, NOT ENOUGH EVIDENCE or NOT MEASURED (a run lacks the measure
+it needs: TTFT, token counts, a price), never a bare number: each comes with the rule, the
+figures and, when undecided, what would settle it (for NOT MEASURED, ``next_step``: how to
+measure it). The migration is GO when every criterion passes and every stakeholder has
+approved the current evidence; NO-GO when a criterion fails or a stakeholder rejects; NOT
+YET otherwise, so a criterion NOT MEASURED never counts as a pass.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from core import calibration, compare, db, migration
 from core.errors import InputError, NotFoundError
 
 PASS, FAIL, OPEN = "PASS", "FAIL", "NOT ENOUGH EVIDENCE"
+NOT_MEASURED = compare.NOT_MEASURED
 GO, NO_GO, NOT_YET = "GO", "NO-GO", "NOT YET"
 CHECKLIST = {
     "data_residency": "Data residency: the target model runs in an approved region",
@@ -41,6 +44,7 @@ class Criterion:
     evidence: list[str]
     settle: str | None = None  # what would decide it, when it is NOT ENOUGH EVIDENCE
     figures: dict = field(default_factory=dict)
+    next_step: str | None = None  # how to measure it, when it is NOT MEASURED
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -56,8 +60,18 @@ def quality_criterion(result: dict, corrected: dict | None, margin: float, basis
         f"{1 - margin:.2f} (at most {margin:.0%} relative degradation)"
     )
     test = result.get("non_inferiority") or {}
-    if not result.get("items") or test.get("p_value") is None:
+    if not result.get("items"):
         return Criterion(f"Quality: {metric}", OPEN, rule, ["no paired items"], "run both models")
+    if test.get("p_value") is None:
+        n = result["items"]
+        src, tgt = result["source_pass_rate"]["estimate"], result["target_pass_rate"]["estimate"]
+        evidence = [
+            f"{n} paired item{'s' if n != 1 else ''}: too few for a test; "
+            f"pass rate {src:.1%} → {tgt:.1%} ({basis})"
+        ]
+        return Criterion(
+            f"Quality: {metric}", OPEN, rule, evidence, "more paired items (at least 2)", result
+        )
     src, tgt = result["source_pass_rate"]["estimate"], result["target_pass_rate"]["estimate"]
     evidence = [
         f"pass rate {src:.1%} → {tgt:.1%} over {result['items']} paired items ({basis})",
@@ -117,12 +131,28 @@ def ttft_criterion(speed: dict, pct_limit: float, ms_limit: float) -> Criterion:
         f"or ≤ {ms_limit:.0f} ms"
     )
     rows = [r for r in speed.get("ttft", []) if r["percentile"] in ("p50", "p90")]
+    measured = speed.get("measures", {}).get("ttft") or {}
+    if measured.get("status") == NOT_MEASURED:
+        return _ttft_not_measured(rule, rows, measured)
+    if measured.get("paired", 2) < 2:
+        paired = measured["paired"]
+        return Criterion(
+            "Speed: TTFT",
+            OPEN,
+            rule,
+            [
+                f"{paired} item{'s' if paired != 1 else ''} with TTFT on both runs: too few for an"
+                " interval"
+            ],
+            "more items with TTFT recorded on both runs (at least 2)",
+            {"rows": rows},
+        )
     if not rows or any(r["increase_ms"]["upper_one_sided"] is None for r in rows):
         return Criterion(
             "Speed: TTFT",
             OPEN,
             rule,
-            ["no TTFT recorded on both runs"],
+            ["no TTFT increase could be estimated on both runs"],
             "runs that record time to first token",
         )
     evidence, statuses, settle = [], [], None
@@ -148,16 +178,42 @@ def ttft_criterion(speed: dict, pct_limit: float, ms_limit: float) -> Criterion:
     return Criterion("Speed: TTFT", status, rule, evidence, settle, {"rows": rows})
 
 
+def _ttft_not_measured(rule: str, rows: list[dict], measured: dict) -> Criterion:
+    """NOT MEASURED: which run has no TTFT, the other run's figures, and how to measure it."""
+    evidence = [f"no TTFT recorded on {name}" for name in measured["runs_without"]]
+    for side in compare.SIDES:
+        if side in measured["unmeasured"]:
+            continue
+        figures = ", ".join(
+            f"{r['percentile']} {r[f'{side}_ms']['estimate']:.0f} ms"
+            for r in rows
+            if r[f"{side}_ms"]["estimate"] is not None
+        )
+        evidence.append(f"{side} TTFT {figures} ({measured['items'][side]} items)")
+    step = measured["next_step"]
+    return Criterion(
+        "Speed: TTFT", NOT_MEASURED, rule, evidence, step, {"rows": rows}, next_step=step
+    )
+
+
 def cost_criterion(cost: dict, roi_days: float) -> Criterion:
     rule = f"ROI neutral or positive within {roi_days:.0f} days of the switch"
-    if cost.get("missing_prices"):
-        return Criterion(
-            "Cost: ROI",
-            OPEN,
-            rule,
-            ["no price for " + ", ".join(cost["missing_prices"])],
-            "add the missing prices to the catalog",
-        )
+    if cost.get("status") == NOT_MEASURED:
+        evidence = []
+        if cost.get("missing_prices"):
+            evidence.append("no price for " + ", ".join(cost["missing_prices"]))
+        for side in compare.SIDES:
+            c = cost.get(side)
+            if c is None:  # no price: said above
+                continue
+            if c["status"] == NOT_MEASURED:
+                evidence.append(f"no token counts on the {side} run ({c['model_id']})")
+            elif c["per_query"] is not None:
+                evidence.append(
+                    f"{side}: {c['per_query']:.5f} {c['currency']} per query ({c['model_id']})"
+                )
+        step = cost["next_step"]
+        return Criterion("Cost: ROI", NOT_MEASURED, rule, evidence, step, next_step=step)
     roi = cost.get("roi")
     if not roi or "error" in roi:
         reason = roi["error"] if roi else "no items to cost"
@@ -643,7 +699,12 @@ def decide(criteria: list[Criterion], signed: list[dict]) -> tuple[str, list[str
         reasons = [f"{name} fails" for name in failed]
         reasons += [f"{role} rejected" for role in rejected]
         return NO_GO, reasons
-    reasons = [f"{c.name}: not enough evidence" for c in criteria if c.status == OPEN]
+    reasons = [
+        f"{c.name}: NOT MEASURED — {c.next_step or c.settle}"
+        for c in criteria
+        if c.status == NOT_MEASURED
+    ]
+    reasons += [f"{c.name}: not enough evidence" for c in criteria if c.status == OPEN]
     for s in signed:
         if s["decision"] is None:
             reasons.append(f"{s['role']} has not decided")
@@ -705,7 +766,7 @@ def to_html(report: dict) -> str:
     every value is escaped."""
     e = html.escape
     colour = {GO: "#1a7f37", NO_GO: "#cf222e", NOT_YET: "#9a6700"}[report["decision"]]
-    status_colour = {PASS: "#1a7f37", FAIL: "#cf222e", OPEN: "#9a6700"}
+    status_colour = {PASS: "#1a7f37", FAIL: "#cf222e", OPEN: "#9a6700", NOT_MEASURED: "#9a6700"}
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Sign-off: {e(report['migration'])}</title>",

@@ -64,18 +64,20 @@ def quality(comparison: compare.Comparison, items: pd.DataFrame, boot) -> pd.Dat
     rows = []
     for metric in comparison.metrics:
         q = compare.quality(items, metric, margin, boot)
-        ni, mc = q["non_inferiority"], q["mcnemar"]
+        ni, mc = q.get("non_inferiority") or {}, q.get("mcnemar")  # none on no items
         rows.append(
             {
                 "metric": metric + (" (gating)" if metric in comparison.gating else ""),
-                "source pass": fmt(q["source_pass_rate"], "%", 100),
-                "target pass": fmt(q["target_pass_rate"], "%", 100),
-                "difference (points)": fmt(q["pass_rate_difference"], "", 100),
-                "mean score difference": fmt(q["mean_score_difference"], "", 100),
+                "source pass": fmt(q.get("source_pass_rate"), "%", 100),
+                "target pass": fmt(q.get("target_pass_rate"), "%", 100),
+                "difference (points)": fmt(q.get("pass_rate_difference"), "", 100),
+                "mean score difference": fmt(q.get("mean_score_difference"), "", 100),
                 "McNemar b / c, p": f"{mc['regressions']} / {mc['improvements']}, "
-                f"{mc['p_value']:.3g}",
-                "target/source (lower bound)": f"{_ratio(ni['ratio'])} "
-                f"({_ratio(ni['ratio_lower'])})",
+                f"{mc['p_value']:.3g}"
+                if mc
+                else "—",
+                "target/source (lower bound)": f"{_ratio(ni.get('ratio'))} "
+                f"({_ratio(ni.get('ratio_lower'))})",
             }
         )
     return pd.DataFrame(rows)
@@ -117,6 +119,20 @@ def by_stratum(items: pd.DataFrame, metric: str, margin: float) -> pd.DataFrame:
         }
         for r in compare.quality_by_stratum(items, metric, margin)
     )
+
+
+def not_measured(speed: dict | None = None, cost: dict | None = None) -> list[str]:
+    """One sentence per figure of ``compare.speed`` / ``compare.cost`` a run lacks the measure
+    for: what, which run, how to measure it."""
+    speed, cost = speed or {}, cost or {}
+    lines = [
+        f"{compare.MEASURE_NAMES[measure]}: NOT MEASURED — {status['next_step']}"
+        for measure, status in speed.get("measures", {}).items()
+        if status["status"] == compare.NOT_MEASURED
+    ]
+    if cost.get("status") == compare.NOT_MEASURED:
+        lines.append(f"Cost: NOT MEASURED — {cost['next_step']}")
+    return lines
 
 
 def percentiles(speed: dict, measure: str) -> pd.DataFrame:
@@ -166,7 +182,11 @@ def cost_lines(cost: dict, items: int, monthly_queries: int) -> list[str]:
     """One sentence per run: per query, per successful answer, total, per month."""
     lines = []
     for side in compare.SIDES:
-        if side in cost:
+        if side in cost and cost[side]["per_query"] is None:
+            c = cost[side]
+            what = "NOT MEASURED" if c.get("status") == compare.NOT_MEASURED else "no items"
+            lines.append(f"**{side}** {c['model_id']}: cost {what}")
+        elif side in cost:
             c = cost[side]
             per_success = c["per_successful_answer"]
             lines.append(
@@ -196,6 +216,15 @@ def criteria(report: dict) -> pd.DataFrame:
         }
         for c in report["criteria"]
     )
+
+
+def unmeasured_criteria(report: dict) -> list[str]:
+    """One sentence per criterion NOT MEASURED: which, and how to measure it."""
+    return [
+        f"{c['name']}: NOT MEASURED — {c.get('next_step') or c['settle']}"
+        for c in report["criteria"]
+        if c["status"] == compare.NOT_MEASURED
+    ]
 
 
 def pass_rates(report: dict) -> pd.DataFrame:

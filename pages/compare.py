@@ -58,6 +58,8 @@ with quality_tab:
 
 with speed_tab:
     figures = compare.speed(items, boot)
+    for note in tables.not_measured(speed=figures):
+        st.warning(note, icon=":material/timer_off:")
     for measure, title in (("ttft", "Time to first token"), ("latency", "Total latency")):
         st.markdown(f"**{title}** (ms; paired-bootstrap 95% intervals)")
         st.dataframe(tables.percentiles(figures, measure), hide_index=True)
@@ -74,6 +76,7 @@ with speed_tab:
                 order="ms:Q",
             )
         )
+    if (points["measure"] == "ttft").any():
         st.altair_chart(
             alt.Chart(points[points["measure"] == "ttft"])
             .mark_bar(opacity=0.6)
@@ -91,8 +94,8 @@ with speed_tab:
 
 with cost_tab:
     figures = compare.cost(con, comparison, items, boot)
-    if figures["missing_prices"]:
-        st.warning("No price for " + ", ".join(figures["missing_prices"]) + ": add one below.")
+    for note in tables.not_measured(cost=figures):
+        st.warning(note, icon=":material/money_off:")
     for line in tables.cost_lines(figures, len(items), crit["monthly_queries"]):
         st.markdown(line)
     roi = figures.get("roi")

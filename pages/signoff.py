@@ -36,6 +36,8 @@ st.caption(
 
 st.subheader("Criteria")
 st.dataframe(tables.criteria(report), hide_index=True)
+for note in tables.unmeasured_criteria(report):
+    st.warning(note, icon=":material/help:")
 
 left, right = st.columns(2)
 rates = tables.pass_rates(report)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -142,7 +141,8 @@ def item_view(con, comparison: compare.Comparison, item_id: str) -> None:
     for col, side in zip(st.columns(2), compare.SIDES, strict=True):
         with col:
             d = detail[side]
-            st.markdown(f"**{side}** · TTFT {d['ttft_ms'] or np.nan:.0f} ms")
+            ttft = "not measured" if d["ttft_ms"] is None else f"{d['ttft_ms']:.0f} ms"
+            st.markdown(f"**{side}** · TTFT {ttft}")
             if d["error"]:
                 st.error(d["error"])
             review_controls.show_text(d["text"], False)
