@@ -4,8 +4,9 @@ A pair is one SME label and the judge's verdict on the same output (three SMEs o
 give three pairs). The sample over-represents judge failures, so every figure that speaks
 about the whole dataset weights a pair by 1 / (inclusion probability × the item's number of
 labels): each item then counts 1 / pi in total. The unweighted figure, what the sample
-shows, stands beside it. Labels from outside a sample (imports) carry no design and join
-only the unweighted figures.
+shows, stands beside it. Labels from outside a sample (imported without ``--sample``) carry
+no design: they are a convenience sample, join only the unweighted figures, and the report
+says so in its ``warning`` (``design`` is "convenience" when no label has a design).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import duckdb
 import numpy as np
@@ -24,6 +26,7 @@ from core.errors import InputError, NotFoundError
 
 KAPPA_FLOOR = 0.6  # judge trust: lower bound of kappa at least this
 MIN_FAILS_FOR_RECALL = 5  # SME-failed items in the judge-pass pool before recall is reported
+Design = Literal["sample", "convenience"]
 TARGET_WIDTH = 0.2  # the kappa interval width the label advice aims at
 RESAMPLES = 1000
 
@@ -56,6 +59,10 @@ class MetricReport:
     judge_pass_rate: float | None  # over every scored item of the run
     recall_reported: bool
     advice: list[str] = field(default_factory=list)
+    design: Design = "sample"  # "convenience": no label was drawn by a Switchyard sample
+    convenience_labels: int = 0  # labels (pairs) from outside a sample
+    sme_pass_rate_unweighted: Interval | None = None  # share of the labels that pass
+    warning: str | None = None  # said wherever the figures are shown
 
     def as_dict(self) -> dict:
         def clean(value):
@@ -107,6 +114,7 @@ def pairs(
                    FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
           ON t.metric = j.metric AND t.run_id = j.run_id
         WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
+        ORDER BY l.item_id, l.reviewer, l.sample_id NULLS FIRST, l.label_id
         """,
         [metric, run_id],
     ).df()
@@ -238,6 +246,7 @@ def report(
     pool = frame["design_stratum"].fillna("").str.endswith("/pass")
     fails_in_pass = int((sme_fail & pool.to_numpy()).sum())
     threshold = frame["threshold"].dropna()
+    outside = int((~designed).sum())
     result = MetricReport(
         metric,
         run_id,
@@ -250,9 +259,33 @@ def report(
         sme_rate,
         judge_rate,
         fails_in_pass >= MIN_FAILS_FOR_RECALL,
+        design="sample" if designed.any() else "convenience",
+        convenience_labels=outside,
+        sme_pass_rate_unweighted=agreement.wilson(int((~sme_fail).sum()), len(sme_fail)),
+        warning=design_warning(outside, len(frame)),
     )
     result.advice = advice(result, frame, fails_in_pass, floor)
     return result
+
+
+def design_warning(outside: int, total: int) -> str | None:
+    """What labels from outside a sample mean for the figures, and what would weight them."""
+    if outside == 0:
+        return None
+    remedy = (
+        "attach them with --sample or draw a sample and review it. Labels attached to a"
+        " sample (import-labels FILE --sample SAMPLE) carry their items' inclusion"
+        " probabilities, which the weighted (dataset) figures need"
+    )
+    if outside == total:
+        return (
+            f"these {outside} labels were not drawn by a Switchyard sample: figures describe"
+            f" them only; {remedy}."
+        )
+    return (
+        f"{outside} of these {total} labels were not drawn by a Switchyard sample: they join"
+        f" the unweighted figures only; to weight them, {remedy}."
+    )
 
 
 def _sme_pass_rate(con, designed: pd.DataFrame) -> Interval | None:
@@ -301,16 +334,14 @@ def advice(
             f"bound is {kappa.low:.2f}."
         )
     if not result.recall_reported:
+        remedy = (
+            "Top up the 'pass' strata."
+            if result.design == "sample"
+            else "Draw a sample (its 'pass' strata) and review it."
+        )
         notes.append(
             f"Judge recall is not reported: it needs at least {MIN_FAILS_FOR_RECALL} "
-            f"SME-failed items among the judge's passes, found {fails_in_pass}. Top up "
-            "the 'pass' strata."
-        )
-    outside = int(frame["weight"].isna().sum())
-    if outside:
-        notes.append(
-            f"{outside} labels come from outside a sample (imports): they join the "
-            "unweighted figures only."
+            f"SME-failed items among the judge's passes, found {fails_in_pass}. {remedy}"
         )
     return notes
 
@@ -589,6 +620,8 @@ def figures_table(result: MetricReport) -> pd.DataFrame:
         ("recall", "Recall (fail)", True),
         ("f1", "F1 (fail)", False),
     ]
+    # Convenience labels are no sample: their unweighted figures describe them only.
+    plain = "unweighted (sample)" if result.design == "sample" else "unweighted (these labels)"
     rows = []
     for attr, label, percent in names:
         weighted = getattr(result.weighted, attr) if result.weighted else None
@@ -599,7 +632,7 @@ def figures_table(result: MetricReport) -> pd.DataFrame:
             {
                 "figure": label,
                 "weighted (dataset)": fmt(weighted, percent),
-                "unweighted (sample)": fmt(unweighted, percent),
+                plain: fmt(unweighted, percent),
             }
         )
     for label, value in (
@@ -611,14 +644,14 @@ def figures_table(result: MetricReport) -> pd.DataFrame:
             {
                 "figure": label,
                 "weighted (dataset)": "—",
-                "unweighted (sample)": fmt(value, percent=False),
+                plain: fmt(value, percent=False),
             }
         )
     rows.append(
         {
             "figure": "Pairs",
             "weighted (dataset)": str(result.weighted.pairs) if result.weighted else "0",
-            "unweighted (sample)": str(result.unweighted.pairs),
+            plain: str(result.unweighted.pairs),
         }
     )
     return pd.DataFrame(rows)

@@ -66,6 +66,8 @@ try:
 except SwitchyardError as exc:
     st.error(str(exc))
     st.stop()
+if result.warning:
+    st.warning(result.warning, icon=":material/warning:")
 for line in result.advice:
     st.info(line)
 
@@ -77,7 +79,12 @@ st.caption(
     "Intervals are 95%: Wilson for proportions, stratified bootstrap for κ, AC1, F1, ρ."
 )
 left, right = st.columns(2)
-left.metric("SME pass rate (weighted)", calibration.fmt(result.sme_pass_rate))
+if result.design == "sample":
+    left.metric("SME pass rate (weighted)", calibration.fmt(result.sme_pass_rate))
+else:
+    left.metric(
+        "SME pass rate (these labels only)", calibration.fmt(result.sme_pass_rate_unweighted)
+    )
 right.metric(
     "Judge pass rate (all items)",
     f"{result.judge_pass_rate:.1%}" if result.judge_pass_rate is not None else "—",

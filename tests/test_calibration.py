@@ -254,3 +254,75 @@ def test_majority_vote_gives_one_pair_per_item(demo_con):
     item = three["item_id"].iloc[0]
     expected = three[three["item_id"] == item]["sme_pass"].mean() > 0.5
     assert bool(voted.set_index("item_id").loc[item, "sme_pass"]) == expected
+
+
+CONVENIENCE = (
+    "these 6 labels were not drawn by a Switchyard sample: figures describe them only;"
+    " attach them with --sample or draw a sample and review it"
+)
+
+
+@pytest.fixture
+def convenience_db(tmp_path):
+    """fin@1 from the golden file: 6 SME labels imported with no sample (a convenience
+    sample: 5 pass, 1 fails)."""
+    from core import importing
+    from tests.conftest import DATA, SOURCE_MODEL
+
+    path = tmp_path / "convenience.duckdb"
+    con = db.connect(str(path))
+    importing.import_dataset(
+        con, str(DATA / "golden.csv"), "fin", actor="owner", model_id=SOURCE_MODEL
+    )
+    run = con.execute("SELECT run_id FROM run").fetchone()[0]
+    return con, run, path
+
+
+def test_labels_without_a_sample_are_figures_of_themselves_under_a_warning(convenience_db):
+    # Seen: sme_pass_rate None and every weighted figure empty, without saying why.
+    con, run, _ = convenience_db
+    result = calibration.report(con, run, "automated_score", resamples=100)
+    assert result.design == "convenience" and result.weighted is None
+    assert result.warning.startswith(CONVENIENCE)
+    assert "weighted" in result.warning[len(CONVENIENCE) :]  # what would make them weighted
+    assert result.convenience_labels == 6 and result.unweighted.pairs == 6
+    # 5 of the 6 labels pass (scores 5, 2, 4, 5, 4, 5; 3 or more passes).
+    assert result.sme_pass_rate is None
+    assert result.sme_pass_rate_unweighted.estimate == pytest.approx(5 / 6)
+    assert not any("Top up" in line for line in result.advice)
+    table = calibration.figures_table(result)
+    assert table.columns.tolist()[1:] == ["weighted (dataset)", "unweighted (these labels)"]
+
+
+def test_cli_report_says_design_and_warning_for_convenience_labels(
+    convenience_db, monkeypatch, capsys
+):
+    from core.cli import main
+
+    con, run, path = convenience_db
+    con.close()
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    assert main(["report", "calibration", "--run", run, "--resamples", "50"]) == 0
+    report = json.loads(capsys.readouterr().out)["metrics"]["automated_score"]["report"]
+    assert report["design"] == "convenience" and report["warning"].startswith(CONVENIENCE)
+    assert report["sme_pass_rate_unweighted"]["estimate"] == pytest.approx(5 / 6)
+
+
+def test_sampled_labels_report_the_sample_design_and_no_warning(demo_con):
+    con, target = demo_con
+    result = calibration.report(con, target, "correctness", resamples=100)
+    assert (result.design, result.warning, result.convenience_labels) == ("sample", None, 0)
+
+
+def test_page_warns_about_labels_without_a_sample(convenience_db, monkeypatch):
+    from tests.conftest import DATA, TARGET_MODEL, import_run
+
+    con, run, path = convenience_db
+    target = import_run(con, DATA / "run_native.csv", model_id=TARGET_MODEL, role="target")
+    migration.create(con, "fin switch", run, [target.run_id], actor="owner")
+    con.close()
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    at = owner_page()
+    assert not at.exception
+    assert any(w.value.startswith(CONVENIENCE) for w in at.warning)
+    assert "these labels only" in " ".join(m.label for m in at.metric)
