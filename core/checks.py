@@ -31,6 +31,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     nonempty: bool = False  # a required value may not be blank
+    tolerance: float = 0.0  # relative slack on the bounds, for floating-point rounding
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,13 @@ def value(col: Column) -> str:
     raise ValueError(f"unknown field kind {kind!r}")
 
 
+def _slack(bound: float | None, tolerance: float, sign: int) -> float | None:
+    """A bound widened by a relative tolerance (outward)."""
+    if bound is None:
+        return None
+    return float(bound) + sign * tolerance * max(1.0, abs(float(bound)))
+
+
 def _split_tags(text: str) -> str:
     return (
         f"coalesce(list_filter(list_transform(regexp_split_to_array(coalesce({text}, ''),"
@@ -281,9 +289,16 @@ def add_field_checks(checks: Checks, col: Column) -> None:
                 col.source,
                 shown,
             )
+        checks.add(
+            f"{num} IS NOT NULL AND NOT isfinite({num})",
+            "expected a finite number",
+            col.source,
+            shown,
+        )
+        low, high = _slack(f.minimum, f.tolerance, -1), _slack(f.maximum, f.tolerance, 1)
         if f.minimum is not None and f.maximum is not None:
             checks.add(
-                f"{num} NOT BETWEEN {f.minimum!r} AND {f.maximum!r}",
+                f"{num} NOT BETWEEN {low!r} AND {high!r}",
                 f"expected a value between {f.minimum:g} and {f.maximum:g}",
                 col.source,
                 shown,
@@ -291,7 +306,7 @@ def add_field_checks(checks: Checks, col: Column) -> None:
         elif f.minimum is not None:
             what = "a count" if f.kind == "integer" else "a duration or amount"
             checks.add(
-                f"{num} < {f.minimum!r}",
+                f"{num} < {low!r}",
                 f"expected {what} of at least {f.minimum:g}, not a negative one",
                 col.source,
                 shown,

@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
-from core import db, runs
+from core import db, metrics, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import FrozenError, InputError, NotFoundError
 from core.staging import Staged
@@ -161,8 +161,9 @@ def import_staged(
     actor: str,
     version: int | None = None,
     model_id: str | None = None,
-    score_range: runs.Range = runs.DEFAULT_RANGE,
-    threshold: float = runs.DEFAULT_THRESHOLD,
+    score_range: runs.Range | None = None,
+    threshold: float | None = None,
+    metric: str | None = None,
     human_range: runs.Range = HUMAN_RANGE,
     synthetic: bool = False,
 ) -> DatasetImport:
@@ -171,13 +172,15 @@ def import_staged(
         raise InputError(
             staged.file, f"dataset name {name!r} may hold only letters, digits, '.', '_' and '-'"
         )
+    score_metric = _score_metric(con, metric, score_range, threshold)
     fields = [
         *GOLDEN_FIELDS,
         Field(
             "automated_score",
             "number",
-            minimum=score_range[0],
-            maximum=score_range[1],
+            minimum=score_metric.low,
+            maximum=score_metric.high,
+            tolerance=metrics.TOLERANCE,
             aliases=("judge_score", "auto_score"),
         ),
         Field(
@@ -263,7 +266,7 @@ def import_staged(
         source_run, labels = None, 0
         if has_output:
             source_run, labels = _write_source_run(
-                con, staged, cols, dataset_id, model, config, threshold, actor, synthetic
+                con, staged, cols, dataset_id, model, config, score_metric, actor, synthetic
             )
     return DatasetImport(dataset_id, digest, staged.rows, False, source_run, labels)
 
@@ -345,7 +348,7 @@ def _write_source_run(
     dataset_id: str,
     model: str,
     config: dict,
-    threshold: float,
+    score_metric: runs.MetricPlan,
     actor: str,
     synthetic: bool,
 ):
@@ -357,7 +360,7 @@ def _write_source_run(
         role="source",
         config=config,
         judge="imported",
-        default_threshold=threshold,
+        default_threshold=score_metric.threshold,
         origin="golden",
         synthetic=synthetic,
     )
@@ -366,11 +369,11 @@ def _write_source_run(
     renamed = dict(cols)
     renamed["output"] = cols["source_output"]
     outputs = runs.write_outputs(con, run_id, source, renamed)
-    scores = 0
+    scores, read_notes = 0, []
     if "automated_score" in cols:
-        scores = runs.write_scores(
-            con, run_id, source, {"automated_score": {"score": cols["automated_score"]}}, spec
-        )
+        plan = replace(score_metric, parts={"score": cols["automated_score"]})
+        scores, clipped = runs.write_scores(con, run_id, source, [plan], spec)
+        read_notes = runs.metric_notes([plan], clipped) if scores else []
     labels = 0
     if "human_score" in cols:
         notes = value(cols["notes"]) if "notes" in cols else "NULL"
@@ -396,9 +399,37 @@ def _write_source_run(
             "labels": labels,
         },
     )
-    metrics = ("automated_score",) if scores else ()
-    run = runs.RunImport(run_id, dataset_id, staged.file, staged.rows, outputs, [], metrics, scores)
+    scored = (score_metric.metric,) if scores else ()
+    run = runs.RunImport(
+        run_id, dataset_id, staged.file, staged.rows, outputs, [], scored, scores, tuple(read_notes)
+    )
     return run, labels
+
+
+def _score_metric(
+    con, metric: str | None, score_range: runs.Range | None, threshold: float | None
+) -> runs.MetricPlan:
+    """How a golden file's automated_score is read: as ``metric`` from the catalog when named
+    (so it meets the runs' metrics), else as 'automated_score', 0..1, passing at >= 0.5."""
+    if metric is None:
+        low, high = score_range or runs.DEFAULT_RANGE
+        cut = runs.DEFAULT_THRESHOLD if threshold is None else threshold
+        return runs.MetricPlan(
+            "automated_score", "automated_score", False, {}, low, high, cut, "higher", "golden"
+        )
+    found = metrics.resolve(con, [metric])[metric]
+    if found.entry is None:
+        raise InputError(
+            "--metric",
+            f"{metric!r} is not in the metric catalog; see `python -m core metric list`,"
+            " or add it with `python -m core metric set`",
+        )
+    entry = found.entry
+    low, high = score_range or (entry.low, entry.high)
+    cut = entry.default_threshold if threshold is None else threshold
+    return runs.MetricPlan(
+        "automated_score", entry.metric, True, {}, low, high, cut, entry.direction, "catalog"
+    )
 
 
 def _latest(con, name: str) -> int | None:

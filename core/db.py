@@ -37,6 +37,9 @@ def connect(path: str | None = None) -> duckdb.DuckDBPyConnection:
         raise
     con.execute("SET enable_progress_bar = false")  # the CLI prints its own progress
     migrate(con)
+    from core import metrics  # imported here: core.metrics writes through this module
+
+    metrics.seed(con)
     return con
 
 

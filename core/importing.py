@@ -28,13 +28,27 @@ def detect_format(path: Path, kind: str) -> str:
         with path.open("rb") as fh:
             first = fh.readline()
         try:
-            record = json.loads(first)
+            record = json.loads(first.removeprefix(b"\xef\xbb\xbf"))
         except (json.JSONDecodeError, UnicodeDecodeError):
             return "native"  # staging reports the bad line precisely
         return "bedrock" if isinstance(record, dict) and bedrock.looks_like(record) else "native"
     columns = _columns(path, kind)
     native = any(c.lower().startswith("score.") or c.lower() in ("item_id", "id") for c in columns)
     return "ragas" if not native and ragas.looks_like(columns) else "native"
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """The result files in a local folder: a Bedrock job's ``*_output.jsonl`` (as
+    ``aws s3 sync`` leaves them), else a DeepEval results folder's ``test_run_*.json``."""
+    found = sorted(folder.rglob(f"*{s3.OUTPUT_SUFFIX}"))
+    found = found or sorted(folder.glob("test_run_*.json"))
+    if not found:
+        raise InputError(
+            str(folder),
+            f"a folder holds no result files: expected a Bedrock job's *{s3.OUTPUT_SUFFIX}"
+            " files or a DeepEval results folder's test_run_*.json; or name one file",
+        )
+    return found
 
 
 def _columns(path: Path, kind: str) -> list[str]:
@@ -90,6 +104,7 @@ def import_run(
     kind: str | None = None,
     label: str | None = None,
     progress: Progress = _quiet,
+    job: str | None = None,
 ) -> tuple[runs.RunImport, tuple]:
     """Import an evaluation run; returns the import and the converter's notes."""
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
@@ -98,6 +113,13 @@ def import_run(
     with local_files(source, label) as paths:
         first_kind = kind_of(paths[0], kind)
         fmt = fmt or detect_format(paths[0], first_kind)
+        if len(paths) > 1 and fmt == "deepeval":
+            names = ", ".join(p.name for p in paths)
+            raise InputError(
+                source,
+                f"holds {len(paths)} DeepEval test runs ({names}); one run is one file:"
+                " name the one to import",
+            )
         if len(paths) > 1 and fmt != "bedrock":
             raise InputError(
                 source, f"found {len(paths)} files; only Bedrock job output spans several files"
@@ -111,7 +133,9 @@ def import_run(
             elif fmt == "deepeval":
                 converted = deepeval.convert(paths[0])
             else:
-                converted = bedrock.convert(paths, spec.model_id)
+                converted = bedrock.convert(
+                    paths, spec.model_id, root=paths.root, job=job, source=label or source
+                )
             notes = converted.notes
             spec = _with(spec, converted)
             staged = stage_records(con, converted.records, label or source, converted.row_word)
@@ -143,8 +167,18 @@ def relabel(staged, source: str, label: str | None):
     return staged
 
 
+class Paths(list):
+    """Local files, and the folder they were found under (a Bedrock job layout is read
+    relative to it)."""
+
+    def __init__(self, paths: list[Path], root: Path) -> None:
+        super().__init__(paths)
+        self.root = root
+
+
 class local_files:
-    """Context manager: local paths for a source, downloading s3:// sources to a temp dir."""
+    """Context manager: local paths for a source (a file, a folder of result files, or an
+    s3:// key or prefix, downloaded to a temp dir keeping the keys' layout)."""
 
     def __init__(self, source: str, label: str | None = None, client=None) -> None:
         self.source = str(source)
@@ -152,11 +186,15 @@ class local_files:
         self.client = client
         self.tmp: tempfile.TemporaryDirectory | None = None
 
-    def __enter__(self) -> list[Path]:
+    def __enter__(self) -> Paths:
         if not s3.is_s3(self.source):
-            return [Path(self.source)]
+            path = Path(self.source)
+            if path.is_dir():
+                return Paths(folder_files(path), path)
+            return Paths([path], path.parent)
         self.tmp = tempfile.TemporaryDirectory(prefix="switchyard-s3-")
-        return s3.fetch(self.source, Path(self.tmp.name), self.client)
+        root = Path(self.tmp.name)
+        return Paths(s3.fetch(self.source, root, self.client), root)
 
     def __exit__(self, kind, exc, tb) -> None:
         if self.tmp is not None:
@@ -170,7 +208,7 @@ class local_files:
         ):
             name = self.label
             if self.tmp is not None and exc.file.startswith(self.tmp.name):
-                name = f"{self.label} ({Path(exc.file).name.split('_', 1)[1]})"
+                name = f"{self.label} ({Path(exc.file).relative_to(self.tmp.name)})"
             raise exc.renamed(name) from None
 
 

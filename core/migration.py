@@ -48,6 +48,12 @@ def create(
     synthetic: bool = False,
 ) -> str:
     """Start a migration; its dataset version is frozen now (the first pitfall it prevents)."""
+    if not target_run_ids:
+        raise InputError("migration", "name at least one target run to compare with the source")
+    if source_run_id in target_run_ids or len(set(target_run_ids)) != len(target_run_ids):
+        raise InputError("migration", "the source and each target must be different runs")
+    if not (name or "").strip():
+        raise InputError("migration", "give the migration a name")
     runs = {
         r[0]: r[1]
         for r in con.execute(
@@ -104,8 +110,9 @@ def create(
     return migration_id
 
 
-def list_migrations(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Migrations with their dataset, source model and target models."""
+def list_migrations(con: duckdb.DuckDBPyConnection, archived: bool = False) -> list[dict]:
+    """Migrations with their dataset, source model and target models (archived ones only
+    when asked: they leave the choosers, their evidence stays)."""
     rows = con.execute(
         "SELECT m.migration_id, m.name, m.dataset_id,"
         " coalesce(sm.display_name, s.model_id), m.synthetic, m.created_at,"
@@ -113,10 +120,12 @@ def list_migrations(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "   ORDER BY r.created_at) FROM migration_run mr JOIN run r USING (run_id)"
         "   LEFT JOIN model tm ON tm.model_id = r.model_id"
         "   WHERE mr.migration_id = m.migration_id),"
-        " d.item_count, d.frozen_at IS NOT NULL"
+        " d.item_count, d.frozen_at IS NOT NULL, m.archived_at IS NOT NULL"
         " FROM migration m JOIN run s ON s.run_id = m.source_run_id"
         " LEFT JOIN model sm ON sm.model_id = s.model_id"
-        " JOIN dataset d ON d.dataset_id = m.dataset_id ORDER BY m.created_at"
+        " JOIN dataset d ON d.dataset_id = m.dataset_id"
+        " WHERE ? OR m.archived_at IS NULL ORDER BY m.created_at",
+        [archived],
     ).fetchall()
     keys = (
         "migration_id",
@@ -128,8 +137,150 @@ def list_migrations(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "target_models",
         "items",
         "frozen",
+        "archived",
     )
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def coverage(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict:
+    """What a set of runs of one dataset version have in common, before a migration is made:
+    items each run covers, metrics they share, and warnings."""
+    rows = con.execute(
+        "SELECT r.run_id, r.dataset_id, r.model_id, r.role, d.item_count,"
+        " (SELECT count(*) FROM output o WHERE o.run_id = r.run_id),"
+        " (SELECT list(DISTINCT metric ORDER BY metric) FROM judge_score j"
+        "   WHERE j.run_id = r.run_id)"
+        " FROM run r JOIN dataset d USING (dataset_id) WHERE r.run_id IN (SELECT unnest(?))",
+        [run_ids],
+    ).fetchall()
+    found = {r[0]: r for r in rows}
+    for run_id in run_ids:
+        if run_id not in found:
+            raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
+    runs = [
+        {
+            "run_id": r[0],
+            "dataset_id": r[1],
+            "model_id": r[2],
+            "role": r[3],
+            "items": r[4],
+            "outputs": r[5],
+            "metrics": list(r[6] or []),
+        }
+        for r in (found[i] for i in run_ids)
+    ]
+    shared = set(runs[0]["metrics"]) if runs else set()
+    for run in runs[1:]:
+        shared &= set(run["metrics"])
+    warnings = []
+    for run in runs:
+        if run["outputs"] < run["items"]:
+            warnings.append(
+                f"{run['run_id']} ({run['model_id']}) covers {run['outputs']} of"
+                f" {run['items']} items: missing ones count as failures"
+            )
+    if len(runs) > 1:
+        differ = con.execute(
+            "SELECT count(*) FROM (SELECT item_id FROM output WHERE run_id IN (SELECT unnest(?))"
+            " GROUP BY item_id HAVING count(DISTINCT run_id) < ?)",
+            [run_ids, len(run_ids)],
+        ).fetchone()[0]
+        if differ:
+            warnings.append(f"the runs cover different items: {differ} items lack some run's output")
+        if not shared:
+            warnings.append(
+                "the runs share no judge metric: score them on the Runs page"
+                " (python -m core judge) or import scored files"
+            )
+    unmapped = [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT metric FROM run_metric WHERE NOT mapped"
+            " AND run_id IN (SELECT unnest(?)) ORDER BY 1",
+            [run_ids],
+        ).fetchall()
+    ]
+    if unmapped:
+        warnings.append(
+            f"metrics not in the catalog never gate: {', '.join(unmapped)}"
+            " (python -m core metric map NAME --to METRIC)"
+        )
+    return {"runs": runs, "shared_metrics": sorted(shared), "warnings": warnings}
+
+
+def describe(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
+    """A migration with its runs, coverage, samples, criteria and approvals so far."""
+    row = con.execute(
+        "SELECT name, dataset_id, source_run_id, created_at, created_by, archived_at, synthetic"
+        " FROM migration WHERE migration_id = ?",
+        [migration_id],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no migration {migration_id!r} (see `python -m core migration list`)")
+    name, dataset_id, source, created_at, created_by, archived_at, synthetic = row
+    targets = target_runs(con, migration_id)
+    covered = coverage(con, [source, *targets])
+    samples = con.execute(
+        "SELECT s.sample_id, s.name, count(si.item_id) FROM sample s"
+        " LEFT JOIN sample_item si USING (sample_id) WHERE s.migration_id = ?"
+        " GROUP BY ALL ORDER BY min(s.created_at)",
+        [migration_id],
+    ).fetchall()
+    return {
+        "migration_id": migration_id,
+        "name": name,
+        "dataset_id": dataset_id,
+        "source_run_id": source,
+        "target_run_ids": targets,
+        "created_at": created_at,
+        "created_by": created_by,
+        "archived_at": archived_at,
+        "synthetic": synthetic,
+        **covered,
+        "samples": [{"sample_id": s, "name": n, "items": c} for s, n, c in samples],
+        "criteria": criteria(con, migration_id),
+    }
+
+
+def add_target(
+    con: duckdb.DuckDBPyConnection, migration_id: str, run_id: str, *, actor: str
+) -> None:
+    """Add a target or candidate run of the migration's dataset version (audited)."""
+    dataset_id = _dataset_of(con, migration_id)
+    found = con.execute("SELECT dataset_id FROM run WHERE run_id = ?", [run_id]).fetchone()
+    if found is None:
+        raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
+    if found[0] != dataset_id:
+        raise InputError(
+            run_id,
+            f"runs on {found[0]}, but {migration_id} compares runs on {dataset_id}",
+        )
+    if run_id == source_run(con, migration_id) or run_id in target_runs(con, migration_id):
+        raise InputError(run_id, f"is already part of {migration_id}")
+    with db.transaction(con):
+        con.execute("INSERT INTO migration_run VALUES (?, ?)", [migration_id, run_id])
+        db.audit(con, actor, "add_target", "migration", migration_id, after={"run_id": run_id})
+
+
+def archive(con: duckdb.DuckDBPyConnection, migration_id: str, *, actor: str) -> None:
+    """Take a migration out of the choosers; its samples, labels and approvals stay."""
+    _dataset_of(con, migration_id)
+    with db.transaction(con):
+        con.execute(
+            "UPDATE migration SET archived_at = current_timestamp, archived_by = ?"
+            " WHERE migration_id = ? AND archived_at IS NULL",
+            [actor, migration_id],
+        )
+        db.audit(con, actor, "archive_migration", "migration", migration_id)
+
+
+def _dataset_of(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
+    row = con.execute(
+        "SELECT dataset_id FROM migration WHERE migration_id = ?", [migration_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no migration {migration_id!r} (see `python -m core migration list`)")
+    return row[0]
 
 
 def source_run(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 
-from core import db, models
+from core import db, metrics, models
 from core.checks import (
     Checks,
     Column,
@@ -61,7 +61,7 @@ class RunSpec:
     config: dict = field(default_factory=dict)
     judge: str = "imported"
     judge_version: str | None = None
-    default_threshold: float = DEFAULT_THRESHOLD
+    default_threshold: float | None = None  # None: the metric catalog's
     score_ranges: dict[str, Range] = field(default_factory=dict)  # "*" for every metric
     allow_unmatched: bool = False
     origin: str = "native"
@@ -83,6 +83,7 @@ class RunImport:
     unmatched: list[str]  # "row 7: 'What was ...'" for rows skipped with allow_unmatched
     metrics: tuple[str, ...]
     scores: int
+    notes: tuple[str, ...] = ()  # how metrics were read: unmapped names, clipping, directions
 
     def summary(self) -> str:
         skipped = f", {len(self.unmatched)} unmatched and skipped" if self.unmatched else ""
@@ -108,7 +109,7 @@ def dataset_exists(con: duckdb.DuckDBPyConnection, dataset_id: str) -> int:
 
 
 def metric_names(staged: Staged) -> list[str]:
-    """Metrics present as ``score.<metric>`` columns, by name."""
+    """Metrics present as ``score.<metric>`` columns, by the name the file gives them."""
     return sorted(
         c.split(".", 1)[1]
         for c in staged.columns
@@ -116,24 +117,105 @@ def metric_names(staged: Staged) -> list[str]:
     )
 
 
-def metric_columns(con, staged: Staged, spec: RunSpec) -> dict[str, dict[str, Column]]:
-    """Bind each metric's columns, with the score's declared range."""
-    found = {}
-    for metric in metric_names(staged):
-        lo, hi = spec.range_of(metric)
+@dataclass(frozen=True)
+class MetricPlan:
+    """How one metric of a file is read: its columns, the catalog entry it maps to, and the
+    range, threshold and direction that decide its verdicts."""
+
+    raw_name: str  # as the file writes it
+    metric: str  # the catalog's name, or the normalised raw name when unmapped
+    mapped: bool
+    parts: dict[str, Column]
+    low: float | None
+    high: float | None
+    threshold: float | None  # where the file gives none
+    direction: str | None  # None: unmapped and the file states no verdicts
+    direction_source: str | None
+
+
+def plan_metrics(con, staged: Staged, spec: RunSpec) -> list[MetricPlan]:
+    """Bind each metric's columns and read it through the metric catalog."""
+    raw_names = metric_names(staged)
+    resolved = metrics.resolve(con, raw_names)
+    seen: dict[str, str] = {}
+    for raw in raw_names:
+        canonical = resolved[raw].metric
+        if canonical in seen:
+            raise InputError(
+                staged.file,
+                f"columns 'score.{seen[canonical]}' and 'score.{raw}' are both the metric"
+                f" {canonical!r}; keep one, or map one of them to another metric"
+                " (python -m core metric map)",
+                column=f"score.{raw}",
+            )
+        seen[canonical] = raw
+    plans = []
+    for raw in raw_names:
+        found = resolved[raw]
+        entry = found.entry
+        declared = spec.score_ranges.get(raw) or spec.score_ranges.get(found.metric)
+        declared = declared or spec.score_ranges.get("*")
+        if declared:
+            low, high = declared
+        elif entry:
+            low, high = entry.low, entry.high
+        else:
+            low, high = None, None
         fields = [
-            Field(f"score.{metric}", "number", minimum=lo, maximum=hi),
-            Field(f"threshold.{metric}", "number"),
-            Field(f"passed.{metric}", "bool"),
-            Field(f"judge.{metric}"),
-            Field(f"explanation.{metric}"),
-            Field(f"judge_version.{metric}"),
+            Field(f"score.{raw}", "number", minimum=low, maximum=high,
+                  tolerance=metrics.TOLERANCE),
+            Field(f"threshold.{raw}", "number"),
+            Field(f"passed.{raw}", "bool"),
+            Field(f"judge.{raw}"),
+            Field(f"explanation.{raw}"),
+            Field(f"judge_version.{raw}"),
         ]
         bound = bind(con, staged, fields)
-        found[metric] = {
-            part: bound[f"{part}.{metric}"] for part in METRIC_PARTS if f"{part}.{metric}" in bound
-        }
-    return found
+        parts = {part: bound[f"{part}.{raw}"] for part in METRIC_PARTS if f"{part}.{raw}" in bound}
+        threshold = spec.default_threshold
+        if threshold is None:
+            threshold = entry.default_threshold if entry else None
+        plans.append(
+            MetricPlan(raw, found.metric, entry is not None, parts, low, high, threshold,
+                       entry.direction if entry else None, "catalog" if entry else None)
+        )
+    return plans
+
+
+def file_direction(con, source: str, plan: MetricPlan) -> str | None:
+    """The direction a file's own verdicts show (``passed`` against score and threshold):
+    'higher' or 'lower' when every telling row agrees with one of them only, else None."""
+    if "passed" not in plan.parts or "threshold" not in plan.parts:
+        return None
+    score, threshold = value(plan.parts["score"]), value(plan.parts["threshold"])
+    passed = value(plan.parts["passed"])
+    higher, lower, telling = con.execute(
+        f"SELECT count(*) FILTER (WHERE {passed} = ({score} >= {threshold})),"
+        f" count(*) FILTER (WHERE {passed} = ({score} <= {threshold})), count(*)"
+        f" FROM {source} WHERE {passed} IS NOT NULL AND {score} IS NOT NULL"
+        f" AND {threshold} IS NOT NULL AND {score} <> {threshold}"
+    ).fetchone()
+    if telling and higher == telling and lower == 0:
+        return "higher"
+    if telling and lower == telling and higher == 0:
+        return "lower"
+    return None
+
+
+def read_directions(con, source: str, plans: list[MetricPlan]) -> tuple[list[MetricPlan], list]:
+    """Where a file states verdicts, its direction wins over the catalog's (said in a note)."""
+    out, notes = [], []
+    for plan in plans:
+        found = file_direction(con, source, plan)
+        if found and found != plan.direction:
+            if plan.direction:
+                notes.append(
+                    f"{plan.raw_name}: the file's verdicts pass {found} scores, the catalog"
+                    f" says {plan.direction} is better for {plan.metric}; read as the file says"
+                )
+            plan = replace(plan, direction=found, direction_source="file")
+        out.append(plan)
+    return out, notes
 
 
 def import_staged(
@@ -157,20 +239,22 @@ def import_staged(
             f"items by their text); the file has: {', '.join(staged.columns[:30])}",
             column="item_id",
         )
-    metrics = metric_columns(con, staged, spec)
+    plans = plan_metrics(con, staged, spec)
     checks = Checks()
     for col in cols.values():
         add_field_checks(checks, col)
-    for parts in metrics.values():
-        for col in parts.values():
+    for plan in plans:
+        for col in plan.parts.values():
             add_field_checks(checks, col)
     first_error(con, staged, checks)
     match_sql, unmatched = match_items(con, staged, cols, spec)
+    plans, notes = read_directions(con, staged.table, plans)
 
     with db.unordered_writes(con), db.transaction(con):
         run_id = create_run(con, spec, staged.file, actor)
         matched = write_outputs(con, run_id, match_sql, cols)
-        scores = write_scores(con, run_id, match_sql, metrics, spec)
+        scores, clipped = write_scores(con, run_id, match_sql, plans, spec)
+        notes += metric_notes(plans, clipped)
         db.audit(
             con,
             actor,
@@ -183,7 +267,8 @@ def import_staged(
                 "model_id": spec.model_id,
                 "outputs": matched,
                 "scores": scores,
-                "metrics": list(metrics),
+                "metrics": {p.raw_name: p.metric for p in plans},
+                "notes": notes,
             },
         )
     return RunImport(
@@ -193,8 +278,9 @@ def import_staged(
         staged.rows,
         matched,
         unmatched,
-        tuple(metrics),
+        tuple(p.metric for p in plans),
         scores,
+        tuple(notes),
     )
 
 
@@ -334,43 +420,96 @@ def write_outputs(con, run_id: str, source: str, cols: dict[str, Column]) -> int
 
 
 def write_scores(
-    con, run_id: str, source: str, metrics: dict[str, dict[str, Column]], spec: RunSpec
-) -> int:
-    """One judge_score row per (item, metric) with a score; passed from the file or threshold.
+    con, run_id: str, source: str, plans: list[MetricPlan], spec: RunSpec
+) -> tuple[int, dict[str, int]]:
+    """One judge_score row per (item, metric) with a score, and one run_metric row per metric.
 
-    One INSERT over a UNION ALL of the metrics, so DuckDB reads the staged rows in parallel.
+    A verdict the file states is kept; else the score against the threshold in the metric's
+    direction; an unmapped metric without verdicts has none. Scores within rounding of the
+    range are clipped to it (counted per metric). One INSERT over a UNION ALL of the metrics,
+    so DuckDB reads the staged rows in parallel.
     """
-    if not metrics:
-        return 0
-    selects, params = [], []
-    for metric, parts in metrics.items():
-        score = value(parts["score"])
-        threshold = (
-            f"coalesce({value(parts['threshold'])}, {spec.default_threshold!r})"
-            if "threshold" in parts
-            else repr(spec.default_threshold)
-        )
+    if not plans:
+        return 0, {}
+    selects, params, clipped = [], [], {}
+    for plan in plans:
+        raw_score = value(plan.parts["score"])
+        score = raw_score
+        if plan.low is not None:
+            score = f"greatest({score}, {float(plan.low)!r})"
+        if plan.high is not None:
+            score = f"least({score}, {float(plan.high)!r})"
+        clipped[plan.metric] = con.execute(
+            f"SELECT count(*) FROM {source} WHERE {raw_score} <> {score}"
+        ).fetchone()[0]
+        # A float's repr is a SQL literal; no value from the file is spliced here.
+        default = "CAST(NULL AS DOUBLE)" if plan.threshold is None else repr(float(plan.threshold))
+        threshold = default
+        if "threshold" in plan.parts:
+            threshold = f"coalesce({value(plan.parts['threshold'])}, {default})"
+        derived = "NULL"
+        if plan.direction:
+            op = "<=" if plan.direction == "lower" else ">="
+            derived = f"({score} {op} {threshold})"
         passed = (
-            f"coalesce({value(parts['passed'])}, {score} >= {threshold})"
-            if "passed" in parts
-            else f"{score} >= {threshold}"
+            f"coalesce({value(plan.parts['passed'])}, {derived})"
+            if "passed" in plan.parts
+            else derived
         )
-        judge = f"coalesce({value(parts['judge'])}, ?)" if "judge" in parts else "?"
-        explanation = value(parts["explanation"]) if "explanation" in parts else "NULL"
+        judge = f"coalesce({value(plan.parts['judge'])}, ?)" if "judge" in plan.parts else "?"
+        explanation = (
+            value(plan.parts["explanation"]) if "explanation" in plan.parts else "NULL"
+        )
         version = (
-            f"coalesce({value(parts['judge_version'])}, ?)" if "judge_version" in parts else "?"
+            f"coalesce({value(plan.parts['judge_version'])}, ?)"
+            if "judge_version" in plan.parts
+            else "?"
         )
         selects.append(
             f"SELECT ?, _item_id, ?, {judge}, {score}, {threshold}, {passed}, {explanation},"
-            f" {version} FROM {source} WHERE {score} IS NOT NULL"
+            f" {version} FROM {source} WHERE {raw_score} IS NOT NULL"
         )
-        params += [run_id, metric, spec.judge, spec.judge_version]
+        params += [run_id, plan.metric, spec.judge, spec.judge_version]
     con.execute(
         "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold, passed,"
         " explanation, judge_version) " + " UNION ALL ".join(selects),
         params,
     )
-    return con.fetchone()[0]
+    written = con.fetchone()[0]
+    con.executemany(
+        "INSERT INTO run_metric VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [run_id, p.metric, p.raw_name, p.mapped, p.direction, p.direction_source, p.low,
+             p.high, clipped[p.metric]]
+            for p in plans
+        ],
+    )
+    return written, clipped
+
+
+def metric_notes(plans: list[MetricPlan], clipped: dict[str, int]) -> list[str]:
+    """What an owner should know about how the metrics were read."""
+    notes = []
+    for plan in plans:
+        if metrics.normalise(plan.raw_name) != plan.metric and plan.mapped:
+            notes.append(f"{plan.raw_name} read as {plan.metric}")
+        if not plan.mapped:
+            verdicts = "its verdicts as the file states them" if plan.direction else "no verdicts"
+            notes.append(
+                f"{plan.raw_name}: not in the metric catalog; imported as {plan.metric} with"
+                f" {verdicts}, never gating. Map it (python -m core metric map"
+                f" {plan.metric!r} --to METRIC) or add it (python -m core metric set)"
+            )
+        if clipped.get(plan.metric):
+            notes.append(
+                f"{plan.raw_name}: {clipped[plan.metric]} scores a rounding error outside"
+                f" [{_bound(plan.low)}, {_bound(plan.high)}] clipped"
+            )
+    return notes
+
+
+def _bound(number: float | None) -> str:
+    return "unbounded" if number is None else f"{number:g}"
 
 
 def _lit(text: str) -> str:

@@ -45,8 +45,14 @@ def fetch(uri: str, dest: Path, client=None) -> list[Path]:
                     " the evaluation job's output folder or at one file",
                 )
         paths = []
-        for number, name in enumerate(sorted(keys)):
-            local = dest / f"{number:04d}_{Path(name).name}"
+        base = key if key.endswith("/") or len(keys) > 1 else str(Path(key).parent) + "/"
+        for name in sorted(keys):
+            # Keep the layout below the prefix: it names the job and the model.
+            relative = name[len(base) :] if name.startswith(base) else Path(name).name
+            local = dest / (relative.lstrip("/") or Path(name).name)
+            if ".." in Path(relative).parts:
+                raise InputError(uri, f"refusing the key {name!r}: it leaves the prefix")
+            local.parent.mkdir(parents=True, exist_ok=True)
             client.download_file(bucket, name, str(local))
             paths.append(local)
         return paths

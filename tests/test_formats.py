@@ -5,7 +5,7 @@ import json
 import pytest
 
 from core import importing
-from core.formats import metric_slug
+from core.metrics import normalise
 from tests.conftest import DATA, import_run
 
 JUDGE = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -24,13 +24,13 @@ def scores(con, run_id):
 def test_ragas_table_matches_by_prompt_and_skips_nan_scores(con, golden, name):
     result = import_run(con, DATA / name)
     assert result.matched == 5
-    assert result.metrics == ("answer_relevancy", "factual_correctness(mode=f1)", "faithfulness")
+    assert result.metrics == ("answer_relevancy", "factual_correctness", "faithfulness")
     # 5 + 5 + 4: the NaN faithfulness of q4 means "could not score" and is left out
     assert result.scores == 14
     got = {(r[0], r[1]): r for r in scores(con, result.run_id)}
     assert ("q4", "faithfulness") not in got
     assert got[("q2", "faithfulness")][2:5] == (0.5, 0.5, True)
-    assert got[("q2", "factual_correctness(mode=f1)")][2:5] == (0.0, 0.5, False)
+    assert got[("q2", "factual_correctness")][2:5] == (0.0, 0.5, False)
     assert got[("q1", "answer_relevancy")][6] == "ragas"
     origin = con.execute("SELECT origin FROM run WHERE run_id = ?", [result.run_id]).fetchone()
     assert origin == ("ragas",)
@@ -46,11 +46,11 @@ def test_deepeval_file_has_the_shape_deepeval_itself_writes():
 
 def test_deepeval_test_run_keeps_threshold_success_reason_and_judge_model(con, golden):
     result = import_run(con, DATA / "deepeval_test_run.json")
-    assert result.matched == 4 and result.metrics == ("answer_relevancy", "correctness_geval")
+    assert result.matched == 4 and result.metrics == ("answer_relevancy", "correctness")
     got = {(r[0], r[1]): r for r in scores(con, result.run_id)}
-    assert got[("q2", "correctness_geval")] == (
+    assert got[("q2", "correctness")] == (
         "q2",
-        "correctness_geval",
+        "correctness",
         0.2,
         0.7,
         False,
@@ -92,7 +92,7 @@ def test_bedrock_judge_records_leave_null_results_out(con, golden):
 
 def test_bedrock_rag_records(con, golden):
     result = import_run(con, DATA / "bedrock_rag_output.jsonl", model_id=None)
-    assert result.matched == 4 and result.metrics == ("citationprecision", "correctness")
+    assert result.matched == 4 and result.metrics == ("citation_precision", "correctness")
     assert result.scores == 7
     text = con.execute(
         "SELECT text FROM output WHERE run_id = ? AND item_id = 'q1'", [result.run_id]
@@ -118,6 +118,8 @@ def test_format_is_detected(name, expected):
     assert importing.detect_format(path, importing.kind_of(path)) == expected
 
 
-def test_metric_slug():
-    assert metric_slug("Builtin.Correctness") == "correctness"
-    assert metric_slug("Correctness [GEval]") == "correctness_geval"
+def test_metric_names_are_normalised_before_the_catalog_reads_them():
+    assert normalise("Builtin.Correctness") == "correctness"
+    assert normalise("Correctness [GEval]") == "correctness_geval"
+    assert normalise("Builtin.ProfessionalStyleAndTone") == "professional_style_and_tone"
+    assert normalise("rouge_score(mode=fmeasure)") == "rouge_score_mode_fmeasure"

@@ -28,7 +28,8 @@ def test_prefix_is_listed_for_output_files_and_merged(con, golden, s3):
         con, f"s3://{BUCKET}/jobs/migration-eval/", runs.RunSpec("fin@1"), actor="t"
     )
     assert result.matched == 6 and result.scores == 17
-    assert notes == ("merged 2 output files by prompt",)
+    assert notes[-1] == "merged 2 output files of the job by prompt"
+    assert notes[0].endswith("6 records in 2 files")
     assert result.file == f"s3://{BUCKET}/jobs/migration-eval/"
 
 
@@ -71,4 +72,6 @@ def test_bad_line_in_an_s3_file_names_the_uri_and_the_file(con, golden, s3):
     )
     with pytest.raises(InputError) as caught:
         importing.import_run(con, f"s3://{BUCKET}/jobs/", runs.RunSpec("fin@1"), actor="t")
-    assert str(caught.value).startswith(f"s3://{BUCKET}/jobs/ (e5_output.jsonl), line 2")
+    # The file is named by its place under the prefix: that names the job and the model.
+    assert str(caught.value).startswith(f"s3://{BUCKET}/jobs/ (migration-eval/abc123/models/")
+    assert "/e5_output.jsonl), line 2" in str(caught.value)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 
@@ -15,9 +14,3 @@ class Converted:
     model_id: str | None = None
     judge: str = "imported"
     notes: tuple[str, ...] = ()  # things skipped, said in the import report
-
-
-def metric_slug(name: str) -> str:
-    """'Answer Relevancy' -> 'answer_relevancy'; 'Builtin.Correctness' -> 'correctness'."""
-    name = re.sub(r"^builtin\.", "", name.strip(), flags=re.IGNORECASE)
-    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "metric"

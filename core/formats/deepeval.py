@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from core.errors import InputError
-from core.formats import Converted, metric_slug
+from core.formats import Converted
 from core.staging import check_text_file
 
 
@@ -53,7 +53,7 @@ def convert(path: Path) -> Converted:
         if isinstance(case.get("completionTime"), int | float):
             row["latency_ms"] = case["completionTime"] * 1000  # DeepEval records seconds
         for metric in case.get("metricsData") or []:
-            slug = metric_slug(str(metric.get("name", "metric")))
+            slug = str(metric.get("name") or "metric").strip()
             row[f"score.{slug}"] = metric.get("score")
             row[f"threshold.{slug}"] = metric.get("threshold")
             row[f"passed.{slug}"] = metric.get("success")
@@ -70,7 +70,12 @@ def convert(path: Path) -> Converted:
             notes.append("some test cases carry no item_id: all matched by input text")
         for r in rows:
             del r["item_id"]
-    return Converted(rows, "test case", judge="deepeval", notes=tuple(notes))
+    params = run.get("hyperparameters")
+    model = params.get("model") if isinstance(params, dict) else None
+    model = model if isinstance(model, str) and model.strip() else None
+    return Converted(
+        rows, "test case", model_id=model, judge="deepeval", notes=tuple(notes)
+    )
 
 
 def _text(value: object) -> str | None:

@@ -23,5 +23,21 @@ CREATE TABLE metric_alias (
     origin  VARCHAR NOT NULL DEFAULT 'builtin' CHECK (origin IN ('builtin', 'owner'))
 );
 
+-- How each metric of a run was read: the name as the file wrote it, the canonical metric,
+-- and the direction, range and threshold applied (from the catalog, or the file's own
+-- verdicts where it states them). Verdicts re-derived later use this direction.
+CREATE TABLE run_metric (
+    run_id            VARCHAR NOT NULL REFERENCES run (run_id),
+    metric            VARCHAR NOT NULL,
+    raw_name          VARCHAR NOT NULL,
+    mapped            BOOLEAN NOT NULL,           -- false: unknown to the catalog, never gates
+    direction         VARCHAR CHECK (direction IN ('higher', 'lower')),
+    direction_source  VARCHAR,                    -- 'catalog' or 'file' (the file's verdicts)
+    low               DOUBLE,
+    high              DOUBLE,
+    clipped           INTEGER NOT NULL DEFAULT 0, -- scores just outside the range, clipped
+    PRIMARY KEY (run_id, metric)
+);
+
 ALTER TABLE migration ADD COLUMN archived_at TIMESTAMP;
 ALTER TABLE migration ADD COLUMN archived_by VARCHAR;
