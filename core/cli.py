@@ -30,6 +30,7 @@ from core import (
     prompts,
     runner,
     runs,
+    sample_export,
     sampling,
     settings,
     signoff,
@@ -120,11 +121,33 @@ def cmd_import_run(args, con) -> None:
 
 
 def cmd_import_labels(args, con) -> None:
-    dataset_id = datasets.resolve(con, args.dataset)
+    if not (args.dataset or args.sample):
+        raise InputError("import-labels", "name the --dataset the labels grade (or a --sample)")
+    dataset_id = datasets.resolve(con, args.dataset) if args.dataset else None
     result = label_import.import_labels(
-        con, args.file, dataset_id, actor=_actor(), run_id=args.run, fmt=args.format
+        con,
+        args.file,
+        dataset_id,
+        actor=_actor(),
+        run_id=args.run,
+        fmt=args.format,
+        sample_id=args.sample,
+        score_metric=args.score_metric,
+        verdict_metric=args.verdict_metric,
+        preference_metric=args.preference_metric,
+        score_scale=label_import.parse_scale(args.score_scale),
     )
-    print(result.summary())
+    for line in result.lines():
+        print(line)
+
+
+def cmd_export_sample(args, con) -> None:
+    """Write a sample's assignments for SMEs who review outside the app; the path goes last."""
+    written = sample_export.export(
+        con, args.sample, args.out, args.format, reviewer=args.reviewer, mask=args.mask
+    )
+    print(written.summary())
+    print(written.path)
 
 
 def cmd_import_pairwise(args, con) -> None:
@@ -574,9 +597,40 @@ def parser() -> argparse.ArgumentParser:
         "import-labels", help="import SME labels (label file or Bedrock human eval)"
     )
     lb.add_argument("file")
-    lb.add_argument("--dataset", required=True, help="dataset version (name@N, or name = latest)")
-    lb.add_argument("--run", help="run the labels grade, when the file names none")
-    lb.add_argument("--format", choices=["native", "bedrock"], help="default: detected")
+    lb.add_argument(
+        "--dataset", help="dataset version (name@N, or name = latest); default: the sample's"
+    )
+    lb.add_argument(
+        "--run",
+        action="append",
+        metavar="RUN or MODEL=RUN",
+        help="the run the labels grade when the file names none, or the run of one of the"
+        " file's models (repeatable)",
+    )
+    lb.add_argument("--format", choices=label_import.FORMATS, help="default: detected")
+    lb.add_argument(
+        "--sample",
+        help="attach the labels to this sample (its items only; weighted by its design)",
+    )
+    lb.add_argument("--score-metric", help="Bedrock: the Likert metric giving the 1-5 score")
+    lb.add_argument("--verdict-metric", help="Bedrock: the thumbs metric giving pass/fail")
+    lb.add_argument(
+        "--preference-metric", help="Bedrock: the comparison metric giving the preference"
+    )
+    lb.add_argument(
+        "--score-scale",
+        metavar="LOW:HIGH",
+        help="the scale scores were given on, mapped linearly onto 1-5 (default 1:5)",
+    )
+
+    ex = sub.add_parser(
+        "export-sample", help="write a sample's assignments for SMEs reviewing outside the app"
+    )
+    ex.add_argument("sample")
+    ex.add_argument("--format", choices=["csv", "jsonl"], default="csv")
+    ex.add_argument("--out", required=True, help="the file to write")
+    ex.add_argument("--reviewer", help="only this SME's assignments")
+    ex.add_argument("--mask", action="store_true", help="mask PII in the texts")
 
     pw = sub.add_parser(
         "import-pairwise", help="import a pairwise judge's verdicts (run against baseline)"
@@ -730,6 +784,7 @@ COMMANDS = {
     "verify": cmd_verify,
     "list": cmd_list,
     "import-labels": cmd_import_labels,
+    "export-sample": cmd_export_sample,
     "import-pairwise": cmd_import_pairwise,
     "sample": cmd_sample,
     "top-up": cmd_top_up,

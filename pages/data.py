@@ -105,22 +105,39 @@ with label_tab:
                 "Dataset version", [v["dataset_id"] for v in versions], key="data.labels.dataset"
             )
             run = st.text_input(
-                "Run id (when the file has no run_id or model_id column)", key="data.labels.run"
+                "Run id (when the file names none), or MODEL=RUN, ... per model",
+                key="data.labels.run",
+            )
+            sample = st.text_input(
+                "Sample id: attach the labels to it (its items only; weighted by its design)",
+                key="data.labels.sample",
+            )
+            st.caption("Bedrock human evaluation: the metric each field is read from.")
+            score_m, verdict_m, pref_m = (
+                column.text_input(name, key=f"data.labels.{key}").strip() or None
+                for column, name, key in zip(
+                    st.columns(3),
+                    ("Score metric (Likert)", "Verdict metric (thumbs)", "Preference metric"),
+                    ("score_metric", "verdict_metric", "preference_metric"),
+                    strict=True,
+                )
             )
             submitted = st.form_submit_button("Import labels")
         imports.run_import(
             submitted,
             path,
-            lambda progress: [
-                label_import.import_labels(
-                    con,
-                    path,
-                    dataset_id,
-                    actor=user.username,
-                    run_id=run.strip() or None,
-                    label=label,
-                ).summary()
-            ],
+            lambda progress: label_import.import_labels(
+                con,
+                path,
+                dataset_id,
+                actor=user.username,
+                run_id=[r for r in run.split(",") if r.strip()],
+                label=label,
+                sample_id=sample.strip() or None,
+                score_metric=score_m,
+                verdict_metric=verdict_m,
+                preference_metric=pref_m,
+            ).lines(),
         )
 
 with pairwise_tab:
