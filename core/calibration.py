@@ -20,7 +20,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from core import agreement, db
+from core import agreement, db, metrics
 from core.agreement import Interval
 from core.errors import InputError, NotFoundError
 
@@ -99,7 +99,8 @@ def pairs(
         SELECT l.item_id, l.reviewer, l.score AS sme_score,
                coalesce(l.passed, l.score >= 3) AS sme_pass, {texts}
                l.origin, l.sample_id, j.score AS judge_score,
-               coalesce(j.score >= t.threshold, j.passed) AS judge_pass,
+               {metrics.VERDICT_SQL} AS judge_pass,
+               coalesce(rm.direction, 'higher') AS direction,
                coalesce(t.threshold, j.threshold) AS threshold,
                coalesce(j.judge || ' ' || j.judge_version, j.judge) AS judge_version,
                si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
@@ -113,6 +114,7 @@ def pairs(
         LEFT JOIN (SELECT DISTINCT ON (metric, run_id) metric, run_id, threshold
                    FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
           ON t.metric = j.metric AND t.run_id = j.run_id
+        {metrics.RUN_METRIC_JOIN}
         WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
         ORDER BY l.item_id, l.reviewer, l.sample_id NULLS FIRST, l.label_id
         """,
@@ -365,7 +367,10 @@ def sweep(
     sme_pass = frame["sme_pass"].to_numpy(dtype=bool).astype(int)
     w = frame["weight"].fillna(1.0).to_numpy()
     # One 2 x 2 table per threshold, side by side: (judge fails?, SME fails?) -> cell.
-    passes = scores[:, None] >= np.asarray(thresholds)[None, :]  # rows x thresholds
+    lower = "direction" in frame and (frame["direction"] == "lower").all()
+    grid = np.asarray(thresholds)[None, :]
+    # rows x thresholds; a lower-is-better metric passes at or below the threshold
+    passes = scores[:, None] <= grid if lower else scores[:, None] >= grid
     columns = 4 * np.arange(len(thresholds))[None, :] + 2 * passes + sme_pass[:, None]
     cells = np.zeros((len(scores), 4 * len(thresholds)))
     cells[np.arange(len(scores))[:, None], columns] = w[:, None]

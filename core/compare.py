@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core import metrics as metrics_catalog
 from core import migration, models
 from core.agreement import wilson
 from core.errors import InputError
@@ -76,7 +77,7 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
             [source_run_id, target_run_id],
         ).fetchall()
     ]
-    gating = [m for m in (criteria.get("gating_metrics") or metrics) if m in metrics]
+    gating = [m for m in (criteria.get("gating_metrics") or gating_by_default(con, runs)) if m in metrics]
     columns = []
     for side in SIDES:
         p = side[0]
@@ -103,11 +104,12 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
     judged = (
         f"""(SELECT j.item_id, {pivots} FROM (
                 SELECT j.item_id, j.run_id, j.metric, j.score,
-                       coalesce(j.score >= t.threshold, j.passed) AS verdict
+                       {metrics_catalog.VERDICT_SQL} AS verdict
                 FROM judge_score j
                 LEFT JOIN (SELECT DISTINCT ON (metric, run_id) metric, run_id, threshold
                            FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
                   ON t.metric = j.metric AND t.run_id = j.run_id
+                {metrics_catalog.RUN_METRIC_JOIN}
                 WHERE j.run_id IN ($2, $3)) j
              GROUP BY j.item_id)"""
         if metrics
@@ -142,6 +144,45 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         for side, run_id in runs.items()
     }
     return Comparison(migration_id, runs, metrics, gating, items, criteria)
+
+
+def gating_by_default(con: duckdb.DuckDBPyConnection, runs: dict[str, str]) -> list[str]:
+    """Metrics that gate when the criteria name none: scored on both runs, in the metric
+    catalog on both, read in the same direction. Unmapped metrics never gate silently."""
+    read = metrics_catalog.run_directions(con, list(runs.values()))
+    shared = con.execute(
+        "SELECT metric FROM judge_score WHERE run_id IN (?, ?) GROUP BY metric"
+        " HAVING count(DISTINCT run_id) = 2 ORDER BY 1",
+        [runs["source"], runs["target"]],
+    ).fetchall()
+    gating = []
+    for (metric,) in shared:
+        # Runs scored by Switchyard's own judges (or the demo) have no run_metric rows.
+        sides = [read.get((runs[side], metric)) for side in SIDES]
+        if any(s is not None and not s["mapped"] for s in sides):
+            continue
+        directions = {s["direction"] for s in sides if s is not None}
+        if len(directions) <= 1:
+            gating.append(metric)
+    return gating
+
+
+def ungated(con: duckdb.DuckDBPyConnection, comparison: Comparison) -> list[dict]:
+    """Metrics on both runs that do not gate, and why (for the pages and reports)."""
+    read = metrics_catalog.run_directions(con, list(comparison.runs.values()))
+    out = []
+    for metric in comparison.metrics:
+        if metric in comparison.gating:
+            continue
+        sides = [read.get((comparison.runs[side], metric)) for side in SIDES]
+        if any(s is not None and not s["mapped"] for s in sides):
+            why = "not in the metric catalog (python -m core metric map NAME --to METRIC)"
+        elif len({s["direction"] for s in sides if s is not None}) > 1:
+            why = "read in opposite directions on the two runs"
+        else:
+            why = "not among the migration's gating metrics"
+        out.append({"metric": metric, "why": why})
+    return out
 
 
 def select(

@@ -55,8 +55,9 @@ def kind_of(path: str | Path, declared: str | None = None) -> FileKind:
     if kind is None:
         raise InputError(
             str(path),
-            f"unknown format: suffix {Path(path).suffix!r} is not one of "
-            f"{', '.join(sorted(KINDS_BY_SUFFIX))}; rename the file or pass --format",
+            f"unknown file kind: suffix {Path(path).suffix!r} is not one of "
+            f"{', '.join(sorted(KINDS_BY_SUFFIX))}; rename the file or pass --kind"
+            " (csv, jsonl, parquet, json)",
         )
     return kind
 
