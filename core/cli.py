@@ -24,6 +24,7 @@ from core import (
     importing,
     judges,
     label_import,
+    metrics,
     migration,
     models,
     pairwise,
@@ -92,9 +93,14 @@ def cmd_import_dataset(args, con) -> None:
         version=args.version,
         model_id=args.model,
         threshold=args.threshold,
-        score_range=args.score_range[1] if args.score_range else runs.DEFAULT_RANGE,
+        score_range=args.score_range[1] if args.score_range else None,
+        metric=args.metric,
     )
     print(result.summary())
+    if result.source_run:
+        for line in result.source_run.notes:
+            print(f"  {line}")
+    print(result.dataset_id)
 
 
 def cmd_import_run(args, con) -> None:
@@ -113,11 +119,12 @@ def cmd_import_run(args, con) -> None:
         allow_unmatched=args.allow_unmatched,
     )
     result, notes = importing.import_run(
-        con, args.source, spec, actor=_actor(), fmt=args.format, kind=args.kind
+        con, args.source, spec, actor=_actor(), fmt=args.format, kind=args.kind, job=args.job
     )
     print(result.summary())
-    for line in [*notes, *result.unmatched[:20]]:
+    for line in [*notes, *result.notes, *result.unmatched[:20]]:
         print(f"  {line}")
+    print(result.run_id)
 
 
 def cmd_import_labels(args, con) -> None:
@@ -178,6 +185,9 @@ def cmd_verify(args, con) -> int:
 
 
 def cmd_list(args, con) -> None:
+    if args.json:
+        print(json.dumps(listing(con, archived=True), indent=2, default=str))
+        return
     print("datasets:")
     for d in datasets.list_datasets(con):
         frozen = f"frozen {d['frozen_at']:%Y-%m-%d}" if d["frozen_at"] else "not frozen"
@@ -192,8 +202,146 @@ def cmd_list(args, con) -> None:
             f"  {r['outputs']} outputs  metrics: {', '.join(r['metrics'] or []) or 'none'}"
         )
     print("migrations:")
-    for m in migration.list_migrations(con):
-        print(f"  {m['migration_id']}  {m['name']}")
+    for m in migration.list_migrations(con, archived=True):
+        archived = "  [archived]" if m["archived"] else ""
+        print(f"  {m['migration_id']}  {m['name']}  on {m['dataset_id']}{archived}")
+    print("samples:")
+    for row in _samples(con):
+        print(
+            f"  {row['sample_id']}  {row['name']}  migration {row['migration_id']}"
+            f"  {row['items']} items"
+        )
+    if not datasets.list_datasets(con):
+        print("(empty: import a golden set with `python -m core import-dataset FILE --name N`)")
+
+
+def listing(con, archived: bool = True) -> dict:
+    """Datasets, runs, migrations and samples for scripts (``list --json``)."""
+    keep = ("dataset_id", "items", "holdout", "sha256", "frozen_at", "synthetic")
+    return {
+        "datasets": [{k: d[k] for k in keep} for d in datasets.list_datasets(con)],
+        "runs": [
+            {
+                k: r[k]
+                for k in (
+                    "run_id",
+                    "name",
+                    "model_id",
+                    "role",
+                    "dataset_id",
+                    "outputs",
+                    "metrics",
+                    "origin",
+                )
+            }
+            for r in runs.list_runs(con)
+        ],
+        "migrations": [
+            {**m, "targets": migration.target_runs(con, m["migration_id"])}
+            for m in migration.list_migrations(con, archived=archived)
+        ],
+        "samples": _samples(con),
+    }
+
+
+def _samples(con) -> list[dict]:
+    rows = con.execute(
+        "SELECT s.sample_id, s.name, s.migration_id, s.run_a, s.run_b,"
+        " (SELECT count(*) FROM sample_item si WHERE si.sample_id = s.sample_id),"
+        " s.created_at FROM sample s ORDER BY s.created_at"
+    ).fetchall()
+    keys = ("sample_id", "name", "migration_id", "run_a", "run_b", "items", "created_at")
+    return [dict(zip(keys, r, strict=True)) for r in rows]
+
+
+def cmd_migration(args, con) -> None:
+    """Migrations: create, list, show, add-target, archive."""
+    if args.action == "create":
+        if not (args.name and args.source and args.target):
+            raise InputError("migration create", "name --name, --source RUN and --target RUN")
+        migration_id = migration.create(con, args.name, args.source, args.target, actor=_actor())
+        info = migration.describe(con, migration_id)
+        print(f"migration {migration_id} {args.name!r} on {info['dataset_id']} (frozen now)")
+        for line in info["warnings"]:
+            print(f"  warning: {line}")
+        print(migration_id)
+    elif args.action == "list":
+        for m in migration.list_migrations(con, archived=args.all):
+            archived = "  [archived]" if m["archived"] else ""
+            print(
+                f"{m['migration_id']}  {m['name']}  on {m['dataset_id']}  source"
+                f" {m['source_model']}  targets {', '.join(m['target_models'] or [])}{archived}"
+            )
+    elif args.action == "show":
+        print(json.dumps(migration.describe(con, _one(args)), indent=2, default=str))
+    elif args.action == "add-target":
+        migration_id = _one(args)
+        for run_id in args.target or []:
+            migration.add_target(con, migration_id, run_id, actor=_actor())
+            print(f"{run_id} added to {migration_id}")
+    else:
+        migration.archive(con, _one(args), actor=_actor())
+        print(f"{args.id} archived: it leaves the choosers; its evidence is kept")
+
+
+def _one(args) -> str:
+    if not args.id:
+        raise InputError(f"migration {args.action}", "name the migration id")
+    return args.id
+
+
+def cmd_metric(args, con) -> None:
+    """The metric catalog: list, set, map, unmapped."""
+    if args.action in ("set", "map") and not args.name:
+        raise InputError(f"metric {args.action}", "name the metric")
+    if args.action == "list":
+        rows = [m.__dict__ for m in metrics.catalog(con).values()]
+        if args.json:
+            names = metrics.aliases(con)
+            for row in rows:
+                row["aliases"] = sorted(a for a, m in names.items() if m == row["metric"])
+            print(json.dumps(rows, indent=2))
+            return
+        for m in rows:
+            span = f"{_g(m['low'])}..{_g(m['high'])}"
+            print(
+                f"{m['metric']:<30} {m['direction']:<6} is better  range {span:<9}"
+                f" pass at {_g(m['default_threshold'])}  ({m['origin']})"
+            )
+    elif args.action == "set":
+        entry = metrics.set_metric(
+            con,
+            args.name,
+            actor=_actor(),
+            display_name=args.display_name,
+            low=args.low,
+            high=args.high,
+            direction=args.direction,
+            default_threshold=args.threshold,
+            source=args.source,
+        )
+        print(
+            f"{entry.metric}: {entry.direction} is better, range {_g(entry.low)}.."
+            f"{_g(entry.high)}, passes at {_g(entry.default_threshold)}"
+        )
+    elif args.action == "map":
+        if not args.to:
+            raise InputError("metric map", "say which metric it is: --to METRIC")
+        metric = metrics.map_name(con, args.name, args.to, actor=_actor())
+        print(f"{args.name} is read as {metric} from now on (runs already imported moved)")
+    else:
+        found = metrics.unmapped(con)
+        for row in found:
+            print(
+                f"{row['metric']}  (written as {', '.join(row['names'])})  on runs"
+                f" {', '.join(row['runs'])}"
+            )
+        if not found:
+            print("every imported metric is in the catalog")
+
+
+def _g(number) -> str:
+    return "-" if number is None else f"{number:g}"
 
 
 def cmd_sample(args, con) -> None:
@@ -221,6 +369,7 @@ def cmd_sample(args, con) -> None:
         con, args.migration, source, target, params, actor=_actor(), name=args.name
     )
     print(f"sample {sample_id} created; assigned to {', '.join(params.reviewers)}")
+    print(sample_id)
 
 
 def _only_target(con, migration_id: str) -> str:
@@ -378,6 +527,7 @@ def cmd_run(args, con) -> int:
     print(result.summary())
     for line in result.errors[:5]:
         print(f"  {line}")
+    print(run_id)
     return 0 if result.failed == 0 else 5
 
 
@@ -554,13 +704,20 @@ def parser() -> argparse.ArgumentParser:
         "--kind", choices=["csv", "jsonl", "parquet"], help="file kind (default: suffix)"
     )
     i.add_argument(
-        "--threshold",
-        type=float,
-        default=runs.DEFAULT_THRESHOLD,
-        help="automated_score at or above this passes (default 0.5)",
+        "--metric",
+        help="the catalog metric the automated_score column is (e.g. correctness), so it"
+        " meets the runs' scores (default: a metric called automated_score, never gating)",
     )
     i.add_argument(
-        "--score-range", type=_range, help="automated_score range LOW:HIGH (default 0:1)"
+        "--threshold",
+        type=float,
+        help="automated_score passes at this threshold, in the metric's direction"
+        " (default: the catalog's, else 0.5)",
+    )
+    i.add_argument(
+        "--score-range",
+        type=_range,
+        help="automated_score range LOW:HIGH (default: the catalog's, else 0:1)",
     )
 
     r = sub.add_parser("import-run", help="import an evaluation run (format detected)")
@@ -568,6 +725,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--dataset", required=True, help="dataset version (name@N, or name = latest)")
     r.add_argument("--model", help="model id (Bedrock output names it itself)")
     r.add_argument("--format", choices=importing.FORMATS, help="default: detected")
+    r.add_argument(
+        "--job", help="Bedrock: the job to import when the folder or prefix holds several"
+    )
     r.add_argument("--kind", choices=["csv", "jsonl", "parquet", "json"])
     r.add_argument("--name", help="run name (default: model on dataset)")
     r.add_argument("--role", choices=runs.ROLES, default="candidate")
@@ -578,14 +738,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--threshold",
         type=float,
-        default=runs.DEFAULT_THRESHOLD,
-        help="pass threshold where the file gives none (default 0.5)",
+        help="pass threshold where the file gives none (default: the metric catalog's)",
     )
     r.add_argument(
         "--score-range",
         type=_range,
         action="append",
-        help="declared score range, LOW:HIGH or METRIC=LOW:HIGH (default 0:1)",
+        help="declared score range, LOW:HIGH or METRIC=LOW:HIGH (default: the catalog's)",
     )
     r.add_argument(
         "--allow-unmatched",
@@ -645,7 +804,30 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("verify", help="recompute content hashes and compare")
     v.add_argument("dataset", nargs="?", help="default: every dataset version")
 
-    sub.add_parser("list", help="list datasets, runs and migrations")
+    ls = sub.add_parser("list", help="list datasets, runs, migrations and samples")
+    ls.add_argument("--json", action="store_true", help="as JSON, for scripts")
+
+    mg = sub.add_parser("migration", help="migrations: create, list, show, add-target, archive")
+    mg.add_argument("action", choices=["create", "list", "show", "add-target", "archive"])
+    mg.add_argument("id", nargs="?", help="show, add-target, archive: the migration id")
+    mg.add_argument("--name", help="create: the migration's name")
+    mg.add_argument("--source", help="create: the source run (the model in production)")
+    mg.add_argument(
+        "--target", action="append", help="create, add-target: a target run (repeatable)"
+    )
+    mg.add_argument("--all", action="store_true", help="list: archived ones too")
+
+    mt = sub.add_parser("metric", help="the metric catalog: list, set, map, unmapped")
+    mt.add_argument("action", choices=["list", "set", "map", "unmapped"])
+    mt.add_argument("name", nargs="?", help="set: the metric; map: the name a file writes")
+    mt.add_argument("--to", help="map: the catalog metric the name means")
+    mt.add_argument("--direction", choices=["higher", "lower"], help="set: which is better")
+    mt.add_argument("--low", type=float, help="set: the lowest possible score")
+    mt.add_argument("--high", type=float, help="set: the highest possible score")
+    mt.add_argument("--threshold", type=float, help="set: the default pass threshold")
+    mt.add_argument("--display-name", help="set: the name pages show")
+    mt.add_argument("--source", help="set: where the range and direction come from")
+    mt.add_argument("--json", action="store_true", help="list: as JSON")
 
     s = sub.add_parser("sample", help="draw a stratified review sample and assign SMEs")
     s.add_argument("--migration", required=True)
@@ -783,6 +965,8 @@ COMMANDS = {
     "freeze": cmd_freeze,
     "verify": cmd_verify,
     "list": cmd_list,
+    "migration": cmd_migration,
+    "metric": cmd_metric,
     "import-labels": cmd_import_labels,
     "export-sample": cmd_export_sample,
     "import-pairwise": cmd_import_pairwise,

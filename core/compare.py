@@ -77,7 +77,9 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
             [source_run_id, target_run_id],
         ).fetchall()
     ]
-    gating = [m for m in (criteria.get("gating_metrics") or gating_by_default(con, runs)) if m in metrics]
+    gating = [
+        m for m in (criteria.get("gating_metrics") or gating_by_default(con, runs)) if m in metrics
+    ]
     columns = []
     for side in SIDES:
         p = side[0]

@@ -162,8 +162,7 @@ def plan_metrics(con, staged: Staged, spec: RunSpec) -> list[MetricPlan]:
         else:
             low, high = None, None
         fields = [
-            Field(f"score.{raw}", "number", minimum=low, maximum=high,
-                  tolerance=metrics.TOLERANCE),
+            Field(f"score.{raw}", "number", minimum=low, maximum=high, tolerance=metrics.TOLERANCE),
             Field(f"threshold.{raw}", "number"),
             Field(f"passed.{raw}", "bool"),
             Field(f"judge.{raw}"),
@@ -176,8 +175,17 @@ def plan_metrics(con, staged: Staged, spec: RunSpec) -> list[MetricPlan]:
         if threshold is None:
             threshold = entry.default_threshold if entry else None
         plans.append(
-            MetricPlan(raw, found.metric, entry is not None, parts, low, high, threshold,
-                       entry.direction if entry else None, "catalog" if entry else None)
+            MetricPlan(
+                raw,
+                found.metric,
+                entry is not None,
+                parts,
+                low,
+                high,
+                threshold,
+                entry.direction if entry else None,
+                "catalog" if entry else None,
+            )
         )
     return plans
 
@@ -457,9 +465,7 @@ def write_scores(
             else derived
         )
         judge = f"coalesce({value(plan.parts['judge'])}, ?)" if "judge" in plan.parts else "?"
-        explanation = (
-            value(plan.parts["explanation"]) if "explanation" in plan.parts else "NULL"
-        )
+        explanation = value(plan.parts["explanation"]) if "explanation" in plan.parts else "NULL"
         version = (
             f"coalesce({value(plan.parts['judge_version'])}, ?)"
             if "judge_version" in plan.parts
@@ -479,8 +485,17 @@ def write_scores(
     con.executemany(
         "INSERT INTO run_metric VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [run_id, p.metric, p.raw_name, p.mapped, p.direction, p.direction_source, p.low,
-             p.high, clipped[p.metric]]
+            [
+                run_id,
+                p.metric,
+                p.raw_name,
+                p.mapped,
+                p.direction,
+                p.direction_source,
+                p.low,
+                p.high,
+                clipped[p.metric],
+            ]
             for p in plans
         ],
     )

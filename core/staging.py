@@ -337,10 +337,21 @@ def stage_records(
     """Stage converted records (Ragas/DeepEval/Bedrock) as JSON columns, so that the same
     JSON-type checks as for JSONL apply. Each record may carry its source ``_row``."""
     rows = [r.get("_row", i) for i, r in enumerate(records, start=1)]
-    texts = [
-        json.dumps({k: _plain(v) for k, v in r.items() if k != "_row"}, allow_nan=False)
-        for r in records
-    ]
+    texts = []
+    for row, record in zip(rows, records, strict=True):
+        plain = {k: _plain(v) for k, v in record.items() if k != "_row"}
+        try:
+            texts.append(json.dumps(plain, allow_nan=False))
+        except ValueError:
+            # Infinity (JSON allows it in Python's reader): say where, not json's words.
+            column = next(k for k, v in plain.items() if not _finite(v))
+            raise InputError(
+                file,
+                "expected a finite number, got infinity",
+                row=row,
+                column=column,
+                row_word=row_word,
+            ) from None
     frame = pd.DataFrame({"_row": rows, "json": texts})
     table = _new_table()
     objects = f"{table}_objects"
@@ -367,6 +378,16 @@ def _plain(value: object) -> object:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
 
 
 def _finish(con, table: str, file: str, row_word: str) -> Staged:

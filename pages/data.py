@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import datasets, importing, label_import, pairwise, runs, tables
+from core import datasets, importing, label_import, metrics, pairwise, runs, tables
 from ui import auth, imports, store
 
 user = auth.require("eval_owner", "admin", "manager")
@@ -43,6 +43,15 @@ with golden_tab:
         model = st.text_input(
             "Source model id (if the file has no model_id column)", key="data.golden.model"
         )
+        metric_names = sorted(metrics.catalog(con))
+        score_metric = st.selectbox(
+            "The metric its automated_score is (so it meets the runs' scores)",
+            [None, *metric_names],
+            format_func=lambda m: (
+                "automated_score (its own metric, never gating)" if m is None else m
+            ),
+            key="data.golden.metric",
+        )
         submitted = st.form_submit_button("Import dataset")
     imports.run_import(
         submitted,
@@ -55,13 +64,14 @@ with golden_tab:
                 actor=user.username,
                 label=label,
                 model_id=model.strip() or None,
+                metric=score_metric,
                 progress=progress,
             ).summary()
         ],
     )
 
 
-def _run_lines(path, spec, fmt, label, progress) -> list[str]:
+def _run_lines(path, spec, fmt, label, job, progress) -> list[str]:
     result, notes = importing.import_run(
         con,
         path,
@@ -70,8 +80,9 @@ def _run_lines(path, spec, fmt, label, progress) -> list[str]:
         label=label,
         fmt=None if fmt == "detect" else fmt,
         progress=progress,
+        job=job.strip() or None,
     )
-    return [result.summary(), *notes, *result.unmatched[:20]]
+    return [result.summary(), *notes, *result.notes, *result.unmatched[:20]]
 
 
 with run_tab:
@@ -86,13 +97,16 @@ with run_tab:
             model = st.text_input("Model id (Bedrock output names it itself)", key="data.run.model")
             fmt = st.selectbox("Format", ["detect", *importing.FORMATS], key="data.run.format")
             role = st.selectbox("Role", runs.ROLES, index=2, key="data.run.role")
+            job = st.text_input(
+                "Bedrock job (when the prefix holds several jobs)", key="data.run.job"
+            )
             allow = st.checkbox(
                 "Skip rows that match no item (they are listed)", key="data.run.allow"
             )
             submitted = st.form_submit_button("Import run")
         spec = runs.RunSpec(dataset_id, model.strip() or None, role=role, allow_unmatched=allow)
         imports.run_import(
-            submitted, path, lambda progress: _run_lines(path, spec, fmt, label, progress)
+            submitted, path, lambda progress: _run_lines(path, spec, fmt, label, job, progress)
         )
 
 with label_tab:

@@ -1,19 +1,26 @@
-"""Home: the migrations in this database, each with its dataset and models."""
+"""Home: each migration, where it stands and its next step; owners start new ones here."""
 
 import streamlit as st
 
-from core import migration
-from ui import auth, store
+from core import migration, signoff
+from core.errors import SwitchyardError
+from ui import auth, migration_forms, store
 
-auth.require("eval_owner", "manager", "admin")
+user = auth.require("eval_owner", "manager", "admin")
+con = store.cursor()
 st.title("Switchyard")
 st.caption("Prove and decide a switch of the LLM behind your product.")
 
-migrations = migration.list_migrations(store.cursor())
+if {"eval_owner", "admin"} & set(user.roles):
+    with st.expander("New migration", icon=":material/add:"):
+        migration_forms.new_migration(con, user.username)
+
+migrations = migration.list_migrations(con)
 if not migrations:
     st.info(
-        "No migration yet. Import a golden dataset and runs on the **Data** page, "
-        "or load the demo with `python -m core demo`."
+        "No migration yet. Import a golden dataset and two runs on the **Data** page, then"
+        " start one under **New migration** above (or `python -m core migration create`);"
+        " `python -m core demo` loads a synthetic one."
     )
     st.stop()
 
@@ -31,4 +38,14 @@ for m in migrations:
             f"**Source model:** {m['source_model']}  \n"
             f"**Target and candidates:** {', '.join(m['target_models'] or [])}"
         )
+        status = migration.progress(con, m["migration_id"])
+        try:
+            report = signoff.evaluate(con, m["migration_id"])
+            decision = f"**Sign-off:** {report['decision']}"
+            reasons = report.get("reasons") or []
+        except SwitchyardError as exc:
+            decision, reasons = "**Sign-off:** cannot be decided yet", [str(exc)]
+        st.markdown(f"**Next step:** {status['next_step']}  \n{decision}")
+        for reason in reasons[:3]:
+            st.caption(f"· {reason}")
         st.caption(f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M}")

@@ -11,7 +11,11 @@ def migration_or_stop(con, key: str) -> dict:
     """The chosen migration; with none in the database, say what to do and stop the page."""
     migrations = migration.list_migrations(con)
     if not migrations:
-        st.info("No migration yet: import a dataset and runs on the Data page first.")
+        st.info(
+            "No migration yet. Import a golden dataset and two runs on the **Data** page, then"
+            " start a migration on **Home** (New migration), or run"
+            " `python -m core migration create --name N --source RUN --target RUN`."
+        )
         st.stop()
     return st.selectbox("Migration", migrations, key=key, format_func=lambda m: m["name"])
 

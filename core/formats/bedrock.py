@@ -25,7 +25,6 @@ refused with its line numbers unless the input record carries an ``item_id`` (or
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -73,9 +73,7 @@ def convert(path: Path) -> Converted:
     params = run.get("hyperparameters")
     model = params.get("model") if isinstance(params, dict) else None
     model = model if isinstance(model, str) and model.strip() else None
-    return Converted(
-        rows, "test case", model_id=model, judge="deepeval", notes=tuple(notes)
-    )
+    return Converted(rows, "test case", model_id=model, judge="deepeval", notes=tuple(notes))
 
 
 def _text(value: object) -> str | None:
