@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -993,6 +994,15 @@ def main(argv: list[str] | None = None) -> int:
             con.close()
     except SwitchyardError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user unless asked for
+        if os.environ.get("SWITCHYARD_DEBUG") == "1":
+            raise
+        print(
+            f"error: unexpected {type(exc).__name__}: {exc} (a bug in Switchyard: please"
+            " report it; SWITCHYARD_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -283,6 +283,9 @@ def sme_labels(con: duckdb.DuckDBPyConnection, comparison: Comparison) -> pd.Dat
     return comparison.labels
 
 
+MIN_CORRECTION_LABELS = 10
+
+
 def sme_corrected(con, comparison: Comparison, metric: str, items: pd.DataFrame) -> dict:
     """Prediction-powered pass rates of both runs and of their difference on ``items``: the
     judge's verdict on every item, corrected by the SME labels of the migration's samples
@@ -306,6 +309,14 @@ def sme_corrected(con, comparison: Comparison, metric: str, items: pd.DataFrame)
         out[side] = ppi_mean(y, judge[side][where[has]], judge[side], weights[has]).as_dict()
     both = (labels["source"].notna() & labels["target"].notna()).to_numpy()
     out["difference"] = None
+    out["labelled_pairs"] = int(both.sum())
+    if both.sum() < MIN_CORRECTION_LABELS:
+        # A normal-theory interval on a handful of labels is noise that reads as a figure.
+        out["note"] = (
+            f"{int(both.sum())} items carry SME labels of both runs; an SME-corrected"
+            f" difference needs at least {MIN_CORRECTION_LABELS}: review more of the sample"
+        )
+        return out
     if both.sum() >= 2:
         y = (labels["target"] - labels["source"]).to_numpy(dtype=float)[both]
         gap = judge["target"] - judge["source"]

@@ -83,11 +83,18 @@ def quality_criterion(result: dict, corrected: dict | None, margin: float, basis
     ]
     if corrected and corrected.get("difference"):
         diff = corrected["difference"]
-        evidence.append(
-            f"SME-corrected difference {diff['estimate']:+.1%} ({diff['low']:+.1%} to "
-            f"{diff['high']:+.1%}), worth {diff['effective_labels']:.0f} SME labels "
-            f"(from {diff['labelled']})"
-        )
+        if diff.get("low") is None or diff.get("high") is None:
+            # Too few labels for an interval (e.g. 5 labels, all agreeing): say so.
+            evidence.append(
+                f"SME-corrected difference: too few labels for an interval"
+                f" ({diff.get('labelled', 0)} labelled)"
+            )
+        else:
+            evidence.append(
+                f"SME-corrected difference {diff['estimate']:+.1%} ({diff['low']:+.1%} to "
+                f"{diff['high']:+.1%}), worth {_num(diff.get('effective_labels'), '.0f')}"
+                f" SME labels (from {diff['labelled']})"
+            )
     if test.get("passes"):
         return Criterion(f"Quality: {metric}", PASS, rule, evidence, figures=result)
     worse = _worse_than_margin(test)
