@@ -995,7 +995,7 @@ def main(argv: list[str] | None = None) -> int:
     except SwitchyardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except Exception as exc:  # noqa: BLE001 - no traceback reaches a user unless asked for
+    except Exception as exc:  # no traceback reaches a user unless asked for
         if os.environ.get("SWITCHYARD_DEBUG") == "1":
             raise
         print(

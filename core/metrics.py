@@ -518,6 +518,8 @@ def set_metric(
     source: str | None = None,
 ) -> Metric:
     """Add a metric or change an entry (audited); unset arguments keep their value."""
+    if not str(metric or "").strip():
+        raise InputError("metric", "give the metric a name")
     name = normalise(metric)
     before = catalog(con).get(name)
     if direction is not None and direction not in DIRECTIONS:

@@ -644,8 +644,9 @@ def evaluate(
                 "Quality",
                 OPEN,
                 "gating metrics scored on both runs",
-                ["no judge metric is scored on both runs"],
-                "score both runs",
+                ["no catalog metric is scored on both runs"],
+                "score both runs with the same metric: Runs page or `python -m core judge`,"
+                " or map the files' metric names (`python -m core metric map`)",
             )
         )
     criteria += [

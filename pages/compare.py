@@ -39,9 +39,14 @@ quality_tab, speed_tab, cost_tab, criteria_tab, items_tab = st.tabs(
 
 with quality_tab:
     if not comparison.metrics:
-        st.info("No judge metric is scored on both runs: score them (Data page) first.")
+        st.info(
+            "No judge metric is scored on both runs: score them on the **Runs** page"
+            " (`python -m core judge`), or import scored files on **Data**."
+        )
     else:
         st.dataframe(tables.quality(comparison, items, boot), hide_index=True)
+    for row in compare.ungated(con, comparison):
+        st.caption(f"{row['metric']} does not gate the decision: {row['why']}.")
         st.caption(
             f"{len(items)} paired items. Intervals: 95%, Wilson for pass rates, paired "
             "bootstrap for differences. Non-inferiority: one-sided paired t-test at "

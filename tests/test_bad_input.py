@@ -90,7 +90,7 @@ GOLDEN_CASES = {
             'got \'{"text":"Q?"}\'',
         ],
     ),
-    "unknown_suffix": ("g.xlsx", "whatever", ["g.xlsx", "unknown format", "'.xlsx'"]),
+    "unknown_suffix": ("g.xlsx", "whatever", ["g.xlsx", "unknown file kind", "--kind", "'.xlsx'"]),
     "mixed_configs": (
         "g.csv",
         GOLDEN_HEADER + ",model_config\nn1,Q?,A,o,1,1,0.5,temperature=0\n"
@@ -157,7 +157,7 @@ RUN_CASES = {
     ),
     "non_utf8_jsonl": ("r.jsonl", b'{"item_id":"q1","output":"caf\xff"}\n', ["line 1", "UTF-8"]),
     "empty_file": ("r.jsonl", "", ["r.jsonl", "empty"]),
-    "unknown_suffix": ("r.txt", "item_id\nq1\n", ["r.txt", "unknown format"]),
+    "unknown_suffix": ("r.txt", "item_id\nq1\n", ["r.txt", "unknown file kind"]),
     "deepeval_not_a_run": ("r.json", '{"hello": 1}', ["r.json", "testRunData"]),
     "deepeval_broken_json": ("r.json", '{"testRunData": {', ["r.json", "not valid JSON"]),
     "bedrock_bad_line": (

@@ -376,3 +376,42 @@ def test_home_shows_no_new_migration_form_to_a_manager(tmp_path, monkeypatch):
     monkeypatch.setenv("SWITCHYARD_DEMO", "0")
     at = app("pages/home.py", "manager", ("manager",)).run()
     assert not at.exception and not at.expander
+
+
+def test_the_metrics_page_maps_an_unknown_name_and_adds_a_metric(tmp_path, monkeypatch):
+    from tests.test_pages import app
+
+    path = tmp_path / "metrics.duckdb"
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    con = db.connect(str(path))
+    importing.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL)
+    custom = tmp_path / "custom.csv"
+    custom.write_text("item_id,score.harm_rate\nq1,0.9\nq2,0.1\n")
+    result, _ = imported(con, custom, allow_unmatched=True)
+    con.close()
+
+    at = app("pages/metrics.py").run()
+    assert not at.exception
+    assert at.selectbox(key="metrics.map.name").options == ["automated_score", "harm_rate"]
+    at.selectbox(key="metrics.map.name").set_value("harm_rate")
+    at.selectbox(key="metrics.map.to").set_value("harmfulness")
+    at.button[0].click().run()
+    assert not at.exception and "harm_rate is read as harmfulness" in at.success[0].value
+    at.text_input(key="metrics.set.name").input("House Style")
+    at.radio(key="metrics.set.dir").set_value("higher")
+    at.button[1].click().run()
+    assert not at.exception
+    con = db.connect(str(path))
+    assert scores(con, result.run_id)[("q1", "harmfulness")][:2] == (0.9, False)
+    assert metrics.get(con, "house_style").origin == "owner"
+    audited = con.execute("SELECT action FROM audit WHERE entity LIKE 'metric%' ORDER BY seq")
+    assert [a for (a,) in audited.fetchall()] == ["map_metric", "set_metric"]
+    con.close()
+
+
+def test_the_metrics_page_is_not_for_managers(tmp_path, monkeypatch):
+    from tests.test_pages import app
+
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "m.duckdb"))
+    at = app("pages/metrics.py", "manager", ("manager",)).run()
+    assert not at.dataframe and not at.button

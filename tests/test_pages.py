@@ -52,8 +52,9 @@ def test_home_on_an_empty_database_says_what_to_do(empty_db):
     infos = [i.value for i in at.info]
     assert any("No migration yet" in i and "New migration" in i for i in infos)
     # The owner's New migration form names the page that takes the first step.
-    assert any("Import a golden dataset and at least two runs on the **Data** page" in i
-               for i in infos)
+    assert any(
+        "Import a golden dataset and at least two runs on the **Data** page" in i for i in infos
+    )
 
 
 def test_data_page_lists_versions_and_runs(dbfile):

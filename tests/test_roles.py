@@ -11,7 +11,16 @@ ROOT = Path(__file__).resolve().parent.parent
 USERS = {"sme": "sme1", "eval_owner": "owner", "manager": "manager", "admin": "admin"}
 EXPECTED = {
     "sme": ["Review"],
-    "eval_owner": ["Home", "Data", "Sampling", "Calibration", "Runs", "Compare", "Sign-off"],
+    "eval_owner": [
+        "Home",
+        "Data",
+        "Sampling",
+        "Calibration",
+        "Runs",
+        "Metrics",
+        "Compare",
+        "Sign-off",
+    ],
     "manager": ["Home", "Data", "Sign-off"],
     "admin": [
         "Home",
@@ -19,6 +28,7 @@ EXPECTED = {
         "Sampling",
         "Calibration",
         "Runs",
+        "Metrics",
         "Compare",
         "Sign-off",
         "Users",

@@ -53,6 +53,13 @@ PAGES = (
         frozenset({"eval_owner", "admin"}),
     ),
     PageSpec(
+        "pages/metrics.py",
+        "Metrics",
+        ":material/straighten:",
+        "metrics",
+        frozenset({"eval_owner", "admin"}),
+    ),
+    PageSpec(
         "pages/compare.py",
         "Compare",
         ":material/compare_arrows:",
