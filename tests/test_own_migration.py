@@ -415,3 +415,26 @@ def test_the_metrics_page_is_not_for_managers(tmp_path, monkeypatch):
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "m.duckdb"))
     at = app("pages/metrics.py", "manager", ("manager",)).run()
     assert not at.dataframe and not at.button
+
+
+def test_nan_in_json_means_not_scored(con, golden, tmp_path):
+    data = json.loads(next((REAL / "deepeval_target").glob("test_run_*.json")).read_text())
+    first = data["testCases"][0]
+    first["metricsData"][0]["score"] = float("nan")  # json.dumps writes NaN
+    path = tmp_path / "nan.json"
+    path.write_text(json.dumps(data))
+    assert "NaN" in path.read_text()
+    result, _ = imported(con, path)
+    metric = metrics.normalise(first["metricsData"][0]["name"])
+    assert (first["name"], metric) not in scores(con, result.run_id)
+    assert result.scores == sum(len(c["metricsData"]) for c in data["testCases"]) - 1
+
+
+def test_a_deepeval_file_with_and_without_the_test_run_wrapper(con, golden, tmp_path):
+    data = json.loads(next((REAL / "deepeval_target").glob("test_run_*.json")).read_text())
+    wrapped = tmp_path / ".latest_test_run.json"
+    wrapped.write_text(json.dumps({"testRunData": data}))
+    plain, _ = imported(con, REAL / "deepeval_target")
+    inner, _ = imported(con, wrapped)
+    assert scores(con, plain.run_id) == scores(con, inner.run_id)
+    assert plain.scores == inner.scores == 36
