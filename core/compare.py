@@ -17,6 +17,7 @@ import pandas as pd
 from core import metrics as metrics_catalog
 from core import migration, models
 from core.agreement import wilson
+from core.checks import quote
 from core.errors import InputError
 from core.paired import (
     RESAMPLES,
@@ -92,9 +93,9 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         )
         for index, metric in enumerate(metrics):
             columns.append(
-                f'j.s{index}_{p} AS "{side}_score.{metric}",'
+                f"j.s{index}_{p} AS {quote(f'{side}_score.{metric}')},"
                 f" coalesce(j.v{index}_{p}, false) AND {p}.error IS NULL"
-                f' AS "{side}_pass.{metric}"'
+                f" AS {quote(f'{side}_pass.{metric}')}"
             )
     pivots = ", ".join(
         f"max(score) FILTER (WHERE metric = ${i + 4} AND run_id = $2) AS s{i}_s,"

@@ -438,3 +438,22 @@ def test_a_deepeval_file_with_and_without_the_test_run_wrapper(con, golden, tmp_
     inner, _ = imported(con, wrapped)
     assert scores(con, plain.run_id) == scores(con, inner.run_id)
     assert plain.scores == inner.scores == 36
+
+
+def test_a_hostile_metric_name_is_neither_sql_nor_a_crash(con, golden, tmp_path):
+    """A `score.` header built to leak password hashes (issue 12's finding) becomes a plain
+    metric name: normalised on import, quoted where SQL names it."""
+    hostile = "m\", (SELECT string_agg(username||password_hash, ' ') FROM app_user) AS \"leak"
+    path = tmp_path / "hostile.csv"
+    quoted = hostile.replace('"', '""')  # CSV's own quoting of the header cell
+    path.write_text(f'"item_id","score.{quoted}"\nq1,0.5\nq2,1\n')
+    result, _ = imported(con, path, allow_unmatched=True, role="target")
+    (metric,) = result.metrics
+    assert metric.replace("_", "").isalnum()
+    # Names written by other paths (Switchyard's own judges) are quoted where SQL names them.
+    source = runs.list_runs(con)[0]["run_id"]
+    con.execute("UPDATE judge_score SET metric = ? WHERE run_id = ?", ['x"y', result.run_id])
+    con.execute("UPDATE judge_score SET metric = ? WHERE run_id = ?", ['x"y', source])
+    mig = migration.create(con, "hostile", source, [result.run_id], actor="t")
+    loaded = compare.load(con, mig, result.run_id)
+    assert loaded.metrics == ['x"y'] and 'source_score.x"y' in loaded.items
