@@ -277,21 +277,21 @@ def archive(con: duckdb.DuckDBPyConnection, migration_id: str, *, actor: str) ->
 
 
 def _dataset_of(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
-    row = con.execute(
-        "SELECT dataset_id FROM migration WHERE migration_id = ?", [migration_id]
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no migration {migration_id!r} (see `python -m core migration list`)")
-    return row[0]
+    return _ids(con, migration_id)[0]
 
 
 def source_run(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
+    return _ids(con, migration_id)[1]
+
+
+def _ids(con: duckdb.DuckDBPyConnection, migration_id: str) -> tuple[str, str]:
+    """(dataset id, source run id) of a migration; NotFoundError when there is none."""
     row = con.execute(
-        "SELECT source_run_id FROM migration WHERE migration_id = ?", [migration_id]
+        "SELECT dataset_id, source_run_id FROM migration WHERE migration_id = ?", [migration_id]
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"no migration {migration_id!r}")
-    return row[0]
+        raise NotFoundError(f"no migration {migration_id!r} (see `python -m core migration list`)")
+    return row
 
 
 def target_runs(con: duckdb.DuckDBPyConnection, migration_id: str) -> list[str]:
