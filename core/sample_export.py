@@ -30,6 +30,7 @@ import duckdb
 from core import review
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, raw, value
 from core.errors import InputError, NotFoundError
+from core.exports import FORMULA_STARTS, write_csv
 from core.render import mask_pii
 from core.staging import Staged
 
@@ -48,7 +49,6 @@ SME = (
 )
 COLUMNS = (*IDENTITY, *SHOWN, *SME)
 NO_ANSWER = "[no answer: the model call failed]"
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 _names = itertools.count(1)
 
 
@@ -59,16 +59,9 @@ def placement_key(sample_id: str, item_id: str, reviewer: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def neutralise(cell: object) -> object:
-    """A text cell a spreadsheet would read as a formula, prefixed with ``'``."""
-    if isinstance(cell, str) and cell.startswith(_DANGEROUS):
-        return "'" + cell
-    return cell
-
-
 def _restore(expr: str) -> str:
     """SQL undoing ``neutralise`` on an identity cell read back."""
-    dangerous = ", ".join(["'='", "'+'", "'-'", "'@'", "chr(9)", "chr(13)"])
+    dangerous = ", ".join(f"chr({ord(c)})" for c in FORMULA_STARTS)
     return (
         f"(CASE WHEN left({expr}, 1) = '''' AND substr({expr}, 2, 1) IN ({dangerous})"
         f" THEN substr({expr}, 2) ELSE {expr} END)"
@@ -137,10 +130,7 @@ def export(
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         with path.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: neutralise("" if v is None else v) for k, v in row.items()})
+            write_csv(fh, COLUMNS, rows)
     else:
         with path.open("w", encoding="utf-8") as fh:
             for row in rows:

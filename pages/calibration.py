@@ -4,7 +4,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import calibration, migration, pairwise, runs, sampling
+from core import calibration, exports, migration, pairwise, runs, sampling
 from core.errors import SwitchyardError
 from ui import auth, choosers, store
 
@@ -151,7 +151,7 @@ else:
     st.dataframe(rows, hide_index=True)
     st.download_button(
         "Export CSV",
-        rows.to_csv(index=False),
+        exports.csv_text(rows),
         "disagreements.csv",
         "text/csv",
         key="calibration.export",
