@@ -21,6 +21,7 @@ record. Model identifiers (ARNs, inference profiles) are resolved to model ids.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,7 +270,12 @@ def _likert(value, metric: str, worker, scale: tuple[int, int], file: str, line:
     low, high = scale
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value != int(value)
+    ):
         raise InputError(
             file,
             f"worker {worker!r} answered {value!r} on {metric!r}; expected a whole number",

@@ -32,6 +32,7 @@ class Field:
     maximum: float | None = None
     nonempty: bool = False  # a required value may not be blank
     tolerance: float = 0.0  # relative slack on the bounds, for floating-point rounding
+    nan_is_blank: bool = True  # NaN reads as no value (Ragas' "could not score"); else refused
 
 
 @dataclass(frozen=True)
@@ -156,13 +157,21 @@ def _is_list_type(type_name: str) -> bool:
     return type_name.endswith("[]")
 
 
+def _double(col: Column) -> str:
+    """The value as DOUBLE, NaN kept (NULL when blank or not a number)."""
+    if _native(col) and _is_numeric_type(col.source_type):
+        return f"CAST({quote(col.source)} AS DOUBLE)"
+    return f"TRY_CAST(NULLIF(trim({raw(col)}), '') AS DOUBLE)"
+
+
 def number(col: Column) -> str:
     """The value as DOUBLE; NaN (Ragas' 'could not score') becomes NULL."""
-    if _native(col) and _is_numeric_type(col.source_type):
-        expr = f"CAST({quote(col.source)} AS DOUBLE)"
-    else:
-        expr = f"TRY_CAST(NULLIF(trim({raw(col)}), '') AS DOUBLE)"
+    expr = _double(col)
     return f"(CASE WHEN isnan({expr}) THEN NULL ELSE {expr} END)"
+
+
+# The largest whole number a BIGINT column takes, as a DOUBLE compares it (2^63 - 1 rounds up).
+_BIGINT_LIMIT = 9.2e18
 
 
 def value(col: Column) -> str:
@@ -175,7 +184,9 @@ def value(col: Column) -> str:
     if kind == "number":
         return number(col)
     if kind == "integer":
-        return f"CAST({number(col)} AS BIGINT)"
+        # Guarded so that the checks' single scan never fails on a value it is about to refuse.
+        num = number(col)
+        return f"CAST(CASE WHEN abs({num}) < {_BIGINT_LIMIT!r} THEN {num} END AS BIGINT)"
     if kind == "bool":
         if _native(col) and col.source_type == "BOOLEAN":
             return quote(col.source)
@@ -282,10 +293,10 @@ def add_field_checks(checks: Checks, col: Column) -> None:
                 shown,
             )
         num = number(col)
-        if f.kind == "integer":
+        if not f.nan_is_blank:
             checks.add(
-                f"{num} IS NOT NULL AND {num} <> floor({num})",
-                "expected a whole number",
+                f"isnan({_double(col)})",
+                "expected a number, not NaN; leave the cell empty when there is no value",
                 col.source,
                 shown,
             )
@@ -295,6 +306,19 @@ def add_field_checks(checks: Checks, col: Column) -> None:
             col.source,
             shown,
         )
+        if f.kind == "integer":
+            checks.add(
+                f"isfinite({num}) AND {num} <> floor({num})",
+                "expected a whole number",
+                col.source,
+                shown,
+            )
+            checks.add(
+                f"isfinite({num}) AND abs({num}) >= {_BIGINT_LIMIT!r}",
+                f"expected a whole number below {_BIGINT_LIMIT:.2g}",
+                col.source,
+                shown,
+            )
         low, high = _slack(f.minimum, f.tolerance, -1), _slack(f.maximum, f.tolerance, 1)
         if f.minimum is not None and f.maximum is not None:
             checks.add(

@@ -59,6 +59,7 @@ def label_fields(scale: tuple[int, int] = SCALE) -> list[Field]:
             minimum=scale[0],
             maximum=scale[1],
             aliases=("human_score", "likert"),
+            nan_is_blank=False,  # a NaN score is a broken export, not a missing score
         ),
         Field("passed", "bool", aliases=("pass", "thumbs_up")),
         Field("failure_modes", "tags", aliases=("failure_tags",)),
