@@ -67,7 +67,9 @@ def build(path: Path, size: int) -> str:
             [run_id, run_id, model, "source" if run_id == "run-s" else "target"],
         )
         con.execute(
-            "INSERT INTO output SELECT ?, 'it-' || i, 'answer', t, t + 80 + 900 * random(),"
+            "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"
+            " output_tokens, retrieval_cost, error, calls)"
+            " SELECT ?, 'it-' || i, 'answer', t, t + 80 + 900 * random(),"
             " 1000 + (800 * random())::INT, 40 + (200 * random())::INT, 0.0002, NULL,"
             " json_array(json_object('name', 'retrieval', 'latency_ms', 80),"
             " json_object('name', 'generation', 'latency_ms', t + 500))"
