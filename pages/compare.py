@@ -45,8 +45,8 @@ with quality_tab:
         )
     else:
         st.dataframe(tables.quality(comparison, items, boot), hide_index=True)
-    for row in compare.ungated(con, comparison):
-        st.caption(f"{row['metric']} does not gate the decision: {row['why']}.")
+        for row in compare.ungated(con, comparison):
+            st.caption(f"{row['metric']} does not gate the decision: {row['why']}.")
         st.caption(
             f"{len(items)} paired items. Intervals: 95%, Wilson for pass rates, paired "
             "bootstrap for differences. Non-inferiority: one-sided paired t-test at "

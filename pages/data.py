@@ -68,6 +68,7 @@ with golden_tab:
                 progress=progress,
             ).summary()
         ],
+        "golden",
     )
 
 
@@ -106,7 +107,10 @@ with run_tab:
             submitted = st.form_submit_button("Import run")
         spec = runs.RunSpec(dataset_id, model.strip() or None, role=role, allow_unmatched=allow)
         imports.run_import(
-            submitted, path, lambda progress: _run_lines(path, spec, fmt, label, job, progress)
+            submitted,
+            path,
+            lambda progress: _run_lines(path, spec, fmt, label, job, progress),
+            "run",
         )
 
 with label_tab:
@@ -152,6 +156,7 @@ with label_tab:
                 verdict_metric=verdict_m,
                 preference_metric=pref_m,
             ).lines(),
+            "labels",
         )
 
 with pairwise_tab:
@@ -174,4 +179,5 @@ with pairwise_tab:
                     con, path, run, base, actor=user.username, label=label
                 ).summary()
             ],
+            "pairwise",
         )

@@ -136,7 +136,13 @@ def sign_in_form() -> User | None:
         if submitted and not login.authentication_controller.login(username.strip(), password):
             st.error("Username or password is wrong.")
     if not (submitted and st.session_state.get("authentication_status")):
+        if st.session_state.get("auth.signed_out") and not submitted:
+            # The cookie component reports the browser's cookies as it mounts, which reruns
+            # the script: a rerun before the sign-out run's deletion ran drops it, and a
+            # reload would sign in again. Keep deleting while this session is signed out.
+            login.cookie_controller.delete_cookie()
         return None
+    st.session_state.pop("auth.signed_out", None)
     login.cookie_controller.set_cookie()
     placeholder.empty()
     return current_user()

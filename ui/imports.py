@@ -24,9 +24,18 @@ def source_input(key: str, kinds: list[str]) -> tuple[str | None, str | None]:
     return (uri.strip(), uri.strip()) if uri.strip() else (None, None)
 
 
-def run_import(submitted: bool, path: str | None, action) -> None:
-    """Run the import a form asked for; ``action`` returns the lines to show."""
+def run_import(submitted: bool, path: str | None, action, key: str) -> None:
+    """Run the import a form asked for; ``action`` returns the lines to show.
+
+    A successful import reruns the page, so its tables and tabs show what was imported (a
+    dataset enables the run tab); its lines are shown after the rerun, under the form."""
+    result = f"data.{key}.result"
     if not submitted:
+        summary, *details = st.session_state.pop(result, None) or [None]
+        if summary:
+            st.success(summary)
+            for line in details:
+                st.caption(line)
         return
     if not path:
         st.error("Choose a file or enter an s3:// URI.")
@@ -37,6 +46,5 @@ def run_import(submitted: bool, path: str | None, action) -> None:
     except SwitchyardError as exc:
         st.error(str(exc))
         return
-    st.success(summary)
-    for line in details:
-        st.caption(line)
+    st.session_state[result] = [summary, *details]
+    st.rerun()
