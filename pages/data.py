@@ -2,7 +2,16 @@
 
 import streamlit as st
 
-from core import datasets, importing, label_import, metrics, pairwise, runs, tables
+from core import (
+    datasets,
+    importing,
+    label_import,
+    metrics,
+    migration,
+    pairwise,
+    runs,
+    tables,
+)
 from ui import auth, imports, store
 
 user = auth.require("eval_owner", "admin", "manager")
@@ -23,6 +32,8 @@ if run_rows:
     st.dataframe(tables.run_list(run_rows), hide_index=True)
 else:
     st.info("No run yet: import one below once a dataset exists.")
+if len(run_rows) > 1 and not migration.list_migrations(con, archived=True):
+    st.info("Next: start a migration from these runs on **Home** (New migration).")
 
 if not can_import:
     st.stop()
