@@ -148,3 +148,75 @@ def test_pii_masking_on_screen(dbfile):
     at.toggle(key="review.mask").set_value(True).run()
     text = " ".join(m.value for m in at.markdown)
     assert "jo" not in text.split("Email")[1][:8] and r"\[email masked\]" in text
+
+
+def _label_first_then_reopen(at, first_keys=("review.A.score.4", "review.B.score.4")):
+    """Label the shown item (A 4, B 4, A preferred), submit, and reopen it to edit."""
+    item = shown_item(at)
+    for key in (*first_keys, "review.preference.A"):
+        at.button(key=key).click().run()
+    at.button(key="review.submit").click().run()
+    at.button(key="review.back").click().run()
+    assert shown_item(at) == item
+    return item
+
+
+def stored(item_id, reviewer="sme1"):
+    return (
+        store.cursor()
+        .execute(
+            "SELECT shown_side, score, passed, failure_modes, safety_flag, preference FROM label"
+            " WHERE item_id = ? AND reviewer = ? ORDER BY 1",
+            [item_id, reviewer],
+        )
+        .fetchall()
+    )
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected_b"),
+    [
+        # score 4 -> 1: pass/fail follows the new score (the stored Pass is not an override)
+        (["review.B.score.1"], ("B", 1, False, [], False, "A")),
+        # pass/fail set explicitly in this edit sticks
+        (["review.B.pass_toggle"], ("B", 4, False, [], False, "A")),
+        # explicit pass/fail in this edit wins over a score change in the same edit
+        (["review.B.pass_toggle", "review.B.score.5"], ("B", 5, False, [], False, "A")),
+        (["review.B.safety_toggle"], ("B", 4, True, [], True, "A")),
+        (["review.preference.B"], ("B", 4, True, [], False, "B")),
+    ],
+)
+def test_changing_an_earlier_label_keeps_pass_fail_with_the_score(dbfile, edit, expected_b):
+    at = page()
+    item = _label_first_then_reopen(at)
+    for key in edit:
+        at.button(key=key).click().run()
+    at.button(key="review.submit").click().run()
+    assert not at.exception and not at.error
+    rows = stored(item)
+    assert rows[1] == expected_b
+    assert rows[0][:5] == ("A", 4, True, [], False)
+
+
+def test_changing_failure_modes_of_an_earlier_label(dbfile):
+    at = page()
+    item = _label_first_then_reopen(at)
+    at.pills(key="review.B.modes").set_value(["omission"]).run()
+    at.button(key="review.B.score.2").click().run()
+    at.button(key="review.submit").click().run()
+    assert stored(item)[1] == ("B", 2, False, ["omission"], False, "A")
+
+
+def test_an_earlier_explicit_override_survives_an_edit_that_keeps_the_score(dbfile):
+    at = page()
+    item = _label_first_then_reopen(
+        at, ("review.A.score.4", "review.B.score.2", "review.B.pass_toggle")
+    )
+    assert stored(item)[1][:3] == ("B", 2, True)  # score 2 overridden to Pass
+    at.button(key="review.preference.tie").click().run()
+    at.button(key="review.submit").click().run()
+    assert stored(item)[1][:3] == ("B", 2, True)  # untouched: the override stays
+    at.button(key="review.back").click().run()
+    at.button(key="review.B.score.1").click().run()
+    at.button(key="review.submit").click().run()
+    assert stored(item)[1][:3] == ("B", 1, False)  # a new score: pass/fail follows it

@@ -37,7 +37,9 @@ def load_state(item: ReviewItem) -> None:
     for response in item.responses:
         old = existing.responses.get(response.side) if existing else None
         st.session_state[_key(response.side, "score")] = old.score if old else None
-        st.session_state[_key(response.side, "passed")] = old.passed if old else None
+        # pass/fail set in this edit; the stored verdict stays only while the score does
+        st.session_state[_key(response.side, "passed")] = None
+        st.session_state[_key(response.side, "stored")] = (old.score, old.passed) if old else None
         st.session_state[_key(response.side, "modes")] = list(old.failure_modes) if old else []
         st.session_state[_key(response.side, "safety")] = old.safety_flag if old else False
     st.session_state[_key("preference")] = existing.preference if existing else None
@@ -54,11 +56,15 @@ def _toggle_passed(side: str) -> None:
 
 
 def passed(side: str) -> bool | None:
-    """Explicit pass/fail, else from the score (3 or more passes)."""
+    """Pass/fail set in this edit, else the stored one while the score is unchanged, else
+    from the score (3 or more passes)."""
     explicit = st.session_state.get(_key(side, "passed"))
     if explicit is not None:
         return explicit
     score = st.session_state.get(_key(side, "score"))
+    stored = st.session_state.get(_key(side, "stored"))
+    if stored is not None and stored[0] == score and stored[1] is not None:
+        return stored[1]
     return None if score is None else score >= 3
 
 
