@@ -20,11 +20,11 @@ record. Model identifiers (ARNs, inference profiles) are resolved to model ids.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import json_input
 from core.errors import InputError
 from core.formats import bedrock
 from core.models import resolve_model_id
@@ -51,12 +51,7 @@ LIKERT = (1, 5)  # Bedrock's individual Likert scale has five points
 
 def is_human_output(path: Path) -> bool:
     """The first line holds ``humanEvaluationResult``."""
-    with path.open("rb") as fh:
-        first = fh.readline()
-    try:
-        record = json.loads(first)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return False
+    record = json_input.first_record(path)
     return isinstance(record, dict) and "humanEvaluationResult" in record
 
 

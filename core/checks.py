@@ -13,6 +13,7 @@ from typing import Literal
 
 import duckdb
 
+from core import limits
 from core.errors import InputError
 from core.staging import Staged
 
@@ -240,10 +241,30 @@ def _in(words: tuple[str, ...]) -> str:
     return ", ".join(_sql_str(w) for w in words)
 
 
+_TEXTS = ("text", "texts", "tags", "config", "json")
+
+
 def add_field_checks(checks: Checks, col: Column) -> None:
     """The checks that follow from a field's declaration."""
     f = col.field
     shown = raw(col)
+    if f.kind in _TEXTS:
+        limit = limits.current().field_bytes
+        checks.add(
+            f"strlen({shown}) > {limit}",
+            f"a text longer than the {limits.size(limit)} limit per text field (shorten it,"
+            f" or raise {limits.env('max_field_kb')})",
+            col.source,
+            f"strlen({shown}) || ' bytes'",
+        )
+    if f.kind in _TEXTS and f.kind != "json":
+        checks.add(
+            f"contains({shown}, chr(0))",
+            "a NUL character (\\x00) in the text, which usually means a binary or UTF-16"
+            " file; save the file as UTF-8 text",
+            col.source,
+            shown,
+        )
     if f.required or f.nonempty:
         checks.add(
             f"NOT ({_present(col)})",

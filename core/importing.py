@@ -4,7 +4,6 @@ format detection, staging, and the dataset and run importers."""
 from __future__ import annotations
 
 import contextlib
-import json
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from core import datasets, runs, s3
+from core import datasets, json_input, runs, s3
 from core.errors import InputError
 from core.formats import bedrock, deepeval, ragas
 from core.staging import Staged, drop, kind_of, stage_file, stage_records
@@ -25,12 +24,7 @@ def detect_format(path: Path, kind: str) -> str:
     if kind == "json":
         return "deepeval"
     if kind == "jsonl":
-        with path.open("rb") as fh:
-            first = fh.readline()
-        try:
-            record = json.loads(first.removeprefix(b"\xef\xbb\xbf"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return "native"  # staging reports the bad line precisely
+        record = json_input.first_record(path)  # None: staging reports the bad line
         return "bedrock" if isinstance(record, dict) and bedrock.looks_like(record) else "native"
     columns = _columns(path, kind)
     native = any(c.lower().startswith("score.") or c.lower() in ("item_id", "id") for c in columns)
@@ -59,7 +53,7 @@ def _columns(path: Path, kind: str) -> list[str]:
             return pq.read_schema(path).names
         except Exception:  # staging gives the precise error
             return []
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    with path.open(encoding="utf-8-sig", errors="replace") as fh:
         return [c.strip().strip('"') for c in fh.readline().split(",")]
 
 

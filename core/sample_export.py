@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import duckdb
 
-from core import review
+from core import json_input, review
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, raw, value
 from core.errors import InputError, NotFoundError
 from core.exports import FORMULA_STARTS, write_csv
@@ -145,8 +145,8 @@ def is_export(path: Path, kind: str) -> bool:
             with path.open(encoding="utf-8", newline="") as fh:
                 header = next(csv.reader(fh), [])
         elif kind == "jsonl":
-            with path.open(encoding="utf-8") as fh:
-                header = list(json.loads(fh.readline() or "{}"))
+            record = json_input.first_record(path)
+            header = list(record) if isinstance(record, dict) else []
         elif kind == "parquet":
             import pyarrow.parquet as pq
 

@@ -48,6 +48,21 @@ SETTINGS = {
         "8",
         "Model calls in flight at once when Switchyard runs a model or a judge.",
     ),
+    "max_file_mb": Setting(
+        "SWITCHYARD_MAX_FILE_MB",
+        "1024",
+        "Largest input file an import reads, in MB (as large as an upload may be).",
+    ),
+    "max_field_kb": Setting(
+        "SWITCHYARD_MAX_FIELD_KB",
+        "1024",
+        "Largest text field (a prompt, output, context, note) an import accepts, in KB.",
+    ),
+    "max_json_depth": Setting(
+        "SWITCHYARD_MAX_JSON_DEPTH",
+        "64",
+        "Deepest nesting of JSON arrays and objects an input file may hold.",
+    ),
     "user": Setting(
         "SWITCHYARD_USER",
         "",

@@ -8,14 +8,21 @@ rows load in seconds; only the error paths fall back to Python to find the offen
 from __future__ import annotations
 
 import codecs
+import contextlib
+import csv
 import itertools
 import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from core import json_input, limits
 from core.errors import InputError
 
 FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
@@ -28,6 +35,10 @@ KINDS_BY_SUFFIX = {
     ".json": "json",
 }
 _CHUNK = 16 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+# DuckDB's readers refuse a CSV line over 2 MB and a JSON record over 16 MB by default; these
+# allow a row of this many text fields at the field limit, so that the limit speaks instead.
+_FIELDS_PER_ROW = 16
 _names = itertools.count(1)
 
 
@@ -69,6 +80,7 @@ def check_text_file(path: str | Path, kind: FileKind) -> None:
         raise InputError(str(path), "no such file")
     if path.stat().st_size == 0:
         raise InputError(str(path), "the file is empty; expected a header or records")
+    limits.check_file_size(path)
     decoder = codecs.getincrementaldecoder("utf-8")()
     lines_before = 0
     with path.open("rb") as fh:
@@ -99,15 +111,13 @@ def check_text_file(path: str | Path, kind: FileKind) -> None:
 
 def _check_last_json_line(path: Path) -> None:
     """A JSONL file cut off mid-write ends in a line that does not parse."""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        fh.seek(max(0, size - _CHUNK))
-        tail = fh.read()
-        total_lines = _count_lines(path)
-    lines = tail.rstrip(b"\r\n").split(b"\n")
-    last = lines[-1].strip()
+    last = _last_line(path).removeprefix(_BOM).strip()
     if not last:
         return
+    total_lines = _count_lines(path)
+    depth = limits.json_depth(last)
+    if depth > limits.current().json_depth:
+        raise InputError(str(path), limits.depth_problem(depth), row=total_lines, row_word="line")
     try:
         json.loads(last)
     except json.JSONDecodeError as exc:
@@ -120,6 +130,22 @@ def _check_last_json_line(path: Path) -> None:
         ) from None
 
 
+def _last_line(path: Path) -> bytes:
+    """The file's last non-empty line, however long (read back from the end in chunks)."""
+    with path.open("rb") as fh:
+        end = fh.seek(0, 2)
+        tail = b""
+        while end > 0:
+            start = max(0, end - _CHUNK)
+            fh.seek(start)
+            tail = fh.read(end - start) + tail
+            end = start
+            body = tail.rstrip(b"\r\n")
+            if b"\n" in body:
+                return body.rsplit(b"\n", 1)[1]
+        return tail.rstrip(b"\r\n")
+
+
 def _count_lines(path: Path) -> int:
     count, last = 0, b"\n"
     with path.open("rb") as fh:
@@ -130,7 +156,7 @@ def _count_lines(path: Path) -> int:
 
 
 def _first_bad_json_line(path: Path) -> tuple[int, str]:
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:
         for number, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
@@ -138,6 +164,8 @@ def _first_bad_json_line(path: Path) -> tuple[int, str]:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
                 return number, f"not valid JSON ({exc.msg} at character {exc.pos + 1})"
+            except RecursionError:
+                return number, limits.depth_problem(limits.json_depth(line))
             if not isinstance(value, dict):
                 return number, f"expected a JSON object, got {type(value).__name__}"
     return 0, "not valid JSON"
@@ -170,12 +198,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
     elif path.stat().st_size == 0:
         expected = "a Parquet file" if kind == "parquet" else "a header or records"
         raise InputError(file, f"the file is empty; expected {expected}")
+    limits.check_file_size(path)
+    if kind == "jsonl":
+        limits.check_json_depth(path, kind)
     try:
         if kind == "csv":
             con.execute(
                 f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
-                " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true)",
-                [file],
+                " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
+                " max_line_size = ?)",
+                [file, _row_bytes(path)],
             )
         elif kind == "parquet":
             # A view, not a copy: Parquet is columnar, so each check reads only its columns
@@ -192,6 +224,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
     except duckdb.Error as exc:
         if kind in ("csv", "jsonl"):
             check_text_file(path, kind)  # raises for bad bytes or a truncated last line
+        if kind == "csv" and "max_line_size" in str(exc):
+            _explain_long_csv_row(path, _row_bytes(path))
+        if kind == "jsonl" and "maximum_object_size" in str(exc):
+            _explain_long_json_line(path, _row_bytes(path))
         if kind == "jsonl":
             line, problem = _first_bad_json_line(path)
             if line:
@@ -202,6 +238,68 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
         drop(con, table)
         _explain_ragged_csv(path)
     return staged
+
+
+def _row_bytes(path: Path) -> int:
+    """The longest CSV line or JSON record DuckDB is asked to read."""
+    longest = max(2 * 1024 * 1024, _FIELDS_PER_ROW * limits.current().field_bytes)
+    return min(longest, path.stat().st_size + 1)
+
+
+def _explain_long_csv_row(path: Path, longest: int) -> None:
+    """DuckDB refused a line as too long: name the field over the limit, else the row."""
+    field_limit = limits.current().field_bytes
+    before = csv.field_size_limit(sys.maxsize)  # Python's reader stops at 128 KB by default
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            for number, row in enumerate(reader, start=1):
+                sizes = [len(cell.encode("utf-8")) for cell in row]
+                for column, cell_size in zip(header, sizes, strict=False):
+                    if cell_size > field_limit:
+                        raise InputError(
+                            str(path), limits.field_too_large(cell_size), row=number, column=column
+                        )
+                if sum(sizes) > longest:
+                    raise InputError(
+                        str(path),
+                        f"the row is {limits.size(sum(sizes))}, over the {limits.size(longest)}"
+                        f" a row may hold ({_FIELDS_PER_ROW} text fields at the"
+                        f" {limits.env('max_field_kb')} limit)",
+                        row=number,
+                    )
+    finally:
+        csv.field_size_limit(before)
+
+
+def _explain_long_json_line(path: Path, longest: int) -> None:
+    """DuckDB refused a JSONL record as too long: name the field over the limit, else the line."""
+    field_limit = limits.current().field_bytes
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if len(line) <= longest:
+                continue
+            record = json_input.loads(line, str(path), row=number)
+            if isinstance(record, dict):
+                for key, value in record.items():
+                    length = len(value.encode("utf-8")) if isinstance(value, str) else 0
+                    if length > field_limit:
+                        raise InputError(
+                            str(path),
+                            limits.field_too_large(length),
+                            row=number,
+                            column=key,
+                            row_word="line",
+                        )
+            raise InputError(
+                str(path),
+                f"the record is {limits.size(len(line))}, over the {limits.size(longest)}"
+                f" a record may hold ({_FIELDS_PER_ROW} text fields at the"
+                f" {limits.env('max_field_kb')} limit)",
+                row=number,
+                row_word="line",
+            )
 
 
 def _explain_ragged_csv(path: Path) -> None:
@@ -222,7 +320,27 @@ def _explain_ragged_csv(path: Path) -> None:
     raise InputError(str(path), "the delimiter could not be detected; use commas")
 
 
+@contextlib.contextmanager
+def _without_bom(path: Path) -> Iterator[Path]:
+    """The file itself, or a copy without its byte-order mark (DuckDB's JSON reader refuses
+    one; Windows tools write one)."""
+    with path.open("rb") as fh:
+        if fh.read(len(_BOM)) != _BOM:
+            yield path
+            return
+        with tempfile.TemporaryDirectory(prefix="switchyard-bom-") as folder:
+            copy = Path(folder) / path.name
+            with copy.open("wb") as out:
+                shutil.copyfileobj(fh, out)
+            yield copy
+
+
 def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
+    with _without_bom(Path(file)) as readable:
+        return _stage_jsonl_read(con, table, file, str(readable))
+
+
+def _stage_jsonl_read(con: duckdb.DuckDBPyConnection, table: str, file: str, read: str) -> Staged:
     """JSONL into typed columns with DuckDB's reader, checked for what it hides.
 
     The typed reader infers columns from a sample of the first lines: it would drop a key
@@ -231,21 +349,25 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Stage
     scanned for values that start like JSON; either finding sends the file down the exact
     (slower) path, where every value's JSON type is checked.
     """
+    size = _row_bytes(Path(read))
     try:
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
-            " FROM read_json(?, format = 'newline_delimited', records = true)",
-            [file],
+            " FROM read_json(?, format = 'newline_delimited', records = true,"
+            " maximum_object_size = ?)",
+            [read, size],
         )
     except duckdb.Error:
         drop(con, table)
-        return _stage_jsonl_exact(con, table, file)
+        return _stage_jsonl_exact(con, table, file, read)
     described = con.execute(f"DESCRIBE {table}").fetchall()
     columns = {name for name, *_ in described}
     keys = {
         k
         for (k,) in con.execute(
-            "SELECT DISTINCT unnest(json_keys(json)) FROM read_ndjson_objects(?)", [file]
+            "SELECT DISTINCT unnest(json_keys(json))"
+            " FROM read_ndjson_objects(?, maximum_object_size = ?)",
+            [read, size],
         ).fetchall()
     }
     texts = [name for name, kind, *_ in described if kind == "VARCHAR"]
@@ -257,7 +379,7 @@ def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Stage
     )
     if keys - columns or looks_like_json:
         drop(con, table)
-        return _stage_jsonl_exact(con, table, file)
+        return _stage_jsonl_exact(con, table, file, read)
     return _finish(con, table, file, "line")
 
 
@@ -270,14 +392,17 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _stage_jsonl_exact(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
+def _stage_jsonl_exact(
+    con: duckdb.DuckDBPyConnection, table: str, file: str, read: str | None = None
+) -> Staged:
     """JSONL into one JSON-typed column per key found anywhere in the file, so that each
     value's JSON type can be checked and named by line. Slower than the typed path."""
     objects = f"{table}_objects"
+    read = read or file
     con.execute(
         f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"
-        " FROM read_ndjson_objects(?)",
-        [file],
+        " FROM read_ndjson_objects(?, maximum_object_size = ?)",
+        [read, _row_bytes(Path(read))],
     )
     return _split_objects(con, objects, table, file, "line")
 
@@ -293,6 +418,19 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
                 file,
                 f"expected a JSON object on each {row_word}",
                 row=not_object,
+                row_word=row_word,
+            )
+        repeated = con.execute(
+            f"SELECT _row, list_filter(keys, lambda k, i: list_position(keys, k) < i)[1]"
+            f" FROM (SELECT _row, json_keys(json) AS keys FROM {objects})"
+            " WHERE len(keys) > len(list_distinct(keys)) ORDER BY _row LIMIT 1"
+        ).fetchone()
+        if repeated is not None:
+            raise InputError(
+                file,
+                f"duplicate key {repeated[1]!r} in one JSON object; each key may appear once"
+                " (a JSON reader would silently keep only one of the values)",
+                row=repeated[0],
                 row_word=row_word,
             )
         keys = [

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import calibration, db, exports, importing, label_import, runs, signoff
-from core.errors import InputError
+from core import calibration, db, exports, importing, label_import, limits, runs, signoff
+from core.errors import InputError, SwitchyardError
 from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,11 +185,152 @@ REFUSED = {
 }
 
 
+# --- Limits: file size, text field size, nesting depth; NUL, duplicate keys, BOM ------------
+
+DEEP = "[" * 100_000 + "]" * 100_000
+DEEPEVAL = (DATA / "deepeval_test_run.json").read_text(encoding="utf-8")
+BEDROCK = (DATA / "bedrock_automated_output.jsonl").read_text(encoding="utf-8")
+NATIVE_JSONL = (DATA / "run_native.jsonl").read_text(encoding="utf-8")
+GOLDEN_HEAD = "id,source_prompt,ground_truth"
+MB = 1024 * 1024
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    return buffer.getvalue()
+
+
+REFUSED.update(
+    {
+        "small_parquet_expanding_to_a_huge_prompt": (
+            "golden",
+            "g.parquet",
+            parquet_bytes(
+                pd.DataFrame({"id": ["n1"], "source_prompt": ["p" * 8 * MB], "ground_truth": ["A"]})
+            ),
+            ["g.parquet", "row 1", "column 'source_prompt'", "limit per text field"],
+        ),
+        "csv_field_over_duckdbs_line_limit": (
+            "golden",
+            "g.csv",
+            f"{GOLDEN_HEAD}\nn1,{'x' * 3 * MB},A\n",
+            [
+                "g.csv",
+                "row 1",
+                "column 'source_prompt'",
+                "1.0 MB limit per text field",
+                "SWITCHYARD_MAX_FIELD_KB",
+            ],
+        ),
+        "csv_field_over_any_row_duckdb_reads": (
+            "golden",
+            "g.csv",
+            f"{GOLDEN_HEAD}\nn1,Q?,A\nn2,{'x' * 20 * MB},A\n",
+            [
+                "g.csv",
+                "row 2",
+                "column 'source_prompt'",
+                "20.0 MB",
+                "1.0 MB limit per text field",
+                "SWITCHYARD_MAX_FIELD_KB",
+            ],
+        ),
+        "jsonl_record_of_50_mb": (
+            "run",
+            "r.jsonl",
+            '{"item_id":"q1","output":"a"}\n{"item_id":"q2","output":"' + "y" * 50 * MB + '"}\n',
+            ["r.jsonl", "line 2", "column 'output'", "limit per text field"],
+        ),
+        "bedrock_last_line_of_20_mb": (
+            "run",
+            "b_output.jsonl",
+            BEDROCK + BEDROCK.splitlines()[0].replace("What was", "x" * 20 * MB, 1) + "\n",
+            ["b_output.jsonl", "line 7", "column 'prompt'", "limit per text field"],
+        ),
+        "deepeval_output_over_field_limit": (
+            "run",
+            "d.json",
+            DEEPEVAL.replace("Total revenue was $4,210.5 million.", "z" * 2 * MB, 1),
+            ["d.json", "test case 1", "column 'output'", "limit per text field"],
+        ),
+        "deepeval_nested_100000_deep": (
+            "run",
+            "d.json",
+            DEEPEVAL.replace('"testFile":', f'"deep": {DEEP},\n  "testFile":', 1),
+            ["d.json", "line 3", "levels deep", "limit of 64", "SWITCHYARD_MAX_JSON_DEPTH"],
+        ),
+        "jsonl_nested_100000_deep": (
+            "run",
+            "r.jsonl",
+            f'{{"item_id":"q1","output":"a"}}\n{{"item_id":"q2","calls":{DEEP}}}\n',
+            ["r.jsonl", "line 2", "levels deep", "SWITCHYARD_MAX_JSON_DEPTH"],
+        ),
+        "bedrock_nested_100000_deep": (
+            "run",
+            "b_output.jsonl",
+            BEDROCK.replace('"inputRecord": {', f'"deep": {DEEP}, "inputRecord": {{', 1),
+            ["b_output.jsonl", "line 1", "levels deep", "SWITCHYARD_MAX_JSON_DEPTH"],
+        ),
+        "labels_nested_100000_deep": (
+            "labels",
+            "l.jsonl",
+            f'{{"item_id":"q1","model_id":"{SOURCE_MODEL}","reviewer":"a","score":3,'
+            f'"extra":{DEEP}}}\n',
+            ["l.jsonl", "line 1", "levels deep"],
+        ),
+        "nul_in_csv_text": (
+            "golden",
+            "g.csv",
+            f"{GOLDEN_HEAD}\nn1,Q?,A\nn2,Q\x00two?,A\n",
+            ["g.csv", "row 2", "column 'source_prompt'", "NUL character", "'Q\\x00two?'"],
+        ),
+        "nul_escape_in_jsonl_text": (
+            "run",
+            "r.jsonl",
+            '{"item_id":"q1","output":"a\\u0000b"}\n',
+            ["r.jsonl", "line 1", "column 'output'", "NUL character"],
+        ),
+        "nul_in_label_notes": (
+            "labels",
+            "l.csv",
+            f"{LABEL_HEAD},notes\nq1,{SOURCE_MODEL},ana,3,pass,fine\x00\n",
+            ["l.csv", "row 1", "column 'notes'", "NUL character"],
+        ),
+        "duplicate_key_jsonl": (
+            "run",
+            "r.jsonl",
+            '{"item_id":"q1","output":"a"}\n{"item_id":"q2","output":"b","output":"c"}\n',
+            ["r.jsonl", "line 2", "duplicate key 'output'"],
+        ),
+        "duplicate_key_deepeval": (
+            "run",
+            "d.json",
+            DEEPEVAL.replace('"score": 0.9,', '"score": 0.9,\n      "score": 0.1,', 1),
+            ["d.json", "line 17", "duplicate key 'score'"],
+        ),
+        "duplicate_key_bedrock": (
+            "run",
+            "b_output.jsonl",
+            BEDROCK.replace('"result": 0.0}', '"result": 0.0, "result": 1.0}', 1),
+            ["b_output.jsonl", "line 1", "duplicate key 'result'"],
+        ),
+        "duplicate_key_labels": (
+            "labels",
+            "l.jsonl",
+            f'{{"item_id":"q1","model_id":"{SOURCE_MODEL}","reviewer":"a","score":3,"score":1}}\n',
+            ["l.jsonl", "line 1", "duplicate key 'score'"],
+        ),
+    }
+)
+
+
 def run_import(con, kind, path):
     if kind == "golden":
         importing.import_dataset(con, str(path), "bad", actor="t", model_id=SOURCE_MODEL)
     elif kind == "run":
-        importing.import_run(con, str(path), runs.RunSpec("fin@1", TARGET_MODEL), actor="t")
+        model = None if path.name.endswith("_output.jsonl") else TARGET_MODEL
+        importing.import_run(con, str(path), runs.RunSpec("fin@1", model), actor="t")
     else:
         label_import.import_labels(con, str(path), "fin@1", actor="t")
 
@@ -209,3 +350,106 @@ def test_refused_input_names_its_place_and_changes_no_row(with_target, tmp_path,
     for fragment in fragments:
         assert fragment in str(caught.value), (fragment, str(caught.value)[:500])
     assert db.row_counts(con) == before
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [
+        ("golden", "golden.csv"),
+        ("golden", "golden.parquet"),
+        ("run", "run_native.jsonl"),
+        ("run", "deepeval_test_run.json"),
+        ("run", "bedrock_automated_output.jsonl"),
+        ("run", "ragas_result.parquet"),
+        ("labels", "labels.csv"),
+        ("labels", "bedrock_human_output.jsonl"),
+    ],
+)
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    with_target, tmp_path, monkeypatch, kind, name
+):
+    con = with_target
+    path = tmp_path / name
+    path.write_bytes((DATA / name).read_bytes())
+    monkeypatch.setenv("SWITCHYARD_MAX_FILE_MB", "0.0001")  # 104 bytes
+    before = db.row_counts(con)
+    with pytest.raises(InputError) as caught:
+        run_import(con, kind, path)
+    message = str(caught.value)
+    assert name in message and "over the 104 bytes limit on input files" in message
+    assert "SWITCHYARD_MAX_FILE_MB" in message
+    assert db.row_counts(con) == before
+
+
+def test_limits_are_settings_and_a_bad_value_says_which(monkeypatch):
+    assert (limits.current().file_bytes, limits.current().field_bytes) == (1024 * MB, MB)
+    assert limits.current().json_depth == 64
+    monkeypatch.setenv("SWITCHYARD_MAX_FIELD_KB", "lots")
+    with pytest.raises(SwitchyardError, match="SWITCHYARD_MAX_FIELD_KB='lots'"):
+        limits.current()
+
+
+def test_a_valid_50_mb_jsonl_line_imports_when_the_field_limit_allows(
+    with_target, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SWITCHYARD_MAX_FIELD_KB", str(64 * 1024))
+    path = tmp_path / "r.jsonl"
+    path.write_text(
+        '{"item_id":"q1","output":"a"}\n{"item_id":"q2","output":"' + "y" * 50 * MB + '"}\n',
+        encoding="utf-8",
+    )
+    result = import_run(with_target, path)
+    (length,) = with_target.execute(
+        "SELECT strlen(text) FROM output WHERE run_id = ? AND item_id = 'q2'", [result.run_id]
+    ).fetchone()
+    assert length == 50 * MB
+
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "content"),
+    [
+        ("golden", "g.csv", (DATA / "golden.csv").read_text(encoding="utf-8")),
+        ("golden", "g.jsonl", (DATA / "golden.jsonl").read_text(encoding="utf-8")),
+        ("run", "r.jsonl", NATIVE_JSONL),
+        ("run", "d.json", DEEPEVAL),
+        ("run", "b_output.jsonl", BEDROCK),
+        ("run", "ragas.csv", (DATA / "ragas_result.csv").read_text(encoding="utf-8")),
+        ("labels", "l.csv", (DATA / "labels.csv").read_text(encoding="utf-8")),
+        ("labels", "h_output.jsonl", HUMAN),
+    ],
+)
+def test_a_byte_order_mark_is_accepted_in_every_text_format(tmp_path, kind, name, content):
+    # Windows tools write a UTF-8 byte-order mark: the file reads as it would without one.
+    added = []
+    for folder, text in (("plain", content), ("marked", BOM + content)):
+        path = tmp_path / folder / name
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+        con = db.connect(":memory:")
+        importing.import_dataset(
+            con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL
+        )
+        import_run(con, DATA / "run_native.csv", model_id=TARGET_MODEL, role="target")
+        before = db.row_counts(con)
+        run_import(con, kind, path)
+        added.append({t: n - before[t] for t, n in db.row_counts(con).items() if n != before[t]})
+        con.close()
+    assert added[0] and added[1] == added[0]
+
+
+def test_cli_says_one_line_for_json_nested_100000_deep(tmp_path, monkeypatch, capsys):
+    from core.cli import main
+
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "cli.duckdb"))
+    golden = ["import-dataset", str(DATA / "golden.csv"), "--name", "fin", "--model", SOURCE_MODEL]
+    assert main(golden) == 0
+    deep = tmp_path / "deep.json"
+    deep.write_text(DEEPEVAL.replace('"testFile":', f'"deep": {DEEP},\n  "testFile":', 1))
+    capsys.readouterr()
+    assert main(["import-run", str(deep), "--dataset", "fin", "--model", TARGET_MODEL]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert "line 3" in err and "SWITCHYARD_MAX_JSON_DEPTH" in err and "Traceback" not in err

@@ -28,6 +28,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import json_input
 from core.errors import InputError
 from core.formats import Converted
 from core.models import resolve_model_id
@@ -126,16 +127,11 @@ def _item_id(row: dict, input_record: object) -> None:
 def read_records(path: Path) -> list[tuple[int, dict]]:
     check_text_file(path, "jsonl")
     records = []
-    with path.open(encoding="utf-8") as fh:
+    with path.open(encoding="utf-8-sig") as fh:
         for line, text in enumerate(fh, start=1):
             if not text.strip():
                 continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(
-                    str(path), f"not valid JSON ({exc.msg})", row=line, row_word="line"
-                ) from None
+            record = json_input.loads(text, str(path), row=line)
             if not isinstance(record, dict):
                 raise InputError(str(path), "expected a JSON object", row=line, row_word="line")
             records.append((line, record))

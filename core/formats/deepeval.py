@@ -8,9 +8,9 @@ metric ``name, score, threshold, success, reason, evaluationModel``. Items match
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from core import json_input
 from core.errors import InputError
 from core.formats import Converted
 from core.staging import check_text_file
@@ -22,12 +22,7 @@ def looks_like(data: object) -> bool:
 
 def load(path: Path) -> object:
     check_text_file(path, "json")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            str(path), f"not valid JSON ({exc.msg})", row=exc.lineno, row_word="line"
-        ) from None
+    return json_input.loads(path.read_bytes(), str(path))
 
 
 def convert(path: Path) -> Converted:
