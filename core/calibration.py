@@ -117,7 +117,7 @@ def pairs(
         {metrics.RUN_METRIC_JOIN}
         WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
         ORDER BY l.item_id, l.reviewer, l.sample_id NULLS FIRST, l.label_id
-        """,
+        """,  # noqa: S608 - metrics' SQL constants; values bound
         [metric, run_id],
     ).df()
     return frame

@@ -15,6 +15,7 @@ import duckdb
 
 from core import limits
 from core.errors import InputError
+from core.sql import literal, quote
 from core.staging import Staged
 
 Kind = Literal["text", "texts", "number", "integer", "bool", "json", "tags", "config"]
@@ -60,14 +61,6 @@ class Checks:
 
     def add(self, condition: str, problem: str, column: str, shown: str) -> None:
         self.items.append((condition, problem, column, shown))
-
-
-def quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) -> dict[str, Column]:
@@ -238,7 +231,7 @@ def _split_tags(text: str) -> str:
 
 
 def _in(words: tuple[str, ...]) -> str:
-    return ", ".join(_sql_str(w) for w in words)
+    return ", ".join(literal(w) for w in words)
 
 
 _TEXTS = ("text", "texts", "tags", "config", "json")
@@ -384,13 +377,13 @@ def first_error(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Checks) 
     if not checks.items:
         return
     select = ", ".join(f"min(CASE WHEN {cond} THEN _row END)" for cond, *_ in checks.items)
-    firsts = con.execute(f"SELECT {select} FROM {staged.table}").fetchone()
+    firsts = con.execute(f"SELECT {select} FROM {staged.table}").fetchone()  # noqa: S608 - generated table; conditions over quote()d columns
     hits = [(row, i) for i, row in enumerate(firsts) if row is not None]
     if not hits:
         return
     row, i = min(hits)
     _, problem, column, shown = checks.items[i]
-    found = con.execute(f"SELECT {shown} FROM {staged.table} WHERE _row = ?", [row]).fetchone()[0]
+    found = con.execute(f"SELECT {shown} FROM {staged.table} WHERE _row = ?", [row]).fetchone()[0]  # noqa: S608 - generated table; conditions over quote()d columns
     got = "" if found is None else f", got {_clip(found)!r}"
     raise InputError(staged.file, problem + got, row=row, column=column, row_word=staged.row_word)
 
@@ -399,13 +392,13 @@ def check_unique(
     con: duckdb.DuckDBPyConnection, staged: Staged, expr: str, column: str, what: str = "id"
 ) -> None:
     """Duplicate keys: name the value and both rows."""
-    keys = f"(SELECT {expr} AS k, _row FROM {staged.table}) WHERE k IS NOT NULL"
+    keys = f"(SELECT {expr} AS k, _row FROM {staged.table}) WHERE k IS NOT NULL"  # noqa: S608 - generated table; conditions over quote()d columns
     # Cheap test first: counting distinct keys needs no per-key lists.
-    total, distinct = con.execute(f"SELECT count(k), count(DISTINCT k) FROM {keys}").fetchone()
+    total, distinct = con.execute(f"SELECT count(k), count(DISTINCT k) FROM {keys}").fetchone()  # noqa: S608 - generated table; conditions over quote()d columns
     if total == distinct:
         return
     dup = con.execute(
-        f"SELECT k, min(_row), list_sort(list(_row))[2] FROM {keys} GROUP BY k"
+        f"SELECT k, min(_row), list_sort(list(_row))[2] FROM {keys} GROUP BY k"  # noqa: S608 - generated table; conditions over quote()d columns
         " HAVING count(*) > 1 ORDER BY 3 LIMIT 1"
     ).fetchone()
     if dup:

@@ -114,7 +114,7 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
                   ON t.metric = j.metric AND t.run_id = j.run_id
                 {metrics_catalog.RUN_METRIC_JOIN}
                 WHERE j.run_id IN ($2, $3)) j
-             GROUP BY j.item_id)"""
+             GROUP BY j.item_id)"""  # noqa: S608 - metric names bound ($4...)
         if metrics
         else "(SELECT NULL AS item_id)"
     )
@@ -128,7 +128,7 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         LEFT JOIN {judged} j ON j.item_id = i.item_id
         WHERE i.dataset_id = $1
         ORDER BY i.item_id
-    """
+    """  # noqa: S608 - aliases quote()d; values bound
     items = con.execute(sql, [dataset_id, source_run_id, target_run_id, *metrics]).df()
     for side in SIDES:
         failed = items[f"{side}_error"].notna() | items[f"{side}_missing"]

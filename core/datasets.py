@@ -223,7 +223,7 @@ def import_staged(
     item_sql = _item_select(cols, staged.table)
     digest = content_hash(
         con.execute(
-            f"SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM ({item_sql})"
+            f"SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM ({item_sql})"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
         ).fetchall()
     )
     target, exists = _target_version(con, name, version, digest)
@@ -251,7 +251,7 @@ def import_staged(
                 [dataset_id, name, target, digest, staged.rows, staged.file, synthetic, actor],
             )
         con.execute(
-            "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum, split,"
+            "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum, split,"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
             f" tags, notes) SELECT ?, * FROM ({item_sql})",
             [dataset_id],
         )
@@ -276,7 +276,7 @@ def _item_select(cols, table: str) -> str:
         return value(cols[name]) if name in cols else default
 
     return (
-        f"SELECT {pick('item_id')} AS item_id, {pick('prompt')} AS prompt,"
+        f"SELECT {pick('item_id')} AS item_id, {pick('prompt')} AS prompt,"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
         f" {pick('context')} AS context, {pick('ground_truth')} AS ground_truth,"
         f" coalesce(NULLIF(trim({pick('stratum')}), ''), '{DEFAULT_STRATUM}') AS stratum,"
         f" coalesce(lower(trim({pick('split')})), 'dev') AS split,"
@@ -290,7 +290,7 @@ def _one_config(con, staged: Staged, cols) -> dict:
     if "model_config" not in cols:
         return {}
     distinct = con.execute(
-        f"SELECT {value(cols['model_config'])} AS c, min(_row) FROM {staged.table}"
+        f"SELECT {value(cols['model_config'])} AS c, min(_row) FROM {staged.table}"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
         " GROUP BY c ORDER BY 2"
     ).fetchall()
     parsed = []
@@ -323,7 +323,7 @@ def _one_config(con, staged: Staged, cols) -> dict:
 def _one_model(con, staged: Staged, cols, model_id: str | None) -> str:
     if "model_id" in cols:
         found = con.execute(
-            f"SELECT DISTINCT {value(cols['model_id'])} FROM {staged.table}"
+            f"SELECT DISTINCT {value(cols['model_id'])} FROM {staged.table}"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
             f" WHERE {value(cols['model_id'])} IS NOT NULL"
         ).fetchall()
         if len(found) > 1:
@@ -365,7 +365,7 @@ def _write_source_run(
         synthetic=synthetic,
     )
     run_id = runs.create_run(con, spec, staged.file, actor)
-    source = f"(SELECT s.*, {value(cols['item_id'])} AS _item_id FROM {staged.table} s)"
+    source = f"(SELECT s.*, {value(cols['item_id'])} AS _item_id FROM {staged.table} s)"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
     renamed = dict(cols)
     renamed["output"] = cols["source_output"]
     outputs = runs.write_outputs(con, run_id, source, renamed)
@@ -378,7 +378,7 @@ def _write_source_run(
     if "human_score" in cols:
         notes = value(cols["notes"]) if "notes" in cols else "NULL"
         con.execute(
-            "INSERT INTO label (dataset_id, item_id, run_id, reviewer, score, notes, origin)"
+            "INSERT INTO label (dataset_id, item_id, run_id, reviewer, score, notes, origin)"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
             f" SELECT ?, _item_id, ?, 'imported', CAST({value(cols['human_score'])} AS INTEGER),"
             f" {notes}, 'import' FROM {source} WHERE {value(cols['human_score'])} IS NOT NULL",
             [dataset_id, run_id],

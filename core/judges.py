@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import threading
 import time
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from core import db, telemetry
+from core import db, endpoints, telemetry
 from core.errors import InputError, NotFoundError
 
 LLM_METRICS = {
@@ -89,15 +88,8 @@ def converse_text(client, model_id: str, prompt: str, max_tokens: int = 2048) ->
 
 
 def _openai_post(config: JudgeConfig, path: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        config.endpoint_url.rstrip("/") + path,
-        data=json.dumps(body).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {os.environ.get(config.api_key_env, '')}",
-        },
-    )
-    with urllib.request.urlopen(request, timeout=120) as response:
+    request = endpoints.request(config.endpoint_url, path, body, config.api_key_env)
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - core.endpoints: http(s) only
         return json.loads(response.read())
 
 

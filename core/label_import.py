@@ -336,11 +336,11 @@ def _typed(
     if "_raw" in cols:
         raw = value(cols["_raw"])
     else:  # the row as written, every column of the file
-        pairs = ", ".join(f"{_sql_str(c)}, {quote(c)}" for c in staged.columns)
-        raw = f"json_object({pairs})"
+        fields = ", ".join(f"{quote(c)} := {quote(c)}" for c in staged.columns)
+        raw = f"to_json(struct_pack({fields}))"
     score = mapped_score(pick("score"), scale) if "score" in cols else "NULL"
     typed = (
-        f"(SELECT _row, _item_id, _run_id, {pick('reviewer')} AS reviewer,"
+        f"(SELECT _row, _item_id, _run_id, {pick('reviewer')} AS reviewer,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" {score} AS score, {pick('passed')} AS passed,"
         f" {pick('failure_modes', 'CAST([] AS VARCHAR[])')} AS failure_modes,"
         f" coalesce({pick('safety_flag')}, false) AS safety_flag,"
@@ -349,10 +349,6 @@ def _typed(
         f" CAST({raw} AS JSON) AS raw_record FROM {source})"
     )
     return typed, cols["reviewer"].source
-
-
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass
@@ -433,13 +429,13 @@ def _with_runs(
     )
     column = None
     if "run_id" in cols:
-        source = f"(SELECT *, {value(cols['run_id'])} AS _run_id FROM {match_sql})"
+        source = f"(SELECT *, {value(cols['run_id'])} AS _run_id FROM {match_sql})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         column = cols["run_id"].source
         if sample:
-            listed = ", ".join(_sql_str(r) for r in sample.runs)
             bad = con.execute(
-                f"SELECT _row, _run_id FROM {source} WHERE _run_id NOT IN ({listed})"
-                " ORDER BY 1 LIMIT 1"
+                f"SELECT _row, _run_id FROM {source} WHERE _run_id NOT IN (SELECT unnest(?))"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+                " ORDER BY 1 LIMIT 1",
+                [list(sample.runs)],
             ).fetchone()
             if bad:
                 raise InputError(
@@ -453,8 +449,12 @@ def _with_runs(
         column = cols["model_id"].source
         source = _runs_by_model(con, staged, cols, match_sql, choice, allowed, where)
     elif choice.whole or (sample and sample.run_b is None):
-        run = choice.whole or sample.run_a
-        source = f"(SELECT *, {_sql_str(run)} AS _run_id FROM {match_sql})"
+        choice.table = f"label_runs_{next(_names)}"
+        con.execute(
+            f"CREATE TEMP TABLE {choice.table} AS SELECT CAST(? AS VARCHAR) AS run_id",
+            [choice.whole or sample.run_a],
+        )
+        source = f"(SELECT k.*, m.run_id AS _run_id FROM {match_sql} k, {choice.table} m)"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     else:
         also = f" (sample {sample.sample_id} shows two runs)" if sample else ""
         raise InputError(
@@ -464,7 +464,7 @@ def _with_runs(
             column="run_id",
         )
     missing = con.execute(
-        f"SELECT s._row, s._run_id FROM {source} s ANTI JOIN output o ON o.run_id = s._run_id"
+        f"SELECT s._row, s._run_id FROM {source} s ANTI JOIN output o ON o.run_id = s._run_id"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         " AND o.item_id = s._item_id ORDER BY 1 LIMIT 1"
     ).fetchone()
     if missing:
@@ -487,7 +487,7 @@ def _runs_by_model(
     named = [
         m
         for (m,) in con.execute(
-            f"SELECT DISTINCT {model} FROM {match_sql} WHERE {model} IS NOT NULL ORDER BY 1"
+            f"SELECT DISTINCT {model} FROM {match_sql} WHERE {model} IS NOT NULL ORDER BY 1"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         ).fetchall()
     ]
     mapping: dict[str, str] = {}
@@ -525,7 +525,7 @@ def _runs_by_model(
         if len(named) == 1:
             problem += " (or --run RUN: the file grades one model)"
         raise InputError(staged.file, problem, column=cols["model_id"].source)
-    missing = con.execute(f"SELECT min(_row) FROM {match_sql} WHERE {model} IS NULL").fetchone()[0]
+    missing = con.execute(f"SELECT min(_row) FROM {match_sql} WHERE {model} IS NULL").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     if missing is not None:
         raise InputError(
             staged.file,
@@ -536,9 +536,9 @@ def _runs_by_model(
         )
     choice.table = f"label_runs_{next(_names)}"
     con.execute(f"CREATE TEMP TABLE {choice.table} (model VARCHAR, run_id VARCHAR)")
-    con.executemany(f"INSERT INTO {choice.table} VALUES (?, ?)", list(mapping.items()))
+    con.executemany(f"INSERT INTO {choice.table} VALUES (?, ?)", list(mapping.items()))  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     return (
-        f"(SELECT k.*, m.run_id AS _run_id FROM (SELECT *, {model} AS _model FROM {match_sql}) k"
+        f"(SELECT k.*, m.run_id AS _run_id FROM (SELECT *, {model} AS _model FROM {match_sql}) k"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" JOIN {choice.table} m ON m.model = k._model)"
     )
 
@@ -575,11 +575,11 @@ def _write(
     if sample:
         _check_sample(con, staged, typed, sample, refuse)
         attachable = (
-            f"EXISTS (SELECT 1 FROM label l WHERE {same_key} AND l.origin = 'import'"
+            f"EXISTS (SELECT 1 FROM label l WHERE {same_key} AND l.origin = 'import'"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             f" AND l.sample_id IS NULL AND {_same_label('l', 't')})"
         )
     clash = con.execute(
-        f"SELECT t._row FROM {typed} t WHERE NOT ({attachable}) AND EXISTS (SELECT 1 FROM"
+        f"SELECT t._row FROM {typed} t WHERE NOT ({attachable}) AND EXISTS (SELECT 1 FROM"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" label l WHERE {same_key} AND l.origin = 'import') ORDER BY 1 LIMIT 1",
         [dataset_id],
     ).fetchone()
@@ -594,7 +594,7 @@ def _write(
     with db.transaction(con):
         earlier = (
             con.execute(
-                f"SELECT list(l.label_id ORDER BY l.label_id) FROM label l, {typed} t"
+                f"SELECT list(l.label_id ORDER BY l.label_id) FROM label l, {typed} t"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
                 f" WHERE {same_key} AND l.origin = 'import' AND l.sample_id IS NULL"
                 f" AND {_same_label('l', 't')}",
                 [dataset_id],
@@ -603,7 +603,7 @@ def _write(
             else None
         )
         con.execute(
-            "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"
+            "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             " passed, failure_modes, safety_flag, preference, shown_side, notes, origin,"
             " sample_id, raw_record) SELECT $1, _item_id, _run_id, pair_run_id, reviewer, score,"
             " passed, failure_modes, safety_flag, preference, shown_side, notes, 'import', $2,"
@@ -630,14 +630,14 @@ def _write(
         done = 0
         if sample:
             con.execute(
-                "UPDATE assignment a SET status = 'done', done_at = current_timestamp"
+                "UPDATE assignment a SET status = 'done', done_at = current_timestamp"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
                 f" FROM (SELECT DISTINCT _item_id, reviewer FROM {typed}) t"
                 " WHERE a.sample_id = $1 AND a.item_id = t._item_id AND a.reviewer = t.reviewer"
                 " AND a.status <> 'done'",
                 [sample_id],
             )
             done = con.fetchone()[0]
-        reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]
+        reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         db.audit(
             con,
             actor,
@@ -669,7 +669,7 @@ def _write(
 def _check_sample(con, staged: Staged, typed: str, sample: SampleInfo, refuse) -> None:
     """Every row grades an item of the sample, and no label of the sample is overwritten."""
     outside = con.execute(
-        f"SELECT list(_row ORDER BY _row), list(DISTINCT _item_id) FROM {typed} t"
+        f"SELECT list(_row ORDER BY _row), list(DISTINCT _item_id) FROM {typed} t"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         " WHERE NOT EXISTS (SELECT 1 FROM sample_item si WHERE si.sample_id = ?"
         " AND si.item_id = t._item_id)",
         [sample.sample_id],
@@ -685,7 +685,7 @@ def _check_sample(con, staged: Staged, typed: str, sample: SampleInfo, refuse) -
             column="item_id",
         )
     taken = con.execute(
-        f"SELECT t._row, l.origin FROM {typed} t JOIN label l ON l.sample_id = ?"
+        f"SELECT t._row, l.origin FROM {typed} t JOIN label l ON l.sample_id = ?"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         " AND l.item_id = t._item_id AND l.run_id = t._run_id AND l.reviewer = t.reviewer"
         " ORDER BY 1 LIMIT 1",
         [sample.sample_id],

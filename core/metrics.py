@@ -600,7 +600,7 @@ def map_name(con: duckdb.DuckDBPyConnection, raw_name: str, metric: str, *, acto
                     f"mapping {alias} onto it would mix two metrics",
                 )
             con.execute(
-                "UPDATE judge_score SET metric = ?, passed = coalesce(passed, "
+                "UPDATE judge_score SET metric = ?, passed = coalesce(passed, "  # noqa: S608 - the direction's operator from code; values bound
                 + entry.passes_sql("score", "coalesce(threshold, ?)")
                 + "), threshold = coalesce(threshold, ?) WHERE metric = ? AND run_id IN"
                 " (SELECT run_id FROM run_metric WHERE metric = ? AND NOT mapped)",

@@ -152,7 +152,7 @@ PRICES_IN_FORCE = (
 def current_prices(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(model_id, display_name, input_per_1k, output_per_1k, currency, effective_date) now."""
     return con.execute(
-        "SELECT m.model_id, m.display_name, p.input_per_1k, p.output_per_1k, p.currency,"
+        "SELECT m.model_id, m.display_name, p.input_per_1k, p.output_per_1k, p.currency,"  # noqa: S608 - PRICES_IN_FORCE is a code constant; values bound
         f" p.effective_date FROM model m JOIN ({PRICES_IN_FORCE}) p USING (model_id)"
         " ORDER BY m.model_id",
         [date.today()],

@@ -110,7 +110,7 @@ def import_staged(
     metric = f"'{DEFAULT_METRIC}'"
     if "metric" in cols:
         metric = f"coalesce(nullif(trim({value(cols['metric'])}), ''), {metric})"
-    keyed = f"(SELECT *, {metric} AS _metric FROM {match_sql})"
+    keyed = f"(SELECT *, {metric} AS _metric FROM {match_sql})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     check_unique(
         con,
         replace(staged, table=keyed),
@@ -120,7 +120,7 @@ def import_staged(
     )
     for run_id in (pair["run_id"], pair["baseline_run_id"]):
         missing = con.execute(
-            f"SELECT k._row FROM {keyed} k ANTI JOIN output o ON o.run_id = ?"
+            f"SELECT k._row FROM {keyed} k ANTI JOIN output o ON o.run_id = ?"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             " AND o.item_id = k._item_id ORDER BY 1 LIMIT 1",
             [run_id],
         ).fetchone()
@@ -132,7 +132,7 @@ def import_staged(
                 row_word=staged.row_word,
             )
     clash = con.execute(
-        f"SELECT k._row FROM {keyed} k JOIN pairwise_verdict v ON v.run_id = ?"
+        f"SELECT k._row FROM {keyed} k JOIN pairwise_verdict v ON v.run_id = ?"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         " AND v.baseline_run_id = ? AND v.item_id = k._item_id AND v.metric = k._metric"
         " ORDER BY 1 LIMIT 1",
         [pair["run_id"], pair["baseline_run_id"]],
@@ -153,7 +153,7 @@ def import_staged(
 
     with db.transaction(con):
         con.execute(
-            "INSERT INTO pairwise_verdict (run_id, baseline_run_id, item_id, metric, winner,"
+            "INSERT INTO pairwise_verdict (run_id, baseline_run_id, item_id, metric, winner,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             f" judge, explanation) SELECT ?, ?, _item_id, _metric, CASE {winner} {mapping} END,"
             f" {pick('judge')}, {pick('explanation')} FROM {keyed}",
             [pair["run_id"], pair["baseline_run_id"]],

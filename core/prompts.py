@@ -227,6 +227,6 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
         LEFT JOIN quality q USING (run_id)
         LEFT JOIN prompt_version pv ON pv.prompt_version_id = pr.prompt_version_id
         ORDER BY pv.created_at NULLS FIRST, pr.created_at
-        """,
+        """,  # noqa: S608 - PRICES_IN_FORCE is a code constant; values bound
         [date.today(), migration_id],
     ).df()

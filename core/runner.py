@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import queue
 import random
 import threading
@@ -26,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pandas as pd
 
-from core import compare, datasets, db, runs
+from core import compare, datasets, db, endpoints, runs
 from core.errors import InputError, NotFoundError
 
 Progress = Callable[[float, str], None]
@@ -297,18 +296,11 @@ def openai_stream(config: ModelConfig, system: str | None, message: str, call: C
         "stream": True,
         "stream_options": {"include_usage": True},
     }
-    request = urllib.request.Request(
-        config.endpoint_url.rstrip("/") + "/chat/completions",
-        data=json.dumps(body).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {os.environ.get(config.api_key_env, '')}",
-        },
-    )
+    request = endpoints.request(config.endpoint_url, "/chat/completions", body, config.api_key_env)
     started = time.perf_counter()
     parts = []
     try:
-        response = urllib.request.urlopen(request, timeout=config.timeout_s)
+        response = urllib.request.urlopen(request, timeout=config.timeout_s)  # noqa: S310 - core.endpoints: http(s) only
     except urllib.error.HTTPError as exc:
         if exc.code == 429:
             raise Throttled(f"HTTP 429 from {config.endpoint_url}") from None
@@ -365,7 +357,7 @@ def answer(client, config: ModelConfig, system: str | None, item: tuple) -> Call
         except Exception as exc:
             if _throttled(exc) and attempt < config.max_attempts:
                 # Exponential backoff with full jitter (AWS Architecture Blog, 2015).
-                time.sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))
+                time.sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))  # noqa: S311 - backoff jitter, not a secret
                 continue
             call.error = f"{type(exc).__name__}: {exc}"[:500]
             call.text = None

@@ -198,7 +198,7 @@ def file_direction(con, source: str, plan: MetricPlan) -> str | None:
     score, threshold = value(plan.parts["score"]), value(plan.parts["threshold"])
     passed = value(plan.parts["passed"])
     higher, lower, telling = con.execute(
-        f"SELECT count(*) FILTER (WHERE {passed} = ({score} >= {threshold})),"
+        f"SELECT count(*) FILTER (WHERE {passed} = ({score} >= {threshold})),"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" count(*) FILTER (WHERE {passed} = ({score} <= {threshold})), count(*)"
         f" FROM {source} WHERE {passed} IS NOT NULL AND {score} IS NOT NULL"
         f" AND {threshold} IS NOT NULL AND {score} <> {threshold}"
@@ -333,7 +333,14 @@ def match_items(
     Returns a FROM clause exposing the staged columns plus ``_item_id`` for matched rows.
     """
     table = staged.table
-    ds = _lit(spec.dataset_id)
+    # The dataset's items in a helper table (dropped with the staged one): the dataset id is
+    # bound once, and the statements that read the matched rows need no parameter for it.
+    items = f"{table}_items"
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT item_id, trim(prompt) AS prompt"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+        " FROM item WHERE dataset_id = ?",
+        [spec.dataset_id],
+    )
     if "item_id" in cols:
         checks = Checks()
         add_field_checks(
@@ -346,15 +353,15 @@ def match_items(
             ),
         )
         first_error(con, staged, checks)
-        keyed = f"(SELECT *, {value(cols['item_id'])} AS _key FROM {table})"
+        keyed = f"(SELECT *, {value(cols['item_id'])} AS _key FROM {table})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         if unique:
             check_unique(con, staged, value(cols["item_id"]), cols["item_id"].source)
         column, what = cols["item_id"].source, "id"
     else:
-        keyed = f"(SELECT *, trim({value(cols['prompt'])}) AS _key FROM {table})"
+        keyed = f"(SELECT *, trim({value(cols['prompt'])}) AS _key FROM {table})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         ambiguous = con.execute(
-            f"SELECT min(k._row), count(DISTINCT i.item_id) FROM {keyed} k JOIN item i"
-            f" ON i.dataset_id = {ds} AND trim(i.prompt) = k._key GROUP BY k._key"
+            f"SELECT min(k._row), count(DISTINCT i.item_id) FROM {keyed} k JOIN {items} i"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+            " ON i.prompt = k._key GROUP BY k._key"
             " HAVING count(DISTINCT i.item_id) > 1 ORDER BY 1 LIMIT 1"
         ).fetchone()
         if ambiguous:
@@ -368,14 +375,11 @@ def match_items(
             )
         column, what = cols["prompt"].source, "prompt"
     # Prompts map to item ids; ids map to themselves.
-    on = "trim(i.prompt) = k._key" if what == "prompt" else "i.item_id = k._key"
-    source = (
-        f"(SELECT k.*, i.item_id AS _item_id FROM {keyed} k JOIN item i"
-        f" ON i.dataset_id = {ds} AND {on})"
-    )
+    on = "i.prompt = k._key" if what == "prompt" else "i.item_id = k._key"
+    source = f"(SELECT k.*, i.item_id AS _item_id FROM {keyed} k JOIN {items} i ON {on})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     if what == "prompt" and unique:
         dup = con.execute(
-            f"SELECT _item_id, list_sort(list(_row)) AS r FROM {source} GROUP BY _item_id"
+            f"SELECT _item_id, list_sort(list(_row)) AS r FROM {source} GROUP BY _item_id"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             " HAVING count(*) > 1 ORDER BY r[2] LIMIT 1"
         ).fetchone()
         if dup:
@@ -388,8 +392,7 @@ def match_items(
                 row_word=staged.row_word,
             )
     misses = con.execute(
-        f"SELECT k._row, k._key FROM {keyed} k ANTI JOIN item i ON i.dataset_id = {ds}"
-        f" AND {on} ORDER BY k._row"
+        f"SELECT k._row, k._key FROM {keyed} k ANTI JOIN {items} i ON {on} ORDER BY k._row"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     ).fetchall()
     described = [f"{staged.row_word} {row}: {_short(text)!r}" for row, text in misses]
     if misses and not spec.allow_unmatched:
@@ -408,7 +411,7 @@ def match_items(
         raise InputError(staged.file, f"no row matches an item of {spec.dataset_id}")
     if what == "id" and not misses:
         # Every id is known: the key is the item id, no join needed to write.
-        source = f"(SELECT *, _key AS _item_id FROM {keyed})"
+        source = f"(SELECT *, _key AS _item_id FROM {keyed})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     return source, described
 
 
@@ -417,7 +420,7 @@ def write_outputs(con, run_id: str, source: str, cols: dict[str, Column]) -> int
         return value(cols[name]) if name in cols else "NULL"
 
     con.execute(
-        "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"
+        "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         " output_tokens, retrieval_cost, error, calls)"
         f" SELECT ?, _item_id, {pick('output')}, {pick('ttft_ms')}, {pick('latency_ms')},"
         f" {pick('input_tokens')}, {pick('output_tokens')}, {pick('retrieval_cost')},"
@@ -448,7 +451,7 @@ def write_scores(
         if plan.high is not None:
             score = f"least({score}, {float(plan.high)!r})"
         clipped[plan.metric] = con.execute(
-            f"SELECT count(*) FROM {source} WHERE {raw_score} <> {score}"
+            f"SELECT count(*) FROM {source} WHERE {raw_score} <> {score}"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         ).fetchone()[0]
         # A float's repr is a SQL literal; no value from the file is spliced here.
         default = "CAST(NULL AS DOUBLE)" if plan.threshold is None else repr(float(plan.threshold))
@@ -472,7 +475,7 @@ def write_scores(
             else "?"
         )
         selects.append(
-            f"SELECT ?, _item_id, ?, {judge}, {score}, {threshold}, {passed}, {explanation},"
+            f"SELECT ?, _item_id, ?, {judge}, {score}, {threshold}, {passed}, {explanation},"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             f" {version} FROM {source} WHERE {raw_score} IS NOT NULL"
         )
         params += [run_id, plan.metric, spec.judge, spec.judge_version]
@@ -525,10 +528,6 @@ def metric_notes(plans: list[MetricPlan], clipped: dict[str, int]) -> list[str]:
 
 def _bound(number: float | None) -> str:
     return "unbounded" if number is None else f"{number:g}"
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _short(text: object, limit: int = 60) -> str:

@@ -230,9 +230,9 @@ def _placements(con, table: str, sample: SampleInfo) -> None:
         " _p_run_a VARCHAR, _p_run_b VARCHAR)"
     )
     if rows:
-        con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", rows)
+        con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", rows)  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     con.execute(
-        f"INSERT INTO {table} (_p_item) SELECT item_id FROM sample_item WHERE sample_id = ?",
+        f"INSERT INTO {table} (_p_item) SELECT item_id FROM sample_item WHERE sample_id = ?",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         [sample.sample_id],
     )
 
@@ -257,13 +257,13 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
         raw(cols["sample_id"]),
     )
     checks.add(
-        f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item})",
+        f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item})",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f"the item is not in sample {sample.sample_id}; rows keep the item they were exported for",
         cols["item_id"].source,
         raw(cols["item_id"]),
     )
     checks.add(
-        f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item}"
+        f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item}"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" AND p._p_reviewer = {reviewer})",
         f"sample {sample.sample_id} does not assign this item to this reviewer; rows keep the"
         " reviewer they were exported for",
@@ -271,7 +271,7 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
         raw(cols["reviewer"]),
     )
     checks.add(
-        f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item}"
+        f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item}"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" AND p._p_reviewer = {reviewer} AND p._p_key = {key})",
         "the placement key does not match this sample, item and reviewer: the row was"
         " changed after export; export the sample again",
@@ -317,7 +317,7 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
     check_unique(
         con, staged, f"{item} || ' / ' || {reviewer}", cols["reviewer"].source, "assignment"
     )
-    skipped = con.execute(f"SELECT count(*) FROM {staged.table} WHERE NOT ({filled})").fetchone()
+    skipped = con.execute(f"SELECT count(*) FROM {staged.table} WHERE NOT ({filled})").fetchone()  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
     kept = ", ".join(
         f"'{c}', {value(cols[c]) if cols[c].field.kind == 'text' else raw(cols[c])}"
         for c in (*IDENTITY, *SME)
@@ -337,7 +337,7 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
         safety = value(cols[f"safety_flag_{side}"]) if f"safety_flag_{side}" in cols else "NULL"
         other = "b" if side == "a" else "a"
         return (
-            f"SELECT s._row, p._p_item AS _item_id, p._p_run_{side} AS _run_id,"
+            f"SELECT s._row, p._p_item AS _item_id, p._p_run_{side} AS _run_id,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             f" p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
             f" coalesce({passed}, {score} >= 3) AS passed, {modes} AS failure_modes,"
             f" coalesce({safety}, false) AS safety_flag, {preference} AS preference,"

@@ -24,6 +24,7 @@ import pandas as pd
 
 from core import json_input, limits
 from core.errors import InputError
+from core.sql import literal, quote
 
 FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
 KINDS_BY_SUFFIX = {
@@ -204,7 +205,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
     try:
         if kind == "csv":
             con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
+                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
                 " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
                 " max_line_size = ?)",
                 [file, _row_bytes(path)],
@@ -213,8 +214,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
             # A view, not a copy: Parquet is columnar, so each check reads only its columns
             # and the final INSERT reads the file once, as DuckDB's own load would.
             con.execute(
-                f"CREATE TEMP VIEW {table} AS SELECT * EXCLUDE (file_row_number),"
-                f" file_row_number + 1 AS _row FROM read_parquet({_literal(file)},"
+                f"CREATE TEMP VIEW {table} AS SELECT * EXCLUDE (file_row_number),"  # noqa: S608 - a view cannot be prepared: the path is sql.literal()
+                f" file_row_number + 1 AS _row FROM read_parquet({literal(file)},"
                 " file_row_number = true)"
             )
         elif kind == "jsonl":
@@ -352,7 +353,7 @@ def _stage_jsonl_read(con: duckdb.DuckDBPyConnection, table: str, file: str, rea
     size = _row_bytes(Path(read))
     try:
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"
+            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
             " FROM read_json(?, format = 'newline_delimited', records = true,"
             " maximum_object_size = ?)",
             [read, size],
@@ -374,7 +375,7 @@ def _stage_jsonl_read(con: duckdb.DuckDBPyConnection, table: str, file: str, rea
     looks_like_json = (
         texts
         and con.execute(
-            f"SELECT bool_or({' OR '.join(_jsonish(c) for c in texts)}) FROM {table}"
+            f"SELECT bool_or({' OR '.join(_jsonish(c) for c in texts)}) FROM {table}"  # noqa: S608 - generated table, quote()d columns
         ).fetchall()[0][0]
     )
     if keys - columns or looks_like_json:
@@ -385,11 +386,7 @@ def _stage_jsonl_read(con: duckdb.DuckDBPyConnection, table: str, file: str, rea
 
 def _jsonish(column: str) -> str:
     """Text that may have been a JSON object or list before the reader made it text."""
-    return f"left(ltrim({_ident(column)}), 1) IN ('{{', '[')"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+    return f"left(ltrim({quote(column)}), 1) IN ('{{', '[')"
 
 
 def _stage_jsonl_exact(
@@ -400,7 +397,7 @@ def _stage_jsonl_exact(
     objects = f"{table}_objects"
     read = read or file
     con.execute(
-        f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"
+        f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"  # noqa: S608 - generated temp table names; values bound
         " FROM read_ndjson_objects(?, maximum_object_size = ?)",
         [read, _row_bytes(Path(read))],
     )
@@ -411,7 +408,7 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
     """Turn a table of (_row, json object) into one JSON column per key, then drop it."""
     try:
         not_object = con.execute(
-            f"SELECT min(_row) FROM {objects} WHERE json_type(json) <> 'OBJECT'"
+            f"SELECT min(_row) FROM {objects} WHERE json_type(json) <> 'OBJECT'"  # noqa: S608 - generated temp table names; values bound
         ).fetchall()[0][0]
         if not_object is not None:
             raise InputError(
@@ -421,7 +418,7 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
                 row_word=row_word,
             )
         repeated = con.execute(
-            f"SELECT _row, list_filter(keys, lambda k, i: list_position(keys, k) < i)[1]"
+            f"SELECT _row, list_filter(keys, lambda k, i: list_position(keys, k) < i)[1]"  # noqa: S608 - generated temp table names; values bound
             f" FROM (SELECT _row, json_keys(json) AS keys FROM {objects})"
             " WHERE len(keys) > len(list_distinct(keys)) ORDER BY _row LIMIT 1"
         ).fetchone()
@@ -436,15 +433,16 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
         keys = [
             k
             for (k,) in con.execute(
-                f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"
+                f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"  # noqa: S608 - generated temp table names; values bound
             ).fetchall()
         ]
         if not keys:
             raise InputError(file, "no record holds any field")
         structure = json.dumps(dict.fromkeys(keys, "JSON"))
         con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT _row,"
-            f" unnest(json_transform(json, {_literal(structure)})) FROM {objects}"
+            f"CREATE TEMP TABLE {table} AS SELECT _row,"  # noqa: S608 - generated temp table names; values bound
+            f" unnest(json_transform(json, ?)) FROM {objects}",
+            [structure],
         )
     finally:
         drop(con, objects)
@@ -463,7 +461,7 @@ def stage_frame(
         frame = frame.assign(_row=range(1, len(frame) + 1))
     _register(con, f"{table}_frame", frame)
     try:
-        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_frame")
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_frame")  # noqa: S608 - generated temp table names; values bound
     finally:
         con.unregister(f"{table}_frame")
     return _finish(con, table, file, row_word)
@@ -496,7 +494,7 @@ def stage_records(
     _register(con, f"{table}_frame", frame)
     try:
         con.execute(
-            f"CREATE TEMP TABLE {objects} AS SELECT CAST(_row AS BIGINT) AS _row,"
+            f"CREATE TEMP TABLE {objects} AS SELECT CAST(_row AS BIGINT) AS _row,"  # noqa: S608 - generated temp table names; values bound
             f" CAST(json AS JSON) AS json FROM {table}_frame"
         )
     finally:
@@ -529,7 +527,7 @@ def _finite(value: object) -> bool:
 
 
 def _finish(con, table: str, file: str, row_word: str) -> Staged:
-    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - generated temp table names; values bound
     if rows == 0:
         drop(con, table)
         raise InputError(file, "the file has no data rows")
@@ -540,15 +538,18 @@ def _finish(con, table: str, file: str, row_word: str) -> Staged:
 
 
 def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a staged table or view, and the helper tables importers named after it
+    (``<table>_items``)."""
     is_view = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND temporary", [table]
     ).fetchall()[0][0]
+    helpers = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
+        [f"{table}_"],
+    ).fetchall()
+    for (helper,) in helpers:
+        con.execute(f"DROP TABLE IF EXISTS {quote(helper)}")
     con.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {table}")
-
-
-def _literal(text: str) -> str:
-    """A string literal, for the one place a parameter cannot go (a view's definition)."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _first_line(exc: Exception) -> str:

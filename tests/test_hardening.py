@@ -4,6 +4,7 @@ hostile names that never reach SQL as code."""
 import csv
 import html
 import io
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -11,7 +12,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import calibration, db, exports, importing, label_import, limits, runs, signoff
+from core import (
+    calibration,
+    compare,
+    db,
+    endpoints,
+    exports,
+    importing,
+    label_import,
+    limits,
+    migration,
+    runs,
+    signoff,
+)
 from core.errors import InputError, SwitchyardError
 from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
 
@@ -453,3 +466,119 @@ def test_cli_says_one_line_for_json_nested_100000_deep(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1
     assert "line 3" in err and "SWITCHYARD_MAX_JSON_DEPTH" in err and "Traceback" not in err
+
+
+# --- Hostile names never reach SQL as code ------------------------------------------------
+
+HOSTILE = [
+    "m\", (SELECT string_agg(username||':'||password_hash, ' ') FROM app_user) AS \"leak",
+    "x'); DROP TABLE item; --",
+    "a\"b'c;d -- e",
+    "ｃｏｒｒｅｃｔｎｅｓｓ",  # fullwidth look-alike
+    "сorrectness",  # Cyrillic с
+    "score\u200bx",  # zero-width space
+    "n" * 10 * 1024,
+]
+
+
+def csv_cell(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def test_hostile_names_pass_through_import_and_reports_as_plain_text(con, tmp_path):
+    # Strata, a run name, metric names and reviewers built to break out of SQL strings or
+    # quoted identifiers: they import, the reports read them back verbatim, nothing else moves.
+    golden = tmp_path / "g.csv"
+    rows = [f"h{i},Q{i}?,A{i},{csv_cell(HOSTILE[i])},out {i},0.5" for i in range(len(HOSTILE))]
+    golden.write_text(
+        "id,source_prompt,ground_truth,stratum,source_output,automated_score\n"
+        + "\n".join(rows)
+        + "\n",
+        encoding="utf-8",
+    )
+    importing.import_dataset(con, str(golden), "hostile", actor="t", model_id=SOURCE_MODEL)
+    run = tmp_path / "r.csv"
+    header = ",".join(csv_cell(f"score.{name}") for name in HOSTILE[:3])
+    run.write_text(
+        f"item_id,output,latency_ms,{header}\n"
+        + "\n".join(f"h{i},o{i},{100 + i},0.2,0.9,1" for i in range(len(HOSTILE)))
+        + "\n",
+        encoding="utf-8",
+    )
+    spec = runs.RunSpec("hostile@1", TARGET_MODEL, name=HOSTILE[0], role="target")
+    target, _ = importing.import_run(con, str(run), spec, actor="t")
+    source = con.execute(
+        "SELECT run_id FROM run WHERE run_id <> ? AND dataset_id = 'hostile@1'", [target.run_id]
+    ).fetchone()[0]
+    assert len(target.metrics) == 3  # normalised names, each its own metric
+    # Metric names as other writers may store them (Switchyard's own judges), hostile too.
+    for run_id in (source, target.run_id):
+        (metric,) = con.execute(
+            "SELECT min(metric) FROM judge_score WHERE run_id = ?", [run_id]
+        ).fetchone()
+        con.execute(
+            "UPDATE judge_score SET metric = ?, threshold = 0.5, passed = score >= 0.5"
+            " WHERE run_id = ? AND metric = ?",
+            [HOSTILE[0], run_id, metric],
+        )
+    labels = tmp_path / "l.csv"
+    labels.write_text(
+        "item_id,run_id,reviewer,score,notes\n"
+        + "\n".join(
+            f"h{i},{target.run_id},{csv_cell(HOSTILE[i])},{1 + i % 5},{csv_cell(HOSTILE[-1 - i])}"
+            for i in range(len(HOSTILE))
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    label_import.import_labels(con, str(labels), "hostile@1", actor="t")
+    before = db.row_counts(con)
+    users = con.execute("SELECT count(*) FROM app_user").fetchone()
+
+    mig = migration.create(con, "hostile", source, [target.run_id], actor="t")
+    comparison = compare.load(con, mig, target.run_id)
+    assert comparison.metrics == [HOSTILE[0]]
+    assert set(comparison.items["stratum"]) == set(HOSTILE)
+    compare.quality_by_stratum(comparison.items, HOSTILE[0], 0.05)
+    compare.sme_labels(con, comparison)
+    report = signoff.evaluate(con, mig, target.run_id)
+    assert "<script" not in signoff.to_html(report)
+    frame = calibration.pairs(con, target.run_id, HOSTILE[0])
+    assert set(frame["reviewer"]) == set(HOSTILE) and set(frame["stratum"]) == set(HOSTILE)
+    calibration.report(con, target.run_id, HOSTILE[0], resamples=50)
+    back = read_back(exports.csv_text(calibration.disagreements(frame)))
+    assert {r["reviewer"] for r in back} <= set(HOSTILE)
+
+    after = db.row_counts(con)
+    assert after["item"] == before["item"] and after["label"] == before["label"]
+    assert con.execute("SELECT count(*) FROM app_user").fetchone() == users
+    assert con.execute("SELECT name FROM run WHERE run_id = ?", [target.run_id]).fetchone() == (
+        HOSTILE[0],
+    )
+
+
+def test_ci_lints_with_the_security_rules_before_the_tests():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "S" in config["tool"]["ruff"]["lint"]["select"]
+    script = (ROOT / "scripts" / "test.sh").read_text(encoding="utf-8")
+    steps = [script.index(step) for step in ("ruff check .", "ruff format --check .", "pytest")]
+    assert steps == sorted(steps)
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_every_noqa_for_the_security_rules_says_why():
+    bare = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("core", "ui", "pages", "cli")
+        for path in (ROOT / folder).rglob("*.py")
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"# noqa: S\d+(?!\S* - \w)", line)
+    ]
+    assert bare == []
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://host/x", "gopher://h", "relative/x"])
+def test_an_openai_compatible_endpoint_is_http_only(url):
+    with pytest.raises(InputError, match="must start with http:// or https://"):
+        endpoints.request(url, "/chat/completions", {}, "OPENAI_API_KEY")
+    assert endpoints.request("https://h/v1/", "/x", {}, "K").full_url == "https://h/v1/x"
