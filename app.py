@@ -15,12 +15,24 @@ if user is None:
         [st.Page(auth.signed_out_page, title="Sign in", url_path="signin")], position="hidden"
     )
 else:
-    menu = st.navigation(
-        [
-            st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url)
-            for p in navigation.pages_for(user.roles)
-        ]
-    )
+    # Every page is registered, so a link to a forbidden one runs that page's own guard (which
+    # says the role has no access) instead of falling back to Home; the menu lists the
+    # user's pages only. .streamlit/config.toml hides Streamlit's own menu (it would list the
+    # pages/ files before the first navigation run), so the menu is drawn here.
+    allowed = navigation.pages_for(user.roles)
+    pages = {
+        p.url: st.Page(
+            p.path,
+            title=p.title,
+            icon=p.icon,
+            url_path=p.url,
+            visibility="visible" if p in allowed else "hidden",
+        )
+        for p in [*allowed, *(p for p in navigation.PAGES if p not in allowed)]
+    }
+    menu = st.navigation(list(pages.values()), position="hidden")
+    for spec in allowed:
+        st.sidebar.page_link(pages[spec.url])
     auth.sign_out(user)
     auth.warn_if_demo()
 menu.run()

@@ -304,3 +304,28 @@ def test_manager_approves_then_a_new_label_makes_it_stale_and_exports(browser, s
     page.wait_for_selector("text=Stale: SRE", timeout=30_000)
     assert "Approved on the current evidence: none" in page.inner_text("body")
     context.close()
+
+
+def test_menu_is_the_roles_pages_and_a_forbidden_page_says_so(browser, server):
+    fresh = browser.new_context().new_page()
+    fresh.goto(f"{server.url}/calibration")
+    idle(fresh)
+    # Streamlit's own pages/ menu (file names) is off: nothing lists pages before sign-in.
+    assert fresh.locator('[data-testid="stSidebarNav"]').count() == 0
+    assert "calibration" not in fresh.inner_text("body").lower()
+    fresh.context.close()
+
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, server.url, "manager")
+    links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
+    # each link's text is its icon's ligature name, then the title
+    assert [t.split()[-1] for t in links.all_inner_texts()] == ["Home", "Data", "Sign-off"]
+    links.filter(has_text="Data").click()
+    idle(page)
+    page.wait_for_selector("h1:has-text('Data')", timeout=30_000)
+    page.goto(f"{server.url}/compare")
+    idle(page)
+    page.wait_for_selector("text=Your role (manager) has no access to this page.", timeout=30_000)
+    assert page.locator("h1:has-text('Compare')").count() == 0
+    context.close()

@@ -42,7 +42,9 @@ def no_exception(page) -> None:
 
 def open_page(page, title: str, heading: str | None = None) -> None:
     """Go to a page through the sidebar menu, as a user would."""
-    link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title)
+    link = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').get_by_role(
+        "link", name=title
+    )
     shown = page.get_by_role("heading", name=heading or title, exact=True)
     for _attempt in range(3):  # a click during the sign-in's last rerun can be lost
         idle(page)

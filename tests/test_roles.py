@@ -74,7 +74,7 @@ def test_every_page_file_is_in_the_menu_table():
 def test_page_admits_its_roles_and_refuses_the_others(role, page):
     at = run(page.path, role)
     assert not at.exception
-    refused = [e.value for e in at.error if "role does not give access" in e.value]
+    refused = [e.value for e in at.error if "has no access to this page" in e.value]
     if role in page.roles:
         assert not refused and at.title[0].value == page.title.replace("Home", "Switchyard")
     else:
@@ -106,3 +106,21 @@ def test_a_disabled_user_is_signed_out_at_the_next_run():
         assert [w.value for w in run("pages/review.py", "sme").warning] == ["Please sign in first."]
     finally:
         users.update(store.cursor(), "sme1", actor="admin", disabled=False)
+
+
+@pytest.mark.parametrize(
+    ("role", "script"), [("manager", "pages/compare.py"), ("sme", "pages/data.py")]
+)
+def test_a_forbidden_page_through_the_menu_says_so_instead_of_redirecting(role, script):
+    at = run("app.py", role)
+    at.switch_page(script).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"Your role ({role}) has no access to this page."]
+    assert not at.title and not at.dataframe
+
+
+def test_the_pages_folder_is_no_menu_before_sign_in():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showSidebarNavigation"] is False

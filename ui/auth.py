@@ -93,7 +93,7 @@ def require(*roles: str) -> User:
         st.markdown("[Go to the sign-in page](/)")
         st.stop()
     if roles and not set(roles) & set(user.roles):
-        st.error("Your role does not give access to this page.")
+        st.error(f"Your role ({', '.join(user.roles)}) has no access to this page.")
         st.stop()
     return user
 
