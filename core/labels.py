@@ -17,7 +17,7 @@ import duckdb
 
 from core import db
 from core.errors import InputError, NotFoundError
-from core.review import FAILURE_MODES, ResponseLabel, source_side
+from core.review import FAILURE_MODES, ResponseLabel, placed_source_side
 
 PREFERENCES = ("A", "B", "tie")
 _WRITE_LOCK = threading.Lock()
@@ -38,7 +38,7 @@ def _sides(con, sample_id: str, item_id: str, reviewer: str) -> tuple[str, dict[
     dataset_id, run_a, run_b, _ = row
     if run_b is None:
         return dataset_id, {"A": run_a}
-    if source_side(sample_id, item_id, reviewer) == "A":
+    if placed_source_side(con, sample_id, item_id, reviewer, run_a) == "A":
         return dataset_id, {"A": run_a, "B": run_b}
     return dataset_id, {"A": run_b, "B": run_a}
 

@@ -2,18 +2,28 @@
 
 Nothing here returns model ids, run ids in display form, judge scores or other reviewers'
 labels: the review page can only show what these functions return. Source and target are
-placed as Response A / B by a hash of (sample, item, reviewer): random across items and
-reviewers, stable across reloads, and stored with each label.
+placed as Response A / B by an HMAC-SHA256 of (sample, item, reviewer) under a per-install
+secret key: random across items and reviewers, stable across reloads, not recomputable from
+the ids, and stored with each label (a labelled item keeps the placement its label records).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import os
+import secrets
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 
-from core.errors import NotFoundError
+from core import settings
+from core.errors import NotFoundError, SwitchyardError
+
+KEY_FILE = ".switchyard_secret"  # next to the database, mode 0600, git-ignored
+KEY_BYTES = 32  # HMAC-SHA256's block-size-safe key length
 
 FAILURE_MODES = (
     "hallucination",
@@ -79,10 +89,54 @@ class Slot:
     position: int
 
 
-def source_side(sample_id: str, item_id: str, reviewer: str) -> str:
-    """Where the sample's first run (the source) is shown for this reviewer: 'A' or 'B'."""
-    digest = hashlib.sha256(f"{sample_id}\x1f{item_id}\x1f{reviewer}".encode()).digest()
+def blind_key() -> bytes:
+    """This install's secret placement key: ``<database dir>/.switchyard_secret``, created at
+    random (owner-only) on first use; a ``:memory:`` database gets a key for this process."""
+    return _key_for(settings.db_path())
+
+
+@functools.cache
+def _key_for(db_path: str) -> bytes:
+    if db_path == ":memory:" or not db_path:
+        return secrets.token_bytes(KEY_BYTES)
+    path = Path(db_path).resolve().parent / KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_bytes()
+        if len(key) < KEY_BYTES:
+            raise SwitchyardError(
+                f"{path} holds {len(key)} bytes, not a {KEY_BYTES}-byte key: restore it"
+                " from backup (deleting it re-blinds every unlabelled item)"
+            ) from None
+        return key
+    key = secrets.token_bytes(KEY_BYTES)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key
+
+
+def source_side(sample_id: str, item_id: str, reviewer: str, key: bytes | None = None) -> str:
+    """Where the sample's first run (the source) is shown for this reviewer: 'A' or 'B'.
+
+    An HMAC-SHA256 under the install's key (``blind_key``), so nobody can work it out from
+    the ids; pass ``key`` to compute it under another one.
+    """
+    message = f"{sample_id}\x1f{item_id}\x1f{reviewer}".encode()
+    digest = hmac.new(key or blind_key(), message, hashlib.sha256).digest()
     return "A" if digest[0] % 2 == 0 else "B"
+
+
+def placed_source_side(
+    con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer: str, source_run: str
+) -> str:
+    """The source's side: as the reviewer's stored label shows it, else ``source_side``."""
+    row = con.execute(
+        "SELECT shown_side FROM label WHERE sample_id = ? AND item_id = ? AND reviewer = ?"
+        " AND run_id = ?",
+        [sample_id, item_id, reviewer, source_run],
+    ).fetchone()
+    return row[0] if row else source_side(sample_id, item_id, reviewer)
 
 
 def queue(con: duckdb.DuckDBPyConnection, reviewer: str) -> list[Slot]:
@@ -148,7 +202,7 @@ def load(con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer:
     )
     if run_b is None:
         order = [("A", run_a)]
-    elif source_side(sample_id, item_id, reviewer) == "A":
+    elif placed_source_side(con, sample_id, item_id, reviewer, run_a) == "A":
         order = [("A", run_a), ("B", run_b)]
     else:
         order = [("A", run_b), ("B", run_a)]

@@ -1,10 +1,11 @@
 """What an SME sees: blind, their own queue, stable random placement; inert rendering."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
-from core import db, demo, render, review
+from core import db, demo, labels, render, review
 
 
 @pytest.fixture(scope="module")
@@ -91,3 +92,72 @@ def test_inert_escapes_markdown_so_text_shows_as_written(text, expected):
 )
 def test_pii_masking(text, expected):
     assert render.mask_pii(text) == expected
+
+
+def _unkeyed(sample_id, item_id, reviewer):
+    import hashlib
+
+    digest = hashlib.sha256(f"{sample_id}\x1f{item_id}\x1f{reviewer}".encode()).digest()
+    return "A" if digest[0] % 2 == 0 else "B"
+
+
+def test_placement_is_keyed_stable_per_key_and_not_recomputable_from_ids(demo_con):
+    import hashlib
+    import hmac
+
+    items = [r[0] for r in demo_con.execute("SELECT item_id FROM sample_item").fetchall()]
+    sample_id = demo_con.execute("SELECT sample_id FROM sample").fetchone()[0]
+    one, two = b"k" * 32, b"q" * 32
+    sides = [review.source_side(sample_id, i, "sme1", key=one) for i in items]
+    assert sides == [review.source_side(sample_id, i, "sme1", key=one) for i in items]
+    assert sides != [review.source_side(sample_id, i, "sme1", key=two) for i in items]
+    # the ids alone (the old unkeyed hash) do not give the placement; the HMAC with the key does
+    assert sides != [_unkeyed(sample_id, i, "sme1") for i in items]
+    mac = [hmac.new(one, f"{sample_id}\x1f{i}\x1fsme1".encode(), hashlib.sha256) for i in items]
+    assert sides == ["A" if m.digest()[0] % 2 == 0 else "B" for m in mac]
+
+
+def test_the_install_key_is_a_0600_git_ignored_file_next_to_the_database(tmp_path, monkeypatch):
+    import stat
+    import subprocess
+
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "app.duckdb"))
+    key = review.blind_key()
+    secret = tmp_path / ".switchyard_secret"
+    assert secret.read_bytes() == key and len(key) == 32
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert review.blind_key() == key  # stable for the install
+    review._key_for.cache_clear()
+    assert review.blind_key() == key  # and across restarts
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "other" / "app.duckdb"))
+    (tmp_path / "other").mkdir()
+    assert review.blind_key() != key  # another install, another key
+    root = Path(__file__).resolve().parent.parent
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "data/.switchyard_secret"], cwd=root, check=False
+    )
+    assert ignored.returncode == 0
+
+
+def test_an_in_memory_database_gets_a_process_random_key(monkeypatch):
+    monkeypatch.setenv("SWITCHYARD_DB", ":memory:")
+    assert review.blind_key() == review.blind_key() and len(review.blind_key()) == 32
+
+
+def test_a_stored_label_keeps_its_placement_under_a_new_key(demo_con, monkeypatch):
+    slot = review.next_slot(demo_con, "sme2")
+    before = review.load(demo_con, slot.sample_id, slot.item_id, "sme2")
+    runs = {r.side: r.run_id for r in before.responses}
+    labels.submit(
+        demo_con,
+        slot.sample_id,
+        slot.item_id,
+        "sme2",
+        [review.ResponseLabel("A", 5, True), review.ResponseLabel("B", 1, False)],
+        "A",
+    )
+    flipped = "B" if review.source_side(slot.sample_id, slot.item_id, "sme2") == "A" else "A"
+    monkeypatch.setattr(review, "source_side", lambda *args, **kwargs: flipped)
+    after = review.load(demo_con, slot.sample_id, slot.item_id, "sme2")
+    assert {r.side: r.run_id for r in after.responses} == runs
+    assert after.existing.responses["A"].score == 5
