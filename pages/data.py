@@ -32,8 +32,11 @@ if run_rows:
     st.dataframe(tables.run_list(run_rows), hide_index=True)
 else:
     st.info("No run yet: import one below once a dataset exists.")
+# Always one container here, so the tabs below keep their place (and the open tab) when the
+# hint appears after an import.
+next_step = st.container()
 if len(run_rows) > 1 and not migration.list_migrations(con, archived=True):
-    st.info("Next: start a migration from these runs on **Home** (New migration).")
+    next_step.info("Next: start a migration from these runs on **Home** (New migration).")
 
 if not can_import:
     st.stop()
