@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import hmac
 import itertools
 import json
 from dataclasses import dataclass
@@ -53,10 +54,12 @@ _names = itertools.count(1)
 
 
 def placement_key(sample_id: str, item_id: str, reviewer: str) -> str:
-    """A digest of the assignment and where its source response is shown (16 hex digits)."""
+    """A digest of the assignment and where its source response is shown (16 hex digits),
+    keyed like the placement itself: an unkeyed digest would let anyone holding the file try
+    both sides and learn which response is the source model's."""
     side = review.source_side(sample_id, item_id, reviewer)
     text = f"switchyard-placement\x1f{sample_id}\x1f{item_id}\x1f{reviewer}\x1f{side}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return hmac.new(review.blind_key(), text.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _restore(expr: str) -> str:

@@ -366,3 +366,21 @@ def test_data_page_imports_a_filled_export_into_its_sample(demo_copy, tmp_path, 
     assert not at.exception and not at.error
     assert at.success[0].value.startswith("2 labels from 1 reviewers imported into")
     assert any("1 assignments marked done" in c.value for c in at.caption)
+
+
+def test_the_placement_key_cannot_be_recomputed_from_the_ids():
+    """Without the install's key, trying both sides must not reveal the source's side."""
+    import hashlib
+
+    from core import review, sample_export
+
+    key = sample_export.placement_key("smp-1", "q1", "sme1")
+    unkeyed = {
+        hashlib.sha256(
+            f"switchyard-placement\x1fsmp-1\x1fq1\x1fsme1\x1f{side}".encode()
+        ).hexdigest()[:16]
+        for side in "AB"
+    }
+    assert key not in unkeyed
+    assert key == sample_export.placement_key("smp-1", "q1", "sme1")  # stable per install
+    assert len(review.blind_key()) >= 32
