@@ -17,7 +17,6 @@ import pandas as pd
 from core import metrics as metrics_catalog
 from core import migration, models
 from core.agreement import wilson
-from core.checks import quote
 from core.errors import InputError
 from core.paired import (
     RESAMPLES,
@@ -29,6 +28,7 @@ from core.paired import (
     resampled_mean,
     resampled_quantiles,
 )
+from core.sql import literal, quote
 
 SIDES = ("source", "target")
 PERCENTILES = (0.5, 0.9, 0.99)
@@ -120,7 +120,8 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
     )
     sql = f"""
         SELECT i.item_id, i.stratum, i.split,
-               list_contains(i.tags, '{SAFETY_TAG}') OR i.stratum = '{SAFETY_TAG}' AS safety,
+               list_contains(i.tags, {literal(SAFETY_TAG)}) OR i.stratum = {literal(SAFETY_TAG)}
+                   AS safety,
                {", ".join(columns)}
         FROM item i
         LEFT JOIN output s ON s.run_id = $2 AND s.item_id = i.item_id

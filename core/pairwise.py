@@ -19,6 +19,7 @@ from core import db, runs
 from core.checks import Checks, Field, add_field_checks, bind, check_unique, first_error, value
 from core.errors import InputError
 from core.importing import staged_file
+from core.sql import literal
 from core.staging import Staged
 
 DEFAULT_METRIC = "preference"
@@ -146,7 +147,7 @@ def import_staged(
             column=cols["winner"].source,
             row_word=staged.row_word,
         )
-    mapping = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in WINNERS.items())
+    mapping = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in WINNERS.items())
 
     def pick(name: str) -> str:
         return value(cols[name]) if name in cols else "NULL"

@@ -33,6 +33,7 @@ from core.checks import Checks, Field, add_field_checks, bind, check_unique, fir
 from core.errors import InputError, NotFoundError
 from core.exports import FORMULA_STARTS, write_csv
 from core.render import mask_pii
+from core.sql import literal, quote
 from core.staging import Staged
 
 if TYPE_CHECKING:
@@ -344,9 +345,9 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
             f" p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
             f" coalesce({passed}, {score} >= 3) AS passed, {modes} AS failure_modes,"
             f" coalesce({safety}, false) AS safety_flag, {preference} AS preference,"
-            f" '{side.upper()}' AS shown_side, p._p_run_{other} AS pair_run_id,"
+            f" {literal(side.upper())} AS shown_side, p._p_run_{other} AS pair_run_id,"
             f" {notes} AS notes, CAST(json_object({kept}) AS JSON) AS raw_record"
-            f" FROM {staged.table} s JOIN {table} p ON p._p_item = {item}"
+            f" FROM {quote(staged.table)} s JOIN {quote(table)} p ON p._p_item = {item}"
             f" AND p._p_reviewer = {reviewer} WHERE {filled}"
         )
 
