@@ -28,7 +28,8 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
-from core import calibration, db  # noqa: E402
+from core.analysis import calibration  # noqa: E402
+from core.store import db  # noqa: E402
 
 ITEMS = 50_000
 METRICS = ("correctness", "faithfulness", "answer_relevancy")

@@ -29,7 +29,9 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
-from core import datasets, db, migration, models, signoff  # noqa: E402
+from core.analysis import signoff  # noqa: E402
+from core.catalog import datasets, migrations, models  # noqa: E402
+from core.store import db  # noqa: E402
 
 METRICS = ("correctness", "faithfulness")
 NORMAL = "sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())"  # Box-Muller
@@ -89,7 +91,7 @@ def build(path: Path, size: int) -> str:
                 f" 0.28 END + 0.15 * {NORMAL})) AS s FROM truth_{run_id[-1]})",
                 [run_id, metric],
             )
-    mid = migration.create(
+    mid = migrations.create(
         con,
         "bench",
         "run-s",

@@ -30,7 +30,9 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
-from core import db, importing, runs  # noqa: E402
+from core.catalog import runs  # noqa: E402
+from core.importers import files  # noqa: E402
+from core.store import db  # noqa: E402
 
 DATASET = "bench@1"
 MODEL = "amazon.nova-pro-v1:0"
@@ -97,7 +99,7 @@ def _trial(kind: str, queue: mp.Queue) -> None:
         con.execute("INSERT INTO raw SELECT * FROM read_parquet(?)", [parquet])
     else:
         spec = runs.RunSpec(DATASET, MODEL, judge="bench")
-        importing.import_run(con, str(OUT / f"run.{kind}"), spec, actor="bench")
+        files.import_run(con, str(OUT / f"run.{kind}"), spec, actor="bench")
     elapsed = time.perf_counter() - start
     con.close()
     path.unlink()

@@ -28,7 +28,8 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
-from core import db, users  # noqa: E402
+from core.catalog import users  # noqa: E402
+from core.store import db  # noqa: E402
 
 ITEMS = 500_000
 LABELLED = 50_000

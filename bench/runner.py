@@ -25,7 +25,9 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
 import duckdb  # noqa: E402
 
-from core import db, demo, runner  # noqa: E402
+from core import demo  # noqa: E402
+from core.llm import runner  # noqa: E402
+from core.store import db  # noqa: E402
 from tests.fake_bedrock import Behaviour, FakeBedrock  # noqa: E402
 
 TTFT_S, TOTAL_S = 0.05, 0.2

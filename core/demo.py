@@ -20,8 +20,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from core import datasets, db, migration, models, pairwise, runs, sampling, signoff
-from core.staging import drop, stage_frame
+from core.analysis import signoff
+from core.catalog import datasets, migrations, models, runs
+from core.importers import pairwise
+from core.importers.staging import drop, stage_frame
+from core.review import sampling
+from core.store import db
 
 DATASET_NAME = "financial-qa-10k"
 SYNTHETIC = "synthetic demo"
@@ -366,7 +370,7 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
             run_ids.append(runs.import_staged(con, staged, spec, ACTOR).run_id)
         finally:
             drop(con, staged.table)
-    migration_id = migration.create(
+    migration_id = migrations.create(
         con,
         "Financial Q&A: Claude 3.5 Sonnet v2 → Nova Pro (synthetic demo)",
         run_ids[0],

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import users
+from core.catalog import users
 from core.errors import SwitchyardError
 from ui import auth, store
 

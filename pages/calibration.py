@@ -4,8 +4,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import calibration, exports, migration, pairwise, runs, sampling
+from core import exports
+from core.analysis import calibration
+from core.catalog import migrations, runs
 from core.errors import SwitchyardError
+from core.importers import pairwise
+from core.review import sampling
 from ui import auth, choosers, store
 
 user = auth.require("eval_owner", "admin")
@@ -18,8 +22,8 @@ run_list = [
     for r in runs.list_runs(con, chosen["dataset_id"])
     if r["run_id"]
     in {
-        migration.source_run(con, chosen["migration_id"]),
-        *migration.target_runs(con, chosen["migration_id"]),
+        migrations.source_run(con, chosen["migration_id"]),
+        *migrations.target_runs(con, chosen["migration_id"]),
     }
 ]
 run = st.selectbox(

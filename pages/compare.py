@@ -4,8 +4,8 @@ behind the sign-off, and the items behind every number."""
 import altair as alt
 import streamlit as st
 
-from core import compare, tables
-from ui import auth, choosers, compare_forms, store
+from core.analysis import compare
+from ui import auth, choosers, compare_forms, present, store
 
 user = auth.require("eval_owner", "admin")
 con = store.cursor()
@@ -44,7 +44,7 @@ with quality_tab:
             " (`python -m core judge`), or import scored files on **Data**."
         )
     else:
-        st.dataframe(tables.quality(comparison, items, boot), hide_index=True)
+        st.dataframe(present.quality(comparison, items, boot), hide_index=True)
         for row in compare.ungated(con, comparison):
             st.caption(f"{row['metric']} does not gate the decision: {row['why']}.")
         st.caption(
@@ -53,22 +53,22 @@ with quality_tab:
             f"{1 - crit['quality_margin']:.2f} (Fieller bound). Mean score difference × 100."
         )
         st.markdown("**SME-corrected (prediction-powered) pass rates**")
-        st.dataframe(tables.sme_corrected(con, comparison, items), hide_index=True)
+        st.dataframe(present.sme_corrected(con, comparison, items), hide_index=True)
         st.caption(
             "The judge on every item, corrected by the design-weighted SME labels (PPI++). "
             "'Worth' is how many SME labels alone would give the same interval width."
         )
         metric = st.selectbox("Per stratum, metric", comparison.metrics, key="compare.metric")
-        st.dataframe(tables.by_stratum(items, metric, crit["quality_margin"]), hide_index=True)
+        st.dataframe(present.by_stratum(items, metric, crit["quality_margin"]), hide_index=True)
 
 with speed_tab:
     figures = compare.speed(items, boot)
-    for note in tables.not_measured(speed=figures):
+    for note in present.not_measured(speed=figures):
         st.warning(note, icon=":material/timer_off:")
     for measure, title in (("ttft", "Time to first token"), ("latency", "Total latency")):
         st.markdown(f"**{title}** (ms; paired-bootstrap 95% intervals)")
-        st.dataframe(tables.percentiles(figures, measure), hide_index=True)
-    points = tables.latencies(items)
+        st.dataframe(present.percentiles(figures, measure), hide_index=True)
+    points = present.latencies(items)
     if not points.empty:
         st.altair_chart(
             alt.Chart(points)
@@ -91,7 +91,7 @@ with speed_tab:
                 color="run:N",
             )
         )
-    st.dataframe(tables.failure_rates(figures), hide_index=True)
+    st.dataframe(present.failure_rates(figures), hide_index=True)
     calls = compare.call_breakdown(con, comparison, items)
     if not calls.empty:
         st.markdown("**Per call** (retrieval, generation, agent steps)")
@@ -99,9 +99,9 @@ with speed_tab:
 
 with cost_tab:
     figures = compare.cost(con, comparison, items, boot)
-    for note in tables.not_measured(cost=figures):
+    for note in present.not_measured(cost=figures):
         st.warning(note, icon=":material/money_off:")
-    for line in tables.cost_lines(figures, len(items), crit["monthly_queries"]):
+    for line in present.cost_lines(figures, len(items), crit["monthly_queries"]):
         st.markdown(line)
     roi = figures.get("roi")
     if roi and "error" not in roi:

@@ -2,17 +2,9 @@
 
 import streamlit as st
 
-from core import (
-    datasets,
-    importing,
-    label_import,
-    metrics,
-    migration,
-    pairwise,
-    runs,
-    tables,
-)
-from ui import auth, imports, store
+from core.catalog import datasets, metrics, migrations, runs
+from core.importers import files, labels, pairwise
+from ui import auth, imports, present, store
 
 user = auth.require("eval_owner", "admin", "manager")
 can_import = bool({"eval_owner", "admin"} & set(user.roles))
@@ -22,20 +14,20 @@ st.title("Data")
 st.subheader("Dataset versions")
 versions = datasets.list_datasets(con)
 if versions:
-    st.dataframe(tables.dataset_versions(versions), hide_index=True)
+    st.dataframe(present.dataset_versions(versions), hide_index=True)
 else:
     st.info("No dataset yet: import a golden file below.")
 
 st.subheader("Runs")
 run_rows = runs.list_runs(con)
 if run_rows:
-    st.dataframe(tables.run_list(run_rows), hide_index=True)
+    st.dataframe(present.run_list(run_rows), hide_index=True)
 else:
     st.info("No run yet: import one below once a dataset exists.")
 # Always one container here, so the tabs below keep their place (and the open tab) when the
 # hint appears after an import.
 next_step = st.container()
-if len(run_rows) > 1 and not migration.list_migrations(con, archived=True):
+if len(run_rows) > 1 and not migrations.list_migrations(con, archived=True):
     next_step.info("Next: start a migration from these runs on **Home** (New migration).")
 
 if not can_import:
@@ -71,7 +63,7 @@ with golden_tab:
         submitted,
         path,
         lambda progress: [
-            importing.import_dataset(
+            files.import_dataset(
                 con,
                 path,
                 name.strip(),
@@ -87,7 +79,7 @@ with golden_tab:
 
 
 def _run_lines(path, spec, fmt, label, job, progress) -> list[str]:
-    result, notes = importing.import_run(
+    result, notes = files.import_run(
         con,
         path,
         spec,
@@ -110,7 +102,7 @@ with run_tab:
                 "Dataset version", [v["dataset_id"] for v in versions], key="data.run.dataset"
             )
             model = st.text_input("Model id (Bedrock output names it itself)", key="data.run.model")
-            fmt = st.selectbox("Format", ["detect", *importing.FORMATS], key="data.run.format")
+            fmt = st.selectbox("Format", ["detect", *files.FORMATS], key="data.run.format")
             role = st.selectbox("Role", runs.ROLES, index=2, key="data.run.role")
             job = st.text_input(
                 "Bedrock job (when the prefix holds several jobs)", key="data.run.job"
@@ -158,7 +150,7 @@ with label_tab:
         imports.run_import(
             submitted,
             path,
-            lambda progress: label_import.import_labels(
+            lambda progress: labels.import_labels(
                 con,
                 path,
                 dataset_id,

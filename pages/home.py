@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import migration, signoff
+from core.analysis import signoff
+from core.catalog import migrations as migration
 from core.errors import SwitchyardError
 from ui import auth, migration_forms, store
 

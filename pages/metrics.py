@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import metrics
+from core.catalog import metrics
 from core.errors import SwitchyardError
 from ui import auth, store
 

@@ -7,8 +7,8 @@ judge scores never reach this page: core.review does not return them.
 
 import streamlit as st
 
-from core import review
 from core.errors import NotFoundError
+from core.review import queue
 from ui import auth, store
 from ui import review_controls as controls
 
@@ -16,7 +16,7 @@ user = auth.require("sme")
 con = store.cursor()
 st.title("Review")
 
-progress = review.progress(con, user.username)
+progress = queue.progress(con, user.username)
 if progress.assigned == 0:
     st.info(
         "Nothing is assigned to you yet. An evaluation owner assigns items from the Sampling page."
@@ -31,7 +31,7 @@ current = st.session_state.get("review.current")
 if current is None:
     controls.go_next(user.username)
     current = st.session_state.get("review.current")
-done = review.done_items(con, user.username)
+done = queue.done_items(con, user.username)
 if current is None:
     st.success("All your assigned items are labelled. Thank you!")
     if done:
@@ -44,7 +44,7 @@ if current is None:
     st.stop()
 
 try:
-    item = review.load(con, *current, user.username)
+    item = queue.load(con, *current, user.username)
 except NotFoundError as exc:
     st.session_state["review.current"] = None
     st.error(str(exc))

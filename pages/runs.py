@@ -3,8 +3,8 @@ endpoint), resume an interrupted run, score runs with judges, keep prompt versio
 
 import streamlit as st
 
-from core import prompts, runner
 from core.errors import SwitchyardError
+from core.llm import prompts, runner
 from ui import auth, choosers, run_forms, store
 
 user = auth.require("eval_owner", "admin")

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import migration, runs, sampling, users
+from core.catalog import migrations, runs, users
 from core.errors import SwitchyardError
+from core.review import sampling
 from ui import auth, choosers, store
 
 user = auth.require("eval_owner", "admin")
@@ -12,11 +13,11 @@ con = store.cursor()
 st.title("Sampling")
 
 chosen = choosers.migration_or_stop(con, "sampling.migration")
-source = migration.source_run(con, chosen["migration_id"])
+source = migrations.source_run(con, chosen["migration_id"])
 targets = [
     r
     for r in runs.list_runs(con, chosen["dataset_id"])
-    if r["run_id"] in migration.target_runs(con, chosen["migration_id"])
+    if r["run_id"] in migrations.target_runs(con, chosen["migration_id"])
 ]
 single = st.toggle("Single output (one run, no comparison)", key="sampling.single")
 target = None
@@ -34,7 +35,7 @@ pass_rate = middle.number_input("Passes sampled (%)", 0.0, 100.0, 2.0, key="samp
 minimum = right.number_input("Minimum per stratum", 0, 1000, 5, key="sampling.min")
 metric = left.selectbox(
     "A failure is",
-    ["any gating metric failed", *migration.metrics(con, chosen["migration_id"])],
+    ["any gating metric failed", *migrations.metrics(con, chosen["migration_id"])],
     key="sampling.metric",
 )
 seed = middle.number_input("Seed", 0, 2**31 - 1, 1, key="sampling.seed")

@@ -5,9 +5,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import render, signoff, tables
+from core import render
+from core.analysis import signoff
 from core.errors import SwitchyardError
-from ui import auth, choosers, signoff_forms, store
+from ui import auth, choosers, present, signoff_forms, store
 
 user = auth.require("manager", "eval_owner", "admin")
 con = store.cursor()
@@ -35,12 +36,12 @@ st.caption(
 )
 
 st.subheader("Criteria")
-st.dataframe(tables.criteria(report), hide_index=True)
-for note in tables.unmeasured_criteria(report):
+st.dataframe(present.criteria(report), hide_index=True)
+for note in present.unmeasured_criteria(report):
     st.warning(note, icon=":material/help:")
 
 left, right = st.columns(2)
-rates = tables.pass_rates(report)
+rates = present.pass_rates(report)
 if not rates.empty:
     base = alt.Chart(rates).encode(
         y=alt.Y("run:N", title=None), color=alt.Color("run:N", legend=None)
@@ -53,7 +54,7 @@ if not rates.empty:
     ).facet(row=alt.Row("metric:N", title=None))
     left.markdown(f"**Judge pass rate ({report['decided_on']}), 95% interval**")
     left.altair_chart(chart)
-ttft = tables.ttft(report)
+ttft = present.ttft(report)
 if not ttft.empty and ttft["ms"].notna().any():
     right.markdown("**Time to first token**")
     right.altair_chart(
@@ -72,9 +73,9 @@ else:
         signoff_forms.resolve_form(con, flags, user.username)
 
 st.subheader("Approvals")
-st.dataframe(tables.approvals(report), hide_index=True)
+st.dataframe(present.approvals(report), hide_index=True)
 groups = {
-    k: render.inert(", ".join(v)) or "none" for k, v in tables.approval_groups(report).items()
+    k: render.inert(", ".join(v)) or "none" for k, v in present.approval_groups(report).items()
 }
 st.markdown(
     f"Approved on the current evidence: **{groups['approved']}**. "
@@ -88,7 +89,7 @@ if "manager" in user.roles:
 signoff_forms.stakeholder_editor(con, report, user.username)
 
 st.subheader("Canary plan")
-st.dataframe(tables.canary(report), hide_index=True)
+st.dataframe(present.canary(report), hide_index=True)
 st.markdown("**Roll back to the source when**")
 for trigger in report["canary"][0]["rollback_triggers"] if report["canary"] else []:
     st.markdown(f"- {render.inert(trigger)}")

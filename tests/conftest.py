@@ -11,7 +11,9 @@ import pytest
 
 os.environ.setdefault("SWITCHYARD_DEMO_SEED", "20261126")
 import core  # noqa: F401  (telemetry off before any test imports ragas or deepeval)
-from core import db, importing, runs
+from core.catalog import runs
+from core.importers import files
+from core.store import db
 
 DATA = Path(__file__).parent / "data"
 SOURCE_MODEL = "anthropic.claude-3-5-sonnet-20241022-v2:0"
@@ -60,7 +62,7 @@ def con():
 @pytest.fixture
 def golden(con):
     """The golden fixture imported as fin@1 (6 items, a source run, 6 imported labels)."""
-    return importing.import_dataset(
+    return files.import_dataset(
         con, str(DATA / "golden.csv"), "fin", actor="tester", model_id=SOURCE_MODEL
     )
 
@@ -69,7 +71,7 @@ def import_run(con, path, **spec):
     """Import a run file against fin@1 with the target model unless told otherwise."""
     spec.setdefault("model_id", TARGET_MODEL)
     fmt = spec.pop("fmt", None)
-    result, _notes = importing.import_run(
+    result, _notes = files.import_run(
         con, str(path), runs.RunSpec("fin@1", **spec), actor="tester", fmt=fmt
     )
     return result

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import users
+from core.catalog import users
 from tests.conftest import app_page
 from ui import store
 

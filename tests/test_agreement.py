@@ -9,7 +9,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from core import agreement
+from core.analysis import agreement
 
 NA = math.nan
 # Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", the 4 observers x 12

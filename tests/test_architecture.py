@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core import settings, telemetry
-from core.cli import COMMANDS
+from cli import COMMANDS
+from core import telemetry
+from core.store import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -34,7 +35,7 @@ def test_core_never_imports_streamlit(path):
 def test_core_does_not_import_judge_libraries_at_start():
     # ragas and deepeval take seconds to import: only the judge runner may load them.
     code = (
-        "import core.cli, core.demo, core.importing, sys; print('ragas' in sys.modules,"
+        "import cli, core.demo, core.importers.files, sys; print('ragas' in sys.modules,"
         " 'deepeval' in sys.modules, 'streamlit' in sys.modules)"
     )
     out = subprocess.run(

@@ -2,8 +2,10 @@
 
 import pytest
 
-from core import db, importing, runs
+from core.catalog import runs
 from core.errors import InputError, NotFoundError
+from core.importers import files
+from core.store import db
 from tests.conftest import SOURCE_MODEL, TARGET_MODEL
 
 GOLDEN_HEADER = (
@@ -190,7 +192,7 @@ def test_bad_golden_file_is_refused_and_writes_nothing(con, golden, tmp_path, ca
     path = write(tmp_path, name, content)
     before = db.row_counts(con)
     with pytest.raises(InputError) as caught:
-        importing.import_dataset(con, str(path), "bad", actor="tester", model_id=SOURCE_MODEL)
+        files.import_dataset(con, str(path), "bad", actor="tester", model_id=SOURCE_MODEL)
     assert_message(caught.value, fragments)
     assert db.row_counts(con) == before
 
@@ -201,7 +203,7 @@ def test_bad_run_file_is_refused_and_writes_nothing(con, golden, tmp_path, case)
     path = write(tmp_path, name, content)
     before = db.row_counts(con)
     with pytest.raises(InputError) as caught:
-        importing.import_run(con, str(path), runs.RunSpec("fin@1", TARGET_MODEL), actor="tester")
+        files.import_run(con, str(path), runs.RunSpec("fin@1", TARGET_MODEL), actor="tester")
     assert_message(caught.value, fragments)
     assert db.row_counts(con) == before
 
@@ -209,7 +211,7 @@ def test_bad_run_file_is_refused_and_writes_nothing(con, golden, tmp_path, case)
 def test_unknown_format_name_is_refused(con, golden, tmp_path):
     path = write(tmp_path, "r.csv", GOOD_RUN)
     with pytest.raises(InputError, match="unknown format 'excel'"):
-        importing.import_run(
+        files.import_run(
             con, str(path), runs.RunSpec("fin@1", TARGET_MODEL), actor="t", fmt="excel"
         )
 
@@ -217,29 +219,29 @@ def test_unknown_format_name_is_refused(con, golden, tmp_path):
 def test_run_without_a_model_id_is_refused(con, golden, tmp_path):
     path = write(tmp_path, "r.csv", GOOD_RUN)
     with pytest.raises(InputError, match="no model id"):
-        importing.import_run(con, str(path), runs.RunSpec("fin@1"), actor="t")
+        files.import_run(con, str(path), runs.RunSpec("fin@1"), actor="t")
 
 
 def test_run_against_a_missing_dataset_is_refused(con, tmp_path):
     path = write(tmp_path, "r.csv", GOOD_RUN)
     with pytest.raises(NotFoundError, match="no dataset 'nope@1'"):
-        importing.import_run(con, str(path), runs.RunSpec("nope@1", TARGET_MODEL), actor="t")
+        files.import_run(con, str(path), runs.RunSpec("nope@1", TARGET_MODEL), actor="t")
 
 
 def test_ambiguous_prompt_match_is_refused(con, tmp_path):
     dup = write(tmp_path, "g.csv", "id,source_prompt,ground_truth\na,Same?,x\nb,Same?,y\n")
-    importing.import_dataset(con, str(dup), "dup", actor="t")
+    files.import_dataset(con, str(dup), "dup", actor="t")
     path = write(tmp_path, "r.csv", "prompt,output\nSame?,hello\n")
     before = db.row_counts(con)
     with pytest.raises(InputError, match="matches 2 items of dup@1"):
-        importing.import_run(con, str(path), runs.RunSpec("dup@1", TARGET_MODEL), actor="t")
+        files.import_run(con, str(path), runs.RunSpec("dup@1", TARGET_MODEL), actor="t")
     assert db.row_counts(con) == before
 
 
 def test_upload_errors_name_the_uploaded_file_not_the_temp_copy(con, golden, tmp_path):
     path = write(tmp_path, "tmp123.csv", GOOD_RUN.replace("200,6", "fast,6"))
     with pytest.raises(InputError) as caught:
-        importing.import_run(
+        files.import_run(
             con, str(path), runs.RunSpec("fin@1", TARGET_MODEL), actor="t", label="my_run.csv"
         )
     assert str(caught.value).startswith("my_run.csv, row 2")

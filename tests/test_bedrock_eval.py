@@ -8,8 +8,9 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from core import bedrock_eval, db
 from core.errors import InputError
+from core.llm import bedrock_eval
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
 
 BUCKET = "switchyard-evals"

@@ -9,8 +9,9 @@ import json
 
 import pytest
 
-from core import db, label_import
 from core.errors import InputError
+from core.importers import labels as label_import
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
 
 DOCS = DATA / "real" / "bedrock" / "aws_docs"

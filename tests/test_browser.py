@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from core import db, demo, review
+from core import demo
+from core.review import queue
+from core.store import db
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -108,10 +110,10 @@ def prepared_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("browser") / "app.duckdb"
     con = db.connect(str(path))
     demo.install(con, 20261126)
-    from core import users
+    from core.catalog import users
 
     users.seed(con, users.load_config(users.EXAMPLE_FILE))
-    slot = review.next_slot(con, "sme1")
+    slot = queue.next_slot(con, "sme1")
     con.execute(
         "UPDATE output SET text = ?, error = NULL WHERE item_id = ? AND run_id IN"
         " (SELECT run_a FROM sample UNION SELECT run_b FROM sample)",

@@ -5,7 +5,11 @@ import json
 import numpy as np
 import pytest
 
-from core import calibration, db, demo, migration, sampling
+from core import demo
+from core.analysis import calibration
+from core.catalog import migrations
+from core.review import sampling
+from core.store import db
 from tests.conftest import app_page
 
 SEED = 20261126
@@ -160,13 +164,13 @@ def test_page_on_a_run_without_labels_says_what_to_do(page_db):
 
 
 def test_cli_report_is_json(tmp_path, monkeypatch, capsys):
-    from core.cli import main
+    from cli import main
 
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "report.duckdb"))
     main(["demo", "--items", "400"])
     capsys.readouterr()
     con = db.connect(str(tmp_path / "report.duckdb"))
-    (m,) = migration.list_migrations(con)
+    (m,) = migrations.list_migrations(con)
     con.close()
     assert (
         main(
@@ -266,14 +270,12 @@ CONVENIENCE = (
 def convenience_db(tmp_path):
     """fin@1 from the golden file: 6 SME labels imported with no sample (a convenience
     sample: 5 pass, 1 fails)."""
-    from core import importing
+    from core.importers import files
     from tests.conftest import DATA, SOURCE_MODEL
 
     path = tmp_path / "convenience.duckdb"
     con = db.connect(str(path))
-    importing.import_dataset(
-        con, str(DATA / "golden.csv"), "fin", actor="owner", model_id=SOURCE_MODEL
-    )
+    files.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="owner", model_id=SOURCE_MODEL)
     run = con.execute("SELECT run_id FROM run").fetchone()[0]
     return con, run, path
 
@@ -297,7 +299,7 @@ def test_labels_without_a_sample_are_figures_of_themselves_under_a_warning(conve
 def test_cli_report_says_design_and_warning_for_convenience_labels(
     convenience_db, monkeypatch, capsys
 ):
-    from core.cli import main
+    from cli import main
 
     con, run, path = convenience_db
     con.close()
@@ -319,7 +321,7 @@ def test_page_warns_about_labels_without_a_sample(convenience_db, monkeypatch):
 
     con, run, path = convenience_db
     target = import_run(con, DATA / "run_native.csv", model_id=TARGET_MODEL, role="target")
-    migration.create(con, "fin switch", run, [target.run_id], actor="owner")
+    migrations.create(con, "fin switch", run, [target.run_id], actor="owner")
     con.close()
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
     at = owner_page()

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from core.cli import main
+from cli import main
 from tests.conftest import DATA, HeldDatabase
 
 

@@ -8,8 +8,9 @@ import pytest
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 
-from core import compare, db, demo, migration, signoff
-from core.paired import (
+from core import demo
+from core.analysis import compare, signoff
+from core.analysis.paired import (
     EXACT_LIMIT,
     Bootstrap,
     fieller_lower,
@@ -19,6 +20,8 @@ from core.paired import (
     resampled_mean,
     resampled_quantiles,
 )
+from core.catalog import migrations
+from core.store import db
 
 SEED = 20261126
 
@@ -252,7 +255,7 @@ def test_a_later_price_replaces_the_old_one_and_a_future_one_waits(demo_con):
     con, _ = demo_con
     from datetime import date, timedelta
 
-    from core import models
+    from core.catalog import models
 
     before = compare.prices(con).set_index("model_id").loc["amazon.nova-pro-v1:0"]
     models.add_price(con, "amazon.nova-pro-v1:0", date.today(), 0.0006, 0.0024, actor="t")
@@ -264,6 +267,6 @@ def test_a_later_price_replaces_the_old_one_and_a_future_one_waits(demo_con):
     assert before.input_per_1k == 0.0008
     history = compare.price_history(con)
     assert (history["model_id"] == "amazon.nova-pro-v1:0").sum() == 3
-    assert migration.target_runs(
+    assert migrations.target_runs(
         con, con.execute("SELECT migration_id FROM migration").fetchone()[0]
     )

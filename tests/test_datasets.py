@@ -2,8 +2,10 @@
 
 import pytest
 
-from core import datasets, db, importing
+from core.catalog import datasets
 from core.errors import FrozenError
+from core.importers import files
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL
 
 
@@ -43,7 +45,7 @@ def test_golden_csv_creates_items_source_run_scores_and_labels(con, golden):
 
 @pytest.mark.parametrize("name", ["golden.jsonl", "golden.parquet"])
 def test_every_file_kind_gives_the_same_content_hash(con, golden, name):
-    other = importing.import_dataset(
+    other = files.import_dataset(
         con, str(DATA / name), f"fin-{name.split('.')[1]}", actor="tester", model_id=SOURCE_MODEL
     )
     assert other.sha256 == golden.sha256
@@ -52,7 +54,7 @@ def test_every_file_kind_gives_the_same_content_hash(con, golden, name):
 
 def test_reimporting_the_same_content_writes_nothing(con, golden):
     before = db.row_counts(con)
-    again = importing.import_dataset(
+    again = files.import_dataset(
         con, str(DATA / "golden.csv"), "fin", actor="tester", model_id=SOURCE_MODEL
     )
     assert again.unchanged and again.dataset_id == "fin@1"
@@ -64,9 +66,7 @@ def test_a_changed_file_imports_as_a_new_version(con, golden, tmp_path):
     changed.write_text(
         (DATA / "golden.csv").read_text().replace('"$4,210.5 million.",', '"$4.2B.",')
     )
-    second = importing.import_dataset(
-        con, str(changed), "fin", actor="tester", model_id=SOURCE_MODEL
-    )
+    second = files.import_dataset(con, str(changed), "fin", actor="tester", model_id=SOURCE_MODEL)
     assert second.dataset_id == "fin@2" and second.sha256 != golden.sha256
     assert datasets.verify(con, "fin@1").matches and datasets.verify(con, "fin@2").matches
 
@@ -91,7 +91,7 @@ def test_frozen_version_refuses_item_changes_and_replacement(con, golden):
     with pytest.raises(FrozenError, match=r"frozen .* import the changed file as a new version"):
         datasets.update_item(con, "fin@1", "q1", actor="owner", ground_truth="changed")
     with pytest.raises(FrozenError, match="cannot replace its items"):
-        importing.import_dataset(
+        files.import_dataset(
             con, str(DATA / "golden.csv"), "fin", actor="tester", model_id=SOURCE_MODEL, version=1
         )
     assert db.row_counts(con) == before

@@ -3,8 +3,8 @@
 import duckdb
 import pytest
 
-from core import db
 from core.errors import DatabaseLockedError
+from core.store import db
 from tests.conftest import HeldDatabase
 
 

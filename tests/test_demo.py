@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from core import datasets, db, demo, migration, models
+from core import demo
+from core.catalog import datasets, migrations, models
+from core.store import db
 
 SEED = 20261126
 
@@ -30,7 +32,7 @@ def test_install_creates_a_frozen_synthetic_migration_with_three_runs():
     con = db.connect(":memory:")
     assert demo.install_if_empty(con, SEED) is not None
     assert demo.install_if_empty(con, SEED) is None  # only on an empty database
-    (m,) = migration.list_migrations(con)
+    (m,) = migrations.list_migrations(con)
     assert m["synthetic"] and m["frozen"] and "synthetic" in m["name"]
     assert m["items"] == 1200 and len(m["target_models"]) == 2
     counts = db.row_counts(con)

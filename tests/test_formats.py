@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from core import importing
-from core.metrics import normalise
+from core.catalog.metrics import normalise
+from core.importers import files
 from tests.conftest import DATA, import_run
 
 JUDGE = "anthropic.claude-3-5-haiku-20241022-v1:0"
@@ -115,7 +115,7 @@ def test_bedrock_rag_records(con, golden):
 )
 def test_format_is_detected(name, expected):
     path = DATA / name
-    assert importing.detect_format(path, importing.kind_of(path)) == expected
+    assert files.detect_format(path, files.kind_of(path)) == expected
 
 
 def test_metric_names_are_normalised_before_the_catalog_reads_them():

@@ -12,20 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core import (
-    calibration,
-    compare,
-    db,
-    endpoints,
-    exports,
-    importing,
-    label_import,
-    limits,
-    migration,
-    runs,
-    signoff,
-)
+from core import exports
+from core.analysis import calibration, compare, signoff
+from core.catalog import migrations, runs
 from core.errors import InputError, SwitchyardError
+from core.importers import files, limits
+from core.importers import labels as label_import
+from core.llm import endpoints
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,10 +334,10 @@ REFUSED.update(
 
 def run_import(con, kind, path):
     if kind == "golden":
-        importing.import_dataset(con, str(path), "bad", actor="t", model_id=SOURCE_MODEL)
+        files.import_dataset(con, str(path), "bad", actor="t", model_id=SOURCE_MODEL)
     elif kind == "run":
         model = None if path.name.endswith("_output.jsonl") else TARGET_MODEL
-        importing.import_run(con, str(path), runs.RunSpec("fin@1", model), actor="t")
+        files.import_run(con, str(path), runs.RunSpec("fin@1", model), actor="t")
     else:
         label_import.import_labels(con, str(path), "fin@1", actor="t")
 
@@ -442,9 +436,7 @@ def test_a_byte_order_mark_is_accepted_in_every_text_format(tmp_path, kind, name
         path.parent.mkdir()
         path.write_text(text, encoding="utf-8")
         con = db.connect(":memory:")
-        importing.import_dataset(
-            con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL
-        )
+        files.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL)
         import_run(con, DATA / "run_native.csv", model_id=TARGET_MODEL, role="target")
         before = db.row_counts(con)
         run_import(con, kind, path)
@@ -454,7 +446,7 @@ def test_a_byte_order_mark_is_accepted_in_every_text_format(tmp_path, kind, name
 
 
 def test_cli_says_one_line_for_json_nested_100000_deep(tmp_path, monkeypatch, capsys):
-    from core.cli import main
+    from cli import main
 
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "cli.duckdb"))
     golden = ["import-dataset", str(DATA / "golden.csv"), "--name", "fin", "--model", SOURCE_MODEL]
@@ -496,7 +488,7 @@ def test_hostile_names_pass_through_import_and_reports_as_plain_text(con, tmp_pa
         + "\n",
         encoding="utf-8",
     )
-    importing.import_dataset(con, str(golden), "hostile", actor="t", model_id=SOURCE_MODEL)
+    files.import_dataset(con, str(golden), "hostile", actor="t", model_id=SOURCE_MODEL)
     run = tmp_path / "r.csv"
     header = ",".join(csv_cell(f"score.{name}") for name in HOSTILE[:3])
     run.write_text(
@@ -506,7 +498,7 @@ def test_hostile_names_pass_through_import_and_reports_as_plain_text(con, tmp_pa
         encoding="utf-8",
     )
     spec = runs.RunSpec("hostile@1", TARGET_MODEL, name=HOSTILE[0], role="target")
-    target, _ = importing.import_run(con, str(run), spec, actor="t")
+    target, _ = files.import_run(con, str(run), spec, actor="t")
     source = con.execute(
         "SELECT run_id FROM run WHERE run_id <> ? AND dataset_id = 'hostile@1'", [target.run_id]
     ).fetchone()[0]
@@ -535,7 +527,7 @@ def test_hostile_names_pass_through_import_and_reports_as_plain_text(con, tmp_pa
     before = db.row_counts(con)
     users = con.execute("SELECT count(*) FROM app_user").fetchone()
 
-    mig = migration.create(con, "hostile", source, [target.run_id], actor="t")
+    mig = migrations.create(con, "hostile", source, [target.run_id], actor="t")
     comparison = compare.load(con, mig, target.run_id)
     assert comparison.metrics == [HOSTILE[0]]
     assert set(comparison.items["stratum"]) == set(HOSTILE)

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from core import cli, db, judges
+import cli
 from core.errors import InputError
+from core.llm import judges
+from core.store import db
 from tests.conftest import app_page
 from tests.fake_bedrock import judge_reply
 
@@ -143,7 +145,8 @@ def test_bad_requests_are_refused_before_any_call(con, fake):
 
 def test_judge_libraries_load_only_when_judging():
     code = (
-        "import sys, core.cli, core.compare, core.signoff, core.runner, core.judges;"
+        "import sys, cli, core.analysis.compare, core.analysis.signoff, core.llm.runner,"
+        " core.llm.judges;"
         "print(sorted(m for m in ('ragas', 'deepeval') if m in sys.modules))"
     )
     out = subprocess.run(

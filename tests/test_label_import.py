@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from core import db, label_import
 from core.errors import InputError
+from core.importers import labels
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
 
 HEADER = "item_id,model_id,reviewer,score,passed,failure_modes"
@@ -29,7 +30,7 @@ def labels_of(con, reviewer):
 
 def test_label_file_imports_every_row_with_its_run(with_target):
     con = with_target
-    result = label_import.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
+    result = labels.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
     assert (result.labels, result.reviewers, result.rows) == (4, 2, 4)
     assert labels_of(con, "ben") == [
         ("q2", SOURCE_MODEL, 1, False, ["hallucination"], False, None, None, "wrong margin"),
@@ -43,7 +44,7 @@ def test_label_file_imports_every_row_with_its_run(with_target):
 
 def test_bedrock_human_evaluation_output(with_target):
     con = with_target
-    result = label_import.import_labels(
+    result = labels.import_labels(
         con, str(DATA / "bedrock_human_output.jsonl"), "fin@1", actor="owner"
     )
     assert (result.labels, result.reviewers) == (12, 2)  # 3 prompts x 2 workers x 2 responses
@@ -95,16 +96,16 @@ def test_bad_label_files_are_refused_and_change_nothing(with_target, tmp_path, c
     path.write_text(content)
     before = db.row_counts(con)
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        label_import.import_labels(con, str(path), "fin@1", actor="owner")
+        labels.import_labels(con, str(path), "fin@1", actor="owner")
     assert db.row_counts(con) == before
 
 
 def test_reimporting_labels_is_refused_not_duplicated(with_target):
     con = with_target
-    label_import.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
+    labels.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
     before = db.row_counts(con)
     with pytest.raises(InputError, match="imported before; labels are never silently"):
-        label_import.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
+        labels.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
     assert db.row_counts(con) == before
 
 
@@ -113,7 +114,7 @@ def test_bedrock_file_with_a_bad_line_names_it(with_target, tmp_path):
     good = (DATA / "bedrock_human_output.jsonl").read_text().splitlines()[0]
     path.write_text(good + '\n{"humanEvaluationResult": 3}\n')
     with pytest.raises(InputError, match="line 2: expected humanEvaluationResult to be a list"):
-        label_import.import_labels(with_target, str(path), "fin@1", actor="owner")
+        labels.import_labels(with_target, str(path), "fin@1", actor="owner")
 
 
 # --- Labels attached to a sample (--sample) ------------------------------------------------
@@ -123,12 +124,13 @@ def test_bedrock_file_with_a_bad_line_names_it(with_target, tmp_path):
 def fin_sample(with_target):
     """A single-output review sample of the source run on fin@1: half of each stratum's
     items (at least one), so inclusion probabilities are 1/2 or 1; reviewers ana and ben."""
-    from core import migration, sampling
+    from core.catalog import migrations
+    from core.review import sampling
 
     con = with_target
     source = con.execute("SELECT run_id FROM run WHERE role = 'source'").fetchone()[0]
     target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
-    migration_id = migration.create(con, "fin switch", source, [target], actor="owner")
+    migration_id = migrations.create(con, "fin switch", source, [target], actor="owner")
     params = sampling.SampleParams(
         fail_rate=0.5,
         pass_rate=0.5,
@@ -155,12 +157,12 @@ def label_file(tmp_path, rows, header="item_id,reviewer,score,passed,failure_mod
 
 
 def test_labels_attached_to_a_sample_are_weighted_like_in_app_labels(fin_sample, tmp_path):
-    from core import calibration
+    from core.analysis import calibration
 
     con, sample_id, source = fin_sample
     rows = [(item, reviewer, 2 + n % 4, "", "") for n, (item, reviewer) in
             enumerate(assigned(con, sample_id))]  # fmt: skip
-    result = label_import.import_labels(
+    result = labels.import_labels(
         con, label_file(tmp_path, rows), actor="owner", sample_id=sample_id
     )
     assert (result.dataset_id, result.sample_id, result.labels) == ("fin@1", sample_id, len(rows))
@@ -198,9 +200,7 @@ def test_labels_for_items_outside_the_sample_are_refused_with_their_rows(fin_sam
         f" {', '.join(map(repr, outside))} are not in sample {sample_id}"
     )
     with pytest.raises(InputError, match=message):
-        label_import.import_labels(
-            con, label_file(tmp_path, rows), actor="owner", sample_id=sample_id
-        )
+        labels.import_labels(con, label_file(tmp_path, rows), actor="owner", sample_id=sample_id)
     assert db.row_counts(con) == before
 
 
@@ -212,7 +212,7 @@ def test_a_run_outside_the_sample_is_refused(fin_sample, tmp_path):
     )
     before = db.row_counts(con)
     with pytest.raises(InputError, match=f"'{TARGET_MODEL}' has 0 runs on sample {sample_id}"):
-        label_import.import_labels(con, path, actor="owner", sample_id=sample_id)
+        labels.import_labels(con, path, actor="owner", sample_id=sample_id)
     assert db.row_counts(con) == before
 
 
@@ -220,9 +220,9 @@ def test_labels_imported_without_a_sample_are_attached_later_not_duplicated(fin_
     con, sample_id, source = fin_sample
     rows = [(item, reviewer, 4, "pass", "") for item, reviewer in assigned(con, sample_id)]
     path = label_file(tmp_path, rows)
-    first = label_import.import_labels(con, path, "fin@1", actor="owner", run_id=source)
+    first = labels.import_labels(con, path, "fin@1", actor="owner", run_id=source)
     assert first.sample_id is None
-    again = label_import.import_labels(con, path, actor="owner", sample_id=sample_id)
+    again = labels.import_labels(con, path, actor="owner", sample_id=sample_id)
     assert (again.labels, again.attached) == (len(rows), len(rows))
     assert con.execute(
         "SELECT count(*), count(sample_id) FROM label WHERE reviewer IN ('ana', 'ben')"
@@ -233,14 +233,14 @@ def test_labels_imported_without_a_sample_are_attached_later_not_duplicated(fin_
     changed = label_file(tmp_path, [(rows[0][0], rows[0][1], 1, "fail", "")])
     before = db.row_counts(con)
     with pytest.raises(InputError, match="was entered by an earlier import; labels are never"):
-        label_import.import_labels(con, changed, actor="owner", sample_id=sample_id)
+        labels.import_labels(con, changed, actor="owner", sample_id=sample_id)
     assert db.row_counts(con) == before
 
 
 def test_an_earlier_import_with_other_answers_is_not_attached(fin_sample, tmp_path):
     con, sample_id, source = fin_sample
     item, reviewer = assigned(con, sample_id)[0]
-    label_import.import_labels(
+    labels.import_labels(
         con,
         label_file(tmp_path, [(item, reviewer, 4, "pass", "")]),
         "fin@1",
@@ -249,7 +249,7 @@ def test_an_earlier_import_with_other_answers_is_not_attached(fin_sample, tmp_pa
     )
     before = db.row_counts(con)
     with pytest.raises(InputError, match="imported before with other answers; labels are never"):
-        label_import.import_labels(
+        labels.import_labels(
             con,
             label_file(tmp_path, [(item, reviewer, 2, "fail", "")]),
             actor="owner",
@@ -261,14 +261,14 @@ def test_an_earlier_import_with_other_answers_is_not_attached(fin_sample, tmp_pa
 def test_a_sample_of_another_dataset_is_refused(fin_sample, tmp_path):
     con, sample_id, _ = fin_sample
     with pytest.raises(InputError, match=f"sample {sample_id} was drawn from fin@1, not fin@2"):
-        label_import.import_labels(
+        labels.import_labels(
             con, str(DATA / "labels.csv"), "fin@2", actor="owner", sample_id=sample_id
         )
 
 
 def test_every_label_keeps_its_row_as_it_came(with_target):
     con = with_target
-    label_import.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
+    labels.import_labels(con, str(DATA / "labels.csv"), "fin@1", actor="owner")
     raw = con.execute(
         "SELECT raw_record FROM label WHERE reviewer = 'ben' AND item_id = 'q5'"
     ).fetchone()[0]
@@ -291,7 +291,7 @@ def test_a_label_file_on_another_scale_is_mapped_and_said(with_target, tmp_path)
         f"item_id,model_id,reviewer,score\nq1,{SOURCE_MODEL},ana,10\nq2,{SOURCE_MODEL},ana,1\n"
         f"q3,{SOURCE_MODEL},ana,6\n"
     )
-    result = label_import.import_labels(con, str(path), "fin@1", actor="owner", score_scale=(1, 10))
+    result = labels.import_labels(con, str(path), "fin@1", actor="owner", score_scale=(1, 10))
     # 1 + 4 (s - 1) / 9: 10 -> 5, 1 -> 1, 6 -> 3.22 -> 3.
     scores = con.execute(
         "SELECT item_id, score FROM label WHERE reviewer = 'ana' ORDER BY 1"
@@ -299,4 +299,4 @@ def test_a_label_file_on_another_scale_is_mapped_and_said(with_target, tmp_path)
     assert scores == [("q1", 5), ("q2", 1), ("q3", 3)]
     assert any(n.startswith("scores on 1-10 mapped linearly onto 1-5") for n in result.notes)
     with pytest.raises(InputError, match="expected LOW:HIGH whole numbers"):
-        label_import.parse_scale("7:1")
+        labels.parse_scale("7:1")

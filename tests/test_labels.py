@@ -4,9 +4,12 @@ import threading
 
 import pytest
 
-from core import db, demo, labels, review
+from core import demo
 from core.errors import InputError, NotFoundError
-from core.review import ResponseLabel
+from core.review import labels
+from core.review import queue as review
+from core.review.queue import ResponseLabel
+from core.store import db
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.models import resolve_model_id
+from core.catalog.models import resolve_model_id
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SONNET = "anthropic.claude-3-5-sonnet-20241022-v2:0"

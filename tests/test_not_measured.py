@@ -15,9 +15,14 @@ from datetime import date
 import numpy as np
 import pytest
 
-from core import cli, compare, db, importing, migration, models, runs, signoff, tables
-from core.paired import Bootstrap, resampled_quantiles
+import cli
+from core.analysis import compare, signoff
+from core.analysis.paired import Bootstrap, resampled_quantiles
+from core.catalog import migrations, models, runs
+from core.importers import files
+from core.store import db
 from tests.conftest import app_page
+from ui import present
 
 SOURCE, TARGET = "src-model", "tgt-model"
 # The source costs 300 × 0.003 / 1000 + 40 × 0.015 / 1000 = 0.0015 a query; the target
@@ -68,10 +73,10 @@ def build(
     whose runs carry only the ``source`` and ``target`` measures. Returns (migration, target
     run, source run)."""
     strata = strata or tuple(("lookup", "reasoning")[i % 2] for i in range(n))
-    importing.import_dataset(con, str(_golden(tmp_path / "golden.csv", n, strata)), "d", actor="t")
+    files.import_dataset(con, str(_golden(tmp_path / "golden.csv", n, strata)), "d", actor="t")
     made = {}
     for role, model, measures in (("source", SOURCE, source), ("target", TARGET, target)):
-        result, _ = importing.import_run(
+        result, _ = files.import_run(
             con,
             str(_run(tmp_path / f"{role}.csv", n, measures)),
             runs.RunSpec("d@1", model_id=model, role=role),
@@ -79,7 +84,7 @@ def build(
         )
         made[role] = result.run_id
     # One engineering day (800) against a saving of 1,132 a month: break-even in 21.2 days.
-    mid = migration.create(
+    mid = migrations.create(
         con,
         "no measures",
         made["source"],
@@ -143,11 +148,11 @@ def test_runs_without_any_ttft_or_latency_read_not_measured_and_keep_every_other
     assert cost["source"]["per_query"] == pytest.approx(SOURCE_PER_QUERY)
     assert cost["target"]["per_query"] == pytest.approx(TARGET_PER_QUERY)
     # The tables the page shows do not raise either, and say it plainly.
-    assert (tables.percentiles(speed, "ttft")["source"] == "—").all()
-    notes = tables.not_measured(speed, cost)
+    assert (present.percentiles(speed, "ttft")["source"] == "—").all()
+    notes = present.not_measured(speed, cost)
     assert len(notes) == 2 and all(n.startswith(("TTFT", "Total latency")) for n in notes)
     assert all("NOT MEASURED" in n for n in notes)
-    assert tables.latencies(items).empty
+    assert present.latencies(items).empty
     assert compare.items_behind(items, compare.BEHIND[4]).empty
     assert compare.call_breakdown(con, comparison, items).empty
 
@@ -166,9 +171,9 @@ def test_ttft_on_the_source_only_names_the_target_and_keeps_the_source_figures(c
     assert p50["source_ms"]["estimate"] == pytest.approx(219.5)
     assert p50["source_ms"]["low"] < 219.5 < p50["source_ms"]["high"]
     assert p50["target_ms"]["estimate"] is None and p50["increase_ms"]["estimate"] is None
-    table = tables.percentiles(speed, "ttft")
+    table = present.percentiles(speed, "ttft")
     assert table["source"][0].startswith("219.5") and table["target"][0] == "—"
-    assert tables.latencies(items)["run"].unique().tolist() == ["source"]
+    assert present.latencies(items)["run"].unique().tolist() == ["source"]
 
 
 def test_runs_without_token_counts_leave_their_cost_not_measured(con, tmp_path):
@@ -183,7 +188,7 @@ def test_runs_without_token_counts_leave_their_cost_not_measured(con, tmp_path):
     assert cost["target"]["status"] == compare.NOT_MEASURED
     assert cost["target"]["per_query"] is None and cost["target"]["monthly"] is None
     assert cost["roi"] is None
-    lines = tables.cost_lines(cost, 40, 1_000_000)
+    lines = present.cost_lines(cost, 40, 1_000_000)
     assert "0.00150 USD per query" in lines[0] and "NOT MEASURED" in lines[1]
 
 
@@ -217,10 +222,10 @@ def test_one_item_and_a_one_item_stratum_give_figures_not_errors(con, tmp_path):
     assert compare.cost(con, comparison, one)["target"]["per_query"] == pytest.approx(
         TARGET_PER_QUERY
     )
-    strata = tables.by_stratum(comparison.items, "correctness", 0.03)
+    strata = present.by_stratum(comparison.items, "correctness", 0.03)
     assert strata["items"].tolist() == [2, 1]
     boot = compare.bootstrap_for(one)
-    assert len(tables.quality(comparison, one, boot)) == 1
+    assert len(present.quality(comparison, one, boot)) == 1
     for kind in compare.BEHIND:
         compare.items_behind(one, kind)
     assert len(compare.call_breakdown(con, comparison, one)) == 0
@@ -232,17 +237,17 @@ def test_an_empty_selection_gives_empty_figures_not_errors(con, tmp_path):
     none = compare.select(comparison, "no such stratum")
     assert none.empty
     boot = compare.bootstrap_for(none)
-    assert tables.quality(comparison, none, boot)["source pass"].tolist() == ["—"]
-    assert tables.sme_corrected(con, comparison, none)["SME labels"].tolist() == [0, 0, 0]
-    assert tables.by_stratum(none, "correctness", 0.03).empty
+    assert present.quality(comparison, none, boot)["source pass"].tolist() == ["—"]
+    assert present.sme_corrected(con, comparison, none)["SME labels"].tolist() == [0, 0, 0]
+    assert present.by_stratum(none, "correctness", 0.03).empty
     speed = compare.speed(none, boot)
     assert speed["measures"]["ttft"]["status"] == compare.NOT_MEASURED
-    assert tables.percentiles(speed, "latency")["target"].tolist() == ["—"] * 3
+    assert present.percentiles(speed, "latency")["target"].tolist() == ["—"] * 3
     cost = compare.cost(con, comparison, none, boot)
     assert cost["target"]["per_query"] is None and cost["roi"] is None
-    tables.cost_lines(cost, 0, 1_000_000)
-    tables.failure_rates(speed)
-    assert tables.latencies(none).empty
+    present.cost_lines(cost, 0, 1_000_000)
+    present.failure_rates(speed)
+    assert present.latencies(none).empty
     for kind in compare.BEHIND:
         assert compare.items_behind(none, kind).empty
     assert compare.call_breakdown(con, comparison, none).empty
@@ -269,10 +274,10 @@ def test_signoff_without_ttft_is_not_yet_and_says_how_to_measure_it(con, tmp_pat
     assert criterion(data, "Speed: TTFT")["status"] == "NOT MEASURED"
     page = signoff.to_html(report)
     assert "NOT MEASURED" in page and "python -m core run" in page
-    assert tables.criteria(report).set_index("criterion").loc["Speed: TTFT", "status"] == (
+    assert present.criteria(report).set_index("criterion").loc["Speed: TTFT", "status"] == (
         "NOT MEASURED"
     )
-    assert tables.ttft(report)["ms"].isna().all() and len(tables.pass_rates(report)) == 2
+    assert present.ttft(report)["ms"].isna().all() and len(present.pass_rates(report)) == 2
 
 
 def test_signoff_with_ttft_on_one_side_names_the_run_without_it(con, tmp_path):
@@ -308,7 +313,7 @@ def test_signoff_on_a_one_item_dataset_decides_nothing_on_one_item(con, tmp_path
     quality = criterion(report, "Quality: correctness")
     assert quality["status"] == signoff.OPEN and "1 paired item" in quality["evidence"][0]
     signoff.to_html(report)
-    tables.criteria(report), tables.pass_rates(report), tables.ttft(report)
+    present.criteria(report), present.pass_rates(report), present.ttft(report)
 
 
 def test_not_measured_is_never_a_pass():

@@ -11,8 +11,11 @@ import shutil
 
 import pytest
 
-from core import compare, db, importing, metrics, migration, models, runs
+from core.analysis import compare
+from core.catalog import metrics, migrations, models, runs
 from core.errors import InputError
+from core.importers import files
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL
 
 REAL = DATA / "real"
@@ -23,7 +26,7 @@ NOVA = "amazon.nova-pro-v1:0"
 def imported(con, source, **spec) -> tuple[runs.RunImport, tuple]:
     job = spec.pop("job", None)
     spec.setdefault("model_id", NOVA)
-    return importing.import_run(
+    return files.import_run(
         con, str(source), runs.RunSpec("fin@1", **spec), actor="tester", job=job
     )
 
@@ -260,7 +263,7 @@ def test_each_tool_s_name_for_a_metric_meets_the_others(con):
 
 
 def test_a_golden_automated_score_named_with_metric_pairs_with_the_runs(con, tmp_path):
-    importing.import_dataset(
+    files.import_dataset(
         con,
         str(DATA / "golden.csv"),
         "fin",
@@ -277,7 +280,7 @@ def test_a_golden_automated_score_named_with_metric_pairs_with_the_runs(con, tmp
         role="target",
         allow_unmatched=True,
     )
-    mig = migration.create(con, "own", source, [target.run_id], actor="t")
+    mig = migrations.create(con, "own", source, [target.run_id], actor="t")
     loaded = compare.load(con, mig, target.run_id)
     assert loaded.metrics == ["correctness"] and loaded.gating == ["correctness"]
 
@@ -305,18 +308,18 @@ def test_a_migration_is_described_extended_and_archived(con, golden):
     source = runs.list_runs(con)[0]["run_id"]
     target, _ = imported(con, REAL / "deepeval_target", role="target")
     other, _ = imported(con, REAL / "ragas_target.csv", model_id=NOVA)
-    mig = migration.create(con, "own", source, [target.run_id], actor="t")
-    shown = migration.describe(con, mig)
+    mig = migrations.create(con, "own", source, [target.run_id], actor="t")
+    shown = migrations.describe(con, mig)
     assert shown["target_run_ids"] == [target.run_id] and shown["samples"] == []
     # The golden file's source run scores automated_score; the DeepEval run does not.
     assert "the runs share no judge metric" in " ".join(shown["warnings"])
-    migration.add_target(con, mig, other.run_id, actor="t")
-    assert set(migration.target_runs(con, mig)) == {target.run_id, other.run_id}
+    migrations.add_target(con, mig, other.run_id, actor="t")
+    assert set(migrations.target_runs(con, mig)) == {target.run_id, other.run_id}
     with pytest.raises(InputError, match="already part"):
-        migration.add_target(con, mig, other.run_id, actor="t")
-    migration.archive(con, mig, actor="t")
-    assert migration.list_migrations(con) == []
-    assert [m["migration_id"] for m in migration.list_migrations(con, archived=True)] == [mig]
+        migrations.add_target(con, mig, other.run_id, actor="t")
+    migrations.archive(con, mig, actor="t")
+    assert migrations.list_migrations(con) == []
+    assert [m["migration_id"] for m in migrations.list_migrations(con, archived=True)] == [mig]
     actions = [a for (a,) in con.execute("SELECT action FROM audit ORDER BY seq").fetchall()]
     assert actions[-3:] == ["create_migration", "add_target", "archive_migration"]
 
@@ -324,9 +327,9 @@ def test_a_migration_is_described_extended_and_archived(con, golden):
 def test_a_migration_needs_a_target_different_from_its_source(con, golden):
     source = runs.list_runs(con)[0]["run_id"]
     with pytest.raises(InputError, match="at least one target"):
-        migration.create(con, "x", source, [], actor="t")
+        migrations.create(con, "x", source, [], actor="t")
     with pytest.raises(InputError, match="different runs"):
-        migration.create(con, "x", source, [source], actor="t")
+        migrations.create(con, "x", source, [source], actor="t")
 
 
 # --- Home: New migration, where each migration stands ---------------------------------------
@@ -339,7 +342,7 @@ def test_home_starts_a_migration_from_imported_runs_and_shows_its_next_step(tmp_
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
     monkeypatch.setenv("SWITCHYARD_DEMO", "0")
     con = db.connect(str(path))
-    importing.import_dataset(
+    files.import_dataset(
         con,
         str(DATA / "golden.csv"),
         "fin",
@@ -360,7 +363,7 @@ def test_home_starts_a_migration_from_imported_runs_and_shows_its_next_step(tmp_
     at.button(key="home.new.go").click().run()
     assert not at.exception
     con = db.connect(str(path))
-    (created,) = migration.list_migrations(con)
+    (created,) = migrations.list_migrations(con)
     assert created["name"] == "Sonnet to Nova" and created["frozen"]
     con.close()
     text = " ".join(m.value for m in at.markdown)
@@ -384,7 +387,7 @@ def test_the_metrics_page_maps_an_unknown_name_and_adds_a_metric(tmp_path, monke
     path = tmp_path / "metrics.duckdb"
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
     con = db.connect(str(path))
-    importing.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL)
+    files.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL)
     custom = tmp_path / "custom.csv"
     custom.write_text("item_id,score.harm_rate\nq1,0.9\nq2,0.1\n")
     result, _ = imported(con, custom, allow_unmatched=True)
@@ -454,6 +457,6 @@ def test_a_hostile_metric_name_is_neither_sql_nor_a_crash(con, golden, tmp_path)
     source = runs.list_runs(con)[0]["run_id"]
     con.execute("UPDATE judge_score SET metric = ? WHERE run_id = ?", ['x"y', result.run_id])
     con.execute("UPDATE judge_score SET metric = ? WHERE run_id = ?", ['x"y', source])
-    mig = migration.create(con, "hostile", source, [result.run_id], actor="t")
+    mig = migrations.create(con, "hostile", source, [result.run_id], actor="t")
     loaded = compare.load(con, mig, result.run_id)
     assert loaded.metrics == ['x"y'] and 'source_score.x"y' in loaded.items

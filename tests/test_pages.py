@@ -7,7 +7,8 @@ import pytest
 from moto import mock_aws
 from streamlit.testing.v1 import AppTest
 
-from core import db, importing
+from core.importers import files
+from core.store import db
 from tests.conftest import DATA
 
 TIMEOUT = 60
@@ -59,7 +60,7 @@ def test_home_on_an_empty_database_says_what_to_do(empty_db):
 
 def test_data_page_lists_versions_and_runs(dbfile):
     con = db.connect(str(dbfile))
-    importing.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="t", model_id="m")
+    files.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="t", model_id="m")
     con.close()
     at = app("pages/data.py").run()
     assert not at.exception

@@ -5,9 +5,13 @@ import json
 import pandas as pd
 import pytest
 
-from core import calibration, cli, db, labels, pairwise, review
+import cli
+from core.analysis import calibration
 from core.errors import InputError
-from core.labels import ResponseLabel
+from core.importers import pairwise
+from core.review import labels, queue
+from core.review.labels import ResponseLabel
+from core.store import db
 from tests.test_calibration import SEED, owner_page, page_db  # noqa: F401 (fixture)
 
 
@@ -117,7 +121,7 @@ def test_sme_preference_follows_the_side_each_run_was_shown_on(con):
     ).fetchall()
     placed = {}
     for item_id, reviewer in slots:
-        placed.setdefault(review.source_side(sample_id, item_id, reviewer), (item_id, reviewer))
+        placed.setdefault(queue.source_side(sample_id, item_id, reviewer), (item_id, reviewer))
     assert set(placed) == {"A", "B"}
     for source_side, (item_id, reviewer) in placed.items():
         target_side = "B" if source_side == "A" else "A"

@@ -3,8 +3,10 @@
 import boto3
 import pytest
 
-from core import cli, db, prompts, runner
+import cli
 from core.errors import InputError, NotFoundError
+from core.llm import prompts, runner
+from core.store import db
 from tests.conftest import app_page
 
 TARGET = "amazon.nova-pro-v1:0"

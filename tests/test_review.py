@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from core import db, demo, labels, render, review
+from core import demo, render
+from core.review import labels, queue
+from core.store import db
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +18,8 @@ def demo_con():
 
 
 def test_review_item_carries_no_model_identity_or_judge_score(demo_con):
-    slot = review.next_slot(demo_con, "sme1")
-    item = review.load(demo_con, slot.sample_id, slot.item_id, "sme1")
+    slot = queue.next_slot(demo_con, "sme1")
+    item = queue.load(demo_con, slot.sample_id, slot.item_id, "sme1")
     shown = repr(
         dataclasses.replace(
             item, responses=tuple(dataclasses.replace(r, run_id="") for r in item.responses)
@@ -25,8 +27,8 @@ def test_review_item_carries_no_model_identity_or_judge_score(demo_con):
     )
     models = [m for (m,) in demo_con.execute("SELECT model_id FROM model").fetchall()]
     assert not any(m in shown for m in models)
-    assert "score" not in {f.name for f in dataclasses.fields(review.ReviewItem)}
-    assert {f.name for f in dataclasses.fields(review.Response)} == {
+    assert "score" not in {f.name for f in dataclasses.fields(queue.ReviewItem)}
+    assert {f.name for f in dataclasses.fields(queue.Response)} == {
         "side",
         "run_id",
         "text",
@@ -37,16 +39,16 @@ def test_review_item_carries_no_model_identity_or_judge_score(demo_con):
 def test_placement_is_random_across_items_and_reviewers_but_stable(demo_con):
     items = [r[0] for r in demo_con.execute("SELECT item_id FROM sample_item").fetchall()]
     sample_id = demo_con.execute("SELECT sample_id FROM sample").fetchone()[0]
-    sides = [review.source_side(sample_id, i, "sme1") for i in items]
+    sides = [queue.source_side(sample_id, i, "sme1") for i in items]
     share = sides.count("A") / len(sides)
     assert 0.35 < share < 0.65
-    assert sides == [review.source_side(sample_id, i, "sme1") for i in items]
-    other = [review.source_side(sample_id, i, "sme2") for i in items]
+    assert sides == [queue.source_side(sample_id, i, "sme1") for i in items]
+    other = [queue.source_side(sample_id, i, "sme2") for i in items]
     assert other != sides
 
 
 def test_queue_holds_only_the_reviewers_own_items(demo_con):
-    mine = review.queue(demo_con, "sme1")
+    mine = queue.queue(demo_con, "sme1")
     owners = demo_con.execute(
         "SELECT DISTINCT reviewer FROM assignment WHERE (sample_id, item_id)"
         " IN (SELECT (sample_id, item_id) FROM assignment WHERE reviewer ="
@@ -108,9 +110,9 @@ def test_placement_is_keyed_stable_per_key_and_not_recomputable_from_ids(demo_co
     items = [r[0] for r in demo_con.execute("SELECT item_id FROM sample_item").fetchall()]
     sample_id = demo_con.execute("SELECT sample_id FROM sample").fetchone()[0]
     one, two = b"k" * 32, b"q" * 32
-    sides = [review.source_side(sample_id, i, "sme1", key=one) for i in items]
-    assert sides == [review.source_side(sample_id, i, "sme1", key=one) for i in items]
-    assert sides != [review.source_side(sample_id, i, "sme1", key=two) for i in items]
+    sides = [queue.source_side(sample_id, i, "sme1", key=one) for i in items]
+    assert sides == [queue.source_side(sample_id, i, "sme1", key=one) for i in items]
+    assert sides != [queue.source_side(sample_id, i, "sme1", key=two) for i in items]
     # the ids alone (the old unkeyed hash) do not give the placement; the HMAC with the key does
     assert sides != [_unkeyed(sample_id, i, "sme1") for i in items]
     mac = [hmac.new(one, f"{sample_id}\x1f{i}\x1fsme1".encode(), hashlib.sha256) for i in items]
@@ -122,16 +124,16 @@ def test_the_install_key_is_a_0600_git_ignored_file_next_to_the_database(tmp_pat
     import subprocess
 
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "app.duckdb"))
-    key = review.blind_key()
+    key = queue.blind_key()
     secret = tmp_path / ".switchyard_secret"
     assert secret.read_bytes() == key and len(key) == 32
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
-    assert review.blind_key() == key  # stable for the install
-    review._key_for.cache_clear()
-    assert review.blind_key() == key  # and across restarts
+    assert queue.blind_key() == key  # stable for the install
+    queue._key_for.cache_clear()
+    assert queue.blind_key() == key  # and across restarts
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "other" / "app.duckdb"))
     (tmp_path / "other").mkdir()
-    assert review.blind_key() != key  # another install, another key
+    assert queue.blind_key() != key  # another install, another key
     root = Path(__file__).resolve().parent.parent
     ignored = subprocess.run(
         ["git", "check-ignore", "-q", "data/.switchyard_secret"], cwd=root, check=False
@@ -141,23 +143,23 @@ def test_the_install_key_is_a_0600_git_ignored_file_next_to_the_database(tmp_pat
 
 def test_an_in_memory_database_gets_a_process_random_key(monkeypatch):
     monkeypatch.setenv("SWITCHYARD_DB", ":memory:")
-    assert review.blind_key() == review.blind_key() and len(review.blind_key()) == 32
+    assert queue.blind_key() == queue.blind_key() and len(queue.blind_key()) == 32
 
 
 def test_a_stored_label_keeps_its_placement_under_a_new_key(demo_con, monkeypatch):
-    slot = review.next_slot(demo_con, "sme2")
-    before = review.load(demo_con, slot.sample_id, slot.item_id, "sme2")
+    slot = queue.next_slot(demo_con, "sme2")
+    before = queue.load(demo_con, slot.sample_id, slot.item_id, "sme2")
     runs = {r.side: r.run_id for r in before.responses}
     labels.submit(
         demo_con,
         slot.sample_id,
         slot.item_id,
         "sme2",
-        [review.ResponseLabel("A", 5, True), review.ResponseLabel("B", 1, False)],
+        [queue.ResponseLabel("A", 5, True), queue.ResponseLabel("B", 1, False)],
         "A",
     )
-    flipped = "B" if review.source_side(slot.sample_id, slot.item_id, "sme2") == "A" else "A"
-    monkeypatch.setattr(review, "source_side", lambda *args, **kwargs: flipped)
-    after = review.load(demo_con, slot.sample_id, slot.item_id, "sme2")
+    flipped = "B" if queue.source_side(slot.sample_id, slot.item_id, "sme2") == "A" else "A"
+    monkeypatch.setattr(queue, "source_side", lambda *args, **kwargs: flipped)
+    after = queue.load(demo_con, slot.sample_id, slot.item_id, "sme2")
     assert {r.side: r.run_id for r in after.responses} == runs
     assert after.existing.responses["A"].score == 5

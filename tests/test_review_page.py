@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import review, sampling
+from core.review import queue, sampling
 from ui import store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,7 +94,7 @@ def test_skip_then_back_and_change_an_earlier_label(dbfile):
     at.button(key="review.skip").click().run()
     second = shown_item(at)
     assert second != first
-    assert review.progress(store.cursor(), "sme1").skipped == 1
+    assert queue.progress(store.cursor(), "sme1").skipped == 1
     for key in ("review.A.score.3", "review.B.score.3", "review.preference.A"):
         at.button(key=key).click().run()
     at.button(key="review.submit").click().run()

@@ -97,7 +97,7 @@ def test_app_without_sign_in_shows_only_the_sign_in_form():
 
 
 def test_a_disabled_user_is_signed_out_at_the_next_run():
-    from core import users
+    from core.catalog import users
     from ui import store  # the same per-process connection the pages use
 
     assert run("pages/review.py", "sme").title[0].value == "Review"

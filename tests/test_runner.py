@@ -7,8 +7,11 @@ import threading
 import pandas as pd
 import pytest
 
-from core import cli, datasets, db, runner
+import cli
+from core.catalog import datasets
 from core.errors import InputError
+from core.llm import runner
+from core.store import db
 
 MODEL = "amazon.nova-pro-v1:0"
 
@@ -153,9 +156,9 @@ def test_bad_configurations_and_unfrozen_datasets_are_refused(con, tmp_path):
             runner.create(con, dataset(con), config, actor="owner")
     golden = tmp_path / "g.csv"
     golden.write_text("id,prompt,ground_truth\nq1,What?,That.\n")
-    from core import importing
+    from core.importers import files
 
-    loose = importing.import_dataset(con, str(golden), "loose", actor="owner")
+    loose = files.import_dataset(con, str(golden), "loose", actor="owner")
     with pytest.raises(InputError, match="not frozen"):
         runner.create(con, loose.dataset_id, runner.ModelConfig(MODEL), actor="owner")
     assert datasets.get(con, loose.dataset_id)["frozen_at"] is None

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from core import db, runs
+from core.catalog import runs
 from core.errors import InputError
+from core.store import db
 from tests.conftest import DATA, TARGET_MODEL, import_run
 
 

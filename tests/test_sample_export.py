@@ -5,9 +5,12 @@ import json
 
 import pytest
 
-from core import calibration, db, label_import, labels, review, sample_export
+from core.analysis import calibration
 from core.errors import InputError
-from core.review import ResponseLabel
+from core.importers import labels as label_import
+from core.review import labels, queue, sample_export
+from core.review.queue import ResponseLabel
+from core.store import db
 
 
 @pytest.fixture
@@ -133,7 +136,7 @@ def test_export_is_blind_and_places_responses_as_the_review_screen_does(demo, tm
     for run_id, model_id in con.execute("SELECT run_id, model_id FROM run").fetchall():
         assert run_id not in text and model_id not in text
     for row in rows[:20]:
-        shown = review.load(con, sample_id, row["item_id"], row["reviewer"])
+        shown = queue.load(con, sample_id, row["item_id"], row["reviewer"])
         assert [row["response_a"], row["response_b"]] == [r.text for r in shown.responses]
         assert row["placement_key"] == sample_export.placement_key(
             sample_id, row["item_id"], row["reviewer"]
@@ -318,7 +321,7 @@ def test_jsonl_export_round_trips(demo, tmp_path):
 def test_cli_exports_printing_the_path_last_and_imports_with_sample_only(
     demo_copy, tmp_path, monkeypatch, capsys
 ):
-    from core.cli import main
+    from cli import main
 
     path = demo_copy(300)
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
@@ -372,7 +375,7 @@ def test_the_placement_key_cannot_be_recomputed_from_the_ids():
     """Without the install's key, trying both sides must not reveal the source's side."""
     import hashlib
 
-    from core import review, sample_export
+    from core.review import queue, sample_export
 
     key = sample_export.placement_key("smp-1", "q1", "sme1")
     unkeyed = {
@@ -383,4 +386,4 @@ def test_the_placement_key_cannot_be_recomputed_from_the_ids():
     }
     assert key not in unkeyed
     assert key == sample_export.placement_key("smp-1", "q1", "sme1")  # stable per install
-    assert len(review.blind_key()) >= 32
+    assert len(queue.blind_key()) >= 32

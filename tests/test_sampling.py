@@ -5,8 +5,9 @@ from collections import Counter
 
 import pytest
 
-from core import demo, sampling
+from core import demo
 from core.errors import InputError
+from core.review import sampling
 
 SEED = 20261126
 
@@ -14,7 +15,8 @@ SEED = 20261126
 @pytest.fixture(scope="module")
 def demo_con():
     """The demo migration with 400 items, no sample yet."""
-    from core import db, migration
+    from core.catalog import migrations
+    from core.store import db
 
     con = db.connect(":memory:")
     original = sampling.create
@@ -23,8 +25,8 @@ def demo_con():
         demo.install(con, SEED, n_items=400)
     finally:
         sampling.create = original
-    (m,) = migration.list_migrations(con)
-    source = migration.source_run(con, m["migration_id"])
+    (m,) = migrations.list_migrations(con)
+    source = migrations.source_run(con, m["migration_id"])
     target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
     return con, m["migration_id"], source, target
 

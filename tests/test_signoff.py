@@ -5,9 +5,13 @@ import re
 
 import pytest
 
-from core import cli, db, labels, migration, models, review, signoff
+import cli
+from core.analysis import signoff
+from core.catalog import migrations, models
 from core.errors import InputError, NotFoundError
-from core.review import ResponseLabel
+from core.review import labels, queue
+from core.review.queue import ResponseLabel
+from core.store import db
 from tests.conftest import app_page
 
 
@@ -71,7 +75,7 @@ def test_approval_binds_to_the_evidence_and_goes_stale_after_a_new_label(con):
     assert not any("Audit logging" in item for item in report["checklist_open"])
     assert db.row_counts(con)["approval"] == before["approval"] + 1
     # An SME labels one more item of the demo's review sample: the evidence changed.
-    slot = review.next_slot(con, "sme1")
+    slot = queue.next_slot(con, "sme1")
     responses = [ResponseLabel(side, 4, None) for side in ("A", "B")]
     labels.submit(con, slot.sample_id, slot.item_id, "sme1", responses, "tie")
     report = signoff.evaluate(con, mid, target)
@@ -89,7 +93,7 @@ def test_criteria_and_price_changes_also_make_approvals_stale(con):
     target = runs["target"]
     signoff.record_approval(con, mid, target, "Product owner", "approve", actor="manager")
     first = signoff.snapshot_hash(signoff.snapshot(con, mid, target))
-    migration.update_criteria(con, mid, {"quality_margin": 0.05}, actor="owner")
+    migrations.update_criteria(con, mid, {"quality_margin": 0.05}, actor="owner")
     second = signoff.snapshot_hash(signoff.snapshot(con, mid, target))
     from datetime import date
 
@@ -159,7 +163,7 @@ def test_safety_flags_resolve_with_a_note_once(con):
 def test_stakeholders_are_editable_and_audited(con):
     mid, _ = ids(con)
     roles = [s["role"] for s in signoff.stakeholders(con, mid)]
-    assert roles == sorted(migration.DEFAULT_STAKEHOLDERS)
+    assert roles == sorted(migrations.DEFAULT_STAKEHOLDERS)
     signoff.add_stakeholder(con, mid, "Data protection", "Dana", actor="manager")
     with pytest.raises(InputError, match="already"):
         signoff.add_stakeholder(con, mid, "Data protection", None, actor="manager")
@@ -172,7 +176,7 @@ def test_stakeholders_are_editable_and_audited(con):
 
 def test_bad_criteria_are_refused_and_change_nothing(con):
     mid, _ = ids(con)
-    before = migration.criteria(con, mid)
+    before = migrations.criteria(con, mid)
     for changes, message in (
         ({"quality_margni": 0.05}, "unknown criteria"),
         ({"quality_margin": "lots"}, "must be a number"),
@@ -180,8 +184,8 @@ def test_bad_criteria_are_refused_and_change_nothing(con):
         ({"canary_stages": [[50, 1, 2], [25, 1, 2]]}, "rise to 100"),
     ):
         with pytest.raises(InputError, match=message):
-            migration.update_criteria(con, mid, changes, actor="owner")
-    assert migration.criteria(con, mid) == before
+            migrations.update_criteria(con, mid, changes, actor="owner")
+    assert migrations.criteria(con, mid) == before
 
 
 def test_canary_plan_follows_the_criteria(con):
@@ -350,7 +354,7 @@ def test_compare_page_saves_roi_inputs_and_prices(page_db):
     con = db.connect(str(page_db))
     try:
         mid = con.execute("SELECT migration_id FROM migration").fetchone()[0]
-        assert migration.criteria(con, mid)["engineering_days"] == 20.0
+        assert migrations.criteria(con, mid)["engineering_days"] == 20.0
     finally:
         con.close()
     at.text_input(key="compare.price_model").input("amazon.nova-pro-v1:0")

@@ -3,7 +3,7 @@
 import bcrypt
 import pytest
 
-from core import users
+from core.catalog import users
 from core.errors import InputError
 
 

@@ -13,7 +13,7 @@ import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from core import users
+from core.catalog import users
 from core.errors import NotFoundError
 from ui import store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import migration
+from core.catalog import migrations as migration
 
 
 def migration_or_stop(con, key: str) -> dict:

@@ -7,7 +7,8 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import compare, migration, models
+from core.analysis import compare
+from core.catalog import migrations, models
 from core.errors import SwitchyardError
 from ui import review_controls
 
@@ -47,7 +48,7 @@ def roi_form(con, migration_id: str, crit: dict, actor: str) -> None:
             ),
         }
         if st.form_submit_button("Save"):
-            migration.update_criteria(con, migration_id, changes, actor=actor)
+            migrations.update_criteria(con, migration_id, changes, actor=actor)
             st.rerun()
 
 
@@ -127,7 +128,7 @@ def criteria_form(con, comparison: compare.Comparison, actor: str) -> None:
             "canary_stages": stages.dropna().to_numpy().tolist(),
         }
         try:
-            migration.update_criteria(con, comparison.migration_id, changes, actor=actor)
+            migrations.update_criteria(con, comparison.migration_id, changes, actor=actor)
             st.success("Saved (audited); approvals given before are stale now.")
         except SwitchyardError as exc:
             st.error(str(exc))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import datasets, migration, runs
+from core.catalog import datasets, migrations, runs
 from core.errors import SwitchyardError
 
 
@@ -48,7 +48,7 @@ def new_migration(con, actor: str) -> None:
     if not targets:
         st.caption("Choose at least one target run.")
         return
-    covered = migration.coverage(con, [source, *targets])
+    covered = migrations.coverage(con, [source, *targets])
     st.dataframe(
         [
             {
@@ -71,7 +71,7 @@ def new_migration(con, actor: str) -> None:
         st.warning(line)
     if st.button("Start migration", type="primary", key="home.new.go"):
         try:
-            created = migration.create(con, name.strip(), source, targets, actor=actor)
+            created = migrations.create(con, name.strip(), source, targets, actor=actor)
         except SwitchyardError as exc:
             st.error(str(exc))
             return

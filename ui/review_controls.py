@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import labels, render, review
+from core import render
 from core.errors import SwitchyardError
-from core.review import FAILURE_MODES, ResponseLabel, ReviewItem
+from core.review import labels, queue
+from core.review.queue import FAILURE_MODES, ResponseLabel, ReviewItem
 from ui import store
 
 SCORE_KEYS = {"A": "12345", "B": "67890"}  # Response A: 1-5; Response B: 6, 7, 8, 9, 0
@@ -72,7 +73,7 @@ def show_text(text: str | None, mask: bool) -> None:
     st.markdown(render.inert(render.mask_pii(text) if mask else text) or "*(empty)*")
 
 
-def response_panel(response: review.Response, mask: bool) -> None:
+def response_panel(response: queue.Response, mask: bool) -> None:
     side = response.side
     st.subheader(f"Response {side}")
     with st.container(border=True):
@@ -170,7 +171,7 @@ def skip(item: ReviewItem, reviewer: str) -> None:
 
 
 def go_next(reviewer: str, after: tuple[str, str] | None = None) -> None:
-    slot = review.next_slot(store.cursor(), reviewer, after)
+    slot = queue.next_slot(store.cursor(), reviewer, after)
     st.session_state[_key("current")] = (slot.sample_id, slot.item_id) if slot else None
     st.session_state[_key("error")] = None
 

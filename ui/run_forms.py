@@ -8,8 +8,10 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from core import judges, prompts, runner, runs, settings
+from core.catalog import runs
 from core.errors import SwitchyardError
+from core.llm import judges, prompts, runner
+from core.store import settings
 
 ENDPOINT_HELP = "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import signoff
+from core.analysis import signoff
 from core.errors import SwitchyardError
 
 

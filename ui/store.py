@@ -7,7 +7,9 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from core import db, demo, settings, users
+from core import demo
+from core.catalog import users
+from core.store import db, settings
 
 
 @st.cache_resource(show_spinner="Opening the database…")

@@ -1,0 +1,4 @@
+"""What the store holds, read and managed.
+
+Datasets, runs, migrations, metrics, models and prices, users.
+"""

@@ -1,0 +1,556 @@
+"""Reading an input file into a temporary DuckDB table, after the checks a file needs first.
+
+Every importer stages its input here, validates the staged rows with SQL (core.checks),
+then writes in one transaction. Staging reads with DuckDB's own readers so that a million
+rows load in seconds; only the error paths fall back to Python to find the offending line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import itertools
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from core.errors import InputError
+from core.importers import json_input, limits
+from core.store.sql import literal, quote
+
+FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
+KINDS_BY_SUFFIX = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+}
+_CHUNK = 16 * 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+# DuckDB's readers refuse a CSV line over 2 MB and a JSON record over 16 MB by default; these
+# allow a row of this many text fields at the field limit, so that the limit speaks instead.
+_FIELDS_PER_ROW = 16
+_names = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A staged input: its temp table, the source's columns, and how to name its rows."""
+
+    table: str
+    file: str
+    columns: tuple[str, ...]
+    row_word: str  # "row" for CSV and Parquet (1 = first data row), "line" for JSONL
+    rows: int
+
+
+def kind_of(path: str | Path, declared: str | None = None) -> FileKind:
+    """The file kind from a declared name or the suffix; an unknown one is an InputError."""
+    if declared:
+        if declared not in set(KINDS_BY_SUFFIX.values()):
+            raise InputError(
+                str(path),
+                f"unknown file kind {declared!r}; expected one of csv, jsonl, parquet, json",
+            )
+        return declared
+    kind = KINDS_BY_SUFFIX.get(Path(path).suffix.lower())
+    if kind is None:
+        raise InputError(
+            str(path),
+            f"unknown file kind: suffix {Path(path).suffix!r} is not one of "
+            f"{', '.join(sorted(KINDS_BY_SUFFIX))}; rename the file or pass --kind"
+            " (csv, jsonl, parquet, json)",
+        )
+    return kind
+
+
+def check_text_file(path: str | Path, kind: FileKind) -> None:
+    """Empty file, bytes that are not UTF-8, a truncated last JSON line: each is an InputError."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(str(path), "no such file")
+    if path.stat().st_size == 0:
+        raise InputError(str(path), "the file is empty; expected a header or records")
+    limits.check_file_size(path)
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines_before = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            try:
+                decoder.decode(chunk, final=len(chunk) < _CHUNK)
+            except UnicodeDecodeError as exc:
+                line = lines_before + chunk.count(b"\n", 0, exc.start) + 1
+                raise InputError(
+                    str(path),
+                    f"byte 0x{chunk[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
+                    row=line,
+                    row_word="line",
+                ) from None
+            lines_before += chunk.count(b"\n")
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise InputError(
+                str(path),
+                "the file ends inside a UTF-8 character; save it as UTF-8",
+                row=lines_before + 1,
+                row_word="line",
+            ) from None
+    if kind == "jsonl":
+        _check_last_json_line(path)
+
+
+def _check_last_json_line(path: Path) -> None:
+    """A JSONL file cut off mid-write ends in a line that does not parse."""
+    last = _last_line(path).removeprefix(_BOM).strip()
+    if not last:
+        return
+    total_lines = _count_lines(path)
+    depth = limits.json_depth(last)
+    if depth > limits.current().json_depth:
+        raise InputError(str(path), limits.depth_problem(depth), row=total_lines, row_word="line")
+    try:
+        json.loads(last)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            str(path),
+            f"the last line is not complete JSON ({exc.msg}); "
+            "the file looks truncated: export it again",
+            row=total_lines,
+            row_word="line",
+        ) from None
+
+
+def _last_line(path: Path) -> bytes:
+    """The file's last non-empty line, however long (read back from the end in chunks)."""
+    with path.open("rb") as fh:
+        end = fh.seek(0, 2)
+        tail = b""
+        while end > 0:
+            start = max(0, end - _CHUNK)
+            fh.seek(start)
+            tail = fh.read(end - start) + tail
+            end = start
+            body = tail.rstrip(b"\r\n")
+            if b"\n" in body:
+                return body.rsplit(b"\n", 1)[1]
+        return tail.rstrip(b"\r\n")
+
+
+def _count_lines(path: Path) -> int:
+    count, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def _first_bad_json_line(path: Path) -> tuple[int, str]:
+    with path.open(encoding="utf-8-sig") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                return number, f"not valid JSON ({exc.msg} at character {exc.pos + 1})"
+            except RecursionError:
+                return number, limits.depth_problem(limits.json_depth(line))
+            if not isinstance(value, dict):
+                return number, f"expected a JSON object, got {type(value).__name__}"
+    return 0, "not valid JSON"
+
+
+def _new_table() -> str:
+    return f"stage_{next(_names)}"
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    # DuckDB 2.0 refuses register() while an earlier fetchone() left a result open;
+    # a new statement closes it.
+    con.execute("SELECT 1").fetchall()
+    con.register(name, frame)
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind) -> Staged:
+    """Load a CSV, JSONL or Parquet file into a temp table with a 1-based ``_row`` column.
+
+    CSV columns stay text (validated and cast later); Parquet keeps its types (read in
+    place); JSONL gets typed columns, or JSON columns where types must be checked.
+    """
+    path = Path(path)
+    file = str(path)
+    table = _new_table()
+    # The full UTF-8 and truncation scan runs only when DuckDB's reader fails (it checks
+    # both itself), to say precisely where; a good file is read once.
+    if not path.exists():
+        raise InputError(file, "no such file")
+    elif path.stat().st_size == 0:
+        expected = "a Parquet file" if kind == "parquet" else "a header or records"
+        raise InputError(file, f"the file is empty; expected {expected}")
+    limits.check_file_size(path)
+    if kind == "jsonl":
+        limits.check_json_depth(path, kind)
+    try:
+        if kind == "csv":
+            con.execute(
+                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
+                " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
+                " max_line_size = ?)",
+                [file, _row_bytes(path)],
+            )
+        elif kind == "parquet":
+            # A view, not a copy: Parquet is columnar, so each check reads only its columns
+            # and the final INSERT reads the file once, as DuckDB's own load would.
+            con.execute(
+                f"CREATE TEMP VIEW {table} AS SELECT * EXCLUDE (file_row_number),"  # noqa: S608 - a view cannot be prepared: the path is sql.literal()
+                f" file_row_number + 1 AS _row FROM read_parquet({literal(file)},"
+                " file_row_number = true)"
+            )
+        elif kind == "jsonl":
+            return _stage_jsonl(con, table, file)
+        else:
+            raise InputError(file, f"a {kind} file cannot be staged as a table")
+    except duckdb.Error as exc:
+        if kind in ("csv", "jsonl"):
+            check_text_file(path, kind)  # raises for bad bytes or a truncated last line
+        if kind == "csv" and "max_line_size" in str(exc):
+            _explain_long_csv_row(path, _row_bytes(path))
+        if kind == "jsonl" and "maximum_object_size" in str(exc):
+            _explain_long_json_line(path, _row_bytes(path))
+        if kind == "jsonl":
+            line, problem = _first_bad_json_line(path)
+            if line:
+                raise InputError(file, problem, row=line, row_word="line") from None
+        raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
+    staged = _finish(con, table, file, "row")
+    if kind == "csv" and len(staged.columns) == 1 and "," in staged.columns[0]:
+        drop(con, table)
+        _explain_ragged_csv(path)
+    return staged
+
+
+def _row_bytes(path: Path) -> int:
+    """The longest CSV line or JSON record DuckDB is asked to read."""
+    longest = max(2 * 1024 * 1024, _FIELDS_PER_ROW * limits.current().field_bytes)
+    return min(longest, path.stat().st_size + 1)
+
+
+def _explain_long_csv_row(path: Path, longest: int) -> None:
+    """DuckDB refused a line as too long: name the field over the limit, else the row."""
+    field_limit = limits.current().field_bytes
+    before = csv.field_size_limit(sys.maxsize)  # Python's reader stops at 128 KB by default
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, [])
+            for number, row in enumerate(reader, start=1):
+                sizes = [len(cell.encode("utf-8")) for cell in row]
+                for column, cell_size in zip(header, sizes, strict=False):
+                    if cell_size > field_limit:
+                        raise InputError(
+                            str(path), limits.field_too_large(cell_size), row=number, column=column
+                        )
+                if sum(sizes) > longest:
+                    raise InputError(
+                        str(path),
+                        f"the row is {limits.size(sum(sizes))}, over the {limits.size(longest)}"
+                        f" a row may hold ({_FIELDS_PER_ROW} text fields at the"
+                        f" {limits.env('max_field_kb')} limit)",
+                        row=number,
+                    )
+    finally:
+        csv.field_size_limit(before)
+
+
+def _explain_long_json_line(path: Path, longest: int) -> None:
+    """DuckDB refused a JSONL record as too long: name the field over the limit, else the line."""
+    field_limit = limits.current().field_bytes
+    with path.open("rb") as fh:
+        for number, line in enumerate(fh, start=1):
+            if len(line) <= longest:
+                continue
+            record = json_input.loads(line, str(path), row=number)
+            if isinstance(record, dict):
+                for key, value in record.items():
+                    length = len(value.encode("utf-8")) if isinstance(value, str) else 0
+                    if length > field_limit:
+                        raise InputError(
+                            str(path),
+                            limits.field_too_large(length),
+                            row=number,
+                            column=key,
+                            row_word="line",
+                        )
+            raise InputError(
+                str(path),
+                f"the record is {limits.size(len(line))}, over the {limits.size(longest)}"
+                f" a record may hold ({_FIELDS_PER_ROW} text fields at the"
+                f" {limits.env('max_field_kb')} limit)",
+                row=number,
+                row_word="line",
+            )
+
+
+def _explain_ragged_csv(path: Path) -> None:
+    """DuckDB reads a CSV whose rows disagree with the header as one column: say which row."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        for number, row in enumerate(reader, start=1):
+            if len(row) != len(header):
+                raise InputError(
+                    str(path),
+                    f"expected {len(header)} fields like the header, "
+                    f"found {len(row)}; quote values that contain commas",
+                    row=number,
+                )
+    raise InputError(str(path), "the delimiter could not be detected; use commas")
+
+
+@contextlib.contextmanager
+def _without_bom(path: Path) -> Iterator[Path]:
+    """The file itself, or a copy without its byte-order mark (DuckDB's JSON reader refuses
+    one; Windows tools write one)."""
+    with path.open("rb") as fh:
+        if fh.read(len(_BOM)) != _BOM:
+            yield path
+            return
+        with tempfile.TemporaryDirectory(prefix="switchyard-bom-") as folder:
+            copy = Path(folder) / path.name
+            with copy.open("wb") as out:
+                shutil.copyfileobj(fh, out)
+            yield copy
+
+
+def _stage_jsonl(con: duckdb.DuckDBPyConnection, table: str, file: str) -> Staged:
+    with _without_bom(Path(file)) as readable:
+        return _stage_jsonl_read(con, table, file, str(readable))
+
+
+def _stage_jsonl_read(con: duckdb.DuckDBPyConnection, table: str, file: str, read: str) -> Staged:
+    """JSONL into typed columns with DuckDB's reader, checked for what it hides.
+
+    The typed reader infers columns from a sample of the first lines: it would drop a key
+    that first appears later, and turn an object into text in a column the sample saw as
+    text. So the file's full key set is compared with the columns, and text columns are
+    scanned for values that start like JSON; either finding sends the file down the exact
+    (slower) path, where every value's JSON type is checked.
+    """
+    size = _row_bytes(Path(read))
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
+            " FROM read_json(?, format = 'newline_delimited', records = true,"
+            " maximum_object_size = ?)",
+            [read, size],
+        )
+    except duckdb.Error:
+        drop(con, table)
+        return _stage_jsonl_exact(con, table, file, read)
+    described = con.execute(f"DESCRIBE {table}").fetchall()
+    columns = {name for name, *_ in described}
+    keys = {
+        k
+        for (k,) in con.execute(
+            "SELECT DISTINCT unnest(json_keys(json))"
+            " FROM read_ndjson_objects(?, maximum_object_size = ?)",
+            [read, size],
+        ).fetchall()
+    }
+    texts = [name for name, kind, *_ in described if kind == "VARCHAR"]
+    looks_like_json = (
+        texts
+        and con.execute(
+            f"SELECT bool_or({' OR '.join(_jsonish(c) for c in texts)}) FROM {table}"  # noqa: S608 - generated table, quote()d columns
+        ).fetchall()[0][0]
+    )
+    if keys - columns or looks_like_json:
+        drop(con, table)
+        return _stage_jsonl_exact(con, table, file, read)
+    return _finish(con, table, file, "line")
+
+
+def _jsonish(column: str) -> str:
+    """Text that may have been a JSON object or list before the reader made it text."""
+    return f"left(ltrim({quote(column)}), 1) IN ('{{', '[')"
+
+
+def _stage_jsonl_exact(
+    con: duckdb.DuckDBPyConnection, table: str, file: str, read: str | None = None
+) -> Staged:
+    """JSONL into one JSON-typed column per key found anywhere in the file, so that each
+    value's JSON type can be checked and named by line. Slower than the typed path."""
+    objects = f"{table}_objects"
+    read = read or file
+    con.execute(
+        f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"  # noqa: S608 - generated temp table names; values bound
+        " FROM read_ndjson_objects(?, maximum_object_size = ?)",
+        [read, _row_bytes(Path(read))],
+    )
+    return _split_objects(con, objects, table, file, "line")
+
+
+def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> Staged:
+    """Turn a table of (_row, json object) into one JSON column per key, then drop it."""
+    try:
+        not_object = con.execute(
+            f"SELECT min(_row) FROM {objects} WHERE json_type(json) <> 'OBJECT'"  # noqa: S608 - generated temp table names; values bound
+        ).fetchall()[0][0]
+        if not_object is not None:
+            raise InputError(
+                file,
+                f"expected a JSON object on each {row_word}",
+                row=not_object,
+                row_word=row_word,
+            )
+        repeated = con.execute(
+            f"SELECT _row, list_filter(keys, lambda k, i: list_position(keys, k) < i)[1]"  # noqa: S608 - generated temp table names; values bound
+            f" FROM (SELECT _row, json_keys(json) AS keys FROM {objects})"
+            " WHERE len(keys) > len(list_distinct(keys)) ORDER BY _row LIMIT 1"
+        ).fetchone()
+        if repeated is not None:
+            raise InputError(
+                file,
+                f"duplicate key {repeated[1]!r} in one JSON object; each key may appear once"
+                " (a JSON reader would silently keep only one of the values)",
+                row=repeated[0],
+                row_word=row_word,
+            )
+        keys = [
+            k
+            for (k,) in con.execute(
+                f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"  # noqa: S608 - generated temp table names; values bound
+            ).fetchall()
+        ]
+        if not keys:
+            raise InputError(file, "no record holds any field")
+        structure = json.dumps(dict.fromkeys(keys, "JSON"))
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT _row,"  # noqa: S608 - generated temp table names; values bound
+            f" unnest(json_transform(json, ?)) FROM {objects}",
+            [structure],
+        )
+    finally:
+        drop(con, objects)
+    return _finish(con, table, file, row_word)
+
+
+def stage_frame(
+    con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, file: str, row_word: str = "row"
+) -> Staged:
+    """Stage an in-memory table (a converted Ragas/DeepEval/Bedrock file, or the demo).
+
+    ``frame`` may carry its own ``_row`` (e.g. the source line of each record).
+    """
+    table = _new_table()
+    if "_row" not in frame.columns:
+        frame = frame.assign(_row=range(1, len(frame) + 1))
+    _register(con, f"{table}_frame", frame)
+    try:
+        con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_frame")  # noqa: S608 - generated temp table names; values bound
+    finally:
+        con.unregister(f"{table}_frame")
+    return _finish(con, table, file, row_word)
+
+
+def stage_records(
+    con: duckdb.DuckDBPyConnection, records: list[dict], file: str, row_word: str = "row"
+) -> Staged:
+    """Stage converted records (Ragas/DeepEval/Bedrock) as JSON columns, so that the same
+    JSON-type checks as for JSONL apply. Each record may carry its source ``_row``."""
+    rows = [r.get("_row", i) for i, r in enumerate(records, start=1)]
+    texts = []
+    for row, record in zip(rows, records, strict=True):
+        plain = {k: _plain(v) for k, v in record.items() if k != "_row"}
+        try:
+            texts.append(json.dumps(plain, allow_nan=False))
+        except ValueError:
+            # Infinity (JSON allows it in Python's reader): say where, not json's words.
+            column = next(k for k, v in plain.items() if not _finite(v))
+            raise InputError(
+                file,
+                "expected a finite number, got infinity",
+                row=row,
+                column=column,
+                row_word=row_word,
+            ) from None
+    frame = pd.DataFrame({"_row": rows, "json": texts})
+    table = _new_table()
+    objects = f"{table}_objects"
+    _register(con, f"{table}_frame", frame)
+    try:
+        con.execute(
+            f"CREATE TEMP TABLE {objects} AS SELECT CAST(_row AS BIGINT) AS _row,"  # noqa: S608 - generated temp table names; values bound
+            f" CAST(json AS JSON) AS json FROM {table}_frame"
+        )
+    finally:
+        con.unregister(f"{table}_frame")
+    if not records:
+        drop(con, objects)
+        raise InputError(file, "the file has no records")
+    return _split_objects(con, objects, table, file, row_word)
+
+
+def _plain(value: object) -> object:
+    """numpy scalars and arrays to Python; NaN to None (JSON has no NaN)."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _finite(value: object) -> bool:
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
+
+
+def _finish(con, table: str, file: str, row_word: str) -> Staged:
+    rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608 - generated temp table names; values bound
+    if rows == 0:
+        drop(con, table)
+        raise InputError(file, "the file has no data rows")
+    columns = tuple(
+        c for c in (r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()) if c != "_row"
+    )
+    return Staged(table, file, columns, row_word, rows)
+
+
+def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop a staged table or view, and the helper tables importers named after it
+    (``<table>_items``)."""
+    is_view = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND temporary", [table]
+    ).fetchall()[0][0]
+    helpers = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
+        [f"{table}_"],
+    ).fetchall()
+    for (helper,) in helpers:
+        con.execute(f"DROP TABLE IF EXISTS {quote(helper)}")
+    con.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {table}")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]

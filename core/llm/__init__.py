@@ -1,0 +1,4 @@
+"""Calling models.
+
+The runner, the judges Switchyard runs itself, prompt versions, Bedrock evaluation jobs.
+"""

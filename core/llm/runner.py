@@ -1,0 +1,527 @@
+"""Running a model over a frozen golden dataset: Bedrock ``ConverseStream`` through boto3,
+or an OpenAI-compatible endpoint.
+
+Calls run on a bounded thread pool; only the calling thread touches DuckDB (a connection
+is not shared across threads), writing finished items in small transactions, so an
+interrupted run keeps what it finished and a re-run resumes with the rest. TTFT is the
+time from sending the request to the first content delta; latency runs to the end of the
+stream. A throttled call is retried with exponential backoff and jitter; any other failure
+is recorded on its item and the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import random
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import pandas as pd
+
+from core.analysis import compare
+from core.catalog import datasets, runs
+from core.errors import InputError, NotFoundError
+from core.llm import endpoints
+from core.store import db
+
+Progress = Callable[[float, str], None]
+# Error codes worth a retry (mid-stream events spell them in camel case).
+THROTTLED = {"throttlingexception", "toomanyrequestsexception", "serviceunavailableexception"}
+BATCH = 25  # items per write transaction
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What a run calls, and how. Nothing secret: credentials come from boto3's chain (or,
+    for an OpenAI-compatible endpoint, from the environment variable named here)."""
+
+    model_id: str
+    provider: str = "bedrock"  # or "openai" (an OpenAI-compatible chat completions endpoint)
+    region: str = "us-east-1"
+    temperature: float = 0.0
+    top_p: float = 0.9
+    max_tokens: int = 512
+    prompt_version_id: str | None = None
+    endpoint_url: str | None = None  # Bedrock: a private or fake endpoint; OpenAI: base URL
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    timeout_s: float = 60.0
+    max_attempts: int = 6
+
+    def validate(self) -> None:
+        if self.provider not in ("bedrock", "openai"):
+            raise InputError("run", f"provider must be bedrock or openai, got {self.provider!r}")
+        if self.provider == "openai" and not self.endpoint_url:
+            raise InputError("run", "an OpenAI-compatible provider needs its base URL")
+        checks = (
+            (0 <= self.temperature <= 1, "temperature must be in 0-1"),
+            (0 < self.top_p <= 1, "top_p must be in (0, 1]"),
+            (self.max_tokens >= 1, "max_tokens must be at least 1"),
+            (1 <= self.concurrency <= 256, "concurrency must be 1-256"),
+            (self.timeout_s > 0, "timeout must be positive"),
+            (self.max_attempts >= 1, "max_attempts must be at least 1"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise InputError("run", message)
+
+    def recorded(self) -> dict:
+        """The configuration stored on the run (no secrets; none are held here)."""
+        keep = ("provider", "region", "temperature", "top_p", "max_tokens", "endpoint_url")
+        return {k: v for k, v in asdict(self).items() if k in keep}
+
+
+@dataclass
+class Call:
+    """One item's answer, or its error."""
+
+    item_id: str
+    text: str | None = None
+    ttft_ms: float | None = None
+    latency_ms: float | None = None
+    service_latency_ms: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    stop_reason: str | None = None
+    error: str | None = None
+    attempts: int = 1
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    done: int
+    failed: int
+    skipped: int  # finished earlier: a resumed run skips them
+    cost: float | None
+    currency: str | None
+    wall_s: float
+    errors: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        cost = f"; cost {self.cost:.4f} {self.currency}" if self.cost is not None else ""
+        return (
+            f"{self.run_id}: {self.done} answered, {self.failed} failed, {self.skipped} "
+            f"already done, in {self.wall_s:.1f} s{cost}"
+        )
+
+
+# --- preparing the calls ----------------------------------------------------------------------
+
+
+def prompt_text(con: duckdb.DuckDBPyConnection, prompt_version_id: str | None) -> str | None:
+    if prompt_version_id is None:
+        return None
+    row = con.execute(
+        "SELECT text FROM prompt_version WHERE prompt_version_id = ?", [prompt_version_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no prompt version {prompt_version_id!r}")
+    return row[0]
+
+
+def user_message(prompt: str, context: str | None) -> str:
+    if context:
+        return f"Context:\n{context}\n\nQuestion: {prompt}"
+    return prompt
+
+
+def pending(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[tuple], int]:
+    """(item_id, prompt, context) of the items still to answer, and how many are done. An
+    item is done when it has an output without an error; failed items are tried again."""
+    rows = con.execute(
+        "SELECT i.item_id, i.prompt, i.context FROM run r JOIN item i"
+        " ON i.dataset_id = r.dataset_id WHERE r.run_id = ? AND i.item_id NOT IN"
+        " (SELECT item_id FROM output WHERE run_id = ? AND error IS NULL) ORDER BY i.item_id",
+        [run_id, run_id],
+    ).fetchall()
+    done = con.execute(
+        "SELECT count(*) FROM output WHERE run_id = ? AND error IS NULL", [run_id]
+    ).fetchone()[0]
+    return rows, done
+
+
+def create(
+    con: duckdb.DuckDBPyConnection,
+    dataset_id: str,
+    config: ModelConfig,
+    *,
+    actor: str,
+    name: str | None = None,
+    role: str = "candidate",
+) -> str:
+    """Register a run of ``config`` over a frozen dataset version (nothing is called yet)."""
+    config.validate()
+    info = datasets.get(con, dataset_id)
+    if info["frozen_at"] is None:
+        raise InputError(
+            "run",
+            f"{dataset_id} is not frozen: freeze it (or start a migration on it) so every "
+            "model answers the same items",
+        )
+    prompt_text(con, config.prompt_version_id)  # it must exist
+    spec = runs.RunSpec(
+        dataset_id,
+        config.model_id,
+        name=name or f"{config.model_id} ({config.provider})",
+        role=role,
+        prompt_version_id=config.prompt_version_id,
+        config=config.recorded(),
+        origin=config.provider,
+    )
+    with db.transaction(con):
+        run_id = runs.create_run(con, spec, None, actor)
+        db.audit(
+            con,
+            actor,
+            "create_run",
+            "run",
+            run_id,
+            after={"dataset": dataset_id, **config.recorded()},
+        )
+    return run_id
+
+
+# --- estimating before spending -----------------------------------------------------------------
+
+
+def dry_run(con: duckdb.DuckDBPyConnection, dataset_id: str, config: ModelConfig) -> dict:
+    """Tokens and cost of running ``config`` over the dataset, estimated without a call:
+    input tokens as characters / 4 (system prompt included); output tokens as the mean of
+    earlier runs of this dataset, else half of max_tokens."""
+    system = prompt_text(con, config.prompt_version_id) or ""
+    chars = con.execute(
+        "SELECT count(*), sum(length(prompt) + coalesce(length(context), 0) + ?)"
+        " FROM item WHERE dataset_id = ?",
+        [len(system) + 24, dataset_id],
+    ).fetchone()
+    items, characters = chars[0], chars[1] or 0
+    if items == 0:
+        raise InputError("run", f"{dataset_id} has no items")
+    seen = con.execute(
+        "SELECT avg(o.output_tokens) FROM output o JOIN run r USING (run_id)"
+        " WHERE r.dataset_id = ? AND o.output_tokens > 0",
+        [dataset_id],
+    ).fetchone()[0]
+    out_each = min(float(seen), config.max_tokens) if seen else config.max_tokens / 2
+    tokens_in = math.ceil(characters / 4)
+    tokens_out = math.ceil(out_each * items)
+    price = compare.prices(con).set_index("model_id")
+    estimate = {
+        "items": items,
+        "input_tokens": tokens_in,
+        "output_tokens": tokens_out,
+        "cost": None,
+        "currency": None,
+    }
+    if config.model_id in price.index:
+        p = price.loc[config.model_id]
+        estimate["cost"] = (tokens_in * p.input_per_1k + tokens_out * p.output_per_1k) / 1000
+        estimate["currency"] = p.currency
+    return estimate
+
+
+# --- calling the model ----------------------------------------------------------------------
+
+
+def bedrock_client(config: ModelConfig):
+    """A bedrock-runtime client with botocore's own retries off (ours count attempts)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "bedrock-runtime",
+        region_name=config.region,
+        endpoint_url=config.endpoint_url,
+        config=Config(
+            retries={"total_max_attempts": 1},
+            read_timeout=config.timeout_s,
+            connect_timeout=min(10.0, config.timeout_s),
+            max_pool_connections=max(10, config.concurrency),
+        ),
+    )
+
+
+def converse_stream(client, config: ModelConfig, system: str | None, message: str, call: Call):
+    """One ConverseStream call: text, TTFT, latency, usage and stop reason into ``call``."""
+    request = {
+        "modelId": config.model_id,
+        "messages": [{"role": "user", "content": [{"text": message}]}],
+        "inferenceConfig": {
+            "temperature": config.temperature,
+            "topP": config.top_p,
+            "maxTokens": config.max_tokens,
+        },
+    }
+    if system:
+        request["system"] = [{"text": system}]
+    started = time.perf_counter()
+    response = client.converse_stream(**request)
+    parts = []
+    for event in response["stream"]:
+        if "contentBlockDelta" in event:
+            text = event["contentBlockDelta"]["delta"].get("text")
+            if text:
+                if call.ttft_ms is None:
+                    call.ttft_ms = (time.perf_counter() - started) * 1000
+                parts.append(text)
+        elif "messageStop" in event:
+            call.stop_reason = event["messageStop"].get("stopReason")
+        elif "metadata" in event:
+            usage = event["metadata"].get("usage", {})
+            call.input_tokens = usage.get("inputTokens")
+            call.output_tokens = usage.get("outputTokens")
+            call.service_latency_ms = event["metadata"].get("metrics", {}).get("latencyMs")
+        if time.perf_counter() - started > config.timeout_s:
+            raise TimeoutError(f"timed out after {config.timeout_s:g} s")
+    call.latency_ms = (time.perf_counter() - started) * 1000
+    call.text = "".join(parts)
+
+
+def openai_stream(config: ModelConfig, system: str | None, message: str, call: Call) -> None:
+    """One streamed chat completion from an OpenAI-compatible endpoint (server-sent events)."""
+    messages = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": "user", "content": message}
+    ]
+    body = {
+        "model": config.model_id,
+        "messages": messages,
+        "temperature": config.temperature,
+        "top_p": config.top_p,
+        "max_tokens": config.max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    request = endpoints.request(config.endpoint_url, "/chat/completions", body, config.api_key_env)
+    started = time.perf_counter()
+    parts = []
+    try:
+        response = urllib.request.urlopen(request, timeout=config.timeout_s)  # noqa: S310 - core.endpoints: http(s) only
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429:
+            raise Throttled(f"HTTP 429 from {config.endpoint_url}") from None
+        raise
+    with response:
+        for raw in response:
+            line = raw.decode().strip()
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            chunk = json.loads(data)
+            for choice in chunk.get("choices") or []:
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    if call.ttft_ms is None:
+                        call.ttft_ms = (time.perf_counter() - started) * 1000
+                    parts.append(text)
+                if choice.get("finish_reason"):
+                    call.stop_reason = choice["finish_reason"]
+            usage = chunk.get("usage")
+            if usage:
+                call.input_tokens = usage.get("prompt_tokens")
+                call.output_tokens = usage.get("completion_tokens")
+    call.latency_ms = (time.perf_counter() - started) * 1000
+    call.text = "".join(parts)
+
+
+class Throttled(Exception):
+    """The endpoint asked us to slow down."""
+
+
+def _throttled(exc: Exception) -> bool:
+    if isinstance(exc, Throttled):
+        return True
+    response = getattr(exc, "response", None)
+    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
+    return code.lower() in THROTTLED
+
+
+def answer(client, config: ModelConfig, system: str | None, item: tuple) -> Call:
+    """Call the model for one item, retrying throttled calls; never raises."""
+    item_id, prompt, context = item
+    message = user_message(prompt, context)
+    for attempt in range(1, config.max_attempts + 1):
+        call = Call(item_id, attempts=attempt)
+        try:
+            if config.provider == "openai":
+                openai_stream(config, system, message, call)
+            else:
+                converse_stream(client, config, system, message, call)
+            return call
+        except Exception as exc:
+            if _throttled(exc) and attempt < config.max_attempts:
+                # Exponential backoff with full jitter (AWS Architecture Blog, 2015).
+                time.sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))  # noqa: S311 - backoff jitter, not a secret
+                continue
+            call.error = f"{type(exc).__name__}: {exc}"[:500]
+            call.text = None
+            return call
+    raise AssertionError("unreachable")
+
+
+def execute(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    config: ModelConfig,
+    *,
+    client=None,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
+    """Answer every pending item of the run; finished items are written as they come.
+
+    ``stop`` lets a caller interrupt: calls in flight finish and are written, the rest stay
+    pending for the next call of ``execute``.
+    """
+    config.validate()
+    started = time.perf_counter()
+    items, done_before = pending(con, run_id)
+    system = prompt_text(con, config.prompt_version_id)
+    if config.provider == "bedrock" and client is None:
+        client = bedrock_client(config)
+    results: queue.Queue[Call] = queue.Queue()
+    stop = stop or threading.Event()
+
+    def work(item: tuple) -> None:
+        if stop.is_set():
+            return
+        results.put(answer(client, config, system, item))
+
+    done = failed = 0
+    errors: list[str] = []
+    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
+        futures = [pool.submit(work, item) for item in items]
+        finished = 0
+        while finished < len(items):
+            batch = _drain(results)
+            if not batch:
+                if all(f.done() for f in futures) and results.empty():
+                    break
+                continue
+            _write(con, run_id, batch)
+            finished += len(batch)
+            for call in batch:
+                if call.error:
+                    failed += 1
+                    errors.append(f"{call.item_id}: {call.error}")
+                else:
+                    done += 1
+            if progress:
+                progress(
+                    finished / max(1, len(items)),
+                    f"{finished} of {len(items)} items ({failed} failed)",
+                )
+    cost, currency = run_cost(con, run_id)
+    return RunResult(
+        run_id,
+        done,
+        failed,
+        done_before,
+        cost,
+        currency,
+        time.perf_counter() - started,
+        errors[:20],
+    )
+
+
+def _drain(results: queue.Queue) -> list[Call]:
+    batch = []
+    try:
+        batch.append(results.get(timeout=0.2))
+        while len(batch) < BATCH:
+            batch.append(results.get_nowait())
+    except queue.Empty:
+        pass
+    return batch
+
+
+def _write(con, run_id: str, batch: Iterable[Call]) -> None:
+    """Replace the batch's items' earlier (failed) outputs with the new ones, at once."""
+    rows = [
+        [
+            run_id,
+            c.item_id,
+            c.text,
+            c.ttft_ms,
+            c.latency_ms,
+            c.input_tokens,
+            c.output_tokens,
+            c.error,
+            c.stop_reason,
+            c.service_latency_ms,
+            c.attempts,
+        ]
+        for c in batch
+    ]
+    with db.transaction(con):
+        con.execute(
+            "DELETE FROM output WHERE run_id = ? AND item_id IN (SELECT unnest(?))",
+            [run_id, [r[1] for r in rows]],
+        )
+        con.executemany(
+            "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"
+            " output_tokens, error, stop_reason, service_latency_ms, attempts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def run_cost(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[float | None, str | None]:
+    """What the run's answered items cost at the catalog price in force today."""
+    model_id = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()[0]
+    price = compare.prices(con).set_index("model_id")
+    if model_id not in price.index:
+        return None, None
+    p = price.loc[model_id]
+    tokens = con.execute(
+        "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM output"
+        " WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    return (tokens[0] * p.input_per_1k + tokens[1] * p.output_per_1k) / 1000, p.currency
+
+
+def unfinished(con: duckdb.DuckDBPyConnection, dataset_id: str) -> pd.DataFrame:
+    """Runs Switchyard made on the dataset that still have items to answer (or retry)."""
+    return (
+        con.execute(
+            """
+        SELECT r.run_id, r.name, r.model_id, r.origin AS provider, r.created_at,
+               count(o.item_id) FILTER (WHERE o.error IS NULL) AS answered,
+               count(o.item_id) FILTER (WHERE o.error IS NOT NULL) AS failed,
+               d.item_count AS items
+        FROM run r JOIN dataset d USING (dataset_id)
+        LEFT JOIN output o ON o.run_id = r.run_id
+        WHERE r.dataset_id = ? AND r.origin IN ('bedrock', 'openai')
+        GROUP BY ALL
+        HAVING count(o.item_id) FILTER (WHERE o.error IS NULL) < d.item_count
+        ORDER BY r.created_at
+        """,
+            [dataset_id],
+        )
+        .df()
+        .drop(columns=["created_at"])
+    )
+
+
+def config_of(con: duckdb.DuckDBPyConnection, run_id: str, **overrides) -> ModelConfig:
+    """The configuration a run was made with, to resume it (``overrides``: e.g. concurrency)."""
+    row = con.execute(
+        "SELECT model_id, prompt_version_id, config, origin FROM run WHERE run_id = ?", [run_id]
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no run {run_id!r}")
+    stored = json.loads(row[2])
+    if row[3] not in ("bedrock", "openai"):
+        raise InputError("run", f"{run_id} was imported, not run by Switchyard: nothing to resume")
+    known = {k: stored[k] for k in ModelConfig.__dataclass_fields__ if k in stored}
+    return ModelConfig(row[0], prompt_version_id=row[1], **{**known, **overrides})

@@ -1,0 +1,1 @@
+"""SME review: stratified samples, each reviewer's blind queue, and the labels they write."""

@@ -1,0 +1,153 @@
+"""Writing SME labels: the one narrow interface for the tables that take concurrent writes.
+
+Each submit is one transaction: the label rows (one per response, upserted on
+(sample, item, run, reviewer) so a re-submit changes and never duplicates), the
+assignment's status, and an audit entry with before and after. DuckDB fails concurrent
+updates of one row ("Conflict on update"), so writes in this process are serialised by a
+lock. A PostgreSQL store (native INSERT ... ON CONFLICT, row locks) can stand beside this
+one with the same two methods when several app replicas share one database.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+
+import duckdb
+
+from core.errors import InputError, NotFoundError
+from core.review.queue import FAILURE_MODES, ResponseLabel, placed_source_side
+from core.store import db
+
+PREFERENCES = ("A", "B", "tie")
+_WRITE_LOCK = threading.Lock()
+
+
+def _sides(con, sample_id: str, item_id: str, reviewer: str) -> tuple[str, dict[str, str]]:
+    """The dataset and which run was shown on which side, from the database, not the client."""
+    row = con.execute(
+        "SELECT m.dataset_id, s.run_a, s.run_b, a.status FROM assignment a"
+        " JOIN sample s USING (sample_id) JOIN migration m ON m.migration_id = s.migration_id"
+        " WHERE a.sample_id = ? AND a.item_id = ? AND a.reviewer = ?",
+        [sample_id, item_id, reviewer],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(
+            f"item {item_id!r} of sample {sample_id!r} is not assigned to {reviewer!r}"
+        )
+    dataset_id, run_a, run_b, _ = row
+    if run_b is None:
+        return dataset_id, {"A": run_a}
+    if placed_source_side(con, sample_id, item_id, reviewer, run_a) == "A":
+        return dataset_id, {"A": run_a, "B": run_b}
+    return dataset_id, {"A": run_b, "B": run_a}
+
+
+def validate(
+    sides: dict[str, str], responses: list[ResponseLabel], preference: str | None
+) -> list[ResponseLabel]:
+    """Every shown response scored 1-5; known failure modes; a preference for a pair."""
+    given = {r.side: r for r in responses}
+    if set(given) != set(sides):
+        raise InputError(
+            "label", f"expected labels for responses {sorted(sides)}, got {sorted(given)}"
+        )
+    checked = []
+    for side in sorted(sides):
+        r = given[side]
+        if r.score not in (1, 2, 3, 4, 5):
+            raise InputError("label", f"Response {side}: choose a score from 1 to 5")
+        unknown = [m for m in r.failure_modes if m not in FAILURE_MODES]
+        if unknown:
+            raise InputError("label", f"Response {side}: unknown failure modes {unknown}")
+        passed = r.passed if r.passed is not None else r.score >= 3
+        checked.append(
+            ResponseLabel(
+                side, r.score, passed, tuple(sorted(set(r.failure_modes))), bool(r.safety_flag)
+            )
+        )
+    if len(sides) == 2 and preference not in PREFERENCES:
+        raise InputError("label", "choose which response is better: A, B or tie")
+    if len(sides) == 1 and preference is not None:
+        raise InputError("label", "a single response has no preference")
+    return checked
+
+
+def submit(
+    con: duckdb.DuckDBPyConnection,
+    sample_id: str,
+    item_id: str,
+    reviewer: str,
+    responses: list[ResponseLabel],
+    preference: str | None = None,
+    notes: str | None = None,
+) -> bool:
+    """Store the reviewer's label for an item; True when it changed an earlier one."""
+    dataset_id, sides = _sides(con, sample_id, item_id, reviewer)
+    checked = validate(sides, responses, preference)
+    notes = (notes or "").strip() or None
+    with _WRITE_LOCK, db.transaction(con):
+        before = con.execute(
+            "SELECT shown_side, score, passed, failure_modes, safety_flag, preference, notes"
+            " FROM label WHERE sample_id = ? AND item_id = ? AND reviewer = ? ORDER BY 1",
+            [sample_id, item_id, reviewer],
+        ).fetchall()
+        for r in checked:
+            run_id = sides[r.side]
+            other = next((run for side, run in sides.items() if side != r.side), None)
+            con.execute(
+                "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"
+                " passed, failure_modes, safety_flag, preference, shown_side, notes, origin,"
+                " sample_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'app', ?)"
+                " ON CONFLICT (sample_id, item_id, run_id, reviewer) DO UPDATE SET"
+                " score = excluded.score, passed = excluded.passed,"
+                " failure_modes = excluded.failure_modes, safety_flag = excluded.safety_flag,"
+                " preference = excluded.preference, shown_side = excluded.shown_side,"
+                " notes = excluded.notes, updated_at = excluded.updated_at",
+                [
+                    dataset_id,
+                    item_id,
+                    run_id,
+                    other,
+                    reviewer,
+                    r.score,
+                    r.passed,
+                    list(r.failure_modes),
+                    r.safety_flag,
+                    preference,
+                    r.side,
+                    notes,
+                    sample_id,
+                ],
+            )
+        con.execute(
+            "UPDATE assignment SET status = 'done', done_at = current_timestamp"
+            " WHERE sample_id = ? AND item_id = ? AND reviewer = ?",
+            [sample_id, item_id, reviewer],
+        )
+        db.audit(
+            con,
+            reviewer,
+            "change_label" if before else "submit_label",
+            "label",
+            f"{sample_id}/{item_id}/{reviewer}",
+            before=[list(row) for row in before] or None,
+            after={
+                "responses": [asdict(r) for r in checked],
+                "preference": preference,
+                "notes": notes,
+            },
+        )
+    return bool(before)
+
+
+def skip(con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer: str) -> None:
+    """Put an open item at the back of the reviewer's queue (a labelled item stays done)."""
+    _sides(con, sample_id, item_id, reviewer)
+    with _WRITE_LOCK, db.transaction(con):
+        con.execute(
+            "UPDATE assignment SET status = 'skipped' WHERE sample_id = ? AND"
+            " item_id = ? AND reviewer = ? AND status = 'open'",
+            [sample_id, item_id, reviewer],
+        )
+        db.audit(con, reviewer, "skip", "assignment", f"{sample_id}/{item_id}/{reviewer}")

@@ -1,0 +1,5 @@
+"""The store.
+
+The DuckDB connection and schema migrations, settings, SQL quoting, and the one
+writer of shared tables.
+"""
