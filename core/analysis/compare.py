@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 
 import duckdb
 import numpy as np
@@ -26,7 +25,8 @@ from core.analysis.paired import (
     resampled_quantiles,
 )
 from core.catalog import metrics as metrics_catalog
-from core.catalog import migrations, models
+from core.catalog import migrations
+from core.catalog.pricing import price_history, prices  # noqa: F401 - re-exported
 from core.errors import InputError
 from core.store.sql import literal, quote
 
@@ -454,20 +454,6 @@ def call_breakdown(
 
 
 # --- cost -----------------------------------------------------------------------------------
-
-
-def prices(con: duckdb.DuckDBPyConnection, on: date | None = None) -> pd.DataFrame:
-    """The price of each model in force on ``on`` (default today): the latest effective
-    date on or before it, and among equal dates the latest recorded."""
-    return con.execute(models.PRICES_IN_FORCE, [on or date.today()]).df()
-
-
-def price_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(
-        "SELECT model_id, effective_date, input_per_1k, output_per_1k, currency, source,"
-        " recorded_at, recorded_by FROM model_price ORDER BY model_id, effective_date DESC,"
-        " recorded_at DESC"
-    ).df()
 
 
 def cost(
