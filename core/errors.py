@@ -48,3 +48,8 @@ class DatabaseLockedError(SwitchyardError):
 
 class NotFoundError(SwitchyardError):
     """A named dataset, run or migration does not exist."""
+
+
+class ServiceError(SwitchyardError):
+    """A call to AWS (Bedrock, S3) or an OpenAI-compatible endpoint failed in a way the user
+    fixes outside Switchyard: credentials, permissions, region, model id, network."""

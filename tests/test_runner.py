@@ -10,7 +10,7 @@ import pytest
 import cli
 from core.catalog import datasets
 from core.errors import InputError
-from core.llm import runner
+from core.llm import converse, runner
 from core.store import db
 
 MODEL = "amazon.nova-pro-v1:0"
@@ -67,7 +67,7 @@ def test_a_run_records_text_ttft_latency_tokens_and_stop_reason(con, fake):
 
 def test_throttled_calls_are_retried(con, fake, monkeypatch):
     fake.behaviour.throttle_first = 3
-    monkeypatch.setattr(runner.random, "uniform", lambda a, b: 0.0)  # no backoff wait
+    monkeypatch.setattr(converse.random, "uniform", lambda a, b: 0.0)  # no backoff wait
     config = runner.ModelConfig(MODEL, endpoint_url=fake.url, concurrency=2)
     run_id = runner.create(con, dataset(con), config, actor="owner")
     result = runner.execute(con, run_id, config)

@@ -5,8 +5,8 @@ Calls run on a bounded thread pool; only the calling thread touches DuckDB (a co
 is not shared across threads), writing finished items in small transactions, so an
 interrupted run keeps what it finished and a re-run resumes with the rest. TTFT is the
 time from sending the request to the first content delta; latency runs to the end of the
-stream. A throttled call is retried with exponential backoff and jitter; any other failure
-is recorded on its item and the run goes on.
+stream (``core.llm.converse`` makes the calls). A throttled call is retried with
+exponential backoff and jitter; any other failure is recorded on its item and the run goes on.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from __future__ import annotations
 import json
 import math
 import queue
-import random
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -25,15 +23,14 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import pandas as pd
 
-from core.analysis import compare
-from core.catalog import datasets, runs
+from core.catalog import datasets, pricing, runs
 from core.errors import InputError, NotFoundError
-from core.llm import endpoints
+from core.llm import converse
+from core.llm.converse import Call
 from core.store import db
+from core.types import DEFAULT_REGION, PROVIDERS, Provider, RunRole
 
 Progress = Callable[[float, str], None]
-# Error codes worth a retry (mid-stream events spell them in camel case).
-THROTTLED = {"throttlingexception", "toomanyrequestsexception", "serviceunavailableexception"}
 BATCH = 25  # items per write transaction
 
 
@@ -43,8 +40,8 @@ class ModelConfig:
     for an OpenAI-compatible endpoint, from the environment variable named here)."""
 
     model_id: str
-    provider: str = "bedrock"  # or "openai" (an OpenAI-compatible chat completions endpoint)
-    region: str = "us-east-1"
+    provider: Provider = "bedrock"  # or "openai" (an OpenAI-compatible chat completions endpoint)
+    region: str = DEFAULT_REGION
     temperature: float = 0.0
     top_p: float = 0.9
     max_tokens: int = 512
@@ -56,7 +53,7 @@ class ModelConfig:
     max_attempts: int = 6
 
     def validate(self) -> None:
-        if self.provider not in ("bedrock", "openai"):
+        if self.provider not in PROVIDERS:
             raise InputError("run", f"provider must be bedrock or openai, got {self.provider!r}")
         if self.provider == "openai" and not self.endpoint_url:
             raise InputError("run", "an OpenAI-compatible provider needs its base URL")
@@ -76,22 +73,6 @@ class ModelConfig:
         """The configuration stored on the run (no secrets; none are held here)."""
         keep = ("provider", "region", "temperature", "top_p", "max_tokens", "endpoint_url")
         return {k: v for k, v in asdict(self).items() if k in keep}
-
-
-@dataclass
-class Call:
-    """One item's answer, or its error."""
-
-    item_id: str
-    text: str | None = None
-    ttft_ms: float | None = None
-    latency_ms: float | None = None
-    service_latency_ms: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    stop_reason: str | None = None
-    error: str | None = None
-    attempts: int = 1
 
 
 @dataclass
@@ -127,12 +108,6 @@ def prompt_text(con: duckdb.DuckDBPyConnection, prompt_version_id: str | None) -
     return row[0]
 
 
-def user_message(prompt: str, context: str | None) -> str:
-    if context:
-        return f"Context:\n{context}\n\nQuestion: {prompt}"
-    return prompt
-
-
 def pending(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[tuple], int]:
     """(item_id, prompt, context) of the items still to answer, and how many are done. An
     item is done when it has an output without an error; failed items are tried again."""
@@ -155,7 +130,7 @@ def create(
     *,
     actor: str,
     name: str | None = None,
-    role: str = "candidate",
+    role: RunRole = "candidate",
 ) -> str:
     """Register a run of ``config`` over a frozen dataset version (nothing is called yet)."""
     config.validate()
@@ -213,7 +188,7 @@ def dry_run(con: duckdb.DuckDBPyConnection, dataset_id: str, config: ModelConfig
     out_each = min(float(seen), config.max_tokens) if seen else config.max_tokens / 2
     tokens_in = math.ceil(characters / 4)
     tokens_out = math.ceil(out_each * items)
-    price = compare.prices(con).set_index("model_id")
+    price = pricing.prices(con).set_index("model_id")
     estimate = {
         "items": items,
         "input_tokens": tokens_in,
@@ -228,144 +203,7 @@ def dry_run(con: duckdb.DuckDBPyConnection, dataset_id: str, config: ModelConfig
     return estimate
 
 
-# --- calling the model ----------------------------------------------------------------------
-
-
-def bedrock_client(config: ModelConfig):
-    """A bedrock-runtime client with botocore's own retries off (ours count attempts)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "bedrock-runtime",
-        region_name=config.region,
-        endpoint_url=config.endpoint_url,
-        config=Config(
-            retries={"total_max_attempts": 1},
-            read_timeout=config.timeout_s,
-            connect_timeout=min(10.0, config.timeout_s),
-            max_pool_connections=max(10, config.concurrency),
-        ),
-    )
-
-
-def converse_stream(client, config: ModelConfig, system: str | None, message: str, call: Call):
-    """One ConverseStream call: text, TTFT, latency, usage and stop reason into ``call``."""
-    request = {
-        "modelId": config.model_id,
-        "messages": [{"role": "user", "content": [{"text": message}]}],
-        "inferenceConfig": {
-            "temperature": config.temperature,
-            "topP": config.top_p,
-            "maxTokens": config.max_tokens,
-        },
-    }
-    if system:
-        request["system"] = [{"text": system}]
-    started = time.perf_counter()
-    response = client.converse_stream(**request)
-    parts = []
-    for event in response["stream"]:
-        if "contentBlockDelta" in event:
-            text = event["contentBlockDelta"]["delta"].get("text")
-            if text:
-                if call.ttft_ms is None:
-                    call.ttft_ms = (time.perf_counter() - started) * 1000
-                parts.append(text)
-        elif "messageStop" in event:
-            call.stop_reason = event["messageStop"].get("stopReason")
-        elif "metadata" in event:
-            usage = event["metadata"].get("usage", {})
-            call.input_tokens = usage.get("inputTokens")
-            call.output_tokens = usage.get("outputTokens")
-            call.service_latency_ms = event["metadata"].get("metrics", {}).get("latencyMs")
-        if time.perf_counter() - started > config.timeout_s:
-            raise TimeoutError(f"timed out after {config.timeout_s:g} s")
-    call.latency_ms = (time.perf_counter() - started) * 1000
-    call.text = "".join(parts)
-
-
-def openai_stream(config: ModelConfig, system: str | None, message: str, call: Call) -> None:
-    """One streamed chat completion from an OpenAI-compatible endpoint (server-sent events)."""
-    messages = ([{"role": "system", "content": system}] if system else []) + [
-        {"role": "user", "content": message}
-    ]
-    body = {
-        "model": config.model_id,
-        "messages": messages,
-        "temperature": config.temperature,
-        "top_p": config.top_p,
-        "max_tokens": config.max_tokens,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    request = endpoints.request(config.endpoint_url, "/chat/completions", body, config.api_key_env)
-    started = time.perf_counter()
-    parts = []
-    try:
-        response = urllib.request.urlopen(request, timeout=config.timeout_s)  # noqa: S310 - core.endpoints: http(s) only
-    except urllib.error.HTTPError as exc:
-        if exc.code == 429:
-            raise Throttled(f"HTTP 429 from {config.endpoint_url}") from None
-        raise
-    with response:
-        for raw in response:
-            line = raw.decode().strip()
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            chunk = json.loads(data)
-            for choice in chunk.get("choices") or []:
-                text = (choice.get("delta") or {}).get("content")
-                if text:
-                    if call.ttft_ms is None:
-                        call.ttft_ms = (time.perf_counter() - started) * 1000
-                    parts.append(text)
-                if choice.get("finish_reason"):
-                    call.stop_reason = choice["finish_reason"]
-            usage = chunk.get("usage")
-            if usage:
-                call.input_tokens = usage.get("prompt_tokens")
-                call.output_tokens = usage.get("completion_tokens")
-    call.latency_ms = (time.perf_counter() - started) * 1000
-    call.text = "".join(parts)
-
-
-class Throttled(Exception):
-    """The endpoint asked us to slow down."""
-
-
-def _throttled(exc: Exception) -> bool:
-    if isinstance(exc, Throttled):
-        return True
-    response = getattr(exc, "response", None)
-    code = response.get("Error", {}).get("Code", "") if isinstance(response, dict) else ""
-    return code.lower() in THROTTLED
-
-
-def answer(client, config: ModelConfig, system: str | None, item: tuple) -> Call:
-    """Call the model for one item, retrying throttled calls; never raises."""
-    item_id, prompt, context = item
-    message = user_message(prompt, context)
-    for attempt in range(1, config.max_attempts + 1):
-        call = Call(item_id, attempts=attempt)
-        try:
-            if config.provider == "openai":
-                openai_stream(config, system, message, call)
-            else:
-                converse_stream(client, config, system, message, call)
-            return call
-        except Exception as exc:
-            if _throttled(exc) and attempt < config.max_attempts:
-                # Exponential backoff with full jitter (AWS Architecture Blog, 2015).
-                time.sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))  # noqa: S311 - backoff jitter, not a secret
-                continue
-            call.error = f"{type(exc).__name__}: {exc}"[:500]
-            call.text = None
-            return call
-    raise AssertionError("unreachable")
+# --- running ------------------------------------------------------------------------------
 
 
 def execute(
@@ -387,50 +225,49 @@ def execute(
     items, done_before = pending(con, run_id)
     system = prompt_text(con, config.prompt_version_id)
     if config.provider == "bedrock" and client is None:
-        client = bedrock_client(config)
+        client = converse.runtime_client(config)
     results: queue.Queue[Call] = queue.Queue()
     stop = stop or threading.Event()
 
     def work(item: tuple) -> None:
         if stop.is_set():
             return
-        results.put(answer(client, config, system, item))
+        results.put(converse.answer(client, config, system, item))
 
-    done = failed = 0
-    errors: list[str] = []
     with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
         futures = [pool.submit(work, item) for item in items]
-        finished = 0
-        while finished < len(items):
-            batch = _drain(results)
-            if not batch:
-                if all(f.done() for f in futures) and results.empty():
-                    break
-                continue
-            _write(con, run_id, batch)
-            finished += len(batch)
-            for call in batch:
-                if call.error:
-                    failed += 1
-                    errors.append(f"{call.item_id}: {call.error}")
-                else:
-                    done += 1
-            if progress:
-                progress(
-                    finished / max(1, len(items)),
-                    f"{finished} of {len(items)} items ({failed} failed)",
-                )
+        calls = _collect(con, run_id, futures, results, len(items), progress)
+    failed = [c for c in calls if c.error]
     cost, currency = run_cost(con, run_id)
     return RunResult(
         run_id,
-        done,
-        failed,
+        len(calls) - len(failed),
+        len(failed),
         done_before,
         cost,
         currency,
         time.perf_counter() - started,
-        errors[:20],
+        [f"{c.item_id}: {c.error}" for c in failed[:20]],
     )
+
+
+def _collect(con, run_id: str, futures, results: queue.Queue, total: int, progress) -> list[Call]:
+    """Write answers in batches as the workers finish them (only this thread touches
+    DuckDB); every call written, in the order written."""
+    calls: list[Call] = []
+    failed = 0
+    while len(calls) < total:
+        batch = _drain(results)
+        if not batch:
+            if all(f.done() for f in futures) and results.empty():
+                break
+            continue
+        _write(con, run_id, batch)
+        calls += batch
+        failed += sum(1 for c in batch if c.error)
+        if progress:
+            progress(len(calls) / max(1, total), f"{len(calls)} of {total} items ({failed} failed)")
+    return calls
 
 
 def _drain(results: queue.Queue) -> list[Call]:
@@ -478,7 +315,7 @@ def _write(con, run_id: str, batch: Iterable[Call]) -> None:
 def run_cost(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[float | None, str | None]:
     """What the run's answered items cost at the catalog price in force today."""
     model_id = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()[0]
-    price = compare.prices(con).set_index("model_id")
+    price = pricing.prices(con).set_index("model_id")
     if model_id not in price.index:
         return None, None
     p = price.loc[model_id]
@@ -501,12 +338,12 @@ def unfinished(con: duckdb.DuckDBPyConnection, dataset_id: str) -> pd.DataFrame:
                d.item_count AS items
         FROM run r JOIN dataset d USING (dataset_id)
         LEFT JOIN output o ON o.run_id = r.run_id
-        WHERE r.dataset_id = ? AND r.origin IN ('bedrock', 'openai')
+        WHERE r.dataset_id = ? AND list_contains(?, r.origin)
         GROUP BY ALL
         HAVING count(o.item_id) FILTER (WHERE o.error IS NULL) < d.item_count
         ORDER BY r.created_at
         """,
-            [dataset_id],
+            [dataset_id, list(PROVIDERS)],
         )
         .df()
         .drop(columns=["created_at"])
@@ -521,7 +358,7 @@ def config_of(con: duckdb.DuckDBPyConnection, run_id: str, **overrides) -> Model
     if row is None:
         raise NotFoundError(f"no run {run_id!r}")
     stored = json.loads(row[2])
-    if row[3] not in ("bedrock", "openai"):
+    if row[3] not in PROVIDERS:
         raise InputError("run", f"{run_id} was imported, not run by Switchyard: nothing to resume")
     known = {k: stored[k] for k in ModelConfig.__dataclass_fields__ if k in stored}
     return ModelConfig(row[0], prompt_version_id=row[1], **{**known, **overrides})
