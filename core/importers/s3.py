@@ -1,4 +1,5 @@
-"""Fetching import files from S3 with boto3's standard credential chain."""
+"""Fetching import files from S3 with boto3's standard credential chain (the client from
+``core.llm.clients``, the one place clients are built)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.importers.staging import KINDS_BY_SUFFIX
+from core.llm import clients
 
 OUTPUT_SUFFIX = "_output.jsonl"  # what Bedrock evaluation jobs write, one per metric/dataset
 
@@ -24,11 +26,8 @@ def split(uri: str) -> tuple[str, str]:
 def fetch(uri: str, dest: Path, client=None) -> list[Path]:
     """Download one object (a key with a known suffix), or every ``*_output.jsonl`` under a
     prefix (listed, never guessed: Bedrock nests them under job, model and task folders)."""
-    import boto3
-    import botocore.exceptions
-
-    client = client or boto3.client("s3")
     bucket, key = split(uri)
+    client = client or clients.s3()
     try:
         if Path(key).suffix.lower() in KINDS_BY_SUFFIX and not key.endswith("/"):
             keys = [key]
@@ -56,7 +55,12 @@ def fetch(uri: str, dest: Path, client=None) -> list[Path]:
             client.download_file(bucket, name, str(local))
             paths.append(local)
         return paths
-    except botocore.exceptions.ClientError as exc:
-        raise InputError(uri, f"S3 refused: {exc}") from None
-    except botocore.exceptions.BotoCoreError as exc:
-        raise InputError(uri, f"S3 could not be reached: {exc}") from None
+    except InputError:
+        raise
+    except Exception as exc:
+        advice = clients.explain(exc)
+        if advice is None:
+            raise
+        # A refusal carries the service's error code; anything else never got an answer.
+        verb = "S3 refused" if hasattr(exc, "response") else "S3 could not be reached"
+        raise InputError(uri, f"{verb}: {advice}") from None

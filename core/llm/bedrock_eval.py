@@ -16,6 +16,7 @@ import duckdb
 from core.catalog import runs
 from core.errors import InputError, NotFoundError
 from core.importers import files, s3
+from core.llm import clients
 from core.store import db
 
 AUTOMATED_METRICS = ("Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity")
@@ -61,12 +62,9 @@ def upload_dataset(
     bucket, prefix = s3.split(s3_prefix)
     key = f"{prefix.rstrip('/')}/{run_id}.jsonl".lstrip("/")
     body = "\n".join(json.dumps(r, ensure_ascii=False) for r in dataset_records(con, run_id))
-    if s3_client is None:
-        import boto3
-
-        s3_client = boto3.client("s3")
-    client = s3_client
-    client.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
+    client = s3_client or clients.s3()
+    with clients.mapped(f"uploading the dataset to s3://{bucket}/{key}"):
+        client.put_object(Bucket=bucket, Key=key, Body=body.encode("utf-8"))
     return f"s3://{bucket}/{key}"
 
 
@@ -90,33 +88,19 @@ def create_job(
         raise InputError("evaluation job", "choose at least one metric")
     model_id = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()[0]
     job_name = job_name or f"switchyard-{run_id}-{uuid.uuid4().hex[:6]}"
-    automated = {
-        "datasetMetricConfigs": [
-            {
-                "taskType": "General",
-                "dataset": {"name": run_id, "datasetLocation": {"s3Uri": dataset_uri}},
-                "metricNames": list(metrics),
-            }
-        ]
-    }
-    if judge_model:
-        automated["evaluatorModelConfig"] = {
-            "bedrockEvaluatorModels": [{"modelIdentifier": judge_model}]
-        }
-    if client is None:
-        import boto3
-
-        client = boto3.client("bedrock")
-    response = client.create_evaluation_job(
-        jobName=job_name,
-        roleArn=role_arn,
-        applicationType="ModelEvaluation",
-        evaluationConfig={"automated": automated},
-        inferenceConfig={
-            "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": model_id}}]
-        },
-        outputDataConfig={"s3Uri": output_uri},
-    )
+    automated = _automated(run_id, dataset_uri, metrics, judge_model)
+    client = client or clients.bedrock()
+    with clients.mapped("creating the Bedrock evaluation job"):
+        response = client.create_evaluation_job(
+            jobName=job_name,
+            roleArn=role_arn,
+            applicationType="ModelEvaluation",
+            evaluationConfig={"automated": automated},
+            inferenceConfig={
+                "models": [{"precomputedInferenceSource": {"inferenceSourceIdentifier": model_id}}]
+            },
+            outputDataConfig={"s3Uri": output_uri},
+        )
     job_arn = response["jobArn"]
     with db.transaction(con):
         db.audit(
@@ -136,6 +120,24 @@ def create_job(
     return job_arn
 
 
+def _automated(run_id: str, dataset_uri: str, metrics: list[str], judge_model: str | None):
+    """The job's automated evaluation configuration: the dataset, metrics and judge."""
+    automated = {
+        "datasetMetricConfigs": [
+            {
+                "taskType": "General",
+                "dataset": {"name": run_id, "datasetLocation": {"s3Uri": dataset_uri}},
+                "metricNames": list(metrics),
+            }
+        ]
+    }
+    if judge_model:
+        automated["evaluatorModelConfig"] = {
+            "bedrockEvaluatorModels": [{"modelIdentifier": judge_model}]
+        }
+    return automated
+
+
 def wait(
     client,
     job_arn: str,
@@ -147,7 +149,8 @@ def wait(
     """Poll ``get_evaluation_job`` until the job is done; returns its last description."""
     deadline = time.monotonic() + timeout_s
     while True:
-        job = client.get_evaluation_job(jobIdentifier=job_arn)
+        with clients.mapped(f"reading the evaluation job {job_arn}"):
+            job = client.get_evaluation_job(jobIdentifier=job_arn)
         if job["status"] in DONE:
             return job
         if time.monotonic() > deadline:

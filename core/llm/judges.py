@@ -1,22 +1,18 @@
 """Judges Switchyard runs itself: Ragas and DeepEval metrics over a run's outputs, with the
-judge model on Amazon Bedrock through plain boto3, and the non-LLM metrics.
+judge model on Amazon Bedrock through plain boto3 (``core.llm.judge_models``), and the
+non-LLM metrics.
 
-DeepEval's own Bedrock model needs aiobotocore, which conflicts with current boto3, so the
-judge is a ``DeepEvalBaseLLM`` subclass over ``converse``; Ragas gets a small LangChain chat
-model over the same call (and Titan embeddings through ``invoke_model`` for answer
-relevancy). ragas and deepeval take seconds to import and phone home unless told not to:
-they are imported only inside these functions, after ``core.telemetry`` has switched
-their telemetry (and DeepEval's .env loading) off.
+ragas and deepeval take seconds to import and phone home unless told not to: they are
+imported only inside these functions, after ``core.telemetry`` has switched their telemetry
+(and DeepEval's .env loading) off.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import threading
 import time
-import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,8 +21,10 @@ import duckdb
 
 from core import telemetry
 from core.errors import InputError, NotFoundError
-from core.llm import endpoints
+from core.llm import judge_models
+from core.llm.judge_models import deepeval_judge, judge_model, ragas_models
 from core.store import db
+from core.types import DEFAULT_REGION, Provider
 
 LLM_METRICS = {
     "ragas_faithfulness": "Ragas faithfulness (claims supported by the context)",
@@ -55,146 +53,14 @@ DEFAULT_RUBRIC = (
 class JudgeConfig:
     model_id: str = "anthropic.claude-3-5-sonnet-20241022-v2:0"
     embedding_model_id: str = "amazon.titan-embed-text-v2:0"
-    provider: str = "bedrock"  # or "openai": an OpenAI-compatible endpoint (endpoint_url)
-    region: str = "us-east-1"
+    provider: Provider = "bedrock"  # or "openai": an OpenAI-compatible endpoint (endpoint_url)
+    region: str = DEFAULT_REGION
     endpoint_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"  # openai: the variable holding the key
     threshold: float = 0.5
     rubric: str = DEFAULT_RUBRIC
     pattern: str | None = None  # deepeval_pattern_match
     concurrency: int = 8  # items judged at once
-
-
-# --- the judge model on plain boto3 -------------------------------------------------------------
-
-
-def bedrock_runtime(config: JudgeConfig):
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "bedrock-runtime",
-        region_name=config.region,
-        endpoint_url=config.endpoint_url,
-        config=Config(retries={"mode": "standard", "max_attempts": 6}, read_timeout=120),
-    )
-
-
-def converse_text(client, model_id: str, prompt: str, max_tokens: int = 2048) -> str:
-    response = client.converse(
-        modelId=model_id,
-        messages=[{"role": "user", "content": [{"text": prompt}]}],
-        inferenceConfig={"temperature": 0.0, "maxTokens": max_tokens},
-    )
-    return "".join(p.get("text", "") for p in response["output"]["message"]["content"])
-
-
-def _openai_post(config: JudgeConfig, path: str, body: dict) -> dict:
-    request = endpoints.request(config.endpoint_url, path, body, config.api_key_env)
-    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - core.endpoints: http(s) only
-        return json.loads(response.read())
-
-
-@dataclass(frozen=True)
-class JudgeModel:
-    """The two things a judge library needs from a model: text for a prompt, and a vector
-    for a text (Ragas' answer relevancy)."""
-
-    name: str
-    complete: Callable[[str], str]
-    embed: Callable[[str], list[float]]
-
-
-def judge_model(config: JudgeConfig, client=None) -> JudgeModel:
-    if config.provider == "openai":
-        if not config.endpoint_url:
-            raise InputError("judge", "an OpenAI-compatible judge needs its base URL")
-
-        def complete(prompt: str) -> str:
-            body = {
-                "model": config.model_id,
-                "temperature": 0.0,
-                "messages": [{"role": "user", "content": prompt}],
-            }
-            reply = _openai_post(config, "/chat/completions", body)
-            return reply["choices"][0]["message"]["content"] or ""
-
-        def embed(text: str) -> list[float]:
-            body = {"model": config.embedding_model_id, "input": text}
-            return _openai_post(config, "/embeddings", body)["data"][0]["embedding"]
-
-        return JudgeModel(f"openai:{config.model_id}", complete, embed)
-    if config.provider != "bedrock":
-        raise InputError("judge", f"provider must be bedrock or openai, got {config.provider!r}")
-    client = client or bedrock_runtime(config)
-
-    def embed_titan(text: str) -> list[float]:
-        response = client.invoke_model(
-            modelId=config.embedding_model_id,
-            body=json.dumps({"inputText": text}),
-            contentType="application/json",
-            accept="application/json",
-        )
-        return json.loads(response["body"].read())["embedding"]
-
-    return JudgeModel(
-        f"bedrock:{config.model_id}",
-        lambda prompt: converse_text(client, config.model_id, prompt),
-        embed_titan,
-    )
-
-
-def deepeval_judge(model: JudgeModel):
-    """A DeepEval judge model over ``model`` (plain boto3 for Bedrock: no aiobotocore)."""
-    telemetry.disable()
-    from deepeval.models import DeepEvalBaseLLM
-
-    class SwitchyardJudge(DeepEvalBaseLLM):
-        def __init__(self) -> None:
-            super().__init__(model.name)
-
-        def load_model(self):
-            return model
-
-        def generate(self, prompt: str) -> str:
-            return model.complete(prompt)
-
-        async def a_generate(self, prompt: str) -> str:
-            return await asyncio.to_thread(model.complete, prompt)
-
-        def get_model_name(self) -> str:
-            return model.name
-
-    return SwitchyardJudge()
-
-
-def ragas_models(model: JudgeModel):
-    """Ragas' LLM and embeddings, as LangChain models over ``model``."""
-    telemetry.disable()
-    from langchain_core.embeddings import Embeddings
-    from langchain_core.language_models.chat_models import BaseChatModel
-    from langchain_core.messages import AIMessage
-    from langchain_core.outputs import ChatGeneration, ChatResult
-    from ragas.embeddings import LangchainEmbeddingsWrapper
-    from ragas.llms import LangchainLLMWrapper
-
-    class JudgeChat(BaseChatModel):
-        def _generate(self, messages, stop=None, run_manager=None, **kwargs) -> ChatResult:
-            text = model.complete("\n".join(str(m.content) for m in messages))
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
-
-        @property
-        def _llm_type(self) -> str:
-            return "switchyard-judge"
-
-    class JudgeEmbeddings(Embeddings):
-        def embed_query(self, text: str) -> list[float]:
-            return model.embed(text)
-
-        def embed_documents(self, texts: list[str]) -> list[list[float]]:
-            return [model.embed(t) for t in texts]
-
-    return LangchainLLMWrapper(JudgeChat()), LangchainEmbeddingsWrapper(JudgeEmbeddings())
 
 
 # --- scoring ----------------------------------------------------------------------------------
@@ -333,6 +199,69 @@ def score_run(
     """Score every answered output of the run on each metric; a metric's scores replace its
     earlier ones from this judge in one transaction. Returns scored items per metric. An
     item the judge cannot score gets an empty score with the error as its explanation."""
+    items = _answered(con, run_id, metrics, config)
+    if client is None and config.provider == "bedrock" and any(m in LLM_METRICS for m in metrics):
+        client = judge_models.bedrock_runtime(config)  # boto3 clients are thread-safe: one for all
+    judge = _judge(metrics, config, client)
+    versions = _versions(metrics, config)
+    counts = {}
+    total = len(items) * len(metrics)
+    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
+        for m_index, metric in enumerate(metrics):
+            futures = [pool.submit(judge, metric, item) for item in items]
+            scores = []
+            for i_index, future in enumerate(futures):
+                scores.append(future.result())
+                if progress:
+                    done = m_index * len(items) + i_index + 1
+                    progress(done / total, f"{metric}: {i_index + 1} of {len(items)}")
+            judge_name, judge_version = versions[metric]
+            rows = [
+                (
+                    run_id,
+                    item[0],
+                    metric,
+                    judge_name,
+                    score.score,
+                    config.threshold,
+                    score.passed,
+                    score.explanation,
+                    judge_version,
+                )
+                for item, score in zip(items, scores, strict=True)
+            ]
+            _store(con, run_id, metric, rows, versions[metric], actor)
+            counts[metric] = sum(r[4] is not None for r in rows)
+    return counts
+
+
+def _judge(metrics: list[str], config: JudgeConfig, client) -> Callable[[str, tuple], Score]:
+    """judge(metric, item row) -> Score, for any worker thread; never raises."""
+    _scorers(metrics, config, client)  # import the libraries once, before the threads do
+    local = threading.local()
+
+    def judge(metric: str, item: tuple) -> Score:
+        # Metric objects keep state between calls: each thread builds its own.
+        if not hasattr(local, "scorers"):
+            local.scorers = _scorers(metrics, config, client)
+        _item_id, prompt, context, truth, output = item
+        fields = {
+            "prompt": prompt,
+            "context": context,
+            "ground_truth": truth,
+            "output": output or "",
+        }
+        try:
+            return local.scorers[metric](fields)
+        except Exception as exc:  # a judge failure is recorded, not fatal
+            return Score(None, None, f"judge failed: {type(exc).__name__}: {exc}"[:500])
+
+    return judge
+
+
+def _answered(con, run_id: str, metrics: list[str], config: JudgeConfig) -> list[tuple]:
+    """The run's answered items (item_id, prompt, context, ground_truth, output), once the
+    request is known to be valid."""
     unknown = sorted(set(metrics) - set(METRICS))
     if unknown or not metrics:
         raise InputError("judge", f"unknown metrics {unknown}; known: {', '.join(METRICS)}")
@@ -353,78 +282,35 @@ def score_run(
         raise InputError("judge", f"run {run_id} has no answered output to score")
     if config.concurrency < 1:
         raise InputError("judge", "concurrency must be at least 1")
-    if client is None and config.provider == "bedrock" and any(m in LLM_METRICS for m in metrics):
-        client = bedrock_runtime(config)  # boto3 clients are thread-safe: one for all
-    _scorers(metrics, config, client)  # import the libraries once, before the threads do
-    local = threading.local()
+    return items
 
-    def judge(metric: str, item: tuple) -> Score:
-        # Metric objects keep state between calls: each thread builds its own.
-        if not hasattr(local, "scorers"):
-            local.scorers = _scorers(metrics, config, client)
-        _item_id, prompt, context, truth, output = item
-        fields = {
-            "prompt": prompt,
-            "context": context,
-            "ground_truth": truth,
-            "output": output or "",
-        }
-        try:
-            return local.scorers[metric](fields)
-        except Exception as exc:  # a judge failure is recorded, not fatal
-            return Score(None, None, f"judge failed: {type(exc).__name__}: {exc}"[:500])
 
-    versions = _versions(metrics, config)
-    counts = {}
-    total = len(items) * len(metrics)
-    with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
-        for m_index, metric in enumerate(metrics):
-            futures = [pool.submit(judge, metric, item) for item in items]
-            rows = []
-            for i_index, (item, future) in enumerate(zip(items, futures, strict=True)):
-                result = future.result()
-                rows.append(
-                    [
-                        run_id,
-                        item[0],
-                        metric,
-                        versions[metric][0],
-                        result.score,
-                        config.threshold,
-                        result.passed,
-                        result.explanation,
-                        versions[metric][1],
-                    ]
-                )
-                if progress:
-                    done = m_index * len(items) + i_index + 1
-                    progress(done / total, f"{metric}: {i_index + 1} of {len(items)}")
-            with db.transaction(con):
-                con.execute(
-                    "DELETE FROM judge_score WHERE run_id = ? AND metric = ? AND judge = ?",
-                    [run_id, metric, versions[metric][0]],
-                )
-                con.executemany(
-                    "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold,"
-                    " passed, explanation, judge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                db.audit(
-                    con,
-                    actor,
-                    "score_run",
-                    "judge_score",
-                    run_id,
-                    after={
-                        "metric": metric,
-                        "items": len(rows),
-                        "judge": versions[metric][0],
-                        "version": versions[metric][1],
-                        "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                    },
-                )
-            counts[metric] = sum(r[4] is not None for r in rows)
-    return counts
+def _store(con, run_id: str, metric: str, rows: list, version: tuple[str, str], actor: str):
+    """Replace the metric's scores from this judge with ``rows``, audited, in one transaction."""
+    with db.transaction(con):
+        con.execute(
+            "DELETE FROM judge_score WHERE run_id = ? AND metric = ? AND judge = ?",
+            [run_id, metric, version[0]],
+        )
+        con.executemany(
+            "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold,"
+            " passed, explanation, judge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        db.audit(
+            con,
+            actor,
+            "score_run",
+            "judge_score",
+            run_id,
+            after={
+                "metric": metric,
+                "items": len(rows),
+                "judge": version[0],
+                "version": version[1],
+                "at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        )
 
 
 def _versions(metrics: list[str], config: JudgeConfig) -> dict[str, tuple[str, str]]:

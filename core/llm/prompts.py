@@ -15,8 +15,9 @@ import pandas as pd
 
 from core.catalog import migrations, models
 from core.errors import InputError, NotFoundError
-from core.llm import judges
+from core.llm import clients, converse
 from core.store import db
+from core.types import DEFAULT_REGION
 
 METAPROMPT = """You migrate prompts between language models. Rewrite the system prompt below,
 written for {source}, so that {target} follows it as closely as possible: keep every
@@ -122,7 +123,7 @@ def optimize(
     *,
     actor: str,
     client=None,
-    region: str = "us-east-1",
+    region: str = DEFAULT_REGION,
     endpoint_url: str | None = None,
 ) -> tuple[str, list[str]]:
     """Ask Bedrock Prompt Optimization (bedrock-agent-runtime ``optimize_prompt``) to adapt
@@ -130,17 +131,18 @@ def optimize(
     the service's analysis messages. The response is an event stream: analyzePromptEvent
     messages, then optimizedPromptEvent with the new prompt."""
     parent = get(con, parent_id)
-    client = client or _client("bedrock-agent-runtime", region, endpoint_url)
-    response = client.optimize_prompt(
-        input={"textPrompt": {"text": parent["text"]}}, targetModelId=target_model_id
-    )
+    client = client or clients.agent_runtime(region, endpoint_url)
     analysis, optimized = [], None
-    for event in response["optimizedPrompt"]:
-        if "analyzePromptEvent" in event:
-            analysis.append(event["analyzePromptEvent"].get("message", ""))
-        elif "optimizedPromptEvent" in event:
-            prompt = event["optimizedPromptEvent"].get("optimizedPrompt", {})
-            optimized = prompt.get("textPrompt", {}).get("text")
+    with clients.mapped("Bedrock Prompt Optimization"):
+        response = client.optimize_prompt(
+            input={"textPrompt": {"text": parent["text"]}}, targetModelId=target_model_id
+        )
+        for event in response["optimizedPrompt"]:
+            if "analyzePromptEvent" in event:
+                analysis.append(event["analyzePromptEvent"].get("message", ""))
+            elif "optimizedPromptEvent" in event:
+                prompt = event["optimizedPromptEvent"].get("optimizedPrompt", {})
+                optimized = prompt.get("textPrompt", {}).get("text")
     if not optimized:
         raise InputError("prompt optimization", "the service returned no optimized prompt")
     version_id = create(
@@ -165,16 +167,17 @@ def metaprompt(
     *,
     actor: str,
     client=None,
-    region: str = "us-east-1",
+    region: str = DEFAULT_REGION,
     endpoint_url: str | None = None,
 ) -> str:
     """Rewrite a (source) prompt for the target model through the judge model (Converse)."""
     parent = get(con, parent_id)
-    client = client or _client("bedrock-runtime", region, endpoint_url)
+    client = client or clients.bedrock_runtime(region, endpoint_url)
     request = METAPROMPT.format(
         source=parent["model_id"], target=target_model_id, prompt=parent["text"]
     )
-    text = judges.converse_text(client, judge_model_id, request).strip()
+    with clients.mapped(f"the metaprompt through {judge_model_id}"):
+        text = converse.converse_text(client, judge_model_id, request).strip()
     if not text:
         raise InputError("metaprompt", "the judge model returned no prompt")
     return create(
@@ -187,12 +190,6 @@ def metaprompt(
         origin="metaprompt",
         note=f"rewritten by {judge_model_id}",
     )
-
-
-def _client(service: str, region: str, endpoint_url: str | None):
-    import boto3  # only when a Bedrock call is made
-
-    return boto3.client(service, region_name=region, endpoint_url=endpoint_url)
 
 
 def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.DataFrame:
