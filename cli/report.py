@@ -1,0 +1,156 @@
+"""Report commands for pipelines: report (calibration, compare, signoff) and approve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import duckdb
+
+from cli.common import actor
+from core.analysis import calibration, compare, signoff
+from core.catalog import migrations
+from core.errors import InputError
+from core.importers import pairwise
+from core.types import KAPPA_FLOOR, RESAMPLES
+
+
+def cmd_report(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int | None:
+    if args.kind == "signoff":
+        return report_signoff(args, con)
+    if args.kind == "compare":
+        return report_compare(args, con)
+    return report_calibration(args, con)
+
+
+def report_calibration(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
+    """Judge-vs-SME agreement per metric, SME-vs-SME and pairwise agreement, as JSON."""
+    if not (args.run or args.migration):
+        raise InputError("report", "name a --migration or a --run")
+    run_id = args.run or migrations.source_run(con, args.migration)
+    metrics = [args.metric] if args.metric else calibration.metrics_with_labels(con, run_id)
+    if not metrics:
+        raise InputError("report", f"no SME label meets a judge score on run {run_id}")
+    reports = {}
+    for metric in metrics:
+        frame = calibration.pairs(con, run_id, metric, details=False)
+        result = calibration.report(
+            con,
+            run_id,
+            metric,
+            seed=args.seed,
+            resamples=args.resamples,
+            floor=args.floor,
+            frame=frame,
+        )
+        sweep, best = calibration.sweep(frame, seed=args.seed, resamples=args.resamples)
+        reports[metric] = json.loads(calibration.to_json(result, sweep, best, {}))
+    reports["sme_vs_sme"] = calibration.sme_agreement(
+        con, run_id, seed=args.seed, resamples=args.resamples
+    ).to_dict()
+    reports["pairwise"] = [
+        {
+            "run_id": judged,
+            "baseline_run_id": baseline,
+            "metric": name,
+            **calibration.pairwise(prefs["judge"], prefs["sme"]).to_dict(),
+        }
+        for judged, baseline, name in pairwise.comparisons(con, run_id)
+        if not (prefs := pairwise.pairs(con, judged, baseline, name)).empty
+    ]
+    print(json.dumps({"run_id": run_id, "metrics": reports}, indent=2, default=str))
+
+
+def _need_migration(args: argparse.Namespace) -> str:
+    if not args.migration:
+        raise InputError("report", f"report {args.kind} needs --migration")
+    return args.migration
+
+
+def report_signoff(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
+    """The sign-off as JSON or HTML; with --gate the exit code is the decision."""
+    report = signoff.evaluate(con, _need_migration(args), args.target, seed=args.seed)
+    text = signoff.to_html(report) if args.format == "html" else signoff.to_json(report)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"{report['decision']}: written to {args.out}", file=sys.stderr)
+    else:
+        print(text)
+    return signoff.EXIT_CODES[report["decision"]] if args.gate else 0
+
+
+def report_compare(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
+    """Every comparison figure (all metrics, per stratum, speed, cost) as JSON."""
+    migration_id = _need_migration(args)
+    target = args.target or signoff.default_target(con, migration_id)
+    comparison = compare.load(con, migration_id, target)
+    items = compare.select(comparison, args.stratum, args.split)
+    boot = compare.bootstrap_for(items, args.seed)
+    margin = comparison.criteria["quality_margin"]
+    out = {
+        "migration_id": migration_id,
+        "source_run_id": comparison.runs["source"],
+        "target_run_id": target,
+        "stratum": args.stratum,
+        "split": args.split,
+        "quality": {m: compare.quality(items, m, margin, boot) for m in comparison.metrics},
+        "by_stratum": {
+            m: compare.quality_by_stratum(items, m, margin, args.seed) for m in comparison.metrics
+        },
+        "sme_corrected": {
+            m: compare.sme_corrected(con, comparison, m, items) for m in comparison.metrics
+        },
+        "speed": compare.speed(items, boot),
+        "calls": compare.call_breakdown(con, comparison, items).to_dict("records"),
+        "cost": compare.cost(con, comparison, items, boot),
+    }
+    print(json.dumps(signoff.plain(out), indent=2))
+
+
+def cmd_approve(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
+    target = args.target or signoff.default_target(con, args.migration)
+    approval_id = signoff.record_approval(
+        con,
+        args.migration,
+        target,
+        args.stakeholder,
+        args.decision,
+        actor=actor(),
+        comment=args.comment,
+        checklist={item: True for item in args.check or []},
+    )
+    print(f"{args.decision} by {args.stakeholder} recorded (approval {approval_id})")
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    rp = sub.add_parser("report", help="reports for pipelines: calibration, compare, signoff")
+    rp.add_argument("kind", choices=["calibration", "compare", "signoff"])
+    rp.add_argument("--migration", help="calibration: its source run, unless --run names another")
+    rp.add_argument("--run", help="calibration: the run whose judges are calibrated")
+    rp.add_argument("--target", help="compare/signoff: the target run (default: role target)")
+    rp.add_argument("--stratum", help="compare: one stratum")
+    rp.add_argument("--split", help="compare: one split (dev, holdout)")
+    rp.add_argument("--format", choices=["json", "html"], default="json", help="signoff")
+    rp.add_argument("--out", help="signoff: write to this file")
+    rp.add_argument(
+        "--gate",
+        action="store_true",
+        help="signoff: exit 0 on GO, 3 on NOT YET, 4 on NO-GO",
+    )
+    rp.add_argument("--metric", help="default: every metric with SME labels")
+    rp.add_argument("--floor", type=float, default=KAPPA_FLOOR, help="kappa floor for the advice")
+    rp.add_argument("--resamples", type=int, default=RESAMPLES)
+    rp.add_argument("--seed", type=int, default=0)
+
+    ap = sub.add_parser("approve", help="record a stakeholder's decision on the evidence")
+    ap.add_argument("--migration", required=True)
+    ap.add_argument("--target", help="the target run (default: role target)")
+    ap.add_argument("--stakeholder", required=True, help="the role, e.g. 'SRE'")
+    ap.add_argument("--decision", choices=["approve", "reject"], required=True)
+    ap.add_argument("--comment")
+    ap.add_argument("--check", nargs="*", choices=sorted(signoff.CHECKLIST), help="confirmed")
+
+
+COMMANDS = {"report": cmd_report, "approve": cmd_approve}
