@@ -12,6 +12,7 @@ from core.catalog import runs
 from core.errors import SwitchyardError
 from core.llm import judges, prompts, runner
 from core.store import settings
+from core.types import DEFAULT_REGION, PROVIDERS
 
 ENDPOINT_HELP = "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)"
 
@@ -21,9 +22,9 @@ def model_form(versions: list, version_label: Callable) -> tuple[runner.ModelCon
     with st.form("runs.new"):
         a, b = st.columns(2)
         model_id = a.text_input("Model id", "amazon.nova-pro-v1:0", key="runs.model")
-        provider = b.selectbox("Provider", ["bedrock", "openai"], key="runs.provider")
+        provider = b.selectbox("Provider", PROVIDERS, key="runs.provider")
         endpoint = a.text_input(ENDPOINT_HELP, key="runs.endpoint")
-        region = b.text_input("Region", "us-east-1", key="runs.region")
+        region = b.text_input("Region", DEFAULT_REGION, key="runs.region")
         temperature = a.number_input("Temperature", 0.0, 1.0, 0.0, 0.1, key="runs.temperature")
         top_p = b.number_input("top_p", 0.01, 1.0, 0.9, 0.05, key="runs.top_p")
         max_tokens = a.number_input("Max tokens", 1, 64_000, 512, key="runs.max_tokens")
@@ -92,7 +93,7 @@ def judge_form(con, dataset_id: str, actor: str) -> None:
         a, b = st.columns(2)
         model = a.text_input("Judge model", judges.JudgeConfig.model_id, key="runs.j_model")
         endpoint = b.text_input(ENDPOINT_HELP, key="runs.j_endpoint")
-        provider = a.selectbox("Judge provider", ["bedrock", "openai"], key="runs.j_provider")
+        provider = a.selectbox("Judge provider", PROVIDERS, key="runs.j_provider")
         threshold = a.number_input("Pass threshold", 0.0, 1.0, 0.5, 0.05, key="runs.j_threshold")
         pattern = b.text_input("Pattern (pattern match)", key="runs.j_pattern")
         rubric = st.text_area(
@@ -120,10 +121,8 @@ def judge_form(con, dataset_id: str, actor: str) -> None:
             progress=lambda f, m: bar.progress(f, m),
         )
         st.success("Scored: " + ", ".join(f"{m} ({n} items)" for m, n in counts.items()))
-    except SwitchyardError as exc:
+    except SwitchyardError as exc:  # core.llm.clients maps boto3 and HTTP failures to these
         st.error(str(exc))
-    except Exception as exc:  # boto3 or HTTP: no credentials, no access, no network
-        st.error(f"The judge call failed: {type(exc).__name__}: {exc}")
 
 
 def prompt_panel(
@@ -160,29 +159,30 @@ def prompt_panel(
             except SwitchyardError as exc:
                 st.error(str(exc))
     if ids:
-        a, b = st.columns(2)
-        base = a.selectbox("Optimize or rewrite", ids, key="runs.pv_base")
-        rewriter = b.text_input(
-            "Judge model (metaprompt)", judges.JudgeConfig.model_id, key="runs.pv_judge"
-        )
-        left, right = st.columns(2)
-        try:
-            if left.button("Bedrock Prompt Optimization", key="runs.optimize"):
-                made, analysis = prompts.optimize(
-                    con, migration_id, base, target_model.strip(), actor=actor
-                )
-                st.success(f"Saved {made}. " + " ".join(analysis))
-            if right.button("Rewrite with a metaprompt", key="runs.metaprompt"):
-                made = prompts.metaprompt(
-                    con, migration_id, base, target_model.strip(), rewriter.strip(), actor=actor
-                )
-                st.success(f"Saved {made}.")
-        except SwitchyardError as exc:
-            st.error(str(exc))
-        except Exception as exc:  # boto3: no credentials, no access, no network
-            st.error(f"The Bedrock call failed: {type(exc).__name__}: {exc}")
+        _rewrite(con, migration_id, ids, target_model.strip(), actor)
     if len(ids) >= 2:
         a, b = st.columns(2)
         old = a.selectbox("Diff from", ids, key="runs.d_old")
         new = b.selectbox("to", ids, index=len(ids) - 1, key="runs.d_new")
         st.code(prompts.diff(con, old, new) or "(identical)", language="diff")
+
+
+def _rewrite(con, migration_id: str, ids: list, target_model: str, actor: str) -> None:
+    """A new version from an existing one: Bedrock Prompt Optimization or a metaprompt."""
+    a, b = st.columns(2)
+    base = a.selectbox("Optimize or rewrite", ids, key="runs.pv_base")
+    rewriter = b.text_input(
+        "Judge model (metaprompt)", judges.JudgeConfig.model_id, key="runs.pv_judge"
+    )
+    left, right = st.columns(2)
+    try:
+        if left.button("Bedrock Prompt Optimization", key="runs.optimize"):
+            made, analysis = prompts.optimize(con, migration_id, base, target_model, actor=actor)
+            st.success(f"Saved {made}. " + " ".join(analysis))
+        if right.button("Rewrite with a metaprompt", key="runs.metaprompt"):
+            made = prompts.metaprompt(
+                con, migration_id, base, target_model, rewriter.strip(), actor=actor
+            )
+            st.success(f"Saved {made}.")
+    except SwitchyardError as exc:  # boto3 failures arrive as ServiceError
+        st.error(str(exc))
