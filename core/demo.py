@@ -25,7 +25,7 @@ from core.catalog import datasets, migrations, models, runs
 from core.importers import pairwise
 from core.importers.staging import drop, stage_frame
 from core.review import sampling
-from core.store import db
+from core.store import db, writes
 
 DATASET_NAME = "financial-qa-10k"
 SYNTHETIC = "synthetic demo"
@@ -498,37 +498,28 @@ def simulate_labels(con: duckdb.DuckDBPyConnection, sample_id: str, demo: Demo, 
             failed = scores[run_id] < 3
             mode = [str(rng.choice(["hallucination", "omission", "verbosity"]))] if failed else []
             labels.append(
-                [
+                writes.LabelRow(
                     dataset_id,
                     item_id,
                     run_id,
-                    other,
                     reviewer,
                     scores[run_id],
                     not failed,
-                    mode,
-                    stratum == "safety" and failed,
-                    preference,
-                    side,
-                    "synthetic",
-                    sample_id,
-                ]
+                    pair_run_id=other,
+                    failure_modes=tuple(mode),
+                    safety_flag=stratum == "safety" and failed,
+                    preference=preference,
+                    shown_side=side,
+                    origin="synthetic",
+                    sample_id=sample_id,
+                )
             )
     if not labels:
         return 0
     with db.transaction(con):
-        con.executemany(
-            "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"
-            " passed, failure_modes, safety_flag, preference, shown_side, origin, sample_id)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            labels,
-        )
-        con.execute(
-            "UPDATE assignment SET status = 'done', done_at = current_timestamp"
-            " WHERE sample_id = ?",
-            [sample_id],
-        )
-        db.audit(
+        writes.insert_labels(con, labels)
+        writes.mark_done(con, sample_id)
+        writes.audit(
             con,
             ACTOR,
             "simulate_labels",

@@ -25,7 +25,7 @@ from scipy import stats
 from core.analysis import calibration, compare
 from core.catalog import migrations
 from core.errors import InputError, NotFoundError
-from core.store import db
+from core.store import db, writes
 
 PASS, FAIL, OPEN = "PASS", "FAIL", "NOT ENOUGH EVIDENCE"
 NOT_MEASURED = compare.NOT_MEASURED
@@ -500,22 +500,18 @@ def record_approval(
     digest = snapshot_hash(snap)
     ticks = {k: bool((checklist or {}).get(k)) for k in CHECKLIST}
     with db.transaction(con):
-        approval_id = con.execute(
-            "INSERT INTO approval (migration_id, run_id, stakeholder, decision, comment,"
-            " checklist, snapshot, snapshot_sha256, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?) RETURNING approval_id",
-            [
-                migration_id,
-                target_run_id,
-                stakeholder,
-                decision,
-                comment,
-                json.dumps(ticks),
-                json.dumps(snap, default=str),
-                digest,
-                actor,
-            ],
-        ).fetchone()[0]
+        approval_id = writes.insert_approval(
+            con,
+            migration_id,
+            target_run_id,
+            stakeholder,
+            decision,
+            comment,
+            ticks,
+            snap,
+            digest,
+            actor,
+        )
         db.audit(
             con,
             actor,

@@ -31,7 +31,7 @@ from core.importers.checks import (
     value,
 )
 from core.importers.staging import Staged
-from core.store import db
+from core.store import db, writes
 
 SPLITS = ("dev", "holdout")
 DEFAULT_STRATUM = "all"
@@ -386,13 +386,13 @@ def _write_source_run(
     labels = 0
     if "human_score" in cols:
         notes = value(cols["notes"]) if "notes" in cols else "NULL"
-        con.execute(
-            "INSERT INTO label (dataset_id, item_id, run_id, reviewer, score, notes, origin)"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
-            f" SELECT ?, _item_id, ?, 'imported', CAST({value(cols['human_score'])} AS INTEGER),"
+        labels = writes.insert_labels_from(
+            con,
+            ("dataset_id", "item_id", "run_id", "reviewer", "score", "notes", "origin"),
+            f"SELECT ?, _item_id, ?, 'imported', CAST({value(cols['human_score'])} AS INTEGER),"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
             f" {notes}, 'import' FROM {source} WHERE {value(cols['human_score'])} IS NOT NULL",
             [dataset_id, run_id],
         )
-        labels = con.fetchone()[0]  # INSERT answers with the number of rows it wrote
     db.audit(
         con,
         actor,

@@ -42,7 +42,7 @@ from core.importers.files import one_file, relabel
 from core.importers.staging import Staged, drop, kind_of, stage_file, stage_records
 from core.review import sample_export
 from core.review.queue import FAILURE_MODES
-from core.store import db
+from core.store import db, writes
 
 FORMATS = ("native", "bedrock", "sample")
 SCALE = (1, 5)  # the label's score scale, as SMEs score in the app
@@ -605,22 +605,17 @@ def _write(
             if sample
             else None
         )
-        con.execute(
-            "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            " passed, failure_modes, safety_flag, preference, shown_side, notes, origin,"
-            " sample_id, raw_record) SELECT $1, _item_id, _run_id, pair_run_id, reviewer, score,"
+        written = writes.insert_labels_from(
+            con,
+            writes.LABEL_COLUMNS,
+            "SELECT $1, _item_id, _run_id, pair_run_id, reviewer, score,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             " passed, failure_modes, safety_flag, preference, shown_side, notes, 'import', $2,"
             f" raw_record FROM {typed} t WHERE NOT ({attachable})",
             [dataset_id, sample_id],
         )
-        written = con.fetchone()[0]
         attached = len(earlier or [])
         if earlier:
-            con.execute(
-                "UPDATE label SET sample_id = $2, updated_at = current_timestamp"
-                " WHERE label_id IN (SELECT unnest($1))",
-                [earlier, sample_id],
-            )
+            writes.attach_labels(con, earlier, sample_id)
             db.audit(
                 con,
                 actor,
@@ -632,14 +627,11 @@ def _write(
             )
         done = 0
         if sample:
-            con.execute(
-                "UPDATE assignment a SET status = 'done', done_at = current_timestamp"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-                f" FROM (SELECT DISTINCT _item_id, reviewer FROM {typed}) t"
-                " WHERE a.sample_id = $1 AND a.item_id = t._item_id AND a.reviewer = t.reviewer"
-                " AND a.status <> 'done'",
-                [sample_id],
+            done = writes.mark_done_from(
+                con,
+                sample_id,
+                f"(SELECT _item_id AS item_id, reviewer FROM {typed})",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             )
-            done = con.fetchone()[0]
         reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         db.audit(
             con,

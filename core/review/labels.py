@@ -17,7 +17,8 @@ import duckdb
 
 from core.errors import InputError, NotFoundError
 from core.review.queue import FAILURE_MODES, ResponseLabel, placed_source_side
-from core.store import db
+from core.store import db, writes
+from core.types import PASS_SCORE
 
 PREFERENCES = ("A", "B", "tie")
 _WRITE_LOCK = threading.Lock()
@@ -60,7 +61,7 @@ def validate(
         unknown = [m for m in r.failure_modes if m not in FAILURE_MODES]
         if unknown:
             raise InputError("label", f"Response {side}: unknown failure modes {unknown}")
-        passed = r.passed if r.passed is not None else r.score >= 3
+        passed = r.passed if r.passed is not None else r.score >= PASS_SCORE
         checked.append(
             ResponseLabel(
                 side, r.score, passed, tuple(sorted(set(r.failure_modes))), bool(r.safety_flag)
@@ -92,40 +93,30 @@ def submit(
             " FROM label WHERE sample_id = ? AND item_id = ? AND reviewer = ? ORDER BY 1",
             [sample_id, item_id, reviewer],
         ).fetchall()
-        for r in checked:
-            run_id = sides[r.side]
-            other = next((run for side, run in sides.items() if side != r.side), None)
-            con.execute(
-                "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score,"
-                " passed, failure_modes, safety_flag, preference, shown_side, notes, origin,"
-                " sample_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'app', ?)"
-                " ON CONFLICT (sample_id, item_id, run_id, reviewer) DO UPDATE SET"
-                " score = excluded.score, passed = excluded.passed,"
-                " failure_modes = excluded.failure_modes, safety_flag = excluded.safety_flag,"
-                " preference = excluded.preference, shown_side = excluded.shown_side,"
-                " notes = excluded.notes, updated_at = excluded.updated_at",
-                [
+        writes.upsert_labels(
+            con,
+            [
+                writes.LabelRow(
                     dataset_id,
                     item_id,
-                    run_id,
-                    other,
+                    sides[r.side],
                     reviewer,
                     r.score,
                     r.passed,
-                    list(r.failure_modes),
-                    r.safety_flag,
-                    preference,
-                    r.side,
-                    notes,
-                    sample_id,
-                ],
-            )
-        con.execute(
-            "UPDATE assignment SET status = 'done', done_at = current_timestamp"
-            " WHERE sample_id = ? AND item_id = ? AND reviewer = ?",
-            [sample_id, item_id, reviewer],
+                    pair_run_id=next((run for side, run in sides.items() if side != r.side), None),
+                    failure_modes=r.failure_modes,
+                    safety_flag=r.safety_flag,
+                    preference=preference,
+                    shown_side=r.side,
+                    notes=notes,
+                    origin="app",
+                    sample_id=sample_id,
+                )
+                for r in checked
+            ],
         )
-        db.audit(
+        writes.mark_done(con, sample_id, item_id, reviewer)
+        writes.audit(
             con,
             reviewer,
             "change_label" if before else "submit_label",
@@ -145,9 +136,5 @@ def skip(con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer:
     """Put an open item at the back of the reviewer's queue (a labelled item stays done)."""
     _sides(con, sample_id, item_id, reviewer)
     with _WRITE_LOCK, db.transaction(con):
-        con.execute(
-            "UPDATE assignment SET status = 'skipped' WHERE sample_id = ? AND"
-            " item_id = ? AND reviewer = ? AND status = 'open'",
-            [sample_id, item_id, reviewer],
-        )
-        db.audit(con, reviewer, "skip", "assignment", f"{sample_id}/{item_id}/{reviewer}")
+        writes.skip_assignment(con, sample_id, item_id, reviewer)
+        writes.audit(con, reviewer, "skip", "assignment", f"{sample_id}/{item_id}/{reviewer}")

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 
 from core.errors import InputError, NotFoundError
-from core.store import db
+from core.store import db, writes
 
 Pool = str  # "fail" | "pass" | "regression"
 
@@ -222,39 +222,35 @@ def create(
         overlap = {chosen[i][0] for i in rng.choice(len(chosen), size=count, replace=False)}
     sample_id = f"smp-{uuid.uuid4().hex[:8]}"
     with db.transaction(con):
-        con.execute(
-            "INSERT INTO sample (sample_id, migration_id, name, run_a, run_b, params, seed,"
-            " synthetic, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                sample_id,
-                migration_id,
-                name or f"sample {sample_id}",
-                run_a,
-                run_b,
-                json.dumps(asdict(params)),
-                params.seed,
-                synthetic,
-                actor,
-            ],
+        writes.insert_sample(
+            con,
+            sample_id,
+            migration_id,
+            name or f"sample {sample_id}",
+            run_a,
+            run_b,
+            asdict(params),
+            params.seed,
+            synthetic=synthetic,
+            created_by=actor,
         )
-        con.executemany(
-            "INSERT INTO sample_item (sample_id, item_id, stratum, pool, stratum_size,"
-            " inclusion_prob, reviewers_wanted) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        writes.insert_sample_items(
+            con,
             [
-                [
+                writes.SampleItemRow(
                     sample_id,
                     item_id,
                     s.stratum,
                     s.pool,
                     s.size,
                     s.probability,
-                    params.overlap_k if item_id in overlap else 1,
-                ]
+                    reviewers_wanted=params.overlap_k if item_id in overlap else 1,
+                )
                 for item_id, s in chosen
             ],
         )
         _assign(con, sample_id, migration_id, rng, list(params.reviewers))
-        db.audit(
+        writes.audit(
             con,
             actor,
             "create_sample",
@@ -303,13 +299,8 @@ def _assign(
             load[reviewer] += 1
             position[reviewer] += 1
             seen.setdefault(item_id, set()).add(reviewer)
-            rows.append([sample_id, item_id, reviewer, position[reviewer]])
-    if rows:
-        con.executemany(
-            "INSERT INTO assignment (sample_id, item_id, reviewer, position) VALUES (?, ?, ?, ?)",
-            rows,
-        )
-    return len(rows)
+            rows.append((sample_id, item_id, reviewer, position[reviewer]))
+    return writes.insert_assignments(con, rows)
 
 
 def top_up(
@@ -353,21 +344,18 @@ def top_up(
     picks = [remaining[i] for i in sorted(rng.choice(len(remaining), size=extra, replace=False))]
     probability = (len(current) + extra) / size
     with db.transaction(con):
-        con.executemany(
-            "INSERT INTO sample_item (sample_id, item_id, stratum, pool, stratum_size,"
-            " inclusion_prob, round) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        writes.insert_sample_items(
+            con,
             [
-                [sample_id, item_id, stratum, pool, size, probability, rounds + 1]
+                writes.SampleItemRow(
+                    sample_id, item_id, stratum, pool, size, probability, round=rounds + 1
+                )
                 for item_id in picks
             ],
         )
-        con.execute(
-            "UPDATE sample_item SET inclusion_prob = ? WHERE sample_id = ?"
-            " AND stratum = ? AND pool = ?",
-            [probability, sample_id, stratum, pool],
-        )
+        writes.set_inclusion_prob(con, sample_id, stratum, pool, probability)
         _assign(con, sample_id, migration_id, rng, list(params.reviewers))
-        db.audit(
+        writes.audit(
             con,
             actor,
             "top_up_sample",

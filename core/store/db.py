@@ -7,7 +7,6 @@ takes its own ``con.cursor()``: a DuckDB connection shared across threads fails.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import duckdb
 
 from core.errors import DatabaseLockedError
 from core.store import settings
+from core.store.writes import audit  # noqa: F401 - db.audit(...) callers; the writer lives in writes
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
@@ -132,27 +132,3 @@ DATA_TABLES = (
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per table: what tests compare to prove a rejected import wrote nothing."""
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}  # noqa: S608 - table names from the DATA_TABLES constant
-
-
-def audit(
-    con: duckdb.DuckDBPyConnection,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: object = None,
-    after: object = None,
-) -> None:
-    """Append one entry to the audit trail (call inside the writer's transaction)."""
-    con.execute(
-        "INSERT INTO audit (actor, action, entity, entity_id, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            actor,
-            action,
-            entity,
-            entity_id,
-            None if before is None else json.dumps(before, default=str),
-            None if after is None else json.dumps(after, default=str),
-        ],
-    )

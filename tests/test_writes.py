@@ -1,0 +1,95 @@
+"""One writer per shared table: INSERT, UPDATE and DELETE on them live in core/store/writes.py.
+
+The check reads every SQL string in core/, cli/, ui/, pages/ and app.py through the AST, so
+implicitly concatenated literals and f-strings are read as the one statement they make.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WRITER = ROOT / "core" / "store" / "writes.py"
+SHARED = ("label", "assignment", "sample", "sample_item", "approval", "audit", "session")
+WRITE = re.compile(
+    r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"
+    r"\"?(" + "|".join(SHARED) + r")\"?(?!\w)",
+    re.IGNORECASE,
+)
+# The relation API's writers, given a shared table's name.
+NAME = r"\s*['\"](" + "|".join(SHARED) + r")['\"]\s*"
+RELATION_WRITE = re.compile(r"\.insert_into\(" + NAME + r"\)|\.table\(" + NAME + r"\)\s*\.insert\(")
+
+
+def sources() -> list[Path]:
+    files = [ROOT / "app.py"]
+    for folder in ("core", "cli", "ui", "pages"):
+        files += sorted((ROOT / folder).rglob("*.py"))
+    return [f for f in files if f.exists()]
+
+
+def strings(code: str) -> list[str]:
+    """Every string literal of the module; an f-string with its placeholders as ``{}``."""
+    found = []
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.JoinedStr):
+            found.append(
+                "".join(
+                    v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+                    for v in node.values
+                )
+            )
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append(node.value)
+    return found
+
+
+def shared_writes(code: str) -> set[str]:
+    """The shared tables the module's SQL writes to."""
+    tables = {m.group(1).lower() for s in strings(code) for m in WRITE.finditer(s)}
+    relation = {(m.group(1) or m.group(2)).lower() for m in RELATION_WRITE.finditer(code)}
+    return tables | relation
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in sources() if p != WRITER], ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_shared_tables_are_written_only_in_store_writes(path):
+    assert shared_writes(path.read_text()) == set(), (
+        f"{path.relative_to(ROOT)} writes shared tables itself; call core.store.writes instead"
+    )
+
+
+def test_store_writes_writes_every_shared_table():
+    # Keeps the check honest: it finds the statements where they are meant to be.
+    assert shared_writes(WRITER.read_text()) >= set(SHARED) - {"session"}
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'con.execute("INSERT INTO label (a) VALUES (?)", [1])',
+        'con.execute("INSERT INTO " "label (a) VALUES (?)", [1])',
+        "con.execute(f\"UPDATE assignment SET status = 'done' WHERE x = {x}\")",
+        'con.execute("delete from sample_item where sample_id = ?", [s])',
+        "con.execute('INSERT OR REPLACE INTO \"approval\" VALUES (?)', [1])",
+        'con.table("audit").insert([1])',
+    ],
+)
+def test_the_check_sees_a_shared_write(code):
+    assert shared_writes(code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'con.execute("INSERT INTO label_runs_1 VALUES (?)", [1])',
+        'con.execute("SELECT * FROM label WHERE sample_id = ?", [s])',
+        'con.execute("INSERT INTO metric VALUES (?)", [1])',
+        '"ON CONFLICT (sample_id) DO UPDATE SET score = excluded.score"',
+    ],
+)
+def test_the_check_ignores_reads_and_other_tables(code):
+    assert shared_writes(code) == set()
