@@ -15,6 +15,7 @@ from core.analysis import compare
 from core.catalog import metrics, migrations, models, runs
 from core.errors import InputError
 from core.importers import files
+from core.importers import runs as run_import
 from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL
 
@@ -23,7 +24,7 @@ TWO_JOBS = REAL / "bedrock" / "judge_two_models"
 NOVA = "amazon.nova-pro-v1:0"
 
 
-def imported(con, source, **spec) -> tuple[runs.RunImport, tuple]:
+def imported(con, source, **spec) -> tuple[run_import.RunImport, tuple]:
     job = spec.pop("job", None)
     spec.setdefault("model_id", NOVA)
     return files.import_run(

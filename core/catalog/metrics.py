@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from core.catalog.builtin_metrics import BUILTIN
 from core.errors import InputError, NotFoundError
 from core.store import db
 
@@ -36,7 +37,15 @@ class Metric:
 
     def passes_sql(self, score: str, threshold: str) -> str:
         """SQL for 'score passes at threshold' in this metric's direction."""
-        return f"{score} {'<=' if self.direction == 'lower' else '>='} {threshold}"
+        return passes(score, threshold, self.direction)
+
+
+def passes(score: str, threshold: str, direction: str) -> str:
+    """SQL for 'score passes at threshold': the one place a direction becomes an operator.
+
+    ``score`` and ``threshold`` are SQL expressions; ``direction`` is 'lower' or 'higher'
+    (anything else reads as higher is better, as Switchyard's own judges score)."""
+    return f"{score} {'<=' if direction == 'lower' else '>='} {threshold}"
 
 
 def normalise(name: str) -> str:
@@ -46,402 +55,6 @@ def normalise(name: str) -> str:
     name = re.sub(r"^builtin\.", "", str(name).strip(), flags=re.IGNORECASE)
     name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)  # split CamelCase
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_") or "metric"
-
-
-RAGAS = "https://docs.ragas.io/en/stable/concepts/metrics/available_metrics/"
-DEEPEVAL = "https://deepeval.com/docs/metrics-introduction"
-BEDROCK_JUDGE = (
-    "https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-type-judge-prompt.html"
-)
-BEDROCK_RAG = "https://docs.aws.amazon.com/bedrock/latest/userguide/evaluation-kb.html"
-BEDROCK_AUTO = "https://docs.aws.amazon.com/bedrock/latest/userguide/model-evaluation-tasks.html"
-
-# (canonical, display name, low, high, direction, default threshold, source, aliases)
-# Aliases are (tool, the name as the tool writes it); each is normalised on lookup.
-_H, _L = "higher", "lower"
-BUILTIN: list[tuple] = [
-    # Ragas scores are 0..1, higher is better (each metric's page in RAGAS).
-    # DeepEval's are 0..1; in deepeval 4.x every metric passes at score >= threshold
-    # (BaseMetric.is_successful), Bias/Toxicity/Hallucination included: its files state
-    # `success`, which is kept. Bedrock judge scores are normalised to 0..1 (BEDROCK_JUDGE):
-    # higher is better except Harmfulness, Stereotyping and Refusal, where higher is worse.
-    (
-        "faithfulness",
-        "Faithfulness",
-        0,
-        1,
-        _H,
-        0.5,
-        f"{RAGAS}; {DEEPEVAL}; {BEDROCK_JUDGE}",
-        [
-            ("ragas", "faithfulness"),
-            ("deepeval", "Faithfulness"),
-            ("bedrock", "Builtin.Faithfulness"),
-        ],
-    ),
-    (
-        "answer_relevancy",
-        "Answer relevancy",
-        0,
-        1,
-        _H,
-        0.5,
-        f"{RAGAS}; {DEEPEVAL}",
-        [
-            ("ragas", "answer_relevancy"),
-            ("ragas", "response_relevancy"),
-            ("deepeval", "Answer Relevancy"),
-        ],
-    ),
-    ("relevance", "Relevance", 0, 1, _H, 0.5, BEDROCK_JUDGE, [("bedrock", "Builtin.Relevance")]),
-    (
-        "correctness",
-        "Correctness",
-        0,
-        1,
-        _H,
-        0.5,
-        f"{BEDROCK_JUDGE}; {DEEPEVAL} (GEval)",
-        [
-            ("bedrock", "Builtin.Correctness"),
-            ("deepeval", "Correctness [GEval]"),
-            ("switchyard", "geval_correctness"),
-        ],
-    ),
-    (
-        "completeness",
-        "Completeness",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.Completeness")],
-    ),
-    (
-        "helpfulness",
-        "Helpfulness",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.Helpfulness")],
-    ),
-    (
-        "coherence",
-        "Coherence",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.Coherence"), ("bedrock", "Builtin.LogicalCoherence")],
-    ),
-    (
-        "following_instructions",
-        "Following instructions",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.FollowingInstructions")],
-    ),
-    (
-        "professional_style_and_tone",
-        "Professional style and tone",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.ProfessionalStyleAndTone")],
-    ),
-    (
-        "harmfulness",
-        "Harmfulness",
-        0,
-        1,
-        _L,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.Harmfulness")],
-    ),
-    (
-        "stereotyping",
-        "Stereotyping",
-        0,
-        1,
-        _L,
-        0.5,
-        BEDROCK_JUDGE,
-        [("bedrock", "Builtin.Stereotyping")],
-    ),
-    ("refusal", "Refusal", 0, 1, _L, 0.5, BEDROCK_JUDGE, [("bedrock", "Builtin.Refusal")]),
-    (
-        "context_relevance",
-        "Context relevance",
-        0,
-        1,
-        _H,
-        0.5,
-        f"{BEDROCK_RAG}; {DEEPEVAL}",
-        [("bedrock", "Builtin.ContextRelevance"), ("deepeval", "Contextual Relevancy")],
-    ),
-    (
-        "context_coverage",
-        "Context coverage",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_RAG,
-        [("bedrock", "Builtin.ContextCoverage")],
-    ),
-    (
-        "citation_precision",
-        "Citation precision",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_RAG,
-        [("bedrock", "Builtin.CitationPrecision")],
-    ),
-    (
-        "citation_coverage",
-        "Citation coverage",
-        0,
-        1,
-        _H,
-        0.5,
-        BEDROCK_RAG,
-        [("bedrock", "Builtin.CitationCoverage")],
-    ),
-    (
-        "context_precision",
-        "Context precision",
-        0,
-        1,
-        _H,
-        0.5,
-        f"{RAGAS}; {DEEPEVAL}",
-        [
-            ("ragas", "context_precision"),
-            ("ragas", "llm_context_precision_with_reference"),
-            ("ragas", "llm_context_precision_without_reference"),
-            ("ragas", "non_llm_context_precision_with_reference"),
-            ("deepeval", "Contextual Precision"),
-        ],
-    ),
-    (
-        "context_recall",
-        "Context recall",
-        0,
-        1,
-        _H,
-        0.5,
-        f"{RAGAS}; {DEEPEVAL}",
-        [
-            ("ragas", "context_recall"),
-            ("ragas", "llm_context_recall"),
-            ("ragas", "non_llm_context_recall"),
-            ("deepeval", "Contextual Recall"),
-        ],
-    ),
-    (
-        "context_entity_recall",
-        "Context entity recall",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "context_entity_recall")],
-    ),
-    # Ragas: "noise sensitivity ... lower values indicate better performance".
-    (
-        "noise_sensitivity",
-        "Noise sensitivity",
-        0,
-        1,
-        _L,
-        0.5,
-        RAGAS,
-        [
-            ("ragas", "noise_sensitivity"),
-            ("ragas", "noise_sensitivity(mode=relevant)"),
-            ("ragas", "noise_sensitivity_relevant"),
-        ],
-    ),
-    (
-        "factual_correctness",
-        "Factual correctness (F1)",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "factual_correctness"), ("ragas", "factual_correctness(mode=f1)")],
-    ),
-    (
-        "factual_precision",
-        "Factual correctness (precision)",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "factual_correctness(mode=precision)")],
-    ),
-    (
-        "factual_recall",
-        "Factual correctness (recall)",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "factual_correctness(mode=recall)")],
-    ),
-    (
-        "answer_correctness",
-        "Answer correctness",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "answer_correctness")],
-    ),
-    (
-        "semantic_similarity",
-        "Semantic similarity",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "semantic_similarity"), ("ragas", "answer_similarity")],
-    ),
-    (
-        "string_similarity",
-        "String similarity",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "non_llm_string_similarity")],
-    ),
-    ("bleu", "BLEU", 0, 1, _H, 0.5, RAGAS, [("ragas", "bleu_score"), ("switchyard", "bleu")]),
-    (
-        "rouge",
-        "ROUGE (F-measure)",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [
-            ("ragas", "rouge_score"),
-            ("ragas", "rouge_score(mode=fmeasure)"),
-            ("switchyard", "rouge"),
-        ],
-    ),
-    (
-        "rouge_precision",
-        "ROUGE (precision)",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "rouge_score(mode=precision)")],
-    ),
-    (
-        "rouge_recall",
-        "ROUGE (recall)",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "rouge_score(mode=recall)")],
-    ),
-    ("exact_match", "Exact match", 0, 1, _H, 0.5, RAGAS, [("ragas", "exact_match")]),
-    (
-        "string_present",
-        "String presence",
-        0,
-        1,
-        _H,
-        0.5,
-        RAGAS,
-        [("ragas", "string_present"), ("ragas", "string_presence")],
-    ),
-    # DeepEval 4.x: "1 is a pass ... threshold is the MINIMUM passing score"
-    # (deepeval/metrics/utils warn_score_direction_flipped); older releases scored the share
-    # of violations. A file's own `success` verdicts decide which one a file means.
-    ("bias", "Bias (1 = no bias)", 0, 1, _H, 0.5, DEEPEVAL, [("deepeval", "Bias")]),
-    ("toxicity", "Toxicity (1 = not toxic)", 0, 1, _H, 0.5, DEEPEVAL, [("deepeval", "Toxicity")]),
-    (
-        "hallucination",
-        "Hallucination (1 = none)",
-        0,
-        1,
-        _H,
-        0.5,
-        DEEPEVAL,
-        [("deepeval", "Hallucination")],
-    ),
-    ("summarization", "Summarization", 0, 1, _H, 0.5, DEEPEVAL, [("deepeval", "Summarization")]),
-    (
-        "task_completion",
-        "Task completion",
-        0,
-        1,
-        _H,
-        0.5,
-        DEEPEVAL,
-        [("deepeval", "Task Completion")],
-    ),
-    (
-        "tool_correctness",
-        "Tool correctness",
-        0,
-        1,
-        _H,
-        0.5,
-        DEEPEVAL,
-        [("deepeval", "Tool Correctness")],
-    ),
-    # Bedrock automatic (algorithmic) evaluation: Toxicity is Detoxify's probability, higher
-    # is worse; Robustness is the percent change of the task metric under perturbation, lower
-    # is better and not bounded by 1 (the documented example has 17.878); Accuracy 0..1.
-    (
-        "detoxify_toxicity",
-        "Toxicity (Detoxify, 1 = toxic)",
-        0,
-        1,
-        _L,
-        0.5,
-        BEDROCK_AUTO,
-        [("bedrock", "Builtin.Toxicity")],
-    ),
-    (
-        "robustness",
-        "Robustness (% change under perturbation)",
-        0,
-        None,
-        _L,
-        None,
-        BEDROCK_AUTO,
-        [("bedrock", "Builtin.Robustness")],
-    ),
-    ("accuracy", "Accuracy", 0, 1, _H, 0.5, BEDROCK_AUTO, [("bedrock", "Builtin.Accuracy")]),
-]
 
 
 def seed(con: duckdb.DuckDBPyConnection) -> None:
@@ -526,17 +139,15 @@ def set_metric(
         raise InputError("metric", f"direction must be 'higher' or 'lower', got {direction!r}")
     if before is None and direction is None:
         raise InputError("metric", f"{name} is new: say its --direction (higher or lower)")
-    after = Metric(
+    after = _merged(
+        before,
         name,
-        display_name or (before.display_name if before else name),
-        low if low is not None else (before.low if before else None),
-        high if high is not None else (before.high if before else None),
-        direction or before.direction,
-        default_threshold
-        if default_threshold is not None
-        else (before.default_threshold if before else None),
-        source if source is not None else (before.source if before else None),
-        "owner",
+        display_name=display_name,
+        low=low,
+        high=high,
+        direction=direction,
+        default_threshold=default_threshold,
+        source=source,
     )
     if after.low is not None and after.high is not None and after.low >= after.high:
         raise InputError("metric", f"the range of {name} must have low < high")
@@ -567,6 +178,26 @@ def set_metric(
             after=after.__dict__,
         )
     return after
+
+
+def _merged(before: Metric | None, name: str, **given) -> Metric:
+    """The owner's entry: each argument given, else the value before (None when new)."""
+
+    def pick(key: str):
+        if given[key] is not None:
+            return given[key]
+        return getattr(before, key) if before else None
+
+    return Metric(
+        name,
+        given["display_name"] or (before.display_name if before else name),
+        pick("low"),
+        pick("high"),
+        given["direction"] or before.direction,
+        pick("default_threshold"),
+        pick("source"),
+        "owner",
+    )
 
 
 def map_name(con: duckdb.DuckDBPyConnection, raw_name: str, metric: str, *, actor: str) -> str:
@@ -649,7 +280,7 @@ def run_directions(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict[t
 # ``t`` the latest judge_threshold, ``rm`` run_metric (missing for runs scored by
 # Switchyard's own judges and the demo: higher is better there).
 VERDICT_SQL = (
-    "coalesce(CASE WHEN rm.direction = 'lower' THEN j.score <= t.threshold"
-    " ELSE j.score >= t.threshold END, j.passed)"
+    f"coalesce(CASE WHEN rm.direction = 'lower' THEN {passes('j.score', 't.threshold', 'lower')}"
+    f" ELSE {passes('j.score', 't.threshold', 'higher')} END, j.passed)"
 )
 RUN_METRIC_JOIN = "LEFT JOIN run_metric rm ON rm.run_id = j.run_id AND rm.metric = j.metric"

@@ -14,6 +14,7 @@ import duckdb
 from core.catalog import datasets, runs
 from core.errors import InputError
 from core.importers import json_input, s3
+from core.importers import runs as run_import
 from core.importers.formats import bedrock, deepeval, ragas
 from core.importers.staging import Staged, drop, kind_of, stage_file, stage_records
 
@@ -100,7 +101,7 @@ def import_run(
     label: str | None = None,
     progress: Progress = _quiet,
     job: str | None = None,
-) -> tuple[runs.RunImport, tuple]:
+) -> tuple[run_import.RunImport, tuple]:
     """Import an evaluation run; returns the import and the converter's notes."""
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
     if fmt is not None and fmt not in FORMATS:
@@ -137,7 +138,7 @@ def import_run(
         staged = relabel(staged, source, label)
         progress(0.4, f"validating {staged.rows} rows ({fmt} format)")
         try:
-            result = runs.import_staged(con, staged, _origin(spec, fmt), actor)
+            result = run_import.import_staged(con, staged, _origin(spec, fmt), actor)
         finally:
             drop(con, staged.table)
     progress(1.0, "done")

@@ -538,17 +538,20 @@ def _finish(con, table: str, file: str, row_word: str) -> Staged:
 
 
 def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Drop a staged table or view, and the helper tables importers named after it
-    (``<table>_items``)."""
+    """Drop a staged table or view, and the helper views and tables importers named after it
+    (``<table>_items``, ``<table>_matched``)."""
     is_view = con.execute(
         "SELECT count(*) FROM duckdb_views() WHERE view_name = ? AND temporary", [table]
     ).fetchall()[0][0]
-    helpers = con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, ?)",
-        [f"{table}_"],
-    ).fetchall()
-    for (helper,) in helpers:
-        con.execute(f"DROP TABLE IF EXISTS {quote(helper)}")
+    for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+        column = "view_name" if kind == "VIEW" else "table_name"
+        helpers = con.execute(
+            f"SELECT {column} FROM {catalog} WHERE temporary AND starts_with({column}, ?)"  # noqa: S608 - names from code
+            f" ORDER BY {column} DESC",
+            [f"{table}_"],
+        ).fetchall()
+        for (helper,) in helpers:
+            con.execute(f"DROP {kind} IF EXISTS {quote(helper)}")
     con.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {table}")
 
 

@@ -1,0 +1,166 @@
+"""Matching a staged file's rows to a dataset's items: by ``item_id``, else by prompt text.
+
+The result is a temporary view over the staged table, named after it (``<table>_matched``), so
+later statements read the matched rows by name; it exposes the staged columns plus
+``_item_id``. ``staging.drop`` removes it with the staged table.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Protocol
+
+import duckdb
+
+from core.errors import InputError
+from core.importers.checks import (
+    Checks,
+    Column,
+    Field,
+    add_field_checks,
+    check_unique,
+    first_error,
+    value,
+)
+from core.importers.staging import Staged
+from core.store.sql import quote
+
+
+class Target(Protocol):
+    """What matching needs to know of the import: the dataset, and whether misses may skip."""
+
+    dataset_id: str
+    allow_unmatched: bool
+
+
+class Matched(NamedTuple):
+    view: str  # quoted name of the view of matched rows (staged columns plus _item_id)
+    unmatched: list[str]  # "row 7: 'What was ...'" for rows skipped with allow_unmatched
+
+
+class _Key(NamedTuple):
+    keyed: str  # quoted view: the staged rows with their matching key as _key
+    items: str  # quoted table: the dataset's items (item_id, trimmed prompt)
+    on: str  # the join condition between them (k: keyed, i: items)
+    column: str  # the file's column the key comes from
+    what: str  # "id" or "prompt"
+
+
+def match_items(
+    con: duckdb.DuckDBPyConnection,
+    staged: Staged,
+    cols: dict[str, Column],
+    spec: Target,
+    unique: bool = True,
+    can_skip: bool = True,
+) -> Matched:
+    """Resolve each staged row to a dataset item: by id, else by prompt text.
+
+    ``unique``: each item may appear once. ``can_skip``: the caller offers
+    --allow-unmatched, so the error may suggest it.
+    """
+    key = _key(con, staged, cols, spec, unique)
+    matched = quote(f"{staged.table}_matched")
+    if key.what == "prompt" and unique:
+        _check_repeated_items(con, staged, key)
+    misses = con.execute(
+        f"SELECT k._row, k._key FROM {key.keyed} k ANTI JOIN {key.items} i ON {key.on}"  # noqa: S608 - generated views over quote()d columns
+        " ORDER BY k._row"
+    ).fetchall()
+    described = [f"{staged.row_word} {row}: {_short(text)!r}" for row, text in misses]
+    if misses and not spec.allow_unmatched:
+        more = f" ({len(misses)} rows do not match; first ones: {'; '.join(described[:5])})"
+        skip = ", or skip unmatched rows (--allow-unmatched)" if can_skip else ""
+        raise InputError(
+            staged.file,
+            f"{key.what} {_short(misses[0][1])!r} is not in dataset "
+            f"{spec.dataset_id}{more}; fix the file or import it against the right "
+            f"dataset version{skip}",
+            row=misses[0][0],
+            column=key.column,
+            row_word=staged.row_word,
+        )
+    if len(misses) == staged.rows:
+        raise InputError(staged.file, f"no row matches an item of {spec.dataset_id}")
+    if key.what == "id" and not misses:
+        # Every id is known: the key is the item id, no join needed to write.
+        body = f"SELECT *, _key AS _item_id FROM {key.keyed}"  # noqa: S608 - generated views
+    else:
+        body = (
+            f"SELECT k.*, i.item_id AS _item_id FROM {key.keyed} k"  # noqa: S608 - generated views
+            f" JOIN {key.items} i ON {key.on}"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {matched} AS {body}")
+    return Matched(matched, described)
+
+
+def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: bool) -> _Key:
+    """The helper table of the dataset's items and the view of keyed staged rows."""
+    table = staged.table
+    # The dataset id is bound once, into a helper table named after the staged one;
+    # the views over it need no parameter (DuckDB cannot prepare a view).
+    items = quote(f"{table}_items")
+    keyed = quote(f"{table}_keyed")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT item_id, trim(prompt) AS prompt"  # noqa: S608 - generated table name
+        " FROM item WHERE dataset_id = ?",
+        [spec.dataset_id],
+    )
+    if "item_id" in cols:
+        col = cols["item_id"]
+        checks = Checks()
+        add_field_checks(
+            checks, Column(Field("item_id", required=True), col.source, staged, col.source_type)
+        )
+        first_error(con, staged, checks)
+        if unique:
+            check_unique(con, staged, value(col), col.source)
+        expr, on, what = value(col), "i.item_id = k._key", "id"
+    else:
+        col = cols["prompt"]
+        expr, on, what = f"trim({value(col)})", "i.prompt = k._key", "prompt"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {expr} AS _key FROM {table}")  # noqa: S608 - generated names; expression over quote()d columns
+    key = _Key(keyed, items, on, col.source, what)
+    if what == "prompt":
+        _check_ambiguous_prompts(con, staged, key, spec)
+    return key
+
+
+def _check_ambiguous_prompts(con, staged: Staged, key: _Key, spec: Target) -> None:
+    """A prompt that is the text of two items cannot say which one a row means."""
+    ambiguous = con.execute(
+        f"SELECT min(k._row), count(DISTINCT i.item_id) FROM {key.keyed} k JOIN {key.items} i"  # noqa: S608 - generated views
+        " ON i.prompt = k._key GROUP BY k._key"
+        " HAVING count(DISTINCT i.item_id) > 1 ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    if ambiguous:
+        raise InputError(
+            staged.file,
+            f"the prompt matches {ambiguous[1]} items of "
+            f"{spec.dataset_id}; add an item_id column to say which",
+            row=ambiguous[0],
+            column=key.column,
+            row_word=staged.row_word,
+        )
+
+
+def _check_repeated_items(con, staged: Staged, key: _Key) -> None:
+    """Two rows whose prompts resolve to the same item."""
+    dup = con.execute(
+        "SELECT i.item_id, list_sort(list(k._row)) AS r"  # noqa: S608 - generated views
+        f" FROM {key.keyed} k JOIN {key.items} i ON {key.on}"
+        " GROUP BY i.item_id HAVING count(*) > 1 ORDER BY r[2] LIMIT 1"
+    ).fetchone()
+    if dup:
+        raise InputError(
+            staged.file,
+            f"matches item {dup[0]!r} again (first on "
+            f"{staged.row_word} {dup[1][0]}); each item may appear once",
+            row=dup[1][1],
+            column=key.column,
+            row_word=staged.row_word,
+        )
+
+
+def _short(text: object, limit: int = 60) -> str:
+    text = "" if text is None else str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
