@@ -16,6 +16,7 @@ import duckdb
 from core.catalog import runs
 from core.errors import InputError, NotFoundError
 from core.importers import files, s3
+from core.importers.runs import RunImport
 from core.llm import clients
 from core.store import db
 
@@ -168,7 +169,7 @@ def import_results(
     *,
     actor: str,
     name: str | None = None,
-) -> runs.RunImport:
+) -> RunImport:
     """Import a completed job's output (every JSONL under its output location) as a run."""
     if job["status"] != "Completed":
         reasons = "; ".join(job.get("failureMessages") or []) or job["status"]
