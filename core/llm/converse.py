@@ -165,13 +165,13 @@ def answer(client, config: ModelConfig, system: str | None, item: tuple) -> Call
                 # Exponential backoff with full jitter (AWS Architecture Blog, 2015).
                 time.sleep(random.uniform(0, min(20.0, 0.2 * 2**attempt)))  # noqa: S311 - backoff jitter, not a secret
                 continue
-            call.error = _error_text(exc)
+            call.error = error_text(exc)
             call.text = None
             return call
     raise AssertionError("unreachable")
 
 
-def _error_text(exc: Exception) -> str:
+def error_text(exc: Exception) -> str:
     """What is stored on a failed item: the error's type and message, and what to do when
     the user can fix it (credentials, permissions, network); the model's own errors as sent."""
     code = getattr(exc, "response", None) or {}

@@ -21,7 +21,7 @@ import duckdb
 
 from core import telemetry
 from core.errors import InputError, NotFoundError
-from core.llm import judge_models
+from core.llm import converse, judge_models
 from core.llm.judge_models import deepeval_judge, judge_model, ragas_models
 from core.store import db
 from core.types import DEFAULT_REGION, Provider
@@ -254,7 +254,7 @@ def _judge(metrics: list[str], config: JudgeConfig, client) -> Callable[[str, tu
         try:
             return local.scorers[metric](fields)
         except Exception as exc:  # a judge failure is recorded, not fatal
-            return Score(None, None, f"judge failed: {type(exc).__name__}: {exc}"[:500])
+            return Score(None, None, f"judge failed: {converse.error_text(exc)}"[:500])
 
     return judge
 
