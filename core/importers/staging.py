@@ -7,13 +7,10 @@ rows load in seconds; only the error paths fall back to Python to find the offen
 
 from __future__ import annotations
 
-import codecs
 import contextlib
-import csv
 import itertools
 import json
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from core.errors import InputError
-from core.importers import json_input, limits
+from core.importers import file_checks, limits
 from core.store.sql import literal, quote
 
 FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
@@ -35,11 +32,6 @@ KINDS_BY_SUFFIX = {
     ".pq": "parquet",
     ".json": "json",
 }
-_CHUNK = 16 * 1024 * 1024
-_BOM = b"\xef\xbb\xbf"
-# DuckDB's readers refuse a CSV line over 2 MB and a JSON record over 16 MB by default; these
-# allow a row of this many text fields at the field limit, so that the limit speaks instead.
-_FIELDS_PER_ROW = 16
 _names = itertools.count(1)
 
 
@@ -72,104 +64,6 @@ def kind_of(path: str | Path, declared: str | None = None) -> FileKind:
             " (csv, jsonl, parquet, json)",
         )
     return kind
-
-
-def check_text_file(path: str | Path, kind: FileKind) -> None:
-    """Empty file, bytes that are not UTF-8, a truncated last JSON line: each is an InputError."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError(str(path), "no such file")
-    if path.stat().st_size == 0:
-        raise InputError(str(path), "the file is empty; expected a header or records")
-    limits.check_file_size(path)
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    lines_before = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            try:
-                decoder.decode(chunk, final=len(chunk) < _CHUNK)
-            except UnicodeDecodeError as exc:
-                line = lines_before + chunk.count(b"\n", 0, exc.start) + 1
-                raise InputError(
-                    str(path),
-                    f"byte 0x{chunk[exc.start]:02x} is not valid UTF-8; save the file as UTF-8",
-                    row=line,
-                    row_word="line",
-                ) from None
-            lines_before += chunk.count(b"\n")
-        try:
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            raise InputError(
-                str(path),
-                "the file ends inside a UTF-8 character; save it as UTF-8",
-                row=lines_before + 1,
-                row_word="line",
-            ) from None
-    if kind == "jsonl":
-        _check_last_json_line(path)
-
-
-def _check_last_json_line(path: Path) -> None:
-    """A JSONL file cut off mid-write ends in a line that does not parse."""
-    last = _last_line(path).removeprefix(_BOM).strip()
-    if not last:
-        return
-    total_lines = _count_lines(path)
-    depth = limits.json_depth(last)
-    if depth > limits.current().json_depth:
-        raise InputError(str(path), limits.depth_problem(depth), row=total_lines, row_word="line")
-    try:
-        json.loads(last)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            str(path),
-            f"the last line is not complete JSON ({exc.msg}); "
-            "the file looks truncated: export it again",
-            row=total_lines,
-            row_word="line",
-        ) from None
-
-
-def _last_line(path: Path) -> bytes:
-    """The file's last non-empty line, however long (read back from the end in chunks)."""
-    with path.open("rb") as fh:
-        end = fh.seek(0, 2)
-        tail = b""
-        while end > 0:
-            start = max(0, end - _CHUNK)
-            fh.seek(start)
-            tail = fh.read(end - start) + tail
-            end = start
-            body = tail.rstrip(b"\r\n")
-            if b"\n" in body:
-                return body.rsplit(b"\n", 1)[1]
-        return tail.rstrip(b"\r\n")
-
-
-def _count_lines(path: Path) -> int:
-    count, last = 0, b"\n"
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            count += chunk.count(b"\n")
-            last = chunk[-1:]
-    return count + (last != b"\n")
-
-
-def _first_bad_json_line(path: Path) -> tuple[int, str]:
-    with path.open(encoding="utf-8-sig") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                return number, f"not valid JSON ({exc.msg} at character {exc.pos + 1})"
-            except RecursionError:
-                return number, limits.depth_problem(limits.json_depth(line))
-            if not isinstance(value, dict):
-                return number, f"expected a JSON object, got {type(value).__name__}"
-    return 0, "not valid JSON"
 
 
 def _new_table() -> str:
@@ -208,7 +102,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
                 f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
                 " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
                 " max_line_size = ?)",
-                [file, _row_bytes(path)],
+                [file, file_checks.row_bytes(path)],
             )
         elif kind == "parquet":
             # A view, not a copy: Parquet is columnar, so each check reads only its columns
@@ -223,102 +117,12 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
         else:
             raise InputError(file, f"a {kind} file cannot be staged as a table")
     except duckdb.Error as exc:
-        if kind in ("csv", "jsonl"):
-            check_text_file(path, kind)  # raises for bad bytes or a truncated last line
-        if kind == "csv" and "max_line_size" in str(exc):
-            _explain_long_csv_row(path, _row_bytes(path))
-        if kind == "jsonl" and "maximum_object_size" in str(exc):
-            _explain_long_json_line(path, _row_bytes(path))
-        if kind == "jsonl":
-            line, problem = _first_bad_json_line(path)
-            if line:
-                raise InputError(file, problem, row=line, row_word="line") from None
-        raise InputError(file, f"cannot be read as {kind.upper()}: {_first_line(exc)}") from None
+        file_checks.explain_read_error(path, kind, exc)
     staged = _finish(con, table, file, "row")
     if kind == "csv" and len(staged.columns) == 1 and "," in staged.columns[0]:
         drop(con, table)
-        _explain_ragged_csv(path)
+        file_checks.explain_ragged_csv(path)
     return staged
-
-
-def _row_bytes(path: Path) -> int:
-    """The longest CSV line or JSON record DuckDB is asked to read."""
-    longest = max(2 * 1024 * 1024, _FIELDS_PER_ROW * limits.current().field_bytes)
-    return min(longest, path.stat().st_size + 1)
-
-
-def _explain_long_csv_row(path: Path, longest: int) -> None:
-    """DuckDB refused a line as too long: name the field over the limit, else the row."""
-    field_limit = limits.current().field_bytes
-    before = csv.field_size_limit(sys.maxsize)  # Python's reader stops at 128 KB by default
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader, [])
-            for number, row in enumerate(reader, start=1):
-                sizes = [len(cell.encode("utf-8")) for cell in row]
-                for column, cell_size in zip(header, sizes, strict=False):
-                    if cell_size > field_limit:
-                        raise InputError(
-                            str(path), limits.field_too_large(cell_size), row=number, column=column
-                        )
-                if sum(sizes) > longest:
-                    raise InputError(
-                        str(path),
-                        f"the row is {limits.size(sum(sizes))}, over the {limits.size(longest)}"
-                        f" a row may hold ({_FIELDS_PER_ROW} text fields at the"
-                        f" {limits.env('max_field_kb')} limit)",
-                        row=number,
-                    )
-    finally:
-        csv.field_size_limit(before)
-
-
-def _explain_long_json_line(path: Path, longest: int) -> None:
-    """DuckDB refused a JSONL record as too long: name the field over the limit, else the line."""
-    field_limit = limits.current().field_bytes
-    with path.open("rb") as fh:
-        for number, line in enumerate(fh, start=1):
-            if len(line) <= longest:
-                continue
-            record = json_input.loads(line, str(path), row=number)
-            if isinstance(record, dict):
-                for key, value in record.items():
-                    length = len(value.encode("utf-8")) if isinstance(value, str) else 0
-                    if length > field_limit:
-                        raise InputError(
-                            str(path),
-                            limits.field_too_large(length),
-                            row=number,
-                            column=key,
-                            row_word="line",
-                        )
-            raise InputError(
-                str(path),
-                f"the record is {limits.size(len(line))}, over the {limits.size(longest)}"
-                f" a record may hold ({_FIELDS_PER_ROW} text fields at the"
-                f" {limits.env('max_field_kb')} limit)",
-                row=number,
-                row_word="line",
-            )
-
-
-def _explain_ragged_csv(path: Path) -> None:
-    """DuckDB reads a CSV whose rows disagree with the header as one column: say which row."""
-    import csv
-
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader)
-        for number, row in enumerate(reader, start=1):
-            if len(row) != len(header):
-                raise InputError(
-                    str(path),
-                    f"expected {len(header)} fields like the header, "
-                    f"found {len(row)}; quote values that contain commas",
-                    row=number,
-                )
-    raise InputError(str(path), "the delimiter could not be detected; use commas")
 
 
 @contextlib.contextmanager
@@ -326,7 +130,7 @@ def _without_bom(path: Path) -> Iterator[Path]:
     """The file itself, or a copy without its byte-order mark (DuckDB's JSON reader refuses
     one; Windows tools write one)."""
     with path.open("rb") as fh:
-        if fh.read(len(_BOM)) != _BOM:
+        if fh.read(len(file_checks.BOM)) != file_checks.BOM:
             yield path
             return
         with tempfile.TemporaryDirectory(prefix="switchyard-bom-") as folder:
@@ -350,7 +154,7 @@ def _stage_jsonl_read(con: duckdb.DuckDBPyConnection, table: str, file: str, rea
     scanned for values that start like JSON; either finding sends the file down the exact
     (slower) path, where every value's JSON type is checked.
     """
-    size = _row_bytes(Path(read))
+    size = file_checks.row_bytes(Path(read))
     try:
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
@@ -399,7 +203,7 @@ def _stage_jsonl_exact(
     con.execute(
         f"CREATE TEMP TABLE {objects} AS SELECT row_number() OVER () AS _row, json"  # noqa: S608 - generated temp table names; values bound
         " FROM read_ndjson_objects(?, maximum_object_size = ?)",
-        [read, _row_bytes(Path(read))],
+        [read, file_checks.row_bytes(Path(read))],
     )
     return _split_objects(con, objects, table, file, "line")
 
@@ -553,7 +357,3 @@ def drop(con: duckdb.DuckDBPyConnection, table: str) -> None:
         for (helper,) in helpers:
             con.execute(f"DROP {kind} IF EXISTS {quote(helper)}")
     con.execute(f"DROP {'VIEW' if is_view else 'TABLE'} IF EXISTS {table}")
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]

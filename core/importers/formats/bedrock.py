@@ -31,8 +31,8 @@ from pathlib import Path
 from core.catalog.models import resolve_model_id
 from core.errors import InputError
 from core.importers import json_input
+from core.importers.file_checks import check_text_file
 from core.importers.formats import Converted
-from core.importers.staging import check_text_file
 
 ID_KEYS = ("item_id", "id")
 

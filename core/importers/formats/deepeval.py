@@ -12,8 +12,8 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.importers import json_input
+from core.importers.file_checks import check_text_file
 from core.importers.formats import Converted
-from core.importers.staging import check_text_file
 
 
 def looks_like(data: object) -> bool:

@@ -14,8 +14,8 @@ import pandas as pd
 
 from core.errors import InputError
 from core.importers import limits
+from core.importers.file_checks import check_text_file
 from core.importers.formats import Converted
-from core.importers.staging import check_text_file
 
 INPUT_COLUMNS = {
     "user_input",
