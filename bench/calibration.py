@@ -9,6 +9,7 @@ vs SME (1,000 resamples). Medians of ``--repeats`` (default 5) are printed as JS
 DuckDB reading the pairs alone (the floor).
 
     python bench/calibration.py [--repeats 5]
+    python bench/calibration.py --smoke     # 500 items (1,000 labels), once (CI)
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,27 +30,29 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
+from bench.smoke import check  # noqa: E402
 from core.analysis import calibration  # noqa: E402
 from core.store import db  # noqa: E402
+from core.types import RESAMPLES  # noqa: E402
 
 ITEMS = 50_000
 METRICS = ("correctness", "faithfulness", "answer_relevancy")
 
 
-def build(path: Path) -> None:
+def build(path: Path, items: int = ITEMS) -> None:
     con = db.connect(str(path))
     con.execute("SELECT setseed(0.3)")
     con.execute(
         "INSERT INTO dataset VALUES ('cal@1', 'cal', 1, 'n/a', ?, NULL, false,"
         " current_timestamp, 'bench', NULL, NULL)",
-        [ITEMS],
+        [items],
     )
     con.execute(
         "INSERT INTO item (dataset_id, item_id, prompt, ground_truth, stratum)"
         " SELECT 'cal@1', 'it-' || i, 'Q' || i, 'A' || i,"
         " ['lookup', 'multi_hop', 'numeric', 'adversarial', 'safety'][1 + i % 5]"
         " FROM range(?) t(i)",
-        [ITEMS],
+        [items],
     )
     con.execute("INSERT INTO model (model_id) VALUES ('m')")
     con.execute(
@@ -58,13 +62,13 @@ def build(path: Path) -> None:
     con.execute(
         "INSERT INTO output (run_id, item_id, text) SELECT 'run-cal', 'it-' || i, 'x'"
         " FROM range(?) t(i)",
-        [ITEMS],
+        [items],
     )
     # Hidden truth per item; the judge sees it through noise.
     con.execute(
         "CREATE TEMP TABLE truth AS SELECT 'it-' || i AS item_id, random() < 0.85"
         " AS good FROM range(?) t(i)",
-        [ITEMS],
+        [items],
     )
     for metric in METRICS:
         con.execute(
@@ -98,7 +102,7 @@ def build(path: Path) -> None:
     )
     labels = con.execute("SELECT count(*) FROM label").fetchone()[0]
     con.close()
-    assert labels == 2 * ITEMS, labels
+    assert labels == 2 * items, labels
 
 
 def calibrate(con) -> None:
@@ -109,17 +113,11 @@ def calibrate(con) -> None:
     calibration.sme_agreement(con, "run-cal")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "calibration.duckdb"
-    path.unlink(missing_ok=True)
-    build(path)
+def measure(path: Path, items: int, repeats: int) -> dict:
+    build(path, items)
     con = db.connect(str(path))
     floor, full = [], []
-    for _ in range(args.repeats):
+    for _ in range(repeats):
         start = time.perf_counter()
         for metric in METRICS:
             calibration.pairs(con, "run-cal", metric, details=False)
@@ -127,21 +125,34 @@ def main() -> None:
         start = time.perf_counter()
         calibrate(con)
         full.append(time.perf_counter() - start)
-    print(
-        json.dumps(
-            {
-                "labels": 2 * ITEMS,
-                "metrics": len(METRICS),
-                "resamples": calibration.RESAMPLES,
-                "calibration_median_s": round(statistics.median(full), 3),
-                "calibration_all_s": [round(x, 3) for x in full],
-                "reading_pairs_median_s": round(statistics.median(floor), 3),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
-                f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
-            },
-            indent=2,
-        )
-    )
+    con.close()
+    return {
+        "labels": 2 * items,
+        "metrics": len(METRICS),
+        "resamples": RESAMPLES,
+        "calibration_median_s": round(statistics.median(full), 3),
+        "calibration_all_s": [round(x, 3) for x in full],
+        "reading_pairs_median_s": round(statistics.median(floor), 3),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true", help="500 items, once (for CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="bench-calibration-") as tmp:
+            result = measure(Path(tmp) / "calibration.duckdb", 500, 1)
+        print(json.dumps(result, indent=2))
+        check(result, "calibration_median_s")
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "calibration.duckdb"
+    path.unlink(missing_ok=True)
+    print(json.dumps(measure(path, ITEMS, args.repeats), indent=2))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ reading the rows the comparison needs (both runs' outputs and judge scores) into
 Medians of ``--repeats``.
 
     python bench/compare.py [--repeats 5] [--sizes 2000 1000000]
+    python bench/compare.py --smoke     # 300 items, once, in a temporary folder (CI)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -29,6 +31,7 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
+from bench.smoke import check  # noqa: E402
 from core.analysis import signoff  # noqa: E402
 from core.catalog import datasets, migrations, models  # noqa: E402
 from core.store import db  # noqa: E402
@@ -139,9 +142,9 @@ def floor(con) -> None:
     con.execute("SELECT * FROM judge_score WHERE run_id IN ('run-s', 'run-t')").fetchnumpy()
 
 
-def measure(size: int, repeats: int) -> dict:
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"compare-{size}.duckdb"
+def measure(size: int, repeats: int, out: Path = OUT) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"compare-{size}.duckdb"
     path.unlink(missing_ok=True)
     mid = build(path, size)
     con = db.connect(str(path))
@@ -172,7 +175,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 1_000_000])
+    parser.add_argument("--smoke", action="store_true", help="300 items, once (for CI)")
     args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
+            result = measure(300, 1, Path(tmp))
+        print(json.dumps(result, indent=2))
+        check(result, "signoff_median_s")
+        assert result["labels"] > 0 and result["decision"], result
+        return
     results = [measure(size, args.repeats) for size in args.sizes]
     print(
         json.dumps(

@@ -8,6 +8,7 @@ the importer writes); the ratios use the faster of the two. Medians of ``--trial
 (default 3) are printed as JSON, for bench/RESULTS.md.
 
     python bench/ingest.py [--rows 1000000] [--trials 3]
+    python bench/ingest.py --smoke     # 2,000 rows, one trial, in a temporary folder (CI)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import resource
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,6 +32,7 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
+from bench.smoke import check  # noqa: E402
 from core.catalog import runs  # noqa: E402
 from core.importers import files  # noqa: E402
 from core.store import db  # noqa: E402
@@ -57,19 +60,19 @@ FROM range(?) t(i)
 """
 
 
-def prepare(rows: int) -> None:
+def prepare(rows: int, out: Path = OUT) -> None:
     """Write the run as Parquet and JSONL, and a base database holding the dataset."""
-    OUT.mkdir(parents=True, exist_ok=True)
-    marker = OUT / f"ready-{rows}"
+    out.mkdir(parents=True, exist_ok=True)
+    marker = out / f"ready-{rows}"
     if marker.exists():
         return
     con = duckdb.connect()
     con.execute("SELECT setseed(0.42)")
     con.execute(f"CREATE TABLE run_rows AS {RUN_SQL}", [rows])
-    con.execute(f"COPY run_rows TO '{OUT / 'run.parquet'}' (FORMAT parquet)")
-    con.execute(f"COPY run_rows TO '{OUT / 'run.jsonl'}' (FORMAT json)")
+    con.execute(f"COPY run_rows TO '{out / 'run.parquet'}' (FORMAT parquet)")
+    con.execute(f"COPY run_rows TO '{out / 'run.jsonl'}' (FORMAT json)")
     con.close()
-    base = OUT / "base.duckdb"
+    base = out / "base.duckdb"
     base.unlink(missing_ok=True)
     con = db.connect(str(base))
     con.execute(
@@ -86,20 +89,20 @@ def prepare(rows: int) -> None:
     marker.touch()
 
 
-def _trial(kind: str, queue: mp.Queue) -> None:
-    path = OUT / f"trial-{kind}.duckdb"
-    shutil.copy(OUT / "base.duckdb", path)
+def _trial(kind: str, out: Path, queue: mp.Queue) -> None:
+    path = out / f"trial-{kind}.duckdb"
+    shutil.copy(out / "base.duckdb", path)
     con = db.connect(str(path))
     start = time.perf_counter()
     if kind.startswith("bound"):
-        parquet = str(OUT / "run.parquet")
+        parquet = str(out / "run.parquet")
         if kind == "bound_unordered":  # the setting the importer writes with
             con.execute("SET preserve_insertion_order = false")
         con.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?) LIMIT 0", [parquet])
         con.execute("INSERT INTO raw SELECT * FROM read_parquet(?)", [parquet])
     else:
         spec = runs.RunSpec(DATASET, MODEL, judge="bench")
-        files.import_run(con, str(OUT / f"run.{kind}"), spec, actor="bench")
+        files.import_run(con, str(out / f"run.{kind}"), spec, actor="bench")
     elapsed = time.perf_counter() - start
     con.close()
     path.unlink()
@@ -107,48 +110,56 @@ def _trial(kind: str, queue: mp.Queue) -> None:
     queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
-def measure(kind: str) -> tuple[float, float]:
+def measure(kind: str, out: Path = OUT) -> tuple[float, float]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_trial, args=(kind, queue))
+    proc = ctx.Process(target=_trial, args=(kind, out, queue))
     proc.start()
     result = queue.get()
     proc.join()
     return result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--trials", type=int, default=3)
-    args = parser.parse_args()
-    prepare(args.rows)
+def run_trials(rows: int, trials: int, out: Path) -> dict:
+    prepare(rows, out)
     kinds = ("bound_default", "bound_unordered", "parquet", "jsonl")
     times: dict[str, list[float]] = {k: [] for k in kinds}
     peaks: dict[str, list[float]] = {k: [] for k in times}
-    for _ in range(args.trials):
+    for _ in range(trials):
         for kind in kinds:  # interleaved, so drift in machine load hits all alike
-            seconds, peak = measure(kind)
+            seconds, peak = measure(kind, out)
             times[kind].append(seconds)
             peaks[kind].append(peak)
     med = {k: statistics.median(v) for k, v in times.items()}
-    summary = {
-        "rows": args.rows,
-        "trials": args.trials,
+    bound = min(med["bound_default"], med["bound_unordered"])
+    return {
+        "rows": rows,
+        "trials": trials,
         "median_s": med,
         "all_s": times,
         "peak_rss_mib_max": {k: max(v) for k, v in peaks.items()},
         # The stricter (faster) of the two bounds is the one the ratios use.
-        "bound_s": min(med["bound_default"], med["bound_unordered"]),
-        "ratio_to_bound": {
-            k: med[k] / min(med["bound_default"], med["bound_unordered"])
-            for k in ("parquet", "jsonl")
-        },
-        "rows_per_s": {k: args.rows / med[k] for k in med},
+        "bound_s": bound,
+        "ratio_to_bound": {k: med[k] / bound for k in ("parquet", "jsonl")},
+        "rows_per_s": {k: rows / med[k] for k in med},
         "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
         f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
     }
-    print(json.dumps(summary, indent=2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="2,000 rows, one trial (for CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+            summary = run_trials(2000, 1, Path(tmp))
+        print(json.dumps(summary, indent=2))
+        check(summary, "median_s.parquet", "median_s.jsonl", "bound_s")
+        return
+    print(json.dumps(run_trials(args.rows, args.trials, OUT), indent=2))
 
 
 if __name__ == "__main__":

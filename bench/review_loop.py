@@ -8,6 +8,7 @@ item. The floor is the same measure for a trivial page (a title and a button) in
 run. Medians and p95 over ``--steps`` steps (default 300) are printed as JSON.
 
     python bench/review_loop.py [--steps 300]
+    python bench/review_loop.py --smoke     # 2,000 items, 20 steps, in a temporary folder (CI)
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ OUT = ROOT / "bench" / "out"
 
 import duckdb  # noqa: E402
 
+from bench.smoke import check  # noqa: E402
 from core.catalog import users  # noqa: E402
 from core.store import db  # noqa: E402
 
 ITEMS = 500_000
 LABELLED = 50_000
 QUEUE = 2_000
+SMOKE = (2_000, 200, 40)  # items, labelled, queue
 TRIVIAL = """
 import streamlit as st
 st.title("Trivial")
@@ -41,14 +44,14 @@ st.button("Submit", key="trivial.submit")
 """
 
 
-def build(path: Path) -> None:
+def build(path: Path, items: int = ITEMS, labelled: int = LABELLED, queue: int = QUEUE) -> None:
     """A database of the benchmark's size, written with bulk SQL (not timed)."""
     con = db.connect(str(path))
     users.seed(con, users.load_config(users.EXAMPLE_FILE))
     con.execute(
         "INSERT INTO dataset VALUES ('big@1', 'big', 1, 'n/a', ?, NULL, false,"
         " current_timestamp, 'bench', current_timestamp, 'bench')",
-        [ITEMS],
+        [items],
     )
     con.execute(
         "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum)"
@@ -56,7 +59,7 @@ def build(path: Path) -> None:
         " 'What was revenue in fiscal ' || (2000 + i % 25) || ' for company ' || i || '?',"
         " repeat('Context passage about the filing. ', 20), 'Revenue was $' || i || 'M.',"
         " ['lookup', 'multi_hop', 'numeric'][1 + i % 3] FROM range(?) t(i)",
-        [ITEMS],
+        [items],
     )
     con.execute("INSERT INTO model (model_id) VALUES ('source-model'), ('target-model')")
     for run_id, model in (("run-src", "source-model"), ("run-tgt", "target-model")):
@@ -70,7 +73,7 @@ def build(path: Path) -> None:
             " output_tokens) SELECT ?, 'it-' || lpad(i::VARCHAR, 6, '0'),"
             " 'The filing reports revenue of $' || i || ' million. ' || md5(i::VARCHAR),"
             " 300 + i % 500, 900 + i % 2000, 1500, 120 FROM range(?) t(i)",
-            [run_id, ITEMS],
+            [run_id, items],
         )
     con.execute(
         "INSERT INTO migration (migration_id, name, dataset_id, source_run_id,"
@@ -82,21 +85,21 @@ def build(path: Path) -> None:
         " created_by) VALUES ('smp-big', 'mig-big', 'big', 'run-src', 'run-tgt', '{}', 1,"
         " 'bench')"
     )
-    total = LABELLED + QUEUE
+    total = labelled + queue
     con.execute(
         "INSERT INTO sample_item (sample_id, item_id, stratum, pool, stratum_size,"
         " inclusion_prob) SELECT 'smp-big', 'it-' || lpad((i * 7)::VARCHAR, 6, '0'), 'lookup',"
         " 'fail', ?, 0.1 FROM range(?) t(i)",
-        [ITEMS, total],
+        [items, total],
     )
-    # The labelled items belong to four other SMEs; the measured SME has QUEUE open items.
+    # The labelled items belong to four other SMEs; the measured SME has `queue` open items.
     con.execute(
         "INSERT INTO assignment (sample_id, item_id, reviewer, position, status, done_at)"
         " SELECT 'smp-big', 'it-' || lpad((i * 7)::VARCHAR, 6, '0'),"
         " CASE WHEN i < ? THEN 'other' || (i % 4) ELSE 'sme1' END, i,"
         " CASE WHEN i < ? THEN 'done' ELSE 'open' END,"
         " CASE WHEN i < ? THEN current_timestamp END FROM range(?) t(i)",
-        [LABELLED, LABELLED, LABELLED, total],
+        [labelled, labelled, labelled, total],
     )
     con.execute(
         "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score, passed,"
@@ -105,11 +108,11 @@ def build(path: Path) -> None:
         " 'other' || (i % 4), 1 + i % 5, i % 5 > 1, 'A', r.side, 'app', 'smp-big'"
         " FROM range(?) t(i), (VALUES ('run-src', 'run-tgt', 'A'), ('run-tgt', 'run-src', 'B'))"
         " r(run_id, other, side)",
-        [LABELLED],
+        [labelled],
     )
     counts = db.row_counts(con)
     con.close()
-    assert counts["output"] == 2 * ITEMS and counts["label"] == 2 * LABELLED, counts
+    assert counts["output"] == 2 * items and counts["label"] == 2 * labelled, counts
 
 
 def signed_in(script: str):
@@ -149,6 +152,7 @@ def measure_trivial(steps: int) -> list[float]:
         start = time.perf_counter()
         button.click().run()
         times.append((time.perf_counter() - start) * 1000)
+    os.unlink(fh.name)
     return times
 
 
@@ -162,34 +166,43 @@ def summary(times: list[float]) -> dict:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
-    args = parser.parse_args()
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "review_loop.duckdb"
+def measure(path: Path, steps: int, sizes: tuple[int, int, int]) -> dict:
     path.unlink(missing_ok=True)
     start = time.perf_counter()
-    build(path)
+    build(path, *sizes)
     built = time.perf_counter() - start
     os.environ["SWITCHYARD_DB"] = str(path)
     os.environ["SWITCHYARD_DEMO"] = "0"
-    review = measure_review(args.steps)
-    trivial = measure_trivial(args.steps)
-    labels = duckdb.connect(str(path)).execute("SELECT count(*) FROM label").fetchone()[0]
-    print(
-        json.dumps(
-            {
-                "review_submit_to_next": summary(review[10:]),  # the first runs warm caches
-                "trivial_page": summary(trivial[10:]),
-                "labels_at_end": labels,
-                "build_s": round(built, 1),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
-                f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
-            },
-            indent=2,
-        )
-    )
+    review = measure_review(steps)
+    trivial = measure_trivial(steps)
+    con = duckdb.connect(str(path))
+    labels = con.execute("SELECT count(*) FROM label").fetchone()[0]
+    con.close()
+    return {
+        "review_submit_to_next": summary(review[10:]),  # the first runs warm caches
+        "trivial_page": summary(trivial[10:]),
+        "labels_at_end": labels,
+        "build_s": round(built, 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--smoke", action="store_true", help="2,000 items, 20 steps (for CI)")
+    args = parser.parse_args()
+    if args.smoke:
+        with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
+            result = measure(Path(tmp) / "review_loop.duckdb", 20, SMOKE)
+        print(json.dumps(result, indent=2))
+        check(result, "review_submit_to_next.median_ms", "trivial_page.median_ms")
+        assert result["labels_at_end"] == 2 * (SMOKE[1] + 20), result
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    result = measure(OUT / "review_loop.duckdb", args.steps, (ITEMS, LABELLED, QUEUE))
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ The ideal wall time is 1,000 × 0.2 s / 16 = 12.5 s; the figure is the ratio to 
 is compared with the server's 50 ms at the median. Medians of ``--repeats``.
 
     python bench/runner.py [--repeats 3] [--items 1000] [--concurrency 16]
+    python bench/runner.py --smoke     # 20 items at concurrency 4, once (CI)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 
 import duckdb  # noqa: E402
 
+from bench.smoke import check  # noqa: E402
 from core import demo  # noqa: E402
 from core.llm import runner  # noqa: E402
 from core.store import db  # noqa: E402
@@ -38,7 +40,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--smoke", action="store_true", help="20 items, once (for CI)")
     args = parser.parse_args()
+    if args.smoke:
+        args.repeats, args.items, args.concurrency = 1, 20, 4
     con = db.connect(":memory:")
     demo.install(con, 20261126, n_items=args.items)
     dataset_id = con.execute("SELECT dataset_id FROM dataset").fetchone()[0]
@@ -64,24 +69,22 @@ def main() -> None:
     finally:
         fake.stop()
     wall = statistics.median(walls)
-    print(
-        json.dumps(
-            {
-                "items": args.items,
-                "concurrency": args.concurrency,
-                "ideal_s": ideal,
-                "wall_median_s": round(wall, 2),
-                "wall_all_s": [round(w, 2) for w in walls],
-                "ratio_to_ideal": round(wall / ideal, 3),
-                "ttft_median_ms": round(statistics.median(ttfts), 1),
-                "ttft_minus_server_ms": round(statistics.median(ttfts) - TTFT_S * 1000, 1),
-                "latency_median_ms": round(statistics.median(latencies), 1),
-                "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
-                f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
-            },
-            indent=2,
-        )
-    )
+    result = {
+        "items": args.items,
+        "concurrency": args.concurrency,
+        "ideal_s": ideal,
+        "wall_median_s": round(wall, 2),
+        "wall_all_s": [round(w, 2) for w in walls],
+        "ratio_to_ideal": round(wall / ideal, 3),
+        "ttft_median_ms": round(statistics.median(ttfts), 1),
+        "ttft_minus_server_ms": round(statistics.median(ttfts) - TTFT_S * 1000, 1),
+        "latency_median_ms": round(statistics.median(latencies), 1),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}, duckdb {duckdb.__version__}",
+    }
+    print(json.dumps(result, indent=2))
+    if args.smoke:
+        check(result, "wall_median_s", "ttft_median_ms")
 
 
 if __name__ == "__main__":
