@@ -21,8 +21,10 @@ def cmd_report(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int 
     if args.kind == "signoff":
         return report_signoff(args, con)
     if args.kind == "compare":
-        return report_compare(args, con)
-    return report_calibration(args, con)
+        report_compare(args, con)
+    else:
+        report_calibration(args, con)
+    return None
 
 
 def report_calibration(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -129,6 +130,14 @@ DATA_TABLES = (
 )
 
 
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()) -> Any:
+    """The first value of the first row, for a query that always returns a row (a count)."""
+    row = con.execute(query, list(params)).fetchone()
+    if row is None:
+        raise LookupError(f"expected a row from {query!r}")
+    return row[0]
+
+
 def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Rows per table: what tests compare to prove a rejected import wrote nothing."""
-    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in DATA_TABLES}  # noqa: S608 - table names from the DATA_TABLES constant
+    return {t: scalar(con, f"SELECT count(*) FROM {t}") for t in DATA_TABLES}  # noqa: S608 - table names from the DATA_TABLES constant
