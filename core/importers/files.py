@@ -11,9 +11,9 @@ from pathlib import Path
 
 import duckdb
 
-from core.catalog import datasets, runs
+from core.catalog import runs
 from core.errors import InputError
-from core.importers import json_input, s3
+from core.importers import golden, json_input, s3
 from core.importers import runs as run_import
 from core.importers.formats import bedrock, deepeval, ragas
 from core.importers.staging import Staged, drop, kind_of, stage_file, stage_records
@@ -76,7 +76,7 @@ def import_dataset(
     label: str | None = None,
     progress: Progress = _quiet,
     **options,
-) -> datasets.DatasetImport:
+) -> golden.DatasetImport:
     """Import a golden dataset file (CSV, JSONL or Parquet; local or s3://).
 
     ``label`` is how errors name the file (an upload's original name); ``progress`` is
@@ -85,7 +85,7 @@ def import_dataset(
     progress(0.05, "fetching" if s3.is_s3(source) else "reading")
     with staged_file(con, source, label, "golden", kind) as staged:
         progress(0.4, f"validating {staged.rows} rows")
-        result = datasets.import_staged(con, staged, name, actor=actor, **options)
+        result = golden.import_staged(con, staged, name, actor=actor, **options)
     progress(1.0, "done")
     return result
 
