@@ -11,6 +11,7 @@ from core.catalog import migrations
 from core.review import sampling
 from core.store import db
 from tests.conftest import app_page
+from ui import calibration_present
 
 SEED = 20261126
 
@@ -60,8 +61,9 @@ def test_weighting_recovers_the_judges_true_recall_where_the_sample_view_does_no
         rows, w = np.concatenate(picked), np.concatenate(weights)
         args = (judge_fail[rows], truth_fail[rows])
         units, design = np.arange(len(rows)), strata[rows]
-        weighted.append(calibration._figures(*args, w, units, design, 0, 5).recall.estimate)
-        unweighted.append(calibration._figures(*args, None, units, design, 0, 5).recall.estimate)
+        figures = calibration.figures.figures
+        weighted.append(figures(*args, w, units, design, 0, 5).recall.estimate)
+        unweighted.append(figures(*args, None, units, design, 0, 5).recall.estimate)
     # A ratio estimator keeps a small-sample bias (a 2% pass sample holds few missed
     # failures): within 0.05 of the truth, against the unweighted view's 0.2 and more.
     assert np.mean(weighted) == pytest.approx(true_recall, abs=0.05)
@@ -101,10 +103,10 @@ def test_threshold_sweep_and_applying_it_keeps_scores(demo_con):
 def test_sme_vs_sme_on_overlap_items(demo_con):
     con, target = demo_con
     smes = calibration.sme_agreement(con, target, resamples=300)
-    assert smes["items"] > 10 and smes["fleiss_items"] > 0
-    alpha = smes["alpha_nominal"]
-    assert alpha["low"] <= alpha["estimate"] <= alpha["high"]
-    assert set(smes["disagreement_by_reviewer"]) == set(demo.SIMULATED_REVIEWERS)
+    assert smes.items > 10 and smes.fleiss_items > 0
+    alpha = smes.alpha_nominal
+    assert alpha.low <= alpha.estimate <= alpha.high
+    assert set(smes.disagreement_by_reviewer) == set(demo.SIMULATED_REVIEWERS)
 
 
 def test_pairwise_agreement_with_and_without_ties():
@@ -113,9 +115,9 @@ def test_pairwise_agreement_with_and_without_ties():
     # with ties: A=A, B=B, tie=tie agree -> 3 of 6; without ties: pairs (A,A), (B,A), (B,B)
     # -> 2 of 3
     result = calibration.pairwise(judge, sme)
-    assert result["with_ties"]["estimate"] == pytest.approx(0.5)
-    assert result["without_ties"]["estimate"] == pytest.approx(2 / 3)
-    assert result["pairs_without_ties"] == 3
+    assert result.with_ties.estimate == pytest.approx(0.5)
+    assert result.without_ties.estimate == pytest.approx(2 / 3)
+    assert result.pairs_without_ties == 3
 
 
 def test_disagreements_are_sorted_by_judge_confidence(demo_con):
@@ -292,7 +294,7 @@ def test_labels_without_a_sample_are_figures_of_themselves_under_a_warning(conve
     assert result.sme_pass_rate is None
     assert result.sme_pass_rate_unweighted.estimate == pytest.approx(5 / 6)
     assert not any("Top up" in line for line in result.advice)
-    table = calibration.figures_table(result)
+    table = calibration_present.figures_table(result)
     assert table.columns.tolist()[1:] == ["weighted (dataset)", "unweighted (these labels)"]
 
 

@@ -13,6 +13,7 @@ from core.review import labels, queue
 from core.review.labels import ResponseLabel
 from core.store import db
 from tests.test_calibration import SEED, owner_page, page_db  # noqa: F401 (fixture)
+from ui import calibration_present
 
 
 @pytest.fixture
@@ -137,13 +138,11 @@ def test_agreement_with_and_without_ties_on_the_demo(con):
     frame = pairwise.pairs(con, run["target"], run["source"], "preference")
     result = calibration.pairwise(frame["judge"].tolist(), frame["sme"].tolist())
     both = frame[(frame["judge"] != "tie") & (frame["sme"] != "tie")]
-    assert result["pairs"] == len(frame) > 100
-    assert result["pairs_without_ties"] == len(both) < len(frame)
-    assert result["with_ties"]["estimate"] == pytest.approx((frame["judge"] == frame["sme"]).mean())
-    assert result["without_ties"]["estimate"] == pytest.approx(
-        (both["judge"] == both["sme"]).mean()
-    )
-    table = calibration.pairwise_table(result)
+    assert result.pairs == len(frame) > 100
+    assert result.pairs_without_ties == len(both) < len(frame)
+    assert result.with_ties.estimate == pytest.approx((frame["judge"] == frame["sme"]).mean())
+    assert result.without_ties.estimate == pytest.approx((both["judge"] == both["sme"]).mean())
+    table = calibration_present.pairwise_table(result)
     assert table["pairs"].tolist() == [len(frame), len(both)]
 
 

@@ -116,8 +116,8 @@ def test_round_trip_gives_the_labels_and_weighted_figures_of_in_app_review(demo_
         a, b = (calibration.report(c, run, "correctness", resamples=200) for c in (exported, typed))
         # Equal up to the order of floating-point sums (labels are read in another order).
         assert a.weighted.pairs == b.weighted.pairs
-        assert json.dumps(a.as_dict()["weighted"]) != "null"
-        assert flat(a.as_dict()["weighted"]) == pytest.approx(flat(b.as_dict()["weighted"]))
+        assert json.dumps(a.to_dict()["weighted"]) != "null"
+        assert flat(a.to_dict()["weighted"]) == pytest.approx(flat(b.to_dict()["weighted"]))
         assert list(a.sme_pass_rate) == pytest.approx(list(b.sme_pass_rate))
         assert a.weighted.pairs > b.weighted.pairs - 1 > 0  # the new labels are weighted
 

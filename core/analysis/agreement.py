@@ -1,29 +1,26 @@
 """Agreement statistics: Cohen's and weighted kappa, Gwet's AC1, Fleiss' kappa,
 Krippendorff's alpha, Wilson intervals (plain and design-weighted) and a stratified bootstrap.
 
-Plain functions over numpy arrays; ``core.calibration`` feeds them judge/SME pairs. Every
-estimate that can be weighted takes ``weights`` (inverse inclusion probabilities).
+Plain functions over numpy arrays; ``core.analysis.calibration`` feeds them judge/SME pairs.
+Every estimate that can be weighted takes ``weights`` (inverse inclusion probabilities).
+Intervals are ``core.types.Interval`` (unpacks as estimate, low, high).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from core.types import RESAMPLES, Interval
+
 Weighting = Literal["none", "linear", "quadratic"]
 Level = Literal["nominal", "ordinal", "interval"]
 Z95 = 1.959963984540054
-
-
-class Interval(NamedTuple):
-    estimate: float
-    low: float
-    high: float
 
 
 def confusion(
@@ -229,7 +226,7 @@ def bootstrap(
     statistic: Callable[[np.ndarray], float],
     units: np.ndarray,
     strata: np.ndarray,
-    resamples: int = 1000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
     level: float = 0.95,
 ) -> Interval:
@@ -265,7 +262,11 @@ def bootstrap(
 
 
 def resampled_tables(
-    cells: np.ndarray, units: np.ndarray, strata: np.ndarray, resamples: int = 1000, seed: int = 0
+    cells: np.ndarray,
+    units: np.ndarray,
+    strata: np.ndarray,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
 ) -> np.ndarray:
     """Stratified bootstrap resamples of a contingency table: (resamples x K).
 
@@ -315,7 +316,7 @@ def bootstrap_tables(
     units: np.ndarray,
     strata: np.ndarray,
     statistic: Callable[[np.ndarray], np.ndarray],
-    resamples: int = 1000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
     level: float = 0.95,
 ) -> Interval:
@@ -379,7 +380,7 @@ def spearman_interval(
     y: np.ndarray,
     units: np.ndarray,
     strata: np.ndarray,
-    resamples: int = 1000,
+    resamples: int = RESAMPLES,
     seed: int = 0,
 ) -> Interval:
     """Spearman's rho with a stratified bootstrap over units; above 2,000 pairs the

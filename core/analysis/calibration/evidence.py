@@ -1,0 +1,132 @@
+"""What calibration reads from the database, read once: the only SQL of the analysis.
+
+``load`` returns a run's judge/SME pairs for one metric and the judge's pass rate over every
+scored item; ``load_sme`` the labels of items several SMEs labelled. The statistics take these
+and no connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import duckdb
+import pandas as pd
+
+from core.catalog import metrics
+from core.types import PASS_SCORE
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One judge metric on one run: every SME label beside the judge's score and verdict.
+
+    ``pairs`` has one row per label: item_id, reviewer, sme_score, sme_pass, judge_score,
+    judge_pass, threshold, direction, judge_version, origin, sample_id, inclusion_prob,
+    design_stratum ("<stratum>/<pool>", None outside a sample), stratum_size, weight
+    (1 / inclusion probability / labels on the item), stratum; with ``details`` also notes,
+    failure_modes and the judge's explanation.
+    """
+
+    run_id: str
+    metric: str
+    pairs: pd.DataFrame
+    judge_pass_rate: float | None  # over every scored item of the run, labelled or not
+
+    def select(self, pairs: pd.DataFrame) -> Evidence:
+        """The same evidence narrowed to some of its pairs (a stratum, a majority vote)."""
+        return replace(self, pairs=pairs)
+
+
+@dataclass(frozen=True)
+class SmeEvidence:
+    """Labels of the items at least two SMEs labelled: item_id, reviewer, passed, score,
+    stratum (the sample's, 'all' outside a sample)."""
+
+    run_id: str
+    labels: pd.DataFrame
+
+
+_PAIRS = """
+    SELECT l.item_id, l.reviewer, l.score AS sme_score,
+           coalesce(l.passed, l.score >= ?) AS sme_pass, {texts}
+           l.origin, l.sample_id, j.score AS judge_score,
+           {verdict} AS judge_pass,
+           coalesce(rm.direction, 'higher') AS direction,
+           coalesce(t.threshold, j.threshold) AS threshold,
+           coalesce(j.judge || ' ' || j.judge_version, j.judge) AS judge_version,
+           si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
+           si.stratum_size,
+           1 / si.inclusion_prob / count(*) OVER (PARTITION BY l.item_id) AS weight,
+           i.stratum
+    FROM label l
+    JOIN judge_score j ON j.run_id = l.run_id AND j.item_id = l.item_id AND j.metric = ?
+    JOIN run r ON r.run_id = l.run_id
+    JOIN item i ON i.dataset_id = r.dataset_id AND i.item_id = l.item_id
+    LEFT JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id
+    LEFT JOIN (SELECT DISTINCT ON (metric, run_id) metric, run_id, threshold
+               FROM judge_threshold ORDER BY metric, run_id, set_at DESC) t
+      ON t.metric = j.metric AND t.run_id = j.run_id
+    {run_metric_join}
+    WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
+    ORDER BY l.item_id, l.reviewer, l.sample_id NULLS FIRST, l.label_id
+"""
+
+
+def pairs(
+    con: duckdb.DuckDBPyConnection, run_id: str, metric: str, details: bool = True
+) -> pd.DataFrame:
+    """Every SME label of the run's outputs beside the judge's score and verdict.
+
+    ``details`` adds the texts a person reads (notes, failure modes, the judge's
+    explanation); the statistics do not need them.
+    """
+    query = _PAIRS.format(
+        texts="l.notes, l.failure_modes, j.explanation," if details else "",
+        verdict=metrics.VERDICT_SQL,
+        run_metric_join=metrics.RUN_METRIC_JOIN,
+    )
+    return con.execute(query, [PASS_SCORE, metric, run_id]).df()
+
+
+def load(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    metric: str,
+    *,
+    details: bool = True,
+    frame: pd.DataFrame | None = None,
+) -> Evidence:
+    """The evidence for one metric on one run; ``frame``: pairs already read (and perhaps
+    narrowed by a page), so they are not read again."""
+    rate = con.execute(
+        "SELECT avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM"
+        " judge_score WHERE run_id = ? AND metric = ?",
+        [run_id, metric],
+    ).fetchone()[0]
+    chosen = pairs(con, run_id, metric, details) if frame is None else frame
+    return Evidence(run_id, metric, chosen, None if rate is None else float(rate))
+
+
+def load_sme(con: duckdb.DuckDBPyConnection, run_id: str) -> SmeEvidence:
+    """The labels of every item of the run that two or more SMEs labelled."""
+    frame = con.execute(
+        "SELECT l.item_id, l.reviewer, coalesce(l.passed, l.score >= ?) AS passed, l.score,"
+        " coalesce(si.stratum, 'all') AS stratum FROM label l LEFT JOIN sample_item si"
+        " ON si.sample_id = l.sample_id AND si.item_id = l.item_id WHERE l.run_id = ? AND"
+        " l.item_id IN (SELECT item_id FROM label WHERE run_id = ? GROUP BY item_id"
+        " HAVING count(DISTINCT reviewer) >= 2)",
+        [PASS_SCORE, run_id, run_id],
+    ).df()
+    return SmeEvidence(run_id, frame)
+
+
+def metrics_with_labels(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """The judge metrics of the run that at least one SME label meets."""
+    return [
+        m
+        for (m,) in con.execute(
+            "SELECT DISTINCT j.metric FROM judge_score j JOIN label l ON l.run_id = j.run_id AND"
+            " l.item_id = j.item_id WHERE j.run_id = ? ORDER BY 1",
+            [run_id],
+        ).fetchall()
+    ]

@@ -1,0 +1,285 @@
+"""Judge vs SMEs on pass/fail and on 1-5 scores: pure arithmetic over a run's evidence.
+
+A pair is one SME label and the judge's verdict on the same output (three SMEs on an item
+give three pairs). Weighted figures count each pair 1 / (inclusion probability × labels on
+its item), so each item counts 1 / pi; the unweighted figures say what the sample shows.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from core.analysis import agreement
+from core.analysis.calibration.evidence import Evidence
+from core.errors import InputError
+from core.types import KAPPA_FLOOR, RESAMPLES, Interval, finite
+
+MIN_FAILS_FOR_RECALL = 5  # SME-failed items in the judge-pass pool before recall is reported
+TARGET_WIDTH = 0.2  # the kappa interval width the label advice aims at
+Design = Literal["sample", "convenience"]
+NO_INTERVAL = Interval(math.nan, math.nan, math.nan)
+
+
+def _json(value: object) -> object:
+    """A figure as JSON: intervals and figures as dicts, NaN as None, tuples as lists."""
+    if isinstance(value, Interval | Figures):
+        return value.to_dict()
+    if isinstance(value, float):
+        return finite(value)
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Judge vs SMEs on pass/fail; 'fail' is the positive class the judge should catch."""
+
+    pairs: int
+    agreement: Interval
+    kappa: Interval
+    ac1: Interval
+    precision: Interval  # P(SME failed | judge failed)
+    recall: Interval  # P(judge failed | SME failed)
+    f1: Interval
+    confusion: tuple[tuple[float, ...], ...]  # rows: judge fail/pass; columns: SME fail/pass
+
+    def to_dict(self) -> dict:
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class MetricReport:
+    """Every calibration figure for one judge metric on one run."""
+
+    metric: str
+    run_id: str
+    threshold: float | None
+    unweighted: Figures
+    weighted: Figures | None
+    spearman: Interval
+    kappa_linear: Interval
+    kappa_quadratic: Interval
+    sme_pass_rate: Interval | None  # design-weighted, population
+    judge_pass_rate: float | None  # over every scored item of the run
+    recall_reported: bool
+    advice: tuple[str, ...] = ()
+    design: Design = "sample"  # "convenience": no label was drawn by a Switchyard sample
+    convenience_labels: int = 0  # labels (pairs) from outside a sample
+    sme_pass_rate_unweighted: Interval | None = None  # share of the labels that pass
+    warning: str | None = None  # said wherever the figures are shown
+
+    def to_dict(self) -> dict:
+        """JSON-safe, field by field (NaN as None)."""
+        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+
+
+def codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes of each pair's item and design stratum (hashing beats sorting strings)."""
+    units = pd.factorize(frame["item_id"])[0]
+    strata = pd.factorize(frame["design_stratum"].fillna(frame["stratum"]))[0]
+    return units, strata
+
+
+def figures(
+    judge_fail: np.ndarray,
+    sme_fail: np.ndarray,
+    weights: np.ndarray | None,
+    units: np.ndarray,
+    strata: np.ndarray,
+    seed: int,
+    resamples: int,
+) -> Figures:
+    """Agreement, κ, AC1, precision, recall and F1 with intervals; ``weights`` None: unweighted."""
+    w = np.ones(len(judge_fail)) if weights is None else weights
+    # Index 0 is "fail", the class the judge should catch.
+    cells = agreement.cells_of((~judge_fail).astype(int), (~sme_fail).astype(int), 2, w)
+    table = cells.sum(axis=0).reshape(2, 2)
+    # One set of resampled tables serves kappa, AC1 and F1.
+    tables = agreement.resampled_tables(cells, units, strata, resamples, seed)
+
+    def boot(statistic):
+        estimate = float(statistic(table.reshape(1, 4))[0])
+        return agreement.percentile_interval(estimate, statistic(tables))
+
+    kish = w.sum() ** 2 / (w**2).sum() if len(w) else 0.0  # Kish's effective sample size
+
+    def proportion(hits: float, total: float, n_raw: int) -> Interval:
+        if total <= 0 or n_raw == 0:
+            return NO_INTERVAL
+        n_eff = n_raw if weights is None else min(n_raw, kish * total / w.sum())
+        return agreement.wilson(hits / total * n_eff, n_eff)
+
+    correct = table[0, 0] + table[1, 1]
+    return Figures(
+        pairs=len(judge_fail),
+        agreement=proportion(correct, table.sum(), len(judge_fail)),
+        kappa=boot(agreement.kappa_of_tables(2)),
+        ac1=boot(agreement.ac1_of_tables),
+        precision=proportion(table[0, 0], table[0].sum(), int(judge_fail.sum())),
+        recall=proportion(table[0, 0], table[:, 0].sum(), int(sme_fail.sum())),
+        f1=boot(agreement.f1_of_tables),
+        confusion=tuple(tuple(row) for row in table.round(3).tolist()),
+    )
+
+
+def score_figures(
+    frame: pd.DataFrame, units: np.ndarray, strata: np.ndarray, seed: int, resamples: int
+) -> tuple[Interval, Interval, Interval]:
+    """Spearman's ρ and linear and quadratic weighted κ of the 1-5 scores (judge's 0-1 score
+    mapped to 1-5), over the pairs where both scored."""
+    scored = frame["sme_score"].notna().to_numpy() & frame["judge_score"].notna().to_numpy()
+    rows = np.flatnonzero(scored)
+    if not len(rows):
+        return NO_INTERVAL, NO_INTERVAL, NO_INTERVAL
+    sme_scores = frame["sme_score"].to_numpy()[scored].astype(int)
+    judge_scores = frame["judge_score"].to_numpy()[scored].astype(float)
+    judge_5 = np.clip(np.rint(1 + 4 * judge_scores), 1, 5).astype(int)
+    sub_units, sub_strata = units[rows], strata[rows]
+    spearman = NO_INTERVAL
+    if len(rows) > 2:
+        spearman = agreement.spearman_interval(
+            judge_scores, sme_scores, sub_units, sub_strata, resamples, seed
+        )
+    five = agreement.cells_of(judge_5 - 1, sme_scores - 1, 5)
+    five_tables = agreement.resampled_tables(five, sub_units, sub_strata, resamples, seed)
+
+    def weighted_kappa(kind):
+        statistic = agreement.kappa_of_tables(5, kind)
+        estimate = float(statistic(five.sum(axis=0)[None, :])[0])
+        return agreement.percentile_interval(estimate, statistic(five_tables))
+
+    return spearman, weighted_kappa("linear"), weighted_kappa("quadratic")
+
+
+def sme_pass_rate(designed: pd.DataFrame) -> Interval | None:
+    """The population's SME pass rate, stratified by the sample design (one value per item)."""
+    if designed.empty:
+        return None
+    items = designed.groupby("item_id").agg(
+        passed=("sme_pass", "mean"), stratum=("design_stratum", "first")
+    )
+    sizes = designed.groupby("design_stratum")["stratum_size"].first().to_dict()
+    return agreement.stratified_proportion(
+        items["passed"].to_numpy(), items["stratum"].to_numpy(), sizes
+    )
+
+
+def calibrate(
+    evidence: Evidence,
+    *,
+    seed: int = 0,
+    resamples: int = RESAMPLES,
+    floor: float = KAPPA_FLOOR,
+    scores: bool = True,
+) -> MetricReport:
+    """Every figure for one judge metric on one run, weighted and unweighted, with intervals.
+
+    ``scores=False`` leaves out the 1-5 figures (ρ, weighted κ): sign-off needs only the
+    pass/fail ones, and ρ's bootstrap is the slowest part.
+    """
+    frame = evidence.pairs
+    if frame.empty:
+        raise InputError(
+            "calibration",
+            f"no SME label meets a {evidence.metric!r} judge score on run "
+            f"{evidence.run_id}: label a sample of this run first",
+        )
+    judge_fail = ~frame["judge_pass"].to_numpy(dtype=bool)
+    sme_fail = ~frame["sme_pass"].to_numpy(dtype=bool)
+    units, strata = codes(frame)
+    unweighted = figures(judge_fail, sme_fail, None, units, strata, seed, resamples)
+    designed = frame["weight"].notna().to_numpy()
+    weighted = None
+    if designed.any():
+        weight = frame["weight"].to_numpy()[designed]
+        weighted = figures(
+            judge_fail[designed], sme_fail[designed], weight,
+            units[designed], strata[designed], seed, resamples,
+        )  # fmt: skip
+    by_score = frame if scores else frame.iloc[:0]
+    spearman, linear, quadratic = score_figures(by_score, units, strata, seed, resamples)
+    pool = frame["design_stratum"].fillna("").str.endswith("/pass").to_numpy()
+    fails_in_pass = int((sme_fail & pool).sum())
+    threshold = frame["threshold"].dropna()
+    outside = int((~designed).sum())
+    result = MetricReport(
+        evidence.metric,
+        evidence.run_id,
+        float(threshold.iloc[0]) if len(threshold) else None,
+        unweighted,
+        weighted,
+        spearman,
+        linear,
+        quadratic,
+        sme_pass_rate(frame[designed]),
+        evidence.judge_pass_rate,
+        fails_in_pass >= MIN_FAILS_FOR_RECALL,
+        design="sample" if designed.any() else "convenience",
+        convenience_labels=outside,
+        sme_pass_rate_unweighted=agreement.wilson(int((~sme_fail).sum()), len(sme_fail)),
+        warning=design_warning(outside, len(frame)),
+    )
+    return replace(result, advice=advice(result, frame, fails_in_pass, floor))
+
+
+def design_warning(outside: int, total: int) -> str | None:
+    """What labels from outside a sample mean for the figures, and what would weight them."""
+    if outside == 0:
+        return None
+    remedy = (
+        "attach them with --sample or draw a sample and review it. Labels attached to a"
+        " sample (import-labels FILE --sample SAMPLE) carry their items' inclusion"
+        " probabilities, which the weighted (dataset) figures need"
+    )
+    if outside == total:
+        return (
+            f"these {outside} labels were not drawn by a Switchyard sample: figures describe"
+            f" them only; {remedy}."
+        )
+    return (
+        f"{outside} of these {total} labels were not drawn by a Switchyard sample: they join"
+        f" the unweighted figures only; to weight them, {remedy}."
+    )
+
+
+def advice(
+    result: MetricReport, frame: pd.DataFrame, fails_in_pass: int, floor: float
+) -> tuple[str, ...]:
+    """What to do next, in words an evaluation owner can act on."""
+    notes = []
+    kappa = (result.weighted or result.unweighted).kappa
+    if math.isnan(kappa.low):
+        notes.append("κ has no interval yet: label more items where judge and SMEs can differ.")
+    elif kappa.low < floor:
+        width = kappa.high - kappa.low
+        items = frame["item_id"].nunique()
+        needed = max(math.ceil(items * (width / TARGET_WIDTH) ** 2) - items, 0)
+        strata = max(1, frame["design_stratum"].nunique())
+        notes.append(
+            f"Do not trust {result.metric!r} yet: κ's lower bound {kappa.low:.2f} is under the "
+            f"floor {floor:.2f}. About {needed} more labelled items "
+            f"(~{math.ceil(needed / strata)} per stratum) narrow its interval to "
+            f"±{TARGET_WIDTH / 2:.2f}; raise the review rate (top up the sample)."
+        )
+    else:
+        notes.append(
+            f"{result.metric!r} can be trusted at the floor {floor:.2f}: κ's lower "
+            f"bound is {kappa.low:.2f}."
+        )
+    if not result.recall_reported:
+        remedy = (
+            "Top up the 'pass' strata."
+            if result.design == "sample"
+            else "Draw a sample (its 'pass' strata) and review it."
+        )
+        notes.append(
+            f"Judge recall is not reported: it needs at least {MIN_FAILS_FOR_RECALL} "
+            f"SME-failed items among the judge's passes, found {fails_in_pass}. {remedy}"
+        )
+    return tuple(notes)

@@ -1,0 +1,94 @@
+"""Calibration's tables and figures as text: what the Calibration page shows, formatted by the
+one formatter (core.formatting), so the page only renders. No Streamlit here."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core import formatting
+from core.analysis.calibration import MetricReport, PairwiseAgreement
+from core.types import Interval
+
+FIGURES = (  # attribute, row label, shown as a percentage
+    ("agreement", "Agreement", True),
+    ("kappa", "Cohen's κ", False),
+    ("ac1", "Gwet's AC1", False),
+    ("precision", "Precision (fail)", True),
+    ("recall", "Recall (fail)", True),
+    ("f1", "F1 (fail)", False),
+)
+SCORE_FIGURES = (
+    ("kappa_linear", "Linear weighted κ (1–5)"),
+    ("kappa_quadratic", "Quadratic weighted κ (1–5)"),
+    ("spearman", "Spearman ρ (score)"),
+)
+
+
+def text(bounds: Interval | None, percent: bool = True) -> str:
+    """'86.6% (78.1%–92.2%)' or '0.61 (0.40–0.78)'; an em dash when there is nothing."""
+    return formatting.percent(bounds) if percent else formatting.interval(bounds, ".2f", sep="–")
+
+
+def figures_table(result: MetricReport) -> pd.DataFrame:
+    """One row per figure: weighted (population) beside unweighted (sample)."""
+    # Convenience labels are no sample: their unweighted figures describe them only.
+    plain = "unweighted (sample)" if result.design == "sample" else "unweighted (these labels)"
+    rows = []
+    for attr, label, percent in FIGURES:
+        weighted = getattr(result.weighted, attr) if result.weighted else None
+        unweighted = getattr(result.unweighted, attr)
+        if attr == "recall" and not result.recall_reported:
+            weighted = unweighted = None
+        rows.append(
+            {
+                "figure": label,
+                "weighted (dataset)": text(weighted, percent),
+                plain: text(unweighted, percent),
+            }
+        )
+    for attr, label in SCORE_FIGURES:
+        value = text(getattr(result, attr), percent=False)
+        rows.append({"figure": label, "weighted (dataset)": "—", plain: value})
+    rows.append(
+        {
+            "figure": "Pairs",
+            "weighted (dataset)": str(result.weighted.pairs) if result.weighted else "0",
+            plain: str(result.unweighted.pairs),
+        }
+    )
+    return pd.DataFrame(rows)
+
+
+def pass_rates(result: MetricReport) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(label, value) of the SME pass rate (weighted when the labels have a design) and of
+    the judge's pass rate over every item."""
+    if result.design == "sample":
+        sme = ("SME pass rate (weighted)", text(result.sme_pass_rate))
+    else:
+        sme = ("SME pass rate (these labels only)", text(result.sme_pass_rate_unweighted))
+    rate = result.judge_pass_rate
+    judge = ("Judge pass rate (all items)", "—" if rate is None else f"{rate:.1%}")
+    return sme, judge
+
+
+def threshold_line(result: MetricReport, best: Interval) -> str:
+    """The recommended threshold beside the current one (Markdown)."""
+    current = result.threshold if result.threshold is not None else "—"
+    return (
+        f"Recommended threshold: **{text(best, percent=False)}** (maximises κ; current {current})"
+    )
+
+
+def pairwise_table(result: PairwiseAgreement) -> pd.DataFrame:
+    """The pairwise agreement as rows a page can show: with ties, and ties left out."""
+    rows = [
+        ("ties counted as an answer", result.pairs, result.with_ties),
+        ("pairs with a tie left out", result.pairs_without_ties, result.without_ties),
+    ]
+    return pd.DataFrame(
+        [{"agreement": label, "pairs": n, "figure": text(bounds)} for label, n, bounds in rows]
+    )
+
+
+def run_label(run: dict) -> str:
+    return f"{run['name']} ({run['role']})"
