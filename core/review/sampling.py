@@ -16,68 +16,22 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import duckdb
 import numpy as np
 
 from core.errors import InputError, NotFoundError
+from core.review.design import (  # noqa: F401 - SampleParams, Plan, StratumPlan: sampling's API
+    Plan,
+    SampleParams,
+    StratumPlan,
+    draw,
+    overlap_items,
+    plan_strata,
+)
 from core.store import db, writes
-
-Pool = str  # "fail" | "pass" | "regression"
-
-
-@dataclass(frozen=True)
-class SampleParams:
-    """How to draw: rates per pool, the minimum per stratum, the seed, and the options."""
-
-    fail_rate: float = 0.10
-    pass_rate: float = 0.02
-    minimum: int = 5  # per stratum (capped at its size)
-    seed: int = 0
-    metric: str | None = None  # None: any gating metric failed
-    regressions: bool = True  # every target-failed/source-passed item, as its own pool
-    overlap_share: float = 0.0  # share of sampled items reviewed by k SMEs
-    overlap_k: int = 1
-    split: str | None = None  # "dev", "holdout" or None for all items
-    reviewers: tuple[str, ...] = field(default_factory=tuple)
-
-    def rate(self, pool: Pool) -> float:
-        return {"fail": self.fail_rate, "pass": self.pass_rate, "regression": 1.0}[pool]
-
-    def check(self) -> None:
-        for name in ("fail_rate", "pass_rate", "overlap_share"):
-            value = getattr(self, name)
-            if not 0 <= value <= 1:
-                raise InputError("sample", f"{name} must be between 0 and 1, got {value!r}")
-        if self.minimum < 0 or self.overlap_k < 1:
-            raise InputError("sample", "minimum must be ≥ 0 and overlap_k ≥ 1")
-        if self.overlap_share > 0 and self.overlap_k > max(1, len(self.reviewers)):
-            raise InputError(
-                "sample",
-                f"{self.overlap_k} reviewers per item need at least "
-                f"{self.overlap_k} SMEs, got {len(self.reviewers)}",
-            )
-
-
-@dataclass(frozen=True)
-class StratumPlan:
-    stratum: str
-    pool: Pool
-    size: int  # N_h
-    take: int  # n_h
-    probability: float
-
-
-@dataclass(frozen=True)
-class Plan:
-    strata: list[StratumPlan]
-    frame: int  # items in the frame
-    excluded: int  # items left out because they are open in another sample
-
-    @property
-    def total(self) -> int:
-        return sum(s.take for s in self.strata)
+from core.types import Pool
 
 
 def _migration(con, migration_id: str) -> tuple[str, str, dict]:
@@ -164,28 +118,10 @@ def frame(
     return items, excluded
 
 
-def _take(size: int, rate: float, minimum: int) -> int:
-    if size == 0:
-        return 0
-    return min(size, max(minimum, math.ceil(rate * size - 1e-9)))
-
-
 def plan(con, migration_id: str, run_a: str, run_b: str | None, params: SampleParams) -> Plan:
     """Counts per stratum before anything is written (the page's preview)."""
     params.check()
-    return _plan(*frame(con, migration_id, run_a, run_b, params), params)
-
-
-def _plan(items: list[tuple[str, str, Pool]], excluded: int, params: SampleParams) -> Plan:
-    """n_h and n_h / N_h for each (stratum, pool) of the frame."""
-    sizes: dict[tuple[str, Pool], int] = {}
-    for _, stratum, pool in items:
-        sizes[(stratum, pool)] = sizes.get((stratum, pool), 0) + 1
-    strata = []
-    for (stratum, pool), size in sorted(sizes.items()):
-        take = _take(size, params.rate(pool), params.minimum)
-        strata.append(StratumPlan(stratum, pool, size, take, take / size))
-    return Plan(strata, len(items), excluded)
+    return plan_strata(*frame(con, migration_id, run_a, run_b, params), params)
 
 
 def create(
@@ -204,22 +140,11 @@ def create(
     if not params.reviewers:
         raise InputError("sample", "name at least one SME to review it")
     items, excluded = frame(con, migration_id, run_a, run_b, params)
-    design = _plan(items, excluded, params)
     rng = np.random.default_rng(params.seed)
-    by_stratum: dict[tuple[str, Pool], list[str]] = {}
-    for item_id, stratum, pool in items:
-        by_stratum.setdefault((stratum, pool), []).append(item_id)
-    chosen: list[tuple[str, StratumPlan]] = []
-    for s in design.strata:
-        members = by_stratum[(s.stratum, s.pool)]
-        picks = rng.choice(len(members), size=s.take, replace=False)
-        chosen += [(members[i], s) for i in sorted(picks)]
+    chosen = draw(items, plan_strata(items, excluded, params), rng)
     if not chosen:
         raise InputError("sample", "the frame is empty: no item to sample")
-    overlap = set()
-    if params.overlap_share > 0 and params.overlap_k > 1:
-        count = math.ceil(params.overlap_share * len(chosen))
-        overlap = {chosen[i][0] for i in rng.choice(len(chosen), size=count, replace=False)}
+    overlap = overlap_items(chosen, params, rng)
     sample_id = f"smp-{uuid.uuid4().hex[:8]}"
     with db.transaction(con):
         writes.insert_sample(
@@ -303,6 +228,19 @@ def _assign(
     return writes.insert_assignments(con, rows)
 
 
+def _stored(con, sample_id: str) -> tuple[str, str, str | None, SampleParams]:
+    """A sample's migration, runs and the parameters it was drawn with."""
+    info = con.execute(
+        "SELECT migration_id, run_a, run_b, params FROM sample WHERE sample_id = ?", [sample_id]
+    ).fetchone()
+    if info is None:
+        raise NotFoundError(f"no sample {sample_id!r}")
+    migration_id, run_a, run_b, raw = info
+    stored = json.loads(raw)
+    stored["reviewers"] = tuple(stored.get("reviewers", ()))
+    return migration_id, run_a, run_b, SampleParams(**stored)
+
+
 def top_up(
     con: duckdb.DuckDBPyConnection,
     sample_id: str,
@@ -313,15 +251,7 @@ def top_up(
     actor: str,
 ) -> int:
     """Raise one stratum's rate; returns how many items were added."""
-    info = con.execute(
-        "SELECT migration_id, run_a, run_b, params FROM sample WHERE sample_id = ?", [sample_id]
-    ).fetchone()
-    if info is None:
-        raise NotFoundError(f"no sample {sample_id!r}")
-    migration_id, run_a, run_b, raw = info
-    stored = json.loads(raw)
-    stored["reviewers"] = tuple(stored.get("reviewers", ()))
-    params = SampleParams(**stored)
+    migration_id, run_a, run_b, params = _stored(con, sample_id)
     current = con.execute(
         "SELECT item_id, stratum_size FROM sample_item WHERE sample_id = ? AND stratum = ?"
         " AND pool = ?",
