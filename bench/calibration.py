@@ -107,9 +107,9 @@ def build(path: Path, items: int = ITEMS) -> None:
 
 def calibrate(con) -> None:
     for metric in METRICS:
-        frame = calibration.pairs(con, "run-cal", metric, details=False)
-        calibration.report(con, "run-cal", metric, frame=frame)
-        calibration.sweep(frame)
+        evidence = calibration.load(con, "run-cal", metric, details=False)
+        calibration.calibrate(evidence)
+        calibration.sweep(evidence.pairs)
     calibration.sme_agreement(con, "run-cal")
 
 

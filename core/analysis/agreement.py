@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
 from core.types import RESAMPLES, Interval
@@ -158,7 +159,7 @@ def _unit_counts(ratings: np.ndarray, categories: Sequence) -> np.ndarray:
     return np.stack([(ratings == c).sum(axis=1) for c in categories], axis=1).astype(float)
 
 
-def spearman(x: Sequence[float], y: Sequence[float]) -> float:
+def spearman(x: ArrayLike, y: ArrayLike) -> float:
     """Spearman's rho: Pearson correlation of average ranks."""
     rx, ry = _ranks(np.asarray(x, dtype=float)), _ranks(np.asarray(y, dtype=float))
     if rx.std() == 0 or ry.std() == 0:
@@ -394,11 +395,12 @@ def spearman_interval(
     return bootstrap(lambda rows: spearman(x[rows], y[rows]), units, strata, resamples, seed)
 
 
-def coincidence_cells(ratings: np.ndarray, values: Sequence[float]) -> np.ndarray:
+def coincidence_cells(ratings: np.ndarray, values: ArrayLike) -> np.ndarray:
     """Each unit's contribution to Krippendorff's coincidence matrix, flattened (units x V²)."""
     ratings = np.asarray(ratings, dtype=float)
-    k = len(values)
-    counts = np.stack([(ratings == v).sum(axis=1) for v in values], axis=1).astype(float)
+    points = np.asarray(values, dtype=float)
+    k = len(points)
+    counts = np.stack([(ratings == v).sum(axis=1) for v in points], axis=1).astype(float)
     m = counts.sum(axis=1)
     pairs = np.einsum("ui,uj->uij", counts, counts) - np.einsum("ui,ij->uij", counts, np.eye(k))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -407,10 +409,10 @@ def coincidence_cells(ratings: np.ndarray, values: Sequence[float]) -> np.ndarra
     return cells.reshape(len(ratings), k * k)
 
 
-def alpha_of_tables(values: Sequence[float], level: Level) -> Callable[[np.ndarray], np.ndarray]:
+def alpha_of_tables(values: ArrayLike, level: Level) -> Callable[[np.ndarray], np.ndarray]:
     """Vectorised Krippendorff's alpha over flattened coincidence matrices (one per row)."""
-    values = np.asarray(values, dtype=float)
-    k = len(values)
+    points = np.asarray(values, dtype=float)
+    k = len(points)
 
     def statistic(tables: np.ndarray) -> np.ndarray:
         o = tables.reshape(-1, k, k)
@@ -418,7 +420,7 @@ def alpha_of_tables(values: Sequence[float], level: Level) -> Callable[[np.ndarr
         n = n_c.sum(axis=1)
         out = np.empty(len(o))
         for r in range(len(o)):
-            delta = _delta(values, n_c[r], level)
+            delta = _delta(points, n_c[r], level)
             expected = (np.outer(n_c[r], n_c[r]) * delta).sum() / (n[r] - 1)
             out[r] = 1 - (o[r] * delta).sum() / expected if expected > 0 else np.nan
         return out

@@ -18,10 +18,11 @@ def apply(
     """Re-derive the run's verdicts at a new threshold; stored scores stay as they are."""
     if not 0 <= threshold <= 1:
         raise InputError("threshold", f"expected a value between 0 and 1, got {threshold!r}")
-    before = con.execute(
+    row = con.execute(
         "SELECT any_value(threshold) FROM judge_score WHERE run_id = ? AND metric = ?",
         [run_id, metric],
-    ).fetchone()[0]
+    ).fetchone()
+    before = row[0] if row else None
     if before is None:
         raise NotFoundError(f"run {run_id} has no {metric!r} scores")
     with db.transaction(con):

@@ -98,13 +98,14 @@ def load(
 ) -> Evidence:
     """The evidence for one metric on one run; ``frame``: pairs already read (and perhaps
     narrowed by a page), so they are not read again."""
-    rate = con.execute(
+    row = con.execute(
         "SELECT avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM"
         " judge_score WHERE run_id = ? AND metric = ?",
         [run_id, metric],
-    ).fetchone()[0]
+    ).fetchone()
+    rate = None if row is None or row[0] is None else float(row[0])
     chosen = pairs(con, run_id, metric, details) if frame is None else frame
-    return Evidence(run_id, metric, chosen, None if rate is None else float(rate))
+    return Evidence(run_id, metric, chosen, rate)
 
 
 def load_sme(con: duckdb.DuckDBPyConnection, run_id: str) -> SmeEvidence:
