@@ -13,6 +13,7 @@ from core import render
 from core.errors import SwitchyardError
 from core.review import labels, queue
 from core.review.queue import FAILURE_MODES, ResponseLabel, ReviewItem
+from core.types import PASS_SCORE
 from ui import store
 
 SCORE_KEYS = {"A": "12345", "B": "67890"}  # Response A: 1-5; Response B: 6, 7, 8, 9, 0
@@ -66,11 +67,60 @@ def passed(side: str) -> bool | None:
     stored = st.session_state.get(_key(side, "stored"))
     if stored is not None and stored[0] == score and stored[1] is not None:
         return stored[1]
-    return None if score is None else score >= 3
+    return None if score is None else score >= PASS_SCORE
 
 
 def show_text(text: str | None, mask: bool) -> None:
     st.markdown(render.inert(render.mask_pii(text) if mask else text) or "*(empty)*")
+
+
+def progress_bar(progress: queue.Progress) -> None:
+    skipped = f" · {progress.skipped} skipped" if progress.skipped else ""
+    st.progress(
+        progress.done / progress.assigned,
+        text=f"{progress.done} of {progress.assigned} done{skipped}",
+    )
+
+
+def current(reviewer: str) -> tuple[str, str] | None:
+    """The (sample, item) on screen: the one chosen, else the next in the reviewer's queue."""
+    if st.session_state.get(_key("current")) is None:
+        go_next(reviewer)
+    return st.session_state.get(_key("current"))
+
+
+def back_to_last(done: list[queue.Slot]) -> None:
+    """With the queue finished, one button reopens the last labelled item."""
+    if done:
+        st.button(
+            "Change my last label",
+            key=_key("back_last"),
+            on_click=go_to,
+            args=((done[0].sample_id, done[0].item_id),),
+        )
+
+
+def header(item: ReviewItem) -> bool:
+    """The PII mask toggle, the item's id and the keys; returns whether to mask."""
+    top = st.container(horizontal=True)
+    mask = top.toggle(
+        "Mask PII", key=_key("mask"), help="Hide emails, phone, card and account numbers on screen."
+    )
+    top.caption(f"Item {item.item_id}")
+    if item.status == "done":
+        top.caption("You labelled this item already: submitting changes your label.")
+    st.caption(HELP)
+    return mask
+
+
+def item_texts(item: ReviewItem, mask: bool) -> None:
+    """Prompt, retrieved context (folded) and ground truth, as inert text."""
+    st.markdown("**Prompt**")
+    show_text(item.prompt, mask)
+    with st.expander("Retrieved context"):
+        show_text(item.context, mask)
+    st.markdown("**Ground truth**")
+    show_text(item.ground_truth, mask)
 
 
 def response_panel(response: queue.Response, mask: bool) -> None:
@@ -180,3 +230,52 @@ def go_to(target: tuple[str, str] | None) -> None:
     if target:
         st.session_state[_key("current")] = target
         st.session_state[_key("error")] = None
+
+
+def actions(item: ReviewItem, reviewer: str, done: list[queue.Slot]) -> None:
+    """Submit and next, skip, and back to the last labelled item."""
+    with st.container(horizontal=True):
+        st.button(
+            "Submit and next",
+            key=_key("submit"),
+            type="primary",
+            shortcut="Ctrl+Enter",
+            on_click=submit,
+            args=(item, reviewer),
+            icon=":material/send:",
+        )
+        st.button(
+            "Skip",
+            key=_key("skip"),
+            shortcut="S",
+            on_click=skip,
+            args=(item, reviewer),
+            disabled=item.status == "done",
+        )
+        st.button(
+            "Back",
+            key=_key("back"),
+            shortcut="Left",
+            disabled=not done,
+            on_click=go_to,
+            args=((done[0].sample_id, done[0].item_id) if done else None,),
+        )
+
+
+def reopen_picker(done: list[queue.Slot]) -> None:
+    """Choose any labelled item to open again."""
+    if not done:
+        return
+    choice = st.selectbox(
+        "Go back to an item you labelled",
+        [None, *done],
+        key=_key("pick"),
+        format_func=lambda s: "—" if s is None else f"item {s.item_id}",
+    )
+    if choice is not None:
+        st.button(
+            "Open it",
+            key=_key("open"),
+            on_click=go_to,
+            args=((choice.sample_id, choice.item_id),),
+        )
