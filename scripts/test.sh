@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what the tests need (Debian's Chromium for the browser tests, the Python test
-# dependencies), lint (ruff, with the security rules) and check the formatting, then run every
-# test. The README's test command and .ci/run call this.
+# dependencies), lint (ruff, with the security rules), check the formatting and the types
+# (mypy on core/ and cli/), run every test, then every benchmark at its smoke size so none
+# can rot. The README's test command and .ci/run call this; arguments go to the test run
+# (e.g. -m "not browser and not slow" for the fast part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x /usr/bin/chromium ]; then
@@ -12,4 +14,8 @@ fi
 pip install -q -r requirements-dev.txt
 ruff check .
 ruff format --check .
+mypy core cli
 python -m pytest "$@"
+for bench in ingest review_loop calibration compare runner; do
+  python "bench/$bench.py" --smoke >/dev/null
+done

@@ -177,6 +177,7 @@ def test_vectorised_table_statistics_equal_the_direct_ones():
     )
 
 
+@pytest.mark.slow
 def test_table_bootstrap_agrees_with_the_generic_one():
     # Same resampling design (units within strata), so the two intervals come close.
     rng = np.random.default_rng(6)

@@ -39,7 +39,10 @@ XSS = (
     "[click me](javascript:window.__xss=3) ![pic](http://127.0.0.1:9/x.png) plain end"
 )
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 

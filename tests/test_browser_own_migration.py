@@ -17,7 +17,10 @@ import pytest
 from tests.test_browser import CHROMIUM, Server, auth_cookie, idle, sign_in, wait_for
 from tests.test_browser import browser as browser  # the module-scoped Chromium fixture
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = Path(__file__).resolve().parent.parent

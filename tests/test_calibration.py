@@ -38,6 +38,7 @@ def test_report_has_every_figure_weighted_beside_unweighted(demo_con):
     assert result.advice
 
 
+@pytest.mark.slow
 def test_weighting_recovers_the_judges_true_recall_where_the_sample_view_does_not():
     # A simulated population of 2,000 outputs: 12% truly fail; the judge catches 65% of
     # them and fails 6% of good ones. Over 300 samples of 10% of judge failures and 2% of
@@ -143,6 +144,7 @@ def owner_page():
     return app_page("pages/calibration.py", "owner", "eval_owner")
 
 
+@pytest.mark.slow
 def test_page_shows_every_run_and_metric_without_error(page_db):
     at = owner_page()
     for index in range(len(at.selectbox(key="calibration.run").options)):
@@ -236,6 +238,7 @@ def test_pass_rate_interval_stays_safe_when_pass_strata_hold_five_labels():
     assert 0.93 <= simulated_coverage(2_000, 1000, seed=0) <= 0.98
 
 
+@pytest.mark.slow
 def test_page_per_stratum_judge_version_and_majority_vote(page_db):
     at = owner_page()
     strata = at.selectbox(key="calibration.stratum").options

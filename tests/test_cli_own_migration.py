@@ -71,6 +71,7 @@ def pass_rate(cases: dict[str, dict], metric: str, items: int = 6) -> float:
     return passed / items
 
 
+@pytest.mark.slow
 def test_own_migration_from_real_files_to_a_signed_report(cli, tmp_path):
     # 1. The golden set; its automated_score is GEval-style correctness.
     assert (
@@ -213,6 +214,7 @@ def test_own_migration_from_real_files_to_a_signed_report(cli, tmp_path):
     assert gate.returncode == 4  # NO-GO
 
 
+@pytest.mark.slow
 def test_bedrock_jobs_and_ragas_tables_on_the_command_line(cli, tmp_path):
     cli("import-dataset", str(DATA / "golden.csv"), "--name", "fin", "--model", SONNET)
     # A prefix holding two jobs (as `aws s3 sync` leaves it) is one run per job.

@@ -16,6 +16,7 @@ def generated():
     return demo.generate(SEED)
 
 
+@pytest.mark.slow
 def test_same_seed_gives_the_same_content_hash():
     hashes = []
     for _ in range(2):
@@ -28,6 +29,7 @@ def test_same_seed_gives_the_same_content_hash():
     assert datasets.list_datasets(other)[0]["sha256"] != hashes[0]
 
 
+@pytest.mark.slow
 def test_install_creates_a_frozen_synthetic_migration_with_three_runs():
     con = db.connect(":memory:")
     assert demo.install_if_empty(con, SEED) is not None

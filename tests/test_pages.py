@@ -39,6 +39,7 @@ def empty_db(dbfile, monkeypatch):
     return dbfile
 
 
+@pytest.mark.slow
 def test_first_start_shows_the_demo_migration_labelled_synthetic(dbfile):
     at = app("app.py").run()
     assert not at.exception
