@@ -45,6 +45,7 @@ from core.importers.staging import Staged
 from core.render import mask_pii
 from core.review import queue
 from core.store.sql import literal, quote
+from core.types import PASS_SCORE
 
 if TYPE_CHECKING:
     from core.importers.labels import SampleInfo
@@ -256,6 +257,7 @@ def _present(col) -> str:
 
 
 def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool) -> ExportRows:
+    """Check the filled rows against the sample, then one typed row per response shown."""
     filled = " OR ".join(_present(cols[c]) for c in SME if c in cols)
     checks = Checks()
     for col in cols.values():
@@ -263,23 +265,42 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
     item, reviewer, key, sample_id = (
         _restore(value(cols[c])) for c in ("item_id", "reviewer", "placement_key", "sample_id")
     )
-    ids = f"'{sample.sample_id.replace(chr(39), chr(39) * 2)}'"
+    _identity_checks(checks, cols, sample.sample_id, table, filled, item, reviewer, key, sample_id)
+    sides = "ab" if pair else "a"
+    _answer_checks(checks, cols, sides, filled)
+    first_error(con, staged, checks)
+    check_unique(
+        con, staged, f"{item} || ' / ' || {reviewer}", cols["reviewer"].source, "assignment"
+    )
+    skipped = con.execute(f"SELECT count(*) FROM {staged.table} WHERE NOT ({filled})").fetchone()  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+    join = (
+        f" FROM {quote(staged.table)} s JOIN {quote(table)} p ON p._p_item = {item}"
+        f" AND p._p_reviewer = {reviewer} WHERE {filled}"
+    )
+    typed = "(" + " UNION ALL ".join(_side_rows(cols, s, pair) + join for s in sides) + ")"
+    return ExportRows(typed, cols["reviewer"].source, skipped[0], (table,))
+
+
+def _identity_checks(
+    checks: Checks, cols, sample_id: str, table: str, filled: str, item, reviewer, key, given
+) -> None:
+    """A filled row keeps the sample, item, reviewer and placement key it was exported with."""
     checks.add(
-        f"({filled}) AND {sample_id} <> {ids}",
-        f"this row belongs to another sample, not {sample.sample_id}",
+        f"({filled}) AND {given} <> {literal(sample_id)}",
+        f"this row belongs to another sample, not {sample_id}",
         cols["sample_id"].source,
         raw(cols["sample_id"]),
     )
     checks.add(
         f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item})",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        f"the item is not in sample {sample.sample_id}; rows keep the item they were exported for",
+        f"the item is not in sample {sample_id}; rows keep the item they were exported for",
         cols["item_id"].source,
         raw(cols["item_id"]),
     )
     checks.add(
         f"({filled}) AND NOT EXISTS (SELECT 1 FROM {table} p WHERE p._p_item = {item}"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         f" AND p._p_reviewer = {reviewer})",
-        f"sample {sample.sample_id} does not assign this item to this reviewer; rows keep the"
+        f"sample {sample_id} does not assign this item to this reviewer; rows keep the"
         " reviewer they were exported for",
         cols["reviewer"].source,
         raw(cols["reviewer"]),
@@ -292,7 +313,10 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
         cols["placement_key"].source,
         raw(cols["placement_key"]),
     )
-    sides = "ab" if pair else "a"
+
+
+def _answer_checks(checks: Checks, cols, sides: str, filled: str) -> None:
+    """Every shown response scored, known failure modes, a preference for a pair only."""
     for side in sides:
         checks.add(
             f"({filled}) AND {value(cols[f'score_{side}'])} IS NULL",
@@ -303,14 +327,14 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
         )
         modes = f"failure_modes_{side}"
         if modes in cols:
-            known = ", ".join(f"'{m}'" for m in queue.FAILURE_MODES)
+            known = ", ".join(literal(m) for m in queue.FAILURE_MODES)
             checks.add(
                 f"len(list_filter({value(cols[modes])}, lambda m: m NOT IN ({known}))) > 0",
                 f"expected failure modes among {', '.join(queue.FAILURE_MODES)}",
                 cols[modes].source,
                 f"CAST({value(cols[modes])} AS VARCHAR)",
             )
-    if pair:
+    if len(sides) == 2:
         pref = value(cols["preference"])
         checks.add(
             f"({filled}) AND ({pref} IS NULL OR trim({pref}) NOT IN ('A', 'B', 'tie'))",
@@ -318,20 +342,19 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
             cols["preference"].source,
             raw(cols["preference"]),
         )
-    else:
-        for name in (*(f"{c}_b" for c in SIDE_COLUMNS), "preference"):
-            if name in cols:
-                checks.add(
-                    _present(cols[name]),
-                    "the sample shows one response: leave the B columns and preference empty",
-                    cols[name].source,
-                    raw(cols[name]),
-                )
-    first_error(con, staged, checks)
-    check_unique(
-        con, staged, f"{item} || ' / ' || {reviewer}", cols["reviewer"].source, "assignment"
-    )
-    skipped = con.execute(f"SELECT count(*) FROM {staged.table} WHERE NOT ({filled})").fetchone()  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+        return
+    for name in (*(f"{c}_b" for c in SIDE_COLUMNS), "preference"):
+        if name in cols:
+            checks.add(
+                _present(cols[name]),
+                "the sample shows one response: leave the B columns and preference empty",
+                cols[name].source,
+                raw(cols[name]),
+            )
+
+
+def _side_rows(cols, side: str, pair: bool) -> str:
+    """The SELECT list of one response's label rows (staged row s, placement p)."""
     kept = ", ".join(
         f"'{c}', {value(cols[c]) if cols[c].field.kind == 'text' else raw(cols[c])}"
         for c in (*IDENTITY, *SME)
@@ -339,27 +362,20 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
     )
     notes = f"NULLIF(trim({value(cols['notes'])}), '')" if "notes" in cols else "NULL"
     preference = f"trim({value(cols['preference'])})" if pair else "NULL"
-
-    def side_rows(side: str) -> str:
-        score = value(cols[f"score_{side}"])
-        passed = value(cols[f"passed_{side}"]) if f"passed_{side}" in cols else "NULL"
-        modes = (
-            f"list_sort(list_distinct({value(cols[f'failure_modes_{side}'])}))"
-            if f"failure_modes_{side}" in cols
-            else "CAST([] AS VARCHAR[])"
-        )
-        safety = value(cols[f"safety_flag_{side}"]) if f"safety_flag_{side}" in cols else "NULL"
-        other = "b" if side == "a" else "a"
-        return (
-            f"SELECT s._row, p._p_item AS _item_id, p._p_run_{side} AS _run_id,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            f" p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
-            f" coalesce({passed}, {score} >= 3) AS passed, {modes} AS failure_modes,"
-            f" coalesce({safety}, false) AS safety_flag, {preference} AS preference,"
-            f" {literal(side.upper())} AS shown_side, p._p_run_{other} AS pair_run_id,"
-            f" {notes} AS notes, CAST(json_object({kept}) AS JSON) AS raw_record"
-            f" FROM {quote(staged.table)} s JOIN {quote(table)} p ON p._p_item = {item}"
-            f" AND p._p_reviewer = {reviewer} WHERE {filled}"
-        )
-
-    typed = "(" + " UNION ALL ".join(side_rows(s) for s in sides) + ")"
-    return ExportRows(typed, cols["reviewer"].source, skipped[0], (table,))
+    score = value(cols[f"score_{side}"])
+    passed = value(cols[f"passed_{side}"]) if f"passed_{side}" in cols else "NULL"
+    modes = (
+        f"list_sort(list_distinct({value(cols[f'failure_modes_{side}'])}))"
+        if f"failure_modes_{side}" in cols
+        else "CAST([] AS VARCHAR[])"
+    )
+    safety = value(cols[f"safety_flag_{side}"]) if f"safety_flag_{side}" in cols else "NULL"
+    other = "b" if side == "a" else "a"
+    return (
+        f"SELECT s._row, p._p_item AS _item_id, p._p_run_{side} AS _run_id,"
+        f" p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
+        f" coalesce({passed}, {score} >= {PASS_SCORE}) AS passed, {modes} AS failure_modes,"
+        f" coalesce({safety}, false) AS safety_flag, {preference} AS preference,"
+        f" {literal(side.upper())} AS shown_side, p._p_run_{other} AS pair_run_id,"
+        f" {notes} AS notes, CAST(json_object({kept}) AS JSON) AS raw_record"
+    )
