@@ -113,11 +113,7 @@ def list_runs(con: duckdb.DuckDBPyConnection, dataset_id: str | None = None) -> 
 
 
 def __getattr__(name: str):
-    # Temporary, until datasets.py, importers/labels.py and demo.py import the importer.
-    if name == "match_items":
-        from core.importers import matching
-
-        return matching.match_items
+    # Temporary, until core/demo imports the run importer from core.importers.runs.
     if name in (
         "MetricPlan",
         "RunImport",

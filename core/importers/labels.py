@@ -17,81 +17,34 @@ sample: calibration shows them unweighted, under a warning.
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
 
 from core.catalog import runs
-from core.catalog.models import resolve_model_id
-from core.errors import InputError, NotFoundError
+from core.errors import InputError
 from core.importers import bedrock_human
-from core.importers.checks import (
-    Checks,
-    Field,
-    add_field_checks,
-    bind,
-    check_unique,
-    first_error,
-    quote,
-    value,
-)
+from core.importers.checks import check_unique
 from core.importers.files import one_file, relabel
+from core.importers.label_rows import (
+    SCALE,
+    TYPED,
+    SampleInfo,
+    describe_scale,
+    parse_scale,
+    sample_info,
+    typed_rows,
+)
+from core.importers.label_runs import RunChoice
 from core.importers.staging import Staged, drop, kind_of, stage_file, stage_records
 from core.review import sample_export
-from core.review.queue import FAILURE_MODES
 from core.store import db, writes
 
+# TYPED, SampleInfo and parse_scale are read here by the CLI and core.review.sample_export.
+__all__ = ["FORMATS", "TYPED", "LabelImport", "SampleInfo", "import_labels", "parse_scale"]
+
 FORMATS = ("native", "bedrock", "sample")
-SCALE = (1, 5)  # the label's score scale, as SMEs score in the app
-
-
-def label_fields(scale: tuple[int, int] = SCALE) -> list[Field]:
-    """The label file's columns; the score's bounds are the declared scale."""
-    return [
-        Field("item_id", aliases=("id",)),
-        Field("prompt", aliases=("source_prompt", "question", "input")),
-        Field("run_id"),
-        Field("model_id", aliases=("model", "model_identifier")),
-        Field("reviewer", required=True, nonempty=True, aliases=("worker_id", "annotator", "sme")),
-        Field(
-            "score",
-            "integer",
-            minimum=scale[0],
-            maximum=scale[1],
-            aliases=("human_score", "likert"),
-            nan_is_blank=False,  # a NaN score is a broken export, not a missing score
-        ),
-        Field("passed", "bool", aliases=("pass", "thumbs_up")),
-        Field("failure_modes", "tags", aliases=("failure_tags",)),
-        Field("safety_flag", "bool", aliases=("safety",)),
-        Field("preference"),
-        Field("shown_side", aliases=("side",)),
-        Field("pair_run_id"),
-        Field("notes", aliases=("comment",)),
-        Field("_raw", "json"),  # converted records: the answers as they came
-    ]
-
-
-# The typed rows every format is turned into before writing (a SELECT with these columns).
-TYPED = (
-    "_row",
-    "_item_id",
-    "_run_id",
-    "reviewer",
-    "score",
-    "passed",
-    "failure_modes",
-    "safety_flag",
-    "preference",
-    "shown_side",
-    "pair_run_id",
-    "notes",
-    "raw_record",
-)
-_names = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -128,67 +81,6 @@ class LabelImport:
         return [self.summary(), *(f"  {n}" for n in (*self.notes, *extra))]
 
 
-@dataclass(frozen=True)
-class SampleInfo:
-    sample_id: str
-    dataset_id: str
-    run_a: str
-    run_b: str | None
-
-    @property
-    def runs(self) -> tuple[str, ...]:
-        return (self.run_a,) if self.run_b is None else (self.run_a, self.run_b)
-
-
-def sample_info(con: duckdb.DuckDBPyConnection, sample_id: str) -> SampleInfo:
-    row = con.execute(
-        "SELECT s.sample_id, m.dataset_id, s.run_a, s.run_b FROM sample s"
-        " JOIN migration m USING (migration_id) WHERE s.sample_id = ?",
-        [sample_id],
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no sample {sample_id!r}; `python -m core list` shows the samples")
-    return SampleInfo(*row)
-
-
-def parse_scale(text: str | None) -> tuple[int, int]:
-    """'1:7' -> (1, 7): the whole-number Likert scale a score was given on."""
-    if not text:
-        return SCALE
-    low, sep, high = str(text).partition(":")
-    try:
-        scale = (int(low), int(high))
-    except ValueError:
-        scale = None
-    if not sep or scale is None or scale[0] >= scale[1]:
-        raise InputError(
-            "--score-scale", f"expected LOW:HIGH whole numbers, e.g. 1:7; got {text!r}"
-        )
-    return scale
-
-
-def mapped_score(expr: str, scale: tuple[int, int]) -> str:
-    """SQL mapping a score on ``scale`` linearly onto 1-5, rounded half up."""
-    low, high = scale
-    if scale == SCALE:
-        return expr
-    return f"CAST(floor(1 + 4.0 * ({expr} - {low}) / {high - low} + 0.5) AS INTEGER)"
-
-
-def describe_scale(scale: tuple[int, int]) -> str | None:
-    """The mapping stated in words and as a table, e.g. 1-7: 1→1, 2→2, 3→2, ..."""
-    low, high = scale
-    if scale == SCALE:
-        return None
-    table = ", ".join(
-        f"{s}→{math.floor(1 + 4 * (s - low) / (high - low) + 0.5)}" for s in range(low, high + 1)
-    )
-    return (
-        f"scores on {low}-{high} mapped linearly onto 1-5: 1 + 4·(s − {low})/{high - low},"
-        f" rounded half up ({table}); the answers as given are in each label's raw record"
-    )
-
-
 def import_labels(
     con: duckdb.DuckDBPyConnection,
     source: str,
@@ -222,47 +114,19 @@ def import_labels(
         raise InputError("import-labels", "name the --dataset the labels grade (or a --sample)")
     runs.dataset_exists(con, dataset_id)
     choice = RunChoice.parse(run_id)
+    bedrock_metrics = (score_metric, verdict_metric, preference_metric)
     with one_file(source, label, "label") as path:
-        kind = kind_of(path)
-        if fmt is None:
-            fmt = _detect(path, kind)
         notes: list[str] = []
-        if fmt == "bedrock":
-            read = bedrock_human.read(
-                path,
-                score_metric=score_metric,
-                verdict_metric=verdict_metric,
-                preference_metric=preference_metric,
-                scale=score_scale,
-            )
-            notes += read.choice.describe()
-            staged = stage_records(con, read.rows, str(path), "line")
-        elif fmt in ("native", "sample"):
-            staged = stage_file(con, path, kind)
-        else:
-            raise InputError(
-                str(path), f"unknown label format {fmt!r}; expected one of {', '.join(FORMATS)}"
-            )
+        fmt, staged = _stage(con, path, fmt, bedrock_metrics, score_scale, notes)
         staged = relabel(staged, source, label)
         temp_tables: tuple[str, ...] = ()
         try:
             if fmt == "sample":
-                if sample is None:
-                    raise InputError(
-                        staged.file,
-                        "this is a sample export: import it with --sample SAMPLE",
-                    )
-                if score_scale != SCALE:
-                    raise InputError(
-                        "--score-scale", "a sample export is scored 1-5, as in the app"
-                    )
-                rows = sample_export.typed_rows(con, staged, sample)
+                rows = _sample_rows(con, staged, sample, score_scale, notes)
                 temp_tables += rows.tables
                 typed, reviewer_column = rows.typed, rows.reviewer_column
-                if rows.skipped:
-                    notes.append(f"{rows.skipped} rows left blank by the SMEs, skipped")
             else:
-                typed, reviewer_column = _typed(
+                typed, reviewer_column = typed_rows(
                     con, staged, dataset_id, choice, sample, score_scale
                 )
             if scale_note := describe_scale(score_scale):
@@ -275,275 +139,47 @@ def import_labels(
                 con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
+def _sample_rows(con, staged: Staged, sample, scale: tuple[int, int], notes: list[str]):
+    """A filled sample export's rows typed (core.review.sample_export)."""
+    if sample is None:
+        raise InputError(staged.file, "this is a sample export: import it with --sample SAMPLE")
+    if scale != SCALE:
+        raise InputError("--score-scale", "a sample export is scored 1-5, as in the app")
+    rows = sample_export.typed_rows(con, staged, sample)
+    if rows.skipped:
+        notes.append(f"{rows.skipped} rows left blank by the SMEs, skipped")
+    return rows
+
+
+def _stage(
+    con, path, fmt: str | None, bedrock_metrics: tuple, scale: tuple[int, int], notes: list[str]
+) -> tuple[str, Staged]:
+    """The file staged in its format (detected when not given); Bedrock's reading in notes."""
+    kind = kind_of(path)
+    if fmt is None:
+        fmt = _detect(path, kind)
+    if fmt == "bedrock":
+        score_metric, verdict_metric, preference_metric = bedrock_metrics
+        read = bedrock_human.read(
+            path,
+            score_metric=score_metric,
+            verdict_metric=verdict_metric,
+            preference_metric=preference_metric,
+            scale=scale,
+        )
+        notes += read.choice.describe()
+        return fmt, stage_records(con, read.rows, str(path), "line")
+    if fmt in ("native", "sample"):
+        return fmt, stage_file(con, path, kind)
+    raise InputError(
+        str(path), f"unknown label format {fmt!r}; expected one of {', '.join(FORMATS)}"
+    )
+
+
 def _detect(path, kind: str) -> str:
     if kind == "jsonl" and bedrock_human.is_human_output(path):
         return "bedrock"
     return "sample" if sample_export.is_export(path, kind) else "native"
-
-
-def _typed(
-    con,
-    staged: Staged,
-    dataset_id: str,
-    choice: RunChoice,
-    sample: SampleInfo | None,
-    scale: tuple[int, int],
-) -> tuple[str, str]:
-    """Check a label file's rows and return them typed (``TYPED`` columns) with the name of
-    its reviewer column."""
-    cols = bind(con, staged, label_fields(scale))
-    checks = Checks()
-    for col in cols.values():
-        add_field_checks(checks, col)
-    if "score" not in cols and "passed" not in cols:
-        raise InputError(
-            staged.file,
-            "a label needs a score (1-5) or passed; the file has neither column",
-            column="score",
-        )
-    has_verdict = " OR ".join(
-        f"{value(cols[c])} IS NOT NULL" for c in ("score", "passed") if c in cols
-    )
-    checks.add(
-        f"NOT ({has_verdict})",
-        "the row has neither a score nor passed",
-        cols.get("score", cols.get("passed")).source,
-        "NULL",
-    )
-    for name, allowed in (("preference", ("A", "B", "tie")), ("shown_side", ("A", "B"))):
-        if name in cols:
-            listed = ", ".join(f"'{a}'" for a in allowed)
-            checks.add(
-                f"{value(cols[name])} IS NOT NULL AND {value(cols[name])} NOT IN ({listed})",
-                f"expected one of {', '.join(allowed)}",
-                cols[name].source,
-                value(cols[name]),
-            )
-    if "failure_modes" in cols:
-        known = ", ".join(f"'{m}'" for m in FAILURE_MODES)
-        checks.add(
-            f"len(list_filter({value(cols['failure_modes'])}, lambda m: m NOT IN ({known}))) > 0",
-            f"expected failure modes among {', '.join(FAILURE_MODES)}",
-            cols["failure_modes"].source,
-            f"CAST({value(cols['failure_modes'])} AS VARCHAR)",
-        )
-    first_error(con, staged, checks)
-    match_sql, _ = runs.match_items(
-        con, staged, cols, runs.RunSpec(dataset_id), unique=False, can_skip=False
-    )
-    source = _with_runs(con, staged, cols, dataset_id, choice, sample, match_sql)
-
-    def pick(name: str, default: str = "NULL") -> str:
-        return value(cols[name]) if name in cols else default
-
-    if "_raw" in cols:
-        raw = value(cols["_raw"])
-    else:  # the row as written, every column of the file
-        fields = ", ".join(f"{quote(c)} := {quote(c)}" for c in staged.columns)
-        raw = f"to_json(struct_pack({fields}))"
-    score = mapped_score(pick("score"), scale) if "score" in cols else "NULL"
-    typed = (
-        f"(SELECT _row, _item_id, _run_id, {pick('reviewer')} AS reviewer,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        f" {score} AS score, {pick('passed')} AS passed,"
-        f" {pick('failure_modes', 'CAST([] AS VARCHAR[])')} AS failure_modes,"
-        f" coalesce({pick('safety_flag')}, false) AS safety_flag,"
-        f" {pick('preference')} AS preference, {pick('shown_side')} AS shown_side,"
-        f" {pick('pair_run_id')} AS pair_run_id, {pick('notes')} AS notes,"
-        f" CAST({raw} AS JSON) AS raw_record FROM {source})"
-    )
-    return typed, cols["reviewer"].source
-
-
-@dataclass
-class RunChoice:
-    """What --run said: one run for the whole file, and/or MODEL=RUN mappings."""
-
-    whole: str | None
-    by_model: dict[str, str]
-    table: str | None = None  # the temp table mapping the file's models to runs
-
-    @classmethod
-    def parse(cls, given: str | Sequence[str] | None) -> RunChoice:
-        entries = [given] if isinstance(given, str) else list(given or [])
-        whole, by_model = None, {}
-        for entry in entries:
-            entry = (entry or "").strip()
-            if not entry:
-                continue
-            model, sep, run = entry.rpartition("=")
-            if sep and model.strip() and run.strip():
-                by_model[model.strip()] = run.strip()
-            elif not sep:
-                if whole and whole != entry:
-                    raise InputError(
-                        "--run",
-                        f"two runs for the whole file ({whole}, {entry}); map each model"
-                        " with --run MODEL=RUN",
-                    )
-                whole = entry
-            else:
-                raise InputError("--run", f"expected RUN or MODEL=RUN, got {entry!r}")
-        return cls(whole, by_model)
-
-    def drop(self, con) -> None:
-        if self.table:
-            con.execute(f"DROP TABLE IF EXISTS {self.table}")
-            self.table = None
-
-
-def _runs_of(con, dataset_id: str, sample: SampleInfo | None) -> list[tuple[str, str, str]]:
-    """(run_id, model_id, role) of the runs labels may grade: the sample's, or the dataset's."""
-    rows = con.execute(
-        "SELECT run_id, model_id, role FROM run WHERE dataset_id = ? ORDER BY created_at, run_id",
-        [dataset_id],
-    ).fetchall()
-    return [r for r in rows if sample is None or r[0] in sample.runs]
-
-
-def _listing(candidates: list[tuple[str, str, str]]) -> str:
-    return ", ".join(f"{r} ({role}, {model})" for r, model, role in candidates) or "none"
-
-
-def _check_runs(file: str, named: list[str], allowed: list[tuple], where: str) -> None:
-    known = {r for r, _, _ in allowed}
-    for run in named:
-        if run not in known:
-            raise InputError(
-                file, f"--run: no run {run!r} on {where}; its runs: {_listing(allowed)}"
-            )
-
-
-def _with_runs(
-    con,
-    staged: Staged,
-    cols,
-    dataset_id: str,
-    choice: RunChoice,
-    sample: SampleInfo | None,
-    match_sql: str,
-) -> str:
-    """The matched rows with ``_run_id``: the run_id column, else the model of each row
-    (resolved from ARNs and inference profiles) mapped by --run MODEL=RUN, --run for a file of
-    one model, or the model's only run; every row must grade an existing output."""
-    where = f"sample {sample.sample_id}" if sample else dataset_id
-    allowed = _runs_of(con, dataset_id, sample)
-    _check_runs(
-        staged.file, [r for r in (choice.whole, *choice.by_model.values()) if r], allowed, where
-    )
-    column = None
-    if "run_id" in cols:
-        source = f"(SELECT *, {value(cols['run_id'])} AS _run_id FROM {match_sql})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        column = cols["run_id"].source
-        if sample:
-            bad = con.execute(
-                f"SELECT _row, _run_id FROM {source} WHERE _run_id NOT IN (SELECT unnest(?))"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-                " ORDER BY 1 LIMIT 1",
-                [list(sample.runs)],
-            ).fetchone()
-            if bad:
-                raise InputError(
-                    staged.file,
-                    f"run {bad[1]!r} is not reviewed in {where}; its runs: {_listing(allowed)}",
-                    row=bad[0],
-                    column=column,
-                    row_word=staged.row_word,
-                )
-    elif "model_id" in cols:
-        column = cols["model_id"].source
-        source = _runs_by_model(con, staged, cols, match_sql, choice, allowed, where)
-    elif choice.whole or (sample and sample.run_b is None):
-        choice.table = f"label_runs_{next(_names)}"
-        con.execute(
-            f"CREATE TEMP TABLE {choice.table} AS SELECT CAST(? AS VARCHAR) AS run_id",
-            [choice.whole or sample.run_a],
-        )
-        source = f"(SELECT k.*, m.run_id AS _run_id FROM {match_sql} k, {choice.table} m)"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-    else:
-        also = f" (sample {sample.sample_id} shows two runs)" if sample else ""
-        raise InputError(
-            staged.file,
-            f"which run do the labels grade{also}? add a run_id or model_id column,"
-            f" or pass --run RUN; runs: {_listing(allowed)}",
-            column="run_id",
-        )
-    missing = con.execute(
-        f"SELECT s._row, s._run_id FROM {source} s ANTI JOIN output o ON o.run_id = s._run_id"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        " AND o.item_id = s._item_id ORDER BY 1 LIMIT 1"
-    ).fetchone()
-    if missing:
-        raise InputError(
-            staged.file,
-            f"run {missing[1]!r} has no output for this item on "
-            f"{dataset_id}; labels grade an existing output",
-            row=missing[0],
-            column=column,
-            row_word=staged.row_word,
-        )
-    return source
-
-
-def _runs_by_model(
-    con, staged: Staged, cols, match_sql: str, choice: RunChoice, allowed: list, where: str
-) -> str:
-    """Map each model the file names to one run, in Python (a file names a few models)."""
-    model = value(cols["model_id"])
-    named = [
-        m
-        for (m,) in con.execute(
-            f"SELECT DISTINCT {model} FROM {match_sql} WHERE {model} IS NOT NULL ORDER BY 1"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        ).fetchall()
-    ]
-    mapping: dict[str, str] = {}
-    for raw in named:
-        resolved = resolve_model_id(raw)
-        shown = repr(raw) if resolved == raw else f"{raw!r} (model {resolved})"
-        if raw in choice.by_model or resolved in choice.by_model:
-            mapping[raw] = choice.by_model.get(raw) or choice.by_model[resolved]
-            continue
-        if choice.whole:
-            if len(named) > 1:
-                raise InputError(
-                    staged.file,
-                    f"the file grades {len(named)} models ({', '.join(named)}); --run RUN would"
-                    " give every label to one run: map each model with --run MODEL=RUN",
-                    column=cols["model_id"].source,
-                )
-            mapping[raw] = choice.whole
-            continue
-        candidates = [r for r in allowed if resolve_model_id(r[1]) == resolved or r[1] == raw]
-        if len(candidates) == 1:
-            mapping[raw] = candidates[0][0]
-            continue
-        if candidates:
-            problem = (
-                f"model {shown} has {len(candidates)} runs on {where}: {_listing(candidates)};"
-                f" say which with --run '{resolved}=RUN'"
-            )
-        else:
-            problem = (
-                f"model {shown} has 0 runs on {where} (its runs: {_listing(allowed)});"
-                f" import that model's run first, or say which run it is with"
-                f" --run '{resolved}=RUN'"
-            )
-        if len(named) == 1:
-            problem += " (or --run RUN: the file grades one model)"
-        raise InputError(staged.file, problem, column=cols["model_id"].source)
-    missing = con.execute(f"SELECT min(_row) FROM {match_sql} WHERE {model} IS NULL").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-    if missing is not None:
-        raise InputError(
-            staged.file,
-            "the row names no model; fill it in or add a run_id column",
-            row=missing,
-            column=cols["model_id"].source,
-            row_word=staged.row_word,
-        )
-    choice.table = f"label_runs_{next(_names)}"
-    con.execute(f"CREATE TEMP TABLE {choice.table} (model VARCHAR, run_id VARCHAR)")
-    con.executemany(f"INSERT INTO {choice.table} VALUES (?, ?)", list(mapping.items()))  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-    return (
-        f"(SELECT k.*, m.run_id AS _run_id FROM (SELECT *, {model} AS _model FROM {match_sql}) k"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        f" JOIN {choice.table} m ON m.model = k._model)"
-    )
 
 
 def _write(
@@ -558,53 +194,10 @@ def _write(
 ) -> LabelImport:
     """Sample and overwrite checks on the typed rows, then one transaction: labels, the
     attached earlier imports, assignments done, audit."""
-    check_unique(
-        con,
-        replace(staged, table=typed),
-        "_item_id || chr(31) || _run_id || chr(31) || reviewer",
-        reviewer_column,
-        "label (item, run, reviewer)",
-    )
-
-    def refuse(row: int, problem: str, column: str = reviewer_column) -> None:
-        raise InputError(staged.file, problem, row=row, column=column, row_word=staged.row_word)
-
-    # The same label, imported before without a sample, is attached rather than duplicated.
-    same_key = (
-        "l.dataset_id = $1 AND l.item_id = t._item_id AND l.run_id = t._run_id"
-        " AND l.reviewer = t.reviewer"
-    )
-    attachable = "false"
-    if sample:
-        _check_sample(con, staged, typed, sample, refuse)
-        attachable = (
-            f"EXISTS (SELECT 1 FROM label l WHERE {same_key} AND l.origin = 'import'"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            f" AND l.sample_id IS NULL AND {_same_label('l', 't')})"
-        )
-    clash = con.execute(
-        f"SELECT t._row FROM {typed} t WHERE NOT ({attachable}) AND EXISTS (SELECT 1 FROM"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        f" label l WHERE {same_key} AND l.origin = 'import') ORDER BY 1 LIMIT 1",
-        [dataset_id],
-    ).fetchone()
-    if clash:
-        refuse(
-            clash[0],
-            "this reviewer's label for this item and run was imported before"
-            + (" with other answers" if sample else "")
-            + "; labels are never silently overwritten",
-        )
+    attachable = _check_overwrites(con, staged, typed, reviewer_column, dataset_id, sample)
     sample_id = sample.sample_id if sample else None
     with db.transaction(con):
-        earlier = (
-            con.execute(
-                f"SELECT list(l.label_id ORDER BY l.label_id) FROM label l, {typed} t"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-                f" WHERE {same_key} AND l.origin = 'import' AND l.sample_id IS NULL"
-                f" AND {_same_label('l', 't')}",
-                [dataset_id],
-            ).fetchone()[0]
-            if sample
-            else None
-        )
+        earlier = _earlier_imports(con, typed, dataset_id) if sample else []
         written = writes.insert_labels_from(
             con,
             writes.LABEL_COLUMNS,
@@ -613,18 +206,9 @@ def _write(
             f" raw_record FROM {typed} t WHERE NOT ({attachable})",
             [dataset_id, sample_id],
         )
-        attached = len(earlier or [])
+        attached = len(earlier)
         if earlier:
-            writes.attach_labels(con, earlier, sample_id)
-            db.audit(
-                con,
-                actor,
-                "attach_labels",
-                "label",
-                sample_id,
-                before={"label_ids": earlier, "sample_id": None},
-                after={"label_ids": earlier, "sample_id": sample_id, "file": staged.file},
-            )
+            _attach(con, staged.file, earlier, sample_id, actor)
         done = 0
         if sample:
             done = writes.mark_done_from(
@@ -659,6 +243,77 @@ def _write(
         done,
         tuple(notes),
     )
+
+
+def _attach(con, file: str, label_ids: list[int], sample_id: str, actor: str) -> None:
+    writes.attach_labels(con, label_ids, sample_id)
+    db.audit(
+        con,
+        actor,
+        "attach_labels",
+        "label",
+        sample_id,
+        before={"label_ids": label_ids, "sample_id": None},
+        after={"label_ids": label_ids, "sample_id": sample_id, "file": file},
+    )
+
+
+def _earlier_imports(con, typed: str, dataset_id: str) -> list[int]:
+    """Labels imported before without a sample that say what the typed rows say."""
+    return (
+        con.execute(
+            f"SELECT list(l.label_id ORDER BY l.label_id) FROM label l, {typed} t"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+            f" WHERE {_SAME_KEY} AND l.origin = 'import' AND l.sample_id IS NULL"
+            f" AND {_same_label('l', 't')}",
+            [dataset_id],
+        ).fetchone()[0]
+        or []
+    )
+
+
+# One label per (dataset, item, run, reviewer): l is a stored label, t a typed row, $1 the dataset.
+_SAME_KEY = (
+    "l.dataset_id = $1 AND l.item_id = t._item_id AND l.run_id = t._run_id"
+    " AND l.reviewer = t.reviewer"
+)
+
+
+def _check_overwrites(
+    con, staged: Staged, typed: str, reviewer_column: str, dataset_id: str, sample
+) -> str:
+    """Refuse a label that would overwrite another; SQL true for the typed rows (t) that are
+    earlier imports without a sample, to be attached rather than duplicated."""
+    check_unique(
+        con,
+        replace(staged, table=typed),
+        "_item_id || chr(31) || _run_id || chr(31) || reviewer",
+        reviewer_column,
+        "label (item, run, reviewer)",
+    )
+
+    def refuse(row: int, problem: str, column: str = reviewer_column) -> None:
+        raise InputError(staged.file, problem, row=row, column=column, row_word=staged.row_word)
+
+    attachable = "false"
+    if sample:
+        _check_sample(con, staged, typed, sample, refuse)
+        attachable = (
+            f"EXISTS (SELECT 1 FROM label l WHERE {_SAME_KEY} AND l.origin = 'import'"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+            f" AND l.sample_id IS NULL AND {_same_label('l', 't')})"
+        )
+    clash = con.execute(
+        f"SELECT t._row FROM {typed} t WHERE NOT ({attachable}) AND EXISTS (SELECT 1 FROM"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+        f" label l WHERE {_SAME_KEY} AND l.origin = 'import') ORDER BY 1 LIMIT 1",
+        [dataset_id],
+    ).fetchone()
+    if clash:
+        refuse(
+            clash[0],
+            "this reviewer's label for this item and run was imported before"
+            + (" with other answers" if sample else "")
+            + "; labels are never silently overwritten",
+        )
+    return attachable
 
 
 def _check_sample(con, staged: Staged, typed: str, sample: SampleInfo, refuse) -> None:

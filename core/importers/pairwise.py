@@ -27,9 +27,10 @@ from core.importers.checks import (
     value,
 )
 from core.importers.files import staged_file
+from core.importers.matching import match_items
 from core.importers.staging import Staged
 from core.store import db
-from core.store.sql import literal
+from core.store.sql import literal, quote
 
 DEFAULT_METRIC = "preference"
 WINNERS = {
@@ -107,55 +108,24 @@ def import_staged(
     for col in cols.values():
         add_field_checks(checks, col)
     winner = f"lower(trim({value(cols['winner'])}))"
-    known = ", ".join(f"'{w}'" for w in WINNERS)
     checks.add(
-        f"{winner} NOT IN ({known})",
+        f"{winner} NOT IN ({', '.join(map(literal, WINNERS))})",
         "expected run, baseline or tie (or A = baseline, B = run)",
         cols["winner"].source,
         value(cols["winner"]),
     )
     first_error(con, staged, checks)
     spec = runs.RunSpec(pair["dataset_id"])
-    match_sql, _ = runs.match_items(con, staged, cols, spec, unique=False, can_skip=False)
-    metric = f"'{DEFAULT_METRIC}'"
+    matched, _ = match_items(con, staged, cols, spec, unique=False, can_skip=False)
+    metric = literal(DEFAULT_METRIC)
     if "metric" in cols:
         metric = f"coalesce(nullif(trim({value(cols['metric'])}), ''), {metric})"
-    keyed = f"(SELECT *, {metric} AS _metric FROM {match_sql})"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-    check_unique(
-        con,
-        replace(staged, table=keyed),
-        "_item_id || ' / ' || _metric",
-        cols.get("metric", cols["winner"]).source,
-        "verdict (item, metric)",
+    keyed = quote(f"{staged.table}_verdicts")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {keyed} AS"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
+        f" SELECT *, {metric} AS _metric FROM {matched}"
     )
-    for run_id in (pair["run_id"], pair["baseline_run_id"]):
-        missing = con.execute(
-            f"SELECT k._row FROM {keyed} k ANTI JOIN output o ON o.run_id = ?"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            " AND o.item_id = k._item_id ORDER BY 1 LIMIT 1",
-            [run_id],
-        ).fetchone()
-        if missing:
-            raise InputError(
-                staged.file,
-                f"run {run_id!r} has no output for this item; a verdict compares two outputs",
-                row=missing[0],
-                row_word=staged.row_word,
-            )
-    clash = con.execute(
-        f"SELECT k._row FROM {keyed} k JOIN pairwise_verdict v ON v.run_id = ?"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        " AND v.baseline_run_id = ? AND v.item_id = k._item_id AND v.metric = k._metric"
-        " ORDER BY 1 LIMIT 1",
-        [pair["run_id"], pair["baseline_run_id"]],
-    ).fetchone()
-    if clash:
-        raise InputError(
-            staged.file,
-            "a verdict for this item and metric was imported before; verdicts are never"
-            " silently overwritten",
-            row=clash[0],
-            column=cols["winner"].source,
-            row_word=staged.row_word,
-        )
+    _check_verdicts(con, staged, cols, keyed, pair)
     mapping = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in WINNERS.items())
 
     def pick(name: str) -> str:
@@ -163,7 +133,7 @@ def import_staged(
 
     with db.transaction(con):
         con.execute(
-            "INSERT INTO pairwise_verdict (run_id, baseline_run_id, item_id, metric, winner,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+            "INSERT INTO pairwise_verdict (run_id, baseline_run_id, item_id, metric, winner,"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
             f" judge, explanation) SELECT ?, ?, _item_id, _metric, CASE {winner} {mapping} END,"
             f" {pick('judge')}, {pick('explanation')} FROM {keyed}",
             [pair["run_id"], pair["baseline_run_id"]],
@@ -178,6 +148,45 @@ def import_staged(
             after={"file": staged.file, "baseline": pair["baseline_run_id"], "verdicts": written},
         )
     return VerdictImport(pair["run_id"], pair["baseline_run_id"], staged.file, written)
+
+
+def _check_verdicts(con, staged: Staged, cols, keyed: str, pair: dict) -> None:
+    """One verdict per (item, metric), both runs have the item's output, none overwritten."""
+    check_unique(
+        con,
+        replace(staged, table=keyed),
+        "_item_id || ' / ' || _metric",
+        cols.get("metric", cols["winner"]).source,
+        "verdict (item, metric)",
+    )
+    for run_id in (pair["run_id"], pair["baseline_run_id"]):
+        missing = con.execute(
+            f"SELECT k._row FROM {keyed} k ANTI JOIN output o ON o.run_id = ?"  # noqa: S608 - generated views
+            " AND o.item_id = k._item_id ORDER BY 1 LIMIT 1",
+            [run_id],
+        ).fetchone()
+        if missing:
+            raise InputError(
+                staged.file,
+                f"run {run_id!r} has no output for this item; a verdict compares two outputs",
+                row=missing[0],
+                row_word=staged.row_word,
+            )
+    clash = con.execute(
+        f"SELECT k._row FROM {keyed} k JOIN pairwise_verdict v ON v.run_id = ?"  # noqa: S608 - generated views
+        " AND v.baseline_run_id = ? AND v.item_id = k._item_id AND v.metric = k._metric"
+        " ORDER BY 1 LIMIT 1",
+        [pair["run_id"], pair["baseline_run_id"]],
+    ).fetchone()
+    if clash:
+        raise InputError(
+            staged.file,
+            "a verdict for this item and metric was imported before; verdicts are never"
+            " silently overwritten",
+            row=clash[0],
+            column=cols["winner"].source,
+            row_word=staged.row_word,
+        )
 
 
 def comparisons(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, str]]:

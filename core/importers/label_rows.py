@@ -1,0 +1,210 @@
+"""A label file's rows checked and typed: the columns, the score scale, the sample they join.
+
+Every label format becomes the ``TYPED`` columns before it is written (core.importers.labels);
+this module does it for the documented label file and for Bedrock human-evaluation records
+converted to it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import duckdb
+
+from core.catalog import runs
+from core.errors import InputError, NotFoundError
+from core.importers.checks import Checks, Column, Field, add_field_checks, bind, first_error, value
+from core.importers.label_runs import RunChoice, with_runs
+from core.importers.matching import match_items
+from core.importers.staging import Staged
+from core.review.queue import FAILURE_MODES
+from core.store.sql import literal, quote
+
+SCALE = (1, 5)  # the label's score scale, as SMEs score in the app
+PREFERENCES = ("A", "B", "tie")
+SIDES = ("A", "B")
+
+# The typed rows every format is turned into before writing (a SELECT with these columns).
+TYPED = (
+    "_row",
+    "_item_id",
+    "_run_id",
+    "reviewer",
+    "score",
+    "passed",
+    "failure_modes",
+    "safety_flag",
+    "preference",
+    "shown_side",
+    "pair_run_id",
+    "notes",
+    "raw_record",
+)
+
+
+def label_fields(scale: tuple[int, int] = SCALE) -> list[Field]:
+    """The label file's columns; the score's bounds are the declared scale."""
+    return [
+        Field("item_id", aliases=("id",)),
+        Field("prompt", aliases=("source_prompt", "question", "input")),
+        Field("run_id"),
+        Field("model_id", aliases=("model", "model_identifier")),
+        Field("reviewer", required=True, nonempty=True, aliases=("worker_id", "annotator", "sme")),
+        Field(
+            "score",
+            "integer",
+            minimum=scale[0],
+            maximum=scale[1],
+            aliases=("human_score", "likert"),
+            nan_is_blank=False,  # a NaN score is a broken export, not a missing score
+        ),
+        Field("passed", "bool", aliases=("pass", "thumbs_up")),
+        Field("failure_modes", "tags", aliases=("failure_tags",)),
+        Field("safety_flag", "bool", aliases=("safety",)),
+        Field("preference"),
+        Field("shown_side", aliases=("side",)),
+        Field("pair_run_id"),
+        Field("notes", aliases=("comment",)),
+        Field("_raw", "json"),  # converted records: the answers as they came
+    ]
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    sample_id: str
+    dataset_id: str
+    run_a: str
+    run_b: str | None
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        return (self.run_a,) if self.run_b is None else (self.run_a, self.run_b)
+
+
+def sample_info(con: duckdb.DuckDBPyConnection, sample_id: str) -> SampleInfo:
+    row = con.execute(
+        "SELECT s.sample_id, m.dataset_id, s.run_a, s.run_b FROM sample s"
+        " JOIN migration m USING (migration_id) WHERE s.sample_id = ?",
+        [sample_id],
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no sample {sample_id!r}; `python -m core list` shows the samples")
+    return SampleInfo(*row)
+
+
+def parse_scale(text: str | None) -> tuple[int, int]:
+    """'1:7' -> (1, 7): the whole-number Likert scale a score was given on."""
+    if not text:
+        return SCALE
+    low, sep, high = str(text).partition(":")
+    try:
+        scale = (int(low), int(high))
+    except ValueError:
+        scale = None
+    if not sep or scale is None or scale[0] >= scale[1]:
+        raise InputError(
+            "--score-scale", f"expected LOW:HIGH whole numbers, e.g. 1:7; got {text!r}"
+        )
+    return scale
+
+
+def mapped_score(expr: str, scale: tuple[int, int]) -> str:
+    """SQL mapping a score on ``scale`` linearly onto 1-5, rounded half up."""
+    low, high = scale
+    if scale == SCALE:
+        return expr
+    return f"CAST(floor(1 + 4.0 * ({expr} - {low}) / {high - low} + 0.5) AS INTEGER)"
+
+
+def describe_scale(scale: tuple[int, int]) -> str | None:
+    """The mapping stated in words and as a table, e.g. 1-7: 1→1, 2→2, 3→2, ..."""
+    low, high = scale
+    if scale == SCALE:
+        return None
+    table = ", ".join(
+        f"{s}→{math.floor(1 + 4 * (s - low) / (high - low) + 0.5)}" for s in range(low, high + 1)
+    )
+    return (
+        f"scores on {low}-{high} mapped linearly onto 1-5: 1 + 4·(s − {low})/{high - low},"
+        f" rounded half up ({table}); the answers as given are in each label's raw record"
+    )
+
+
+def typed_rows(
+    con,
+    staged: Staged,
+    dataset_id: str,
+    choice: RunChoice,
+    sample: SampleInfo | None,
+    scale: tuple[int, int],
+) -> tuple[str, str]:
+    """Check a label file's rows and return the quoted name of a view of them typed
+    (``TYPED`` columns), with the name of its reviewer column."""
+    cols = bind(con, staged, label_fields(scale))
+    first_error(con, staged, _checks(staged, cols))
+    matched, _ = match_items(
+        con, staged, cols, runs.RunSpec(dataset_id), unique=False, can_skip=False
+    )
+    source = with_runs(con, staged, cols, dataset_id, choice, sample, matched)
+
+    def pick(name: str, default: str = "NULL") -> str:
+        return value(cols[name]) if name in cols else default
+
+    if "_raw" in cols:
+        raw = value(cols["_raw"])
+    else:  # the row as written, every column of the file
+        fields = ", ".join(f"{quote(c)} := {quote(c)}" for c in staged.columns)
+        raw = f"to_json(struct_pack({fields}))"
+    score = mapped_score(pick("score"), scale) if "score" in cols else "NULL"
+    typed = quote(f"{staged.table}_typed")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT _row, _item_id, _run_id,"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
+        f" {pick('reviewer')} AS reviewer, {score} AS score, {pick('passed')} AS passed,"
+        f" {pick('failure_modes', 'CAST([] AS VARCHAR[])')} AS failure_modes,"
+        f" coalesce({pick('safety_flag')}, false) AS safety_flag,"
+        f" {pick('preference')} AS preference, {pick('shown_side')} AS shown_side,"
+        f" {pick('pair_run_id')} AS pair_run_id, {pick('notes')} AS notes,"
+        f" CAST({raw} AS JSON) AS raw_record FROM {source}"
+    )
+    return typed, cols["reviewer"].source
+
+
+def _checks(staged: Staged, cols: dict[str, Column]) -> Checks:
+    """The field checks, and what a label needs beyond them: a verdict, known choices."""
+    checks = Checks()
+    for col in cols.values():
+        add_field_checks(checks, col)
+    if "score" not in cols and "passed" not in cols:
+        raise InputError(
+            staged.file,
+            "a label needs a score (1-5) or passed; the file has neither column",
+            column="score",
+        )
+    has_verdict = " OR ".join(
+        f"{value(cols[c])} IS NOT NULL" for c in ("score", "passed") if c in cols
+    )
+    checks.add(
+        f"NOT ({has_verdict})",
+        "the row has neither a score nor passed",
+        cols.get("score", cols.get("passed")).source,
+        "NULL",
+    )
+    for name, allowed in (("preference", PREFERENCES), ("shown_side", SIDES)):
+        if name in cols:
+            listed = ", ".join(map(literal, allowed))
+            checks.add(
+                f"{value(cols[name])} IS NOT NULL AND {value(cols[name])} NOT IN ({listed})",
+                f"expected one of {', '.join(allowed)}",
+                cols[name].source,
+                value(cols[name]),
+            )
+    if "failure_modes" in cols:
+        known = ", ".join(map(literal, FAILURE_MODES))
+        checks.add(
+            f"len(list_filter({value(cols['failure_modes'])}, lambda m: m NOT IN ({known}))) > 0",
+            f"expected failure modes among {', '.join(FAILURE_MODES)}",
+            cols["failure_modes"].source,
+            f"CAST({value(cols['failure_modes'])} AS VARCHAR)",
+        )
+    return checks
