@@ -32,6 +32,188 @@ def test_core_never_imports_streamlit(path):
     assert "streamlit" not in imported_modules(path)
 
 
+# The layers inside core/, lowest first. A module imports its own group or a lower one; the
+# groups of one rank (importers, review, llm) may use each other, and the loop test below keeps
+# them from going round in a circle. core/__init__ only sets telemetry up.
+RANKS = {
+    "types": 0,
+    "errors": 0,
+    "telemetry": 0,
+    "core": 1,
+    "formatting": 1,
+    "exports": 1,
+    "render": 1,
+    "store": 2,
+    "catalog": 3,
+    "importers": 4,
+    "review": 4,
+    "llm": 4,
+    "analysis": 5,
+    "demo": 6,
+    "__main__": 7,
+}
+# Imports against the layers, each with its reason. Nothing else may join this list.
+UPWARD = {
+    ("core.__main__", "cli"): "`python -m core` runs the command line",
+    ("core.store.db", "core.catalog.metrics"): "connect() seeds the metric catalog (local import)",
+}
+# Shims while issue 13 moves the importers out of catalog/ (function-local; they go with it).
+TEMPORARY = {
+    ("core.catalog.datasets", "core.importers.golden"),
+    ("core.catalog.runs", "core.importers.matching"),
+    ("core.catalog.runs", "core.importers.runs"),
+}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+CODE = {
+    module_name(path): path
+    for folder in ("core", "cli", "ui", "pages")
+    for path in sorted((ROOT / folder).rglob("*.py"))
+}
+
+
+def _is_type_checking(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+
+
+def import_targets(module: str, top_level_only: bool = False) -> set[str]:
+    """The project modules ``module`` imports: ``from a.b import c`` is ``a.b.c`` when that is a
+    module, else ``a.b``. With ``top_level_only``, only what runs at import time (not imports
+    inside functions or under ``if TYPE_CHECKING``)."""
+    path = CODE[module]
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(nodes: list) -> None:
+        for node in nodes:
+            if top_level_only and (
+                isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or _is_type_checking(node)
+            ):
+                continue
+            if isinstance(node, ast.Import):
+                found.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                for alias in node.names:
+                    full = f"{base}.{alias.name}"
+                    found.add(full if full in CODE else base)
+            visit(list(ast.iter_child_nodes(node)))
+
+    visit(ast.parse(path.read_text(encoding="utf-8")).body)
+    return {name for name in found if name.split(".")[0] in ("core", "cli", "ui", "pages", "app")}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+CORE = sorted(m for m in CODE if m.split(".")[0] == "core")
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_core_imports_only_its_own_layer_or_lower_ones(module):
+    upward = []
+    for target in sorted(import_targets(module)):
+        if (module, target) in UPWARD or (module, target) in TEMPORARY:
+            continue
+        if not target.startswith("core"):
+            upward.append(target)  # ui, pages, cli or app: core is below all of them
+        elif layer(target) != layer(module) and RANKS[layer(target)] > RANKS[layer(module)]:
+            upward.append(target)
+    assert upward == [], f"{module} imports a higher layer: {upward}"
+
+
+def test_every_core_group_has_a_rank():
+    assert {layer(m) for m in CORE} <= set(RANKS)
+
+
+def test_the_recorded_upward_imports_are_still_there():
+    # An exception that is no longer needed leaves the list.
+    assert [pair for pair in UPWARD if pair[1] not in import_targets(pair[0])] == []
+
+
+@pytest.mark.parametrize("folder", ["core", "cli", "ui"])
+def test_no_import_loops(folder):
+    """No circle of imports that run at import time (function-local imports are deferred)."""
+    graph = {m: import_targets(m, top_level_only=True) & set(CODE) for m in CODE}
+    loops = [loop for loop in strongly_connected(graph) if len(loop) > 1]
+    assert [loop for loop in loops if any(m.split(".")[0] == folder for m in loop)] == []
+
+
+def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Tarjan's strongly connected components, iteratively (the graph is small)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph[child]))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(sorted(component))
+    return found
+
+
+def test_the_loop_finder_finds_a_loop():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert [c for c in strongly_connected(graph) if len(c) > 1] == [["a", "b", "c"]]
+
+
+@pytest.mark.parametrize("folder", ["ui", "cli"])
+def test_ui_and_cli_never_import_pages_or_each_other(folder):
+    other = {"ui": "cli", "cli": "ui"}[folder]
+    wrong = {
+        (m, t)
+        for m in CODE
+        if m.split(".")[0] == folder
+        for t in import_targets(m)
+        if t.split(".")[0] in ("pages", "app", other)
+    }
+    assert wrong == set()
+
+
+@pytest.mark.xfail(strict=False, reason="issue 13 in progress")
+def test_pages_are_at_most_80_lines():
+    lengths = {p.name: len(p.read_text().splitlines()) for p in (ROOT / "pages").glob("*.py")}
+    assert {name: n for name, n in lengths.items() if n > 80} == {}
+
+
 def test_core_does_not_import_judge_libraries_at_start():
     # ragas and deepeval take seconds to import: only the judge runner may load them.
     code = (
