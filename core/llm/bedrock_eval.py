@@ -33,15 +33,13 @@ DONE = {"Completed", "Failed", "Stopped", "Deleted"}
 
 def dataset_records(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
     """The run's answered outputs as Bedrock's bring-your-own-inference dataset lines."""
-    row = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()
-    if row is None:
-        raise NotFoundError(f"no run {run_id!r}")
+    model_id = _model_id(con, run_id)
     records = [
         {
             "prompt": prompt,
             "referenceResponse": truth or "",
             "category": stratum,
-            "modelResponses": [{"response": text, "modelIdentifier": row[0]}],
+            "modelResponses": [{"response": text, "modelIdentifier": model_id}],
         }
         for prompt, truth, stratum, text in con.execute(
             "SELECT i.prompt, i.ground_truth, i.stratum, o.text FROM output o JOIN run r"
@@ -54,6 +52,13 @@ def dataset_records(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
     if not records:
         raise InputError("evaluation job", f"run {run_id} has no answered output to evaluate")
     return records
+
+
+def _model_id(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
+    row = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"no run {run_id!r}")
+    return row[0]
 
 
 def upload_dataset(
@@ -87,7 +92,7 @@ def create_job(
         raise InputError("evaluation job", f"role ARN {role_arn!r} is not an IAM role ARN")
     if not metrics:
         raise InputError("evaluation job", "choose at least one metric")
-    model_id = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()[0]
+    model_id = _model_id(con, run_id)
     job_name = job_name or f"switchyard-{run_id}-{uuid.uuid4().hex[:6]}"
     automated = _automated(run_id, dataset_uri, metrics, judge_model)
     client = client or clients.bedrock()
@@ -121,9 +126,11 @@ def create_job(
     return job_arn
 
 
-def _automated(run_id: str, dataset_uri: str, metrics: list[str], judge_model: str | None):
+def _automated(
+    run_id: str, dataset_uri: str, metrics: list[str], judge_model: str | None
+) -> dict[str, object]:
     """The job's automated evaluation configuration: the dataset, metrics and judge."""
-    automated = {
+    automated: dict[str, object] = {
         "datasetMetricConfigs": [
             {
                 "taskType": "General",

@@ -117,9 +117,9 @@ def pending(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[tuple], i
         " (SELECT item_id FROM output WHERE run_id = ? AND error IS NULL) ORDER BY i.item_id",
         [run_id, run_id],
     ).fetchall()
-    done = con.execute(
-        "SELECT count(*) FROM output WHERE run_id = ? AND error IS NULL", [run_id]
-    ).fetchone()[0]
+    done = db.scalar(
+        con, "SELECT count(*) FROM output WHERE run_id = ? AND error IS NULL", [run_id]
+    )
     return rows, done
 
 
@@ -172,19 +172,19 @@ def dry_run(con: duckdb.DuckDBPyConnection, dataset_id: str, config: ModelConfig
     input tokens as characters / 4 (system prompt included); output tokens as the mean of
     earlier runs of this dataset, else half of max_tokens."""
     system = prompt_text(con, config.prompt_version_id) or ""
-    chars = con.execute(
-        "SELECT count(*), sum(length(prompt) + coalesce(length(context), 0) + ?)"
+    items, characters = con.execute(
+        "SELECT count(*), coalesce(sum(length(prompt) + coalesce(length(context), 0) + ?), 0)"
         " FROM item WHERE dataset_id = ?",
         [len(system) + 24, dataset_id],
-    ).fetchone()
-    items, characters = chars[0], chars[1] or 0
+    ).fetchone() or (0, 0)
     if items == 0:
         raise InputError("run", f"{dataset_id} has no items")
-    seen = con.execute(
+    seen = db.scalar(
+        con,
         "SELECT avg(o.output_tokens) FROM output o JOIN run r USING (run_id)"
         " WHERE r.dataset_id = ? AND o.output_tokens > 0",
         [dataset_id],
-    ).fetchone()[0]
+    )
     out_each = min(float(seen), config.max_tokens) if seen else config.max_tokens / 2
     tokens_in = math.ceil(characters / 4)
     tokens_out = math.ceil(out_each * items)
@@ -314,17 +314,17 @@ def _write(con, run_id: str, batch: Iterable[Call]) -> None:
 
 def run_cost(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[float | None, str | None]:
     """What the run's answered items cost at the catalog price in force today."""
-    model_id = con.execute("SELECT model_id FROM run WHERE run_id = ?", [run_id]).fetchone()[0]
+    model_id = db.scalar(con, "SELECT model_id FROM run WHERE run_id = ?", [run_id])
     price = pricing.prices(con).set_index("model_id")
     if model_id not in price.index:
         return None, None
     p = price.loc[model_id]
-    tokens = con.execute(
+    tokens_in, tokens_out = con.execute(
         "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM output"
         " WHERE run_id = ?",
         [run_id],
-    ).fetchone()
-    return (tokens[0] * p.input_per_1k + tokens[1] * p.output_per_1k) / 1000, p.currency
+    ).fetchone() or (0, 0)
+    return (tokens_in * p.input_per_1k + tokens_out * p.output_per_1k) / 1000, p.currency
 
 
 def unfinished(con: duckdb.DuckDBPyConnection, dataset_id: str) -> pd.DataFrame:
