@@ -1,54 +1,66 @@
-"""Validating staged rows with SQL, and the expressions that turn them into typed values.
+"""Validating staged rows with SQL: the checks a field's declaration implies, one scan for all.
 
-A ``Field`` declares one column an importer reads: its kind, whether it is required,
-the names it is also known by, and its bounds. ``first_error`` scans the staged table once
-for every check and raises an InputError for the earliest offending row, naming the file,
-row, column, what was expected and the value found.
+``first_error`` scans the staged table once for every check and raises an InputError for the
+earliest offending row, naming the file, row, column, what was expected and the value found.
+The field declarations and value expressions live in core.importers.values; importers read
+them from here too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import duckdb
 
 from core.errors import InputError
 from core.importers import limits
 from core.importers.staging import Staged
-from core.store.sql import literal, quote
+from core.importers.values import (
+    BIGINT_LIMIT,
+    FALSE,
+    TRUE,
+    Column,
+    Field,
+    double,
+    is_json,
+    is_numeric_type,
+    json_args,
+    json_type,
+    native,
+    nested,
+    number,
+    present,
+    raw,
+    value,
+    widened,
+)
+from core.store.sql import quote
 
-Kind = Literal["text", "texts", "number", "integer", "bool", "json", "tags", "config"]
-_TRUE = ("true", "t", "yes", "y", "1", "pass", "passed")
-_FALSE = ("false", "f", "no", "n", "0", "fail", "failed")
-_NESTED = ("STRUCT", "MAP", "UNION")
+__all__ = [
+    "Checks",
+    "Column",
+    "Field",
+    "add_field_checks",
+    "bind",
+    "check_unique",
+    "first_error",
+    "number",
+    "raw",
+    "value",
+]
 
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    kind: Kind = "text"
-    required: bool = False
-    aliases: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    nonempty: bool = False  # a required value may not be blank
-    tolerance: float = 0.0  # relative slack on the bounds, for floating-point rounding
-    nan_is_blank: bool = True  # NaN reads as no value (Ragas' "could not score"); else refused
-
-
-@dataclass(frozen=True)
-class Column:
-    """A field bound to the staged column that carries it."""
-
-    field: Field
-    source: str  # the column's name in the file
-    staged: Staged
-    source_type: str = "VARCHAR"  # DuckDB type of the staged column
-
-    @property
-    def name(self) -> str:
-        return self.field.name
+_TEXTS = ("text", "texts", "tags", "config", "json")
+# The JSON types a JSON-typed column may hold for each kind (None: any).
+_JSON_TYPES = {
+    "text": "('VARCHAR', 'NULL')",
+    "number": "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')",
+    "integer": "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')",
+    "bool": "('BOOLEAN', 'BIGINT', 'UBIGINT', 'VARCHAR', 'NULL')",
+    "texts": "('VARCHAR', 'ARRAY', 'NULL')",
+    "tags": "('VARCHAR', 'ARRAY', 'NULL')",
+    "json": None,
+    "config": None,
+}
 
 
 @dataclass
@@ -89,154 +101,6 @@ def bind(con: duckdb.DuckDBPyConnection, staged: Staged, fields: list[Field]) ->
     return bound
 
 
-def _is_json(col: Column) -> bool:
-    """A JSON-typed column (JSONL whose types must be checked, converted records)."""
-    return col.source_type == "JSON"
-
-
-def _jargs(col: Column) -> str:
-    """Arguments of json_type/json_extract for the column's value."""
-    return f"{quote(col.source)}, '$'"
-
-
-def raw(col: Column) -> str:
-    """The column's value as text (NULL when absent)."""
-    if _is_json(col):
-        return f"json_extract_string({_jargs(col)})"
-    if col.source_type == "VARCHAR":
-        return quote(col.source)
-    return f"CAST({quote(col.source)} AS VARCHAR)"
-
-
-def _json_type(col: Column) -> str:
-    return f"json_type({_jargs(col)})"
-
-
-def _native(col: Column) -> bool:
-    """A typed (non-text, non-JSON) column, as Parquet and typed JSONL give."""
-    return not _is_json(col) and col.source_type != "VARCHAR"
-
-
-def _nested(col: Column) -> bool:
-    return _native(col) and (
-        col.source_type.split("(")[0] in _NESTED or _is_list_type(col.source_type)
-    )
-
-
-def _present(col: Column) -> str:
-    if _native(col):
-        return f"{quote(col.source)} IS NOT NULL"
-    return f"NULLIF(trim({raw(col)}), '') IS NOT NULL"
-
-
-def _is_numeric_type(type_name: str) -> bool:
-    return type_name.split("(")[0] in {
-        "DOUBLE",
-        "FLOAT",
-        "REAL",
-        "BIGINT",
-        "INTEGER",
-        "SMALLINT",
-        "TINYINT",
-        "HUGEINT",
-        "UBIGINT",
-        "UINTEGER",
-        "USMALLINT",
-        "UTINYINT",
-        "DECIMAL",
-    }
-
-
-def _is_list_type(type_name: str) -> bool:
-    return type_name.endswith("[]")
-
-
-def _double(col: Column) -> str:
-    """The value as DOUBLE, NaN kept (NULL when blank or not a number)."""
-    if _native(col) and _is_numeric_type(col.source_type):
-        return f"CAST({quote(col.source)} AS DOUBLE)"
-    return f"TRY_CAST(NULLIF(trim({raw(col)}), '') AS DOUBLE)"
-
-
-def number(col: Column) -> str:
-    """The value as DOUBLE; NaN (Ragas' 'could not score') becomes NULL."""
-    expr = _double(col)
-    return f"(CASE WHEN isnan({expr}) THEN NULL ELSE {expr} END)"
-
-
-# The largest whole number a BIGINT column takes, as a DOUBLE compares it (2^63 - 1 rounds up).
-_BIGINT_LIMIT = 9.2e18
-
-
-def value(col: Column) -> str:
-    """SQL for the column's clean, typed value (valid only after ``first_error`` passed)."""
-    kind = col.field.kind
-    if kind == "config":
-        return raw(col)
-    if kind == "text":
-        return raw(col)
-    if kind == "number":
-        return number(col)
-    if kind == "integer":
-        # Guarded so that the checks' single scan never fails on a value it is about to refuse.
-        num = number(col)
-        return f"CAST(CASE WHEN abs({num}) < {_BIGINT_LIMIT!r} THEN {num} END AS BIGINT)"
-    if kind == "bool":
-        if _native(col) and col.source_type == "BOOLEAN":
-            return quote(col.source)
-        text = f"lower(trim({raw(col)}))"
-        return (
-            f"(CASE WHEN {text} IN ({_in(_TRUE)}) THEN true"
-            f" WHEN {text} IN ({_in(_FALSE)}) THEN false END)"
-        )
-    if kind == "json":
-        if _is_json(col):
-            # A JSON list, or a string holding one (as a CSV export would write it).
-            args = _jargs(col)
-            return (
-                f"(CASE WHEN json_type({args}) = 'VARCHAR' THEN"
-                f" CAST(json_extract_string({args}) AS JSON) ELSE json_extract({args}) END)"
-            )
-        if _nested(col):
-            return f"to_json({quote(col.source)})"
-        return f"CAST(NULLIF(trim({raw(col)}), '') AS JSON)"
-    if kind in ("texts", "tags"):
-        if _is_json(col):
-            args = _jargs(col)
-            strings = f"from_json(json_extract({args}), '[\"VARCHAR\"]')"
-            other = _split_tags(raw(col)) if kind == "tags" else raw(col)
-            joined = f"array_to_string({strings}, chr(10) || chr(10))"
-            listed = strings if kind == "tags" else joined
-            return f"(CASE WHEN json_type({args}) = 'ARRAY' THEN {listed} ELSE {other} END)"
-        if _is_list_type(col.source_type):
-            if kind == "tags":
-                return f"CAST({quote(col.source)} AS VARCHAR[])"
-            return f"array_to_string({quote(col.source)}, chr(10) || chr(10))"
-        return _split_tags(raw(col)) if kind == "tags" else raw(col)
-    raise ValueError(f"unknown field kind {kind!r}")
-
-
-def _slack(bound: float | None, tolerance: float, sign: int) -> float | None:
-    """A bound widened by a relative tolerance (outward)."""
-    if bound is None:
-        return None
-    return float(bound) + sign * tolerance * max(1.0, abs(float(bound)))
-
-
-def _split_tags(text: str) -> str:
-    return (
-        f"coalesce(list_filter(list_transform(regexp_split_to_array(coalesce({text}, ''),"
-        f" '[,;|]'), lambda t: lower(trim(t))), lambda t: t <> ''), [])"
-    )
-
-
-def _in(words: tuple[str, ...]) -> str:
-    return ", ".join(literal(w) for w in words)
-
-
-_TEXTS = ("text", "texts", "tags", "config", "json")
-
-
 def add_field_checks(checks: Checks, col: Column) -> None:
     """The checks that follow from a field's declaration."""
     f = col.field
@@ -260,36 +124,14 @@ def add_field_checks(checks: Checks, col: Column) -> None:
         )
     if f.required or f.nonempty:
         checks.add(
-            f"NOT ({_present(col)})",
+            f"NOT ({present(col)})",
             "a value is required here, the cell is empty",
             col.source,
             shown,
         )
-    if _is_json(col):
-        jt = _json_type(col)
-        allowed = {
-            "text": "('VARCHAR', 'NULL')",
-            "number": "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')",
-            "integer": "('BIGINT', 'UBIGINT', 'DOUBLE', 'VARCHAR', 'NULL')",
-            "bool": "('BOOLEAN', 'BIGINT', 'UBIGINT', 'VARCHAR', 'NULL')",
-            "texts": "('VARCHAR', 'ARRAY', 'NULL')",
-            "tags": "('VARCHAR', 'ARRAY', 'NULL')",
-            "json": None,
-            "config": None,
-        }[f.kind]
-        if allowed:
-            expected = {
-                "text": "text",
-                "texts": "text or a list of texts",
-                "tags": "text or a list of texts",
-            }.get(f.kind, f"a {f.kind}")
-            checks.add(
-                f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
-                f"expected {expected}, not a JSON object, number or flag",
-                col.source,
-                f"CAST(json_extract({_jargs(col)}) AS VARCHAR)",
-            )
-    elif f.kind in ("text", "number", "integer", "bool") and _nested(col):
+    if is_json(col):
+        _add_json_type_check(checks, col)
+    elif f.kind in ("text", "number", "integer", "bool") and nested(col):
         checks.add(
             f"{quote(col.source)} IS NOT NULL",
             f"expected {'text' if f.kind == 'text' else 'a ' + f.kind}, "
@@ -299,77 +141,80 @@ def add_field_checks(checks: Checks, col: Column) -> None:
         )
         return
     if f.kind in ("number", "integer"):
-        if not (_native(col) and _is_numeric_type(col.source_type)):
-            checks.add(
-                f"{_present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL",
-                "expected a number",
-                col.source,
-                shown,
-            )
-        num = number(col)
-        if not f.nan_is_blank:
-            checks.add(
-                f"isnan({_double(col)})",
-                "expected a number, not NaN; leave the cell empty when there is no value",
-                col.source,
-                shown,
-            )
-        checks.add(
-            f"{num} IS NOT NULL AND NOT isfinite({num})",
-            "expected a finite number",
-            col.source,
-            shown,
-        )
-        if f.kind == "integer":
-            checks.add(
-                f"isfinite({num}) AND {num} <> floor({num})",
-                "expected a whole number",
-                col.source,
-                shown,
-            )
-            checks.add(
-                f"isfinite({num}) AND abs({num}) >= {_BIGINT_LIMIT!r}",
-                f"expected a whole number below {_BIGINT_LIMIT:.2g}",
-                col.source,
-                shown,
-            )
-        low, high = _slack(f.minimum, f.tolerance, -1), _slack(f.maximum, f.tolerance, 1)
-        if f.minimum is not None and f.maximum is not None:
-            checks.add(
-                f"{num} NOT BETWEEN {low!r} AND {high!r}",
-                f"expected a value between {f.minimum:g} and {f.maximum:g}",
-                col.source,
-                shown,
-            )
-        elif f.minimum is not None:
-            what = "a count" if f.kind == "integer" else "a duration or amount"
-            checks.add(
-                f"{num} < {low!r}",
-                f"expected {what} of at least {f.minimum:g}, not a negative one",
-                col.source,
-                shown,
-            )
+        _add_number_checks(checks, col)
     elif f.kind == "bool":
         checks.add(
-            f"{_present(col)} AND {value(col)} IS NULL",
-            f"expected true/false (also {', '.join(_TRUE[2:])} / {', '.join(_FALSE[2:])})",
+            f"{present(col)} AND {value(col)} IS NULL",
+            f"expected true/false (also {', '.join(TRUE[2:])} / {', '.join(FALSE[2:])})",
             col.source,
             shown,
         )
-    elif f.kind == "json" and _is_json(col):
+    elif f.kind == "json" and is_json(col):
         checks.add(
-            f"{_json_type(col)} = 'VARCHAR' AND NOT json_valid({raw(col)})",
+            f"{json_type(col)} = 'VARCHAR' AND NOT json_valid({raw(col)})",
             "expected JSON (a list or object, or text holding one)",
             col.source,
             shown,
         )
-    elif f.kind == "json" and not _nested(col):
+    elif f.kind == "json" and not nested(col):
         checks.add(
-            f"{_present(col)} AND NOT json_valid(trim({raw(col)}))",
+            f"{present(col)} AND NOT json_valid(trim({raw(col)}))",
             "expected JSON text",
             col.source,
             shown,
         )
+
+
+def _add_json_type_check(checks: Checks, col: Column) -> None:
+    """A JSON-typed column's values are of the JSON types its kind accepts."""
+    allowed = _JSON_TYPES[col.field.kind]
+    if not allowed:
+        return
+    jt = json_type(col)
+    expected = {
+        "text": "text",
+        "texts": "text or a list of texts",
+        "tags": "text or a list of texts",
+    }.get(col.field.kind, f"a {col.field.kind}")
+    checks.add(
+        f"{jt} IS NOT NULL AND {jt} NOT IN {allowed}",
+        f"expected {expected}, not a JSON object, number or flag",
+        col.source,
+        f"CAST(json_extract({json_args(col)}) AS VARCHAR)",
+    )
+
+
+def _add_number_checks(checks: Checks, col: Column) -> None:
+    """A number: parses, is finite (NaN refused when declared so), whole for an integer, and
+    within the declared bounds (widened by the field's tolerance)."""
+    f, shown, num = col.field, raw(col), number(col)
+
+    def add(condition: str, problem: str) -> None:
+        checks.add(condition, problem, col.source, shown)
+
+    if not (native(col) and is_numeric_type(col.source_type)):
+        add(f"{present(col)} AND TRY_CAST(trim({raw(col)}) AS DOUBLE) IS NULL", "expected a number")
+    if not f.nan_is_blank:
+        add(
+            f"isnan({double(col)})",
+            "expected a number, not NaN; leave the cell empty when there is no value",
+        )
+    add(f"{num} IS NOT NULL AND NOT isfinite({num})", "expected a finite number")
+    if f.kind == "integer":
+        add(f"isfinite({num}) AND {num} <> floor({num})", "expected a whole number")
+        add(
+            f"isfinite({num}) AND abs({num}) >= {BIGINT_LIMIT!r}",
+            f"expected a whole number below {BIGINT_LIMIT:.2g}",
+        )
+    low, high = widened(f.minimum, f.tolerance, -1), widened(f.maximum, f.tolerance, 1)
+    if f.minimum is not None and f.maximum is not None:
+        add(
+            f"{num} NOT BETWEEN {low!r} AND {high!r}",
+            f"expected a value between {f.minimum:g} and {f.maximum:g}",
+        )
+    elif f.minimum is not None:
+        what = "a count" if f.kind == "integer" else "a duration or amount"
+        add(f"{num} < {low!r}", f"expected {what} of at least {f.minimum:g}, not a negative one")
 
 
 def first_error(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Checks) -> None:
