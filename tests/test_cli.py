@@ -1,5 +1,6 @@
 """``python -m core``: commands print what they did; errors exit non-zero with one clear line."""
 
+import json
 import subprocess
 import sys
 
@@ -148,3 +149,24 @@ def test_import_labels_command(dbfile, capsys):
     assert "4 labels from 2 reviewers imported into fin@1" in capsys.readouterr().out
     assert main(["import-labels", str(DATA / "labels.csv"), "--dataset", "fin"]) == 1
     assert "never silently overwritten" in capsys.readouterr().err
+
+
+def test_sample_asks_which_target_when_two_runs_could_be_it(dbfile, capsys):
+    def last_word(argv: list[str]) -> str:
+        assert main(argv) == 0
+        return capsys.readouterr().out.split()[-1]
+
+    data = str(DATA / "golden.csv")
+    last_word(["import-dataset", data, "--name", "fin", "--model", "anthropic.claude-3-5-sonnet"])
+    assert main(["list", "--json"]) == 0
+    (source,) = (r["run_id"] for r in json.loads(capsys.readouterr().out)["runs"])
+    candidates = [
+        last_word(["import-run", str(DATA / "run_native.csv"), "--dataset", "fin", "--model", m])
+        for m in ("amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0")
+    ]
+    targets = [arg for run in candidates for arg in ("--target", run)]
+    migration = last_word(["migration", "create", "--name", "m", "--source", source, *targets])
+    sample = ["sample", "--migration", migration, "--reviewers", "sme1", "--preview"]
+    assert main(sample) == 1  # neither run has the role 'target'
+    assert "pick one" in capsys.readouterr().err
+    assert main([*sample, "--target", candidates[0]]) == 0
