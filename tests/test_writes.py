@@ -8,7 +8,10 @@ import ast
 import re
 from pathlib import Path
 
+import duckdb
 import pytest
+
+from core.store import writes
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITER = ROOT / "core" / "store" / "writes.py"
@@ -93,3 +96,40 @@ def test_the_check_sees_a_shared_write(code):
 )
 def test_the_check_ignores_reads_and_other_tables(code):
     assert shared_writes(code) == set()
+
+
+def _label(score: int, **changes) -> writes.LabelRow:
+    base = dict(sample_id="smp-1", origin="app", shown_side="A", failure_modes=("omission",))
+    return writes.LabelRow("fin@1", "q1", "run-1", "sme1", score, **{**base, **changes})
+
+
+def test_upsert_changes_the_stored_label_and_never_duplicates(con):
+    writes.upsert_labels(con, [_label(2)])
+    writes.upsert_labels(con, [_label(5, notes="second look")])
+    rows = con.execute("SELECT score, notes, failure_modes FROM label").fetchall()
+    assert rows == [(5, "second look", ["omission"])]
+
+
+def test_insert_refuses_a_second_label_of_the_same_key(con):
+    assert writes.insert_labels(con, [_label(4)]) == 1
+    with pytest.raises(duckdb.ConstraintException):
+        writes.insert_labels(con, [_label(3)])
+
+
+def test_bulk_label_insert_takes_only_label_columns(con):
+    with pytest.raises(ValueError, match="not label columns: \\['label_id; --'\\]"):
+        writes.insert_labels_from(con, ("item_id", "label_id; --"), "SELECT 1, 2")
+    written = writes.insert_labels_from(
+        con,
+        ("dataset_id", "item_id", "run_id", "reviewer", "score", "origin"),
+        "SELECT ?, 'q' || i, 'run-1', 'sme1', 3, 'import' FROM range(4) t(i)",
+        ["fin@1"],
+    )
+    assert written == 4
+    assert con.execute("SELECT count(*) FROM label WHERE dataset_id = 'fin@1'").fetchone() == (4,)
+
+
+def test_audit_appends_before_and_after_as_json(con):
+    writes.audit(con, "owner", "freeze", "dataset", "fin@1", before=None, after={"n": 6})
+    row = con.execute("SELECT actor, action, entity_id, before, after FROM audit").fetchone()
+    assert row == ("owner", "freeze", "fin@1", None, '{"n": 6}')

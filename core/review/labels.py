@@ -1,11 +1,11 @@
-"""Writing SME labels: the one narrow interface for the tables that take concurrent writes.
+"""Submitting SME labels from the review screen: checked, then written in one transaction.
 
 Each submit is one transaction: the label rows (one per response, upserted on
 (sample, item, run, reviewer) so a re-submit changes and never duplicates), the
-assignment's status, and an audit entry with before and after. DuckDB fails concurrent
-updates of one row ("Conflict on update"), so writes in this process are serialised by a
-lock. A PostgreSQL store (native INSERT ... ON CONFLICT, row locks) can stand beside this
-one with the same two methods when several app replicas share one database.
+assignment's status, and an audit entry with before and after, all through
+core.store.writes. DuckDB fails concurrent updates of one row ("Conflict on update"), so
+writes in this process are serialised by a lock; a PostgreSQL store (row locks) replaces
+core.store.writes and keeps these two functions.
 """
 
 from __future__ import annotations
