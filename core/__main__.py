@@ -1,3 +1,5 @@
+"""``python -m core``: the command line, which lives in cli/ (the one import out of core)."""
+
 import sys
 
 from cli import main
