@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.catalog import datasets, migrations, runs
+from core.catalog import coverage, datasets, migrations, runs
 from core.errors import SwitchyardError
 
 
@@ -48,7 +48,7 @@ def new_migration(con, actor: str) -> None:
     if not targets:
         st.caption("Choose at least one target run.")
         return
-    covered = migrations.coverage(con, [source, *targets])
+    covered = coverage.coverage(con, [source, *targets])
     st.dataframe(
         [
             {

@@ -8,8 +8,11 @@ import uuid
 import duckdb
 
 from core.catalog import datasets
+from core.catalog.coverage import coverage
+from core.catalog.progress import progress  # noqa: F401 - pages/home.py reads it here until it is updated
 from core.errors import InputError, NotFoundError
 from core.store import db
+from core.types import KAPPA_FLOOR
 
 # The playbook's defaults; each migration keeps its own copy, editable later.
 DEFAULT_STAKEHOLDERS = (
@@ -24,7 +27,7 @@ DEFAULT_CRITERIA = {
     "ttft_increase_pct": 20.0,  # TTFT p50/p90 may rise at most 20% ...
     "ttft_increase_ms": 250.0,  # ... or at most 250 ms
     "roi_days": 30,  # cost: break even within 30 days
-    "kappa_floor": 0.6,  # judge trust: lower bound of kappa
+    "kappa_floor": KAPPA_FLOOR,  # judge trust: lower bound of kappa
     "gating_metrics": [],  # empty: every metric present on both runs
     # Cost: the traffic the monthly projection assumes, and the one-off cost of migrating.
     "monthly_queries": 1_000_000,
@@ -49,30 +52,7 @@ def create(
     synthetic: bool = False,
 ) -> str:
     """Start a migration; its dataset version is frozen now (the first pitfall it prevents)."""
-    if not target_run_ids:
-        raise InputError("migration", "name at least one target run to compare with the source")
-    if source_run_id in target_run_ids or len(set(target_run_ids)) != len(target_run_ids):
-        raise InputError("migration", "the source and each target must be different runs")
-    if not (name or "").strip():
-        raise InputError("migration", "give the migration a name")
-    runs = {
-        r[0]: r[1]
-        for r in con.execute(
-            "SELECT run_id, dataset_id FROM run WHERE run_id IN (SELECT unnest(?))",
-            [[source_run_id, *target_run_ids]],
-        ).fetchall()
-    }
-    for run_id in [source_run_id, *target_run_ids]:
-        if run_id not in runs:
-            raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
-    dataset_id = runs[source_run_id]
-    for run_id in target_run_ids:
-        if runs[run_id] != dataset_id:
-            raise InputError(
-                run_id,
-                f"runs {run_id} on {runs[run_id]}, but the source runs on "
-                f"{dataset_id}: a migration compares runs on one dataset version",
-            )
+    dataset_id = _one_dataset(con, name, source_run_id, target_run_ids)
     datasets.freeze(con, dataset_id, actor)
     migration_id = f"mig-{uuid.uuid4().hex[:8]}"
     with db.transaction(con):
@@ -111,6 +91,35 @@ def create(
     return migration_id
 
 
+def _one_dataset(con, name: str, source_run_id: str, target_run_ids: list[str]) -> str:
+    """The dataset version a new migration's runs share; InputError when they do not."""
+    if not target_run_ids:
+        raise InputError("migration", "name at least one target run to compare with the source")
+    if source_run_id in target_run_ids or len(set(target_run_ids)) != len(target_run_ids):
+        raise InputError("migration", "the source and each target must be different runs")
+    if not (name or "").strip():
+        raise InputError("migration", "give the migration a name")
+    runs = {
+        r[0]: r[1]
+        for r in con.execute(
+            "SELECT run_id, dataset_id FROM run WHERE run_id IN (SELECT unnest(?))",
+            [[source_run_id, *target_run_ids]],
+        ).fetchall()
+    }
+    for run_id in [source_run_id, *target_run_ids]:
+        if run_id not in runs:
+            raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
+    dataset_id = runs[source_run_id]
+    for run_id in target_run_ids:
+        if runs[run_id] != dataset_id:
+            raise InputError(
+                run_id,
+                f"runs {run_id} on {runs[run_id]}, but the source runs on "
+                f"{dataset_id}: a migration compares runs on one dataset version",
+            )
+    return dataset_id
+
+
 def list_migrations(con: duckdb.DuckDBPyConnection, archived: bool = False) -> list[dict]:
     """Migrations with their dataset, source model and target models (archived ones only
     when asked: they leave the choosers, their evidence stays)."""
@@ -141,74 +150,6 @@ def list_migrations(con: duckdb.DuckDBPyConnection, archived: bool = False) -> l
         "archived",
     )
     return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def coverage(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict:
-    """What a set of runs of one dataset version have in common, before a migration is made:
-    items each run covers, metrics they share, and warnings."""
-    rows = con.execute(
-        "SELECT r.run_id, r.dataset_id, r.model_id, r.role, d.item_count,"
-        " (SELECT count(*) FROM output o WHERE o.run_id = r.run_id),"
-        " (SELECT list(DISTINCT metric ORDER BY metric) FROM judge_score j"
-        "   WHERE j.run_id = r.run_id)"
-        " FROM run r JOIN dataset d USING (dataset_id) WHERE r.run_id IN (SELECT unnest(?))",
-        [run_ids],
-    ).fetchall()
-    found = {r[0]: r for r in rows}
-    for run_id in run_ids:
-        if run_id not in found:
-            raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
-    runs = [
-        {
-            "run_id": r[0],
-            "dataset_id": r[1],
-            "model_id": r[2],
-            "role": r[3],
-            "items": r[4],
-            "outputs": r[5],
-            "metrics": list(r[6] or []),
-        }
-        for r in (found[i] for i in run_ids)
-    ]
-    shared = set(runs[0]["metrics"]) if runs else set()
-    for run in runs[1:]:
-        shared &= set(run["metrics"])
-    warnings = []
-    for run in runs:
-        if run["outputs"] < run["items"]:
-            warnings.append(
-                f"{run['run_id']} ({run['model_id']}) covers {run['outputs']} of"
-                f" {run['items']} items: missing ones count as failures"
-            )
-    if len(runs) > 1:
-        differ = con.execute(
-            "SELECT count(*) FROM (SELECT item_id FROM output WHERE run_id IN (SELECT unnest(?))"
-            " GROUP BY item_id HAVING count(DISTINCT run_id) < ?)",
-            [run_ids, len(run_ids)],
-        ).fetchone()[0]
-        if differ:
-            warnings.append(
-                f"the runs cover different items: {differ} items lack some run's output"
-            )
-        if not shared:
-            warnings.append(
-                "the runs share no judge metric: score them on the Runs page"
-                " (python -m core judge) or import scored files"
-            )
-    unmapped = [
-        r[0]
-        for r in con.execute(
-            "SELECT DISTINCT metric FROM run_metric WHERE NOT mapped"
-            " AND run_id IN (SELECT unnest(?)) ORDER BY 1",
-            [run_ids],
-        ).fetchall()
-    ]
-    if unmapped:
-        warnings.append(
-            f"metrics not in the catalog never gate: {', '.join(unmapped)}"
-            " (python -m core metric map NAME --to METRIC)"
-        )
-    return {"runs": runs, "shared_metrics": sorted(shared), "warnings": warnings}
 
 
 def describe(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
@@ -398,38 +339,3 @@ def _checked(key: str, value):
             raise InputError("criteria", "canary stages must rise to 100% traffic")
         return stages
     return value
-
-
-def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
-    """Where a migration stands on the way to sign-off, and its next step (Home)."""
-    sample = con.execute(
-        "SELECT s.sample_id, s.name, count(a.item_id), count(a.item_id) FILTER"
-        " (WHERE a.status = 'done') FROM sample s LEFT JOIN assignment a USING (sample_id)"
-        " WHERE s.migration_id = ? GROUP BY ALL ORDER BY max(s.created_at) DESC LIMIT 1",
-        [migration_id],
-    ).fetchone()
-    labels = con.execute(
-        "SELECT count(*) FROM label WHERE run_id IN (SELECT source_run_id FROM migration"
-        " WHERE migration_id = ? UNION SELECT run_id FROM migration_run WHERE migration_id = ?)",
-        [migration_id, migration_id],
-    ).fetchone()[0]
-    if sample is None:
-        step = (
-            "Draw a review sample: Sampling page, or"
-            f" `python -m core sample --migration {migration_id} --reviewers sme1,sme2`"
-        )
-        return {"sample_id": None, "assigned": 0, "done": 0, "labels": labels, "next_step": step}
-    sample_id, name, assigned, done = sample
-    if assigned and done < assigned:
-        step = f"SMEs are reviewing: {done} of {assigned} assignments of {name} labelled"
-    elif not assigned:
-        step = f"Sample {name} has no reviewers yet: assign SMEs on the Sampling page"
-    else:
-        step = "Every assignment is labelled: read Calibration, then Compare and Sign-off"
-    return {
-        "sample_id": sample_id,
-        "assigned": assigned,
-        "done": done,
-        "labels": labels,
-        "next_step": step,
-    }

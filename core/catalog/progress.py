@@ -1,0 +1,40 @@
+"""Where a migration stands on the way to sign-off, and its next step (the Home page)."""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
+    """Where a migration stands on the way to sign-off, and its next step (Home)."""
+    sample = con.execute(
+        "SELECT s.sample_id, s.name, count(a.item_id), count(a.item_id) FILTER"
+        " (WHERE a.status = 'done') FROM sample s LEFT JOIN assignment a USING (sample_id)"
+        " WHERE s.migration_id = ? GROUP BY ALL ORDER BY max(s.created_at) DESC LIMIT 1",
+        [migration_id],
+    ).fetchone()
+    labels = con.execute(
+        "SELECT count(*) FROM label WHERE run_id IN (SELECT source_run_id FROM migration"
+        " WHERE migration_id = ? UNION SELECT run_id FROM migration_run WHERE migration_id = ?)",
+        [migration_id, migration_id],
+    ).fetchone()[0]
+    if sample is None:
+        step = (
+            "Draw a review sample: Sampling page, or"
+            f" `python -m core sample --migration {migration_id} --reviewers sme1,sme2`"
+        )
+        return {"sample_id": None, "assigned": 0, "done": 0, "labels": labels, "next_step": step}
+    sample_id, name, assigned, done = sample
+    if assigned and done < assigned:
+        step = f"SMEs are reviewing: {done} of {assigned} assignments of {name} labelled"
+    elif not assigned:
+        step = f"Sample {name} has no reviewers yet: assign SMEs on the Sampling page"
+    else:
+        step = "Every assignment is labelled: read Calibration, then Compare and Sign-off"
+    return {
+        "sample_id": sample_id,
+        "assigned": assigned,
+        "done": done,
+        "labels": labels,
+        "next_step": step,
+    }
