@@ -4,7 +4,6 @@ import threading
 
 import pytest
 
-from core import demo
 from core.errors import InputError, NotFoundError
 from core.review import labels
 from core.review import queue as review
@@ -13,11 +12,12 @@ from core.store import db
 
 
 @pytest.fixture
-def demo_db(tmp_path):
-    """A demo database on disk with its sample (cursors need a file for threads)."""
-    con = db.connect(str(tmp_path / "labels.duckdb"))
-    demo.install(con, 20261126, n_items=300)
-    return con
+def demo_db(demo_copy):
+    """A copy of the seeded demo database on disk, with its sample (cursors need a file for
+    threads); the demo is built once per session."""
+    con = db.connect(str(demo_copy(300, "labels.duckdb")))
+    yield con
+    con.close()
 
 
 def first_slot(con, reviewer="sme1"):
