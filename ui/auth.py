@@ -15,9 +15,9 @@ import streamlit_authenticator as stauth
 
 from core.catalog import users
 from core.errors import NotFoundError
+from core.types import Role
 from ui import store
 
-ROLES = users.ROLES
 SESSION_KEYS = ("authentication_status", "username", "name", "roles")
 
 
@@ -25,7 +25,7 @@ SESSION_KEYS = ("authentication_status", "username", "name", "roles")
 class User:
     username: str
     name: str
-    roles: tuple[str, ...]
+    roles: tuple[Role, ...]
 
 
 def authenticator() -> stauth.Authenticate:
@@ -85,7 +85,7 @@ def current_user() -> User | None:
     return User(record.username, record.name, record.roles)
 
 
-def require(*roles: str) -> User:
+def require(*roles: Role) -> User:
     """The signed-in user if they hold one of ``roles``; otherwise the page stops here."""
     user = current_user()
     if user is None:

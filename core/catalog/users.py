@@ -19,8 +19,8 @@ import yaml
 from core.errors import InputError, NotFoundError, SwitchyardError
 from core.store import db, settings
 from core.store.settings import ROOT
+from core.types import ROLES
 
-ROLES = ("sme", "eval_owner", "manager", "admin")
 EXAMPLE_FILE = ROOT / "config" / "auth.example.yaml"
 LOCAL_FILE = ROOT / "config" / "auth.yaml"
 EXAMPLE_COOKIE_KEY = "example-cookie-key-replace-me"
