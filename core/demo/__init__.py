@@ -38,6 +38,7 @@ from core.demo.synthetic import Demo, generate, pairwise_verdicts
 from core.importers import pairwise
 from core.importers.staging import drop, stage_frame
 from core.review import sampling
+from core.store import db
 
 __all__ = [
     "ACTOR",
@@ -162,7 +163,7 @@ def _simulate(
 
 
 def is_empty(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("SELECT count(*) FROM dataset").fetchone()[0] == 0
+    return db.scalar(con, "SELECT count(*) FROM dataset") == 0
 
 
 def install_if_empty(con: duckdb.DuckDBPyConnection, seed: int) -> str | None:

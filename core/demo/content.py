@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.types import RunRole
+
 DATASET_NAME = "financial-qa-10k"
 SYNTHETIC = "synthetic demo"
 ACTOR = "demo"
@@ -43,7 +45,7 @@ JUDGE_NOISE = {
 @dataclass(frozen=True)
 class DemoModel:
     model_id: str
-    role: str
+    role: RunRole
     name: str
     pass_rate: dict[str, float]  # true pass probability by stratum
     ttft_median_ms: float

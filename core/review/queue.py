@@ -161,11 +161,12 @@ def next_slot(
 
 
 def progress(con: duckdb.DuckDBPyConnection, reviewer: str) -> Progress:
-    done, skipped, total = con.execute(
+    row = con.execute(
         "SELECT count(*) FILTER (WHERE status = 'done'), count(*) FILTER (WHERE status ="
         " 'skipped'), count(*) FROM assignment WHERE reviewer = ?",
         [reviewer],
     ).fetchone()
+    done, skipped, total = row if row else (0, 0, 0)  # an aggregate always returns its row
     return Progress(done, skipped, total)
 
 

@@ -232,6 +232,7 @@ def _placements(con, table: str, sample: SampleInfo) -> None:
     rows = []
     for item_id, reviewer in slots:
         side = queue.source_side(sample.sample_id, item_id, reviewer)
+        shown: tuple[str, str | None]
         if sample.run_b is None:
             shown = (sample.run_a, None)
         elif side == "A":

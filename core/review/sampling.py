@@ -103,11 +103,13 @@ def frame(
         """,
         [dataset_id, runs, metrics, migration_id, run_b, run_a, params.split],
     ).fetchall()
-    items, excluded = [], 0
+    items: list[tuple[str, str, Pool]] = []
+    excluded = 0
     for item_id, stratum, a_failed, b_failed, is_excluded in rows:
         if is_excluded:
             excluded += 1
             continue
+        pool: Pool
         if run_b is not None and params.regressions and b_failed and not a_failed:
             pool = "regression"
         elif a_failed or b_failed:
@@ -267,9 +269,7 @@ def top_up(
     extra = min(target - len(current), len(remaining))
     if extra <= 0:
         return 0
-    rounds = con.execute(
-        "SELECT max(round) FROM sample_item WHERE sample_id = ?", [sample_id]
-    ).fetchone()[0]
+    rounds = db.scalar(con, "SELECT max(round) FROM sample_item WHERE sample_id = ?", [sample_id])
     rng = np.random.default_rng([params.seed, rounds + 1])
     picks = [remaining[i] for i in sorted(rng.choice(len(remaining), size=extra, replace=False))]
     probability = (len(current) + extra) / size

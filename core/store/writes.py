@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
@@ -86,6 +87,14 @@ class SampleItemRow:
     round: int = 1  # 1: the first draw; 2, 3, ...: top-ups
 
 
+def _first(cursor: duckdb.DuckDBPyConnection) -> Any:
+    """The first value of the statement's one row (a count, a RETURNING id)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("expected the statement to return a row")
+    return row[0]
+
+
 _LABEL_INSERT = (
     "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score, passed,"
     " failure_modes, safety_flag, preference, shown_side, notes, origin, sample_id)"
@@ -152,10 +161,12 @@ def insert_labels_from(
     if unknown:
         raise ValueError(f"insert_labels_from: not label columns: {unknown!r}")
     # columns come from LABEL_COLUMNS; select is built from quote()d names
-    return con.execute(
-        f"INSERT INTO label ({', '.join(columns)}) {select}",
-        list(params),
-    ).fetchone()[0]
+    return _first(
+        con.execute(
+            f"INSERT INTO label ({', '.join(columns)}) {select}",
+            list(params),
+        )
+    )
 
 
 def attach_labels(
@@ -202,13 +213,15 @@ def mark_done(
 def mark_done_from(con: duckdb.DuckDBPyConnection, sample_id: str, relation: str) -> int:
     """Mark done the open assignments of ``sample_id`` whose (item_id, reviewer) appear in
     ``relation`` (built by the caller from quote()d names); returns how many changed."""
-    return con.execute(
-        "UPDATE assignment a SET status = 'done', done_at = current_timestamp"  # noqa: S608 - relation built from quote()d names
-        f" FROM (SELECT DISTINCT item_id, reviewer FROM {relation}) t"
-        " WHERE a.sample_id = $1 AND a.item_id = t.item_id AND a.reviewer = t.reviewer"
-        " AND a.status <> 'done'",
-        [sample_id],
-    ).fetchone()[0]
+    return _first(
+        con.execute(
+            "UPDATE assignment a SET status = 'done', done_at = current_timestamp"  # noqa: S608 - relation built from quote()d names
+            f" FROM (SELECT DISTINCT item_id, reviewer FROM {relation}) t"
+            " WHERE a.sample_id = $1 AND a.item_id = t.item_id AND a.reviewer = t.reviewer"
+            " AND a.status <> 'done'",
+            [sample_id],
+        )
+    )
 
 
 def skip_assignment(
@@ -306,19 +319,21 @@ def insert_approval(
     decided_by: str,
 ) -> int:
     """Record a stakeholder's decision with the evidence it was given on; returns its id."""
-    return con.execute(
-        "INSERT INTO approval (migration_id, run_id, stakeholder, decision, comment,"
-        " checklist, snapshot, snapshot_sha256, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?,"
-        " ?, ?) RETURNING approval_id",
-        [
-            migration_id,
-            run_id,
-            stakeholder,
-            decision,
-            comment,
-            json.dumps(checklist),
-            json.dumps(snapshot, default=str),
-            snapshot_sha256,
-            decided_by,
-        ],
-    ).fetchone()[0]
+    return _first(
+        con.execute(
+            "INSERT INTO approval (migration_id, run_id, stakeholder, decision, comment,"
+            " checklist, snapshot, snapshot_sha256, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?,"
+            " ?, ?) RETURNING approval_id",
+            [
+                migration_id,
+                run_id,
+                stakeholder,
+                decision,
+                comment,
+                json.dumps(checklist),
+                json.dumps(snapshot, default=str),
+                snapshot_sha256,
+                decided_by,
+            ],
+        )
+    )
