@@ -48,7 +48,20 @@ def new_migration(con, actor: str) -> None:
     if not targets:
         st.caption("Choose at least one target run.")
         return
-    covered = coverage.coverage(con, [source, *targets])
+    _show_coverage(con, dataset_id, [source, *targets])
+    if st.button("Start migration", type="primary", key="home.new.go"):
+        try:
+            created = migrations.create(con, name.strip(), source, targets, actor=actor)
+        except SwitchyardError as exc:
+            st.error(str(exc))
+            return
+        st.success(f"Migration {created} started; {dataset_id} is frozen.")
+        st.rerun()
+
+
+def _show_coverage(con, dataset_id: str, run_ids: list[str]) -> None:
+    """What the chosen runs share, and what starting the migration does."""
+    covered = coverage.coverage(con, run_ids)
     st.dataframe(
         [
             {
@@ -69,11 +82,3 @@ def new_migration(con, actor: str) -> None:
     )
     for line in covered["warnings"]:
         st.warning(line)
-    if st.button("Start migration", type="primary", key="home.new.go"):
-        try:
-            created = migrations.create(con, name.strip(), source, targets, actor=actor)
-        except SwitchyardError as exc:
-            st.error(str(exc))
-            return
-        st.success(f"Migration {created} started; {dataset_id} is frozen.")
-        st.rerun()
