@@ -12,8 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def dbfile(tmp_path, monkeypatch):
-    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "review.duckdb"))
+def dbfile(demo_page_db):
+    """A copy of the seeded demo (the one the app installs on first start), built once."""
+    demo_page_db(1200)
 
 
 def page(username="sme1") -> AppTest:
