@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core.catalog import datasets, migrations, runs
-from ui import auth, import_forms, present, store
+from ui import auth, import_forms, navigation, present, store
 
-user = auth.require("eval_owner", "admin", "manager")
-can_import = bool({"eval_owner", "admin"} & set(user.roles))
+user = auth.require(*navigation.DECIDERS)
+can_import = bool(navigation.OWNERS & set(user.roles))
 con = store.cursor()
 st.title("Data")
 

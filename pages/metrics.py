@@ -3,9 +3,9 @@
 import streamlit as st
 
 from core.catalog import metrics
-from ui import auth, metric_forms, store
+from ui import auth, metric_forms, navigation, store
 
-user = auth.require("eval_owner", "admin")
+user = auth.require(*navigation.OWNERS)
 con = store.cursor()
 st.title("Metrics")
 st.caption(

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.types import Role
+
+# Who sees what: owners run the evaluation, managers also read where it stands and decide.
+OWNERS: frozenset[Role] = frozenset({"eval_owner", "admin"})
+DECIDERS: frozenset[Role] = OWNERS | {"manager"}
+
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -12,7 +18,7 @@ class PageSpec:
     title: str
     icon: str
     url: str
-    roles: frozenset[str]
+    roles: frozenset[Role]
 
 
 PAGES = (
@@ -21,7 +27,7 @@ PAGES = (
         "Home",
         ":material/home:",
         "home",
-        frozenset({"eval_owner", "manager", "admin"}),
+        DECIDERS,
     ),
     PageSpec("pages/review.py", "Review", ":material/rate_review:", "review", frozenset({"sme"})),
     PageSpec(
@@ -29,53 +35,53 @@ PAGES = (
         "Data",
         ":material/database:",
         "data",
-        frozenset({"eval_owner", "manager", "admin"}),
+        DECIDERS,
     ),
     PageSpec(
         "pages/sampling.py",
         "Sampling",
         ":material/filter_alt:",
         "sampling",
-        frozenset({"eval_owner", "admin"}),
+        OWNERS,
     ),
     PageSpec(
         "pages/calibration.py",
         "Calibration",
         ":material/balance:",
         "calibration",
-        frozenset({"eval_owner", "admin"}),
+        OWNERS,
     ),
     PageSpec(
         "pages/runs.py",
         "Runs",
         ":material/play_circle:",
         "runs",
-        frozenset({"eval_owner", "admin"}),
+        OWNERS,
     ),
     PageSpec(
         "pages/metrics.py",
         "Metrics",
         ":material/straighten:",
         "metrics",
-        frozenset({"eval_owner", "admin"}),
+        OWNERS,
     ),
     PageSpec(
         "pages/compare.py",
         "Compare",
         ":material/compare_arrows:",
         "compare",
-        frozenset({"eval_owner", "admin"}),
+        OWNERS,
     ),
     PageSpec(
         "pages/signoff.py",
         "Sign-off",
         ":material/task_alt:",
         "signoff",
-        frozenset({"eval_owner", "manager", "admin"}),
+        DECIDERS,
     ),
     PageSpec("pages/admin.py", "Users", ":material/group:", "admin", frozenset({"admin"})),
 )
 
 
-def pages_for(roles: tuple[str, ...] | list[str]) -> list[PageSpec]:
+def pages_for(roles: tuple[Role, ...] | list[Role]) -> list[PageSpec]:
     return [p for p in PAGES if p.roles & set(roles)]
