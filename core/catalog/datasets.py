@@ -245,12 +245,3 @@ def list_datasets(con: duckdb.DuckDBPyConnection) -> list[dict]:
         "runs",
     )
     return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def __getattr__(name: str):
-    # Temporary, until core/demo imports the golden importer from core.importers.golden.
-    if name in ("import_staged", "DatasetImport"):
-        from core.importers import golden
-
-        return getattr(golden, name)
-    raise AttributeError(name)

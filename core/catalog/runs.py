@@ -110,19 +110,3 @@ def list_runs(con: duckdb.DuckDBPyConnection, dataset_id: str | None = None) -> 
         "metrics",
     )
     return [dict(zip(keys, row, strict=True)) for row in rows]
-
-
-def __getattr__(name: str):
-    # Temporary, until core/demo imports the run importer from core.importers.runs.
-    if name in (
-        "MetricPlan",
-        "RunImport",
-        "import_staged",
-        "metric_notes",
-        "write_outputs",
-        "write_scores",
-    ):
-        from core.importers import runs as run_import
-
-        return getattr(run_import, name)
-    raise AttributeError(name)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import duckdb
 
-from core.catalog import datasets, migrations, models, runs
+from core.catalog import migrations, models, runs
 from core.demo.content import (
     ACTOR,
     COMPANIES,
@@ -35,7 +35,8 @@ from core.demo.content import (
 )
 from core.demo.labels import resolve_misread_flags, simulate_labels
 from core.demo.synthetic import Demo, generate, pairwise_verdicts
-from core.importers import pairwise
+from core.importers import golden, pairwise
+from core.importers import runs as run_import
 from core.importers.staging import drop, stage_frame
 from core.review import sampling
 from core.store import db
@@ -108,7 +109,7 @@ def _import(con: duckdb.DuckDBPyConnection, demo: Demo, seed: int) -> list[str]:
     """The golden dataset and one run per model, through the importers; the run ids."""
     staged = stage_frame(con, demo.items, f"demo (seed {seed})")
     try:
-        dataset = datasets.import_staged(con, staged, DATASET_NAME, actor=ACTOR, synthetic=True)
+        dataset = golden.import_staged(con, staged, DATASET_NAME, actor=ACTOR, synthetic=True)
     finally:
         drop(con, staged.table)
     run_ids = []
@@ -126,7 +127,7 @@ def _import(con: duckdb.DuckDBPyConnection, demo: Demo, seed: int) -> list[str]:
             synthetic=True,
         )
         try:
-            run_ids.append(runs.import_staged(con, staged, spec, ACTOR).run_id)
+            run_ids.append(run_import.import_staged(con, staged, spec, ACTOR).run_id)
         finally:
             drop(con, staged.table)
     return run_ids
