@@ -14,12 +14,11 @@ import duckdb
 
 from core.catalog import models
 from core.errors import NotFoundError
-from core.types import RUN_ROLES, RunRole
+from core.types import RunRole
 
 Range = tuple[float, float]
 DEFAULT_RANGE: Range = (0.0, 1.0)
 DEFAULT_THRESHOLD = 0.5
-ROLES = RUN_ROLES  # the CLI's --role choices read it here
 
 
 @dataclass(frozen=True)
