@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from core.catalog import runs
+from core.catalog import metrics, runs
 from core.errors import InputError
 from core.store import db
 from tests.conftest import DATA, TARGET_MODEL, import_run
@@ -117,3 +117,28 @@ def test_jsonl_object_where_text_belongs_is_caught_after_the_sample(con, golden,
     with pytest.raises(InputError, match=r"line 25001, column 'output': expected text"):
         import_run(con, path, allow_unmatched=True)
     assert db.row_counts(con) == before
+
+
+def test_imports_leave_no_staged_table_or_helper_view_behind(con, golden, tmp_path):
+    import_run(con, DATA / "run_native.csv", role="target")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item_id,output\nq1,a\nnope,b\n")
+    with pytest.raises(InputError, match="not in dataset"):
+        import_run(con, bad)
+    left = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE temporary AND view_name LIKE 'stage_%'"
+        " UNION ALL SELECT table_name FROM duckdb_tables()"
+        " WHERE temporary AND table_name LIKE 'stage_%'"
+    ).fetchall()
+    assert left == []
+
+
+@pytest.mark.parametrize(
+    ("direction", "expected"), [("higher", "s >= t"), ("lower", "s <= t"), (None, "s >= t")]
+)
+def test_a_direction_becomes_an_operator_in_one_place(direction, expected):
+    assert metrics.passes("s", "t", direction) == expected
+    # The calibration verdict and a catalog entry read through the same function.
+    assert metrics.passes("j.score", "t.threshold", "lower") in metrics.VERDICT_SQL
+    entry = metrics.Metric("m", "M", 0, 1, direction or "higher", 0.5)
+    assert entry.passes_sql("s", "t") == expected

@@ -40,7 +40,7 @@ class Metric:
         return passes(score, threshold, self.direction)
 
 
-def passes(score: str, threshold: str, direction: str) -> str:
+def passes(score: str, threshold: str, direction: str | None) -> str:
     """SQL for 'score passes at threshold': the one place a direction becomes an operator.
 
     ``score`` and ``threshold`` are SQL expressions; ``direction`` is 'lower' or 'higher'
