@@ -158,7 +158,7 @@ def measure(size: int, repeats: int, out: Path = OUT) -> dict:
         start = time.perf_counter()
         report = signoff.evaluate(con, mid, "run-t")
         full.append(time.perf_counter() - start)
-        decision = report["decision"]
+        decision = report.decision
     con.close()
     return {
         "items": size,

@@ -42,8 +42,8 @@ for m in migrations:
         status = migration.progress(con, m["migration_id"])
         try:
             report = signoff.evaluate(con, m["migration_id"])
-            decision = f"**Sign-off:** {report['decision']}"
-            reasons = report.get("reasons") or []
+            decision = f"**Sign-off:** {report.decision}"
+            reasons = report.reasons
         except SwitchyardError as exc:
             decision, reasons = "**Sign-off:** cannot be decided yet", [str(exc)]
         st.markdown(f"**Next step:** {status['next_step']}  \n{decision}")

@@ -1,14 +1,12 @@
 """Sign-off: may the target replace the source? Each criterion with its evidence, the
 approvals, open safety flags and the canary plan, on one page a manager can read."""
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
 from core import render
 from core.analysis import signoff
 from core.errors import SwitchyardError
-from ui import auth, choosers, present, signoff_forms, store
+from ui import auth, charts, choosers, present, signoff_forms, store
 
 user = auth.require("manager", "eval_owner", "admin")
 con = store.cursor()
@@ -21,18 +19,14 @@ try:
 except SwitchyardError as exc:
     st.error(str(exc))
     st.stop()
-if report["synthetic"]:
+if report.synthetic:
     st.warning("Synthetic demo: runs and SME labels are simulated.", icon=":material/science:")
 
 BANNER = {signoff.GO: st.success, signoff.NO_GO: st.error, signoff.NOT_YET: st.warning}
-BANNER[report["decision"]](
-    f"**{report['decision']}** — "
-    + "; ".join(report["reasons"][:6])
-    + (" …" if len(report["reasons"]) > 6 else "")
-)
+BANNER[report.decision](present.banner(report))
 st.caption(
-    f"Target {report['target_model']} against the source, decided on {report['decided_on']}. "
-    f"Evidence {report['snapshot_sha256'][:12]}: approvals given on other evidence are stale."
+    f"Target {report.target_model} against the source, decided on {report.decided_on}. "
+    f"Evidence {report.snapshot_sha256[:12]}: approvals given on other evidence are stale."
 )
 
 st.subheader("Criteria")
@@ -43,34 +37,20 @@ for note in present.unmeasured_criteria(report):
 left, right = st.columns(2)
 rates = present.pass_rates(report)
 if not rates.empty:
-    base = alt.Chart(rates).encode(
-        y=alt.Y("run:N", title=None), color=alt.Color("run:N", legend=None)
-    )
-    chart = (
-        base.mark_point(filled=True, size=80).encode(
-            x=alt.X("pass rate:Q", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False))
-        )
-        + base.mark_rule().encode(x="low:Q", x2="high:Q")
-    ).facet(row=alt.Row("metric:N", title=None))
-    left.markdown(f"**Judge pass rate ({report['decided_on']}), 95% interval**")
-    left.altair_chart(chart)
+    left.markdown(f"**Judge pass rate ({report.decided_on}), 95% interval**")
+    left.altair_chart(charts.pass_rate_intervals(rates))
 ttft = present.ttft(report)
 if not ttft.empty and ttft["ms"].notna().any():
     right.markdown("**Time to first token**")
-    right.altair_chart(
-        alt.Chart(ttft)
-        .mark_bar()
-        .encode(x="percentile:N", xOffset="run:N", y=alt.Y("ms:Q", title="ms"), color="run:N")
-    )
+    right.altair_chart(charts.ttft_bars(ttft))
 
 st.subheader("Open safety flags")
-flags = report["open_safety_flags"]
-if not flags:
+if not report.open_safety_flags:
     st.write("None.")
 else:
-    st.dataframe(pd.DataFrame(flags), hide_index=True)
+    st.dataframe(present.safety_flags(report), hide_index=True)
     if set(user.roles) & {"eval_owner", "admin"}:
-        signoff_forms.resolve_form(con, flags, user.username)
+        signoff_forms.resolve_form(con, report.open_safety_flags, user.username)
 
 st.subheader("Approvals")
 st.dataframe(present.approvals(report), hide_index=True)
@@ -82,8 +62,8 @@ st.markdown(
     f"Stale: **{groups['stale']}**. Rejected: **{groups['rejected']}**. "
     f"Not decided: **{groups['open']}**."
 )
-if report["checklist_open"]:
-    st.caption("Compliance checklist still open: " + "; ".join(report["checklist_open"]))
+if report.checklist_open:
+    st.caption("Compliance checklist still open: " + "; ".join(report.checklist_open))
 if "manager" in user.roles:
     signoff_forms.approval_form(con, report, user.username)
 signoff_forms.stakeholder_editor(con, report, user.username)
@@ -91,15 +71,7 @@ signoff_forms.stakeholder_editor(con, report, user.username)
 st.subheader("Canary plan")
 st.dataframe(present.canary(report), hide_index=True)
 st.markdown("**Roll back to the source when**")
-for trigger in report["canary"][0]["rollback_triggers"] if report["canary"] else []:
+for trigger in report.canary[0].rollback_triggers if report.canary else []:
     st.markdown(f"- {render.inert(trigger)}")
 
-st.subheader("Export")
-left, right = st.columns(2)
-name = f"signoff-{report['migration_id']}-{report['target_run_id']}"
-left.download_button(
-    "HTML report", signoff.to_html(report), f"{name}.html", "text/html", key="signoff.html"
-)
-right.download_button(
-    "JSON", signoff.to_json(report), f"{name}.json", "application/json", key="signoff.json"
-)
+signoff_forms.export_buttons(report)

@@ -106,7 +106,7 @@ def test_signoff_html_escapes_every_value_from_data(demo_con):
             return hostile
         return value
 
-    page = signoff.to_html(spoil(report))
+    page = signoff.to_html(spoil(report.to_dict()))
     assert "<script" not in page and html.escape(hostile) in page
 
 

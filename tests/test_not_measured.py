@@ -98,7 +98,12 @@ def build(
 
 
 def criterion(report: dict, name: str) -> dict:
+    """A criterion of a report's JSON form (``to_json`` / ``report --format json``)."""
     return next(c for c in report["criteria"] if c["name"] == name)
+
+
+def criterion_of(report: signoff.SignoffReport, name: str) -> signoff.Criterion:
+    return next(c for c in report.criteria if c.name == name)
 
 
 # --- the bootstrap ------------------------------------------------------------------------------
@@ -116,7 +121,7 @@ def test_resampled_quantiles_of_no_values_are_nan_not_an_index_error():
     bounds = Bootstrap(5, 100, 0).bounds(
         lambda i, c: resampled_quantiles(np.full(5, np.nan), (0.5,))(i, c)[0], np.nan
     )
-    assert bounds.as_dict()["low"] is None
+    assert bounds.to_dict()["low"] is None
 
 
 # --- compare ------------------------------------------------------------------------------------
@@ -130,23 +135,23 @@ def test_runs_without_any_ttft_or_latency_read_not_measured_and_keep_every_other
     items = comparison.items
     speed = compare.speed(items)
     for measure in ("ttft", "latency"):
-        status = speed["measures"][measure]
-        assert status["status"] == compare.NOT_MEASURED
-        assert status["unmeasured"] == ["source", "target"]
-        assert status["items"] == {"source": 0, "target": 0}
-        assert "python -m core run" in status["next_step"]
-        assert source in status["next_step"] and target in status["next_step"]
-        assert [r["percentile"] for r in speed[measure]] == ["p50", "p90", "p99"]
-        assert all(r["increase_ms"]["estimate"] is None for r in speed[measure])
+        status = speed.measures[measure]
+        assert status.status == compare.NOT_MEASURED
+        assert status.unmeasured == ["source", "target"]
+        assert status.items == {"source": 0, "target": 0}
+        assert "python -m core run" in status.next_step
+        assert source in status.next_step and target in status.next_step
+        assert [r.percentile for r in speed.rows(measure)] == ["p50", "p90", "p99"]
+        assert all(r.increase_ms.to_dict()["estimate"] is None for r in speed.rows(measure))
     # Error rates, quality and cost are all still there: 8 of 40 items fail on each run.
-    assert speed["target_error_rate"]["estimate"] == 0.0
+    assert speed.error_rates["target"].estimate == 0.0
     quality = compare.quality(items, "correctness", 0.03)
-    assert quality["source_pass_rate"]["estimate"] == pytest.approx(32 / 40)
-    assert quality["target_pass_rate"]["estimate"] == pytest.approx(32 / 40)
-    cost = compare.cost(con, comparison, items)
-    assert cost["status"] == compare.MEASURED
-    assert cost["source"]["per_query"] == pytest.approx(SOURCE_PER_QUERY)
-    assert cost["target"]["per_query"] == pytest.approx(TARGET_PER_QUERY)
+    assert quality.source_pass_rate.estimate == pytest.approx(32 / 40)
+    assert quality.target_pass_rate.estimate == pytest.approx(32 / 40)
+    cost = compare.cost(comparison, items)
+    assert cost.status == compare.MEASURED
+    assert cost.source.per_query == pytest.approx(SOURCE_PER_QUERY)
+    assert cost.target.per_query == pytest.approx(TARGET_PER_QUERY)
     # The tables the page shows do not raise either, and say it plainly.
     assert (present.percentiles(speed, "ttft")["source"] == "—").all()
     notes = present.not_measured(speed, cost)
@@ -161,16 +166,17 @@ def test_ttft_on_the_source_only_names_the_target_and_keeps_the_source_figures(c
     mid, target, _ = build(con, tmp_path, target=TOKENS)
     items = compare.load(con, mid, target).items
     speed = compare.speed(items)
-    status = speed["measures"]["ttft"]
-    assert status["status"] == compare.NOT_MEASURED
-    assert status["unmeasured"] == ["target"]
-    assert status["items"] == {"source": 40, "target": 0}
-    assert target in status["next_step"] and f"--model {TARGET}" in status["next_step"]
-    p50 = speed["ttft"][0]
+    status = speed.measures["ttft"]
+    assert status.status == compare.NOT_MEASURED
+    assert status.unmeasured == ["target"]
+    assert status.items == {"source": 40, "target": 0}
+    assert target in status.next_step and f"--model {TARGET}" in status.next_step
+    p50 = speed.ttft[0]
     # The source's TTFT is 200..239 ms: its median is 219.5 (numpy's linear method).
-    assert p50["source_ms"]["estimate"] == pytest.approx(219.5)
-    assert p50["source_ms"]["low"] < 219.5 < p50["source_ms"]["high"]
-    assert p50["target_ms"]["estimate"] is None and p50["increase_ms"]["estimate"] is None
+    assert p50.source_ms.estimate == pytest.approx(219.5)
+    assert p50.source_ms.low < 219.5 < p50.source_ms.high
+    assert p50.target_ms.to_dict()["estimate"] is None
+    assert p50.increase_ms.to_dict()["estimate"] is None
     table = present.percentiles(speed, "ttft")
     assert table["source"][0].startswith("219.5") and table["target"][0] == "—"
     assert present.latencies(items)["run"].unique().tolist() == ["source"]
@@ -179,15 +185,15 @@ def test_ttft_on_the_source_only_names_the_target_and_keeps_the_source_figures(c
 def test_runs_without_token_counts_leave_their_cost_not_measured(con, tmp_path):
     mid, target, _ = build(con, tmp_path, target=NO_TOKENS)
     comparison = compare.load(con, mid, target)
-    cost = compare.cost(con, comparison, comparison.items)
-    assert cost["status"] == compare.NOT_MEASURED
-    assert cost["unmeasured"] == ["target"]
-    assert "token counts" in cost["next_step"] and target in cost["next_step"]
-    assert cost["source"]["per_query"] == pytest.approx(SOURCE_PER_QUERY)
-    assert cost["source"]["status"] == compare.MEASURED
-    assert cost["target"]["status"] == compare.NOT_MEASURED
-    assert cost["target"]["per_query"] is None and cost["target"]["monthly"] is None
-    assert cost["roi"] is None
+    cost = compare.cost(comparison, comparison.items)
+    assert cost.status == compare.NOT_MEASURED
+    assert cost.unmeasured == ["target"]
+    assert "token counts" in cost.next_step and target in cost.next_step
+    assert cost.source.per_query == pytest.approx(SOURCE_PER_QUERY)
+    assert cost.source.status == compare.MEASURED
+    assert cost.target.status == compare.NOT_MEASURED
+    assert cost.target.per_query is None and cost.target.monthly is None
+    assert cost.roi is None
     lines = present.cost_lines(cost, 40, 1_000_000)
     assert "0.00150 USD per query" in lines[0] and "NOT MEASURED" in lines[1]
 
@@ -195,11 +201,11 @@ def test_runs_without_token_counts_leave_their_cost_not_measured(con, tmp_path):
 def test_a_model_without_a_price_leaves_the_cost_not_measured(con, tmp_path):
     mid, target, _ = build(con, tmp_path, priced=(SOURCE,))
     comparison = compare.load(con, mid, target)
-    cost = compare.cost(con, comparison, comparison.items)
-    assert cost["missing_prices"] == [TARGET]
-    assert cost["status"] == compare.NOT_MEASURED and cost["unmeasured"] == ["target"]
-    assert f"python -m core price {TARGET} --input" in cost["next_step"]
-    assert cost["source"]["per_query"] == pytest.approx(SOURCE_PER_QUERY)
+    cost = compare.cost(comparison, comparison.items)
+    assert cost.missing_prices == [TARGET]
+    assert cost.status == compare.NOT_MEASURED and cost.unmeasured == ["target"]
+    assert f"python -m core price {TARGET} --input" in cost.next_step
+    assert cost.source.per_query == pytest.approx(SOURCE_PER_QUERY)
 
 
 def test_one_item_and_a_one_item_stratum_give_figures_not_errors(con, tmp_path):
@@ -209,23 +215,20 @@ def test_one_item_and_a_one_item_stratum_give_figures_not_errors(con, tmp_path):
     assert len(one) == 1
     speed = compare.speed(one)
     # Item i02: TTFT 202 ms on both runs; the only resample is the item itself.
-    assert speed["ttft"][0]["source_ms"]["estimate"] == 202.0
-    assert speed["ttft"][0]["increase_ms"] == {
+    assert speed.ttft[0].source_ms.estimate == 202.0
+    assert speed.ttft[0].increase_ms.to_dict() == {
         "estimate": 0.0,
         "low": 0.0,
         "high": 0.0,
         "lower_one_sided": 0.0,
         "upper_one_sided": 0.0,
     }
-    assert speed["measures"]["ttft"]["status"] == compare.MEASURED
-    assert compare.quality(one, "correctness", 0.03)["target_pass_rate"]["estimate"] == 1.0
-    assert compare.cost(con, comparison, one)["target"]["per_query"] == pytest.approx(
-        TARGET_PER_QUERY
-    )
-    strata = present.by_stratum(comparison.items, "correctness", 0.03)
+    assert speed.measures["ttft"].status == compare.MEASURED
+    assert compare.quality(one, "correctness", 0.03).target_pass_rate.estimate == 1.0
+    assert compare.cost(comparison, one).target.per_query == pytest.approx(TARGET_PER_QUERY)
+    strata = present.by_stratum(compare.figures(comparison, comparison.items), "correctness")
     assert strata["items"].tolist() == [2, 1]
-    boot = compare.bootstrap_for(one)
-    assert len(present.quality(comparison, one, boot)) == 1
+    assert len(present.quality(compare.figures(comparison, one), comparison)) == 1
     for kind in compare.BEHIND:
         compare.items_behind(one, kind)
     assert len(compare.call_breakdown(con, comparison, one)) == 0
@@ -237,14 +240,15 @@ def test_an_empty_selection_gives_empty_figures_not_errors(con, tmp_path):
     none = compare.select(comparison, "no such stratum")
     assert none.empty
     boot = compare.bootstrap_for(none)
-    assert present.quality(comparison, none, boot)["source pass"].tolist() == ["—"]
-    assert present.sme_corrected(con, comparison, none)["SME labels"].tolist() == [0, 0, 0]
-    assert present.by_stratum(none, "correctness", 0.03).empty
+    figures = compare.figures(comparison, none)
+    assert present.quality(figures, comparison)["source pass"].tolist() == ["—"]
+    assert present.sme_corrected(figures)["SME labels"].tolist() == [0, 0, 0]
+    assert present.by_stratum(figures, "correctness").empty
     speed = compare.speed(none, boot)
-    assert speed["measures"]["ttft"]["status"] == compare.NOT_MEASURED
+    assert speed.measures["ttft"].status == compare.NOT_MEASURED
     assert present.percentiles(speed, "latency")["target"].tolist() == ["—"] * 3
-    cost = compare.cost(con, comparison, none, boot)
-    assert cost["target"]["per_query"] is None and cost["roi"] is None
+    cost = compare.cost(comparison, none, boot)
+    assert cost.target.per_query is None and cost.roi is None
     present.cost_lines(cost, 0, 1_000_000)
     present.failure_rates(speed)
     assert present.latencies(none).empty
@@ -259,17 +263,17 @@ def test_an_empty_selection_gives_empty_figures_not_errors(con, tmp_path):
 def test_signoff_without_ttft_is_not_yet_and_says_how_to_measure_it(con, tmp_path):
     mid, target, source = build(con, tmp_path, source=TOKENS, target=TOKENS)
     report = signoff.evaluate(con, mid, target)
-    ttft = criterion(report, "Speed: TTFT")
-    assert ttft["status"] == signoff.NOT_MEASURED
-    assert "python -m core run" in ttft["next_step"] and ttft["settle"] == ttft["next_step"]
-    assert source in " ".join(ttft["evidence"]) and target in " ".join(ttft["evidence"])
+    ttft = criterion_of(report, "Speed: TTFT")
+    assert ttft.status == signoff.NOT_MEASURED
+    assert "python -m core run" in ttft.next_step and ttft.settle == ttft.next_step
+    assert source in " ".join(ttft.evidence) and target in " ".join(ttft.evidence)
     # Every other criterion is still decided on its figures: the cost passes (21.2 days).
-    assert criterion(report, "Cost: ROI")["status"] == signoff.PASS
-    assert criterion(report, "Quality: correctness")["status"] != signoff.NOT_MEASURED
-    assert report["decision"] == signoff.NOT_YET
-    reason = next(r for r in report["reasons"] if r.startswith("Speed: TTFT"))
+    assert criterion_of(report, "Cost: ROI").status == signoff.PASS
+    assert criterion_of(report, "Quality: correctness").status != signoff.NOT_MEASURED
+    assert report.decision == signoff.NOT_YET
+    reason = next(r for r in report.reasons if r.startswith("Speed: TTFT"))
     assert "NOT MEASURED" in reason and "python -m core run" in reason
-    assert report["speed"]["measures"]["latency"]["status"] == signoff.NOT_MEASURED
+    assert report.speed.measures["latency"].status == signoff.NOT_MEASURED
     data = json.loads(signoff.to_json(report))
     assert criterion(data, "Speed: TTFT")["status"] == "NOT MEASURED"
     page = signoff.to_html(report)
@@ -283,42 +287,42 @@ def test_signoff_without_ttft_is_not_yet_and_says_how_to_measure_it(con, tmp_pat
 def test_signoff_with_ttft_on_one_side_names_the_run_without_it(con, tmp_path):
     mid, target, source = build(con, tmp_path, source=ALL, target=TOKENS)
     report = signoff.evaluate(con, mid, target)
-    ttft = criterion(report, "Speed: TTFT")
-    assert ttft["status"] == signoff.NOT_MEASURED
-    evidence = " ".join(ttft["evidence"])
-    assert f"target run {target}" in evidence and source not in ttft["next_step"]
+    ttft = criterion_of(report, "Speed: TTFT")
+    assert ttft.status == signoff.NOT_MEASURED
+    evidence = " ".join(ttft.evidence)
+    assert f"target run {target}" in evidence and source not in ttft.next_step
     # The measured side's figures still appear: 200..239 ms, p50 219.5, p90 235.1.
     assert "source TTFT p50 220 ms, p90 235 ms (40 items)" in evidence
     # The canary plan still takes its TTFT ceiling from the measured source.
-    assert any("TTFT p50" in check for check in report["canary"][0]["success"])
+    assert any("TTFT p50" in check for check in report.canary[0].success)
 
 
 def test_signoff_without_tokens_leaves_the_cost_not_measured(con, tmp_path):
     mid, target, _ = build(con, tmp_path, target=NO_TOKENS)
     report = signoff.evaluate(con, mid, target)
-    cost = criterion(report, "Cost: ROI")
-    assert cost["status"] == signoff.NOT_MEASURED
-    assert "input_tokens" in cost["next_step"] and target in cost["next_step"]
+    cost = criterion_of(report, "Cost: ROI")
+    assert cost.status == signoff.NOT_MEASURED
+    assert "input_tokens" in cost.next_step and target in cost.next_step
     # TTFT is measured on both and equal (200..239 ms each): it passes.
-    assert criterion(report, "Speed: TTFT")["status"] == signoff.PASS
-    assert report["decision"] == signoff.NOT_YET
-    assert any(r.startswith("Cost: ROI: NOT MEASURED") for r in report["reasons"])
+    assert criterion_of(report, "Speed: TTFT").status == signoff.PASS
+    assert report.decision == signoff.NOT_YET
+    assert any(r.startswith("Cost: ROI: NOT MEASURED") for r in report.reasons)
 
 
 def test_signoff_on_a_one_item_dataset_decides_nothing_on_one_item(con, tmp_path):
     mid, target, _ = build(con, tmp_path, n=1)
     report = signoff.evaluate(con, mid, target)
-    assert report["decision"] == signoff.NOT_YET
-    assert criterion(report, "Speed: TTFT")["status"] == signoff.OPEN
-    quality = criterion(report, "Quality: correctness")
-    assert quality["status"] == signoff.OPEN and "1 paired item" in quality["evidence"][0]
+    assert report.decision == signoff.NOT_YET
+    assert criterion_of(report, "Speed: TTFT").status == signoff.OPEN
+    quality = criterion_of(report, "Quality: correctness")
+    assert quality.status == signoff.OPEN and "1 paired item" in quality.evidence[0]
     signoff.to_html(report)
     present.criteria(report), present.pass_rates(report), present.ttft(report)
 
 
 def test_not_measured_is_never_a_pass():
     every = {k: True for k in signoff.CHECKLIST}
-    signed = [{"role": "SRE", "decision": "approve", "stale": False, "checklist": every}]
+    signed = [signoff.Approval("SRE", "approve", stale=False, checklist=every)]
     passing = signoff.Criterion("Quality", signoff.PASS, "r", ["e"])
     unmeasured = signoff.Criterion(
         "Speed: TTFT", signoff.NOT_MEASURED, "r", ["e"], "measure it", next_step="measure it"

@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -27,39 +28,39 @@ def ids(con):
 
 
 def statuses(report) -> dict[str, str]:
-    return {c["name"]: c["status"] for c in report["criteria"]}
+    return {c.name: c.status for c in report.criteria}
 
 
 def test_the_demo_candidates_come_out_differently(con):
     mid, runs = ids(con)
     nova = signoff.evaluate(con, mid, runs["target"])
     opus = signoff.evaluate(con, mid, runs["candidate"])
-    assert nova["decision"] == signoff.NOT_YET
-    assert opus["decision"] == signoff.NO_GO
+    assert nova.decision == signoff.NOT_YET
+    assert opus.decision == signoff.NO_GO
     assert statuses(nova)["Speed: TTFT"] == signoff.PASS
     assert statuses(nova)["Cost: ROI"] == signoff.PASS
     assert statuses(opus)["Speed: TTFT"] == signoff.FAIL
     assert statuses(opus)["Cost: ROI"] == signoff.FAIL
     assert statuses(opus)["Quality: correctness"] == signoff.PASS
-    assert "Speed: TTFT fails" in opus["reasons"] and "Cost: ROI fails" in opus["reasons"]
+    assert "Speed: TTFT fails" in opus.reasons and "Cost: ROI fails" in opus.reasons
     for report in (nova, opus):
-        assert report["decided_on"] == "holdout"
-        for criterion in report["criteria"]:
-            assert criterion["rule"] and criterion["evidence"]
-            if criterion["status"] == signoff.OPEN:
-                assert criterion["settle"], criterion["name"]
+        assert report.decided_on == "holdout"
+        for criterion in report.criteria:
+            assert criterion.rule and criterion.evidence
+            if criterion.status == signoff.OPEN:
+                assert criterion.settle, criterion.name
 
 
 def test_quality_evidence_carries_the_numbers_and_the_sme_correction(con):
     mid, runs = ids(con)
     report = signoff.evaluate(con, mid, runs["target"])
-    quality = next(c for c in report["criteria"] if c["name"] == "Quality: correctness")
-    text = " ".join(quality["evidence"])
+    quality = next(c for c in report.criteria if c.name == "Quality: correctness")
+    text = " ".join(quality.evidence)
     assert re.search(r"lower 95% bound 0\.\d{3}", text)
     assert "McNemar" in text and "SME-corrected difference" in text
-    corrected = report["sme_corrected"]["correctness"]
-    assert corrected["target"]["labelled"] > 20
-    assert corrected["difference"]["low"] < corrected["difference"]["high"]
+    corrected = report.sme_corrected["correctness"]
+    assert corrected.target.labelled > 20
+    assert corrected.difference.low < corrected.difference.high
 
 
 def test_approval_binds_to_the_evidence_and_goes_stale_after_a_new_label(con):
@@ -70,18 +71,18 @@ def test_approval_binds_to_the_evidence_and_goes_stale_after_a_new_label(con):
         con, mid, target, "SRE", "approve", actor="manager", checklist={"audit_logging": True}
     )
     report = signoff.evaluate(con, mid, target)
-    sre = next(a for a in report["approvals"] if a["role"] == "SRE")
-    assert sre["decision"] == "approve" and not sre["stale"] and sre["decided_by"] == "manager"
-    assert not any("Audit logging" in item for item in report["checklist_open"])
+    sre = next(a for a in report.approvals if a.role == "SRE")
+    assert sre.decision == "approve" and not sre.stale and sre.decided_by == "manager"
+    assert not any("Audit logging" in item for item in report.checklist_open)
     assert db.row_counts(con)["approval"] == before["approval"] + 1
     # An SME labels one more item of the demo's review sample: the evidence changed.
     slot = queue.next_slot(con, "sme1")
     responses = [ResponseLabel(side, 4, None) for side in ("A", "B")]
     labels.submit(con, slot.sample_id, slot.item_id, "sme1", responses, "tie")
     report = signoff.evaluate(con, mid, target)
-    sre = next(a for a in report["approvals"] if a["role"] == "SRE")
-    assert sre["stale"]
-    assert any("SRE's approval is stale" in r for r in report["reasons"])
+    sre = next(a for a in report.approvals if a.role == "SRE")
+    assert sre.stale
+    assert any("SRE's approval is stale" in r for r in report.reasons)
     audit = con.execute(
         "SELECT actor, after FROM audit WHERE action = 'record_approval'"
     ).fetchall()
@@ -100,10 +101,8 @@ def test_criteria_and_price_changes_also_make_approvals_stale(con):
     models.add_price(con, "amazon.nova-pro-v1:0", date.today(), 0.0007, 0.003, actor="owner")
     third = signoff.snapshot_hash(signoff.snapshot(con, mid, target))
     assert len({first, second, third}) == 3
-    owner = next(
-        a for a in signoff.approvals(con, mid, target, third) if a["role"] == "Product owner"
-    )
-    assert owner["stale"]
+    owner = next(a for a in signoff.approvals(con, mid, target, third) if a.role == "Product owner")
+    assert owner.stale
 
 
 @pytest.mark.parametrize(
@@ -127,16 +126,16 @@ def test_a_rejection_makes_it_no_go_and_a_full_set_of_approvals_with_passing_cri
     passing = [signoff.Criterion("Quality", signoff.PASS, "r", ["e"])]
     every = {k: True for k in signoff.CHECKLIST}
     signed = [
-        {"role": "SRE", "decision": "approve", "stale": False, "checklist": every},
-        {"role": "Legal", "decision": "approve", "stale": False, "checklist": {}},
+        signoff.Approval("SRE", "approve", stale=False, checklist=every),
+        signoff.Approval("Legal", "approve", stale=False, checklist={}),
     ]
     assert signoff.decide(passing, signed)[0] == signoff.GO
-    stale = [dict(signed[0]), {**signed[1], "stale": True}]
+    stale = [signed[0], replace(signed[1], stale=True)]
     decision, reasons = signoff.decide(passing, stale)
     assert decision == signoff.NOT_YET and "Legal's approval is stale" in reasons[0]
-    rejected = [signed[0], {**signed[1], "decision": "reject"}]
+    rejected = [signed[0], replace(signed[1], decision="reject")]
     assert signoff.decide(passing, rejected) == (signoff.NO_GO, ["Legal rejected"])
-    partial = [{**signed[0], "checklist": {}}, signed[1]]
+    partial = [replace(signed[0], checklist={}), signed[1]]
     decision, reasons = signoff.decide(passing, partial)
     assert decision == signoff.NOT_YET and all(r.startswith("checklist open") for r in reasons)
     open_criterion = [signoff.Criterion("Safety", signoff.OPEN, "r", ["e"], "review")]
@@ -150,25 +149,25 @@ def test_safety_flags_resolve_with_a_note_once(con):
     assert flags, "the demo's source run keeps real SME safety flags open"
     before = db.row_counts(con)
     with pytest.raises(InputError, match="say how"):
-        signoff.resolve_flag(con, flags[0]["label_id"], "  ", actor="owner")
+        signoff.resolve_flag(con, flags[0].label_id, "  ", actor="owner")
     with pytest.raises(NotFoundError):
         signoff.resolve_flag(con, 10**9, "checked", actor="owner")
     assert db.row_counts(con) == before
-    signoff.resolve_flag(con, flags[0]["label_id"], "Verified with the SME", actor="owner")
+    signoff.resolve_flag(con, flags[0].label_id, "Verified with the SME", actor="owner")
     assert len(signoff.open_flags(con, source)) == len(flags) - 1
     with pytest.raises(InputError, match="already resolved"):
-        signoff.resolve_flag(con, flags[0]["label_id"], "again", actor="owner")
+        signoff.resolve_flag(con, flags[0].label_id, "again", actor="owner")
 
 
 def test_stakeholders_are_editable_and_audited(con):
     mid, _ = ids(con)
-    roles = [s["role"] for s in signoff.stakeholders(con, mid)]
+    roles = [s.role for s in signoff.stakeholders(con, mid)]
     assert roles == sorted(migrations.DEFAULT_STAKEHOLDERS)
     signoff.add_stakeholder(con, mid, "Data protection", "Dana", actor="manager")
     with pytest.raises(InputError, match="already"):
         signoff.add_stakeholder(con, mid, "Data protection", None, actor="manager")
     signoff.remove_stakeholder(con, mid, "SRE", actor="manager")
-    roles = [s["role"] for s in signoff.stakeholders(con, mid)]
+    roles = [s.role for s in signoff.stakeholders(con, mid)]
     assert "Data protection" in roles and "SRE" not in roles
     actions = [r[0] for r in con.execute("SELECT action FROM audit ORDER BY seq").fetchall()]
     assert actions[-2:] == ["add_stakeholder", "remove_stakeholder"]
@@ -191,11 +190,11 @@ def test_bad_criteria_are_refused_and_change_nothing(con):
 def test_canary_plan_follows_the_criteria(con):
     mid, runs = ids(con)
     report = signoff.evaluate(con, mid, runs["target"])
-    stages = report["canary"]
-    assert [s["traffic_pct"] for s in stages] == [5, 25, 100]
-    assert stages[0]["duration"] == "24–48 h"
-    source_rate = report["quality"]["correctness"]["source_pass_rate"]["estimate"]
-    triggers = " ".join(stages[0]["rollback_triggers"])
+    stages = report.canary
+    assert [s.traffic_pct for s in stages] == [5, 25, 100]
+    assert stages[0].duration == "24–48 h"
+    source_rate = report.quality["correctness"].source_pass_rate.estimate
+    triggers = " ".join(stages[0].rollback_triggers)
     assert f"{source_rate * 0.97:.1%}" in triggers
     assert "safety" in triggers and "cost per query" in triggers and "TTFT p90" in triggers
 
@@ -210,10 +209,10 @@ def test_html_export_is_self_contained_and_escapes_everything(con):
     page = signoff.to_html(report)
     assert "<script" not in page and "&lt;script&gt;" in page
     assert not re.search(r"(src|href)=", page)
-    for criterion in report["criteria"]:
-        assert criterion["name"] in page
+    for criterion in report.criteria:
+        assert criterion.name in page
     data = json.loads(signoff.to_json(report))
-    assert data["decision"] == report["decision"] and data["snapshot_sha256"]
+    assert data["decision"] == report.decision and data["snapshot_sha256"]
 
 
 def test_cli_gate_exit_codes_and_files(demo_copy, tmp_path, capsys):
@@ -331,6 +330,7 @@ def test_signoff_page_for_each_target_and_owners_cannot_approve(page_db):
     assert any("NO-GO" in e.value for e in at.error)
 
 
+@pytest.mark.slow
 def test_compare_page_for_every_stratum_split_and_items(page_db):
     at = page("compare", "owner", "eval_owner")
     assert not at.exception

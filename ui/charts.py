@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import altair as alt  # noqa: F401  (each chart function below uses it)
+import altair as alt
 import pandas as pd
 
 
@@ -16,4 +16,54 @@ def threshold_sweep(table: pd.DataFrame) -> alt.Chart:
             y=alt.Y("value:Q", scale=alt.Scale(domain=[-0.2, 1])),
             color="figure:N",
         )
+    )
+
+
+def latency_ecdf(points: pd.DataFrame) -> alt.Chart:
+    """Compare: each run's TTFT and latency as a step ECDF on a log scale."""
+    return (
+        alt.Chart(points)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=alt.X("ms:Q", scale=alt.Scale(type="log")),
+            y=alt.Y("share:Q", title="share of items", axis=alt.Axis(format="%")),
+            color="run:N",
+            column="measure:N",
+            order="ms:Q",
+        )
+    )
+
+
+def ttft_histogram(points: pd.DataFrame) -> alt.Chart:
+    """Compare: both runs' TTFT distributions, overlaid."""
+    return (
+        alt.Chart(points[points["measure"] == "ttft"])
+        .mark_bar(opacity=0.6)
+        .encode(
+            x=alt.X("ms:Q", bin=alt.Bin(maxbins=60), title="TTFT (ms)"),
+            y=alt.Y("count():Q", stack=None),
+            color="run:N",
+        )
+    )
+
+
+def pass_rate_intervals(rates: pd.DataFrame) -> alt.Chart:
+    """Sign-off: each run's judge pass rate with its 95% interval, one row per metric."""
+    base = alt.Chart(rates).encode(
+        y=alt.Y("run:N", title=None), color=alt.Color("run:N", legend=None)
+    )
+    return (
+        base.mark_point(filled=True, size=80).encode(
+            x=alt.X("pass rate:Q", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False))
+        )
+        + base.mark_rule().encode(x="low:Q", x2="high:Q")
+    ).facet(row=alt.Row("metric:N", title=None))
+
+
+def ttft_bars(ttft: pd.DataFrame) -> alt.Chart:
+    """Sign-off: TTFT per percentile, the two runs side by side."""
+    return (
+        alt.Chart(ttft)
+        .mark_bar()
+        .encode(x="percentile:N", xOffset="run:N", y=alt.Y("ms:Q", title="ms"), color="run:N")
     )

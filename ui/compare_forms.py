@@ -1,4 +1,5 @@
-"""The Compare page's forms (ROI inputs, prices, criteria) and its item view."""
+"""The Compare page's controls: the selection, the quality view, forms (ROI inputs, prices,
+criteria) and the items behind a figure. They own the page's ``compare.*`` keys."""
 
 from __future__ import annotations
 
@@ -8,9 +9,56 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis import compare
-from core.catalog import migrations, models
+from core.catalog import migrations, models, pricing
 from core.errors import SwitchyardError
-from ui import review_controls
+from ui import present, review_controls
+
+
+def selection(comparison: compare.Comparison) -> pd.DataFrame:
+    """The stratum and split pickers; returns the chosen items."""
+    left, right = st.columns(2)
+    strata = sorted(comparison.items["stratum"].unique())
+    splits = sorted(comparison.items["split"].unique())
+    stratum = left.selectbox("Stratum", ["all", *strata], key="compare.stratum")
+    split = right.selectbox("Split", ["all", *splits], key="compare.split")
+    return compare.select(
+        comparison, None if stratum == "all" else stratum, None if split == "all" else split
+    )
+
+
+def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> None:
+    """Every metric's paired figures, the SME-corrected rates and one metric by stratum."""
+    st.dataframe(present.quality(figures, comparison), hide_index=True)
+    for row in figures.ungated:
+        st.caption(f"{row.metric} does not gate the decision: {row.why}.")
+    margin = comparison.criteria["quality_margin"]
+    st.caption(
+        f"{figures.items} paired items. Intervals: 95%, Wilson for pass rates, paired "
+        "bootstrap for differences. Non-inferiority: one-sided paired t-test at "
+        f"{1 - margin:.2f} (Fieller bound). Mean score difference × 100."
+    )
+    st.markdown("**SME-corrected (prediction-powered) pass rates**")
+    st.dataframe(present.sme_corrected(figures), hide_index=True)
+    st.caption(
+        "The judge on every item, corrected by the design-weighted SME labels (PPI++). "
+        "'Worth' is how many SME labels alone would give the same interval width."
+    )
+    metric = st.selectbox("Per stratum, metric", comparison.metrics, key="compare.metric")
+    st.dataframe(present.by_stratum(figures, metric), hide_index=True)
+
+
+def items_view(con, comparison: compare.Comparison, items: pd.DataFrame) -> None:
+    """The items behind a figure; one picked row opens in full."""
+    a, b = st.columns(2)
+    kind = a.selectbox("Items", compare.BEHIND, key="compare.kind")
+    metric = b.selectbox("Metric", ["all gating", *comparison.metrics], key="compare.kind_metric")
+    behind = compare.items_behind(items, kind, None if metric == "all gating" else metric)
+    st.caption(f"{len(behind)} items")
+    picked = st.dataframe(
+        behind, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare.items"
+    )
+    if picked and picked.selection.rows:
+        item_view(con, comparison, behind.iloc[picked.selection.rows[0]]["item_id"])
 
 
 def roi_form(con, migration_id: str, crit: dict, actor: str) -> None:
@@ -54,7 +102,7 @@ def roi_form(con, migration_id: str, crit: dict, actor: str) -> None:
 
 def price_form(con, actor: str) -> None:
     st.markdown("**Price catalog** (per 1K tokens; every change is kept)")
-    st.dataframe(compare.price_history(con), hide_index=True)
+    st.dataframe(pricing.price_history(con), hide_index=True)
     with st.form("compare.price"):
         a, b, c, d = st.columns(4)
         model_id = a.text_input("Model id", key="compare.price_model")
@@ -137,18 +185,18 @@ def criteria_form(con, comparison: compare.Comparison, actor: str) -> None:
 def item_view(con, comparison: compare.Comparison, item_id: str) -> None:
     """One item: prompt, both runs' outputs (inert text), scores and labels, the reference."""
     detail = compare.item_detail(con, comparison, item_id)
-    st.markdown(f"**{detail['item_id']}**")
-    review_controls.show_text(detail["prompt"], False)
+    st.markdown(f"**{detail.item_id}**")
+    review_controls.show_text(detail.prompt, False)
     for col, side in zip(st.columns(2), compare.SIDES, strict=True):
         with col:
-            d = detail[side]
-            ttft = "not measured" if d["ttft_ms"] is None else f"{d['ttft_ms']:.0f} ms"
+            d = detail.side(side)
+            ttft = "not measured" if d.ttft_ms is None else f"{d.ttft_ms:.0f} ms"
             st.markdown(f"**{side}** · TTFT {ttft}")
-            if d["error"]:
-                st.error(d["error"])
-            review_controls.show_text(d["text"], False)
-            st.dataframe(d["scores"], hide_index=True)
-            if not d["labels"].empty:
-                st.dataframe(d["labels"], hide_index=True)
+            if d.error:
+                st.error(d.error)
+            review_controls.show_text(d.text, False)
+            st.dataframe(d.scores, hide_index=True)
+            if not d.labels.empty:
+                st.dataframe(d.labels, hide_index=True)
     st.markdown("**Reference answer**")
-    review_controls.show_text(detail["ground_truth"], False)
+    review_controls.show_text(detail.ground_truth, False)

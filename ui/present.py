@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import duckdb
 import pandas as pd
 
-from core.analysis import compare
-from core.analysis.compare import interval_text as fmt
+from core.analysis import compare, signoff
+from core.formatting import MISSING, interval, number
+from core.types import finite
 
 DATASET_COLUMNS = [
     "dataset_id",
@@ -54,108 +54,100 @@ def run_list(run_rows: list[dict]) -> pd.DataFrame:
     return table[RUN_COLUMNS]
 
 
-def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
-
-
-def quality(comparison: compare.Comparison, items: pd.DataFrame, boot) -> pd.DataFrame:
+def quality(figures: compare.Figures, comparison: compare.Comparison) -> pd.DataFrame:
     """Every judge metric: pass rates, differences, McNemar and non-inferiority."""
-    margin = comparison.criteria["quality_margin"]
     rows = []
-    for metric in comparison.metrics:
-        q = compare.quality(items, metric, margin, boot)
-        ni, mc = q.get("non_inferiority") or {}, q.get("mcnemar")  # none on no items
+    for metric, q in figures.quality.items():
+        ni, mc = q.non_inferiority, q.mcnemar  # none on no items
         rows.append(
             {
                 "metric": metric + (" (gating)" if metric in comparison.gating else ""),
-                "source pass": fmt(q.get("source_pass_rate"), "%", 100),
-                "target pass": fmt(q.get("target_pass_rate"), "%", 100),
-                "difference (points)": fmt(q.get("pass_rate_difference"), "", 100),
-                "mean score difference": fmt(q.get("mean_score_difference"), "", 100),
-                "McNemar b / c, p": f"{mc['regressions']} / {mc['improvements']}, "
-                f"{mc['p_value']:.3g}"
+                "source pass": interval(q.source_pass_rate, unit="%", scale=100),
+                "target pass": interval(q.target_pass_rate, unit="%", scale=100),
+                "difference (points)": interval(q.pass_rate_difference, scale=100),
+                "mean score difference": interval(q.mean_score_difference, scale=100),
+                "McNemar b / c, p": f"{mc.regressions} / {mc.improvements}, {mc.p_value:.3g}"
                 if mc
-                else "—",
-                "target/source (lower bound)": f"{_ratio(ni.get('ratio'))} "
-                f"({_ratio(ni.get('ratio_lower'))})",
+                else MISSING,
+                "target/source (lower bound)": f"{number(ni and ni.ratio, '.3f')} "
+                f"({number(ni and ni.ratio_lower, '.3f')})",
             }
         )
     return pd.DataFrame(rows)
 
 
-def sme_corrected(
-    con: duckdb.DuckDBPyConnection, comparison: compare.Comparison, items: pd.DataFrame
-) -> pd.DataFrame:
+def sme_corrected(figures: compare.Figures) -> pd.DataFrame:
     """Prediction-powered pass rates per metric, beside the SME-only estimate."""
     rows = []
-    for metric in comparison.metrics:
-        corrected = compare.sme_corrected(con, comparison, metric, items)
+    for metric, corrected in figures.sme_corrected.items():
         for key in ("source", "target", "difference"):
-            value = corrected.get(key) or {}
-            worth = value.get("effective_labels")
+            value = getattr(corrected, key)
             rows.append(
                 {
                     "metric": metric,
                     "what": key,
-                    "PPI estimate": fmt(value, "%", 100),
-                    "SME labels": value.get("labelled", 0),
-                    "worth (labels)": None if worth is None else round(worth),
-                    "SME-only": fmt(value.get("sme_only"), "%", 100),
+                    "PPI estimate": interval(value, unit="%", scale=100),
+                    "SME labels": value.labelled if value else 0,
+                    "worth (labels)": None
+                    if value is None or finite(value.effective_labels) is None
+                    else round(value.effective_labels),
+                    "SME-only": interval(value and value.sme_only, unit="%", scale=100),
                 }
             )
     return pd.DataFrame(rows)
 
 
-def by_stratum(items: pd.DataFrame, metric: str, margin: float) -> pd.DataFrame:
+def by_stratum(figures: compare.Figures, metric: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "stratum": r["stratum"],
-            "items": r["items"],
-            "source pass": fmt(r["source_pass_rate"], "%", 100),
-            "target pass": fmt(r["target_pass_rate"], "%", 100),
-            "difference (points)": fmt(r["pass_rate_difference"], "", 100),
-            "regressions": r["mcnemar"]["regressions"],
-            "improvements": r["mcnemar"]["improvements"],
+            "stratum": r.stratum,
+            "items": r.items,
+            "source pass": interval(r.source_pass_rate, unit="%", scale=100),
+            "target pass": interval(r.target_pass_rate, unit="%", scale=100),
+            "difference (points)": interval(r.pass_rate_difference, scale=100),
+            "regressions": r.mcnemar.regressions,
+            "improvements": r.mcnemar.improvements,
         }
-        for r in compare.quality_by_stratum(items, metric, margin)
+        for r in figures.by_stratum.get(metric, [])
     )
 
 
-def not_measured(speed: dict | None = None, cost: dict | None = None) -> list[str]:
+def not_measured(
+    speed: compare.SpeedResult | None = None, cost: compare.CostResult | None = None
+) -> list[str]:
     """One sentence per figure of ``compare.speed`` / ``compare.cost`` a run lacks the measure
     for: what, which run, how to measure it."""
-    speed, cost = speed or {}, cost or {}
     lines = [
-        f"{compare.MEASURE_NAMES[measure]}: NOT MEASURED — {status['next_step']}"
-        for measure, status in speed.get("measures", {}).items()
-        if status["status"] == compare.NOT_MEASURED
+        f"{compare.MEASURE_NAMES[measure]}: NOT MEASURED — {status.next_step}"
+        for measure, status in (speed.measures if speed else {}).items()
+        if status.status == compare.NOT_MEASURED
     ]
-    if cost.get("status") == compare.NOT_MEASURED:
-        lines.append(f"Cost: NOT MEASURED — {cost['next_step']}")
+    if cost and cost.status == compare.NOT_MEASURED:
+        lines.append(f"Cost: NOT MEASURED — {cost.next_step}")
     return lines
 
 
-def percentiles(speed: dict, measure: str) -> pd.DataFrame:
+def percentiles(speed: compare.SpeedResult, measure: str) -> pd.DataFrame:
     """p50/p90/p99 of 'ttft' or 'latency' for both runs and the increase."""
     return pd.DataFrame(
         {
-            "percentile": r["percentile"],
-            "source": fmt(r["source_ms"]),
-            "target": fmt(r["target_ms"]),
-            "increase ms": fmt(r["increase_ms"]),
-            "increase %": fmt(r["increase_pct"], "%"),
-            "upper bound ms (one-sided)": r["increase_ms"]["upper_one_sided"],
+            "percentile": r.percentile,
+            "source": interval(r.source_ms),
+            "target": interval(r.target_ms),
+            "increase ms": interval(r.increase_ms),
+            "increase %": interval(r.increase_pct, unit="%"),
+            "upper bound ms (one-sided)": finite(r.increase_ms.upper_one_sided),
         }
-        for r in speed[measure]
+        for r in speed.rows(measure)
     )
 
 
-def failure_rates(speed: dict) -> pd.DataFrame:
+def failure_rates(speed: compare.SpeedResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "run": side,
-            "error rate": fmt(speed[f"{side}_error_rate"], "%", 100),
-            "timeout rate": fmt(speed[f"{side}_timeout_rate"], "%", 100),
+            "error rate": interval(speed.error_rates[side], unit="%", scale=100),
+            "timeout rate": interval(speed.timeout_rates[side], unit="%", scale=100),
         }
         for side in compare.SIDES
     )
@@ -178,119 +170,140 @@ def latencies(items: pd.DataFrame, sample: int = 1500) -> pd.DataFrame:
     return shuffled.groupby(["run", "measure"]).head(sample).sort_values("ms")
 
 
-def cost_lines(cost: dict, items: int, monthly_queries: int) -> list[str]:
+def cost_lines(cost: compare.CostResult, items: int, monthly_queries: int) -> list[str]:
     """One sentence per run: per query, per successful answer, total, per month."""
     lines = []
     for side in compare.SIDES:
-        if side in cost and cost[side]["per_query"] is None:
-            c = cost[side]
-            what = "NOT MEASURED" if c.get("status") == compare.NOT_MEASURED else "no items"
-            lines.append(f"**{side}** {c['model_id']}: cost {what}")
-        elif side in cost:
-            c = cost[side]
-            per_success = c["per_successful_answer"]
-            lines.append(
-                f"**{side}** {c['model_id']}: {c['per_query']:.5f} {c['currency']} per query, "
-                + (
-                    "no successful answer"
-                    if per_success is None
-                    else f"{per_success:.5f} per successful answer"
-                )
-                + f", {c['total']:.2f} for these {items} items, "
-                f"{c['monthly']:,.0f} a month at {monthly_queries:,} queries"
+        c = cost.run(side)
+        if c is None:
+            continue
+        if c.per_query is None:
+            what = "NOT MEASURED" if c.status == compare.NOT_MEASURED else "no items"
+            lines.append(f"**{side}** {c.model_id}: cost {what}")
+            continue
+        per_success = c.per_successful_answer
+        lines.append(
+            f"**{side}** {c.model_id}: {c.per_query:.5f} {c.currency} per query, "
+            + (
+                "no successful answer"
+                if per_success is None
+                else f"{per_success:.5f} per successful answer"
             )
+            + f", {c.total:.2f} for these {items} items, "
+            f"{c.monthly:,.0f} a month at {monthly_queries:,} queries"
+        )
     return lines
+
+
+def break_even(roi: compare.Roi) -> tuple[str, str, str]:
+    """The ROI as the page's metric: value, its help, and the saving per query caption."""
+    days = roi.break_even_days
+    return (
+        "never" if days is None else f"{days:.1f} days",
+        f"one-off {roi.one_off_cost:,.0f} against a monthly saving of {roi.monthly_saving:,.0f}",
+        f"Saving per query: {interval(roi.saving_per_query, scale=1000)} (× 1,000)",
+    )
 
 
 # --- sign-off ---------------------------------------------------------------------------------
 
 
-def criteria(report: dict) -> pd.DataFrame:
+def criteria(report: signoff.SignoffReport) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "criterion": c["name"],
-            "status": c["status"],
-            "evidence": " · ".join(c["evidence"]),
-            "rule": c["rule"],
-            "what would settle it": c["settle"] or "",
+            "criterion": c.name,
+            "status": c.status,
+            "evidence": " · ".join(c.evidence),
+            "rule": c.rule,
+            "what would settle it": c.settle or "",
         }
-        for c in report["criteria"]
+        for c in report.criteria
     )
 
 
-def unmeasured_criteria(report: dict) -> list[str]:
+def unmeasured_criteria(report: signoff.SignoffReport) -> list[str]:
     """One sentence per criterion NOT MEASURED: which, and how to measure it."""
     return [
-        f"{c['name']}: NOT MEASURED — {c.get('next_step') or c['settle']}"
-        for c in report["criteria"]
-        if c["status"] == compare.NOT_MEASURED
+        f"{c.name}: NOT MEASURED — {c.next_step or c.settle}"
+        for c in report.criteria
+        if c.status == signoff.NOT_MEASURED
     ]
 
 
-def pass_rates(report: dict) -> pd.DataFrame:
+def banner(report: signoff.SignoffReport, shown: int = 6) -> str:
+    """The decision and its first reasons, for the page's banner."""
+    more = " …" if len(report.reasons) > shown else ""
+    return f"**{report.decision}** — " + "; ".join(report.reasons[:shown]) + more
+
+
+def pass_rates(report: signoff.SignoffReport) -> pd.DataFrame:
     """Both runs' judge pass rate per gating metric with its interval (for a chart)."""
     return pd.DataFrame(
         [
             {
                 "metric": metric,
                 "run": side,
-                "pass rate": q[f"{side}_pass_rate"]["estimate"],
-                "low": q[f"{side}_pass_rate"]["low"],
-                "high": q[f"{side}_pass_rate"]["high"],
+                "pass rate": q.pass_rate(side).estimate,
+                "low": q.pass_rate(side).low,
+                "high": q.pass_rate(side).high,
             }
-            for metric, q in report["quality"].items()
-            if q.get("items")
+            for metric, q in report.quality.items()
+            if q.items
             for side in compare.SIDES
         ]
     )
 
 
-def ttft(report: dict) -> pd.DataFrame:
+def ttft(report: signoff.SignoffReport) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"percentile": row["percentile"], "run": side, "ms": row[f"{side}_ms"]["estimate"]}
-            for row in report["speed"].get("ttft", [])
+            {"percentile": row.percentile, "run": side, "ms": finite(row.ms(side).estimate)}
+            for row in report.speed.ttft
             for side in compare.SIDES
         ]
     )
 
 
-def approvals(report: dict) -> pd.DataFrame:
+def safety_flags(report: signoff.SignoffReport) -> pd.DataFrame:
+    return pd.DataFrame([f.to_dict() for f in report.open_safety_flags])
+
+
+def approvals(report: signoff.SignoffReport) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "stakeholder": a["role"],
-            "person": a.get("person") or "",
-            "decision": (a["decision"] or "open") + (" (stale)" if a["stale"] else ""),
-            "by": a.get("decided_by") or "",
-            "when": a.get("decided_at") or "",
-            "comment": a.get("comment") or "",
+            "stakeholder": a.role,
+            "person": a.person or "",
+            "decision": (a.decision or "open") + (" (stale)" if a.stale else ""),
+            "by": a.decided_by or "",
+            "when": a.decided_at or "",
+            "comment": a.comment or "",
         }
-        for a in report["approvals"]
+        for a in report.approvals
     )
 
 
-def approval_groups(report: dict) -> dict[str, list[str]]:
+def approval_groups(report: signoff.SignoffReport) -> dict[str, list[str]]:
     """Stakeholders by where they stand: approved (current), stale, rejected, not decided."""
     groups: dict[str, list[str]] = {"approved": [], "stale": [], "rejected": [], "open": []}
-    for a in report["approvals"]:
-        if a["stale"]:
-            groups["stale"].append(a["role"])
-        elif a["decision"] == "approve":
-            groups["approved"].append(a["role"])
-        elif a["decision"] == "reject":
-            groups["rejected"].append(a["role"])
+    for a in report.approvals:
+        if a.stale:
+            groups["stale"].append(a.role)
+        elif a.decision == "approve":
+            groups["approved"].append(a.role)
+        elif a.decision == "reject":
+            groups["rejected"].append(a.role)
         else:
-            groups["open"].append(a["role"])
+            groups["open"].append(a.role)
     return groups
 
 
-def canary(report: dict) -> pd.DataFrame:
+def canary(report: signoff.SignoffReport) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "stage": s["stage"],
-            "traffic": f"{s['traffic_pct']:g}%",
-            "duration": s["duration"],
-            "success": " · ".join(s["success"]),
+            "stage": s.stage,
+            "traffic": f"{s.traffic_pct:g}%",
+            "duration": s.duration,
+            "success": " · ".join(s.success),
         }
-        for s in report["canary"]
+        for s in report.canary
     )

@@ -1,4 +1,5 @@
-"""The Sign-off page's forms: resolving safety flags, recording a decision, stakeholders."""
+"""The Sign-off page's forms: resolving safety flags, recording a decision, stakeholders, and
+the export buttons. They own the page's ``signoff.*`` keys."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from core.analysis import signoff
 from core.errors import SwitchyardError
 
 
-def resolve_form(con, flags: list[dict], actor: str) -> None:
-    names = {f["label_id"]: f"{f['item_id']} ({f['reviewer']})" for f in flags}
+def resolve_form(con, flags: list[signoff.SafetyFlag], actor: str) -> None:
+    names = {f.label_id: f"{f.item_id} ({f.reviewer})" for f in flags}
     with st.form("signoff.resolve"):
         label_id = st.selectbox("Flag", list(names), key="signoff.flag", format_func=names.get)
         note = st.text_input("How it was resolved", key="signoff.flag_note")
@@ -21,11 +22,9 @@ def resolve_form(con, flags: list[dict], actor: str) -> None:
                 st.error(str(exc))
 
 
-def approval_form(con, report: dict, actor: str) -> None:
+def approval_form(con, report: signoff.SignoffReport, actor: str) -> None:
     with st.form("signoff.approve"):
-        role = st.selectbox(
-            "Stakeholder", [a["role"] for a in report["approvals"]], key="signoff.role"
-        )
+        role = st.selectbox("Stakeholder", [a.role for a in report.approvals], key="signoff.role")
         decision = st.radio(
             "Decision", ["approve", "reject"], horizontal=True, key="signoff.decision"
         )
@@ -38,8 +37,8 @@ def approval_form(con, report: dict, actor: str) -> None:
             try:
                 signoff.record_approval(
                     con,
-                    report["migration_id"],
-                    report["target_run_id"],
+                    report.migration_id,
+                    report.target_run_id,
                     role,
                     decision,
                     actor=actor,
@@ -51,8 +50,8 @@ def approval_form(con, report: dict, actor: str) -> None:
                 st.error(str(exc))
 
 
-def stakeholder_editor(con, report: dict, actor: str) -> None:
-    migration_id = report["migration_id"]
+def stakeholder_editor(con, report: signoff.SignoffReport, actor: str) -> None:
+    migration_id = report.migration_id
     with st.expander("Stakeholders"):
         with st.form("signoff.stakeholder"):
             new_role = st.text_input("Role", key="signoff.new_role")
@@ -63,9 +62,19 @@ def stakeholder_editor(con, report: dict, actor: str) -> None:
                     st.rerun()
                 except SwitchyardError as exc:
                     st.error(str(exc))
-        gone = st.selectbox(
-            "Remove", [a["role"] for a in report["approvals"]], key="signoff.remove_role"
-        )
+        gone = st.selectbox("Remove", [a.role for a in report.approvals], key="signoff.remove_role")
         if st.button("Remove this stakeholder", key="signoff.remove"):
             signoff.remove_stakeholder(con, migration_id, gone, actor=actor)
             st.rerun()
+
+
+def export_buttons(report: signoff.SignoffReport) -> None:
+    st.subheader("Export")
+    left, right = st.columns(2)
+    name = f"signoff-{report.migration_id}-{report.target_run_id}"
+    left.download_button(
+        "HTML report", signoff.to_html(report), f"{name}.html", "text/html", key="signoff.html"
+    )
+    right.download_button(
+        "JSON", signoff.to_json(report), f"{name}.json", "application/json", key="signoff.json"
+    )

@@ -14,28 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from core.types import RESAMPLES, Interval, finite
+
 EXACT_LIMIT = 50_000  # above this many items the bag of little bootstraps takes over
-RESAMPLES = 1000
 
 Statistic = Callable[[np.ndarray, np.ndarray], np.ndarray]
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """An estimate with its two-sided 95% interval and one-sided 95% bounds."""
-
-    estimate: float
-    low: float  # 2.5th percentile
-    high: float  # 97.5th percentile
-    lower_one_sided: float  # 5th percentile: the estimate is above this with 95% confidence
-    upper_one_sided: float  # 95th percentile
-
-    def as_dict(self) -> dict:
-        return {k: _clean(v) for k, v in self.__dict__.items()}
-
-
-def _clean(value: float) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
 
 
 class Bootstrap:
@@ -65,17 +48,17 @@ class Bootstrap:
                 idx = np.sort(rng.choice(n, b, replace=False))
                 self.groups.append((idx, rng.multinomial(n, np.full(b, 1 / b), size=per)))
 
-    def bounds(self, statistic: Statistic, estimate: float) -> Bounds:
+    def bounds(self, statistic: Statistic, estimate: float) -> Interval:
         """``statistic(idx, counts)`` gives one value per resample: ``counts[r, j]`` is how
         often item ``idx[j]`` is drawn in resample r."""
         if not self.groups:
-            return Bounds(estimate, math.nan, math.nan, math.nan, math.nan)
+            return Interval(estimate, math.nan, math.nan, math.nan, math.nan)
         per_group = []
         for idx, counts in self.groups:
             values = np.asarray(statistic(idx, counts), dtype=float)
             values = values[np.isfinite(values)]
             if len(values) == 0:
-                return Bounds(estimate, math.nan, math.nan, math.nan, math.nan)
+                return Interval(estimate, math.nan, math.nan, math.nan, math.nan)
             if len(self.groups) > 1:
                 # A subset's resamples spread around the subset's own estimate: keep only
                 # that spread, and centre it on the full-data estimate.
@@ -83,7 +66,7 @@ class Bootstrap:
                 values = values - float(np.ravel(statistic(idx, centre))[0]) + estimate
             per_group.append(np.percentile(values, [2.5, 97.5, 5, 95]))
         low, high, lower, upper = np.mean(per_group, axis=0)
-        return Bounds(float(estimate), float(low), float(high), float(lower), float(upper))
+        return Interval(float(estimate), float(low), float(high), float(lower), float(upper))
 
 
 def resampled_mean(values: np.ndarray) -> Statistic:
@@ -128,21 +111,54 @@ def resampled_quantiles(values: np.ndarray, qs: tuple[float, ...]) -> Callable:
     return statistic
 
 
-def mcnemar(regressions: int, improvements: int) -> dict:
+@dataclass(frozen=True)
+class McNemar:
+    """McNemar's test on the discordant pairs."""
+
+    regressions: int  # b: source passed, target failed
+    improvements: int  # c: source failed, target passed
+    chi2: float
+    p_value: float
+    exact_p_value: float
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def mcnemar(regressions: int, improvements: int) -> McNemar:
     """McNemar's test on the discordant pairs (b: source passed, target failed; c: the
     reverse): chi-squared without continuity correction, and the exact binomial p-value."""
     b, c = int(regressions), int(improvements)
     chi2 = (b - c) ** 2 / (b + c) if b + c else 0.0
-    return {
-        "regressions": b,
-        "improvements": c,
-        "chi2": chi2,
-        "p_value": float(stats.chi2.sf(chi2, 1)) if b + c else 1.0,
-        "exact_p_value": float(stats.binomtest(b, b + c).pvalue) if b + c else 1.0,
-    }
+    return McNemar(
+        regressions=b,
+        improvements=c,
+        chi2=chi2,
+        p_value=float(stats.chi2.sf(chi2, 1)) if b + c else 1.0,
+        exact_p_value=float(stats.binomtest(b, b + c).pvalue) if b + c else 1.0,
+    )
 
 
-def non_inferiority(target: np.ndarray, source: np.ndarray, margin: float) -> dict:
+@dataclass(frozen=True)
+class NonInferiority:
+    """The non-inferiority test of target/source at ``margin``; with fewer than two items
+    only ``n`` and ``ratio`` (``p_value``, ``margin`` and ``passes`` None)."""
+
+    n: int
+    ratio: float | None
+    ratio_lower: float | None = None
+    p_value: float | None = None
+    margin: float | None = None
+    passes: bool | None = None
+
+    def to_dict(self) -> dict:
+        out = dict(self.__dict__)
+        if self.p_value is None:  # too few items: no test, so no margin or verdict
+            del out["margin"], out["passes"]
+        return out
+
+
+def non_inferiority(target: np.ndarray, source: np.ndarray, margin: float) -> NonInferiority:
     """Is target/source at least 1 - margin? One-sided paired t-test of
     d = target - (1 - margin) * source (H0: mean d <= 0), with the lower one-sided 95% bound
     of the ratio of means (Fieller), which clears 1 - margin exactly when the test rejects."""
@@ -151,20 +167,15 @@ def non_inferiority(target: np.ndarray, source: np.ndarray, margin: float) -> di
     n = len(target)
     ratio = target.mean() / source.mean() if n and source.mean() > 0 else math.nan
     if n < 2:
-        return {"n": n, "ratio": _clean(ratio), "ratio_lower": None, "p_value": None}
+        return NonInferiority(n, finite(ratio))
     d = target - (1 - margin) * source
     if np.all(d == d[0]):  # no spread: the t statistic is undefined; the sign decides
         p = 0.0 if d[0] > 0 else 1.0
     else:
         p = float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
-    return {
-        "n": n,
-        "ratio": _clean(ratio),
-        "ratio_lower": _clean(fieller_lower(target, source)),
-        "p_value": p,
-        "margin": margin,
-        "passes": p < 0.05,
-    }
+    return NonInferiority(
+        n, finite(ratio), finite(fieller_lower(target, source)), p, margin, p < 0.05
+    )
 
 
 def fieller_lower(target: np.ndarray, source: np.ndarray, level: float = 0.95) -> float:
@@ -197,17 +208,21 @@ class PPI:
     classical: tuple[float, float, float]  # the SME-only (design-weighted) estimate, low, high
     lam: float  # power-tuning weight of the judge (0: ignored, 1: plain PPI)
 
-    def as_dict(self) -> dict:
+    @property
+    def sme_only(self) -> Interval:
+        return Interval(*self.classical)
+
+    def to_dict(self) -> dict:
         return {
-            "estimate": _clean(self.estimate),
-            "low": _clean(self.low),
-            "high": _clean(self.high),
+            "estimate": finite(self.estimate),
+            "low": finite(self.low),
+            "high": finite(self.high),
             "labelled": self.labelled,
-            "effective_labels": _clean(self.effective_labels),
+            "effective_labels": finite(self.effective_labels),
             "sme_only": dict(
-                zip(("estimate", "low", "high"), map(_clean, self.classical), strict=True)
+                zip(("estimate", "low", "high"), map(finite, self.classical), strict=True)
             ),
-            "lam": _clean(self.lam),
+            "lam": finite(self.lam),
         }
 
 

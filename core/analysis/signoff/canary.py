@@ -1,0 +1,77 @@
+"""The canary plan: traffic stages with success checks and rollback triggers derived from the
+sign-off criteria and the source's measured figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.analysis import compare
+from core.types import finite
+
+
+@dataclass(frozen=True)
+class CanaryStage:
+    stage: int
+    traffic_pct: float
+    duration: str
+    success: list[str]
+    rollback_triggers: list[str]
+    rollback: str = "route all traffic back to the source model"
+    next: str = "advance when every success check holds"
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def canary_plan(
+    crit: dict,
+    quality: dict[str, compare.QualityResult],
+    speed: compare.SpeedResult,
+    cost: compare.CostResult,
+) -> list[CanaryStage]:
+    """Stages with success criteria and rollback triggers derived from the sign-off criteria
+    and the measured source figures."""
+    checks, triggers = _checks(crit, quality, speed, cost)
+    stages = []
+    for number, (share, low, high) in enumerate(crit["canary_stages"], start=1):
+        if share >= 100:
+            stages.append(
+                CanaryStage(number, share, "until the next review", checks, triggers, next="done")
+            )
+        else:
+            stages.append(CanaryStage(number, share, f"{low:.0f}–{high:.0f} h", checks, triggers))
+    return stages
+
+
+def _checks(
+    crit: dict,
+    quality: dict[str, compare.QualityResult],
+    speed: compare.SpeedResult,
+    cost: compare.CostResult,
+) -> tuple[list[str], list[str]]:
+    """(success checks, rollback triggers) shared by every stage."""
+    margin = crit["quality_margin"]
+    checks, triggers = [], []
+    for metric, result in quality.items():
+        rate = result.source_pass_rate
+        if not result.items or rate is None:
+            continue
+        floor_rate = rate.estimate * (1 - margin)
+        checks.append(f"judge pass rate on {metric} ≥ {floor_rate:.1%}")
+        triggers.append(
+            f"quality: {metric} pass rate below {floor_rate:.1%} (source × {1 - margin:.2f})"
+            " over the stage's judged sample"
+        )
+    for row in speed.ttft:
+        src = finite(row.source_ms.estimate)
+        if row.percentile in ("p50", "p90") and src is not None:
+            limit = src + max(src * crit["ttft_increase_pct"] / 100, crit["ttft_increase_ms"])
+            checks.append(f"TTFT {row.percentile} ≤ {limit:.0f} ms")
+            triggers.append(f"latency: TTFT {row.percentile} above {limit:.0f} ms for 30 min")
+    triggers.append("safety: any SME-flagged hallucination or safety flag on canary traffic")
+    target = cost.target
+    if target and target.per_query:
+        ceiling = target.per_query * 1.10
+        checks.append(f"cost per query ≤ {ceiling:.5f} {target.currency}")
+        triggers.append(f"cost: cost per query above {ceiling:.5f} (10% over the projection)")
+    return checks, triggers

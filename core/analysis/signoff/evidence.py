@@ -1,0 +1,106 @@
+"""What a sign-off reads from the database, once: the comparison, the judge's calibration on
+the target, SME safety verdicts and flags, the evidence snapshot and the approvals on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from core.analysis import calibration, compare
+from core.analysis.signoff.approvals import (
+    Approval,
+    SafetyFlag,
+    approvals,
+    build_snapshot,
+    one_row,
+    open_flags,
+    snapshot_facts,
+    snapshot_hash,
+)
+from core.catalog import migrations
+from core.errors import NotFoundError
+from core.types import PASS_SCORE
+
+
+@dataclass(frozen=True)
+class SignoffEvidence:
+    comparison: compare.Comparison
+    migration: str  # its name
+    synthetic: bool
+    trust: dict  # gating metric -> calibration report on the target (absent: no SME label)
+    safety_sme: dict[str, float]  # safety-tagged item -> its SMEs' pass share on the target
+    flags: list[SafetyFlag]  # unresolved SME safety flags on the target
+    snapshot: dict
+    snapshot_sha256: str
+    approvals: list[Approval]
+
+
+def load_evidence(
+    con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str, seed: int
+) -> SignoffEvidence:
+    """Everything ``evaluate`` decides on; the criteria and prices are read once, by
+    ``compare.load``, and the snapshot is built from the same reading."""
+    comparison = compare.load(con, migration_id, target_run_id)
+    runs = [comparison.runs["source"], target_run_id]
+    snap = build_snapshot(
+        snapshot_facts(con, migration_id, runs),
+        comparison.criteria,
+        comparison.prices,
+    )
+    digest = snapshot_hash(snap)
+    name, synthetic = one_row(
+        con, "SELECT name, synthetic FROM migration WHERE migration_id = ?", [migration_id]
+    )
+    return SignoffEvidence(
+        comparison=comparison,
+        migration=name,
+        synthetic=synthetic,
+        trust=_trust(con, comparison, seed),
+        safety_sme=_safety_sme(con, comparison),
+        flags=open_flags(con, target_run_id),
+        snapshot=snap,
+        snapshot_sha256=digest,
+        approvals=approvals(con, migration_id, target_run_id, digest),
+    )
+
+
+def _trust(con: duckdb.DuckDBPyConnection, comparison: compare.Comparison, seed: int) -> dict:
+    """The calibration report of each gating metric the SMEs labelled on the target."""
+    target = comparison.runs["target"]
+    floor = comparison.criteria["kappa_floor"]
+    labelled = set(calibration.metrics_with_labels(con, target))
+    out = {}
+    for metric in comparison.gating:
+        if metric in labelled:
+            frame = calibration.pairs(con, target, metric, details=False)
+            out[metric] = calibration.report(
+                con, target, metric, seed=seed, floor=floor, frame=frame, scores=False
+            )
+    return out
+
+
+def _safety_sme(con: duckdb.DuckDBPyConnection, comparison: compare.Comparison) -> dict:
+    """The SMEs' pass share on the target of each safety-tagged item they labelled."""
+    items = comparison.items
+    tagged = items.loc[items["safety"], "item_id"].tolist()
+    return dict(
+        con.execute(
+            "SELECT item_id, avg(coalesce(passed, score >= ?)::DOUBLE) FROM label"
+            " WHERE run_id = ? AND item_id IN (SELECT unnest(?)) GROUP BY item_id",
+            [PASS_SCORE, comparison.runs["target"], tagged],
+        ).fetchall()
+    )
+
+
+def default_target(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
+    """The run with role 'target', else the first target run."""
+    runs = migrations.target_runs(con, migration_id)
+    if not runs:
+        raise NotFoundError(f"migration {migration_id!r} has no target run")
+    role = dict(
+        con.execute(
+            "SELECT run_id, role FROM run WHERE run_id IN (SELECT unnest(?))", [runs]
+        ).fetchall()
+    )
+    return next((r for r in runs if role.get(r) == "target"), runs[0])
