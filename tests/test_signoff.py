@@ -362,3 +362,42 @@ def test_compare_page_saves_roi_inputs_and_prices(page_db):
     at.text_input(key="compare.currency").input("usd")
     next(b for b in at.button if b.label == "Add price").click().run()
     assert any("3-letter code" in e.value for e in at.error)
+
+
+def test_evaluate_reads_the_criteria_and_prices_once(con, monkeypatch):
+    from core.catalog import pricing
+
+    mid, runs = ids(con)
+    calls = {"criteria": 0, "prices": 0}
+
+    def counted(name, function):
+        def call(*args, **kwargs):
+            calls[name] += 1
+            return function(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(migrations, "criteria", counted("criteria", migrations.criteria))
+    monkeypatch.setattr(pricing, "prices", counted("prices", pricing.prices))
+    report = signoff.evaluate(con, mid, runs["target"])
+    assert calls == {"criteria": 1, "prices": 1}
+    # The snapshot built from that one reading is the one an approval is given on.
+    current = signoff.snapshot_hash(signoff.snapshot(con, mid, runs["target"]))
+    assert report.snapshot_sha256 == current
+
+
+def test_the_analysis_modules_hold_no_sql():
+    # Evidence first, then arithmetic: only the loaders (compare.evidence, signoff.evidence,
+    # signoff.approvals) talk to the database.
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "core" / "analysis"
+    pure = [
+        *(root / "compare" / f"{name}.py" for name in ("quality", "speed", "cost", "items")),
+        *(root / "signoff" / f"{name}.py" for name in ("criteria", "canary", "decision")),
+        root / "compare" / "results.py",
+        root / "signoff" / "export.py",
+    ]
+    for path in pure:
+        text = path.read_text(encoding="utf-8")
+        assert ".execute(" not in text and ".fetch" not in text and ".df()" not in text, path
