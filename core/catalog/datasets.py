@@ -91,7 +91,7 @@ def _number_or_text(text: str) -> object:
 
 def latest_version(con: duckdb.DuckDBPyConnection, name: str) -> int | None:
     """The highest version of the dataset ``name``; None when there is none."""
-    return con.execute("SELECT max(version) FROM dataset WHERE name = ?", [name]).fetchone()[0]
+    return db.scalar(con, "SELECT max(version) FROM dataset WHERE name = ?", [name])
 
 
 def version_to_write(
@@ -108,9 +108,9 @@ def version_to_write(
         )
         return version, bool(exists)
     if latest is not None:
-        same = con.execute(
-            "SELECT sha256 FROM dataset WHERE name = ? AND version = ?", [name, latest]
-        ).fetchone()[0]
+        same = db.scalar(
+            con, "SELECT sha256 FROM dataset WHERE name = ? AND version = ?", [name, latest]
+        )
         if same == digest:
             return None, True
     return (latest or 0) + 1, False
@@ -124,6 +124,7 @@ def get(con: duckdb.DuckDBPyConnection, dataset_id: str) -> dict:
     ).fetchone()
     if row is None:
         runs.dataset_exists(con, dataset_id)  # raises NotFoundError listing what exists
+        raise AssertionError("unreachable")
     keys = (
         "dataset_id",
         "name",

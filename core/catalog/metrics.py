@@ -59,9 +59,7 @@ def normalise(name: str) -> str:
 
 def seed(con: duckdb.DuckDBPyConnection) -> None:
     """Add built-in entries the database lacks; an owner's entries are left as they are."""
-    if con.execute("SELECT count(*) FROM metric WHERE origin = 'builtin'").fetchone()[0] >= len(
-        BUILTIN
-    ):
+    if db.scalar(con, "SELECT count(*) FROM metric WHERE origin = 'builtin'") >= len(BUILTIN):
         return
     with db.transaction(con):
         con.executemany(
@@ -188,12 +186,15 @@ def _merged(before: Metric | None, name: str, **given) -> Metric:
             return given[key]
         return getattr(before, key) if before else None
 
+    direction = given["direction"] or (before.direction if before else None)
+    if direction is None:
+        raise InputError("metric", f"{name} is new: say its --direction (higher or lower)")
     return Metric(
         name,
         given["display_name"] or (before.display_name if before else name),
         pick("low"),
         pick("high"),
-        given["direction"] or before.direction,
+        direction,
         pick("default_threshold"),
         pick("source"),
         "owner",
@@ -215,9 +216,9 @@ def map_name(con: duckdb.DuckDBPyConnection, raw_name: str, metric: str, *, acto
             "INSERT OR REPLACE INTO metric_alias VALUES (?, ?, 'owner', 'owner')",
             [alias, entry.metric],
         )
-        moved = con.execute(
-            "SELECT count(*) FROM run_metric WHERE metric = ? AND NOT mapped", [alias]
-        ).fetchone()[0]
+        moved = db.scalar(
+            con, "SELECT count(*) FROM run_metric WHERE metric = ? AND NOT mapped", [alias]
+        )
         if moved:
             clash = con.execute(
                 "SELECT a.run_id FROM run_metric a JOIN run_metric b USING (run_id)"

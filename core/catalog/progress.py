@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from core.store import db
+
 
 def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
     """Where a migration stands on the way to sign-off, and its next step (Home)."""
@@ -13,11 +15,12 @@ def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
         " WHERE s.migration_id = ? GROUP BY ALL ORDER BY max(s.created_at) DESC LIMIT 1",
         [migration_id],
     ).fetchone()
-    labels = con.execute(
+    labels = db.scalar(
+        con,
         "SELECT count(*) FROM label WHERE run_id IN (SELECT source_run_id FROM migration"
         " WHERE migration_id = ? UNION SELECT run_id FROM migration_run WHERE migration_id = ?)",
         [migration_id, migration_id],
-    ).fetchone()[0]
+    )
     if sample is None:
         step = (
             "Draw a review sample: Sampling page, or"

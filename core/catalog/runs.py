@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from core.catalog import models
-from core.errors import NotFoundError
+from core.errors import InputError, NotFoundError
 from core.types import RunRole
 
 Range = tuple[float, float]
@@ -62,6 +62,8 @@ def create_run(
 ) -> str:
     """Register the run's model and the run itself (inside the caller's transaction)."""
     run_id = f"run-{uuid.uuid4().hex[:10]}"
+    if not spec.model_id:
+        raise InputError("run", "a run names its model: pass --model")
     models.ensure(con, spec.model_id)
     con.execute(
         "INSERT INTO run (run_id, name, dataset_id, model_id, prompt_version_id, config, role,"

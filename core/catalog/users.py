@@ -90,7 +90,7 @@ def _is_bcrypt(text: str) -> bool:
 
 def seed(con: duckdb.DuckDBPyConnection, config: AuthConfig) -> int:
     """Copy the configured users into an empty user table; returns how many were added."""
-    if con.execute("SELECT count(*) FROM app_user").fetchone()[0]:
+    if db.scalar(con, "SELECT count(*) FROM app_user"):
         return 0
     origin = "example" if config.path.resolve() == EXAMPLE_FILE.resolve() else "config"
     with db.transaction(con):

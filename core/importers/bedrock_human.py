@@ -232,7 +232,7 @@ def _rows(record: dict, file: str, line: int, choice: Choice, scale: tuple[int, 
             for entry in _entries(found.get(key))
         ]
         left, right, preference = _preference(found, choice.preference, sorted(models))
-        sides = {left: "A", right: "B"} if left is not None else {}
+        sides = {left: "A", right: "B"} if left is not None and right is not None else {}
         for response_id in sorted(set(by_response) | set(sides)):
             identifier = models.get(response_id)
             rows.append(
@@ -260,7 +260,7 @@ def _rows(record: dict, file: str, line: int, choice: Choice, scale: tuple[int, 
     return rows
 
 
-def _likert(value, metric: str, worker, scale: tuple[int, int], file: str, line: int):
+def _likert(value, metric: str | None, worker, scale: tuple[int, int], file: str, line: int):
     """A Likert answer inside the declared scale (mapping onto 1-5 happens on import)."""
     low, high = scale
     if value is None:

@@ -34,6 +34,7 @@ from core.importers.values import (
     value,
     widened,
 )
+from core.store import db
 from core.store.sql import quote
 
 __all__ = [
@@ -222,13 +223,13 @@ def first_error(con: duckdb.DuckDBPyConnection, staged: Staged, checks: Checks) 
     if not checks.items:
         return
     select = ", ".join(f"min(CASE WHEN {cond} THEN _row END)" for cond, *_ in checks.items)
-    firsts = con.execute(f"SELECT {select} FROM {staged.table}").fetchone()  # noqa: S608 - generated table; conditions over quote()d columns
+    firsts = con.execute(f"SELECT {select} FROM {staged.table}").fetchone() or ()  # noqa: S608 - generated table; conditions over quote()d columns
     hits = [(row, i) for i, row in enumerate(firsts) if row is not None]
     if not hits:
         return
     row, i = min(hits)
     _, problem, column, shown = checks.items[i]
-    found = con.execute(f"SELECT {shown} FROM {staged.table} WHERE _row = ?", [row]).fetchone()[0]  # noqa: S608 - generated table; conditions over quote()d columns
+    found = db.scalar(con, f"SELECT {shown} FROM {staged.table} WHERE _row = ?", [row])  # noqa: S608 - generated table; conditions over quote()d columns
     got = "" if found is None else f", got {_clip(found)!r}"
     raise InputError(staged.file, problem + got, row=row, column=column, row_word=staged.row_word)
 
@@ -239,7 +240,8 @@ def check_unique(
     """Duplicate keys: name the value and both rows."""
     keys = f"(SELECT {expr} AS k, _row FROM {staged.table}) WHERE k IS NOT NULL"  # noqa: S608 - generated table; conditions over quote()d columns
     # Cheap test first: counting distinct keys needs no per-key lists.
-    total, distinct = con.execute(f"SELECT count(k), count(DISTINCT k) FROM {keys}").fetchone()  # noqa: S608 - generated table; conditions over quote()d columns
+    counts = f"SELECT count(k), count(DISTINCT k) FROM {keys}"  # noqa: S608 - generated table; conditions over quote()d columns
+    total, distinct = con.execute(counts).fetchone() or (0, 0)
     if total == distinct:
         return
     dup = con.execute(

@@ -156,7 +156,7 @@ def import_staged(
     with db.unordered_writes(con), db.transaction(con):
         _write_items(con, staged, dataset_id, name, target, exists, digest, items, synthetic, actor)
         source_run, labels = None, 0
-        if has_output:
+        if model is not None:  # set exactly when the file has source outputs
             source = _Source(dataset_id, model, config, score_metric, synthetic)
             source_run, labels = _write_source_run(con, staged, cols, source, actor)
     return DatasetImport(dataset_id, digest, staged.rows, False, source_run, labels)
@@ -379,10 +379,18 @@ def _score_metric(
     """How a golden file's automated_score is read: as ``metric`` from the catalog when named
     (so it meets the runs' metrics), else as 'automated_score', 0..1, passing at >= 0.5."""
     if metric is None:
-        low, high = score_range or runs.DEFAULT_RANGE
-        cut = runs.DEFAULT_THRESHOLD if threshold is None else threshold
+        lowest, highest = score_range or runs.DEFAULT_RANGE
+        cut: float | None = runs.DEFAULT_THRESHOLD if threshold is None else threshold
         return MetricPlan(
-            "automated_score", "automated_score", False, {}, low, high, cut, "higher", "golden"
+            "automated_score",
+            "automated_score",
+            False,
+            {},
+            lowest,
+            highest,
+            cut,
+            "higher",
+            "golden",
         )
     found = metrics.resolve(con, [metric])[metric]
     if found.entry is None:

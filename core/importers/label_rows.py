@@ -187,7 +187,7 @@ def _checks(staged: Staged, cols: dict[str, Column]) -> Checks:
     checks.add(
         f"NOT ({has_verdict})",
         "the row has neither a score nor passed",
-        cols.get("score", cols.get("passed")).source,
+        (cols.get("score") or cols["passed"]).source,
         "NULL",
     )
     for name, allowed in (("preference", PREFERENCES), ("shown_side", SIDES)):

@@ -120,7 +120,7 @@ def with_runs(
         )
     elif choice.whole or (sample and sample.run_b is None):
         table = choice.new_table(con, "run_id VARCHAR")
-        con.execute(f"INSERT INTO {table} VALUES (?)", [choice.whole or sample.run_a])  # noqa: S608 - generated table
+        con.execute(f"INSERT INTO {table} VALUES (?)", [choice.whole or (sample and sample.run_a)])  # noqa: S608 - generated table
         body = f"SELECT k.*, m.run_id AS _run_id FROM {matched} k, {table} m"  # noqa: S608 - generated views
     else:
         also = f" (sample {sample.sample_id} shows two runs)" if sample else ""
@@ -151,7 +151,9 @@ def with_runs(
     return view
 
 
-def _check_sample_runs(con, staged: Staged, view: str, sample, column: str, where: str) -> None:
+def _check_sample_runs(
+    con, staged: Staged, view: str, sample, column: str | None, where: str
+) -> None:
     """Labels attached to a sample grade the sample's runs."""
     bad = con.execute(
         f"SELECT _row, _run_id FROM {view} WHERE _run_id NOT IN (SELECT unnest(?))"  # noqa: S608 - generated views

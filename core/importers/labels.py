@@ -207,13 +207,13 @@ def _write(
             [dataset_id, sample_id],
         )
         attached = len(earlier)
-        if earlier:
-            _attach(con, staged.file, earlier, sample_id, actor)
+        if earlier and sample:
+            _attach(con, staged.file, earlier, sample.sample_id, actor)
         done = 0
         if sample:
             done = writes.mark_done_from(
                 con,
-                sample_id,
+                sample.sample_id,
                 f"(SELECT _item_id AS item_id, reviewer FROM {typed})",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             )
         reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns

@@ -28,8 +28,11 @@ from core.store.sql import quote
 class Target(Protocol):
     """What matching needs to know of the import: the dataset, and whether misses may skip."""
 
-    dataset_id: str
-    allow_unmatched: bool
+    @property
+    def dataset_id(self) -> str: ...
+
+    @property
+    def allow_unmatched(self) -> bool: ...
 
 
 class Matched(NamedTuple):

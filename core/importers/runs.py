@@ -110,6 +110,8 @@ def _plan(con, staged: Staged, spec: RunSpec, found: metrics.Resolved) -> Metric
     raw, entry = found.raw_name, found.entry
     declared = spec.score_ranges.get(raw) or spec.score_ranges.get(found.metric)
     declared = declared or spec.score_ranges.get("*")
+    low: float | None
+    high: float | None
     if declared:
         low, high = declared
     elif entry:

@@ -46,8 +46,9 @@ def _text(value: object) -> object:
     (so a JSON value where text belongs is caught by validation)."""
     if isinstance(value, dict) and isinstance(value.get("content"), list):
         parts = [c.get("text") for c in value["content"] if isinstance(c, dict)]
-        if all(isinstance(p, str) for p in parts):
-            return "\n".join(parts)
+        texts = [p for p in parts if isinstance(p, str)]
+        if len(texts) == len(parts):
+            return "\n".join(texts)
     return value
 
 
