@@ -4,15 +4,16 @@ import streamlit as st
 
 from core.analysis import signoff
 from core.catalog import migrations as migration
+from core.catalog import progress
 from core.errors import SwitchyardError
-from ui import auth, migration_forms, store
+from ui import auth, migration_forms, navigation, store
 
-user = auth.require("eval_owner", "manager", "admin")
+user = auth.require(*navigation.DECIDERS)
 con = store.cursor()
 st.title("Switchyard")
 st.caption("Prove and decide a switch of the LLM behind your product.")
 
-if {"eval_owner", "admin"} & set(user.roles):
+if navigation.OWNERS & set(user.roles):
     with st.expander("New migration", icon=":material/add:"):
         migration_forms.new_migration(con, user.username)
 
@@ -39,7 +40,7 @@ for m in migrations:
             f"**Source model:** {m['source_model']}  \n"
             f"**Target and candidates:** {', '.join(m['target_models'] or [])}"
         )
-        status = migration.progress(con, m["migration_id"])
+        status = progress.progress(con, m["migration_id"])
         try:
             report = signoff.evaluate(con, m["migration_id"])
             decision = f"**Sign-off:** {report.decision}"

@@ -9,7 +9,6 @@ import duckdb
 
 from core.catalog import datasets
 from core.catalog.coverage import coverage
-from core.catalog.progress import progress  # noqa: F401 - pages/home.py reads it here until it is updated
 from core.errors import InputError, NotFoundError
 from core.store import db
 from core.types import KAPPA_FLOOR
