@@ -10,16 +10,15 @@ imported again writes nothing (core.catalog.datasets holds the hash and the vers
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import duckdb
 
-from core.catalog import datasets, metrics, runs
+from core.catalog import datasets, metrics
 from core.catalog.runs import Range
 from core.errors import InputError
-from core.importers import runs as run_import
+from core.importers import golden_source
 from core.importers.checks import (
     Checks,
     Column,
@@ -32,7 +31,7 @@ from core.importers.checks import (
 )
 from core.importers.runs import MetricPlan, RunImport
 from core.importers.staging import Staged
-from core.store import db, writes
+from core.store import db
 from core.store.sql import literal, quote
 from core.types import SPLITS
 
@@ -97,13 +96,14 @@ class DatasetImport:
 
 
 @dataclass(frozen=True)
-class _Source:
-    """The golden file's source run as the import writes it."""
+class _Version:
+    """The dataset version an import writes: new, or an unfrozen one replaced."""
 
     dataset_id: str
-    model: str
-    config: dict
-    score_metric: MetricPlan
+    name: str
+    version: int
+    exists: bool
+    digest: str
     synthetic: bool
 
 
@@ -126,9 +126,9 @@ def import_staged(
         raise InputError(
             staged.file, f"dataset name {name!r} may hold only letters, digits, '.', '_' and '-'"
         )
-    score_metric = _score_metric(con, metric, score_range, threshold)
+    score_metric = golden_source.score_metric(con, metric, score_range, threshold)
     cols = _validated(con, staged, score_metric, human_range)
-    config = _one_config(con, staged, cols)
+    config = golden_source.one_config(con, staged, cols)
     has_output = "source_output" in cols
     if "human_score" in cols and not has_output:
         raise InputError(
@@ -148,18 +148,19 @@ def import_staged(
         latest = datasets.latest_version(con, name)
         return DatasetImport(f"{name}@{latest}", digest, staged.rows, True, None, 0)
     model_id = model_id or config.get("model_id") or config.get("model")
-    model = _one_model(con, staged, cols, model_id) if has_output else None
+    model = golden_source.one_model(con, staged, cols, model_id) if has_output else None
     dataset_id = f"{name}@{target}"
     if exists:
         datasets.refuse_if_frozen(con, dataset_id, "replace its items")
 
     with db.unordered_writes(con), db.transaction(con):
-        _write_items(con, staged, dataset_id, name, target, exists, digest, items, synthetic, actor)
-        source_run, labels = None, 0
+        written = _Version(dataset_id, name, target, exists, digest, synthetic)
+        _write_items(con, staged, written, items, actor)
+        run, labels = None, 0
         if model is not None:  # set exactly when the file has source outputs
-            source = _Source(dataset_id, model, config, score_metric, synthetic)
-            source_run, labels = _write_source_run(con, staged, cols, source, actor)
-    return DatasetImport(dataset_id, digest, staged.rows, False, source_run, labels)
+            source = golden_source.Source(dataset_id, model, config, score_metric, synthetic)
+            run, labels = golden_source.write(con, staged, cols, source, actor)
+    return DatasetImport(dataset_id, digest, staged.rows, False, run, labels)
 
 
 def _validated(
@@ -226,10 +227,9 @@ def _items_view(con, cols: dict[str, Column], table: str) -> str:
     return view
 
 
-def _write_items(
-    con, staged: Staged, dataset_id, name, version, exists, digest, items, synthetic, actor
-) -> None:
+def _write_items(con, staged: Staged, version: _Version, items: str, actor: str) -> None:
     """The dataset row (new, or the unfrozen version replaced) and its items (audited)."""
+    dataset_id, digest, exists = version.dataset_id, version.digest, version.exists
     if exists:
         con.execute("DELETE FROM item WHERE dataset_id = ?", [dataset_id])
         con.execute(
@@ -240,7 +240,16 @@ def _write_items(
         con.execute(
             "INSERT INTO dataset (dataset_id, name, version, sha256, item_count, source_file,"
             " synthetic, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [dataset_id, name, version, digest, staged.rows, staged.file, synthetic, actor],
+            [
+                dataset_id,
+                version.name,
+                version.version,
+                digest,
+                staged.rows,
+                staged.file,
+                version.synthetic,
+                actor,
+            ],
         )
     con.execute(
         "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum, split,"  # noqa: S608 - generated view
@@ -254,154 +263,4 @@ def _write_items(
         "dataset",
         dataset_id,
         after={"file": staged.file, "sha256": digest, "items": staged.rows},
-    )
-
-
-def _one_config(con, staged: Staged, cols) -> dict:
-    """Every row must carry the same model configuration: one run has one."""
-    if "model_config" not in cols:
-        return {}
-    distinct = con.execute(
-        f"SELECT {value(cols['model_config'])} AS c, min(_row) FROM {staged.table}"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
-        " GROUP BY c ORDER BY 2"
-    ).fetchall()
-    parsed = []
-    for text, row in distinct:
-        try:
-            parsed.append((datasets.parse_config(text), row))
-        except (ValueError, json.JSONDecodeError) as exc:
-            raise InputError(
-                staged.file,
-                f"model_config {text!r} is neither a JSON object nor 'key=value, ...' text ({exc})",
-                row=row,
-                column=cols["model_config"].source,
-                row_word=staged.row_word,
-            ) from None
-    first, first_row = parsed[0]
-    for config, row in parsed[1:]:
-        if config and config != first:
-            raise InputError(
-                staged.file,
-                f"model_config {config} differs from {first} on "
-                f"{staged.row_word} {first_row}; one run has one configuration:"
-                " split the file by configuration",
-                row=row,
-                column=cols["model_config"].source,
-                row_word=staged.row_word,
-            )
-    return first
-
-
-def _one_model(con, staged: Staged, cols, model_id: str | None) -> str:
-    if "model_id" in cols:
-        found = con.execute(
-            f"SELECT DISTINCT {value(cols['model_id'])} FROM {staged.table}"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
-            f" WHERE {value(cols['model_id'])} IS NOT NULL"
-        ).fetchall()
-        if len(found) > 1:
-            raise InputError(
-                staged.file,
-                f"the file names {len(found)} models; a golden file carries one source model",
-                column=cols["model_id"].source,
-            )
-        if found:
-            return found[0][0]
-    if model_id:
-        return model_id
-    raise InputError(
-        staged.file, "the source model is not named: add a model_id column or pass --model"
-    )
-
-
-def _write_source_run(
-    con, staged: Staged, cols, source: _Source, actor: str
-) -> tuple[RunImport, int]:
-    """The golden file's outputs as the dataset's source run, and its human scores as labels."""
-    dataset_id, model = source.dataset_id, source.model
-    spec = runs.RunSpec(
-        dataset_id,
-        model,
-        name=f"{model} on {dataset_id} (golden file)",
-        role="source",
-        config=source.config,
-        judge="imported",
-        default_threshold=source.score_metric.threshold,
-        origin="golden",
-        synthetic=source.synthetic,
-    )
-    run_id = runs.create_run(con, spec, staged.file, actor)
-    rows = quote(f"{staged.table}_matched")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {rows} AS"  # noqa: S608 - generated names; core.checks SQL over quote()d columns
-        f" SELECT s.*, {value(cols['item_id'])} AS _item_id FROM {staged.table} s"
-    )
-    outputs = run_import.write_outputs(con, run_id, rows, {**cols, "output": cols["source_output"]})
-    scores, read_notes = 0, []
-    if "automated_score" in cols:
-        plan = replace(source.score_metric, parts={"score": cols["automated_score"]})
-        scores, clipped = run_import.write_scores(con, run_id, rows, [plan], spec)
-        read_notes = run_import.metric_notes([plan], clipped) if scores else []
-    labels = 0
-    if "human_score" in cols:
-        notes = value(cols["notes"]) if "notes" in cols else "NULL"
-        labels = writes.insert_labels_from(
-            con,
-            ("dataset_id", "item_id", "run_id", "reviewer", "score", "notes", "origin"),
-            f"SELECT ?, _item_id, ?, 'imported', CAST({value(cols['human_score'])} AS INTEGER),"  # noqa: S608 - generated view; core.checks SQL over quote()d columns
-            f" {notes}, 'import' FROM {rows} WHERE {value(cols['human_score'])} IS NOT NULL",
-            [dataset_id, run_id],
-        )
-    db.audit(
-        con,
-        actor,
-        "import_run",
-        "run",
-        run_id,
-        after={
-            "file": staged.file,
-            "dataset_id": dataset_id,
-            "model_id": model,
-            "outputs": outputs,
-            "scores": scores,
-            "labels": labels,
-        },
-    )
-    scored = (source.score_metric.metric,) if scores else ()
-    run = RunImport(
-        run_id, dataset_id, staged.file, staged.rows, outputs, [], scored, scores, tuple(read_notes)
-    )
-    return run, labels
-
-
-def _score_metric(
-    con, metric: str | None, score_range: Range | None, threshold: float | None
-) -> MetricPlan:
-    """How a golden file's automated_score is read: as ``metric`` from the catalog when named
-    (so it meets the runs' metrics), else as 'automated_score', 0..1, passing at >= 0.5."""
-    if metric is None:
-        lowest, highest = score_range or runs.DEFAULT_RANGE
-        cut: float | None = runs.DEFAULT_THRESHOLD if threshold is None else threshold
-        return MetricPlan(
-            "automated_score",
-            "automated_score",
-            False,
-            {},
-            lowest,
-            highest,
-            cut,
-            "higher",
-            "golden",
-        )
-    found = metrics.resolve(con, [metric])[metric]
-    if found.entry is None:
-        raise InputError(
-            "--metric",
-            f"{metric!r} is not in the metric catalog; see `python -m core metric list`,"
-            " or add it with `python -m core metric set`",
-        )
-    entry = found.entry
-    low, high = score_range or (entry.low, entry.high)
-    cut = entry.default_threshold if threshold is None else threshold
-    return MetricPlan(
-        "automated_score", entry.metric, True, {}, low, high, cut, entry.direction, "catalog"
     )
