@@ -3,7 +3,7 @@
 ``json.loads`` keeps the last of two equal keys (so one of two scores vanishes), refuses a
 byte-order mark (which Windows tools write), and recurses until ``RecursionError`` on deep
 nesting. ``loads`` accepts the mark, refuses duplicate keys and nesting deeper than the limit
-(``core.limits``), and turns every failure into an InputError naming the file and line.
+(``core.importers.limits``), and turns every failure into an InputError naming the file and line.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ The label file (CSV, JSONL or Parquet) has one row per (item, run, reviewer):
 ``item_id`` (or ``prompt``), ``run_id`` (or ``model_id``, or ``--run``), ``reviewer``, and at
 least one of ``score`` (whole, 1-5 unless another scale is declared) and ``passed``;
 optionally ``failure_modes``, ``safety_flag``, ``preference`` (A/B/tie), ``shown_side`` (A/B)
-and ``notes``. Bedrock human-evaluation records (core.bedrock_human) and sample exports
-(core.sample_export) convert to the same rows. Every label keeps its row as it came in
+and ``notes``. Bedrock human-evaluation records (core.importers.bedrock_human) and sample exports
+(core.review.sample_export) convert to the same rows. Every label keeps its row as it came in
 ``raw_record``. Labels are never silently overwritten.
 
 Attached to a sample (``sample_id``), labels must grade the sample's items and runs; they then

@@ -1,9 +1,9 @@
 """How large an input may be: file size, text field size and JSON nesting depth.
 
-Each limit is a setting (``core.settings``) with a default that fits real evaluation files
+Each limit is a setting (``core.store.settings``) with a default that fits real evaluation files
 with room to spare, checked before the file is parsed, and named in its error so that a
 team with bigger files knows which variable to raise. A field's size is checked when the
-staged rows are validated (core.checks), before anything is written.
+staged rows are validated (core.importers.checks), before anything is written.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reading an input file into a temporary DuckDB table, after the checks a file needs first.
 
-Every importer stages its input here, validates the staged rows with SQL (core.checks),
+Every importer stages its input here, validates the staged rows with SQL (core.importers.checks),
 then writes in one transaction. Staging reads with DuckDB's own readers so that a million
 rows load in seconds; only the error paths fall back to Python to find the offending line.
 """

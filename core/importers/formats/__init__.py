@@ -1,4 +1,4 @@
-"""Converters from other tools' result files to the native run layout (see core.runs)."""
+"""Converters from other tools' result files to the native run layout (see core.importers.runs)."""
 
 from __future__ import annotations
 
