@@ -51,6 +51,7 @@ def read_back(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
+@pytest.mark.slow
 def test_calibration_disagreements_csv_reads_back_neutralised(demo_con):
     con = demo_con(300)
     target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
@@ -342,7 +343,12 @@ def run_import(con, kind, path):
         label_import.import_labels(con, str(path), "fin@1", actor="t")
 
 
-@pytest.mark.parametrize("case", list(REFUSED))
+SLOW_CASES = {"csv_field_over_any_row_duckdb_reads", "jsonl_record_of_50_mb"}  # tens of seconds
+
+
+@pytest.mark.parametrize(
+    "case", [pytest.param(c, marks=pytest.mark.slow) if c in SLOW_CASES else c for c in REFUSED]
+)
 def test_refused_input_names_its_place_and_changes_no_row(with_target, tmp_path, case):
     con = with_target
     kind, name, content, fragments = REFUSED[case]
