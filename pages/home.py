@@ -47,7 +47,7 @@ for m in migrations:
             reasons = report.reasons
         except SwitchyardError as exc:
             decision, reasons = "**Sign-off:** cannot be decided yet", [str(exc)]
-        st.markdown(f"**Next step:** {status['next_step']}  \n{decision}")
+        st.markdown(f"**Next step:** {status.next_step}  \n{decision}")
         for reason in reasons[:3]:
             st.caption(f"· {reason}")
         st.caption(f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M}")

@@ -65,20 +65,20 @@ def _show_coverage(con, dataset_id: str, run_ids: list[str]) -> None:
     st.dataframe(
         [
             {
-                "run": r["run_id"],
-                "model": r["model_id"],
-                "items covered": r["outputs"],
-                "of": r["items"],
-                "metrics": ", ".join(r["metrics"]),
+                "run": r.run_id,
+                "model": r.model_id,
+                "items covered": r.outputs,
+                "of": r.items,
+                "metrics": ", ".join(r.metrics),
             }
-            for r in covered["runs"]
+            for r in covered.runs
         ],
         hide_index=True,
     )
     st.caption(
         "Metrics the runs share: "
-        + (", ".join(covered["shared_metrics"]) or "none")
+        + (", ".join(covered.shared_metrics) or "none")
         + f". Starting the migration freezes {dataset_id}: its items can no longer change."
     )
-    for line in covered["warnings"]:
+    for line in covered.warnings:
         st.warning(line)

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
+
 import duckdb
 
 from core.errors import NotFoundError
+from core.store import db
 
 
-def coverage(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict:
+@dataclass(frozen=True)
+class RunCoverage:
+    run_id: str
+    dataset_id: str
+    model_id: str
+    role: str
+    items: int  # in the dataset version
+    outputs: int  # of them the run answered
+    metrics: tuple[str, ...]  # judge metrics scored on the run
+
+
+@dataclass(frozen=True)
+class Coverage:
+    runs: tuple[RunCoverage, ...]
+    shared_metrics: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+    def to_dict(self) -> dict:
+        """JSON-ready, lists for tuples (``migration describe``)."""
+        return {
+            "runs": [{**asdict(r), "metrics": list(r.metrics)} for r in self.runs],
+            "shared_metrics": list(self.shared_metrics),
+            "warnings": list(self.warnings),
+        }
+
+
+def coverage(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> Coverage:
     """What a set of runs of one dataset version have in common, before a migration is made:
     items each run covers, metrics they share, and warnings."""
     rows = con.execute(
@@ -22,40 +51,33 @@ def coverage(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> dict:
     for run_id in run_ids:
         if run_id not in found:
             raise NotFoundError(f"no run {run_id!r} (see `python -m core list`)")
+    rows_in_order = (found[i] for i in run_ids)
     runs = [
-        {
-            "run_id": r[0],
-            "dataset_id": r[1],
-            "model_id": r[2],
-            "role": r[3],
-            "items": r[4],
-            "outputs": r[5],
-            "metrics": list(r[6] or []),
-        }
-        for r in (found[i] for i in run_ids)
+        RunCoverage(r[0], r[1], r[2], r[3], r[4], r[5], tuple(r[6] or ())) for r in rows_in_order
     ]
-    shared = set(runs[0]["metrics"]) if runs else set()
+    shared = set(runs[0].metrics) if runs else set()
     for run in runs[1:]:
-        shared &= set(run["metrics"])
+        shared &= set(run.metrics)
     warnings = _warnings(con, runs, run_ids, shared)
-    return {"runs": runs, "shared_metrics": sorted(shared), "warnings": warnings}
+    return Coverage(tuple(runs), tuple(sorted(shared)), tuple(warnings))
 
 
-def _warnings(con, runs: list[dict], run_ids: list[str], shared: set[str]) -> list[str]:
+def _warnings(con, runs: list[RunCoverage], run_ids: list[str], shared: set[str]) -> list[str]:
     """Incomplete runs, runs over different items, no shared metric, unmapped metrics."""
-    warnings = []
+    warnings: list[str] = []
     for run in runs:
-        if run["outputs"] < run["items"]:
+        if run.outputs < run.items:
             warnings.append(
-                f"{run['run_id']} ({run['model_id']}) covers {run['outputs']} of"
-                f" {run['items']} items: missing ones count as failures"
+                f"{run.run_id} ({run.model_id}) covers {run.outputs} of"
+                f" {run.items} items: missing ones count as failures"
             )
     if len(runs) > 1:
-        differ = con.execute(
+        differ = db.scalar(
+            con,
             "SELECT count(*) FROM (SELECT item_id FROM output WHERE run_id IN (SELECT unnest(?))"
             " GROUP BY item_id HAVING count(DISTINCT run_id) < ?)",
             [run_ids, len(run_ids)],
-        ).fetchone()[0]
+        )
         if differ:
             warnings.append(
                 f"the runs cover different items: {differ} items lack some run's output"

@@ -179,7 +179,7 @@ def describe(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
         "created_by": created_by,
         "archived_at": archived_at,
         "synthetic": synthetic,
-        **covered,
+        **covered.to_dict(),
         "samples": [{"sample_id": s, "name": n, "items": c} for s, n, c in samples],
         "criteria": criteria(con, migration_id),
     }

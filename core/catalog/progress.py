@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import duckdb
 
 from core.store import db
 
 
-def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
+@dataclass(frozen=True)
+class Progress:
+    """The latest sample's review progress, the migration's label count, the next step."""
+
+    sample_id: str | None
+    assigned: int
+    done: int
+    labels: int
+    next_step: str
+
+
+def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> Progress:
     """Where a migration stands on the way to sign-off, and its next step (Home)."""
     sample = con.execute(
         "SELECT s.sample_id, s.name, count(a.item_id), count(a.item_id) FILTER"
@@ -26,7 +39,7 @@ def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
             "Draw a review sample: Sampling page, or"
             f" `python -m core sample --migration {migration_id} --reviewers sme1,sme2`"
         )
-        return {"sample_id": None, "assigned": 0, "done": 0, "labels": labels, "next_step": step}
+        return Progress(None, 0, 0, labels, step)
     sample_id, name, assigned, done = sample
     if assigned and done < assigned:
         step = f"SMEs are reviewing: {done} of {assigned} assignments of {name} labelled"
@@ -34,10 +47,4 @@ def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> dict:
         step = f"Sample {name} has no reviewers yet: assign SMEs on the Sampling page"
     else:
         step = "Every assignment is labelled: read Calibration, then Compare and Sign-off"
-    return {
-        "sample_id": sample_id,
-        "assigned": assigned,
-        "done": done,
-        "labels": labels,
-        "next_step": step,
-    }
+    return Progress(sample_id, assigned, done, labels, step)
