@@ -303,11 +303,11 @@ def _preference(
         for entry in _entries(found.get(key)):
             if entry.get("metricName") != metric:
                 continue
-            left = entry.get("leftModelResponseId", default[0])
-            right = entry.get("rightModelResponseId", default[1])
-            if left is None or right is None:
+            left_id = entry.get("leftModelResponseId", default[0])
+            right_id = entry.get("rightModelResponseId", default[1])
+            if left_id is None or right_id is None:
                 return None, None, None  # a comparison needs two responses
-            left, right = str(left), str(right)
+            left, right = str(left_id), str(right_id)
             result = entry.get("result")
             if key == "comparisonChoice":
                 chosen = result.get("modelResponseId") if isinstance(result, dict) else result
@@ -319,9 +319,10 @@ def _preference(
                     for r in _entries(result if isinstance(result, list) else [])
                 }
                 if {left, right} <= set(ranks):
-                    if ranks[left] == ranks[right]:
+                    left_rank, right_rank = ranks[left], ranks[right]
+                    if left_rank == right_rank:
                         return left, right, "tie"
-                    return left, right, "A" if ranks[left] < ranks[right] else "B"
+                    return left, right, "A" if left_rank < right_rank else "B"
                 return None, None, None
             # comparisonLikertScale: below the middle favours the left response.
             if isinstance(result, int | float) and not isinstance(result, bool):

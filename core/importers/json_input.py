@@ -49,7 +49,7 @@ def loads(text: str | bytes, file: str, row: int | None = None, row_word: str = 
     try:
         return json.loads(text, object_pairs_hook=_unique)
     except json.JSONDecodeError as exc:
-        where = row if row is not None else exc.lineno
+        where: int | None = row if row is not None else exc.lineno
         raise InputError(
             file, f"not valid JSON ({exc.msg})", row=where, row_word=row_word
         ) from None
@@ -70,7 +70,7 @@ def _line_of_duplicate(text: str) -> int | None:
     """The line where the first object holding a repeated key starts, found by parsing
     again with positions (slower: the error path only)."""
     decoder = json.JSONDecoder()
-    plain_object = decoder.parse_object
+    plain_object = decoder.parse_object  # type: ignore[attr-defined]
 
     def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
         pairs, end = plain_object(s_and_end, strict, scan_once, None, list, memo)
@@ -79,8 +79,10 @@ def _line_of_duplicate(text: str) -> int | None:
             raise _Found(string.count("\n", 0, start) + 1)
         return dict(pairs), end
 
-    decoder.parse_object = parse_object
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
+    # The pure-Python scanner calls decoder.parse_object, so the patch takes effect; typeshed
+    # declares neither attribute.
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     try:
         decoder.decode(text)
     except _Found as found:
