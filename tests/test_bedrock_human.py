@@ -284,3 +284,25 @@ def test_a_run_named_that_does_not_exist_is_refused(with_target, tmp_path):
         score_metric="Helpfulness",
         verdict_metric="Accuracy",
     )
+
+
+def test_a_comparison_rank_without_a_number_states_no_preference():
+    # A rank of null once reached `None < 1` (a TypeError); it now reads as no preference.
+    from core.importers.bedrock_human import _preference
+
+    found = {
+        "comparisonRank": [
+            {
+                "metricName": "Preference",
+                "leftModelResponseId": "0",
+                "rightModelResponseId": "1",
+                "result": [
+                    {"modelResponseId": "0", "rank": None},
+                    {"modelResponseId": "1", "rank": 1},
+                ],
+            }
+        ]
+    }
+    assert _preference(found, "Preference", ["0", "1"]) == (None, None, None)
+    found["comparisonRank"][0]["result"][0]["rank"] = 2
+    assert _preference(found, "Preference", ["0", "1"]) == ("0", "1", "B")

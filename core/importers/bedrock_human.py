@@ -320,6 +320,9 @@ def _preference(
                 }
                 if {left, right} <= set(ranks):
                     left_rank, right_rank = ranks[left], ranks[right]
+                    numbers = int | float
+                    if not (isinstance(left_rank, numbers) and isinstance(right_rank, numbers)):
+                        return None, None, None  # a rank without a number states no preference
                     if left_rank == right_rank:
                         return left, right, "tie"
                     return left, right, "A" if left_rank < right_rank else "B"
