@@ -18,4 +18,5 @@ mypy core cli
 python -m pytest "$@"
 for bench in ingest review_loop calibration compare runner; do
   python "bench/$bench.py" --smoke >/dev/null
+  echo "bench/$bench.py --smoke: ok"
 done
