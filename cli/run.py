@@ -12,7 +12,7 @@ import duckdb
 from cli.common import actor, progress
 from core.catalog import datasets, runs
 from core.errors import InputError, NotFoundError
-from core.llm import bedrock_eval, judges, prompts, runner
+from core.llm import bedrock_eval, clients, judges, prompts, runner
 from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS, RUN_ROLES
 
@@ -84,10 +84,8 @@ def cmd_judge(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
 
 def cmd_bedrock_eval(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
     """Evaluate a run with an Amazon Bedrock evaluation job, wait for it, import its scores."""
-    import boto3
-
-    bedrock = boto3.client("bedrock", region_name=args.region)
-    s3_client = boto3.client("s3", region_name=args.region)
+    bedrock = clients.bedrock(args.region)
+    s3_client = clients.s3(args.region)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     dataset_uri = bedrock_eval.upload_dataset(con, args.run, args.s3 + "/datasets/", s3_client)
     arn = bedrock_eval.create_job(
