@@ -77,36 +77,32 @@ def report_signoff(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> 
     text = signoff.to_html(report) if args.format == "html" else signoff.to_json(report)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(f"{report['decision']}: written to {args.out}", file=sys.stderr)
+        print(f"{report.decision}: written to {args.out}", file=sys.stderr)
     else:
         print(text)
-    return signoff.EXIT_CODES[report["decision"]] if args.gate else 0
+    return signoff.EXIT_CODES[report.decision] if args.gate else 0
 
 
 def report_compare(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
-    """Every comparison figure (all metrics, per stratum, speed, cost) as JSON."""
+    """Every comparison figure (all metrics, per stratum, speed, cost) as JSON: the same
+    ``compare.Figures`` the Compare page shows, and the per-call latencies."""
     migration_id = _need_migration(args)
     target = args.target or signoff.default_target(con, migration_id)
     comparison = compare.load(con, migration_id, target)
     items = compare.select(comparison, args.stratum, args.split)
-    boot = compare.bootstrap_for(items, args.seed)
-    margin = comparison.criteria["quality_margin"]
+    figures = compare.figures(comparison, items, args.seed)
     out = {
         "migration_id": migration_id,
         "source_run_id": comparison.runs["source"],
         "target_run_id": target,
         "stratum": args.stratum,
         "split": args.split,
-        "quality": {m: compare.quality(items, m, margin, boot) for m in comparison.metrics},
-        "by_stratum": {
-            m: compare.quality_by_stratum(items, m, margin, args.seed) for m in comparison.metrics
-        },
-        "sme_corrected": {
-            m: compare.sme_corrected(con, comparison, m, items) for m in comparison.metrics
-        },
-        "speed": compare.speed(items, boot),
+        "quality": figures.quality,
+        "by_stratum": figures.by_stratum,
+        "sme_corrected": figures.sme_corrected,
+        "speed": figures.speed,
         "calls": compare.call_breakdown(con, comparison, items).to_dict("records"),
-        "cost": compare.cost(con, comparison, items, boot),
+        "cost": figures.cost,
     }
     print(json.dumps(signoff.plain(out), indent=2))
 

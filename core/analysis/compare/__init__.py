@@ -4,12 +4,7 @@
 compute frozen results on it (or on a stratum or split of it), so filters never touch SQL.
 """
 
-import functools
-from typing import Any
-
-import duckdb
-
-from core.analysis.compare.cost import cost as _cost
+from core.analysis.compare.cost import cost
 from core.analysis.compare.evidence import (
     SAFETY_TAG,
     SIDES,
@@ -35,8 +30,8 @@ from core.analysis.compare.quality import (
     MIN_CORRECTION_LABELS,
     quality,
     quality_by_stratum,
+    sme_corrected,
 )
-from core.analysis.compare.quality import sme_corrected as _sme_corrected
 from core.analysis.compare.results import (
     MEASURED,
     NOT_MEASURED,
@@ -61,22 +56,6 @@ from core.analysis.compare.speed import (
     speed,
 )
 from core.catalog.pricing import price_history, prices
-
-
-def _drop_connection(function):
-    # TEMPORARY, until cli/report.py is switched to compare.figures: it still passes a
-    # connection first to cost and sme_corrected, which no longer read the database.
-    @functools.wraps(function)
-    def call(*args, **kwargs):
-        if args and isinstance(args[0], duckdb.DuckDBPyConnection):
-            args = args[1:]
-        return function(*args, **kwargs)
-
-    return call
-
-
-cost: Any = _drop_connection(_cost)
-sme_corrected: Any = _drop_connection(_sme_corrected)
 
 __all__ = [
     "BEHIND",

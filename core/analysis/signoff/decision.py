@@ -52,10 +52,6 @@ class SignoffReport:
     def to_dict(self) -> dict:
         return {name: plain(value) for name, value in self.__dict__.items()}
 
-    def __getitem__(self, key: str):
-        # TEMPORARY, until cli/report.py reads report.decision (it reads report["decision"]).
-        return getattr(self, key)
-
 
 def evaluate(
     con: duckdb.DuckDBPyConnection,
