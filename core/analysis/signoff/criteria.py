@@ -31,7 +31,8 @@ class Criterion:
     rule: str
     evidence: list[str]
     settle: str | None = None  # what would decide it, when it is NOT ENOUGH EVIDENCE
-    figures: object = field(default_factory=dict)  # the result it was decided on
+    # The result it was decided on: a metric's figures, the ROI, TTFT rows, safety item lists.
+    figures: compare.QualityResult | compare.Roi | dict = field(default_factory=dict)
     next_step: str | None = None  # how to measure it, when it is NOT MEASURED
 
     def to_dict(self) -> dict:
