@@ -15,7 +15,17 @@ from core.store import writes
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITER = ROOT / "core" / "store" / "writes.py"
-SHARED = ("label", "assignment", "sample", "sample_item", "approval", "audit", "session")
+SHARED = (
+    "label",
+    "assignment",
+    "sample",
+    "sample_item",
+    "approval",
+    "stakeholder",
+    "safety_resolution",
+    "audit",
+    "session",
+)
 WRITE = re.compile(
     r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"
     r"\"?(" + "|".join(SHARED) + r")\"?(?!\w)",

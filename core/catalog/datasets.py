@@ -18,7 +18,7 @@ import duckdb
 
 from core.catalog import runs
 from core.errors import FrozenError, NotFoundError
-from core.store import db
+from core.store import db, writes
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def update_item(
             "UPDATE dataset SET sha256 = ? WHERE dataset_id = ?",
             [stored_hash(con, dataset_id), dataset_id],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "update_item",
@@ -210,7 +210,7 @@ def freeze(con: duckdb.DuckDBPyConnection, dataset_id: str, actor: str) -> bool:
             "UPDATE dataset SET frozen_at = current_timestamp, frozen_by = ? WHERE dataset_id = ?",
             [actor, dataset_id],
         )
-        db.audit(con, actor, "freeze", "dataset", dataset_id, after={"sha256": info["sha256"]})
+        writes.audit(con, actor, "freeze", "dataset", dataset_id, after={"sha256": info["sha256"]})
     return True
 
 

@@ -18,7 +18,7 @@ import duckdb
 
 from core.catalog.builtin_metrics import BUILTIN
 from core.errors import InputError, NotFoundError
-from core.store import db
+from core.store import db, writes
 
 DIRECTIONS = ("higher", "lower")
 TOLERANCE = 1e-9  # relative: Ragas' BLEU of identical texts is 1.0000000000000004
@@ -166,7 +166,7 @@ def set_metric(
             "INSERT INTO metric_alias VALUES (?, ?, 'owner', 'owner') ON CONFLICT DO NOTHING",
             [name, name],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "set_metric",
@@ -244,7 +244,7 @@ def map_name(con: duckdb.DuckDBPyConnection, raw_name: str, metric: str, *, acto
                 " WHERE metric = ? AND NOT mapped",
                 [entry.metric, entry.direction, entry.low, entry.high, alias],
             )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "map_metric",

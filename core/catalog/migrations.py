@@ -10,7 +10,7 @@ import duckdb
 from core.catalog import datasets
 from core.catalog.coverage import coverage
 from core.errors import InputError, NotFoundError
-from core.store import db
+from core.store import db, writes
 from core.types import KAPPA_FLOOR
 
 # The playbook's defaults; each migration keeps its own copy, editable later.
@@ -70,11 +70,9 @@ def create(
         )
         for run_id in target_run_ids:
             con.execute("INSERT INTO migration_run VALUES (?, ?)", [migration_id, run_id])
-        con.executemany(
-            "INSERT INTO stakeholder (migration_id, role) VALUES (?, ?)",
-            [[migration_id, role] for role in DEFAULT_STAKEHOLDERS],
-        )
-        db.audit(
+        for role in DEFAULT_STAKEHOLDERS:
+            writes.add_stakeholder(con, migration_id, role, None)
+        writes.audit(
             con,
             actor,
             "create_migration",
@@ -202,7 +200,7 @@ def add_target(
         raise InputError(run_id, f"is already part of {migration_id}")
     with db.transaction(con):
         con.execute("INSERT INTO migration_run VALUES (?, ?)", [migration_id, run_id])
-        db.audit(con, actor, "add_target", "migration", migration_id, after={"run_id": run_id})
+        writes.audit(con, actor, "add_target", "migration", migration_id, after={"run_id": run_id})
 
 
 def archive(con: duckdb.DuckDBPyConnection, migration_id: str, *, actor: str) -> None:
@@ -214,7 +212,7 @@ def archive(con: duckdb.DuckDBPyConnection, migration_id: str, *, actor: str) ->
             " WHERE migration_id = ? AND archived_at IS NULL",
             [actor, migration_id],
         )
-        db.audit(con, actor, "archive_migration", "migration", migration_id)
+        writes.audit(con, actor, "archive_migration", "migration", migration_id)
 
 
 def _dataset_of(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
@@ -296,7 +294,7 @@ def update_criteria(
             "UPDATE migration SET criteria = ? WHERE migration_id = ?",
             [json.dumps(after), migration_id],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "update_criteria",

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from core.errors import InputError
-from core.store import db
+from core.store import db, writes
 from core.store.settings import ROOT
 
 PRICE_FILE = ROOT / "data" / "prices.csv"
@@ -105,7 +105,7 @@ def add_price(
             " currency, source, recorded_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [model_id, effective, input_per_1k, output_per_1k, currency, source, actor],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "add_price",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from core.errors import InputError, NotFoundError
-from core.store import db
+from core.store import db, writes
 
 
 def apply(
@@ -30,7 +30,7 @@ def apply(
             "INSERT INTO judge_threshold (run_id, metric, threshold, set_by) VALUES (?, ?, ?, ?)",
             [run_id, metric, threshold, actor],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "apply_threshold",

@@ -17,7 +17,7 @@ import duckdb
 import yaml
 
 from core.errors import InputError, NotFoundError, SwitchyardError
-from core.store import db, settings
+from core.store import db, settings, writes
 from core.store.settings import ROOT
 from core.types import ROLES
 
@@ -114,7 +114,7 @@ def seed(con: duckdb.DuckDBPyConnection, config: AuthConfig) -> int:
                     origin,
                 ],
             )
-        db.audit(
+        writes.audit(
             con,
             "system",
             "seed_users",
@@ -210,7 +210,7 @@ def add(
             " VALUES (?, ?, ?, ?, ?)",
             [username, name or username, email, hashed, roles],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "add_user",
@@ -243,7 +243,7 @@ def update(
             " WHERE username = ?",
             [new_roles, new_disabled, hashed, username],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "update_user",

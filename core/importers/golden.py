@@ -31,7 +31,7 @@ from core.importers.checks import (
 )
 from core.importers.runs import MetricPlan, RunImport
 from core.importers.staging import Staged
-from core.store import db
+from core.store import db, writes
 from core.store.sql import literal, quote
 from core.types import SPLITS
 
@@ -256,7 +256,7 @@ def _write_items(con, staged: Staged, version: _Version, items: str, actor: str)
         f" tags, notes) SELECT ?, * FROM {items}",
         [dataset_id],
     )
-    db.audit(
+    writes.audit(
         con,
         actor,
         "replace_items" if exists else "import_dataset",

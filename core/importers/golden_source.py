@@ -14,7 +14,7 @@ from core.importers import runs as run_import
 from core.importers.checks import value
 from core.importers.runs import MetricPlan, RunImport
 from core.importers.staging import Staged
-from core.store import db, writes
+from core.store import writes
 from core.store.sql import quote
 
 
@@ -121,7 +121,7 @@ def write(con, staged: Staged, cols, source: Source, actor: str) -> tuple[RunImp
             f" {notes}, 'import' FROM {rows} WHERE {value(cols['human_score'])} IS NOT NULL",
             [dataset_id, run_id],
         )
-    db.audit(
+    writes.audit(
         con,
         actor,
         "import_run",

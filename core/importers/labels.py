@@ -217,7 +217,7 @@ def _write(
                 f"(SELECT _item_id AS item_id, reviewer FROM {typed})",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
             )
         reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        db.audit(
+        writes.audit(
             con,
             actor,
             "import_labels",
@@ -247,7 +247,7 @@ def _write(
 
 def _attach(con, file: str, label_ids: list[int], sample_id: str, actor: str) -> None:
     writes.attach_labels(con, label_ids, sample_id)
-    db.audit(
+    writes.audit(
         con,
         actor,
         "attach_labels",

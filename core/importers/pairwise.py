@@ -29,7 +29,7 @@ from core.importers.checks import (
 from core.importers.files import staged_file
 from core.importers.matching import match_items
 from core.importers.staging import Staged
-from core.store import db
+from core.store import db, writes
 from core.store.sql import literal, quote
 
 DEFAULT_METRIC = "preference"
@@ -139,7 +139,7 @@ def import_staged(
             [pair["run_id"], pair["baseline_run_id"]],
         )
         written = con.fetchone()[0]
-        db.audit(
+        writes.audit(
             con,
             actor,
             "import_pairwise",

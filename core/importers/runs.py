@@ -19,7 +19,7 @@ from core.errors import InputError
 from core.importers.checks import Checks, Column, Field, add_field_checks, bind, first_error, value
 from core.importers.matching import match_items
 from core.importers.staging import Staged
-from core.store import db
+from core.store import db, writes
 from core.types import RUN_ROLES
 
 METRIC_PARTS = ("score", "threshold", "passed", "judge", "explanation", "judge_version")
@@ -195,7 +195,7 @@ def import_staged(
         outputs = write_outputs(con, run_id, matched, cols)
         scores, clipped = write_scores(con, run_id, matched, plans, spec)
         notes += metric_notes(plans, clipped)
-        db.audit(
+        writes.audit(
             con,
             actor,
             "import_run",

@@ -18,7 +18,7 @@ from core.errors import InputError, NotFoundError
 from core.importers import files, s3
 from core.importers.runs import RunImport
 from core.llm import clients
-from core.store import db
+from core.store import db, writes
 
 AUTOMATED_METRICS = ("Builtin.Accuracy", "Builtin.Robustness", "Builtin.Toxicity")
 JUDGE_METRICS = (
@@ -109,7 +109,7 @@ def create_job(
         )
     job_arn = response["jobArn"]
     with db.transaction(con):
-        db.audit(
+        writes.audit(
             con,
             actor,
             "create_evaluation_job",

@@ -23,7 +23,7 @@ from core import telemetry
 from core.errors import InputError, NotFoundError
 from core.llm import converse, judge_models
 from core.llm.judge_models import deepeval_judge, judge_model, ragas_models
-from core.store import db
+from core.store import db, writes
 from core.types import DEFAULT_REGION, Provider
 
 LLM_METRICS = {
@@ -297,7 +297,7 @@ def _store(con, run_id: str, metric: str, rows: list, version: tuple[str, str], 
             " passed, explanation, judge_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "score_run",

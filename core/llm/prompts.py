@@ -16,7 +16,7 @@ import pandas as pd
 from core.catalog import migrations, models
 from core.errors import InputError, NotFoundError
 from core.llm import clients, converse
-from core.store import db
+from core.store import db, writes
 from core.types import DEFAULT_REGION
 
 METAPROMPT = """You migrate prompts between language models. Rewrite the system prompt below,
@@ -55,7 +55,7 @@ def create(
             " created_by, migration_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [version_id, model_id, text, parent_id, origin, actor, migration_id, note],
         )
-        db.audit(
+        writes.audit(
             con,
             actor,
             "create_prompt_version",

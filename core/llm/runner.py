@@ -27,7 +27,7 @@ from core.catalog import datasets, pricing, runs
 from core.errors import InputError, NotFoundError
 from core.llm import converse
 from core.llm.converse import Call
-from core.store import db
+from core.store import db, writes
 from core.types import DEFAULT_REGION, PROVIDERS, Provider, RunRole
 
 Progress = Callable[[float, str], None]
@@ -153,7 +153,7 @@ def create(
     )
     with db.transaction(con):
         run_id = runs.create_run(con, spec, None, actor)
-        db.audit(
+        writes.audit(
             con,
             actor,
             "create_run",

@@ -1,4 +1,5 @@
-"""The only writers of shared tables: labels, assignments, samples, approvals and the audit trail.
+"""The only writers of shared tables: labels, assignments, samples, approvals, stakeholders,
+safety resolutions and the audit trail.
 
 Every INSERT and UPDATE on these tables lives here (tests/test_writes.py reads the source to
 hold it), so a second backend (PostgreSQL with row locks) replaces this one module. Writers
@@ -337,3 +338,39 @@ def insert_approval(
             ],
         )
     )
+
+
+def add_stakeholder(
+    con: duckdb.DuckDBPyConnection, migration_id: str, role: str, person: str | None
+) -> bool:
+    """Name a stakeholder of a migration; False when that role is one already."""
+    con.execute(
+        "INSERT INTO stakeholder (migration_id, role, person) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [migration_id, role, person],
+    )
+    return _changed(con) > 0
+
+
+def remove_stakeholder(con: duckdb.DuckDBPyConnection, migration_id: str, role: str) -> bool:
+    """False when the role was not a stakeholder of the migration."""
+    con.execute("DELETE FROM stakeholder WHERE migration_id = ? AND role = ?", [migration_id, role])
+    return _changed(con) > 0
+
+
+def resolve_safety_flag(
+    con: duckdb.DuckDBPyConnection, label_id: int, note: str, resolved_by: str
+) -> bool:
+    """Record how a safety flag was resolved; False when it already was."""
+    con.execute(
+        "INSERT INTO safety_resolution (label_id, note, resolved_by) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
+        [label_id, note, resolved_by],
+    )
+    return _changed(con) > 0
+
+
+def _changed(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows the last INSERT or DELETE changed (DuckDB returns the count as its result)."""
+    row = con.fetchone()
+    return 0 if row is None else int(row[0])

@@ -13,22 +13,6 @@ YET otherwise, so a criterion NOT MEASURED never counts as a pass.
 flags; ``export`` writes JSON and HTML.
 """
 
-from core.analysis.signoff.approvals import (
-    CHECKLIST,
-    Approval,
-    SafetyFlag,
-    Stakeholder,
-    add_stakeholder,
-    approvals,
-    checklist_open,
-    open_flags,
-    record_approval,
-    remove_stakeholder,
-    resolve_flag,
-    snapshot,
-    snapshot_hash,
-    stakeholders,
-)
 from core.analysis.signoff.canary import CanaryStage, canary_plan
 from core.analysis.signoff.criteria import (
     FAIL,
@@ -54,6 +38,22 @@ from core.analysis.signoff.decision import (
 )
 from core.analysis.signoff.evidence import SignoffEvidence, default_target, load_evidence
 from core.analysis.signoff.export import plain, to_html, to_json
+from core.catalog.approvals import (
+    CHECKLIST,
+    Approval,
+    SafetyFlag,
+    Stakeholder,
+    add_stakeholder,
+    approvals,
+    checklist_open,
+    open_flags,
+    record_approval,
+    remove_stakeholder,
+    resolve_flag,
+    snapshot,
+    snapshot_hash,
+    stakeholders,
+)
 
 __all__ = [
     "CHECKLIST",

@@ -11,10 +11,10 @@ import duckdb
 from core.analysis import compare
 from core.analysis.compare.results import plain
 from core.analysis.signoff import criteria as rules
-from core.analysis.signoff.approvals import Approval, SafetyFlag, checklist_open
 from core.analysis.signoff.canary import CanaryStage, canary_plan
 from core.analysis.signoff.criteria import FAIL, NOT_MEASURED, OPEN, Criterion
 from core.analysis.signoff.evidence import SignoffEvidence, default_target, load_evidence
+from core.catalog.approvals import Approval, SafetyFlag, checklist_open
 from core.types import Decision
 
 GO: Decision = "GO"

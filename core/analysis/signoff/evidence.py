@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import duckdb
 
 from core.analysis import calibration, compare
-from core.analysis.signoff.approvals import (
+from core.catalog import migrations
+from core.catalog.approvals import (
     Approval,
     SafetyFlag,
     approvals,
@@ -18,7 +19,6 @@ from core.analysis.signoff.approvals import (
     snapshot_facts,
     snapshot_hash,
 )
-from core.catalog import migrations
 from core.errors import NotFoundError
 from core.types import PASS_SCORE
 

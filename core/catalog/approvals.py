@@ -1,8 +1,10 @@
-"""Stakeholders, their approvals bound to a snapshot of the evidence, and SME safety flags.
+"""The sign-off register: stakeholders, their approvals bound to a snapshot of the evidence,
+and the resolution of SME safety flags.
 
 An approval records the hash of what it was given on (``snapshot``): the dataset, the judges,
 thresholds, labels, safety resolutions, criteria and prices. Any change to these makes it
-stale. Approvals and audit entries are written through ``core.store.writes``.
+stale. Every write goes through ``core.store.writes``; the sign-off analysis
+(core.analysis.signoff) reads this register and never writes it.
 """
 
 from __future__ import annotations
@@ -82,12 +84,6 @@ def one_row(con: duckdb.DuckDBPyConnection, query: str, params: list) -> tuple:
     return row
 
 
-def _changed(con: duckdb.DuckDBPyConnection) -> int:
-    """Rows the last INSERT or DELETE changed (DuckDB returns the count as its result)."""
-    row = con.fetchone()
-    return 0 if row is None else int(row[0])
-
-
 # --- safety flags ---------------------------------------------------------------------------
 
 
@@ -111,12 +107,7 @@ def resolve_flag(con: duckdb.DuckDBPyConnection, label_id: int, note: str, *, ac
     if not exists or not exists[0]:
         raise NotFoundError(f"no safety flag on label {label_id}")
     with db.transaction(con):
-        con.execute(
-            "INSERT INTO safety_resolution (label_id, note, resolved_by) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [label_id, note, actor],
-        )
-        if _changed(con) == 0:
+        if not writes.resolve_safety_flag(con, label_id, note, actor):
             raise InputError("safety flag", f"label {label_id}'s flag is already resolved")
         writes.audit(
             con, actor, "resolve_safety_flag", "label", str(label_id), after={"note": note}
@@ -205,12 +196,7 @@ def add_stakeholder(
         raise InputError("stakeholder", "a stakeholder needs a role")
     migrations.source_run(con, migration_id)  # raises for an unknown migration
     with db.transaction(con):
-        con.execute(
-            "INSERT INTO stakeholder (migration_id, role, person) VALUES (?, ?, ?)"
-            " ON CONFLICT DO NOTHING",
-            [migration_id, role, (person or "").strip() or None],
-        )
-        if _changed(con) == 0:
+        if not writes.add_stakeholder(con, migration_id, role, (person or "").strip() or None):
             raise InputError("stakeholder", f"{role!r} is already a stakeholder")
         after = {"role": role, "person": person}
         writes.audit(con, actor, "add_stakeholder", "migration", migration_id, after=after)
@@ -220,10 +206,7 @@ def remove_stakeholder(
     con: duckdb.DuckDBPyConnection, migration_id: str, role: str, *, actor: str
 ) -> None:
     with db.transaction(con):
-        con.execute(
-            "DELETE FROM stakeholder WHERE migration_id = ? AND role = ?", [migration_id, role]
-        )
-        if _changed(con) == 0:
+        if not writes.remove_stakeholder(con, migration_id, role):
             raise NotFoundError(f"{role!r} is not a stakeholder of {migration_id}")
         before = {"role": role}
         writes.audit(con, actor, "remove_stakeholder", "migration", migration_id, before=before)
