@@ -57,12 +57,6 @@ UPWARD = {
     ("core.__main__", "cli"): "`python -m core` runs the command line",
     ("core.store.db", "core.catalog.metrics"): "connect() seeds the metric catalog (local import)",
 }
-# Shims while issue 13 moves the importers out of catalog/ (function-local; they go with it).
-TEMPORARY = {
-    ("core.catalog.datasets", "core.importers.golden"),
-    ("core.catalog.runs", "core.importers.matching"),
-    ("core.catalog.runs", "core.importers.runs"),
-}
 
 
 def module_name(path: Path) -> str:
@@ -123,7 +117,7 @@ CORE = sorted(m for m in CODE if m.split(".")[0] == "core")
 def test_core_imports_only_its_own_layer_or_lower_ones(module):
     upward = []
     for target in sorted(import_targets(module)):
-        if (module, target) in UPWARD or (module, target) in TEMPORARY:
+        if (module, target) in UPWARD:
             continue
         if not target.startswith("core"):
             upward.append(target)  # ui, pages, cli or app: core is below all of them
