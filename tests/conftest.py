@@ -128,6 +128,24 @@ def demo_files(tmp_path_factory):
     return build
 
 
+@pytest.fixture(scope="module")
+def module_demo(demo_files, tmp_path_factory):
+    """module_demo(n_items): a connection to one copy of the session's demo, for a test
+    module that only reads it (or writes what its own tests expect)."""
+    opened = []
+
+    def open_copy(n_items: int = 1200):
+        target = tmp_path_factory.mktemp("module-demo") / "demo.duckdb"
+        target.write_bytes(demo_files(n_items).read_bytes())
+        connection = db.connect(str(target))
+        opened.append(connection)
+        return connection
+
+    yield open_copy
+    for connection in opened:
+        connection.close()
+
+
 @pytest.fixture
 def demo_copy(demo_files, tmp_path):
     """demo_copy(n_items, name): a fresh copy of the demo database of that size."""
@@ -152,15 +170,28 @@ def demo_page_db(demo_copy, monkeypatch):
     return use
 
 
-def app_page(script: str, username: str, role: str, timeout: int = 120):
-    """``script`` (e.g. 'pages/runs.py') run once in AppTest, signed in as ``username``."""
+def signed_in(
+    script: str,
+    username: str | None = "owner",
+    roles: tuple[str, ...] = ("eval_owner",),
+    timeout: int = 60,
+):
+    """``script`` (e.g. 'pages/runs.py') under AppTest, not run yet, signed in as ``username``
+    with ``roles`` (None: nobody signed in). The one sign-in helper of the page tests."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / script), default_timeout=timeout)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["roles"] = [role]
-    return at.run()
+    if username:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = username
+        at.session_state["name"] = username
+        at.session_state["roles"] = list(roles)
+    return at
+
+
+def app_page(script: str, username: str, role: str, timeout: int = 120):
+    """``script`` run once in AppTest, signed in as ``username`` with one role."""
+    return signed_in(script, username, (role,), timeout).run()
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ SEED = 20261126
 
 
 @pytest.fixture(scope="module")
-def demo_con():
-    con = db.connect(":memory:")
-    demo.install(con, SEED)
+def demo_con(module_demo):
+    con = module_demo(1200)
     target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
     return con, target
 

@@ -4,18 +4,14 @@ figure, prices (the paired statistics themselves: test_paired.py)."""
 import numpy as np
 import pytest
 
-from core import demo
 from core.analysis import compare, signoff
 from core.catalog import migrations
-from core.store import db
-
-SEED = 20261126
 
 
 @pytest.fixture(scope="module")
-def demo_con():
-    con = db.connect(":memory:")
-    mid = demo.install(con, SEED)
+def demo_con(module_demo):
+    con = module_demo(1200)
+    mid = con.execute("SELECT migration_id FROM migration").fetchone()[0]
     return con, mid
 
 

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core.importers import files
 from core.store import db
-from tests.conftest import DATA
+from tests.conftest import DATA, signed_in
 
 TIMEOUT = 60
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,13 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def app(script: str, username: str | None = "owner", roles: tuple = ("eval_owner",)) -> AppTest:
     """The script under AppTest, signed in as ``username`` (None: not signed in)."""
-    at = AppTest.from_file(str(ROOT / script), default_timeout=TIMEOUT)
-    if username:
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = username
-        at.session_state["name"] = username
-        at.session_state["roles"] = list(roles)
-    return at
+    return signed_in(script, username, roles, TIMEOUT)
 
 
 @pytest.fixture

@@ -5,15 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from core import demo, render
+from core import render
 from core.review import labels, queue
-from core.store import db
 
 
 @pytest.fixture(scope="module")
-def demo_con():
-    con = db.connect(":memory:")
-    demo.install(con, 20261126, n_items=300)
+def demo_con(module_demo):
+    con = module_demo(300)
     return con
 
 

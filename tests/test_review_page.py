@@ -1,14 +1,11 @@
 """The review screen under AppTest: clicks write the right rows; skip, back and change work."""
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.review import queue, sampling
+from tests.conftest import signed_in
 from ui import store
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -18,11 +15,7 @@ def dbfile(demo_page_db):
 
 
 def page(username="sme1") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "review.py"), default_timeout=60)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = username
-    at.session_state["roles"] = ["sme"]
-    return at.run()
+    return signed_in("pages/review.py", username, ("sme",)).run()
 
 
 def shown_item(at) -> str:

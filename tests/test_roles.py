@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import signed_in
 from ui import navigation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,13 +52,7 @@ def demo_db(tmp_path_factory):
 
 
 def run(script: str, role: str | None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / script), default_timeout=60)
-    if role:
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = USERS[role]
-        at.session_state["name"] = USERS[role]
-        at.session_state["roles"] = [role]
-    return at.run()
+    return signed_in(script, USERS[role] if role else None, (role,) if role else ()).run()
 
 
 @pytest.mark.parametrize("role", list(EXPECTED))
