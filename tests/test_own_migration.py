@@ -337,7 +337,7 @@ def test_a_migration_needs_a_target_different_from_its_source(con, golden):
 
 
 def test_home_starts_a_migration_from_imported_runs_and_shows_its_next_step(tmp_path, monkeypatch):
-    from tests.test_pages import app
+    from tests.conftest import signed_in as app
 
     path = tmp_path / "home.duckdb"
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
@@ -374,7 +374,7 @@ def test_home_starts_a_migration_from_imported_runs_and_shows_its_next_step(tmp_
 
 
 def test_home_shows_no_new_migration_form_to_a_manager(tmp_path, monkeypatch):
-    from tests.test_pages import app
+    from tests.conftest import signed_in as app
 
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "m.duckdb"))
     monkeypatch.setenv("SWITCHYARD_DEMO", "0")
@@ -383,7 +383,7 @@ def test_home_shows_no_new_migration_form_to_a_manager(tmp_path, monkeypatch):
 
 
 def test_the_metrics_page_maps_an_unknown_name_and_adds_a_metric(tmp_path, monkeypatch):
-    from tests.test_pages import app
+    from tests.conftest import signed_in as app
 
     path = tmp_path / "metrics.duckdb"
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
@@ -414,7 +414,7 @@ def test_the_metrics_page_maps_an_unknown_name_and_adds_a_metric(tmp_path, monke
 
 
 def test_the_metrics_page_is_not_for_managers(tmp_path, monkeypatch):
-    from tests.test_pages import app
+    from tests.conftest import signed_in as app
 
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "m.duckdb"))
     at = app("pages/metrics.py", "manager", ("manager",)).run()

@@ -16,7 +16,6 @@ import duckdb
 
 from core.errors import DatabaseLockedError
 from core.store import settings
-from core.store.writes import audit  # noqa: F401 - db.audit(...) callers; the writer lives in writes
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")

@@ -21,7 +21,7 @@ from core import demo
 from core.review import queue
 from core.store import db
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
     "--headless",

@@ -13,7 +13,7 @@ import pytest
 
 from core.store import writes
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 WRITER = ROOT / "core" / "store" / "writes.py"
 SHARED = (
     "label",

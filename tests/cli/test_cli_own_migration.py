@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 REAL = DATA / "real"
 SONNET = "anthropic.claude-3-5-sonnet-20241022-v2:0"

@@ -132,7 +132,7 @@ def test_the_install_key_is_a_0600_git_ignored_file_next_to_the_database(tmp_pat
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "other" / "app.duckdb"))
     (tmp_path / "other").mkdir()
     assert queue.blind_key() != key  # another install, another key
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[3]
     ignored = subprocess.run(
         ["git", "check-ignore", "-q", "data/.switchyard_secret"], cwd=root, check=False
     )

@@ -14,7 +14,7 @@ from core.store import db
 from tests.conftest import app_page
 from tests.fake_bedrock import judge_reply
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

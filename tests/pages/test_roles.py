@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from tests.conftest import signed_in
 from ui import navigation
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 USERS = {"sme": "sme1", "eval_owner": "owner", "manager": "manager", "admin": "admin"}
 EXPECTED = {
     "sme": ["Review"],

@@ -3,7 +3,7 @@
 The owner imports the golden set and two DeepEval runs (tests/data/real) on the Data page,
 starts the migration on Home and draws a sample for sme1; sme1 reviews three items; the owner
 reads Calibration and Compare; the manager approves on Sign-off and downloads the report.
-Skipped when /usr/bin/chromium is missing, like tests/test_browser.py.
+Skipped when /usr/bin/chromium is missing, like tests/browser/test_browser.py.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, Server, auth_cookie, idle, sign_in, wait_for
-from tests.test_browser import browser as browser  # the module-scoped Chromium fixture
+from tests.browser.test_browser import CHROMIUM, Server, auth_cookie, idle, sign_in, wait_for
+from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,7 +23,7 @@ pytestmark = [
 ]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "tests" / "data" / "real"
 SONNET = "anthropic.claude-3-5-sonnet-20241022-v2:0"
 NOVA = "amazon.nova-pro-v1:0"

@@ -12,7 +12,7 @@ from core.store import db
 from tests.conftest import DATA, signed_in
 
 TIMEOUT = 60
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def app(script: str, username: str | None = "owner", roles: tuple = ("eval_owner",)) -> AppTest:

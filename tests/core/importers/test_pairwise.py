@@ -12,7 +12,7 @@ from core.importers import pairwise
 from core.review import labels, queue
 from core.review.labels import ResponseLabel
 from core.store import db
-from tests.test_calibration import SEED, owner_page, page_db  # noqa: F401 (fixture)
+from tests.core.analysis.test_calibration import SEED, owner_page, page_db  # noqa: F401 (fixture)
 from ui import calibration_present
 
 

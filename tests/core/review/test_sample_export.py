@@ -348,7 +348,7 @@ def test_cli_exports_printing_the_path_last_and_imports_with_sample_only(
 
 
 def test_data_page_imports_a_filled_export_into_its_sample(demo_copy, tmp_path, monkeypatch):
-    from tests.test_pages import app
+    from tests.conftest import signed_in as app
 
     path = demo_copy(300)
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
