@@ -262,14 +262,8 @@ def bootstrap(
         for members in groups:
             for i in rng.integers(0, len(members), len(members)):
                 picked.append(members[i])
-        value = statistic(np.concatenate(picked))
-        if not math.isnan(value):
-            draws.append(value)
-    if not draws:
-        return Interval(estimate, math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(draws, [tail, 100 - tail])
-    return Interval(estimate, float(low), float(high))
+        draws.append(statistic(np.concatenate(picked)))
+    return percentile_interval(estimate, np.array(draws, dtype=float), level)
 
 
 def spearman_interval(
