@@ -91,6 +91,8 @@ def _alpha(
 ) -> Interval:
     """Krippendorff's alpha with a bootstrap over items within strata."""
     categories = np.unique(values[~np.isnan(values)])
+    if len(categories) == 0:  # e.g. pass/fail labels only: no scores to agree on
+        return Interval(math.nan, math.nan, math.nan)
     cells = agreement.coincidence_cells(values, categories)
     statistic = agreement.alpha_of_tables(categories, level)
     return agreement.bootstrap_tables(cells, units, strata, statistic, resamples, seed)

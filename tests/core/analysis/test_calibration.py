@@ -109,6 +109,27 @@ def test_sme_vs_sme_on_overlap_items(demo_con):
     assert set(smes.disagreement_by_reviewer) == set(demo.SIMULATED_REVIEWERS)
 
 
+def test_sme_vs_sme_with_pass_fail_labels_only_does_not_crash():
+    # Issue 11, item 6: labels without scores (pass/fail only) on an item two SMEs share made
+    # the ordinal alpha call np.stack([]) and `report calibration` raised a ValueError.
+    import pandas as pd
+
+    labels = pd.DataFrame(
+        {
+            "item_id": ["q1", "q1", "q2", "q2", "q3", "q3"],
+            "reviewer": ["sme1", "sme2"] * 3,
+            "passed": [1.0, 1.0, 0.0, 1.0, 0.0, 0.0],
+            "score": [float("nan")] * 6,
+            "stratum": ["all"] * 6,
+        }
+    )
+    evidence = calibration.SmeEvidence("run-1", labels)
+    smes = calibration.smes.sme_agreement(evidence, resamples=50)
+    assert smes.items == 3
+    assert np.isnan(smes.alpha_ordinal.estimate)  # no scores: nothing to measure, said as such
+    assert not np.isnan(smes.alpha_nominal.estimate)
+
+
 def test_pairwise_agreement_with_and_without_ties():
     judge = ["A", "B", "tie", "A", "B", "tie"]
     sme = ["A", "A", "tie", "tie", "B", "A"]
