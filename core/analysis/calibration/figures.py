@@ -128,6 +128,12 @@ def figures(
     )
 
 
+def on_five_point_scale(scores: np.ndarray) -> np.ndarray:
+    """A 0-1 judge score on the SMEs' 1-5 scale: 1 + 4·s, halves rounded up as label files'
+    scales are (np.rint rounds them to even, so 0.375 and 0.875 fell a bin low)."""
+    return np.clip(np.floor(1 + 4 * np.asarray(scores, dtype=float) + 0.5), 1, 5).astype(int)
+
+
 def score_figures(
     frame: pd.DataFrame, units: np.ndarray, strata: np.ndarray, seed: int, resamples: int
 ) -> tuple[Interval, Interval, Interval]:
@@ -139,7 +145,7 @@ def score_figures(
         return NO_INTERVAL, NO_INTERVAL, NO_INTERVAL
     sme_scores = frame["sme_score"].to_numpy()[scored].astype(int)
     judge_scores = frame["judge_score"].to_numpy()[scored].astype(float)
-    judge_5 = np.clip(np.rint(1 + 4 * judge_scores), 1, 5).astype(int)
+    judge_5 = on_five_point_scale(judge_scores)
     sub_units, sub_strata = units[rows], strata[rows]
     spearman = NO_INTERVAL
     if len(rows) > 2:

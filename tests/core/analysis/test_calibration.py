@@ -130,6 +130,13 @@ def test_sme_vs_sme_with_pass_fail_labels_only_does_not_crash():
     assert not np.isnan(smes.alpha_nominal.estimate)
 
 
+def test_a_judge_score_maps_onto_1_to_5_with_halves_rounded_up():
+    # Issue 11, item 7: np.rint put 0.375 (2.5) in bin 2 and 0.875 (4.5) in bin 4. Halves round
+    # up, as the label import maps other scales (importers/label_rows: floor(1 + 4·x + 0.5)).
+    mapped = calibration.figures.on_five_point_scale(np.array([0, 0.125, 0.375, 0.5, 0.875, 1]))
+    assert mapped.tolist() == [1, 2, 3, 3, 5, 5]
+
+
 def test_pairwise_agreement_with_and_without_ties():
     judge = ["A", "B", "tie", "A", "B", "tie"]
     sme = ["A", "A", "tie", "tie", "B", "A"]
