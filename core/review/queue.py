@@ -14,6 +14,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,30 +91,54 @@ class Slot:
     position: int
 
 
-def blind_key() -> bytes:
+def blind_key(con: duckdb.DuckDBPyConnection | None = None) -> bytes:
     """This install's secret placement key: ``<database dir>/.switchyard_secret``, created at
-    random (owner-only) on first use; a ``:memory:`` database gets a key for this process."""
-    return _key_for(settings.db_path())
+    random (owner-only) on first use; a ``:memory:`` database gets a key for this process.
+
+    The database is the one ``con`` has open (the CLI's ``--db`` included), else the
+    configured one (``SWITCHYARD_DB``).
+    """
+    return _key_for(settings.db_path() if con is None else database_file(con))
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> str:
+    """The file ``con`` has open, or ':memory:'."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    return row[0] if row and row[0] else ":memory:"
+
+
+_KEY_LOCK = threading.Lock()
+
+
+def _key_for(db_path: str) -> bytes:
+    with _KEY_LOCK:  # threads of one app (concurrent SMEs) agree on one key
+        return _cached_key(db_path)
 
 
 @functools.cache
-def _key_for(db_path: str) -> bytes:
+def _cached_key(db_path: str) -> bytes:
     if db_path == ":memory:" or not db_path:
         return secrets.token_bytes(KEY_BYTES)
     path = Path(db_path).resolve().parent / KEY_FILE
+    # Written whole to a private file, then linked into place: another process never reads a
+    # half-written key, and of two first users, one key wins (link refuses an existing name).
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".switchyard_secret.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:  # mkstemp: mode 0600
+            fh.write(secrets.token_bytes(KEY_BYTES))
+        os.link(draft, path)
     except FileExistsError:
-        key = path.read_bytes()
-        if len(key) < KEY_BYTES:
-            raise SwitchyardError(
-                f"{path} holds {len(key)} bytes, not a {KEY_BYTES}-byte key: restore it"
-                " from backup (deleting it re-blinds every unlabelled item)"
-            ) from None
-        return key
-    key = secrets.token_bytes(KEY_BYTES)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
+        pass
+    finally:
+        os.unlink(draft)
+    key = path.read_bytes()
+    if len(key) < KEY_BYTES:
+        raise SwitchyardError(
+            f"{path} holds {len(key)} bytes, not a {KEY_BYTES}-byte key: restore it"
+            " from backup (deleting it re-blinds every unlabelled item)"
+        )
     return key
 
 
@@ -136,7 +162,7 @@ def placed_source_side(
         " AND run_id = ?",
         [sample_id, item_id, reviewer, source_run],
     ).fetchone()
-    return row[0] if row else source_side(sample_id, item_id, reviewer)
+    return row[0] if row else source_side(sample_id, item_id, reviewer, blind_key(con))
 
 
 def queue(con: duckdb.DuckDBPyConnection, reviewer: str) -> list[Slot]:

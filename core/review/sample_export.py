@@ -65,13 +65,15 @@ NO_ANSWER = "[no answer: the model call failed]"
 _names = itertools.count(1)
 
 
-def placement_key(sample_id: str, item_id: str, reviewer: str) -> str:
+def placement_key(sample_id: str, item_id: str, reviewer: str, key: bytes | None = None) -> str:
     """A digest of the assignment and where its source response is shown (16 hex digits),
     keyed like the placement itself: an unkeyed digest would let anyone holding the file try
-    both sides and learn which response is the source model's."""
-    side = queue.source_side(sample_id, item_id, reviewer)
+    both sides and learn which response is the source model's. ``key``: the database's
+    (``queue.blind_key(con)``), else the configured install's."""
+    key = key or queue.blind_key()
+    side = queue.source_side(sample_id, item_id, reviewer, key)
     text = f"switchyard-placement\x1f{sample_id}\x1f{item_id}\x1f{reviewer}\x1f{side}"
-    return hmac.new(queue.blind_key(), text.encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _restore(expr: str) -> str:
@@ -132,7 +134,7 @@ def export(
                 "sample_id": sample_id,
                 "item_id": item_id,
                 "reviewer": who,
-                "placement_key": placement_key(sample_id, item_id, who),
+                "placement_key": placement_key(sample_id, item_id, who, queue.blind_key(con)),
                 "prompt": show(item.prompt),
                 "context": show(item.context) if item.context else item.context,
                 "ground_truth": show(item.ground_truth) if item.ground_truth else None,
@@ -230,8 +232,9 @@ def _placements(con, table: str, sample: SampleInfo) -> None:
         "SELECT item_id, reviewer FROM assignment WHERE sample_id = ?", [sample.sample_id]
     ).fetchall()
     rows = []
+    secret = queue.blind_key(con)
     for item_id, reviewer in slots:
-        side = queue.source_side(sample.sample_id, item_id, reviewer)
+        side = queue.source_side(sample.sample_id, item_id, reviewer, secret)
         shown: tuple[str, str | None]
         if sample.run_b is None:
             shown = (sample.run_a, None)
@@ -239,7 +242,7 @@ def _placements(con, table: str, sample: SampleInfo) -> None:
             shown = (sample.run_a, sample.run_b)
         else:
             shown = (sample.run_b, sample.run_a)
-        key = placement_key(sample.sample_id, item_id, reviewer)
+        key = placement_key(sample.sample_id, item_id, reviewer, secret)
         rows.append([item_id, reviewer, key, *shown])
     con.execute(
         f"CREATE TEMP TABLE {table} (_p_item VARCHAR, _p_reviewer VARCHAR, _p_key VARCHAR,"

@@ -122,7 +122,8 @@ def test_sme_preference_follows_the_side_each_run_was_shown_on(con):
     ).fetchall()
     placed = {}
     for item_id, reviewer in slots:
-        placed.setdefault(queue.source_side(sample_id, item_id, reviewer), (item_id, reviewer))
+        side = queue.source_side(sample_id, item_id, reviewer, queue.blind_key(con))
+        placed.setdefault(side, (item_id, reviewer))
     assert set(placed) == {"A", "B"}
     for source_side, (item_id, reviewer) in placed.items():
         target_side = "B" if source_side == "A" else "A"

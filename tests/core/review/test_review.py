@@ -7,6 +7,7 @@ import pytest
 
 from core import render
 from core.review import labels, queue
+from core.store import db
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +128,7 @@ def test_the_install_key_is_a_0600_git_ignored_file_next_to_the_database(tmp_pat
     assert secret.read_bytes() == key and len(key) == 32
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert queue.blind_key() == key  # stable for the install
-    queue._key_for.cache_clear()
+    queue._cached_key.cache_clear()
     assert queue.blind_key() == key  # and across restarts
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "other" / "app.duckdb"))
     (tmp_path / "other").mkdir()
@@ -137,6 +138,47 @@ def test_the_install_key_is_a_0600_git_ignored_file_next_to_the_database(tmp_pat
         ["git", "check-ignore", "-q", "data/.switchyard_secret"], cwd=root, check=False
     )
     assert ignored.returncode == 0
+
+
+def test_the_key_follows_the_open_database_not_the_setting(tmp_path, monkeypatch):
+    # `python -m core --db other.duckdb` blinds with other.duckdb's key, not SWITCHYARD_DB's.
+    (tmp_path / "app").mkdir()
+    (tmp_path / "cli").mkdir()
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "app" / "app.duckdb"))
+    con = db.connect(str(tmp_path / "cli" / "other.duckdb"))
+    try:
+        key = queue.blind_key(con)
+        assert (tmp_path / "cli" / ".switchyard_secret").read_bytes() == key
+        assert not (tmp_path / "app" / ".switchyard_secret").exists()
+        assert queue.database_file(con) == str(tmp_path / "cli" / "other.duckdb")
+    finally:
+        con.close()
+    memory = db.connect(":memory:")
+    assert queue.database_file(memory) == ":memory:"
+    memory.close()
+
+
+def test_first_users_at_once_agree_on_one_whole_key(tmp_path):
+    # Eight threads (SMEs on one app) and a fresh install: the key file is linked into place
+    # only once written, so no thread reads it half-written and all get the same key.
+    import threading
+
+    path = str(tmp_path / "fresh.duckdb")
+    keys, errors = [], []
+
+    def first_use():
+        try:
+            keys.append(queue._cached_key.__wrapped__(path))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(set(keys)) == 1 and len(keys[0]) == 32
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".switchyard_secret"]
 
 
 def test_an_in_memory_database_gets_a_process_random_key(monkeypatch):
@@ -156,7 +198,8 @@ def test_a_stored_label_keeps_its_placement_under_a_new_key(demo_con, monkeypatc
         [queue.ResponseLabel("A", 5, True), queue.ResponseLabel("B", 1, False)],
         "A",
     )
-    flipped = "B" if queue.source_side(slot.sample_id, slot.item_id, "sme2") == "A" else "A"
+    side = queue.source_side(slot.sample_id, slot.item_id, "sme2", queue.blind_key(demo_con))
+    flipped = "B" if side == "A" else "A"
     monkeypatch.setattr(queue, "source_side", lambda *args, **kwargs: flipped)
     after = queue.load(demo_con, slot.sample_id, slot.item_id, "sme2")
     assert {r.side: r.run_id for r in after.responses} == runs

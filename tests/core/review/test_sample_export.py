@@ -139,7 +139,7 @@ def test_export_is_blind_and_places_responses_as_the_review_screen_does(demo, tm
         shown = queue.load(con, sample_id, row["item_id"], row["reviewer"])
         assert [row["response_a"], row["response_b"]] == [r.text for r in shown.responses]
         assert row["placement_key"] == sample_export.placement_key(
-            sample_id, row["item_id"], row["reviewer"]
+            sample_id, row["item_id"], row["reviewer"], queue.blind_key(con)
         )
         assert all(row[c] == "" for c in sample_export.SME)
     mine = sample_export.export(con, sample_id, tmp_path / "sme1.csv", reviewer="sme1")
