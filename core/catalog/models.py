@@ -140,20 +140,11 @@ def load_price_file(con: duckdb.DuckDBPyConnection, actor: str, path: Path = PRI
     return len(rows)
 
 
-# The price in force on a date: the latest effective on or before it, and among equal
-# dates the latest recorded. One parameter: the date.
-PRICES_IN_FORCE = (
-    "SELECT DISTINCT ON (model_id) model_id, effective_date, input_per_1k, output_per_1k,"
-    " currency FROM model_price WHERE effective_date <= ?"
-    " ORDER BY model_id, effective_date DESC, recorded_at DESC"
-)
-
-
 def current_prices(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(model_id, display_name, input_per_1k, output_per_1k, currency, effective_date) now."""
     return con.execute(
-        "SELECT m.model_id, m.display_name, p.input_per_1k, p.output_per_1k, p.currency,"  # noqa: S608 - PRICES_IN_FORCE is a code constant; values bound
-        f" p.effective_date FROM model m JOIN ({PRICES_IN_FORCE}) p USING (model_id)"
+        "SELECT m.model_id, m.display_name, p.input_per_1k, p.output_per_1k, p.currency,"
+        " p.effective_date FROM model m JOIN prices_in_force(?) p USING (model_id)"
         " ORDER BY m.model_id",
         [date.today()],
     ).fetchall()

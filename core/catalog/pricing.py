@@ -7,13 +7,12 @@ from datetime import date
 import duckdb
 import pandas as pd
 
-from core.catalog import models
-
 
 def prices(con: duckdb.DuckDBPyConnection, on: date | None = None) -> pd.DataFrame:
     """The price of each model in force on ``on`` (default today): the latest effective
     date on or before it, and among equal dates the latest recorded."""
-    return con.execute(models.PRICES_IN_FORCE, [on or date.today()]).df()
+    # prices_in_force: a table macro (schema 009), the one definition of "in force".
+    return con.execute("SELECT * FROM prices_in_force(?)", [on or date.today()]).df()
 
 
 def price_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -196,8 +196,8 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
     """The migration dataset's runs grouped by prompt version: judge pass rate per metric,
     TTFT and latency medians, errors and cost per query at today's prices."""
     return con.execute(
-        f"""
-        WITH price AS ({models.PRICES_IN_FORCE}),
+        """
+        WITH price AS (SELECT * FROM prices_in_force(?)),
         per_run AS (
             SELECT r.run_id, r.name, r.model_id, r.prompt_version_id, r.created_at,
                    count(o.item_id) AS outputs, count(o.error) AS errors,
@@ -226,6 +226,6 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
         LEFT JOIN quality q USING (run_id)
         LEFT JOIN prompt_version pv ON pv.prompt_version_id = pr.prompt_version_id
         ORDER BY pv.created_at NULLS FIRST, pr.created_at
-        """,  # noqa: S608 - PRICES_IN_FORCE is a code constant; values bound
+        """,
         [date.today(), migration_id],
     ).df()

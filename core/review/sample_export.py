@@ -276,7 +276,10 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
     check_unique(
         con, staged, f"{item} || ' / ' || {reviewer}", cols["reviewer"].source, "assignment"
     )
-    skipped = con.execute(f"SELECT count(*) FROM {staged.table} WHERE NOT ({filled})").fetchone()  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+    skipped = con.execute(
+        f"SELECT count(*) FROM {quote(staged.table)} WHERE NOT ({filled})"  # noqa: S608 - quote()d table; core.checks SQL over quote()d columns
+    ).fetchone()
+    # {item}, {reviewer}, {filled}: core.checks expressions over quote()d columns.
     join = (
         f" FROM {quote(staged.table)} s JOIN {quote(table)} p ON p._p_item = {item}"
         f" AND p._p_reviewer = {reviewer} WHERE {filled}"
@@ -374,12 +377,13 @@ def _side_rows(cols, side: str, pair: bool) -> str:
         else "CAST([] AS VARCHAR[])"
     )
     safety = value(cols[f"safety_flag_{side}"]) if f"safety_flag_{side}" in cols else "NULL"
-    other = "b" if side == "a" else "a"
+    shown, paired = (quote(f"_p_run_{s}") for s in (side, "b" if side == "a" else "a"))
+    # Column expressions from core.checks over quote()d names; constants through literal().
     return (
-        f"SELECT s._row, p._p_item AS _item_id, p._p_run_{side} AS _run_id,"
+        f"SELECT s._row, p._p_item AS _item_id, p.{shown} AS _run_id,"
         f" p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
         f" coalesce({passed}, {score} >= {PASS_SCORE}) AS passed, {modes} AS failure_modes,"
         f" coalesce({safety}, false) AS safety_flag, {preference} AS preference,"
-        f" {literal(side.upper())} AS shown_side, p._p_run_{other} AS pair_run_id,"
+        f" {literal(side.upper())} AS shown_side, p.{paired} AS pair_run_id,"
         f" {notes} AS notes, CAST(json_object({kept}) AS JSON) AS raw_record"
     )
