@@ -123,6 +123,7 @@ DATA_TABLES = (
     "assignment",
     "judge_threshold",
     "pairwise_verdict",
+    "pairwise_vote",
     "stakeholder",
     "approval",
     "safety_resolution",

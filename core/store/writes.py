@@ -1,5 +1,5 @@
 """The only writers of shared tables: labels, assignments, samples, approvals, stakeholders,
-safety resolutions and the audit trail.
+safety resolutions, pairwise tournament votes and the audit trail.
 
 Every INSERT and UPDATE on these tables lives here (tests/test_writes.py reads the source to
 hold it), so a second backend (PostgreSQL with row locks) replaces this one module. Writers
@@ -374,3 +374,35 @@ def _changed(con: duckdb.DuckDBPyConnection) -> int:
     """Rows the last INSERT or DELETE changed (DuckDB returns the count as its result)."""
     row = con.fetchone()
     return 0 if row is None else int(row[0])
+
+
+# --- pairwise votes -----------------------------------------------------------------------
+
+PAIRWISE_VOTE_COLUMNS = (
+    "dataset_id",
+    "item_id",
+    "run_a",
+    "run_b",
+    "turn",
+    "metric",
+    "voter",
+    "voter_kind",
+    "winner",
+    "explanation",
+    "source_file",
+)
+
+
+def insert_pairwise_votes_from(
+    con: duckdb.DuckDBPyConnection, select: str, params: Sequence[object] = ()
+) -> int:
+    """Add the rows of ``select`` (every column of PAIRWISE_VOTE_COLUMNS, in order; names
+    quoted by the caller, values bound through ``params``) as tournament votes; a vote
+    already stored for its key is an error. Returns how many."""
+    # select is built from quote()d names; the columns are the constant above
+    return _first(
+        con.execute(
+            f"INSERT INTO pairwise_vote ({', '.join(PAIRWISE_VOTE_COLUMNS)}) {select}",
+            list(params),
+        )
+    )
