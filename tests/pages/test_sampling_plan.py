@@ -1,0 +1,81 @@
+"""The Sampling page's planner under AppTest, on the demo: labels per stratum for a target
+interval, before a sample and as a top-up of a labelled one."""
+
+import pytest
+
+from core.catalog import migrations
+from core.review import planning, sampling
+from tests.conftest import signed_in
+from ui import store
+
+
+@pytest.fixture
+def dbfile(demo_page_db):
+    demo_page_db(1200)
+
+
+def page():
+    return signed_in("pages/sampling.py", "owner", ("eval_owner",)).run()
+
+
+def planner_table(at):
+    return next(d.value for d in at.dataframe if "labels needed" in d.value.columns)
+
+
+def sentence(at) -> str:
+    return next(m.value for m in at.markdown if "labels" in m.value and "κ" in m.value)
+
+
+def test_the_planner_shows_labels_per_stratum_before_a_sample(dbfile):
+    at = page()
+    assert not at.exception
+    table = planner_table(at)
+    assert list(table.columns) == [
+        "stratum", "N_h", "drawn", "labelled", "pass rate needs", "κ needs", "labels needed",
+        "more",
+    ]  # fmt: skip
+    # The same plan computed from the database: the demo migration, its first target run.
+    con = store.cursor()
+    migration_id = con.execute("SELECT migration_id FROM migration LIMIT 1").fetchone()[0]
+    target = migrations.target_runs(con, migration_id)[0]  # the page's default choice
+    params = sampling.SampleParams(seed=1, reviewers=())
+    preview = sampling.plan(
+        con, migration_id, migrations.source_run(con, migration_id), target, params
+    )
+    priors = planning.earlier_priors(con, migration_id)
+    shown = planning.Priors(round(100 * priors.fail, 1) / 100, round(100 * priors.passed, 1) / 100)
+    expected = planning.plan(planning.frame_strata(preview), shown, planning.Targets(0.03, 0.10))
+    assert table["labels needed"].tolist() == [s.needed for s in expected.strata]
+    assert table["N_h"].sum() == preview.frame and table["drawn"].sum() == 0
+    text = sentence(at)
+    assert text.startswith(f"Neyman allocation: {expected.planned.labels} labels give")
+    assert f"design takes {preview.total} labels" in text
+    assert any("Fleiss, Cohen & Everitt" in c.value for c in at.caption)
+
+
+def test_a_wider_target_needs_fewer_labels(dbfile):
+    at = page()
+    before = planner_table(at)["labels needed"].sum()
+    at.number_input(key="sampling.plan.pass_rate").set_value(10.0)
+    at.number_input(key="sampling.plan.kappa").set_value(0.3)
+    at.run()
+    assert not at.exception and planner_table(at)["labels needed"].sum() < before
+
+
+def test_the_planner_tops_up_a_labelled_sample(dbfile):
+    at = page()
+    con = store.cursor()
+    labelled = con.execute(
+        "SELECT sample_id FROM label WHERE sample_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC"
+        " LIMIT 1"
+    ).fetchone()[0]
+    at.selectbox(key="sampling.plan.sample").set_value(labelled).run()
+    assert not at.exception
+    table = planner_table(at)
+    items = con.execute(
+        "SELECT count(*) FROM sample_item WHERE sample_id = ?", [labelled]
+    ).fetchone()[0]
+    assert table["drawn"].sum() == items and table["labelled"].sum() > 0
+    assert (table["labels needed"] >= table["drawn"]).all()
+    more = int(table["more"].sum())
+    assert more > 0 and sentence(at).startswith(f"{more} more labels (in strata ")
