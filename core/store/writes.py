@@ -376,33 +376,9 @@ def _changed(con: duckdb.DuckDBPyConnection) -> int:
     return 0 if row is None else int(row[0])
 
 
-# --- pairwise votes -----------------------------------------------------------------------
-
-PAIRWISE_VOTE_COLUMNS = (
-    "dataset_id",
-    "item_id",
-    "run_a",
-    "run_b",
-    "turn",
-    "metric",
-    "voter",
-    "voter_kind",
-    "winner",
-    "explanation",
-    "source_file",
-)
-
-
-def insert_pairwise_votes_from(
-    con: duckdb.DuckDBPyConnection, select: str, params: Sequence[object] = ()
-) -> int:
-    """Add the rows of ``select`` (every column of PAIRWISE_VOTE_COLUMNS, in order; names
-    quoted by the caller, values bound through ``params``) as tournament votes; a vote
-    already stored for its key is an error. Returns how many."""
-    # select is built from quote()d names; the columns are the constant above
-    return _first(
-        con.execute(
-            f"INSERT INTO pairwise_vote ({', '.join(PAIRWISE_VOTE_COLUMNS)}) {select}",
-            list(params),
-        )
-    )
+def insert_pairwise_votes_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+    """Add the rows of ``select`` (quote()d names, bound values) as tournament votes: dataset_id,
+    item_id, run_a, run_b, turn, metric, voter, voter_kind, winner, explanation, source_file."""
+    insert = "INSERT INTO pairwise_vote (dataset_id, item_id, run_a, run_b, turn, metric, voter,"
+    insert += " voter_kind, winner, explanation, source_file) "
+    return _first(con.execute(insert + select, list(params)))
