@@ -11,7 +11,7 @@ from core.analysis import signoff
 from core.catalog import datasets, migrations
 from core.errors import InputError
 from core.importers import labels
-from core.review import sample_export, sampling
+from core.review import planning, sample_export, sampling
 
 
 def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
@@ -33,6 +33,9 @@ def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None
     for s in plan.strata:
         print(f"  {s.stratum:<20} {s.pool:<10} {s.take:>5} of {s.size:<5} p = {s.probability:.4f}")
     print(f"{plan.total} of {plan.frame} items ({plan.excluded} open elsewhere, left out)")
+    if args.plan:
+        _print_plan(con, args, plan, params)
+        return
     if args.preview:
         return
     sample_id = sampling.create(
@@ -40,6 +43,36 @@ def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None
     )
     print(f"sample {sample_id} created; assigned to {', '.join(params.reviewers)}")
     print(sample_id)
+
+
+def _pair(text: str, option: str, default: str = "") -> tuple[float, float]:
+    """'A:B' (or 'A' when B has a default) as two numbers."""
+    first, _, second = text.partition(":")
+    try:
+        return float(first), float(second or default)
+    except ValueError:
+        raise InputError(option, f"expected two numbers as A:B, got {text!r}") from None
+
+
+def _print_plan(
+    con: duckdb.DuckDBPyConnection,
+    args: argparse.Namespace,
+    preview: sampling.Plan,
+    params: sampling.SampleParams,
+) -> None:
+    """Labels per stratum for the --plan half-widths; of a drawn sample's top-up with --drawn."""
+    targets = planning.Targets(*_pair(args.plan, "--plan", default="0.10"))
+    earlier = planning.earlier_priors(con, args.migration) or planning.Priors()
+    priors = planning.Priors(*_pair(args.expect, "--expect")) if args.expect else earlier
+    strata = (
+        planning.sample_strata(con, args.drawn) if args.drawn else planning.frame_strata(preview)
+    )
+    result = planning.plan(strata, priors, targets, params)
+    print(f"{'stratum':<32} {'N_h':>6} {'drawn':>6} {'labelled':>8} {'needed':>7} {'more':>5}")
+    for s in result.strata:
+        name = f"{s.stratum}/{s.pool}"
+        print(f"{name:<32} {s.size:>6} {s.drawn:>6} {s.labelled:>8} {s.needed:>7} {s.more:>5}")
+    print(planning.summary(result, params))
 
 
 def _only_target(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
@@ -131,6 +164,19 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--reviewers", help="comma-separated SME usernames")
     s.add_argument("--name")
     s.add_argument("--preview", action="store_true", help="print the plan, write nothing")
+    s.add_argument(
+        "--plan",
+        metavar="PASS[:KAPPA]",
+        help="print the labels per stratum a 95%% half-width of the SME pass rate (and of kappa,"
+        " default 0.10) needs, e.g. 0.03:0.10; write nothing",
+    )
+    s.add_argument(
+        "--expect",
+        metavar="FAIL:PASS",
+        help="with --plan: expected SME pass rates where the judge failed and passed"
+        " (default: the migration's labelled samples, else 0.35:0.95)",
+    )
+    s.add_argument("--drawn", metavar="SAMPLE", help="with --plan: plan a top-up of this sample")
 
 
 def _add_import_labels(sub: argparse._SubParsersAction) -> None:
