@@ -55,6 +55,7 @@ class Interval:
     high: float
     lower_one_sided: float | None = None
     upper_one_sided: float | None = None
+    note: str | None = None  # why there is no interval, e.g. "not enough labels: 6 items"
 
     def __iter__(self):
         # (estimate, low, high) unpacking, as the statistics code has always used it.
@@ -70,11 +71,12 @@ class Interval:
             self.high * factor,
             s(self.lower_one_sided),
             s(self.upper_one_sided),
+            self.note,
         )
 
     def to_dict(self) -> dict:
         """JSON-safe: NaN and infinities become None."""
-        out = {
+        out: dict[str, float | str | None] = {
             "estimate": finite(self.estimate),
             "low": finite(self.low),
             "high": finite(self.high),
@@ -82,4 +84,6 @@ class Interval:
         if self.lower_one_sided is not None or self.upper_one_sided is not None:
             out["lower_one_sided"] = finite(self.lower_one_sided)
             out["upper_one_sided"] = finite(self.upper_one_sided)
+        if self.note:
+            out["note"] = self.note
         return out

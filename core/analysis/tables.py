@@ -13,10 +13,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from core.types import RESAMPLES, Interval
 
 Weighting = Literal["none", "linear", "quadratic"]
+# Fewer units than this and a bootstrap redraws a handful of patterns: six agreeing pairs
+# gave κ 1.00 (1.00–1.00). Below it a figure has its estimate and the reason, no interval.
+MIN_UNITS = 10
 
 
 def resampled_tables(
@@ -58,15 +62,95 @@ def resampled_tables(
     return tables
 
 
-def percentile_interval(estimate: float, values: np.ndarray, level: float = 0.95) -> Interval:
-    """The estimate with the percentile interval of its bootstrap values (NaNs dropped)."""
+def too_few(count: int | None, estimate: float = math.nan, why: str = "") -> Interval:
+    """The estimate without an interval, and the reason: 'not enough labels: 6 items, ...'."""
+    reason = why or f"an interval needs {MIN_UNITS}"
+    counted = "" if count is None else f"{count} items, "
+    return Interval(estimate, math.nan, math.nan, note=f"not enough labels: {counted}{reason}")
+
+
+def percentile_interval(
+    estimate: float,
+    values: np.ndarray,
+    level: float = 0.95,
+    count: int | None = None,
+    jackknife: np.ndarray | None = None,
+) -> Interval:
+    """The estimate with the percentile interval of its bootstrap values, unless that would
+    pretend: fewer than ``MIN_UNITS`` units (``count``), the figure undefined in more
+    resamples than one tail holds, no spread at all, or an interval that does not hold its
+    own estimate; the last gets the BCa interval when ``jackknife`` (leave-one-unit-out
+    values) is given (Efron & Tibshirani 1993, ch. 14), else the reason."""
     values = np.asarray(values, dtype=float)
-    values = values[~np.isnan(values)]
-    if len(values) == 0:
-        return Interval(estimate, math.nan, math.nan)
-    tail = (1 - level) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return Interval(estimate, float(low), float(high))
+    finite = values[np.isfinite(values)]
+    if count is not None and count < MIN_UNITS:
+        return too_few(count, estimate)
+    if not math.isfinite(estimate):
+        return too_few(count, estimate, "the figure is undefined on them (one category only?)")
+    tail = (1 - level) / 2
+    if len(finite) == 0 or 1 - len(finite) / len(values) > tail:
+        share = 1 - len(finite) / max(len(values), 1)
+        return too_few(count, estimate, f"undefined in {share:.0%} of resamples (one verdict?)")
+    if np.ptp(finite) == 0:
+        return too_few(count, estimate, "every resample gives the same value")
+    low, high = np.percentile(finite, [tail * 100, 100 - tail * 100])
+    if low < estimate < high:
+        return Interval(estimate, float(low), float(high))
+    if jackknife is not None:
+        bca = _bca(estimate, finite, np.asarray(jackknife, dtype=float), level)
+        if bca is not None:
+            return bca
+    return too_few(count, estimate, "the bootstrap interval does not hold the estimate")
+
+
+def _bca(
+    estimate: float, draws: np.ndarray, jackknife: np.ndarray, level: float
+) -> Interval | None:
+    """BCa: percentiles Φ(z0 + (z0 + z) / (1 − a (z0 + z))), z0 from the share of draws
+    under the estimate (ties half), a from the jackknife's skewness; None when it cannot hold."""
+    share = (np.sum(draws < estimate) + 0.5 * np.sum(draws == estimate)) / len(draws)
+    jack = jackknife[np.isfinite(jackknife)]
+    if not 0 < share < 1 or len(jack) < 2:
+        return None
+    z0 = float(norm.ppf(share))
+    d = jack.mean() - jack
+    spread = 6 * float((d**2).sum()) ** 1.5
+    a = float((d**3).sum()) / spread if spread > 0 else 0.0
+    z = norm.ppf([(1 - level) / 2, 1 - (1 - level) / 2])
+    levels = norm.cdf(z0 + (z0 + z) / (1 - a * (z0 + z)))
+    if not np.all(np.isfinite(levels)):
+        return None
+    low, high = np.percentile(draws, levels * 100)
+    if not low < estimate < high:
+        return None
+    return Interval(estimate, float(low), float(high), note="BCa interval")
+
+
+def jackknife_tables(cells: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """The table with each unit left out in turn (units x K): total minus that unit's cells."""
+    cells = np.asarray(cells, dtype=float)
+    inverse, ids = pd.factorize(np.asarray(units))
+    per_unit = np.zeros((len(ids), cells.shape[1]))
+    np.add.at(per_unit, inverse, cells)
+    return cells.sum(axis=0)[None, :] - per_unit
+
+
+def table_interval(
+    statistic: Callable[[np.ndarray], np.ndarray],
+    cells: np.ndarray,
+    units: np.ndarray,
+    tables: np.ndarray,
+    level: float = 0.95,
+) -> Interval:
+    """``statistic`` of the whole table with the interval of its resampled ``tables``
+    (``percentile_interval``'s checks, BCa from the leave-one-unit-out tables)."""
+    cells = np.asarray(cells, dtype=float)
+    estimate = float(statistic(cells.sum(axis=0)[None, :])[0]) if len(cells) else math.nan
+    count = len(pd.unique(np.asarray(units)))
+    if count < MIN_UNITS:
+        return too_few(count, estimate)
+    jackknife = statistic(jackknife_tables(cells, units))
+    return percentile_interval(estimate, statistic(tables), level, count, jackknife)
 
 
 def bootstrap_tables(
@@ -81,9 +165,8 @@ def bootstrap_tables(
     """The stratified bootstrap of ``bootstrap`` for a statistic of a contingency table:
     ``statistic`` maps (n x K) flattened tables to their n values at once."""
     cells = np.asarray(cells, dtype=float)
-    estimate = float(statistic(cells.sum(axis=0)[None, :])[0])
     tables = resampled_tables(cells, units, strata, resamples, seed)
-    return percentile_interval(estimate, statistic(tables), level)
+    return table_interval(statistic, cells, units, tables, level)
 
 
 def kappa_of_tables(k: int, weighting: Weighting = "none") -> Callable[[np.ndarray], np.ndarray]:
@@ -107,13 +190,16 @@ def kappa_of_tables(k: int, weighting: Weighting = "none") -> Callable[[np.ndarr
 
 
 def ac1_of_tables(tables: np.ndarray) -> np.ndarray:
-    """Vectorised Gwet's AC1 over flattened 2 x 2 tables."""
-    t = tables.reshape(-1, 2, 2)
+    """Vectorised Gwet's AC1 over flattened q x q tables: (pa - pe) / (1 - pe), with
+    pe = sum(pi_k (1 - pi_k)) / (q - 1)."""
+    tables = np.asarray(tables, dtype=float)
+    q = math.isqrt(tables.shape[-1])
+    t = tables.reshape(-1, q, q)
     total = t.sum(axis=(1, 2))
     with np.errstate(invalid="ignore", divide="ignore"):
-        pa = (t[:, 0, 0] + t[:, 1, 1]) / total
+        pa = np.trace(t, axis1=1, axis2=2) / total
         pi = (t.sum(axis=1) + t.sum(axis=2)) / (2 * total[:, None])
-        pe = (pi * (1 - pi)).sum(axis=1)
+        pe = (pi * (1 - pi)).sum(axis=1) / (q - 1)
         return (pa - pe) / (1 - pe)
 
 

@@ -104,14 +104,13 @@ def figures(
     tables = agreement.resampled_tables(cells, units, strata, resamples, seed)
 
     def boot(statistic):
-        estimate = float(statistic(table.reshape(1, 4))[0])
-        return agreement.percentile_interval(estimate, statistic(tables))
+        return agreement.table_interval(statistic, cells, units, tables)
 
     kish = w.sum() ** 2 / (w**2).sum() if len(w) else 0.0  # Kish's effective sample size
 
     def proportion(hits: float, total: float, n_raw: int) -> Interval:
         if total <= 0 or n_raw == 0:
-            return NO_INTERVAL
+            return agreement.too_few(n_raw, math.nan, "a proportion needs at least one")
         n_eff = n_raw if weights is None else min(n_raw, kish * total / w.sum())
         return agreement.wilson(hits / total * n_eff, n_eff)
 
@@ -142,23 +141,21 @@ def score_figures(
     scored = frame["sme_score"].notna().to_numpy() & frame["judge_score"].notna().to_numpy()
     rows = np.flatnonzero(scored)
     if not len(rows):
-        return NO_INTERVAL, NO_INTERVAL, NO_INTERVAL
+        none = agreement.too_few(0, math.nan, "no pair holds both scores")
+        return none, none, none
     sme_scores = frame["sme_score"].to_numpy()[scored].astype(int)
     judge_scores = frame["judge_score"].to_numpy()[scored].astype(float)
     judge_5 = on_five_point_scale(judge_scores)
     sub_units, sub_strata = units[rows], strata[rows]
-    spearman = NO_INTERVAL
-    if len(rows) > 2:
-        spearman = agreement.spearman_interval(
-            judge_scores, sme_scores, sub_units, sub_strata, resamples, seed
-        )
+    spearman = agreement.spearman_interval(
+        judge_scores, sme_scores, sub_units, sub_strata, resamples, seed
+    )
     five = agreement.cells_of(judge_5 - 1, sme_scores - 1, 5)
     five_tables = agreement.resampled_tables(five, sub_units, sub_strata, resamples, seed)
 
     def weighted_kappa(kind):
         statistic = agreement.kappa_of_tables(5, kind)
-        estimate = float(statistic(five.sum(axis=0)[None, :])[0])
-        return agreement.percentile_interval(estimate, statistic(five_tables))
+        return agreement.table_interval(statistic, five, sub_units, five_tables)
 
     return spearman, weighted_kappa("linear"), weighted_kappa("quadratic")
 
@@ -260,18 +257,17 @@ def advice(
     """What to do next, in words an evaluation owner can act on."""
     notes = []
     kappa = (result.weighted or result.unweighted).kappa
+    items = frame["item_id"].nunique()
     if math.isnan(kappa.low):
-        notes.append("κ has no interval yet: label more items where judge and SMEs can differ.")
+        reason = f" ({kappa.note})" if kappa.note else ""
+        notes.append(
+            f"κ has no interval yet from {items} labelled items{reason}: label more items, "
+            "including ones where judge and SMEs can differ."
+        )
     elif kappa.low < floor:
-        width = kappa.high - kappa.low
-        items = frame["item_id"].nunique()
-        needed = max(math.ceil(items * (width / TARGET_WIDTH) ** 2) - items, 0)
-        strata = max(1, frame["design_stratum"].nunique())
         notes.append(
             f"Do not trust {result.metric!r} yet: κ's lower bound {kappa.low:.2f} is under the "
-            f"floor {floor:.2f}. About {needed} more labelled items "
-            f"(~{math.ceil(needed / strata)} per stratum) narrow its interval to "
-            f"±{TARGET_WIDTH / 2:.2f}; raise the review rate (top up the sample)."
+            f"floor {floor:.2f}. {labels_plan(result, frame)}"
         )
     else:
         notes.append(
@@ -289,3 +285,37 @@ def advice(
             f"SME-failed items among the judge's passes, found {fails_in_pass}. {remedy}"
         )
     return tuple(notes)
+
+
+def labels_plan(result: MetricReport, frame: pd.DataFrame) -> str:
+    """How many more labelled items bring κ's interval to ±TARGET_WIDTH / 2: the asymptotic
+    variance of κ at the current table (Fleiss, Cohen & Everitt 1969), times Kish's design
+    effect of the weights, n0 = deff·z²·n·Var(κ) / h², with Cochran's finite-population
+    correction n0 / (1 + n0 / N) when the sample has a design."""
+    figures = result.weighted or result.unweighted
+    per_pair = agreement.kappa_variance(np.array(figures.confusion))
+    if not (per_pair > 0):  # NaN or 0: this table cannot plan a width
+        return (
+            "These labels cannot plan its interval (judge or SMEs give one verdict only): "
+            "label items where they can differ."
+        )
+    weights = frame["weight"].dropna().to_numpy()
+    deff = len(weights) * (weights**2).sum() / weights.sum() ** 2 if len(weights) else 1.0
+    half = TARGET_WIDTH / 2
+    n0 = deff * agreement.Z95**2 * per_pair / half**2
+    sizes = frame.dropna(subset=["design_stratum"]).groupby("design_stratum")["stratum_size"]
+    population = float(sizes.first().sum()) if result.design == "sample" else math.inf
+    pairs_needed = n0 / (1 + n0 / population)
+    items = frame["item_id"].nunique()
+    needed = max(math.ceil(pairs_needed * items / len(frame)) - items, 0)
+    strata = max(1, frame["design_stratum"].nunique())
+    if needed == 0:  # the bootstrap is wider than the asymptotics predict: too few to plan
+        return (
+            f"Its interval is wider than κ's asymptotic variance predicts at {items} items: "
+            "label more items before planning from it."
+        )
+    return (
+        f"About {needed} more labelled items (~{math.ceil(needed / strata)} per stratum) "
+        f"narrow its interval to ±{half:.2f} if κ stays near {figures.kappa.estimate:.2f} "
+        "(Fleiss-Cohen-Everitt variance); raise the review rate (top up the sample)."
+    )

@@ -4,6 +4,7 @@ disagreements. Pure functions of the pairs frame ``evidence.pairs`` reads."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
@@ -49,7 +50,7 @@ def sweep(
     thresholds = thresholds or [round(t, 2) for t in np.arange(0.05, 0.96, 0.05)]
     if frame.empty:
         empty = pd.DataFrame(columns=["threshold", "kappa", "precision", "recall"])
-        return Sweep(empty, Interval(math.nan, math.nan, math.nan))
+        return Sweep(empty, agreement.too_few(0, math.nan, "a threshold needs 10"))
     cells = _threshold_cells(frame, thresholds)
     kappa = agreement.kappa_of_tables(2)
 
@@ -70,12 +71,50 @@ def sweep(
         }
     )
 
+    return Sweep(
+        table, _best(frame, cells, table["kappa"], per_threshold, thresholds, seed, resamples)
+    )
+
+
+def _best(
+    frame: pd.DataFrame,
+    cells: np.ndarray,
+    kappas: pd.Series,
+    per_threshold: Callable[[np.ndarray], np.ndarray],
+    thresholds: list[float],
+    seed: int,
+    resamples: int,
+) -> Interval:
+    """The κ-maximising threshold with the 2.5th and 97.5th percentiles of the resamples'
+    own maximisers (taken on the grid); none when the items are too few or κ is flat."""
+    count = frame["item_id"].nunique()
+    if count < agreement.MIN_UNITS:
+        return agreement.too_few(count, math.nan, "a threshold needs 10")
+    finite = kappas.dropna()
+    if finite.empty or finite.max() - finite.min() < 1e-9:
+        level = "undefined" if finite.empty else f"{finite.iloc[0]:.2f}"
+        return Interval(
+            math.nan,
+            math.nan,
+            math.nan,
+            note=f"κ does not vary with the threshold ({level} at every one): none to recommend",
+        )
+    grid = np.asarray(thresholds, dtype=float)
+
     def best(tables: np.ndarray) -> np.ndarray:
-        values = np.nan_to_num(per_threshold(tables), nan=-np.inf)
-        return np.asarray(thresholds)[values.argmax(axis=1)].astype(float)
+        values = per_threshold(tables)
+        picked = grid[np.nan_to_num(values, nan=-np.inf).argmax(axis=1)]
+        return np.where(np.isnan(values).all(axis=1), np.nan, picked)
 
     units, strata = codes(frame)
-    return Sweep(table, agreement.bootstrap_tables(cells, units, strata, best, resamples, seed))
+    draws = best(agreement.resampled_tables(cells, units, strata, resamples, seed))
+    draws = draws[~np.isnan(draws)]
+    estimate = float(best(cells.sum(axis=0)[None, :])[0])
+    if len(draws) == 0:
+        return agreement.too_few(count, estimate, "κ is undefined in every resample")
+    low = float(np.percentile(draws, 2.5, method="lower"))
+    high = float(np.percentile(draws, 97.5, method="higher"))
+    return Interval(estimate, min(low, estimate), max(high, estimate))
 
 
 def _threshold_cells(frame: pd.DataFrame, thresholds: list[float]) -> np.ndarray:

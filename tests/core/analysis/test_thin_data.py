@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from statsmodels.stats.inter_rater import cohens_kappa as sm_cohens_kappa
 
 from core import formatting
 from core.analysis import agreement, calibration
@@ -91,7 +92,9 @@ def test_wilson_over_zero_trials_says_not_enough_labels():
 
 @pytest.mark.parametrize("n", [1, 2, 3, 6])
 def test_sweep_over_a_few_labels_recommends_nothing(n):
-    frame = pairs_frame([0.9, 0.2, 0.7, 0.6, 0.4, 0.8][:n], [True, False, True, True, False, True][:n])
+    frame = pairs_frame(
+        [0.9, 0.2, 0.7, 0.6, 0.4, 0.8][:n], [True, False, True, True, False, True][:n]
+    )
     best = views.sweep(frame, resamples=200).best
     assert math.isnan(best.estimate) and says_not_enough(best, n)
 
@@ -144,19 +147,22 @@ def test_advice_never_promises_a_width_from_a_handful_of_labels():
 
 def test_advice_plans_with_the_asymptotic_variance_of_kappa():
     # Fleiss, Cohen & Everitt (1969): n·Var(κ) from the table's proportions; the labels for a
-    # half-width h are z²·n·Var(κ)/h², scaled by the design effect the bootstrap shows.
+    # half-width h are n0 = deff·z²·n·Var(κ)/h² (deff 1: equal weights), with Cochran's
+    # finite-population correction n0 / (1 + n0/N), N = 1,500 items here.
     rng = np.random.default_rng(11)
     truth = rng.random(150) < 0.75
     judge = np.where(rng.random(150) < 0.75, truth, ~truth)
-    frame = pairs_frame(np.where(judge, 0.8, 0.2), truth, weight=1.0)
+    frame = pairs_frame(np.where(judge, 0.8, 0.2), truth, weight=10.0)
     result = calibration.calibrate(
         calibration.Evidence("r", "m", frame, 0.5), resamples=500, floor=0.9
     )
-    table = np.array(result.weighted.confusion) / 150
-    per_item = agreement.kappa_variance(table)
-    kappa = result.weighted.kappa
-    deff = 150 * ((kappa.high - kappa.low) / 2 / agreement.Z95) ** 2 / per_item
-    needed = math.ceil(deff * agreement.Z95**2 * per_item / 0.1**2) - 150
+    table = np.array(result.weighted.confusion)
+    # statsmodels' cohens_kappa gives Var(κ) by the same formula (its var_kappa).
+    per_item = sm_cohens_kappa(table).var_kappa * table.sum()
+    assert agreement.kappa_variance(table) == pytest.approx(per_item, rel=1e-9)
+    n0 = agreement.Z95**2 * per_item / 0.1**2
+    needed = math.ceil(n0 / (1 + n0 / 1500)) - 150
+    assert needed > 0
     assert f"About {needed} more labelled items" in " ".join(result.advice)
 
 
