@@ -252,12 +252,17 @@ def check_unique(
         key, first, second = dup
         raise InputError(
             staged.file,
-            f"duplicate {what} {_clip(key)!r} (first on "
+            f"duplicate {what} {_clip(_shown(key))!r} (first on "
             f"{staged.row_word} {first}); each {what} may appear once",
             row=second,
             column=column,
             row_word=staged.row_word,
         )
+
+
+def _shown(key: object) -> object:
+    """A compound key as people read it: its parts were joined by the unit separator."""
+    return key.replace("\x1f", " / ") if isinstance(key, str) else key
 
 
 def _clip(value: object, limit: int = 80) -> object:

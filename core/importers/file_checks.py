@@ -89,13 +89,16 @@ def _check_last_json_line(path: Path) -> None:
     try:
         json.loads(last)
     except json.JSONDecodeError as exc:
-        raise InputError(
-            str(path),
-            f"the last line is not complete JSON ({exc.msg}); "
-            "the file looks truncated: export it again",
-            row=total_lines,
-            row_word="line",
-        ) from None
+        # Cut off mid-write, a line ends inside a string or before its closing brace;
+        # an error earlier in the line is a bad line, not a truncated file.
+        cut_off = exc.pos >= len(last.rstrip()) or exc.msg.startswith("Unterminated")
+        problem = (
+            f"the last line is not complete JSON ({exc.msg}); the file looks truncated:"
+            " export it again"
+            if cut_off
+            else f"not valid JSON ({exc.msg} at character {exc.pos + 1})"
+        )
+        raise InputError(str(path), problem, row=total_lines, row_word="line") from None
 
 
 def _last_line(path: Path) -> bytes:

@@ -183,6 +183,7 @@ def _validated(
             minimum=human_range[0],
             maximum=human_range[1],
             aliases=("sme_score",),
+            nan_is_blank=False,  # a human score is a label: NaN is a broken export
         ),
     ]
     cols = bind(con, staged, fields)

@@ -81,6 +81,63 @@ def check_file_size(path: str | Path, file: str | None = None) -> None:
         )
 
 
+def check_parquet(path: str | Path, file: str | None = None) -> None:
+    """A Parquet file is measured from its footer before a byte of data is read: a few KB
+    on disk can decompress to gigabytes. A column chunk larger than its rows could hold at
+    the field limit, or a file larger once decompressed than the file limit, is refused; a
+    file without a readable footer (truncated, or not Parquet) too."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    check_file_size(path, file)
+    file = file or str(path)
+    try:
+        meta = pq.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            file,
+            f"not a readable Parquet file ({first}); the file may be truncated: export it again",
+        ) from None
+    limit, total, first_row = current().field_bytes, 0, 1
+    for group in (meta.row_group(g) for g in range(meta.num_row_groups)):
+        rows = group.num_rows
+        for chunk in (group.column(c) for c in range(group.num_columns)):
+            total += chunk.total_uncompressed_size
+            text = chunk.physical_type == "BYTE_ARRAY" and "." not in chunk.path_in_schema
+            # Each value carries a 4-byte length; pages add headers: allow for both.
+            if text and chunk.total_uncompressed_size - 64 * rows - 4096 > limit * rows:
+                raise InputError(
+                    file,
+                    _chunk_problem(chunk.total_uncompressed_size, rows, first_row),
+                    row=first_row if rows == 1 else None,
+                    column=chunk.path_in_schema,
+                )
+        first_row += rows
+    if total > current().file_bytes:
+        raise InputError(
+            file,
+            f"the file expands to {size(total)} when decompressed, over the"
+            f" {size(current().file_bytes)} limit on input files; split it, or raise"
+            f" {env('max_file_mb')}",
+        )
+
+
+def _chunk_problem(found: int, rows: int, first_row: int) -> str:
+    limit, setting = size(current().field_bytes), env("max_field_kb")
+    source = "read from the Parquet metadata, before the data"
+    if rows == 1:
+        return (
+            f"the text is {size(found)} once decompressed, over the {limit} limit per text"
+            f" field ({source}); shorten it, or raise {setting}"
+        )
+    return (
+        f"rows {first_row} to {first_row + rows - 1} hold {size(found)} of text once"
+        f" decompressed, more than {rows} values at the {limit} limit per text field can"
+        f" ({source}); shorten them, or raise {setting}"
+    )
+
+
 def field_too_large(length: int) -> str:
     """The message for a text field over the limit."""
     limit = current().field_bytes

@@ -93,7 +93,10 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
     elif path.stat().st_size == 0:
         expected = "a Parquet file" if kind == "parquet" else "a header or records"
         raise InputError(file, f"the file is empty; expected {expected}")
-    limits.check_file_size(path)
+    if kind == "parquet":
+        limits.check_parquet(path)  # from its footer: a few KB can expand to gigabytes
+    else:
+        limits.check_file_size(path)
     if kind == "jsonl":
         limits.check_json_depth(path, kind)
     try:
@@ -101,7 +104,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
             con.execute(
                 f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
                 " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
-                " max_line_size = ?)",
+                # skip = 0: else the sniffer may take a later, longer line as the header
+                # and silently drop every row above it
+                " skip = 0, max_line_size = ?)",
                 [file, file_checks.row_bytes(path)],
             )
         elif kind == "parquet":

@@ -67,7 +67,7 @@ def read(path: Path, kind: str) -> pd.DataFrame:
         check_text_file(path, "csv")
         return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     if kind == "parquet":
-        limits.check_file_size(path)
+        limits.check_parquet(path)
         return pd.read_parquet(path)
     raise InputError(str(path), f"a Ragas table is CSV or Parquet, not {kind}")
 
