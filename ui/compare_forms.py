@@ -37,11 +37,17 @@ def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> No
         "bootstrap for differences. Non-inferiority: one-sided paired t-test at "
         f"{1 - margin:.2f} (Fieller bound). Mean score difference × 100."
     )
-    st.markdown("**SME-corrected (prediction-powered) pass rates**")
+    st.markdown("**SME-corrected pass rates (stratified prediction-powered inference)**")
     st.dataframe(present.sme_corrected(figures), hide_index=True)
+    notes = [c.note for c in figures.sme_corrected.values() if c.note]
     st.caption(
-        "The judge on every item, corrected by the design-weighted SME labels (PPI++). "
-        "'Worth' is how many SME labels alone would give the same interval width."
+        "StratPPI: in each design stratum (golden stratum / pool) the judge's score on the "
+        "unlabelled items, corrected by the SME labels (PPI++, its weight λ tuned per "
+        "stratum), combined with the strata's shares N_h/N; SME-only: Cochran's stratified "
+        "estimate of the labels alone. Intervals: 95%, Wilson at the effective sample size "
+        "p(1 − p)/variance, so they stay inside the range. 'Worth' is the labels the SME-only "
+        "estimator would need for the same interval width: labels × var(SME-only) / "
+        "var(StratPPI). Differences in points. " + " ".join(notes)
     )
     metric = st.selectbox("Per stratum, metric", comparison.metrics, key="compare.metric")
     st.dataframe(present.by_stratum(figures, metric), hide_index=True)

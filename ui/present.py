@@ -77,24 +77,37 @@ def quality(figures: compare.Figures, comparison: compare.Comparison) -> pd.Data
 
 
 def sme_corrected(figures: compare.Figures) -> pd.DataFrame:
-    """Prediction-powered pass rates per metric, beside the SME-only estimate."""
+    """Stratified prediction-powered pass rates per metric, beside the SME-only stratified
+    estimate, and what the labels are worth with its arithmetic."""
     rows = []
     for metric, corrected in figures.sme_corrected.items():
         for key in ("source", "target", "difference"):
             value = getattr(corrected, key)
+            unit = "" if key == "difference" else "%"
             rows.append(
                 {
                     "metric": metric,
                     "what": key,
-                    "PPI estimate": interval(value, unit="%", scale=100),
+                    "StratPPI": interval(value and value.interval, unit=unit, scale=100),
+                    "SME-only": interval(value and value.sme_only, unit=unit, scale=100),
                     "SME labels": value.labelled if value else 0,
                     "worth (labels)": None
                     if value is None or finite(value.effective_labels) is None
                     else round(value.effective_labels),
-                    "SME-only": interval(value and value.sme_only, unit="%", scale=100),
+                    "worth = labels × var SME-only / var StratPPI": worth_arithmetic(value),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def worth_arithmetic(value) -> str:
+    """'200 × 1.32e-03 / 1.16e-03 = 228': the effective-sample-size sum behind 'worth'."""
+    if value is None or finite(value.effective_labels) is None:
+        return MISSING
+    return (
+        f"{value.labelled} × {value.sme_only_variance:.3g} / {value.variance:.3g}"
+        f" = {value.effective_labels:,.0f}"
+    )
 
 
 def by_stratum(figures: compare.Figures, metric: str) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""Paired statistics for comparing two runs item by item: bootstrap, McNemar, non-inferiority,
-prediction-powered inference.
+"""Paired statistics for comparing two runs item by item: bootstrap, McNemar, non-inferiority.
+(Prediction-powered inference is ``core.analysis.ppi``.)
 
 Every figure that compares source and target resamples items, never runs, so each resample
 keeps an item's two outputs together.
@@ -194,80 +194,3 @@ def fieller_lower(target: np.ndarray, source: np.ndarray, level: float = 0.95) -
     if disc < 0:
         return -math.inf
     return (-qb - math.sqrt(disc)) / (2 * qa)
-
-
-@dataclass(frozen=True)
-class PPI:
-    """A prediction-powered mean: the judge on every item, corrected by the SME labels."""
-
-    estimate: float
-    low: float
-    high: float
-    labelled: int  # items with SME labels
-    effective_labels: float  # human-only labels that would give the same interval width
-    classical: tuple[float, float, float]  # the SME-only (design-weighted) estimate, low, high
-    lam: float  # power-tuning weight of the judge (0: ignored, 1: plain PPI)
-
-    @property
-    def sme_only(self) -> Interval:
-        return Interval(*self.classical)
-
-    def to_dict(self) -> dict:
-        return {
-            "estimate": finite(self.estimate),
-            "low": finite(self.low),
-            "high": finite(self.high),
-            "labelled": self.labelled,
-            "effective_labels": finite(self.effective_labels),
-            "sme_only": dict(
-                zip(("estimate", "low", "high"), map(finite, self.classical), strict=True)
-            ),
-            "lam": finite(self.lam),
-        }
-
-
-def ppi_mean(
-    y: np.ndarray,
-    yhat: np.ndarray,
-    yhat_unlabeled: np.ndarray,
-    w: np.ndarray | None = None,
-    alpha: float = 0.05,
-) -> PPI:
-    """Prediction-powered mean with power tuning (PPI++; Angelopoulos, Duchi & Zrnic 2023),
-    computed as ppi-python's ``ppi_mean_ci`` does: ``y`` the SME verdicts on the labelled
-    items, ``yhat`` the judge's on the same items, ``yhat_unlabeled`` the judge's on all
-    items, ``w`` the labelled items' design weights (1 / inclusion probability)."""
-    y = np.asarray(y, dtype=float)
-    yhat = np.asarray(yhat, dtype=float)
-    yu = np.asarray(yhat_unlabeled, dtype=float)
-    n, big_n = len(y), len(yu)
-    w = np.ones(n) if w is None else np.asarray(w, dtype=float) / np.sum(w) * n
-    z = stats.norm.ppf(1 - alpha / 2)
-    if n < 2:
-        nan = math.nan
-        return PPI(nan, nan, nan, n, nan, (nan, nan, nan), nan)
-    # Power tuning: the lambda that minimises the variance, clipped to [0, 1].
-    first = (yu).mean() + (w * (y - yhat)).mean()
-    grads = w * (y - first)
-    grads_hat = w * (yhat - first)
-    grads_unl = yu - first
-    cov = 2 * np.mean((grads - grads.mean()) * (grads_hat - grads_hat.mean()))
-    var_hat = np.var(np.concatenate([grads_hat, grads_unl]), ddof=1)
-    lam = float(np.clip(cov / (2 * (1 + n / big_n) * var_hat), 0, 1)) if var_hat > 0 else 0.0
-    estimate = (lam * yu).mean() + (w * (y - lam * yhat)).mean()
-    se = math.sqrt(
-        ((lam * yu).std() / math.sqrt(big_n)) ** 2
-        + ((w * (y - lam * yhat)).std() / math.sqrt(n)) ** 2
-    )
-    human = (w * y).mean()
-    human_se = (w * y).std() / math.sqrt(n)
-    effective = n * (human_se / se) ** 2 if se > 0 else math.inf
-    return PPI(
-        float(estimate),
-        float(estimate - z * se),
-        float(estimate + z * se),
-        n,
-        float(effective),
-        (float(human), float(human - z * human_se), float(human + z * human_se)),
-        lam,
-    )

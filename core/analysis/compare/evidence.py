@@ -30,8 +30,9 @@ class Comparison:
     """Both runs of a migration side by side: ``items`` has one row per item.
 
     ``labels`` has one row per SME-labelled item of the migration's samples (each run's SME
-    pass share and the item's inclusion probability); ``prices`` the prices in force today of
-    the two runs' models; ``directions`` how each (run, metric) was read (``run_metric``).
+    pass share, the item's inclusion probability and design stratum); ``prices`` the prices
+    in force today of the two runs' models; ``directions`` how each (run, metric) was read
+    (``run_metric``).
     """
 
     migration_id: str
@@ -168,7 +169,8 @@ def _labels(
     con: duckdb.DuckDBPyConnection, migration_id: str, runs: dict[str, str]
 ) -> pd.DataFrame:
     """One row per SME-labelled item of the migration's samples: each run's SME verdict (its
-    SMEs' pass share) and the item's inclusion probability."""
+    SMEs' pass share), the item's inclusion probability and its design stratum
+    ("<stratum>/<pool>")."""
     return con.execute(
         """
         SELECT l.item_id,
@@ -176,7 +178,8 @@ def _labels(
                    FILTER (WHERE l.run_id = $2) AS source,
                avg(coalesce(l.passed, l.score >= $4)::DOUBLE)
                    FILTER (WHERE l.run_id = $3) AS target,
-               any_value(si.inclusion_prob) AS p
+               any_value(si.inclusion_prob) AS p,
+               any_value(si.stratum || '/' || si.pool) AS design_stratum
         FROM label l
         JOIN sample s ON s.sample_id = l.sample_id AND s.migration_id = $1
         JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id

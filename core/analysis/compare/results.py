@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from core.analysis.paired import PPI, McNemar, NonInferiority
+from core.analysis.paired import McNemar, NonInferiority
+from core.analysis.ppi import StratifiedPPI
 from core.types import Interval, finite
 
 MEASURED, NOT_MEASURED = "MEASURED", "NOT MEASURED"
@@ -61,12 +62,17 @@ class QualityResult:
 
 @dataclass(frozen=True)
 class SmeCorrection:
-    """Prediction-powered pass rates of both runs and of their difference (None: too few
-    labels); ``note`` says why there is no difference when there are too few pairs."""
+    """Pass rates of both runs and their paired difference by stratified prediction-powered
+    inference, each beside its SME-only stratified estimate (None: too few labels, or a
+    design stratum short of two); ``note`` says which labels are missing.
 
-    source: PPI | None
-    target: PPI | None
-    difference: PPI | None
+    ``effective_labels`` of a figure is what its labels are worth: the labels the SME-only
+    estimator would need, under the same allocation, for the same interval width.
+    """
+
+    source: StratifiedPPI | None
+    target: StratifiedPPI | None
+    difference: StratifiedPPI | None
     labelled_pairs: int
     note: str | None = None
 

@@ -1,10 +1,10 @@
 """Paired statistics (core.analysis.paired) against published values and reference
-implementations: McNemar, the paired bootstrap, non-inferiority, Fieller, PPI++."""
+implementations: McNemar, the paired bootstrap, non-inferiority, Fieller (PPI++ is in
+test_stratified_ppi)."""
 
 import math
 
 import numpy as np
-import ppi_py
 import pytest
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
@@ -15,7 +15,6 @@ from core.analysis.paired import (
     fieller_lower,
     mcnemar,
     non_inferiority,
-    ppi_mean,
     resampled_mean,
     resampled_quantiles,
 )
@@ -122,32 +121,6 @@ def test_fieller_bound_is_where_the_t_test_turns():
     bound = fieller_lower(target, source)
     at = stats.ttest_1samp(target - bound * source, 0.0, alternative="greater").pvalue
     assert at == pytest.approx(0.05, abs=1e-9)
-
-
-@pytest.mark.parametrize("weighted", [False, True])
-def test_prediction_powered_mean_equals_ppi_python(weighted):
-    rng = np.random.default_rng(21 + weighted)
-    for _ in range(10):
-        n, big_n = rng.integers(40, 400), rng.integers(1000, 20000)
-        y = (rng.random(n) < 0.8).astype(float)
-        yhat = np.where(rng.random(n) < 0.85, y, 1 - y)
-        unlabeled = (rng.random(big_n) < 0.78).astype(float)
-        w = rng.uniform(1, 50, n) if weighted else None
-        # ppi-python's default level is 90% (alpha=0.1): ask it for 95%.
-        low, high = ppi_py.ppi_mean_ci(y, yhat, unlabeled, alpha=0.05, w=w)
-        ours = ppi_mean(y, yhat, unlabeled, w)
-        assert ours.low == pytest.approx(float(low[0]), abs=1e-12)
-        assert ours.high == pytest.approx(float(high[0]), abs=1e-12)
-        point = ppi_py.ppi_mean_pointestimate(y, yhat, unlabeled, w=w)
-        assert ours.estimate == pytest.approx(float(np.ravel(point)[0]), abs=1e-12)
-
-
-def test_ppi_is_worth_more_labels_when_the_judge_agrees_with_the_smes():
-    rng = np.random.default_rng(8)
-    y = (rng.random(200) < 0.8).astype(float)
-    good = ppi_mean(y, np.where(rng.random(200) < 0.97, y, 1 - y), rng.random(5000) < 0.8)
-    poor = ppi_mean(y, np.where(rng.random(200) < 0.6, y, 1 - y), rng.random(5000) < 0.8)
-    assert good.effective_labels > 2 * 200 > poor.effective_labels
 
 
 def simulated_pass_rate(ratio: float, sims: int, n: int = 2000, margin: float = 0.03) -> float:

@@ -1,0 +1,256 @@
+"""Stratified prediction-powered inference (StratPPI; Fisch et al. 2024, "Stratified
+Prediction-Powered Inference for Effective Hybrid Evaluation of Language Models", NeurIPS).
+
+A judge scores every item of a finite population; SMEs label a stratified sample of it. In
+each design stratum h ("<golden stratum>/<pool>", N_h items, n_h of them labelled) PPI++
+(Angelopoulos, Duchi & Zrnic 2023) corrects the judge's mean on the stratum's UNLABELLED items
+by the labelled items' residuals, with its own power-tuning weight λ_h; the strata combine
+with W_h = N_h / N:
+
+    θ_h = λ_h · mean(f_unlabelled) + mean(y − λ_h f)     θ = Σ W_h θ_h,  var = Σ W_h² var_h
+
+With the unlabelled items as the unlabelled set, θ_h is the difference (regression) estimator
+ȳ − b (f̄ − F̄_h) with b = λ_h N_h / (N_h − n_h) and F̄_h the judge's mean over the whole
+stratum, so its design variance under simple random sampling within the stratum is Cochran's
+(Sampling Techniques, 1977, Theorem 7.1, b preassigned): (1 − n_h/N_h) s²(y − b f) / n_h.
+ppi-python's variance, λ² s²(f_unlabelled)/N_u + s²(y − λf)/n, is the same without the
+finite-population correction of the s²(y) term; both are minimised by the same λ, ppi-python's
+cov(y, f) / ((1 + n/N_u) var(f)), clipped to [0, 1]. ``fpc=False`` gives ppi-python's
+variance (what the tests hold against it).
+
+Intervals stay inside the parameter's range ([0, 1] for a pass rate, [−1, 1] for a paired
+difference): the estimate q is mapped onto [0, 1], and the interval is Wilson's at the
+effective sample size n_eff = q(1 − q) / var (Korn & Graubard 1998), mapped back. The point
+estimate itself can fall a hair outside the range (a correction larger than the judge's
+mean); it is then reported at the range's edge, which the Wilson interval always contains.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from statsmodels.stats.proportion import proportion_confint
+
+from core.types import Interval, finite
+
+Range = tuple[float, float]
+PROPORTION: Range = (0.0, 1.0)
+DIFFERENCE: Range = (-1.0, 1.0)  # target minus source, each a proportion
+MIN_STRATUM_LABELS = 2  # a stratum's variance needs two labels
+
+
+@dataclass(frozen=True)
+class StratumFit:
+    """One stratum: N_h items, n_h labelled; PPI++ and SME-only estimates and variances."""
+
+    stratum: str
+    size: int
+    labelled: int
+    lam: float
+    estimate: float
+    variance: float
+    sme_estimate: float
+    sme_variance: float
+
+    def to_dict(self) -> dict:
+        return {k: finite(v) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+@dataclass(frozen=True)
+class StratifiedPPI:
+    """A population mean by StratPPI beside the SME-only stratified estimate (Cochran).
+
+    ``effective_labels`` is n_equiv = labelled × var(SME-only) / var(StratPPI): how many SME
+    labels the stratified SME-only estimator would need, under the same allocation, for the
+    interval width StratPPI reaches with ``labelled``.
+    """
+
+    estimate: float
+    low: float
+    high: float
+    labelled: int
+    variance: float
+    sme_only: Interval
+    sme_only_variance: float
+    strata: tuple[StratumFit, ...]
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.estimate, self.low, self.high)
+
+    @property
+    def effective_labels(self) -> float:
+        if self.variance > 0:
+            return self.labelled * self.sme_only_variance / self.variance
+        return float(self.labelled) if self.sme_only_variance == 0 else math.inf
+
+    def to_dict(self) -> dict:
+        return {
+            "estimate": finite(self.estimate),
+            "low": finite(self.low),
+            "high": finite(self.high),
+            "labelled": self.labelled,
+            "variance": finite(self.variance),
+            "effective_labels": finite(self.effective_labels),
+            "sme_only": self.sme_only.to_dict(),
+            "sme_only_variance": finite(self.sme_only_variance),
+            "strata": [s.to_dict() for s in self.strata],
+        }
+
+
+@dataclass(frozen=True)
+class StratumPPI:
+    """PPI++ in one stratum: estimate, variance and the λ that minimises the variance."""
+
+    estimate: float
+    variance: float
+    lam: float
+
+
+def ppi_mean(
+    y: np.ndarray, f: np.ndarray, f_unlabelled: np.ndarray, fpc: bool = True
+) -> StratumPPI:
+    """PPI++ for a mean over one stratum: ``y`` the SME labels, ``f`` the judge on the same
+    items, ``f_unlabelled`` the judge on the stratum's other items. With ``fpc`` the variance
+    is the design variance of the finite stratum (see the module's docstring); without, it
+    is ppi-python's ``ppi_mean_ci`` variance (an infinite unlabelled population)."""
+    y, f, fu = (np.asarray(a, dtype=float) for a in (y, f, f_unlabelled))
+    n, n_u = len(y), len(fu)
+    if n_u == 0:  # the stratum is labelled whole: its mean is known
+        return StratumPPI(float(y.mean()), 0.0 if fpc else float(y.var() / n), 0.0)
+    spread = float(np.var(np.concatenate([f, fu]), ddof=1))
+    cov = float(np.mean((y - y.mean()) * (f - f.mean())))
+    lam = float(np.clip(cov / ((1 + n / n_u) * spread), 0, 1)) if spread > 0 else 0.0
+    estimate = lam * fu.mean() + (y - lam * f).mean()
+    if fpc:
+        size = n + n_u
+        b = lam * size / n_u
+        variance = (1 - n / size) * float(np.var(y - b * f, ddof=1)) / n
+    else:
+        variance = lam**2 * float(fu.var()) / n_u + float((y - lam * f).var()) / n
+    return StratumPPI(float(estimate), variance, lam)
+
+
+def thin_strata(labelled_strata: np.ndarray, population_strata: np.ndarray) -> dict[str, int]:
+    """Strata of the population with fewer than ``MIN_STRATUM_LABELS`` labels: their counts."""
+    names, counts = np.unique(np.asarray(labelled_strata, dtype=str), return_counts=True)
+    have = dict(zip(names.tolist(), counts.tolist(), strict=True))
+    return {
+        h: have.get(h, 0)
+        for h in sorted(set(np.asarray(population_strata, dtype=str).tolist()) | set(have))
+        if have.get(h, 0) < MIN_STRATUM_LABELS
+    }
+
+
+def collapse_thin(labelled_strata: np.ndarray, population_strata: np.ndarray) -> dict[str, str]:
+    """Where each thin stratum goes: collapsed strata (Cochran 1977, §5A.12).
+
+    Thin strata of one pool ("<stratum>/<pool>") merge into "*/<pool>"; if that still holds
+    fewer than ``MIN_STRATUM_LABELS`` labels, the whole pool merges into it; if even the pool
+    is short, everything merges into "*". Strata not named keep their own. Within a merged
+    stratum the labels count as one simple random sample of it, which holds when the merged
+    strata were sampled at similar rates and differ little in their judge's errors.
+    """
+    labelled = np.asarray(labelled_strata, dtype=str).tolist()
+    every = np.asarray(population_strata, dtype=str).tolist()
+    names = sorted(set(labelled) | set(every))
+    mapping = {h: _pool_of(h) for h in thin_strata(labelled, every)}
+    short = _still_thin(labelled, every, mapping)
+    mapping |= {h: _pool_of(h) for h in names if _pool_of(h) in short}
+    if _still_thin(labelled, every, mapping):
+        mapping = dict.fromkeys(names, "*")
+    return mapping
+
+
+def _pool_of(stratum: str) -> str:
+    return "*/" + stratum.rsplit("/", 1)[-1]
+
+
+def _still_thin(labelled: list[str], every: list[str], mapping: dict[str, str]) -> dict:
+    moved = np.array([mapping.get(h, h) for h in labelled], dtype=str)
+    return thin_strata(moved, np.array([mapping.get(h, h) for h in every], dtype=str))
+
+
+def stratified_ppi(
+    y: np.ndarray,
+    f: np.ndarray,
+    strata: np.ndarray,
+    f_unlabelled: np.ndarray,
+    unlabelled_strata: np.ndarray,
+    bounds: Range = PROPORTION,
+    alpha: float = 0.05,
+    fpc: bool = True,
+) -> StratifiedPPI:
+    """StratPPI of a population mean and, beside it, the SME-only stratified estimate.
+
+    ``y``, ``f`` and ``strata`` describe the labelled items (SME label, judge score, design
+    stratum); ``f_unlabelled`` and ``unlabelled_strata`` every other item of the population.
+    Every stratum needs ``MIN_STRATUM_LABELS`` labels (``thin_strata`` names the ones short).
+    """
+    y, f, fu = (np.asarray(a, dtype=float) for a in (y, f, f_unlabelled))
+    strata, unl = np.asarray(strata, dtype=str), np.asarray(unlabelled_strata, dtype=str)
+    thin = thin_strata(strata, unl)
+    if thin:
+        raise ValueError(f"stratified_ppi: too few labels in strata {thin!r}")
+    total = len(y) + len(fu)
+    fits = []
+    for h in sorted(set(strata.tolist())):
+        mine, theirs = strata == h, unl == h
+        fit = ppi_mean(y[mine], f[mine], fu[theirs], fpc)
+        mean, var = _sme_only(y[mine], int(theirs.sum()), fpc)
+        size = int(mine.sum() + theirs.sum())
+        fits.append(
+            StratumFit(h, size, int(mine.sum()), fit.lam, fit.estimate, fit.variance, mean, var)
+        )
+    weights = np.array([s.size / total for s in fits])
+    estimate = float(weights @ [s.estimate for s in fits])
+    variance = float(weights**2 @ [s.variance for s in fits])
+    sme = float(weights @ [s.sme_estimate for s in fits])
+    sme_var = float(weights**2 @ [s.sme_variance for s in fits])
+    n = len(y)
+    _, low, high = bounded_interval(estimate, variance, n, bounds, alpha)
+    return StratifiedPPI(
+        _inside(estimate, bounds),
+        low,
+        high,
+        n,
+        variance,
+        bounded_interval(sme, sme_var, n, bounds, alpha),
+        sme_var,
+        tuple(fits),
+    )
+
+
+def _sme_only(y: np.ndarray, unlabelled: int, fpc: bool) -> tuple[float, float]:
+    """Cochran's stratum mean and variance (1 − n_h/N_h) s_h² / n_h (Sampling Techniques,
+    Theorem 5.3)."""
+    n = len(y)
+    share = n / (n + unlabelled) if fpc else 0.0
+    return float(y.mean()), (1 - share) * float(np.var(y, ddof=1)) / n
+
+
+def _inside(value: float, bounds: Range) -> float:
+    return float(min(max(value, bounds[0]), bounds[1]))
+
+
+def bounded_interval(
+    estimate: float, variance: float, labels: int, bounds: Range = PROPORTION, alpha: float = 0.05
+) -> Interval:
+    """An estimate of a bounded mean and its interval inside ``bounds``: Wilson's at the
+    effective sample size n_eff = q(1 − q) / var(q), q the estimate mapped onto [0, 1].
+
+    When that n_eff says nothing (a zero variance, or an estimate on the range's edge), the
+    interval is Wilson's at the number of ``labels``: all of them agree, which a handful of
+    labels cannot prove.
+    """
+    lo, hi = bounds
+    width = hi - lo
+    q = (_inside(estimate, bounds) - lo) / width
+    var_q = variance / width**2
+    if not (math.isfinite(q) and math.isfinite(var_q)) or labels < 1:
+        return Interval(math.nan, math.nan, math.nan)
+    n_eff = q * (1 - q) / var_q if var_q > 0 and 0 < q < 1 else float(labels)
+    low, high = proportion_confint(q * n_eff, n_eff, alpha=alpha, method="wilson")
+    return Interval(lo + q * width, lo + float(low) * width, lo + float(high) * width)
