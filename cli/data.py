@@ -11,7 +11,8 @@ import duckdb
 from cli.common import actor, model_config, score_range
 from core import demo
 from core.catalog import datasets, migrations, runs
-from core.importers import files, pairwise
+from core.errors import InputError
+from core.importers import files, pairwise, tournament
 from core.store import db, settings
 from core.types import RUN_ROLES
 
@@ -82,6 +83,13 @@ def cmd_import_run(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> 
 
 
 def cmd_import_pairwise(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
+    if not (args.run or args.baseline):  # a tournament file names its runs on every row
+        dataset_id = datasets.resolve(con, args.dataset) if args.dataset else None
+        votes = tournament.import_votes(con, args.file, actor=actor(), dataset_id=dataset_id)
+        print(votes.summary())
+        return
+    if not (args.run and args.baseline):
+        raise InputError("import-pairwise", "give both --run and --baseline, or neither")
     result = pairwise.import_verdicts(con, args.file, args.run, args.baseline, actor=actor())
     print(result.summary())
 
@@ -176,11 +184,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_import_dataset(sub)
     _add_import_run(sub)
     pw = sub.add_parser(
-        "import-pairwise", help="import a pairwise judge's verdicts (run against baseline)"
+        "import-pairwise",
+        help="import pairwise votes: a tournament file (run_a, run_b, winner, judge or"
+        " reviewer per row; MT-Bench's layout too), or one judge's verdicts with --run/--baseline",
     )
     pw.add_argument("file")
-    pw.add_argument("--run", required=True, help="the run judged (winner 'run' or B)")
-    pw.add_argument("--baseline", required=True, help="the run it is compared with (A)")
+    pw.add_argument("--run", help="verdict file: the run judged (winner 'run' or B)")
+    pw.add_argument("--baseline", help="verdict file: the run it is compared with (A)")
+    pw.add_argument("--dataset", help="tournament file: the dataset version its run names mean")
     f = sub.add_parser("freeze", help="freeze a dataset version (content hash fixed)")
     f.add_argument("dataset")
     v = sub.add_parser("verify", help="recompute content hashes and compare")

@@ -11,6 +11,7 @@ import duckdb
 
 from cli.common import actor
 from core.analysis import calibration, compare, signoff
+from core.analysis import pairwise as tournaments
 from core.catalog import migrations
 from core.errors import InputError
 from core.importers import pairwise
@@ -33,8 +34,13 @@ def report_calibration(args: argparse.Namespace, con: duckdb.DuckDBPyConnection)
         raise InputError("report", "name a --migration or a --run")
     run_id = args.run or migrations.source_run(con, args.migration)
     metrics = [args.metric] if args.metric else calibration.metrics_with_labels(con, run_id)
-    if not metrics:
-        raise InputError("report", f"no SME label meets a judge score on run {run_id}")
+    votes = tournaments.load(con, run_id)  # pairwise votes need no judge score
+    if not metrics and not votes:
+        raise InputError(
+            "report",
+            f"no SME label meets a judge score on run {run_id}, and no pairwise vote is on its"
+            " dataset",
+        )
     reports = {}
     for metric in metrics:
         frame = calibration.pairs(con, run_id, metric, details=False)
@@ -57,10 +63,21 @@ def report_calibration(args: argparse.Namespace, con: duckdb.DuckDBPyConnection)
             "run_id": judged,
             "baseline_run_id": baseline,
             "metric": name,
-            **calibration.pairwise(prefs["judge"], prefs["sme"]).to_dict(),
+            **calibration.pairwise(
+                prefs["judge"],
+                prefs["sme"],
+                prefs["item_id"],
+                seed=args.seed,
+                resamples=args.resamples,
+            ).to_dict(),
         }
         for judged, baseline, name in pairwise.comparisons(con, run_id)
         if not (prefs := pairwise.pairs(con, judged, baseline, name)).empty
+    ]
+    # Every pair of the run's dataset version, judges and reviewers (Zheng et al. 2023).
+    reports["pairwise_tournament"] = [
+        tournaments.tournament(metric_votes, seed=args.seed, resamples=args.resamples).to_dict()
+        for metric_votes in votes
     ]
     print(json.dumps({"run_id": run_id, "metrics": reports}, indent=2, default=str))
 

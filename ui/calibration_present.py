@@ -7,6 +7,7 @@ import pandas as pd
 
 from core import formatting
 from core.analysis.calibration import MetricReport, PairwiseAgreement
+from core.analysis.pairwise import Tournament
 from core.types import Interval
 
 FIGURES = (  # attribute, row label, shown as a percentage
@@ -87,6 +88,42 @@ def pairwise_table(result: PairwiseAgreement) -> pd.DataFrame:
     ]
     return pd.DataFrame(
         [{"agreement": label, "pairs": n, "figure": text(bounds)} for label, n, bounds in rows]
+    )
+
+
+def tournament_table(result: Tournament) -> pd.DataFrame:
+    """One row per comparison (a judge vs the reviewers, reviewer vs reviewer), run pair (all
+    pairs first, by run name) and tie rule: the agreement with its 95% interval, the vote
+    pairs compared and the items they sit on."""
+    rows = []
+    for comparison in result.comparisons:
+        for figure in (comparison.pooled, *comparison.pairs, *comparison.turns):
+            for rule, rate in (
+                ("with ties", figure.with_ties),
+                ("without ties", figure.without_ties),
+            ):
+                rows.append(
+                    {
+                        "comparison": comparison.title,
+                        "runs": figure.label,
+                        "agreement": rule,
+                        "pairs": rate.compared,
+                        "items": rate.items,
+                        "figure": text(rate.rate),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def tournament_caption(result: Tournament) -> str:
+    """What the table covers: the metric, its votes, runs, judges and reviewers."""
+    return (
+        f"{result.metric}: {result.votes} votes on {result.items} items of {result.dataset_id},"
+        f" {len(result.runs)} runs, {len(result.judges)} judges, {len(result.reviewers)}"
+        " reviewers. Agreement as Zheng et al. 2023 (MT-Bench) count it: per item, run pair"
+        " and turn, each reviewer's vote against each judge's (or another reviewer's); without"
+        " ties leaves out every comparison where either side tied. Pairs: the vote pairs"
+        " compared. Intervals are 95%, from resampling items."
     )
 
 

@@ -9,8 +9,8 @@ import streamlit as st
 
 from core import exports
 from core.analysis import calibration
+from core.analysis import pairwise as tournaments
 from core.catalog import migrations, runs
-from core.importers import pairwise
 from ui import calibration_present as present
 from ui import charts
 
@@ -82,24 +82,24 @@ def sme_agreement(smes: calibration.SmeAgreement) -> None:
 
 
 def pairwise_agreement(con: duckdb.DuckDBPyConnection, run_id: str, stratum: str) -> None:
-    """Each pairwise judge on the run against the SMEs' side-by-side preferences."""
-    st.subheader("Pairwise judge vs SME preferences")
-    compared = pairwise.comparisons(con, run_id)
-    if not compared:
+    """Pairwise agreement on every pair of runs of the run's dataset version (all strata):
+    each judge against the reviewers, and reviewer against reviewer."""
+    st.subheader("Pairwise agreement: judges and reviewers")
+    found = tournaments.load(con, run_id)
+    if not found:
         st.info(
-            "No pairwise judge verdicts involve this run: import them on the Data page "
-            "(Import pairwise verdicts) to compare them with the SMEs' side-by-side preferences."
+            "No pairwise votes on this dataset version: import a tournament or a judge's "
+            "verdicts on the Data page (Import pairwise verdicts), or have SMEs compare pairs."
         )
-    for judged, baseline, pair_metric in compared:
-        prefs = pairwise.pairs(con, judged, baseline, pair_metric)
-        if stratum != "all":
-            prefs = prefs[prefs["stratum"] == stratum]
-        st.caption(f"{pair_metric}: run {judged} against baseline {baseline}")
-        if prefs.empty:
-            st.info("No SME side-by-side preference on these items yet.")
-            continue
-        result = calibration.pairwise(prefs["judge"], prefs["sme"])
-        st.dataframe(present.pairwise_table(result), hide_index=True)
+    for votes in found:
+        result = tournaments.tournament(votes)
+        st.caption(present.tournament_caption(result))
+        if result.advice:
+            st.info(result.advice)
+        else:
+            st.dataframe(present.tournament_table(result), hide_index=True)
+    if stratum != "all" and found:
+        st.caption("Pairwise figures cover every stratum; the stratum choice above is not applied.")
 
 
 def disagreements(frame: pd.DataFrame) -> None:

@@ -192,12 +192,11 @@ def _kind_sql(cols: dict[str, Column]) -> str:
         given = f"(CASE {_text(cols['kind'])} {cases} END)"
     reviewer = _filled(cols.get("reviewer"))
     judge = _filled(cols.get("judge"))
-    human = " OR ".join(f"starts_with({_text(cols['judge'])}, {literal(p)})" for p in HUMAN_JUDGES)
-    by_name = (
-        "'judge'"
-        if "judge" not in cols
-        else f"(CASE WHEN {human} THEN 'reviewer' ELSE 'judge' END)"
-    )
+    by_name = "'judge'"
+    if "judge" in cols:
+        named = _text(cols["judge"])
+        human = " OR ".join(f"starts_with({named}, {literal(p)})" for p in HUMAN_JUDGES)
+        by_name = f"(CASE WHEN {human} THEN 'reviewer' ELSE 'judge' END)"
     return (
         f"coalesce({given}, CASE WHEN {reviewer} THEN 'reviewer' WHEN {judge} THEN {by_name} END)"
     )
