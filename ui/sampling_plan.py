@@ -3,6 +3,8 @@ a sample is drawn or as a top-up of one; owns its ``sampling.plan.*`` keys."""
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import pandas as pd
 import streamlit as st
@@ -59,6 +61,9 @@ def _table(result: planning.SamplePlan) -> pd.DataFrame:
                 "κ needs": s.for_kappa,
                 "labels needed": s.needed,
                 "more": s.more,
+                # The rate that draws "labels needed": rounded down, as the draw rounds
+                # rate × N_h up (exact to the label below 10,000 items a stratum).
+                "rate (%)": math.floor(10000 * s.needed / s.size) / 100 if s.size else 0.0,
             }
             for s in result.strata
         ]

@@ -5,6 +5,7 @@ import pytest
 
 from core.catalog import migrations
 from core.review import planning, sampling
+from core.review.design import stratum_take
 from tests.conftest import signed_in
 from ui import store
 
@@ -32,12 +33,12 @@ def test_the_planner_shows_labels_per_stratum_before_a_sample(dbfile):
     table = planner_table(at)
     assert list(table.columns) == [
         "stratum", "N_h", "drawn", "labelled", "pass rate needs", "κ needs", "labels needed",
-        "more",
+        "more", "rate (%)",
     ]  # fmt: skip
-    # The same plan computed from the database: the demo migration, its first target run.
+    # The same plan computed from the database: the demo migration and the run the page chose.
     con = store.cursor()
     migration_id = con.execute("SELECT migration_id FROM migration LIMIT 1").fetchone()[0]
-    target = migrations.target_runs(con, migration_id)[0]  # the page's default choice
+    target = at.selectbox(key="sampling.target").value["run_id"]  # the page's default choice
     params = sampling.SampleParams(seed=1, reviewers=())
     preview = sampling.plan(
         con, migration_id, migrations.source_run(con, migration_id), target, params
@@ -47,6 +48,9 @@ def test_the_planner_shows_labels_per_stratum_before_a_sample(dbfile):
     expected = planning.plan(planning.frame_strata(preview), shown, planning.Targets(0.03, 0.10))
     assert table["labels needed"].tolist() == [s.needed for s in expected.strata]
     assert table["N_h"].sum() == preview.frame and table["drawn"].sum() == 0
+    # The rate shown draws exactly the labels needed (design.stratum_take rounds rate × N_h up).
+    for _, row in table.iterrows():
+        assert stratum_take(row["N_h"], row["rate (%)"] / 100, 0) == row["labels needed"]
     text = sentence(at)
     assert text.startswith(f"Neyman allocation: {expected.planned.labels} labels give")
     assert f"design takes {preview.total} labels" in text
