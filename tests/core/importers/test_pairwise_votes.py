@@ -5,17 +5,20 @@ calibration report carry the agreement."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import cli
+from core.analysis import pairwise as agreement
 from core.errors import InputError
 from core.importers import pairwise, tournament
 from core.store import db
 from tests.core.analysis.test_calibration import owner_page, page_db  # noqa: F401 (fixture)
 from tests.core.analysis.test_pairwise_tournament import MODELS, build
 
+DATA = Path(__file__).resolve().parents[2] / "data"
 GOOD = [
     {"question_id": 81, "model_a": "gpt-4", "model_b": "claude-v1", "winner": "model_a"},
     {"question_id": 82, "model_a": "gpt-4", "model_b": "llama-13b", "winner": "tie"},
@@ -189,3 +192,30 @@ def test_calibration_page_shows_the_tournament_table_by_run_name(page_db):  # no
     assert table["runs"].iloc[0] == "all pairs" and table["pairs"].iloc[0] > 100
     named = table["runs"].iloc[2]
     assert " vs " in named and "run-" not in named  # run names, not run ids
+
+
+def test_mt_bench_layout_imports_through_the_cli(tmp_path, capsys):
+    # tests/data/mt_bench/judgments.jsonl: MT-Bench's field names and spellings, made-up rows
+    # (see its README); nested conversation columns are ignored.
+    database = tmp_path / "mt.duckdb"
+    build(tmp_path).execute(f"ATTACH '{database}' AS disk; COPY FROM DATABASE memory TO disk")
+    path = str(DATA / "mt_bench" / "judgments.jsonl")
+    assert cli.main(["--db", str(database), "import-pairwise", path]) == 0
+    assert "9 pairwise votes imported" in capsys.readouterr().out
+    con = db.connect(str(database))
+    kinds = dict(
+        con.execute("SELECT voter, any_value(voter_kind) FROM pairwise_vote GROUP BY 1").fetchall()
+    )
+    assert kinds == {
+        "expert_0": "reviewer",
+        "expert_1": "reviewer",
+        "author_2": "reviewer",
+        "gpt4_pair": "judge",
+    }
+    # gpt-4 vs claude-v1 on 81: gpt4_pair says model_b with the pair reversed (gpt-4 wins),
+    # expert_0 model_a (gpt-4), expert_1 tie: with ties 1 of 2 agree, without 1 of 1.
+    (votes,) = agreement.load(con, con.execute("SELECT min(run_id) FROM run").fetchone()[0])
+    judged = agreement.tournament(votes, resamples=50).comparisons[0]
+    pair = next(p for p in judged.pairs if set(p.label.split(" vs ")) == {"gpt-4", "claude-v1"})
+    assert (pair.with_ties.agree, pair.with_ties.compared) == (1, 2)
+    assert (pair.without_ties.agree, pair.without_ties.compared) == (1, 1)
