@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.catalog import metrics, runs
-from core.importers import files, labels, pairwise
+from core.importers import files, labels, pairwise, tournament
 from core.types import RUN_ROLES
 from ui import imports
 
@@ -130,23 +130,34 @@ def label_file(con, actor: str, dataset_ids: list[str]) -> None:
 
 
 def pairwise_verdicts(con, actor: str, run_rows: list[dict]) -> None:
-    """Import a pairwise judge's verdicts between two runs."""
+    """Import a pairwise judge's verdicts between two runs, or a tournament file whose rows
+    name their runs and voters."""
     if len(run_rows) < 2:
         st.info("Import two runs of one dataset first: a pairwise judge compares their outputs.")
         return
     with st.form("data.pairwise"):
         path, label = imports.source_input("pairwise", _FILE_KINDS)
+        votes = st.toggle(
+            "Tournament file: each row names its two runs and its judge or reviewer",
+            key="data.pw.tournament",
+            help="Columns run_a, run_b (or MT-Bench's model_a, model_b: a run id or name),"
+            " winner (a, b or tie; model_a, model_b), judge or reviewer, optional turn.",
+        )
         ids = [r["run_id"] for r in run_rows]
         names = {r["run_id"]: f"{r['name']} ({r['run_id']})" for r in run_rows}
         judged = st.selectbox("Run judged", ids, 1, format_func=names.get, key="data.pw.run")
         base = st.selectbox("Baseline run", ids, 0, format_func=names.get, key="data.pw.base")
-        st.caption("winner per item: run, baseline or tie (A = baseline, B = run).")
+        st.caption(
+            "Verdict file: winner per item: run, baseline or tie (A = baseline, B = run). "
+            "A tournament file names its runs on each row; the two choices above are not used."
+        )
         submitted = st.form_submit_button("Import verdicts")
-    imports.run_import(
-        submitted,
-        path,
-        lambda progress: [
+
+    def do(progress) -> list[str]:
+        if votes:
+            return [tournament.import_votes(con, path, actor=actor, label=label).summary()]
+        return [
             pairwise.import_verdicts(con, path, judged, base, actor=actor, label=label).summary()
-        ],
-        "pairwise",
-    )
+        ]
+
+    imports.run_import(submitted, path, do, "pairwise")

@@ -15,6 +15,7 @@ from core.analysis import pairwise as agreement
 from core.errors import InputError
 from core.importers import pairwise, tournament
 from core.store import db
+from tests.conftest import signed_in
 from tests.core.analysis.test_calibration import owner_page, page_db  # noqa: F401 (fixture)
 from tests.core.analysis.test_pairwise_tournament import MODELS, build
 
@@ -219,3 +220,16 @@ def test_mt_bench_layout_imports_through_the_cli(tmp_path, capsys):
     pair = next(p for p in judged.pairs if set(p.label.split(" vs ")) == {"gpt-4", "claude-v1"})
     assert (pair.with_ties.agree, pair.with_ties.compared) == (1, 2)
     assert (pair.without_ties.agree, pair.without_ties.compared) == (1, 1)
+
+
+def test_data_page_imports_a_tournament_file(tmp_path, monkeypatch):
+    database = tmp_path / "page.duckdb"
+    build(tmp_path).execute(f"ATTACH '{database}' AS disk; COPY FROM DATABASE memory TO disk")
+    monkeypatch.setenv("SWITCHYARD_DB", str(database))
+    monkeypatch.setenv("SWITCHYARD_DEMO", "0")
+    at = signed_in("pages/data.py", "owner", ("eval_owner",), 60).run()
+    at.text_input(key="data.pairwise.uri").set_value(str(DATA / "mt_bench" / "judgments.jsonl"))
+    at.toggle(key="data.pw.tournament").set_value(True)
+    next(b for b in at.button if b.label == "Import verdicts").click().run()
+    assert not at.exception and not at.error
+    assert any("9 pairwise votes imported on mtbench@1" in s.value for s in at.success)
