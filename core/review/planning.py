@@ -15,7 +15,8 @@ method). Within a stratum the judge's verdict is fixed, so z takes two values, S
 and S_h = |z_pass − z_fail|·sqrt(N_h/(N_h − 1)·P_h·Q_h); the same allocation then plans κ.
 
 P_h, the expected SME pass rate of stratum h, is its pool's prior: one for the items the judge
-failed (pools fail and regression), one for those it passed.
+failed (pools fail and regression), one for those it passed. In a comparison sample the fail
+pool holds items either run failed, so for one run's κ the pool stands in for that run's verdict.
 """
 
 from __future__ import annotations
@@ -308,9 +309,10 @@ def sample_strata(con: duckdb.DuckDBPyConnection, sample_id: str) -> list[Stratu
 
 
 def earlier_priors(con: duckdb.DuckDBPyConnection, migration_id: str) -> Priors | None:
-    """The SME pass rate per judge verdict in the migration's labelled samples, weighted by
-    1 / inclusion probability and pulled half a label towards 1/2 (so 9 passes of 9 read
-    0.95, not a certainty); None until both verdicts have a label."""
+    """The SME pass rate where the judge failed and where it passed, over the migration's
+    labelled samples (every run they show, each item once), weighted by 1 / inclusion
+    probability and pulled half a label towards 1/2 (so 9 passes of 9 read 0.95, not a
+    certainty); None until both have a label."""
     rows = con.execute(
         """
         WITH items AS (
@@ -343,29 +345,38 @@ def _points(value: float) -> str:
     return f"±{100 * value:.1f} points"
 
 
-def _kappa(value: float | None) -> str:
-    return "—" if value is None else f"±{value:.2f}"
+def _both(widths: HalfWidths) -> str:
+    """'the pass rate ±3.0 points and κ ±0.10' (the pass rate alone when κ is undefined)."""
+    text = f"the pass rate {_points(widths.pass_rate)}"
+    return text if widths.kappa is None else f"{text} and κ ±{widths.kappa:.2f}"
 
 
 def summary(result: SamplePlan, rates: SampleParams) -> str:
     """One sentence an evaluation owner can act on."""
-    goal = f"the pass rate {_points(result.planned.pass_rate)} and κ {_kappa(result.planned.kappa)}"
-    if result.drawn is None:
-        design = result.design
+    planned, now = result.planned, result.drawn
+    unplanned = (
+        ""
+        if result.expected_kappa is not None
+        else " κ is not planned: under these pass rates one of its margins is empty."
+    )
+    if now is None:
+        design = f"{100 * rates.fail_rate:g}%/{100 * rates.pass_rate:g}%"
         return (
-            f"Neyman allocation: {result.planned.labels} labels give {goal}. The"
-            f" {rates.fail_rate:.0%}/{rates.pass_rate:.0%} design takes {design.labels} labels"
-            f" for the pass rate {_points(design.pass_rate)} and κ {_kappa(design.kappa)}."
+            f"Neyman allocation: {planned.labels} labels give {_both(planned)}. The {design}"
+            f" design takes {result.design.labels} labels for {_both(result.design)}.{unplanned}"
         )
-    now = result.drawn
     if result.more == 0:
         return (
-            f"The sample's {now.labels} items already reach the targets once labelled: the pass"
-            f" rate {_points(now.pass_rate)} and κ {_kappa(now.kappa)}."
+            f"The sample's {now.labels} items already reach the targets once labelled:"
+            f" {_both(now)}.{unplanned}"
         )
     where = ", ".join(f"{s.stratum}/{s.pool} +{s.more}" for s in result.strata if s.more)
+    kappa = (
+        ""
+        if now.kappa is None or planned.kappa is None
+        else f" and κ's from ±{now.kappa:.2f} to ±{planned.kappa:.2f}"
+    )
     return (
         f"{result.more} more labels (in strata {where}) would bring the pass rate's half-width"
-        f" from {_points(now.pass_rate)} to {_points(result.planned.pass_rate)} and κ's from"
-        f" {_kappa(now.kappa)} to {_kappa(result.planned.kappa)}."
+        f" from {_points(now.pass_rate)} to {_points(planned.pass_rate)}{kappa}.{unplanned}"
     )

@@ -172,6 +172,9 @@ def test_kappa_is_not_planned_when_the_judge_passes_everything():
     result = planning.plan([Stratum("a", "pass", 500)], PRIORS, Targets(0.05, 0.1))
     assert result.expected_kappa is None and result.planned.kappa is None
     assert result.strata[0].for_kappa == 0 and result.strata[0].for_pass_rate > 0
+    text = planning.summary(result, planning.SampleParams(fail_rate=0.25, pass_rate=0.025))
+    assert "The 25%/2.5% design takes" in text and "κ ±" not in text
+    assert text.endswith("κ is not planned: under these pass rates one of its margins is empty.")
 
 
 @pytest.mark.parametrize(
