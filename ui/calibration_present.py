@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from core import formatting
-from core.analysis.calibration import MetricReport, PairwiseAgreement
+from core.analysis.calibration import MetricReport, PairwiseAgreement, SmeAgreement
 from core.analysis.pairwise import Tournament
 from core.types import Interval
 
@@ -124,6 +124,22 @@ def tournament_caption(result: Tournament) -> str:
         " and turn, each reviewer's vote against each judge's (or another reviewer's); without"
         " ties leaves out every comparison where either side tied. Pairs: the vote pairs"
         " compared. Intervals are 95%, from resampling items."
+    )
+
+
+def sme_table(result: SmeAgreement) -> pd.DataFrame:
+    """The SME-vs-SME rows: who (pooled, a stratum, a reviewer pair, one reviewer), the
+    figure, its estimate with the 95% interval (or why there is none) and the items."""
+    return pd.DataFrame(
+        [
+            {
+                "reviewers": row.pair,
+                "figure": row.figure,
+                "estimate (95% interval)": text(row.value, row.percent),
+                "items": row.items,
+            }
+            for row in result.rows
+        ]
     )
 
 

@@ -77,8 +77,13 @@ def sme_agreement(smes: calibration.SmeAgreement) -> None:
     st.subheader("SME vs SME")
     if smes.items == 0:
         st.info(smes.advice)
-    else:
-        st.json(smes.to_dict(), expanded=False)
+        return
+    st.dataframe(present.sme_table(smes), hide_index=True, key="calibration.smes")
+    st.caption(
+        f"{smes.items} items labelled by two or more SMEs. Pooled: every SME together "
+        "(per stratum below it); 'A vs B': the items both labelled. Intervals are 95%: "
+        "stratified bootstrap over items for α and κ, Wilson for shares."
+    )
 
 
 def pairwise_agreement(con: duckdb.DuckDBPyConnection, run_id: str, stratum: str) -> None:

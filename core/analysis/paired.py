@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 
 from core.types import RESAMPLES, Interval, finite
 
@@ -129,13 +130,17 @@ def mcnemar(regressions: int, improvements: int) -> McNemar:
     """McNemar's test on the discordant pairs (b: source passed, target failed; c: the
     reverse): chi-squared without continuity correction, and the exact binomial p-value."""
     b, c = int(regressions), int(improvements)
-    chi2 = (b - c) ** 2 / (b + c) if b + c else 0.0
+    if b + c == 0:  # no discordant pair: nothing to test
+        return McNemar(regressions=0, improvements=0, chi2=0.0, p_value=1.0, exact_p_value=1.0)
+    # statsmodels reads only the off-diagonal cells; the diagonal is a placeholder.
+    table = [[0, b], [c, 0]]
+    chi = statsmodels_mcnemar(table, exact=False, correction=False)
     return McNemar(
         regressions=b,
         improvements=c,
-        chi2=chi2,
-        p_value=float(stats.chi2.sf(chi2, 1)) if b + c else 1.0,
-        exact_p_value=float(stats.binomtest(b, b + c).pvalue) if b + c else 1.0,
+        chi2=float(chi.statistic),
+        p_value=float(chi.pvalue),
+        exact_p_value=float(statsmodels_mcnemar(table, exact=True).pvalue),
     )
 
 

@@ -65,7 +65,7 @@ def resampled_tables(
 def too_few(count: int | None, estimate: float = math.nan, why: str = "") -> Interval:
     """The estimate without an interval, and the reason: 'not enough labels: 6 items, ...'."""
     reason = why or f"an interval needs {MIN_UNITS}"
-    counted = "" if count is None else f"{count} items, "
+    counted = "" if count is None else f"{count} item{'' if count == 1 else 's'}, "
     return Interval(estimate, math.nan, math.nan, note=f"not enough labels: {counted}{reason}")
 
 
@@ -97,13 +97,13 @@ def percentile_interval(
     if low < estimate < high:
         return Interval(estimate, float(low), float(high))
     if jackknife is not None:
-        bca = _bca(estimate, finite, np.asarray(jackknife, dtype=float), level)
+        bca = bca_interval(estimate, finite, np.asarray(jackknife, dtype=float), level)
         if bca is not None:
             return bca
     return too_few(count, estimate, "the bootstrap interval does not hold the estimate")
 
 
-def _bca(
+def bca_interval(
     estimate: float, draws: np.ndarray, jackknife: np.ndarray, level: float
 ) -> Interval | None:
     """BCa: percentiles Φ(z0 + (z0 + z) / (1 − a (z0 + z))), z0 from the share of draws

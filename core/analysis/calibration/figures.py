@@ -289,9 +289,10 @@ def advice(
 
 def labels_plan(result: MetricReport, frame: pd.DataFrame) -> str:
     """How many more labelled items bring κ's interval to ±TARGET_WIDTH / 2: the asymptotic
-    variance of κ at the current table (Fleiss, Cohen & Everitt 1969), times Kish's design
-    effect of the weights, n0 = deff·z²·n·Var(κ) / h², with Cochran's finite-population
-    correction n0 / (1 + n0 / N) when the sample has a design."""
+    variance of κ at the current table (Fleiss, Cohen & Everitt 1969), times a design effect
+    (Kish's of the weights, or the bootstrap interval's against the formula, the larger),
+    n0 = deff·z²·n·Var(κ) / h², with Cochran's finite-population correction n0 / (1 + n0 / N)
+    when the sample has a design."""
     figures = result.weighted or result.unweighted
     per_pair = agreement.kappa_variance(np.array(figures.confusion))
     if not (per_pair > 0):  # NaN or 0: this table cannot plan a width
@@ -301,6 +302,9 @@ def labels_plan(result: MetricReport, frame: pd.DataFrame) -> str:
         )
     weights = frame["weight"].dropna().to_numpy()
     deff = len(weights) * (weights**2).sum() / weights.sum() ** 2 if len(weights) else 1.0
+    # The bootstrap sees strata and clustering the formula does not: plan on the wider.
+    now = (figures.kappa.high - figures.kappa.low) / 2 / agreement.Z95
+    deff = max(deff, len(frame) * now**2 / per_pair)
     half = TARGET_WIDTH / 2
     n0 = deff * agreement.Z95**2 * per_pair / half**2
     sizes = frame.dropna(subset=["design_stratum"]).groupby("design_stratum")["stratum_size"]

@@ -147,7 +147,7 @@ def test_advice_never_promises_a_width_from_a_handful_of_labels():
 
 def test_advice_plans_with_the_asymptotic_variance_of_kappa():
     # Fleiss, Cohen & Everitt (1969): n·Var(κ) from the table's proportions; the labels for a
-    # half-width h are n0 = deff·z²·n·Var(κ)/h² (deff 1: equal weights), with Cochran's
+    # half-width h are n0 = deff·z²·n·Var(κ)/h², with Cochran's
     # finite-population correction n0 / (1 + n0/N), N = 1,500 items here.
     rng = np.random.default_rng(11)
     truth = rng.random(150) < 0.75
@@ -160,7 +160,11 @@ def test_advice_plans_with_the_asymptotic_variance_of_kappa():
     # statsmodels' cohens_kappa gives Var(κ) by the same formula (its var_kappa).
     per_item = sm_cohens_kappa(table).var_kappa * table.sum()
     assert agreement.kappa_variance(table) == pytest.approx(per_item, rel=1e-9)
-    n0 = agreement.Z95**2 * per_item / 0.1**2
+    # The design effect: Kish's is 1 (equal weights); the bootstrap's against the formula,
+    # n·(half-width / z)² / n·Var(κ), when that is wider.
+    kappa = result.weighted.kappa
+    deff = max(1.0, 150 * ((kappa.high - kappa.low) / 2 / agreement.Z95) ** 2 / per_item)
+    n0 = deff * agreement.Z95**2 * per_item / 0.1**2
     needed = math.ceil(n0 / (1 + n0 / 1500)) - 150
     assert needed > 0
     assert f"About {needed} more labelled items" in " ".join(result.advice)
