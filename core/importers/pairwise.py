@@ -178,6 +178,17 @@ def _check_verdicts(con, staged: Staged, cols, keyed: str, pair: dict) -> None:
         " ORDER BY 1 LIMIT 1",
         [pair["run_id"], pair["baseline_run_id"]],
     ).fetchone()
+    if not clash:  # the same judge's vote in a tournament file is this verdict too
+        judge = literal("pairwise judge")
+        if "judge" in cols:
+            judge = f"coalesce({value(cols['judge'])}, {judge})"
+        clash = con.execute(
+            f"SELECT k._row FROM {keyed} k JOIN pairwise_vote v ON v.item_id = k._item_id"  # noqa: S608 - generated views
+            " AND v.run_a = least($1, $2) AND v.run_b = greatest($1, $2) AND v.turn = 1"
+            f" AND v.metric = k._metric AND v.voter = {judge}"
+            " ORDER BY 1 LIMIT 1",
+            [pair["run_id"], pair["baseline_run_id"]],
+        ).fetchone()
     if clash:
         raise InputError(
             staged.file,

@@ -233,3 +233,14 @@ def test_data_page_imports_a_tournament_file(tmp_path, monkeypatch):
     next(b for b in at.button if b.label == "Import verdicts").click().run()
     assert not at.exception and not at.error
     assert any("9 pairwise votes imported on mtbench@1" in s.value for s in at.success)
+
+
+def test_a_verdict_file_refuses_the_judge_vote_a_tournament_holds(tmp_path):
+    con = build(tmp_path)
+    run = dict(con.execute("SELECT name, run_id FROM run").fetchall())
+    tournament.import_votes(con, write(tmp_path, [{**GOOD[0], "judge": "j"}]), actor="t")
+    before = db.row_counts(con)
+    verdicts = write(tmp_path, [{"item_id": "81", "winner": "baseline", "judge": "j"}], "v.csv")
+    with pytest.raises(InputError, match=r"v\.csv, row 1, column 'winner': a verdict"):
+        pairwise.import_verdicts(con, verdicts, run["claude-v1"], run["gpt-4"], actor="t")
+    assert db.row_counts(con) == before
