@@ -117,10 +117,15 @@ def tournament_table(result: Tournament) -> pd.DataFrame:
 
 def tournament_caption(result: Tournament) -> str:
     """What the table covers: the metric, its votes, runs, judges and reviewers."""
+    counts = (
+        (len(result.runs), "run"),
+        (len(result.judges), "judge"),
+        (len(result.reviewers), "reviewer"),
+    )
+    who = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
     return (
         f"{result.metric}: {result.votes} votes on {result.items} items of {result.dataset_id},"
-        f" {len(result.runs)} runs, {len(result.judges)} judges, {len(result.reviewers)}"
-        " reviewers. Agreement as Zheng et al. 2023 (MT-Bench) count it: per item, run pair"
+        f" {who}. Agreement as Zheng et al. 2023 (MT-Bench) count it: per item, run pair"
         " and turn, each reviewer's vote against each judge's (or another reviewer's); without"
         " ties leaves out every comparison where either side tied. Pairs: the vote pairs"
         " compared. Intervals are 95%, from resampling items."
