@@ -129,13 +129,14 @@ def stratified_draw(
     if side not in SIDES:
         raise ValueError(f"stratified_draw: side must be one of {SIDES}, got {side!r}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    pool = np.where(pop[f"judge_pass_{side}"].to_numpy(dtype=bool), "pass", "fail")
-    stratum = pop["stratum"].to_numpy().astype(str)
-    keys = pd.Series(stratum, dtype=object) + "/" + pd.Series(pool, dtype=object)
-    codes, names = pd.factorize(keys, sort=False)
-    order = sorted(range(len(names)), key=lambda i: tuple(names[i].rsplit("/", 1)))
-    members_of = np.split(np.argsort(codes, kind="stable"), np.cumsum(np.bincount(codes))[:-1])
-    rows, labels, sizes = [], [], []
+    fails = ~pop[f"judge_pass_{side}"].to_numpy(dtype=bool)
+    stratum_codes, stratum_names = pd.factorize(pop["stratum"], sort=True)
+    codes = 2 * stratum_codes + np.where(fails, 0, 1)  # sorted as (stratum, "fail" < "pass")
+    names = [f"{s}/{pool}" for s in stratum_names for pool in ("fail", "pass")]
+    counts = np.bincount(codes, minlength=len(names))
+    members_of = np.split(np.argsort(codes, kind="stable"), np.cumsum(counts)[:-1])
+    order = [code for code in range(len(names)) if counts[code]]
+    rows, labels, sizes, takes = [], [], [], []
     for code in order:
         members = members_of[code]
         name = names[code]
@@ -145,10 +146,10 @@ def stratified_draw(
         rows.append(members[picks])
         labels += [name] * take
         sizes += [len(members)] * take
+        takes += [take] * take
     chosen = pop.iloc[np.concatenate(rows)].reset_index(drop=True)
     chosen["design_stratum"] = labels
     chosen["stratum_size"] = np.asarray(sizes, dtype=int)
-    taken = chosen.groupby("design_stratum")["item_id"].transform("size").to_numpy()
-    chosen["p"] = taken / chosen["stratum_size"].to_numpy()
+    chosen["p"] = np.asarray(takes) / chosen["stratum_size"].to_numpy()
     chosen["weight"] = 1.0 / chosen["p"]
     return chosen

@@ -26,6 +26,7 @@ from statsmodels.stats.inter_rater import cohens_kappa as _statsmodels_cohen
 from statsmodels.stats.inter_rater import fleiss_kappa as _statsmodels_fleiss
 from statsmodels.stats.proportion import proportion_confint
 
+from core.analysis import stratified
 from core.analysis.tables import (  # noqa: F401 - re-exported: agreement is the statistics' one name
     MIN_UNITS,
     Weighting,
@@ -192,42 +193,11 @@ def wilson(successes: float, n: float, z: float = Z95) -> Interval:
 def stratified_proportion(
     values: np.ndarray, strata: np.ndarray, sizes: dict, z: float = Z95
 ) -> Interval:
-    """A population proportion from a stratified sample, with a Wilson interval at the
-    design's effective sample size (Korn & Graubard 1998).
-
-    ``values`` are 0/1 per sampled unit, ``strata`` their stratum ("<stratum>/<pool>"),
-    ``sizes`` N_h per stratum. The estimate is sum_h W_h p_h with W_h = N_h / N; its
-    variance sum_h W_h^2 s_h^2 / n_h (1 - n_h / N_h) sets n_eff = p (1 - p) / variance.
-    A 2% pass stratum holds a handful of labels, too few to estimate its own s_h^2 (all
-    agree: zero; one dissent: several times too large), so s_h^2 comes from its pool's
-    proportion across strata (collapsed strata, Cochran 1977 §5A.12), or the Jeffreys
-    estimate (x + 1/2) / (n + 1) when the whole pool agrees.
-    """
-    values = np.asarray(values, dtype=float)
-    strata = np.asarray(strata)
-    present = sorted(set(strata.tolist()))
-    total = float(sum(sizes[h] for h in present))
-    pooled: dict[str, tuple[float, int]] = {}
-    for h in present:
-        group = str(h).rsplit("/", 1)[-1]
-        x, n = pooled.get(group, (0.0, 0))
-        in_h = values[strata == h]
-        pooled[group] = (x + in_h.sum(), n + len(in_h))
-    estimate, variance = 0.0, 0.0
-    for h in present:
-        in_h = values[strata == h]
-        n_h, big_n = len(in_h), sizes[h]
-        share = big_n / total
-        estimate += share * in_h.mean()
-        gx, gn = pooled[str(h).rsplit("/", 1)[-1]]
-        p_pool = gx / gn if 0 < gx < gn else (gx + 0.5) / (gn + 1)
-        variance += share**2 * p_pool * (1 - p_pool) / n_h * (1 - n_h / big_n)
-    if variance > 0 and 0 < estimate < 1:
-        n_eff = estimate * (1 - estimate) / variance
-    else:
-        n_eff = float(len(values))
-    bounds = wilson(estimate * n_eff, n_eff, z)
-    return Interval(estimate, bounds.low, bounds.high)
+    """A population proportion from a stratified sample: Cochran's estimate and variance with
+    a Wilson interval at the design's effective n (``core.analysis.stratified.proportion``,
+    whose docstring gives the formulas and the thin-strata rule; ``z`` is kept for callers,
+    the level is 95%). The interval's note names any stratum too thin for its variance."""
+    return stratified.proportion(values, strata, sizes).interval
 
 
 def bootstrap(

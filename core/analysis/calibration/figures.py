@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from core.analysis import agreement
+from core.analysis import agreement, stratified
 from core.analysis.calibration.evidence import Evidence
 from core.errors import InputError
 from core.types import KAPPA_FLOOR, RESAMPLES, Interval, finite
@@ -94,8 +94,15 @@ def figures(
     strata: np.ndarray,
     seed: int,
     resamples: int,
+    design: tuple[np.ndarray, dict] | None = None,
 ) -> Figures:
-    """Agreement, κ, AC1, precision, recall and F1 with intervals; ``weights`` None: unweighted."""
+    """Agreement, κ, AC1, precision, recall and F1 with intervals; ``weights`` None: unweighted.
+
+    Weighted, agreement is a stratified proportion and precision and recall domain (ratio)
+    estimates over the sample's strata, per item (core.analysis.stratified); ``design`` is
+    each pair's stratum name ("<stratum>/<pool>") and N_h per stratum; without it the strata
+    are ``strata``'s codes and N_h the sum of their weights.
+    """
     w = np.ones(len(judge_fail)) if weights is None else weights
     # Index 0 is "fail", the class the judge should catch.
     cells = agreement.cells_of((~judge_fail).astype(int), (~sme_fail).astype(int), 2, w)
@@ -115,15 +122,52 @@ def figures(
         return agreement.wilson(hits / total * n_eff, n_eff)
 
     correct = table[0, 0] + table[1, 1]
+    if weights is None:
+        agreed = proportion(correct, table.sum(), len(judge_fail))
+        precision = proportion(table[0, 0], table[0].sum(), int(judge_fail.sum()))
+        recall = proportion(table[0, 0], table[:, 0].sum(), int(sme_fail.sum()))
+    else:
+        names, sizes = design or _strata_of_weights(strata, w)
+        agreed, precision, recall = by_design(judge_fail, sme_fail, units, names, sizes)
     return Figures(
         pairs=len(judge_fail),
-        agreement=proportion(correct, table.sum(), len(judge_fail)),
+        agreement=agreed,
         kappa=boot(agreement.kappa_of_tables(2)),
         ac1=boot(agreement.ac1_of_tables),
-        precision=proportion(table[0, 0], table[0].sum(), int(judge_fail.sum())),
-        recall=proportion(table[0, 0], table[:, 0].sum(), int(sme_fail.sum())),
+        precision=precision,
+        recall=recall,
         f1=boot(agreement.f1_of_tables),
         confusion=tuple(tuple(row) for row in table.round(3).tolist()),
+    )
+
+
+def _strata_of_weights(strata: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Stratum names from codes, and N_h as the sum of the stratum's weights (1 / π each)."""
+    names = np.asarray(strata).astype(str)
+    return names, {h: float(w[names == h].sum()) for h in np.unique(names)}
+
+
+def by_design(
+    judge_fail: np.ndarray, sme_fail: np.ndarray, units: np.ndarray, names: np.ndarray,
+    sizes: dict,
+) -> tuple[Interval, Interval, Interval]:  # fmt: skip
+    """Agreement, precision and recall over the items (an item's value: the share of its
+    labels), as Cochran's stratified proportion and two domain ratios."""
+    items, first, inverse = np.unique(units, return_index=True, return_inverse=True)
+    labels = np.bincount(inverse, minlength=len(items))
+
+    def per_item(values: np.ndarray) -> np.ndarray:
+        return np.bincount(inverse, values.astype(float), minlength=len(items)) / labels
+
+    judge = per_item(judge_fail)
+    sme = per_item(sme_fail)
+    both = per_item(judge_fail & sme_fail)
+    agreed = per_item(judge_fail == sme_fail)
+    strata = np.asarray(names)[first]
+    return (
+        stratified.proportion(agreed, strata, sizes).interval,
+        stratified.ratio(both, judge, strata, sizes).interval,
+        stratified.ratio(both, sme, strata, sizes).interval,
     )
 
 
@@ -168,9 +212,9 @@ def sme_pass_rate(designed: pd.DataFrame) -> Interval | None:
         passed=("sme_pass", "mean"), stratum=("design_stratum", "first")
     )
     sizes = designed.groupby("design_stratum")["stratum_size"].first().to_dict()
-    return agreement.stratified_proportion(
+    return stratified.proportion(
         items["passed"].to_numpy(), items["stratum"].to_numpy(), sizes
-    )
+    ).interval
 
 
 def calibrate(
@@ -201,9 +245,11 @@ def calibrate(
     weighted = None
     if designed.any():
         weight = frame["weight"].to_numpy()[designed]
+        names = frame["design_stratum"].to_numpy()[designed]
+        sizes = frame[designed].groupby("design_stratum")["stratum_size"].first().to_dict()
         weighted = figures(
             judge_fail[designed], sme_fail[designed], weight,
-            units[designed], strata[designed], seed, resamples,
+            units[designed], strata[designed], seed, resamples, (names, sizes),
         )  # fmt: skip
     by_score = frame if scores else frame.iloc[:0]
     spearman, linear, quadratic = score_figures(by_score, units, strata, seed, resamples)

@@ -1,0 +1,287 @@
+"""Design-based estimates from a stratified sample: Cochran's stratified mean and proportion,
+and precision and recall as domain (ratio) estimates over the strata.
+
+Stratum h holds N_h items of which n_h were labelled by simple random sampling (f_h = n_h/N_h,
+W_h = N_h / N). Cochran, Sampling Techniques (3rd ed., 1977), ch. 5:
+  estimate  ȳ_st = Σ W_h ȳ_h                                         (5.1)
+  variance  v(ȳ_st) = Σ W_h² (1 − f_h) s_h² / n_h,  s_h² = Σ (y − ȳ_h)² / (n_h − 1)   (5.6-5.7)
+  degrees of freedom (Satterthwaite)  n_e = (Σ g_h s_h²)² / Σ g_h² s_h⁴ / (n_h − 1),
+  g_h = N_h (N_h − n_h) / n_h                                         (5.16)
+A ratio R = Σ W_h ȳ_h / Σ W_h x̄_h (precision: y = both fail, x = judge fails; recall: x = SME
+fails) is a domain estimate (Lohr, Sampling: Design and Analysis, 2nd ed., §4.1-4.3 and §14.3;
+Cochran §6.11) with the linearised (Taylor) variance: the same formula over d = y − R̂ x,
+divided by X̄² = (Σ W_h x̄_h)².
+
+Intervals of a proportion stay in [0, 1]: a Wilson interval at the design's effective sample
+size n* = p̂ (1 − p̂) / v, with Korn & Graubard's (1998) degrees-of-freedom adjustment
+n* × (t_{n−1} / t_{df})², df = Satterthwaite's n_e (Kott & Carr 1997 and Dean & Pagano 2015
+compare this "Wilson at n*" favourably with Korn & Graubard's Clopper-Pearson form, which
+over-covers). A mean gets ȳ_st ± t_{df} √v.
+
+Thin strata. A stratum with one label (n_h = 1) has no s_h²; one whose few labels all agree
+(s_h² = 0) says nothing about its variance: with 6 labels at a true 3% failure rate, all pass
+83% of the time. Either borrows the variance of its pool: the strata that share the judge's
+verdict ("<stratum>/<pool>"), pooled as one stratum around the pool's mean (collapsed strata,
+Cochran §5A.12: strata alike in y are collapsed to estimate a variance they cannot estimate
+alone). A proportion whose whole pool agrees takes the pool's Jeffreys proportion
+(x + ½) / (n + 1): an SME's verdict is never certain by design. In a ratio, a pool that shows no
+variation is structural (a judge-pass stratum holds no judge failures) and adds nothing.
+Every stratum under MIN_LABELS is named in ``thin`` with the top-up that would fix it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import ArrayLike
+from scipy.stats import norm, t
+
+from core.types import Interval, finite
+
+MIN_LABELS = 2  # labels a stratum needs for its own s_h² (n_h − 1 > 0)
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class Thin:
+    """A stratum with too few labels for its own variance, and the top-up that would fix it."""
+
+    stratum: str
+    labels: int
+    size: int  # N_h
+    top_up: int  # more labels to reach MIN_LABELS (capped by the stratum's size)
+
+    def to_dict(self) -> dict:
+        return {"stratum": self.stratum, "labels": self.labels, "size": self.size,
+                "top_up": self.top_up}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Stratified:
+    """A design-based estimate: its 95% interval, standard error, degrees of freedom and the
+    effective sample size, the labels and strata it used, and the strata too thin to stand
+    alone (``thin``; ``borrowed``: strata whose variance came from their pool)."""
+
+    interval: Interval
+    standard_error: float
+    df: float
+    effective_n: float
+    labels: int
+    strata: int
+    thin: tuple[Thin, ...] = ()
+    borrowed: tuple[str, ...] = ()
+
+    @property
+    def estimate(self) -> float:
+        return self.interval.estimate
+
+    @property
+    def enough(self) -> bool:
+        """Every stratum holds MIN_LABELS labels (the interval then means what it says)."""
+        return not self.thin
+
+    def note(self) -> str | None:
+        """'not enough labels: ...' naming each thin stratum and its top-up; None when enough."""
+        if self.enough:
+            return None
+        parts = [
+            f"{t.stratum} has {t.labels} of {t.size} (label {t.top_up} more)" for t in self.thin
+        ]
+        return (
+            f"not enough labels: {'; '.join(parts)}; each stratum needs {MIN_LABELS} for its"
+            " variance (top up those strata)"
+        )
+
+    def to_dict(self) -> dict:
+        return {
+            **self.interval.to_dict(),
+            "standard_error": finite(self.standard_error),
+            "df": finite(self.df),
+            "effective_n": finite(self.effective_n),
+            "labels": self.labels,
+            "strata": self.strata,
+            "thin": [t.to_dict() for t in self.thin],
+            "borrowed": list(self.borrowed),
+        }
+
+
+@dataclass(frozen=True)
+class _Design:
+    """Labels grouped by stratum: codes, names, n_h, N_h, W_h, f_h and each stratum's pool."""
+
+    codes: np.ndarray
+    names: tuple[str, ...]
+    n: np.ndarray
+    size: np.ndarray
+    weight: np.ndarray
+    fpc: np.ndarray
+    pool: np.ndarray
+
+
+def _design(strata: ArrayLike, sizes: dict) -> _Design:
+    labels = np.asarray(strata).astype(str)
+    names, codes = np.unique(labels, return_inverse=True)
+    missing = [h for h in names if h not in sizes]
+    if missing:
+        raise ValueError(f"stratified: no stratum size N_h for {missing!r}; pass sizes for each")
+    n = np.bincount(codes, minlength=len(names)).astype(float)
+    size = np.array([float(sizes[h]) for h in names])
+    if (size < n).any():
+        raise ValueError(f"stratified: a stratum holds more labels than items: {sizes!r}")
+    pools = [h.rsplit("/", 1)[-1] if "/" in h else "all" for h in names]
+    pool = np.unique(pools, return_inverse=True)[1]
+    return _Design(codes, tuple(names), n, size, size / size.sum(), 1 - n / size, pool)
+
+
+def _within(values: np.ndarray, design: _Design) -> tuple[np.ndarray, np.ndarray]:
+    """Per-stratum means and unbiased variances s_h² (ddof 1; NaN where n_h = 1)."""
+    h = len(design.names)
+    means = np.bincount(design.codes, values, minlength=h) / design.n
+    squares = np.bincount(design.codes, (values - means[design.codes]) ** 2, minlength=h)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return means, np.where(design.n > 1, squares / (design.n - 1), np.nan)
+
+
+def _collapsed(
+    values: np.ndarray, s2: np.ndarray, design: _Design, jeffreys: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """s_h², where a thin stratum (n_h = 1 or s_h² = 0) takes its pool's pooled variance
+    (Cochran §5A.12), or, for a proportion whose pool all agrees, the Jeffreys p̃ (1 − p̃);
+    and which strata borrowed a non-zero variance."""
+    pools = design.pool[design.codes]
+    counts = np.bincount(pools).astype(float)
+    means = np.bincount(pools, values) / counts
+    squares = np.bincount(pools, (values - means[pools]) ** 2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = np.where(counts > 1, squares / (counts - 1), 0.0)
+    if jeffreys:
+        smoothed = (np.bincount(pools, values) + 0.5) / (counts + 1)
+        pooled = np.where(pooled > 0, pooled, smoothed * (1 - smoothed))
+    thin = ~(s2 > 0)
+    return np.where(thin, pooled[design.pool], s2), thin & (pooled[design.pool] > 0)
+
+
+def _variance(s2: np.ndarray, design: _Design) -> tuple[float, float]:
+    """Cochran's v = Σ W_h² (1 − f_h) s_h² / n_h and Satterthwaite's df (5.16)."""
+    terms = design.weight**2 * design.fpc * s2 / design.n
+    variance = float(terms.sum())
+    spread = design.n > 1
+    denominator = float((terms[spread] ** 2 / (design.n[spread] - 1)).sum())
+    df = variance**2 / denominator if denominator > 0 else float(design.n.sum() - 1)
+    return variance, max(df, 1.0)
+
+
+def _thin(design: _Design, counted: np.ndarray) -> tuple[Thin, ...]:
+    """The ``counted`` strata under MIN_LABELS (or their whole size), with their top-ups."""
+    return tuple(
+        Thin(h, int(n), int(size), int(min(MIN_LABELS, size) - n))
+        for h, n, size, c in zip(design.names, design.n, design.size, counted, strict=True)
+        if c and n < min(MIN_LABELS, size)
+    )
+
+
+def wilson_at(estimate: float, variance: float, df: float, labels: int) -> Interval:
+    """Wilson's interval at the effective n* = p̂(1 − p̂)/v, scaled by (t_{n−1}/t_df)² (Korn &
+    Graubard 1998); n* = labels when p̂ is 0 or 1 or v is 0. Always inside [0, 1]."""
+    if labels == 0 or not math.isfinite(estimate):
+        return Interval(math.nan, math.nan, math.nan)
+    inside = 0 < estimate < 1 and variance > 0
+    n_star = estimate * (1 - estimate) / variance if inside else float(labels)
+    quantile = (1 + CONFIDENCE) / 2
+    if labels > 1:
+        n_star *= (t.ppf(quantile, labels - 1) / t.ppf(quantile, df)) ** 2
+    z = float(norm.ppf(quantile))
+    centre = (estimate + z * z / (2 * n_star)) / (1 + z * z / n_star)
+    half = (
+        z
+        * math.sqrt(estimate * (1 - estimate) / n_star + z * z / (4 * n_star**2))
+        / (1 + z * z / n_star)
+    )
+    return Interval(estimate, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def _result(
+    interval: Interval,
+    variance: float,
+    df: float,
+    design: _Design,
+    borrowed: np.ndarray,
+    counted: np.ndarray | None = None,
+) -> Stratified:
+    """The estimate as a Stratified, its interval noted when a (counted) stratum is thin."""
+    estimate = interval.estimate
+    inside = 0 < estimate < 1 and variance > 0
+    effective = estimate * (1 - estimate) / variance if inside else float(design.n.sum())
+    counted = np.ones(len(design.names), bool) if counted is None else counted
+    names = tuple(h for h, b in zip(design.names, borrowed, strict=True) if b)
+    result = Stratified(
+        interval, math.sqrt(variance), df, effective, int(design.n.sum()), len(design.names),
+        _thin(design, counted), names,
+    )  # fmt: skip
+    if result.enough:
+        return result
+    noted = Interval(interval.estimate, interval.low, interval.high, note=result.note())
+    return replace(result, interval=noted)
+
+
+def mean(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
+    """Cochran's stratified mean ȳ_st with ± t_df √v (no borrowing: a mean's thin strata
+    are named in ``thin`` and contribute the variance they show)."""
+    y = np.asarray(values, dtype=float)
+    design = _design(strata, sizes)
+    means, s2 = _within(y, design)
+    s2 = np.nan_to_num(s2)
+    variance, df = _variance(s2, design)
+    estimate = float((design.weight * means).sum())
+    half = float(t.ppf((1 + CONFIDENCE) / 2, df)) * math.sqrt(variance)
+    interval = Interval(estimate, estimate - half, estimate + half)
+    return _result(interval, variance, df, design, np.zeros(len(s2), bool))
+
+
+def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
+    """A population proportion: Cochran's estimate and variance (thin strata borrowing their
+    pool's), a Wilson interval at the effective sample size (see the module's docstring)."""
+    y = np.asarray(values, dtype=float)
+    if not len(y):
+        return _empty()
+    design = _design(strata, sizes)
+    means, s2 = _within(y, design)
+    s2, borrowed = _collapsed(y, s2, design, jeffreys=True)
+    variance, df = _variance(s2, design)
+    estimate = float((design.weight * means).sum())
+    return _result(wilson_at(estimate, variance, df, len(y)), variance, df, design, borrowed)
+
+
+def ratio(
+    numerator: ArrayLike, denominator: ArrayLike, strata: ArrayLike, sizes: dict
+) -> Stratified:
+    """R̂ = Σ W_h ȳ_h / Σ W_h x̄_h, the share of a domain (x = 1) that has y = 1, with the
+    linearised variance v(R̂) = Σ W_h² (1 − f_h) s_dh² / n_h / X̄², d = y − R̂ x (Lohr §4.3,
+    §14.3; Cochran §6.11), and a Wilson interval at its effective n (inside [0, 1])."""
+    y = np.asarray(numerator, dtype=float)
+    x = np.asarray(denominator, dtype=float)
+    if not len(y):
+        return _empty()
+    design = _design(strata, sizes)
+    y_means, _ = _within(y, design)
+    x_means, _ = _within(x, design)
+    total = float((design.weight * x_means).sum())
+    if total <= 0:
+        return _empty(int(design.n.sum()), "not enough labels: no labelled item in the domain")
+    estimate = float((design.weight * y_means).sum()) / total
+    d = y - estimate * x
+    _, s2 = _within(d, design)
+    s2, borrowed = _collapsed(d, s2, design, jeffreys=False)
+    variance, df = _variance(s2, design)
+    variance /= total**2
+    # Only strata whose pool holds domain members can be too thin for this ratio.
+    pools_in = np.bincount(design.pool[design.codes], x, minlength=design.pool.max() + 1) > 0
+    interval = wilson_at(estimate, variance, df, int(np.ceil(x.sum())))
+    return _result(interval, variance, df, design, borrowed, pools_in[design.pool])
+
+
+def _empty(labels: int = 0, note: str = "not enough labels: none") -> Stratified:
+    nan = math.nan
+    return Stratified(Interval(nan, nan, nan, note=note), nan, nan, nan, labels, 0)

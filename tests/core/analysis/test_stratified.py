@@ -1,0 +1,225 @@
+"""Cochran's stratified estimators, domain ratios and their thin-strata rule, against textbook
+examples and formulas written out independently here."""
+
+import math
+
+import numpy as np
+import pytest
+from statsmodels.stats.proportion import proportion_confint
+
+from core.analysis import agreement, stratified
+from core.analysis.calibration import figures as calibration_figures
+
+# Scheaffer, Mendenhall & Ott, Elementary Survey Sampling (5th ed., 1996), Examples 5.1-5.3:
+# hours of television watched, households stratified into Town A (N=155, n=20), Town B
+# (N=62, n=8) and the rural area (N=93, n=12), N = 310.
+TV_SIZES = {"A": 155, "B": 62, "rural": 93}
+
+
+def with_moments(mean: float, variance: float, n: int) -> np.ndarray:
+    """n values whose sample mean and unbiased (n - 1) variance are exactly these."""
+    z = np.linspace(-1, 1, n)
+    z = (z - z.mean()) / z.std(ddof=1)
+    return mean + math.sqrt(variance) * z
+
+
+def test_stratified_mean_reproduces_the_published_television_example():
+    # Published: ȳ_A = 33.900, s²_A = 35.358; ȳ_B = 25.125, s²_B = 232.411; ȳ_rural = 19.000,
+    # s²_rural = 87.636. ȳ_st = (155·33.9 + 62·25.125 + 93·19) / 310 = 8579.25 / 310 = 27.675;
+    # V̂(ȳ_st) = Σ N_h² (1 − n_h/N_h) s_h²/n_h / N² = (36,993 + 97,264 + 55,014) / 96,100
+    # = 1.97, a bound on the error of estimation 2 √1.97 = 2.81 (as printed).
+    values = np.concatenate(
+        [with_moments(33.9, 35.358, 20), with_moments(25.125, 232.411, 8),
+         with_moments(19.0, 87.636, 12)]
+    )  # fmt: skip
+    strata = np.array(["A"] * 20 + ["B"] * 8 + ["rural"] * 12)
+    result = stratified.mean(values, strata, TV_SIZES)
+    assert result.estimate == pytest.approx(27.675, abs=5e-4)
+    assert result.standard_error**2 == pytest.approx(1.97, abs=5e-3)
+    assert 2 * result.standard_error == pytest.approx(2.81, abs=5e-3)
+    assert result.enough and result.labels == 40 and result.strata == 3
+
+
+def test_stratified_proportion_reproduces_the_published_television_example():
+    # The same sample, asked whether they watch a programme: 16 of 20 in Town A (p̂ = .80),
+    # 2 of 8 in Town B (.25), 6 of 12 rural (.50). p̂_st = (155·.8 + 62·.25 + 93·.5) / 310
+    # = 186 / 310 = 0.60; V̂ = Σ N_h² (1 − f_h) p̂_h q̂_h / (n_h − 1) / N² (unbiased: n_h − 1,
+    # not n_h) = (176.21 + 89.68 + 171.20) / 96,100 = 0.004548, bound 2 √V̂ = 0.135.
+    values = np.array([1] * 16 + [0] * 4 + [1] * 2 + [0] * 6 + [1] * 6 + [0] * 6)
+    strata = np.array(["A"] * 20 + ["B"] * 8 + ["rural"] * 12)
+    result = stratified.proportion(values, strata, TV_SIZES)
+    assert result.estimate == pytest.approx(0.60)
+    assert result.standard_error**2 == pytest.approx(0.004548, abs=2e-6)
+    assert 2 * result.standard_error == pytest.approx(0.135, abs=5e-4)
+    assert 0 <= result.interval.low < 0.6 < result.interval.high <= 1
+
+
+def independent(values, strata, sizes):
+    """Cochran 5.1-5.7 and Satterthwaite's df (5.16), one stratum at a time in plain Python."""
+    total = sum(sizes[h] for h in set(strata))
+    estimate = variance = 0.0
+    terms = []
+    for h in sorted(set(strata)):
+        ys = [v for v, s in zip(values, strata, strict=True) if s == h]
+        n, big_n = len(ys), sizes[h]
+        mean = sum(ys) / n
+        s2 = sum((y - mean) ** 2 for y in ys) / (n - 1)
+        estimate += big_n / total * mean
+        term = (big_n / total) ** 2 * (1 - n / big_n) * s2 / n
+        variance += term
+        terms.append((term, n))
+    df = variance**2 / sum(term**2 / (n - 1) for term, n in terms)
+    return estimate, variance, df
+
+
+def test_stratified_proportion_matches_independent_formulas_and_a_wilson_reference():
+    rng = np.random.default_rng(3)
+    sizes = {"a/fail": 300, "a/pass": 2000, "b/fail": 120, "b/pass": 900}
+    rates = {"a/fail": 0.3, "a/pass": 0.95, "b/fail": 0.2, "b/pass": 0.9}
+    takes = {"a/fail": 30, "a/pass": 40, "b/fail": 12, "b/pass": 20}
+    strata = np.array([h for h in sizes for _ in range(takes[h])])
+    values = np.concatenate([rng.random(takes[h]) < rates[h] for h in sizes]).astype(float)
+    for h in sizes:  # every stratum shows both outcomes, so no variance is borrowed
+        assert 0 < values[strata == h].mean() < 1
+    estimate, variance, df = independent(values.tolist(), strata.tolist(), sizes)
+    result = stratified.proportion(values, strata, sizes)
+    assert result.estimate == pytest.approx(estimate)
+    assert result.standard_error**2 == pytest.approx(variance)
+    assert result.df == pytest.approx(df)
+    assert result.borrowed == ()
+    # Wilson at the effective n* = p(1 − p)/v, with Korn & Graubard's df factor
+    # (t_{n−1}/t_df)², is statsmodels' Wilson interval at that n*.
+    from scipy.stats import t
+
+    n_star = estimate * (1 - estimate) / variance * (t.ppf(0.975, 101) / t.ppf(0.975, df)) ** 2
+    low, high = proportion_confint(estimate * n_star, n_star, method="wilson")
+    assert (result.interval.low, result.interval.high) == pytest.approx((low, high))
+    # The agreement module's name for it gives the same interval (issue 11, item 2: it used
+    # p(1 − p) with n_h, not Cochran's unbiased n_h − 1, pooled across strata).
+    assert tuple(agreement.stratified_proportion(values, strata, sizes)) == pytest.approx(
+        tuple(result.interval)
+    )
+
+
+def test_stratified_mean_matches_independent_formulas_on_random_data():
+    rng = np.random.default_rng(11)
+    sizes = {"x": 50, "y": 400, "z": 1000}
+    strata = np.array(["x"] * 6 + ["y"] * 15 + ["z"] * 9)
+    values = rng.normal(3, 1, len(strata)) + (strata == "z")
+    estimate, variance, df = independent(values.tolist(), strata.tolist(), sizes)
+    result = stratified.mean(values, strata, sizes)
+    assert (result.estimate, result.standard_error**2, result.df) == pytest.approx(
+        (estimate, variance, df)
+    )
+    half = result.interval.high - result.estimate
+    from scipy.stats import t
+
+    assert half == pytest.approx(t.ppf(0.975, df) * math.sqrt(variance))
+
+
+def recall_example():
+    """Two strata; y = judge and SME both fail, x = SME fails (recall's domain)."""
+    sizes = {"A/fail": 100, "A/pass": 400}
+    strata = np.array(["A/fail"] * 4 + ["A/pass"] * 5)
+    judge_fail = np.array([1, 1, 1, 1, 0, 0, 0, 0, 0], dtype=bool)
+    sme_fail = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0], dtype=bool)
+    return sizes, strata, judge_fail, sme_fail
+
+
+def test_domain_ratio_matches_the_hand_worked_recall():
+    # W = (.2, .8); ȳ = (3/4, 0), x̄ = (3/4, 1/5): R̂ = .2·.75 / (.2·.75 + .8·.2) = .15/.31.
+    # d = y − R̂x: stratum A/fail {1−R̂ ×3, 0}: s² = (1−R̂)²/4; A/pass {0,0,−R̂,0,0}: s² = R̂²/5.
+    # v = [.04·(1 − 4/100)·s²_1/4 + .64·(1 − 5/400)·s²_2/5] / .31²  (Lohr §4.3, §14.3).
+    sizes, strata, judge_fail, sme_fail = recall_example()
+    r = 0.15 / 0.31
+    v = (0.04 * 0.96 * (1 - r) ** 2 / 4 / 4 + 0.64 * 0.9875 * r**2 / 5 / 5) / 0.31**2
+    result = stratified.ratio(judge_fail & sme_fail, sme_fail, strata, sizes)
+    assert result.estimate == pytest.approx(0.483871, abs=1e-6)
+    assert result.standard_error == pytest.approx(math.sqrt(v))
+    assert result.standard_error == pytest.approx(0.26124, abs=1e-5)
+    assert 0 <= result.interval.low < result.estimate < result.interval.high <= 1
+
+
+def test_precision_over_judge_fail_strata_is_their_stratified_proportion():
+    # Lohr §14.3: a domain that is a union of strata is estimated as those strata alone.
+    rng = np.random.default_rng(5)
+    sizes = {"a/fail": 80, "a/pass": 900, "b/fail": 40, "b/pass": 500}
+    takes = {"a/fail": 8, "a/pass": 18, "b/fail": 6, "b/pass": 10}
+    strata = np.array([h for h in sizes for _ in range(takes[h])])
+    judge_fail = np.char.endswith(strata.astype(str), "/fail")
+    sme_fail = np.where(judge_fail, rng.random(len(strata)) < 0.7, rng.random(len(strata)) < 0.1)
+    sme_fail[:2] = [True, False]
+    sme_fail[18 + 8 : 18 + 10] = [True, False]  # both outcomes in each judge-fail stratum
+    precision = stratified.ratio(sme_fail & judge_fail, judge_fail, strata, sizes)
+    fails = {h: n for h, n in sizes.items() if h.endswith("/fail")}
+    alone = stratified.proportion(sme_fail[judge_fail], strata[judge_fail], fails)
+    assert precision.estimate == pytest.approx(alone.estimate)
+    assert precision.standard_error == pytest.approx(alone.standard_error)
+
+
+def test_a_stratum_with_one_label_is_named_with_its_top_up():
+    sizes = {"billing/fail": 30, "billing/pass": 400, "returns/fail": 12, "returns/pass": 90}
+    strata = np.array(["billing/fail"] * 3 + ["billing/pass"] * 8 + ["returns/fail"]
+                      + ["returns/pass"] * 2)  # fmt: skip
+    values = np.array([0, 1, 0] + [1] * 7 + [0] + [1] + [1, 1])
+    result = stratified.proportion(values, strata, sizes)
+    assert not result.enough
+    assert [(t.stratum, t.labels, t.top_up) for t in result.thin] == [("returns/fail", 1, 1)]
+    assert "returns/fail has 1 of 12 (label 1 more)" in result.interval.note
+    assert result.interval.note.startswith("not enough labels")
+
+
+def test_a_stratum_whose_labels_all_agree_borrows_its_pools_variance():
+    # returns/pass: 2 labels, both pass (s² = 0). Its pool ("pass": 8 + 2 labels, one fail)
+    # has p = 0.9 and the unbiased pooled s² = 10 · .9 · .1 / 9 = 0.1 (Cochran §5A.12).
+    sizes = {"billing/fail": 30, "billing/pass": 400, "returns/fail": 12, "returns/pass": 90}
+    strata = np.array(["billing/fail"] * 3 + ["billing/pass"] * 8 + ["returns/fail"] * 2
+                      + ["returns/pass"] * 2)  # fmt: skip
+    values = np.array([0, 1, 0] + [1] * 7 + [0] + [0, 1] + [1, 1], dtype=float)
+    result = stratified.proportion(values, strata, sizes)
+    assert result.borrowed == ("returns/pass",)
+    w = {h: n / 532 for h, n in sizes.items()}
+    own = {"billing/fail": 1 / 3, "billing/pass": 1 / 8, "returns/fail": 0.5}  # n/(n−1)·pq
+    v = (
+        w["billing/fail"] ** 2 * (1 - 3 / 30) * own["billing/fail"] / 3
+        + w["billing/pass"] ** 2 * (1 - 8 / 400) * own["billing/pass"] / 8
+        + w["returns/fail"] ** 2 * (1 - 2 / 12) * own["returns/fail"] / 2
+        + w["returns/pass"] ** 2 * (1 - 2 / 90) * 0.1 / 2
+    )
+    assert result.standard_error**2 == pytest.approx(v)
+
+
+def test_a_pool_that_all_agrees_takes_the_jeffreys_variance_and_stays_in_0_1():
+    sizes = {"a/pass": 1000, "b/pass": 500}
+    strata = np.array(["a/pass"] * 6 + ["b/pass"] * 4)
+    result = stratified.proportion(np.ones(10), strata, sizes)
+    p = 10.5 / 11  # Jeffreys (x + ½) / (n + 1) over the pool
+    v = (2 / 3) ** 2 * (1 - 6 / 1000) * p * (1 - p) / 6 + (1 / 3) ** 2 * (1 - 4 / 500) * p * (
+        1 - p
+    ) / 4
+    assert result.estimate == 1.0
+    assert result.standard_error**2 == pytest.approx(v)
+    assert result.interval.high == 1.0 and 0.6 < result.interval.low < 1.0
+
+
+def test_no_labels_in_the_domain_says_not_enough_labels():
+    sizes, strata, _, _ = recall_example()
+    result = stratified.ratio(np.zeros(9), np.zeros(9), strata, sizes)
+    assert math.isnan(result.estimate)
+    assert result.interval.note.startswith("not enough labels")
+
+
+def test_weighted_precision_and_recall_are_domain_estimates_over_the_strata():
+    # Issue 11, item 3: the weighted intervals used Kish's n over all pairs scaled by the
+    # subgroup's weight share. They are now the ratio estimator's, computed per item.
+    sizes, strata, judge_fail, sme_fail = recall_example()
+    weights = np.array([sizes[h] / (strata == h).sum() for h in strata])
+    units = np.arange(len(strata))
+    codes = np.unique(strata, return_inverse=True)[1]
+    result = calibration_figures.figures(
+        judge_fail, sme_fail, weights, units, codes, 0, 50, design=(strata, sizes)
+    )
+    recall = stratified.ratio(judge_fail & sme_fail, sme_fail, strata, sizes).interval
+    precision = stratified.ratio(judge_fail & sme_fail, judge_fail, strata, sizes).interval
+    assert tuple(result.recall) == pytest.approx(tuple(recall))
+    assert tuple(result.precision) == pytest.approx(tuple(precision))
