@@ -1,4 +1,5 @@
-"""Catalog commands: migration, metric, price, criteria (a migration's sign-off criteria)."""
+"""Catalog commands: migration, metric, price, criteria (a migration's sign-off criteria),
+and users (sign-ins locked by failed attempts)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import date
 import duckdb
 
 from cli.common import actor, number
-from core.catalog import metrics, migrations, models
+from core.catalog import metrics, migrations, models, sessions
 from core.errors import InputError
 
 
@@ -141,6 +142,19 @@ def cmd_criteria(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> No
     print(json.dumps(current, indent=2))
 
 
+def cmd_users(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
+    """Sign-ins locked by failed attempts: list them, or unlock one (an admin locked out of
+    the Users page unlocks here)."""
+    if args.action == "locked":
+        for name in sessions.locked_users(con):
+            print(name)
+        return
+    if not args.name:
+        raise InputError("users unlock", "name the user: users unlock NAME")
+    was_locked = sessions.unlock(con, args.name, actor=actor())
+    print(f"{args.name} can sign in again" + ("" if was_locked else " (it was not locked)"))
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     mg = sub.add_parser("migration", help="migrations: create, list, show, add-target, archive")
     mg.add_argument("action", choices=["create", "list", "show", "add-target", "archive"])
@@ -162,6 +176,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     cr = sub.add_parser("criteria", help="show or change a migration's sign-off criteria")
     cr.add_argument("--migration", required=True)
     cr.add_argument("--set", nargs="*", help="key=value (JSON values), e.g. quality_margin=0.05")
+    us = sub.add_parser("users", help="sign-ins locked by failed attempts: locked, unlock NAME")
+    us.add_argument("action", choices=["locked", "unlock"])
+    us.add_argument("name", nargs="?", help="unlock: the username")
 
 
 def _add_metric(sub: argparse._SubParsersAction) -> None:
@@ -183,4 +200,5 @@ COMMANDS = {
     "metric": cmd_metric,
     "price": cmd_price,
     "criteria": cmd_criteria,
+    "users": cmd_users,
 }

@@ -1,10 +1,11 @@
-"""The Users page's forms: add a user, change one (roles, disabled, password)."""
+"""The Users page's forms: add a user, change one (roles, disabled, password), unlock a
+sign-in locked by failed attempts."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.catalog import users
+from core.catalog import sessions, users
 from core.errors import SwitchyardError
 from core.types import ROLES
 
@@ -49,6 +50,7 @@ def change_user(con, actor: str, listed: list) -> None:
         password = st.text_input(
             "New password (leave empty to keep)", type="password", key="admin.edit.password"
         )
+        st.caption("Disabling, a new password or new roles sign the user out everywhere at once.")
         if st.form_submit_button("Save"):
             try:
                 users.update(
@@ -62,3 +64,20 @@ def change_user(con, actor: str, listed: list) -> None:
                 st.success(f"User {target.username} updated.")
             except SwitchyardError as exc:
                 st.error(str(exc))
+
+
+def unlock_user(con, actor: str) -> None:
+    """Names locked by failed sign-ins (users, or names someone guessed), and their unlock."""
+    locked = sessions.locked_users(con)
+    if not locked:
+        return
+    with st.form("admin.unlock"):
+        st.subheader("Locked sign-ins")
+        st.caption(
+            f"Locked after {sessions.LOCK_AFTER} failed sign-ins in a row; unlocking clears the"
+            " count (the audit trail keeps every attempt)."
+        )
+        name = st.selectbox("Locked name", locked, key="admin.unlock.name")
+        if st.form_submit_button("Unlock"):
+            sessions.unlock(con, name, actor=actor)
+            st.success(f"{name} can sign in again.")

@@ -3,12 +3,19 @@
 The sign-in configuration (cookie name, key and expiry; the first users) is read from
 ``SWITCHYARD_AUTH_FILE``, else ``config/auth.yaml``, else the shipped example with the demo
 users. Users are copied into the database on first start; after that the Users page manages
-them. ``SWITCHYARD_COOKIE_KEY`` overrides the configured cookie key.
+them. The cookie key is ``SWITCHYARD_COOKIE_KEY``, else the file's ``cookie.key``, else one
+generated at random on first start and kept next to the database (owner-only, git-ignored);
+the shipped example's published key is never used, and refused when configured unless the
+demo is on.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import secrets
+import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +31,7 @@ from core.types import ROLES
 EXAMPLE_FILE = ROOT / "config" / "auth.example.yaml"
 LOCAL_FILE = ROOT / "config" / "auth.yaml"
 EXAMPLE_COOKIE_KEY = "example-cookie-key-replace-me"
+KEY_FILE = ".switchyard_cookie_key"  # next to the database, mode 0600, git-ignored
 MIN_PASSWORD = 10  # characters; long passphrases beat complexity rules
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,31}$")
 
@@ -33,7 +41,7 @@ class AuthConfig:
     path: Path
     cookie_name: str
     cookie_key: str
-    cookie_expiry_days: float
+    session_hours: float  # the SWITCHYARD_SESSION_HOURS setting; the file's expiry_days is unused
     users: dict  # username -> {name, email, password (bcrypt hash), roles}
 
     @property
@@ -74,8 +82,74 @@ def load_config(path: Path | None = None) -> AuthConfig:
             f"sign-in configuration {path} is malformed ({exc}); expected"
             " cookie: {name, key, expiry_days} and credentials: usernames:"
         ) from None
-    key = settings.get("cookie_key") or str(cookie["key"])
-    return AuthConfig(path, str(cookie["name"]), key, float(cookie.get("expiry_days", 7)), users)
+    example = path.resolve() == EXAMPLE_FILE.resolve()
+    configured = settings.get("cookie_key") or ("" if example else str(cookie.get("key") or ""))
+    hours = session_hours()
+    return AuthConfig(path, str(cookie["name"]), signing_key(configured), hours, users)
+
+
+def session_hours() -> float:
+    raw = settings.get("session_hours")
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = float("nan")
+    if not 0 < hours <= 24 * 366:
+        raise SwitchyardError(f"SWITCHYARD_SESSION_HOURS must be hours above 0, got {raw!r}")
+    return hours
+
+
+def signing_key(configured: str) -> str:
+    """The key that signs sign-in cookies: ``configured``, else this install's generated one.
+
+    The published example key signs cookies anyone can forge: refused unless the demo is on.
+    """
+    if configured == EXAMPLE_COOKIE_KEY and settings.get("demo_on_empty") != "1":
+        raise SwitchyardError(
+            "the cookie key is the published example key, so anyone could forge a sign-in:"
+            " set SWITCHYARD_COOKIE_KEY to a long random secret, or delete cookie.key from the"
+            " sign-in configuration to have one generated"
+        )
+    return configured or generated_key(settings.db_path())
+
+
+_KEY_LOCK = threading.Lock()
+
+
+def generated_key(db_path: str) -> str:
+    """``<database dir>/.switchyard_cookie_key``, created at random (mode 0600) on first use;
+    a ``:memory:`` database gets a key for this process."""
+    with _KEY_LOCK:
+        if db_path not in _KEYS:
+            _KEYS[db_path] = _read_or_create_key(db_path)
+        return _KEYS[db_path]
+
+
+_KEYS: dict[str, str] = {}
+
+
+def _read_or_create_key(db_path: str) -> str:
+    if db_path == ":memory:" or not db_path:
+        return secrets.token_urlsafe(32)
+    path = Path(db_path).resolve().parent / KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole to a private draft, then linked into place: another process never reads
+    # a half-written key, and of two first starts one key wins (link refuses an existing name).
+    fd, draft = tempfile.mkstemp(dir=path.parent, prefix=KEY_FILE + ".")
+    try:
+        with os.fdopen(fd, "w") as fh:  # mkstemp: mode 0600
+            fh.write(secrets.token_urlsafe(32))
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        os.unlink(draft)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)  # owner-only, even if copied in with looser permissions
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise SwitchyardError(f"{path} holds no usable cookie key: delete it to generate one")
+    return key
 
 
 def hash_password(password: str) -> str:
@@ -236,6 +310,7 @@ def update(
     new_roles = _check_roles(roles) if roles is not None else list(before.roles)
     new_disabled = before.disabled if disabled is None else disabled
     hashed = hash_password(password) if password else None
+    ended = _why_sessions_end(before, new_roles, new_disabled, bool(password))
     with db.transaction(con):
         con.execute(
             "UPDATE app_user SET roles = ?, disabled = ?, password_hash ="
@@ -243,6 +318,8 @@ def update(
             " WHERE username = ?",
             [new_roles, new_disabled, hashed, username],
         )
+        if ended:  # signed-in browsers are signed out at their next click
+            writes.update_session(con, username, None, ended)
         writes.audit(
             con,
             actor,
@@ -254,8 +331,18 @@ def update(
                 "roles": new_roles,
                 "disabled": new_disabled,
                 "password_changed": bool(password),
+                "sessions_ended": ended,
             },
         )
+
+
+def _why_sessions_end(before: User, roles: list[str], disabled: bool, password: bool) -> str:
+    """Why a change ends the user's sessions ('' when it does not)."""
+    if disabled and not before.disabled:
+        return "disabled"
+    if password:
+        return "password"
+    return "roles" if sorted(roles) != sorted(before.roles) else ""
 
 
 def reviewers(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -43,6 +43,12 @@ SETTINGS = {
         "",
         "Secret that signs the sign-in cookie; overrides the configuration file's key.",
     ),
+    "session_hours": Setting(
+        "SWITCHYARD_SESSION_HOURS",
+        "12",
+        "How long a sign-in lasts, in hours; sign-out, a password or role change and "
+        "disabling the user end it sooner.",
+    ),
     "run_concurrency": Setting(
         "SWITCHYARD_RUN_CONCURRENCY",
         "8",
