@@ -8,7 +8,7 @@ import pandas as pd
 from core import formatting
 from core.analysis.calibration import MetricReport, PairwiseAgreement, SmeAgreement
 from core.analysis.pairwise import Tournament
-from core.types import Interval
+from core.types import Interval, finite
 
 FIGURES = (  # attribute, row label, shown as a percentage
     ("agreement", "Agreement", True),
@@ -75,6 +75,8 @@ def pass_rates(result: MetricReport) -> tuple[tuple[str, str], tuple[str, str]]:
 def threshold_line(result: MetricReport, best: Interval) -> str:
     """The recommended threshold beside the current one (Markdown)."""
     current = result.threshold if result.threshold is not None else "—"
+    if finite(best.estimate) is None:
+        return f"No recommended threshold: {best.note or 'no labelled pair'} (current {current})"
     return (
         f"Recommended threshold: **{text(best, percent=False)}** (maximises κ; current {current})"
     )

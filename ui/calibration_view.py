@@ -3,6 +3,8 @@ computed and renders it (tables from ui.calibration_present, the chart from ui.c
 
 from __future__ import annotations
 
+import math
+
 import duckdb
 import pandas as pd
 import streamlit as st
@@ -70,7 +72,8 @@ def threshold(result: calibration.MetricReport, sweep: calibration.Sweep) -> boo
     st.subheader("Pass threshold")
     st.altair_chart(charts.threshold_sweep(sweep.table))
     st.write(present.threshold_line(result, sweep.best))
-    return st.button("Apply the recommended threshold", key="calibration.apply")
+    nothing = math.isnan(sweep.best.estimate)  # too few labels, or κ flat across thresholds
+    return st.button("Apply the recommended threshold", key="calibration.apply", disabled=nothing)
 
 
 def sme_agreement(smes: calibration.SmeAgreement) -> None:

@@ -58,3 +58,27 @@ def test_sme_panel_is_a_table_and_the_cli_json_carries_its_rows(demo_page_db, ca
     nominal = next(r for r in rows if r["pair"] == "pooled" and "pass/fail" in r["figure"])
     assert nominal["n"] == expected.rows[0].items
     assert nominal["low"] <= nominal["estimate"] <= nominal["high"]
+
+
+def test_page_over_six_labels_recommends_no_threshold_and_says_why(tmp_path, monkeypatch):
+    # Issue 11, item 8: six labels gave a recommended threshold with a zero-width interval
+    # and κ 1.00 (1.00–1.00); the page now says "not enough labels" and offers nothing to apply.
+    from core.importers import files
+    from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
+
+    path = tmp_path / "thin.duckdb"
+    con = db.connect(str(path))
+    files.import_dataset(con, str(DATA / "golden.csv"), "fin", actor="owner", model_id=SOURCE_MODEL)
+    source = con.execute("SELECT run_id FROM run").fetchone()[0]
+    target = import_run(con, DATA / "run_native.csv", model_id=TARGET_MODEL, role="target")
+    migrations.create(con, "fin switch", source, [target.run_id], actor="owner")
+    con.close()
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    at = app_page("pages/calibration.py", "owner", "eval_owner")
+    assert not at.exception
+    figures = at.dataframe[0].value.set_index("figure")
+    assert figures.loc["Cohen's κ"].iloc[1].startswith("1.00 (not enough labels: 6 items")
+    lines = " ".join(m.value for m in at.markdown)
+    assert "No recommended threshold: not enough labels: 6 items" in lines
+    assert at.button(key="calibration.apply").disabled
+    assert not any("can be trusted" in i.value for i in at.info)
