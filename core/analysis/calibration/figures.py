@@ -100,8 +100,8 @@ def figures(
 
     Weighted, agreement is a stratified proportion and precision and recall domain (ratio)
     estimates over the sample's strata, per item (core.analysis.stratified); ``design`` is
-    each pair's stratum name ("<stratum>/<pool>") and N_h per stratum; without it the strata
-    are ``strata``'s codes and N_h the sum of their weights.
+    each pair's stratum name ("<stratum>/<pool>") and N_h per stratum; without it a stratum
+    is the items of one ``strata`` code that share a weight, N_h the sum of their weights.
     """
     w = np.ones(len(judge_fail)) if weights is None else weights
     # Index 0 is "fail", the class the judge should catch.
@@ -127,7 +127,7 @@ def figures(
         precision = proportion(table[0, 0], table[0].sum(), int(judge_fail.sum()))
         recall = proportion(table[0, 0], table[:, 0].sum(), int(sme_fail.sum()))
     else:
-        names, sizes = design or _strata_of_weights(strata, w)
+        names, sizes = design or _strata_of_weights(strata, w, units)
         agreed, precision, recall = by_design(judge_fail, sme_fail, units, names, sizes)
     return Figures(
         pairs=len(judge_fail),
@@ -141,9 +141,16 @@ def figures(
     )
 
 
-def _strata_of_weights(strata: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, dict]:
-    """Stratum names from codes, and N_h as the sum of the stratum's weights (1 / π each)."""
-    names = np.asarray(strata).astype(str)
+def _strata_of_weights(
+    strata: np.ndarray, w: np.ndarray, units: np.ndarray
+) -> tuple[np.ndarray, dict]:
+    """Design strata without names: the items of a stratum code that share an inclusion
+    probability (an item's weights sum to 1 / π), named "<code>/<1 / π>"; N_h the sum of
+    their weights."""
+    inverse = np.unique(units, return_inverse=True)[1]
+    per_item = np.bincount(inverse, w)[inverse]
+    names = np.char.add(np.char.add(np.asarray(strata).astype(str), "/"),
+                        np.round(per_item, 6).astype(str))  # fmt: skip
     return names, {h: float(w[names == h].sum()) for h in np.unique(names)}
 
 
