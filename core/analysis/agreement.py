@@ -235,7 +235,10 @@ def bootstrap(
                 picked.append(members[i])
         draws.append(statistic(np.concatenate(picked)))
     every = np.arange(len(units))
-    jackknife = np.array([statistic(every[units != u]) for u in np.unique(units)], dtype=float)
+
+    def jackknife() -> np.ndarray:
+        return np.array([statistic(every[units != u]) for u in np.unique(units)], dtype=float)
+
     return percentile_interval(estimate, np.array(draws, dtype=float), level, count, jackknife)
 
 

@@ -74,13 +74,13 @@ def percentile_interval(
     values: np.ndarray,
     level: float = 0.95,
     count: int | None = None,
-    jackknife: np.ndarray | None = None,
+    jackknife: Callable[[], np.ndarray] | None = None,
 ) -> Interval:
     """The estimate with the percentile interval of its bootstrap values, unless that would
     pretend: fewer than ``MIN_UNITS`` units (``count``), the figure undefined in more
     resamples than one tail holds, no spread at all, or an interval that does not hold its
-    own estimate; the last gets the BCa interval when ``jackknife`` (leave-one-unit-out
-    values) is given (Efron & Tibshirani 1993, ch. 14), else the reason."""
+    own estimate; the last gets the BCa interval (Efron & Tibshirani 1993, ch. 14) when
+    ``jackknife`` gives the leave-one-unit-out values (called only then), else the reason."""
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
     if count is not None and count < MIN_UNITS:
@@ -97,7 +97,7 @@ def percentile_interval(
     if low < estimate < high:
         return Interval(estimate, float(low), float(high))
     if jackknife is not None:
-        bca = bca_interval(estimate, finite, np.asarray(jackknife, dtype=float), level)
+        bca = bca_interval(estimate, finite, np.asarray(jackknife(), dtype=float), level)
         if bca is not None:
             return bca
     return too_few(count, estimate, "the bootstrap interval does not hold the estimate")
@@ -149,8 +149,13 @@ def table_interval(
     count = len(pd.unique(np.asarray(units)))
     if count < MIN_UNITS:
         return too_few(count, estimate)
-    jackknife = statistic(jackknife_tables(cells, units))
-    return percentile_interval(estimate, statistic(tables), level, count, jackknife)
+    return percentile_interval(
+        estimate,
+        statistic(tables),
+        level,
+        count,
+        lambda: statistic(jackknife_tables(cells, units)),
+    )
 
 
 def bootstrap_tables(

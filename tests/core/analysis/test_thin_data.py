@@ -225,3 +225,41 @@ def test_sme_agreement_to_dict_is_a_list_of_rows():
     out = result.to_dict()
     assert out["items"] == 1
     assert {"pair", "figure", "estimate", "low", "high", "n"} <= set(out["rows"][0])
+
+
+@pytest.mark.parametrize("items", [1, 2, 3])
+def test_sme_agreement_over_a_few_shared_items_has_no_interval(items):
+    names = [f"q{i}" for i in range(items)]
+    labels = sme_labels(
+        [n for n in names for _ in range(2)],
+        ["x", "y"] * items,
+        [1.0, 0.0, 1.0, 1.0, 0.0, 0.0][: 2 * items],
+        [5.0, 2.0, 4.0, 4.0, 1.0, 2.0][: 2 * items],
+    )
+    result = smes.sme_agreement(labels, resamples=50)
+    for row in result.rows:
+        if row.figure.startswith(("Krippendorff", "Cohen")):
+            assert says_not_enough(row.value, items), row
+        assert row.items <= items
+
+
+def test_sme_agreement_with_one_reviewer_per_item_does_not_divide_by_zero():
+    # load_sme reads items two SMEs share; a selection can still leave each item one reviewer.
+    labels = sme_labels(["a", "b"], ["x", "y"], [1.0, 0.0])
+    result = smes.sme_agreement(labels, resamples=50)
+    dissent = [r for r in result.rows if r.figure == smes.DISSENT]
+    assert all(r.items == 0 and says_not_enough(r.value, 0) for r in dissent)
+    assert not any(" vs " in r.pair for r in result.rows)  # no item both labelled
+    assert result.to_dict()["rows"]  # still a table, every row with its reason
+
+
+def test_figures_when_every_label_and_verdict_agree_in_one_category():
+    # 30 pairs, the judge and every SME pass everything: κ is undefined (one category), not 0
+    # or 1, and says so; agreement is a plain 100% with its Wilson interval.
+    frame = pairs_frame([0.9] * 30, [True] * 30)
+    result = calibration.calibrate(calibration.Evidence("r", "m", frame, 0.5), resamples=200)
+    kappa = result.unweighted.kappa
+    assert math.isnan(kappa.estimate) and "one category" in kappa.note
+    assert result.unweighted.agreement.estimate == 1.0
+    assert result.unweighted.agreement.low < 1.0
+    assert any("30 labelled items" in line for line in result.advice)
