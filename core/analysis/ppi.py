@@ -31,8 +31,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
+from core.analysis import stratified
 from core.types import Interval, finite
 
 Range = tuple[float, float]
@@ -188,47 +190,96 @@ def stratified_ppi(
     ``y``, ``f`` and ``strata`` describe the labelled items (SME label, judge score, design
     stratum); ``f_unlabelled`` and ``unlabelled_strata`` every other item of the population.
     Every stratum needs ``MIN_STRATUM_LABELS`` labels (``thin_strata`` names the ones short).
+
+    A stratum whose labels all agree (a judge-pass stratum's handful of labels, all passing)
+    shows no variance though it has one: its λ is 0, so StratPPI's estimate there is the
+    SME-only one, and both take the variance its pool shows (the strata sharing its
+    "/<pool>", as one stratum around the pool's mean: collapsed strata, Cochran 1977,
+    §5A.12), or, where the whole pool agrees, the Jeffreys p̃(1 − p̃) with
+    p̃ = (x + ½)/(n + 1) on the range mapped onto [0, 1].
     """
     y, f, fu = (np.asarray(a, dtype=float) for a in (y, f, f_unlabelled))
     strata, unl = np.asarray(strata, dtype=str), np.asarray(unlabelled_strata, dtype=str)
     thin = thin_strata(strata, unl)
     if thin:
         raise ValueError(f"stratified_ppi: too few labels in strata {thin!r}")
-    total = len(y) + len(fu)
+    names = sorted(set(strata.tolist()))
+    borrowed = _borrowed_variances(y, strata, names, bounds)
     fits = []
-    for h in sorted(set(strata.tolist())):
+    for h in names:
         mine, theirs = strata == h, unl == h
+        n, size = int(mine.sum()), int(mine.sum() + theirs.sum())
+        share = n / size if fpc else 0.0
+        s2 = float(borrowed.get(h, np.var(y[mine], ddof=1)))
         fit = ppi_mean(y[mine], f[mine], fu[theirs], fpc)
-        mean, var = _sme_only(y[mine], int(theirs.sum()), fpc)
-        size = int(mine.sum() + theirs.sum())
+        sme = (1 - share) * s2 / n
+        variance = sme if h in borrowed else fit.variance
         fits.append(
-            StratumFit(h, size, int(mine.sum()), fit.lam, fit.estimate, fit.variance, mean, var)
+            StratumFit(h, size, n, fit.lam, fit.estimate, variance, float(y[mine].mean()), sme)
         )
+    sme_only = _sme_only(y, strata, {s.stratum: s.size for s in fits}, bounds)
+    return _combined(fits, len(y) + len(fu), bounds, alpha, sme_only)
+
+
+def _sme_only(y: np.ndarray, strata: np.ndarray, sizes: dict, bounds: Range) -> tuple:
+    """Cochran's stratified estimate of the labels alone (``core.analysis.stratified``) on
+    the range mapped onto [0, 1], mapped back: its interval and variance."""
+    lo, hi = bounds
+    width = hi - lo
+    result = stratified.proportion((y - lo) / width, strata, sizes)
+    _, low, high = result.interval
+    interval = Interval(lo + width * result.estimate, lo + width * low, lo + width * high)
+    return interval, (width * result.standard_error) ** 2
+
+
+def _combined(
+    fits: list[StratumFit], total: int, bounds: Range, alpha: float, sme_only: tuple
+) -> StratifiedPPI:
+    """θ = Σ W_h θ_h, var = Σ W_h² var_h, with its interval inside ``bounds``."""
     weights = np.array([s.size / total for s in fits])
+    labels = np.array([s.labelled for s in fits])
     estimate = float(weights @ [s.estimate for s in fits])
-    variance = float(weights**2 @ [s.variance for s in fits])
-    sme = float(weights @ [s.sme_estimate for s in fits])
-    sme_var = float(weights**2 @ [s.sme_variance for s in fits])
-    n = len(y)
-    _, low, high = bounded_interval(estimate, variance, n, bounds, alpha)
+    terms = weights**2 * np.array([s.variance for s in fits])
+    n = int(labels.sum())
+    _, low, high = bounded_interval(estimate, terms.sum(), n, bounds, alpha, _df(terms, labels))
+    interval, sme_variance = sme_only
     return StratifiedPPI(
         _inside(estimate, bounds),
         low,
         high,
         n,
-        variance,
-        bounded_interval(sme, sme_var, n, bounds, alpha),
-        sme_var,
+        float(terms.sum()),
+        interval,
+        float(sme_variance),
         tuple(fits),
     )
 
 
-def _sme_only(y: np.ndarray, unlabelled: int, fpc: bool) -> tuple[float, float]:
-    """Cochran's stratum mean and variance (1 − n_h/N_h) s_h² / n_h (Sampling Techniques,
-    Theorem 5.3)."""
-    n = len(y)
-    share = n / (n + unlabelled) if fpc else 0.0
-    return float(y.mean()), (1 - share) * float(np.var(y, ddof=1)) / n
+def _df(terms: np.ndarray, labels: np.ndarray) -> float:
+    """Satterthwaite's degrees of freedom of Σ terms_h (Cochran 1977, eq. 5.16)."""
+    spread = labels > 1
+    denominator = float((terms[spread] ** 2 / (labels[spread] - 1)).sum())
+    return max(float(terms.sum()) ** 2 / denominator, 1.0) if denominator > 0 else math.inf
+
+
+def _borrowed_variances(
+    y: np.ndarray, strata: np.ndarray, names: list[str], bounds: Range
+) -> dict[str, float]:
+    """s² for each stratum whose labels all agree: its pool's (see ``stratified_ppi``)."""
+    pools = np.array([h.rsplit("/", 1)[-1] if "/" in h else "all" for h in strata.tolist()])
+    out = {}
+    for h in names:
+        mine = strata == h
+        if np.var(y[mine]) > 0:
+            continue
+        pool = pools == pools[mine][0]
+        pooled = float(np.var(y[pool], ddof=1))
+        if pooled == 0:
+            lo, hi = bounds
+            smoothed = ((y[pool] - lo).sum() / (hi - lo) + 0.5) / (pool.sum() + 1)
+            pooled = (hi - lo) ** 2 * smoothed * (1 - smoothed)
+        out[h] = pooled
+    return out
 
 
 def _inside(value: float, bounds: Range) -> float:
@@ -236,10 +287,17 @@ def _inside(value: float, bounds: Range) -> float:
 
 
 def bounded_interval(
-    estimate: float, variance: float, labels: int, bounds: Range = PROPORTION, alpha: float = 0.05
+    estimate: float,
+    variance: float,
+    labels: int,
+    bounds: Range = PROPORTION,
+    alpha: float = 0.05,
+    df: float = math.inf,
 ) -> Interval:
     """An estimate of a bounded mean and its interval inside ``bounds``: Wilson's at the
-    effective sample size n_eff = q(1 − q) / var(q), q the estimate mapped onto [0, 1].
+    effective sample size n_eff = q(1 − q) / var(q), q the estimate mapped onto [0, 1], with
+    Korn & Graubard's (1998) adjustment n_eff × (t_{n−1} / t_df)² for a variance of ``df``
+    degrees of freedom (n the ``labels``).
 
     When that n_eff says nothing (a zero variance, or an estimate on the range's edge), the
     interval is Wilson's at the number of ``labels``: all of them agree, which a handful of
@@ -252,5 +310,7 @@ def bounded_interval(
     if not (math.isfinite(q) and math.isfinite(var_q)) or labels < 1:
         return Interval(math.nan, math.nan, math.nan)
     n_eff = q * (1 - q) / var_q if var_q > 0 and 0 < q < 1 else float(labels)
+    if labels > 1 and math.isfinite(df):
+        n_eff *= (stats.t.ppf(1 - alpha / 2, labels - 1) / stats.t.ppf(1 - alpha / 2, df)) ** 2
     low, high = proportion_confint(q * n_eff, n_eff, alpha=alpha, method="wilson")
     return Interval(lo + q * width, lo + float(low) * width, lo + float(high) * width)
