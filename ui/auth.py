@@ -21,7 +21,7 @@ import streamlit_authenticator as stauth
 from core.catalog import sessions, users
 from core.errors import NotFoundError
 from core.types import Role
-from ui import store
+from ui import oidc, store
 
 SESSION_KEYS = ("authentication_status", "username", "name", "roles")
 SESSION_ID = "auth.session"  # this browser session's server-side session id
@@ -101,6 +101,9 @@ def _forget() -> None:
 
 def current_user() -> User | None:
     """The signed-in user (from this session or the sign-in cookie), else None."""
+    enterprise = oidc.signed_in_user()  # st.login first; the password sign-in is the fallback
+    if enterprise is not None:
+        return User(enterprise.username, enterprise.name, enterprise.roles)
     con = store.cursor()
     claimed = _this_session(con)
     if claimed is None:
@@ -171,6 +174,7 @@ def sign_in_form() -> User | None:
     with placeholder.container():
         st.title("Switchyard")
         warn_if_demo()
+        oidc.login_button()
         with st.form("auth.login"):
             st.subheader("Sign in")
             username = st.text_input("Username", autocomplete="username", max_chars=64)
@@ -224,6 +228,8 @@ def signed_out_page() -> None:
 def sign_out(user: User) -> None:
     """Sidebar: who is signed in, and the sign-out button."""
     st.sidebar.caption(f"Signed in as **{user.name}** ({', '.join(user.roles)})")
+    if oidc.sign_out_button():
+        return
     if st.sidebar.button("Sign out", key="auth.sign_out", icon=":material/logout:"):
         session_id = st.session_state.pop(SESSION_ID, None)
         if session_id:  # ends every copy of the cookie, not only this browser's
