@@ -188,19 +188,29 @@ def _text(value: object) -> object:
 def _models(record: dict) -> dict[str, str]:
     """Model identifier (as written) by response id: from modelResponses, else from the
     humanEvaluationResult's modelResponseIdMap."""
-    inputs = record.get("inputRecord") or {}
+    # Only text is a model id; anything else in these places is ignored like a missing one.
+    inputs = _dict(record.get("inputRecord"))
     responses = (
         record.get("modelResponses") or inputs.get("modelResponses") or inputs.get("responses")
     )
     models: dict[str, str] = {}
     results = record.get("humanEvaluationResult")
-    for result in [results] if isinstance(results, dict) else results or []:
-        for key, identifier in ((result or {}).get("modelResponseIdMap") or {}).items():
-            models[str(key)] = identifier
-    for i, response in enumerate(responses or []):
-        if isinstance(response, dict) and response.get("modelIdentifier"):
-            models[str(i)] = response["modelIdentifier"]
+    for result in [results] if isinstance(results, dict) else _list(results):
+        for key, identifier in _dict(_dict(result).get("modelResponseIdMap")).items():
+            if isinstance(identifier, str):
+                models[str(key)] = identifier
+    for i, response in enumerate(_list(responses)):
+        if isinstance(identifier := _dict(response).get("modelIdentifier"), str) and identifier:
+            models[str(i)] = identifier
     return models
+
+
+def _dict(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _rows(record: dict, file: str, line: int, choice: Choice, scale: tuple[int, int]) -> list:

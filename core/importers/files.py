@@ -125,7 +125,7 @@ def import_run(
             staged = stage_file(con, paths[0], first_kind)
         else:
             if fmt == "ragas":
-                converted = ragas.convert(paths[0], first_kind)
+                converted = _ragas(paths[0], first_kind)
             elif fmt == "deepeval":
                 converted = deepeval.convert(paths[0])
             else:
@@ -143,6 +143,20 @@ def import_run(
             drop(con, staged.table)
     progress(1.0, "done")
     return result, notes
+
+
+def _ragas(path: Path, kind: str):
+    """A Ragas table through pandas, whose parsers' errors are the file's fault."""
+    import pandas as pd
+    import pyarrow as pa
+
+    try:
+        return ragas.convert(path, kind)
+    except (pd.errors.ParserError, pa.ArrowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            str(path), f"cannot be read as a Ragas {kind.upper()} table ({first})"
+        ) from None
 
 
 def _with(spec: runs.RunSpec, converted) -> runs.RunSpec:
@@ -181,20 +195,26 @@ class local_files:
         self.label = label or (self.source if s3.is_s3(self.source) else None)
         self.client = client
         self.tmp: tempfile.TemporaryDirectory | None = None
+        self.paths = Paths([], Path("."))
 
     def __enter__(self) -> Paths:
         if not s3.is_s3(self.source):
             path = Path(self.source)
             if path.is_dir():
-                return Paths(folder_files(path), path)
-            return Paths([path], path.parent)
+                self.paths = Paths(folder_files(path), path)
+            else:
+                self.paths = Paths([path], path.parent)
+            return self.paths
         self.tmp = tempfile.TemporaryDirectory(prefix="switchyard-s3-")
         root = Path(self.tmp.name)
-        return Paths(s3.fetch(self.source, root, self.client), root)
+        self.paths = Paths(s3.fetch(self.source, root, self.client), root)
+        return self.paths
 
     def __exit__(self, kind, exc, tb) -> None:
         if self.tmp is not None:
             self.tmp.cleanup()
+        damaged = _damaged(exc, self.paths) if isinstance(exc, duckdb.Error) else None
+        exc = damaged or exc
         # Errors about a temp copy name what the user gave: the upload's name or the URI.
         if (
             isinstance(exc, InputError)
@@ -206,6 +226,26 @@ class local_files:
             if self.tmp is not None and exc.file.startswith(self.tmp.name):
                 name = f"{self.label} ({Path(exc.file).relative_to(self.tmp.name)})"
             raise exc.renamed(name) from None
+        if damaged:
+            raise damaged from None
+
+
+def _damaged(exc: duckdb.Error, paths: list[Path]) -> InputError | None:
+    """DuckDB reads Parquet lazily, so a damaged data page surfaces in whichever query reads
+    it first: name the file instead of showing DuckDB's error from deep in an import."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    # Thrift's page decoder does not say which file; a query of ours that is wrong raises a
+    # binder, catalog or parser error instead.
+    reading = type(exc) in (duckdb.Error, duckdb.InvalidInputException, duckdb.IOException)
+    for path in paths:
+        parquet = Path(path).suffix.lower() in (".parquet", ".pq")
+        if str(path) in first or (parquet and reading and len(paths) == 1):
+            detail = first.split(f'"{path}":', 1)[-1].replace(str(path), "the file").strip()
+            return InputError(
+                str(path),
+                f"cannot be read ({detail}); the file is damaged or truncated: export it again",
+            )
+    return None
 
 
 @contextlib.contextmanager

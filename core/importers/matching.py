@@ -118,9 +118,16 @@ def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: boo
         if unique:
             check_unique(con, staged, value(col), col.source)
         expr, on, what = value(col), "i.item_id = k._key", "id"
-    else:
+    elif "prompt" in cols:
         col = cols["prompt"]
         expr, on, what = f"trim({value(col)})", "i.prompt = k._key", "prompt"
+    else:
+        raise InputError(
+            staged.file,
+            "missing required column 'item_id' (or 'prompt' to match items by their text);"
+            f" the file has: {', '.join(staged.columns[:30])}",
+            column="item_id",
+        )
     con.execute(f"CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {expr} AS _key FROM {table}")  # noqa: S608 - generated names; expression over quote()d columns
     key = _Key(keyed, items, on, col.source, what)
     if what == "prompt":

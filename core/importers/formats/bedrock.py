@@ -98,22 +98,34 @@ def parse_line(record: dict, file: str, line: int, model_id: str | None) -> tupl
             row=line,
             row_word="line",
         )
-    responses = (
-        record.get("modelResponses")
-        or (record.get("inputRecord") or {}).get("modelResponses")
-        or []
-    )
+    source = _object(record.get("inputRecord") or {}, "inputRecord", file, line)
+    responses = record.get("modelResponses") or source.get("modelResponses")
+    responses = responses if isinstance(responses, list) else []
     chosen = next(
         (r for r in responses if isinstance(r, dict) and r.get("modelIdentifier") == model_id), None
     )
     chosen = chosen or (responses[0] if responses and isinstance(responses[0], dict) else {})
-    row = {
-        "prompt": _text((record.get("inputRecord") or {}).get("prompt")),
-        "output": chosen.get("response"),
-    }
+    row = {"prompt": _text(source.get("prompt")), "output": chosen.get("response")}
     _item_id(row, record.get("inputRecord"))
     _scores(row, result.get("scores") or [], file, line)
-    return row, chosen.get("modelIdentifier")
+    model = chosen.get("modelIdentifier")
+    if model is not None and not isinstance(model, str):
+        raise InputError(
+            file,
+            f"expected a model id (text), got {model!r}",
+            row=line,
+            column="modelIdentifier",
+            row_word="line",
+        )
+    return row, model
+
+
+def _object(value: object, key: str, file: str, line: int) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(
+            file, f"expected a JSON object, got {value!r}", row=line, column=key, row_word="line"
+        )
+    return value
 
 
 def _item_id(row: dict, input_record: object) -> None:

@@ -33,8 +33,11 @@ ACCEPTED = manifest("accepted.csv")
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
+    return build_template(tmp_path_factory.mktemp("bad-corpus") / "template.duckdb")
+
+
+def build_template(path: Path) -> Path:
     """fin@1 (golden.csv: six items, a source run, six labels) and a target run."""
-    path = tmp_path_factory.mktemp("bad-corpus") / "template.duckdb"
     con = db.connect(str(path))
     cli.COMMANDS["import-dataset"](
         cli.parser().parse_args(
@@ -80,12 +83,11 @@ def row_counts(con) -> dict[str, int]:
     return {t: db.scalar(con, f"SELECT count(*) FROM {quote(t)}") for t in tables}
 
 
-def run_command(con, case: dict) -> None:
-    """The CLI's own handler for the manifest's command line, on ``con``."""
+def run_command(con, command: str, path: Path) -> None:
+    """The CLI's own handler for a manifest command line (``{file}``, ``{run}`` and
+    ``{baseline}`` filled in), on ``con``."""
     runs = dict(con.execute("SELECT role, run_id FROM run").fetchall())
-    line = case["command"].format(
-        file=shlex.quote(str(BAD / case["file"])), run=runs["target"], baseline=runs["source"]
-    )
+    line = command.format(file=shlex.quote(str(path)), run=runs["target"], baseline=runs["source"])
     args = cli.parser().parse_args(shlex.split(line))
     cli.COMMANDS[args.command](args, con)
 
@@ -112,7 +114,7 @@ def test_a_bad_file_is_refused_with_its_place_and_changes_no_row(shared, monkeyp
         monkeypatch.setenv(name, value)
     before = row_counts(con)
     with pytest.raises(SwitchyardError) as caught:
-        run_command(con, case)
+        run_command(con, case["command"], BAD / case["file"])
     message = str(caught.value)
     assert case["file"] in message, message[:500]
     for fragment in case["expect"].split(" | "):
@@ -124,7 +126,7 @@ def test_a_bad_file_is_refused_with_its_place_and_changes_no_row(shared, monkeyp
 @pytest.mark.parametrize("case", ACCEPTED, ids=[c["file"] for c in ACCEPTED])
 def test_an_accepted_file_imports(con, case):
     before = row_counts(con)
-    run_command(con, case)
+    run_command(con, case["command"], BAD / case["file"])
     after = row_counts(con)
     assert after != before
     assert all(after[t] >= n for t, n in before.items())

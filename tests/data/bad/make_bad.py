@@ -107,6 +107,13 @@ def many_row_groups(rows: int, width: int) -> bytes:
     return parquet(frame, compression="zstd", use_dictionary=False, row_group_size=max(1, rows // 4))
 
 
+def damaged_page() -> bytes:
+    """A valid footer over a data page whose header is overwritten: the footer check passes,
+    the damage shows only when the page is read."""
+    data = parquet(golden_frame())
+    return data[:4] + b"\x00" * 24 + data[28:]
+
+
 def swap_line(content: str, number: int, old: str, new: str) -> str:
     """``content`` with ``old`` replaced once on line ``number`` (1-based)."""
     lines = content.splitlines(keepends=True)
@@ -361,6 +368,22 @@ REFUSED: list[tuple[str, str, str, str, str | bytes, list[str]]] = [
      '{"item_id": "q1", "winner": "B", "explanation": "be\\u0000cause"}\n',
      ["line 1", "column 'explanation'", "NUL character"]),
     ("pairwise_empty.csv", "pairwise", PAIRWISE, "", "", ["the file is empty"]),
+    ("pairwise_no_item_column.csv", "pairwise", PAIRWISE, "",
+     SMALL_PAIRS.replace("item_id,", ",", 1), ["column 'item_id'", "missing required column"]),
+    # --- found by the fuzzer (tests/core/importers/test_fuzz.py) ---
+    ("golden_damaged_page.parquet", "golden", GOLDEN, "", damaged_page(),
+     ["cannot be read", "damaged or truncated"]),
+    ("ragas_unterminated_quote.csv", "run", RAGAS, "", RAGAS_CSV + '"q?,x\n',
+     ["cannot be read as a Ragas CSV table"]),
+    ("labels_no_item_column.csv", "labels", LABELS, "", SMALL_LABELS.replace("item_id,", "", 1)
+     .replace("\nq1,", "\n").replace("\nq2,", "\n"), ["column 'item_id'", "missing required column"]),
+    ("bedrock_model_not_text_output.jsonl", "run", BEDROCK, "",
+     AUTOMATED.replace('"modelIdentifier": "amazon.nova-pro-v1:0"', '"modelIdentifier": true', 1),
+     ["line 1", "column 'modelIdentifier'", "expected a model id (text), got True"]),
+    ("bedrock_input_record_not_object_output.jsonl", "run", BEDROCK, "",
+     swap_line(AUTOMATED, 2, '"inputRecord": {', '"inputRecord": [{').replace(
+         '"category": "numeric_reasoning"}', '"category": "numeric_reasoning"}]', 1),
+     ["line 2", "column 'inputRecord'", "expected a JSON object"]),
 ]
 
 # (file, kind, command, content): files that must import. A byte-order mark is read as if
