@@ -12,8 +12,9 @@ import pytest
 
 import cli
 from core.analysis import pairwise as agreement
+from core.catalog import runs
 from core.errors import InputError
-from core.importers import pairwise, tournament
+from core.importers import files, pairwise, tournament
 from core.store import db
 from tests.conftest import signed_in
 from tests.core.analysis.test_calibration import owner_page, page_db  # noqa: F401 (fixture)
@@ -243,4 +244,25 @@ def test_a_verdict_file_refuses_the_judge_vote_a_tournament_holds(tmp_path):
     verdicts = write(tmp_path, [{"item_id": "81", "winner": "baseline", "judge": "j"}], "v.csv")
     with pytest.raises(InputError, match=r"v\.csv, row 1, column 'winner': a verdict"):
         pairwise.import_verdicts(con, verdicts, run["claude-v1"], run["gpt-4"], actor="t")
+    assert db.row_counts(con) == before
+
+
+def test_runs_of_two_dataset_versions_are_refused(tmp_path):
+    con = build(tmp_path)
+    golden = tmp_path / "other.csv"
+    pd.DataFrame(
+        {"id": ["81"], "source_prompt": ["another question"], "ground_truth": ["-"]}
+    ).to_csv(golden, index=False)
+    files.import_dataset(con, str(golden), "other", actor="t")
+    answers = tmp_path / "elsewhere.csv"
+    pd.DataFrame({"item_id": ["81"], "output": ["an answer"]}).to_csv(answers, index=False)
+    files.import_run(
+        con, str(answers), runs.RunSpec("other@1", model_id="m", name="elsewhere"), actor="t"
+    )
+    before = db.row_counts(con)
+    path = write(tmp_path, rows({**GOOD[0], "model_b": "elsewhere"}))
+    with pytest.raises(
+        InputError, match=r"row 5, column 'model_b': run 'elsewhere' answers other@1"
+    ):
+        tournament.import_votes(con, path, actor="t")
     assert db.row_counts(con) == before
