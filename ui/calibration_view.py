@@ -61,7 +61,9 @@ def figures(result: calibration.MetricReport) -> None:
     st.caption(
         "Weighted: each label counts 1 / (inclusion probability × labels on its item), so "
         "the figures speak for the whole dataset. Unweighted: what the sample shows. "
-        "Intervals are 95%: Wilson for proportions, stratified bootstrap for κ, AC1, F1, ρ."
+        "Intervals are 95%. Weighted proportions: Cochran's stratified estimator (precision "
+        "and recall as domain ratios) with Wilson at the design's effective n; unweighted: "
+        "Wilson; κ, AC1, F1, ρ: stratified bootstrap."
     )
     for column, (label, value) in zip(st.columns(2), present.pass_rates(result), strict=True):
         column.metric(label, value)

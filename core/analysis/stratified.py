@@ -6,17 +6,18 @@ W_h = N_h / N). Cochran, Sampling Techniques (3rd ed., 1977), ch. 5:
   estimate  ȳ_st = Σ W_h ȳ_h                                         (5.1)
   variance  v(ȳ_st) = Σ W_h² (1 − f_h) s_h² / n_h,  s_h² = Σ (y − ȳ_h)² / (n_h − 1)   (5.6-5.7)
   degrees of freedom (Satterthwaite)  n_e = (Σ g_h s_h²)² / Σ g_h² s_h⁴ / (n_h − 1),
-  g_h = N_h (N_h − n_h) / n_h                                         (5.16)
+  g_h = N_h (N_h − n_h) / n_h                                         (§5.4)
 A ratio R = Σ W_h ȳ_h / Σ W_h x̄_h (precision: y = both fail, x = judge fails; recall: x = SME
-fails) is a domain estimate (Lohr, Sampling: Design and Analysis, 2nd ed., §4.1-4.3 and §14.3;
-Cochran §6.11) with the linearised (Taylor) variance: the same formula over d = y − R̂ x,
-divided by X̄² = (Σ W_h x̄_h)².
+fails) is a domain estimate (Lohr, Sampling: Design and Analysis, ch. 4, ratio estimation and
+estimation in domains; Cochran ch. 6, the combined ratio estimate in stratified sampling) with
+the linearised (Taylor) variance: the same formula over d = y − R̂ x, divided by
+X̄² = (Σ W_h x̄_h)².
 
-Intervals of a proportion stay in [0, 1]: a Wilson interval at the design's effective sample
-size n* = p̂ (1 − p̂) / v, with Korn & Graubard's (1998) degrees-of-freedom adjustment
-n* × (t_{n−1} / t_{df})², df = Satterthwaite's n_e (Kott & Carr 1997 and Dean & Pagano 2015
-compare this "Wilson at n*" favourably with Korn & Graubard's Clopper-Pearson form, which
-over-covers). A mean gets ȳ_st ± t_{df} √v.
+Intervals of a proportion stay in [0, 1]: Wilson's score interval at the design's effective
+sample size n* = p̂ (1 − p̂) / v, with Korn & Graubard's (1998) degrees-of-freedom adjustment
+n* × (t_{n−1} / t_{df})², df = Satterthwaite's n_e (Korn & Graubard pair that n* with
+Clopper-Pearson, conservative by construction; Wilson's score form is used here, and
+bench/coverage.py measures its coverage). A mean gets ȳ_st ± t_{df} √v.
 
 Thin strata. A stratum with one label (n_h = 1) has no s_h²; one whose few labels all agree
 (s_h² = 0) says nothing about its variance: with 6 labels at a true 3% failure rate, all pass
@@ -164,7 +165,7 @@ def _collapsed(
 
 
 def _variance(s2: np.ndarray, design: _Design) -> tuple[float, float]:
-    """Cochran's v = Σ W_h² (1 − f_h) s_h² / n_h and Satterthwaite's df (5.16)."""
+    """Cochran's v = Σ W_h² (1 − f_h) s_h² / n_h and Satterthwaite's df (§5.4)."""
     terms = design.weight**2 * design.fpc * s2 / design.n
     variance = float(terms.sum())
     spread = design.n > 1
@@ -258,8 +259,8 @@ def ratio(
     numerator: ArrayLike, denominator: ArrayLike, strata: ArrayLike, sizes: dict
 ) -> Stratified:
     """R̂ = Σ W_h ȳ_h / Σ W_h x̄_h, the share of a domain (x = 1) that has y = 1, with the
-    linearised variance v(R̂) = Σ W_h² (1 − f_h) s_dh² / n_h / X̄², d = y − R̂ x (Lohr §4.3,
-    §14.3; Cochran §6.11), and a Wilson interval at its effective n (inside [0, 1])."""
+    linearised variance v(R̂) = Σ W_h² (1 − f_h) s_dh² / n_h / X̄², d = y − R̂ x (Lohr ch. 4;
+    Cochran ch. 6), and a Wilson interval at its effective n (inside [0, 1])."""
     y = np.asarray(numerator, dtype=float)
     x = np.asarray(denominator, dtype=float)
     if not len(y):

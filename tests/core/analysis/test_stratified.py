@@ -10,9 +10,9 @@ from statsmodels.stats.proportion import proportion_confint
 from core.analysis import agreement, stratified
 from core.analysis.calibration import figures as calibration_figures
 
-# Scheaffer, Mendenhall & Ott, Elementary Survey Sampling (5th ed., 1996), Examples 5.1-5.3:
-# hours of television watched, households stratified into Town A (N=155, n=20), Town B
-# (N=62, n=8) and the rural area (N=93, n=12), N = 310.
+# Scheaffer, Mendenhall & Ott, Elementary Survey Sampling (5th ed., 1996), ch. 5 (stratified
+# random sampling), the television-viewing example: households stratified into Town A
+# (N=155, n=20), Town B (N=62, n=8) and the rural area (N=93, n=12), N = 310.
 TV_SIZES = {"A": 155, "B": 62, "rural": 93}
 
 
@@ -43,8 +43,8 @@ def test_stratified_mean_reproduces_the_published_television_example():
 def test_stratified_proportion_reproduces_the_published_television_example():
     # The same sample, asked whether they watch a programme: 16 of 20 in Town A (p̂ = .80),
     # 2 of 8 in Town B (.25), 6 of 12 rural (.50). p̂_st = (155·.8 + 62·.25 + 93·.5) / 310
-    # = 186 / 310 = 0.60; V̂ = Σ N_h² (1 − f_h) p̂_h q̂_h / (n_h − 1) / N² (unbiased: n_h − 1,
-    # not n_h) = (176.21 + 89.68 + 171.20) / 96,100 = 0.004548, bound 2 √V̂ = 0.135.
+    # = 186 / 310 = 0.60 (printed); V̂ = Σ N_h² (1 − f_h) p̂_h q̂_h / (n_h − 1) / N² (unbiased:
+    # n_h − 1, not n_h) = (176.21 + 89.68 + 171.20) / 96,100 = 0.004548, bound 2 √V̂ = 0.135.
     values = np.array([1] * 16 + [0] * 4 + [1] * 2 + [0] * 6 + [1] * 6 + [0] * 6)
     strata = np.array(["A"] * 20 + ["B"] * 8 + ["rural"] * 12)
     result = stratified.proportion(values, strata, TV_SIZES)
@@ -55,7 +55,7 @@ def test_stratified_proportion_reproduces_the_published_television_example():
 
 
 def independent(values, strata, sizes):
-    """Cochran 5.1-5.7 and Satterthwaite's df (5.16), one stratum at a time in plain Python."""
+    """Cochran 5.1-5.7 and Satterthwaite's df (§5.4), one stratum at a time in plain Python."""
     total = sum(sizes[h] for h in set(strata))
     estimate = variance = 0.0
     terms = []
@@ -129,7 +129,8 @@ def recall_example():
 def test_domain_ratio_matches_the_hand_worked_recall():
     # W = (.2, .8); ȳ = (3/4, 0), x̄ = (3/4, 1/5): R̂ = .2·.75 / (.2·.75 + .8·.2) = .15/.31.
     # d = y − R̂x: stratum A/fail {1−R̂ ×3, 0}: s² = (1−R̂)²/4; A/pass {0,0,−R̂,0,0}: s² = R̂²/5.
-    # v = [.04·(1 − 4/100)·s²_1/4 + .64·(1 − 5/400)·s²_2/5] / .31²  (Lohr §4.3, §14.3).
+    # v = [.04·(1 − 4/100)·s²_1/4 + .64·(1 − 5/400)·s²_2/5] / .31² (Lohr ch. 4, domains)
+    # = (.00063933 + .0059188) / .0961 = .068243, SE .26124.
     sizes, strata, judge_fail, sme_fail = recall_example()
     r = 0.15 / 0.31
     v = (0.04 * 0.96 * (1 - r) ** 2 / 4 / 4 + 0.64 * 0.9875 * r**2 / 5 / 5) / 0.31**2
@@ -141,7 +142,7 @@ def test_domain_ratio_matches_the_hand_worked_recall():
 
 
 def test_precision_over_judge_fail_strata_is_their_stratified_proportion():
-    # Lohr §14.3: a domain that is a union of strata is estimated as those strata alone.
+    # Lohr ch. 4 (domains): a domain that is a union of strata is those strata alone.
     rng = np.random.default_rng(5)
     sizes = {"a/fail": 80, "a/pass": 900, "b/fail": 40, "b/pass": 500}
     takes = {"a/fail": 8, "a/pass": 18, "b/fail": 6, "b/pass": 10}
