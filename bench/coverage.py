@@ -113,9 +113,11 @@ def cell(size: int, kappa: float, replications: int, populations: int, seed: int
 
 def run(sizes, kappas, replications: int, populations: int, seed: int) -> dict:
     started = time.perf_counter()
-    cells = [
-        cell(size, kappa, replications, populations, seed) for size in sizes for kappa in kappas
-    ]
+    cells = []
+    for size in sizes:
+        for kappa in kappas:
+            cells.append(cell(size, kappa, replications, populations, seed))
+            print(f"{size} items, κ {kappa}: done", file=sys.stderr, flush=True)
     return {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, numpy {np.__version__}",
