@@ -336,3 +336,29 @@ def test_stratppi_intervals_cover_the_truth_on_simulated_stratified_samples():
     assert result["outside_range"] == 0
     # The judge's score is worth labels: StratPPI's variance is below SME-only's.
     assert result["labels_saved_median"]["difference"] > 1.2
+
+
+def test_report_compare_json_carries_stratppi_beside_sme_only(demo_copy, monkeypatch, capsys):
+    import json
+
+    from cli import main
+    from core.store import db
+
+    path = demo_copy(1200)
+    con = db.connect(str(path))
+    migration = con.execute("SELECT migration_id FROM migration").fetchone()[0]
+    con.close()
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    monkeypatch.setenv("SWITCHYARD_USER", "cli-tester")
+    assert main(["report", "compare", "--migration", migration]) == 0
+    shown = json.loads(capsys.readouterr().out)["sme_corrected"]["correctness"]
+    target = shown["target"]
+    assert {"variance", "sme_only", "sme_only_variance", "effective_labels", "strata"} <= set(
+        target
+    )
+    assert target["effective_labels"] == pytest.approx(
+        target["labelled"] * target["sme_only_variance"] / target["variance"]
+    )
+    assert sum(s["size"] for s in target["strata"]) == 1200
+    assert 0 <= target["sme_only"]["low"] <= target["sme_only"]["high"] <= 1
+    assert -1 <= shown["difference"]["low"] < shown["difference"]["high"] <= 1
