@@ -227,6 +227,23 @@ def test_thin_strata_collapse_into_their_pool_then_everything():
     assert set(collapse_thin(np.array(["x/fail"]), np.array(["y/pass"])).values()) == {"*"}
 
 
+def test_the_judges_score_is_scaled_and_turned_so_that_high_means_pass():
+    from core.analysis.compare.quality import judge_scores
+
+    # Toxicity on 0-10, lower is better (pass below 5); one item unscored, its verdict kept.
+    items = pd.DataFrame(
+        {
+            "source_score.tox": [0.0, 2.0, 8.0, np.nan],
+            "source_pass.tox": [True, True, False, False],
+            "target_score.tox": [10.0, 4.0, 1.0, 5.0],
+            "target_pass.tox": [False, True, True, False],
+        }
+    )
+    # Over both runs the scores span 0 to 10: (score − 0) / 10, then 1 − that.
+    assert judge_scores(items, "source", "tox").tolist() == pytest.approx([1.0, 0.8, 0.2, 0.0])
+    assert judge_scores(items, "target", "tox").tolist() == pytest.approx([0.0, 0.6, 0.9, 0.5])
+
+
 # --- the demo's Compare figures -------------------------------------------------------------
 
 
