@@ -12,7 +12,7 @@ paired target-minus-source difference are estimated by ``core.analysis.ppi.strat
 - labels saved: n_equiv / n = var(SME-only) / var(StratPPI) per draw (medians): how many
   times its labels StratPPI is worth against the SME-only estimator at the same allocation.
 
-    python bench/label_efficiency.py                  # coverage and efficiency (minutes)
+    python bench/label_efficiency.py                  # coverage and efficiency (~15 min)
     python bench/label_efficiency.py --smoke          # a small size, under a minute (CI)
 
 ``coverage(n_items, kappa, ...)`` is the function a test or another bench calls.
@@ -57,10 +57,13 @@ def _fit(y, f, strata, labelled, bounds: Range):
     return stratified_ppi(y, f[labelled], strata[labelled], f[rest], strata[rest], bounds)
 
 
-def one_draw(pop: pd.DataFrame, strata: dict, seed: int, **design) -> dict[str, dict]:
+def one_draw(
+    pop: pd.DataFrame, strata: dict, seed: int, index: pd.Index | None = None, **design
+) -> dict[str, dict]:
     """Each figure's StratPPI and SME-only fit on one stratified sample per side (the
-    difference on the target side's sample; SMEs label both runs' outputs of a sampled item)."""
-    index = pd.Index(pop["item_id"])
+    difference on the target side's sample; SMEs label both runs' outputs of a sampled item).
+    ``index``: pop's item ids as an index, built once per population."""
+    index = pd.Index(pop["item_id"]) if index is None else index
     out = {}
     for side in SIDES:
         chosen = stratified_draw(pop, side=side, seed=seed + (side == "target"), **design)
@@ -101,8 +104,9 @@ def coverage(
         pop = population(n_items, kappa, seed * 1_000 + p)
         strata = {side: _strata(pop, side) for side in SIDES}
         truth = truths(pop)
+        index = pd.Index(pop["item_id"])
         for d in range(draws):
-            fits = one_draw(pop, strata, seed * 1_000_000 + p * 1_000 + 2 * d, **design)
+            fits = one_draw(pop, strata, seed * 1_000_000 + p * 1_000 + 2 * d, index, **design)
             labels.append(fits["target"].labelled)
             for figure, fit in fits.items():
                 lo, hi = DIFFERENCE if figure == "difference" else PROPORTION
@@ -135,11 +139,16 @@ def machine() -> str:
     )
 
 
-def run(sizes, kappas, efficiency_kappas, populations: int, draws: int) -> dict:
+def run(sizes, kappas, efficiency_kappas, populations: int, draws: int, large: int) -> dict:
+    """``large``: populations of 100,000 items or more (each draw costs ~10× a small one)."""
     start = time.perf_counter()
     result = {
         "machine": machine(),
-        "coverage": [coverage(n, k, populations, draws) for n in sizes for k in kappas],
+        "coverage": [
+            coverage(n, k, large if n >= 100_000 else populations, draws)
+            for n in sizes
+            for k in kappas
+        ],
         "efficiency": [
             coverage(sizes[0], k, populations, draws, seed=1) for k in efficiency_kappas
         ],
@@ -152,13 +161,14 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="a small size, under a minute")
     parser.add_argument("--populations", type=int, default=10)
-    parser.add_argument("--draws", type=int, default=200)
+    parser.add_argument("--draws", type=int, default=100)
+    parser.add_argument("--large", type=int, default=5, help="populations of 100,000 items")
     args = parser.parse_args(argv)
     if args.smoke:
-        result = run((2_000,), (0.8,), (0.6,), populations=2, draws=10)
+        result = run((2_000,), (0.8,), (0.6,), populations=2, draws=10, large=1)
         check(result, "seconds")
     else:
-        result = run(SIZES, KAPPAS, EFFICIENCY_KAPPAS, args.populations, args.draws)
+        result = run(SIZES, KAPPAS, EFFICIENCY_KAPPAS, args.populations, args.draws, args.large)
     print(json.dumps(result, indent=2))
 
 

@@ -31,6 +31,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
@@ -139,9 +140,10 @@ def thin_strata(labelled_strata: np.ndarray, population_strata: np.ndarray) -> d
     """Strata of the population with fewer than ``MIN_STRATUM_LABELS`` labels: their counts."""
     names, counts = np.unique(np.asarray(labelled_strata, dtype=str), return_counts=True)
     have = dict(zip(names.tolist(), counts.tolist(), strict=True))
+    every = pd.unique(np.asarray(population_strata, dtype=object)).tolist()
     return {
         h: have.get(h, 0)
-        for h in sorted(set(np.asarray(population_strata, dtype=str).tolist()) | set(have))
+        for h in sorted(set(map(str, every)) | set(have))
         if have.get(h, 0) < MIN_STRATUM_LABELS
     }
 
@@ -205,9 +207,11 @@ def stratified_ppi(
         raise ValueError(f"stratified_ppi: too few labels in strata {thin!r}")
     names = sorted(set(strata.tolist()))
     borrowed = _borrowed_variances(y, strata, names, bounds)
+    codes, coded = pd.factorize(unl)  # one pass over a large unlabelled set
+    code_of = {str(h): i for i, h in enumerate(coded)}
     fits = []
     for h in names:
-        mine, theirs = strata == h, unl == h
+        mine, theirs = strata == h, codes == code_of.get(h, -2)
         n, size = int(mine.sum()), int(mine.sum() + theirs.sum())
         share = n / size if fpc else 0.0
         s2 = float(borrowed.get(h, np.var(y[mine], ddof=1)))
