@@ -34,6 +34,11 @@ def parser() -> argparse.ArgumentParser:
         help=f"database file (default: ${settings.SETTINGS['db_path'].env} "
         "or data/switchyard.duckdb)",
     )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an unexpected error (also SWITCHYARD_DEBUG=1)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     for group in GROUPS:
         group.add_parsers(sub)
@@ -52,11 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # no traceback reaches a user unless asked for
-        if os.environ.get("SWITCHYARD_DEBUG") == "1":
+        if args.debug or os.environ.get("SWITCHYARD_DEBUG") == "1":
             raise
         print(
             f"error: unexpected {type(exc).__name__}: {exc} (a bug in Switchyard: please"
-            " report it; SWITCHYARD_DEBUG=1 shows the traceback)",
+            " report it; --debug or SWITCHYARD_DEBUG=1 shows the traceback)",
             file=sys.stderr,
         )
         return 1

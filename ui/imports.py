@@ -1,27 +1,49 @@
-"""The Data page's import plumbing: where the file comes from, and running the import."""
+"""The Data page's import plumbing: where the file comes from, and running the import.
+
+An uploaded file is written to a private temp folder only while its import runs, and the
+folder is deleted afterwards, whether the import succeeded or not.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import streamlit as st
 
 from core.errors import SwitchyardError
 
+UPLOAD_PREFIX = "switchyard-upload-"
+
 
 def source_input(key: str, kinds: list[str]) -> tuple[str | None, str | None]:
-    """An uploaded file (saved to a temp path) or an s3:// URI; returns (path, label)."""
+    """An uploaded file (the temp path it will have while imported) or an s3:// URI;
+    returns (path, label)."""
     upload = st.file_uploader("File", type=kinds, key=f"data.{key}.upload")
     uri = st.text_input(
         "…or an s3:// URI", key=f"data.{key}.uri", placeholder="s3://bucket/evaluation-job/output/"
     )
     if upload is not None:
-        folder = Path(tempfile.mkdtemp(prefix="switchyard-upload-"))
-        path = folder / Path(upload.name).name
-        path.write_bytes(upload.getvalue())
-        return str(path), upload.name
+        folder = Path(tempfile.gettempdir()) / f"{UPLOAD_PREFIX}{secrets.token_hex(8)}"
+        return str(folder / Path(upload.name).name), upload.name
     return (uri.strip(), uri.strip()) if uri.strip() else (None, None)
+
+
+@contextlib.contextmanager
+def saved_upload(path: str | Path, data: bytes) -> Iterator[Path]:
+    """``data`` written at ``path`` (in a new owner-only folder) for as long as the block
+    runs; the folder is deleted afterwards, however the block ends."""
+    path = Path(path)
+    path.parent.mkdir(mode=0o700)
+    try:
+        path.write_bytes(data)
+        yield path
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def run_import(submitted: bool, path: str | None, action, key: str) -> None:
@@ -40,11 +62,20 @@ def run_import(submitted: bool, path: str | None, action, key: str) -> None:
     if not path:
         st.error("Choose a file or enter an s3:// URI.")
         return
+    upload = st.session_state.get(f"data.{key}.upload")
     bar = st.progress(0.0, "starting")
     try:
-        summary, *details = action(lambda fraction, message: bar.progress(fraction, message))
+        with _local(path, upload):
+            summary, *details = action(lambda fraction, message: bar.progress(fraction, message))
     except SwitchyardError as exc:
         st.error(str(exc))
         return
     st.session_state[result] = [summary, *details]
     st.rerun()
+
+
+def _local(path: str, upload) -> contextlib.AbstractContextManager:
+    """The upload on disk while the import runs (an s3:// URI needs nothing)."""
+    if upload is not None and Path(path).parent.name.startswith(UPLOAD_PREFIX):
+        return saved_upload(path, upload.getvalue())
+    return contextlib.nullcontext()

@@ -3,7 +3,9 @@ the prompt-version panel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 import streamlit as st
@@ -15,6 +17,30 @@ from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS
 
 ENDPOINT_HELP = "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)"
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def plainly(what: str) -> Iterator[None]:
+    """A failure as one message: the core's own error as it is; anything else (a judge
+    library missing, a bug) in plain words, its traceback in the server log, never on the
+    page. Streamlit's rerun and stop are BaseExceptions and pass through."""
+    try:
+        yield
+    except SwitchyardError as exc:
+        st.error(str(exc))
+    except ImportError as exc:
+        log.exception("%s failed", what)
+        st.error(
+            f"{what} failed: the library {exc.name or str(exc)!r} is not installed on the"
+            " server. Install the app's requirements (pip install -r requirements.txt)."
+        )
+    except Exception as exc:  # the last line of defence: no traceback reaches the page
+        log.exception("%s failed", what)
+        st.error(
+            f"{what} failed unexpectedly ({type(exc).__name__}: {str(exc)[:300]}). The"
+            " details are in the server log; please report it."
+        )
 
 
 def model_form(versions: list, version_label: Callable) -> tuple[runner.ModelConfig, dict]:
@@ -73,10 +99,11 @@ def show_estimate(guess: dict) -> None:
 def execute(con, run_id: str, config: runner.ModelConfig, label: str) -> None:
     """Run (or resume) with a progress bar, then say how it went."""
     bar = st.progress(0.0, label)
-    result = runner.execute(con, run_id, config, progress=lambda f, m: bar.progress(f, m))
-    (st.success if not result.failed else st.warning)(result.summary())
-    for line in result.errors[:10]:
-        st.caption(line)
+    with plainly("The run"):
+        result = runner.execute(con, run_id, config, progress=lambda f, m: bar.progress(f, m))
+        (st.success if not result.failed else st.warning)(result.summary())
+        for line in result.errors[:10]:
+            st.caption(line)
 
 
 def judge_form(con, dataset_id: str, actor: str) -> None:
@@ -111,7 +138,7 @@ def judge_form(con, dataset_id: str, actor: str) -> None:
         concurrency=int(settings.get("run_concurrency")),
     )
     bar = st.progress(0.0, "starting")
-    try:
+    with plainly("Scoring"):  # core.llm.clients maps boto3 and HTTP failures to ServiceError
         counts = judges.score_run(
             con,
             judged_run,
@@ -121,8 +148,6 @@ def judge_form(con, dataset_id: str, actor: str) -> None:
             progress=lambda f, m: bar.progress(f, m),
         )
         st.success("Scored: " + ", ".join(f"{m} ({n} items)" for m, n in counts.items()))
-    except SwitchyardError as exc:  # core.llm.clients maps boto3 and HTTP failures to these
-        st.error(str(exc))
 
 
 def prompt_panel(
@@ -145,7 +170,7 @@ def prompt_panel(
         )
         note = st.text_input("Note (what changed, why)", key="runs.pv_note")
         if st.form_submit_button("Save version"):
-            try:
+            with plainly("Saving the version"):
                 prompts.create(
                     con,
                     migration_id,
@@ -156,8 +181,6 @@ def prompt_panel(
                     note=note or None,
                 )
                 st.rerun()
-            except SwitchyardError as exc:
-                st.error(str(exc))
     if ids:
         _rewrite(con, migration_id, ids, target_model.strip(), actor)
     if len(ids) >= 2:
@@ -175,7 +198,7 @@ def _rewrite(con, migration_id: str, ids: list, target_model: str, actor: str) -
         "Judge model (metaprompt)", judges.JudgeConfig.model_id, key="runs.pv_judge"
     )
     left, right = st.columns(2)
-    try:
+    with plainly("Rewriting the prompt"):  # boto3 failures arrive as ServiceError
         if left.button("Bedrock Prompt Optimization", key="runs.optimize"):
             made, analysis = prompts.optimize(con, migration_id, base, target_model, actor=actor)
             st.success(f"Saved {made}. " + " ".join(analysis))
@@ -184,5 +207,3 @@ def _rewrite(con, migration_id: str, ids: list, target_model: str, actor: str) -
                 con, migration_id, base, target_model, rewriter.strip(), actor=actor
             )
             st.success(f"Saved {made}.")
-    except SwitchyardError as exc:  # boto3 failures arrive as ServiceError
-        st.error(str(exc))

@@ -9,12 +9,22 @@ import streamlit as st
 
 from core import demo
 from core.catalog import users
+from core.errors import SwitchyardError
 from core.store import db, settings
+
+# A command-line import holds the file for seconds: wait that long before saying so.
+WAIT_S = 5.0
+APP_ADVICE = (
+    "usually a command-line import or report, which releases it when it ends. Wait for it"
+    " and reload this page; or stop that process; or point SWITCHYARD_DB at another file"
+    " and restart the app."
+)
 
 
 @st.cache_resource(show_spinner="Opening the database…")
 def _connection(path: str) -> duckdb.DuckDBPyConnection:
-    con = db.connect(path)
+    # A failure is not cached: the next page run tries again.
+    con = db.connect(path, wait_s=WAIT_S, advice=APP_ADVICE)
     users.seed(con, auth_config())
     if settings.get("demo_on_empty") == "1":
         demo.install_if_empty(con, int(settings.get("demo_seed")))
@@ -22,8 +32,14 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
-    """This script run's own cursor: a connection shared across threads fails."""
-    return _connection(settings.db_path()).cursor()
+    """This script run's own cursor: a connection shared across threads fails. When the
+    database cannot be opened the page says why, plainly, and stops."""
+    try:
+        return _connection(settings.db_path()).cursor()
+    except SwitchyardError as exc:
+        st.error(f"Switchyard cannot open its database: {exc}")
+        st.stop()
+        raise  # st.stop() raises; this keeps the type checker informed
 
 
 def auth_config() -> users.AuthConfig:

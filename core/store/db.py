@@ -8,39 +8,84 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from core.errors import DatabaseLockedError
+from core.errors import DatabaseLockedError, SwitchyardError
 from core.store import settings
+
+
+class DatabaseError(SwitchyardError):
+    """The database file cannot be opened or written: the path, permissions or disk."""
+
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 
-def connect(path: str | None = None) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database at ``path`` and bring its schema up to date."""
+# What to do when another process holds the file: the CLI is usually blocked by the app.
+CLI_ADVICE = (
+    "is the Switchyard app running? Stop the app and retry, or set SWITCHYARD_DB to another file."
+)
+# DuckDB names the holder: 'Conflicting lock is held in /usr/bin/python3 (PID 123)'.
+_HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def connect(
+    path: str | None = None, *, wait_s: float = 0.0, advice: str = CLI_ADVICE
+) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database at ``path`` and bring its schema up to date.
+
+    A file another process holds is tried again for ``wait_s`` seconds (a command-line
+    import ends soon), then is a DatabaseLockedError naming the holder and ``advice``.
+    """
     path = path or settings.db_path()
-    if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(path)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseLockedError(
-                f"database {path} is in use by another process (is the Switchyard app running?)."
-                " Stop the app and retry, or set SWITCHYARD_DB to another file."
-            ) from exc
-        raise
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        con = _open(path, wait_s, advice)
+    except OSError as exc:  # a folder that cannot be made, a full or read-only disk
+        raise DatabaseError(
+            f"cannot open the database {path}: {exc.strerror or exc}; check the path, its"
+            " permissions and the free disk space, or set SWITCHYARD_DB to another file"
+        ) from None
     con.execute("SET enable_progress_bar = false")  # the CLI prints its own progress
     migrate(con)
     from core.catalog import metrics  # imported here: core.metrics writes through this module
 
     metrics.seed(con)
     return con
+
+
+def _open(path: str, wait_s: float, advice: str) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            return duckdb.connect(path)
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" not in message.lower():
+                raise DatabaseError(
+                    f"cannot open the database {path}: {message.splitlines()[0]}; check the"
+                    " file, its permissions and the free disk space"
+                ) from None
+            if time.monotonic() >= deadline:
+                raise DatabaseLockedError(
+                    f"database {path} is in use by another process ({holder(message)}); {advice}"
+                ) from None
+            time.sleep(0.5)
+
+
+def holder(message: str) -> str:
+    """Who holds the database, from DuckDB's lock error: 'python3.11, PID 123'."""
+    found = _HOLDER.search(message)
+    if not found:
+        return "DuckDB does not say which"
+    return f"{Path(found['program']).name}, PID {found['pid']}"
 
 
 def migrations() -> list[tuple[int, str, str]]:
