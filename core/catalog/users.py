@@ -1,6 +1,6 @@
 """Users, roles and the sign-in configuration (bcrypt hashes only, audited changes).
 
-The sign-in configuration (cookie name, key and expiry; the first users) is read from
+The sign-in configuration (cookie name and key; the first users) is read from
 ``SWITCHYARD_AUTH_FILE``, else ``config/auth.yaml``, else the shipped example with the demo
 users. Users are copied into the database on first start; after that the Users page manages
 them. The cookie key is ``SWITCHYARD_COOKIE_KEY``, else the file's ``cookie.key``, else one
@@ -80,7 +80,7 @@ def load_config(path: Path | None = None) -> AuthConfig:
     except (yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
         raise SwitchyardError(
             f"sign-in configuration {path} is malformed ({exc}); expected"
-            " cookie: {name, key, expiry_days} and credentials: usernames:"
+            " cookie: {name, key} and credentials: usernames:"
         ) from None
     example = path.resolve() == EXAMPLE_FILE.resolve()
     configured = settings.get("cookie_key") or ("" if example else str(cookie.get("key") or ""))
