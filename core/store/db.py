@@ -126,14 +126,38 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 @contextlib.contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
-    """BEGIN ... COMMIT, rolling back on any exception."""
+    """BEGIN ... COMMIT, rolling back on any exception. A write the disk refuses (full,
+    read-only, over a size limit) is a DatabaseError saying nothing was saved."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield con
+    except duckdb.IOException as exc:
+        _rollback(con)
+        raise _unwritable(exc) from None
     except BaseException:
-        con.execute("ROLLBACK")
+        _rollback(con)
         raise
-    con.execute("COMMIT")
+    try:
+        con.execute("COMMIT")
+    except (duckdb.IOException, duckdb.TransactionException) as exc:
+        if "could not write" not in str(exc).lower() and not isinstance(exc, duckdb.IOException):
+            raise
+        _rollback(con)
+        raise _unwritable(exc) from None
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    # A failed COMMIT has already ended the transaction.
+    with contextlib.suppress(duckdb.TransactionException):
+        con.execute("ROLLBACK")
+
+
+def _unwritable(exc: duckdb.Error) -> DatabaseError:
+    detail = str(exc).strip().splitlines()[0].split("Failed to commit: ")[-1]
+    return DatabaseError(
+        f"the database could not be written ({detail}); nothing was saved. Free disk space"
+        " (or check the file's permissions and size limits), then retry."
+    )
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import cli
-from tests.conftest import HeldDatabase
+from tests.conftest import ROOT, HeldDatabase
 
 
 def failing(args, con):
@@ -54,3 +54,37 @@ def test_a_held_database_names_its_holder(tmp_path):
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     assert f"PID {pid}" in done.stderr and "python" in done.stderr
     assert "in use by another process" in done.stderr and "Stop the app" in done.stderr
+
+
+FILE_SIZE_LIMIT = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG
+resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+from cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_disk_that_refuses_a_write_is_one_error_line_and_saves_nothing(tmp_path, capsys):
+    # A file-size limit stands in for a full disk: the kernel refuses the write the same way
+    # (was: "error: unexpected TransactionException ... (a bug in Switchyard ...)").
+    database = tmp_path / "small.duckdb"
+    assert cli.main(["--db", str(database), "init"]) == 0
+    big = tmp_path / "big.csv"
+    rows = "".join(f"n{i},{'p' * 900}{i},A\n" for i in range(3000))  # 2.7 MB of prompts
+    big.write_text("id,source_prompt,ground_truth\n" + rows)
+    command = ["--db", str(database), "import-dataset", str(big), "--name", "big", "--model", "m"]
+    done = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMIT, *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: the database could not be written")
+    assert "File too large" in done.stderr and "nothing was saved" in done.stderr
+    assert done.stderr.count("\n") == 1
+    capsys.readouterr()
+    assert cli.main(["--db", str(database), "list", "--json"]) == 0
+    assert "big@" not in capsys.readouterr().out
