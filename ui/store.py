@@ -34,10 +34,12 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
 def cursor() -> duckdb.DuckDBPyConnection:
     """This script run's own cursor: a connection shared across threads fails. When the
     database cannot be opened the page says why, plainly, and stops."""
+    path = settings.db_path()
     try:
-        return _connection(settings.db_path()).cursor()
+        return _connection(path).cursor()
     except SwitchyardError as exc:
-        st.error(f"Switchyard cannot open its database: {exc}")
+        # Shown before sign-in too: the file's name, not the server's folders.
+        st.error(f"Switchyard cannot open its database: {str(exc).replace(path, Path(path).name)}")
         st.stop()
         raise  # st.stop() raises; this keeps the type checker informed
 

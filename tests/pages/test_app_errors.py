@@ -31,6 +31,7 @@ def test_a_held_database_is_retried_then_named_without_a_traceback(tmp_path, mon
     assert error.value.startswith("Switchyard cannot open its database")
     assert f"PID {pid}" in error.value and "command-line import" in error.value
     assert "Stop the app" not in error.value  # the CLI's advice, wrong here
+    assert "held.duckdb" in error.value and str(tmp_path) not in error.value  # no server paths
     assert waited >= store.WAIT_S
 
 
