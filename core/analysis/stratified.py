@@ -128,9 +128,9 @@ def _design(strata: ArrayLike, sizes: dict) -> _Design:
     if missing:
         raise ValueError(f"stratified: no stratum size N_h for {missing!r}; pass sizes for each")
     n = np.bincount(codes, minlength=len(names)).astype(float)
-    size = np.array([float(sizes[h]) for h in names])
-    if (size < n).any():
-        raise ValueError(f"stratified: a stratum holds more labels than items: {sizes!r}")
+    # Labels of two samples that share a stratum name can outnumber one sample's N_h: the
+    # stratum then counts as wholly labelled (no finite-population variance), not an error.
+    size = np.maximum([float(sizes[h]) for h in names], n)
     pools = [h.rsplit("/", 1)[-1] if "/" in h else "all" for h in names]
     pool = np.unique(pools, return_inverse=True)[1]
     return _Design(codes, tuple(names), n, size, size / size.sum(), 1 - n / size, pool)

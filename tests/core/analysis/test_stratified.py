@@ -224,3 +224,12 @@ def test_weighted_precision_and_recall_are_domain_estimates_over_the_strata():
     precision = stratified.ratio(judge_fail & sme_fail, judge_fail, strata, sizes).interval
     assert tuple(result.recall) == pytest.approx(tuple(recall))
     assert tuple(result.precision) == pytest.approx(tuple(precision))
+
+
+def test_more_labels_than_a_strata_size_counts_it_as_wholly_labelled():
+    # Two samples' labels under one stratum name can outnumber one sample's N_h: no crash,
+    # the stratum is a census (f_h = 1, no variance), N_h taken as its labels.
+    result = stratified.proportion([1, 0, 1, 1], ["a/fail"] * 3 + ["a/pass"], {"a/fail": 2,
+                                   "a/pass": 10})  # fmt: skip
+    assert result.estimate == pytest.approx((3 * 2 / 3 + 10 * 1) / 13)
+    assert math.isfinite(result.standard_error)
