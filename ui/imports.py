@@ -15,7 +15,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.errors import SwitchyardError
+from ui import errors
 
 UPLOAD_PREFIX = "switchyard-upload-"
 
@@ -64,13 +64,12 @@ def run_import(submitted: bool, path: str | None, action, key: str) -> None:
         return
     upload = st.session_state.get(f"data.{key}.upload")
     bar = st.progress(0.0, "starting")
-    try:
-        with _local(path, upload):
-            summary, *details = action(lambda fraction, message: bar.progress(fraction, message))
-    except SwitchyardError as exc:
-        st.error(str(exc))
+    lines: list[str] = []
+    with errors.plainly("The import"), _local(path, upload):
+        lines = action(lambda fraction, message: bar.progress(fraction, message))
+    if not lines:
         return
-    st.session_state[result] = [summary, *details]
+    st.session_state[result] = lines
     st.rerun()
 
 

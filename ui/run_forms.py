@@ -3,44 +3,18 @@ the prompt-version panel."""
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from core.catalog import runs
-from core.errors import SwitchyardError
 from core.llm import judges, prompts, runner
 from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS
+from ui.errors import plainly
 
 ENDPOINT_HELP = "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)"
-log = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def plainly(what: str) -> Iterator[None]:
-    """A failure as one message: the core's own error as it is; anything else (a judge
-    library missing, a bug) in plain words, its traceback in the server log, never on the
-    page. Streamlit's rerun and stop are BaseExceptions and pass through."""
-    try:
-        yield
-    except SwitchyardError as exc:
-        st.error(str(exc))
-    except ImportError as exc:
-        log.exception("%s failed", what)
-        st.error(
-            f"{what} failed: the library {exc.name or str(exc)!r} is not installed on the"
-            " server. Install the app's requirements (pip install -r requirements.txt)."
-        )
-    except Exception as exc:  # the last line of defence: no traceback reaches the page
-        log.exception("%s failed", what)
-        st.error(
-            f"{what} failed unexpectedly ({type(exc).__name__}: {str(exc)[:300]}). The"
-            " details are in the server log; please report it."
-        )
 
 
 def model_form(versions: list, version_label: Callable) -> tuple[runner.ModelConfig, dict]:
