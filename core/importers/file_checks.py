@@ -139,6 +139,8 @@ def _first_bad_json_line(path: Path) -> tuple[int, str]:
                 return number, limits.depth_problem(limits.json_depth(line))
             if not isinstance(value, dict):
                 return number, f"expected a JSON object, got {type(value).__name__}"
+            if not json_input.encodable(value):
+                return number, json_input.SURROGATE_PROBLEM
     return 0, "not valid JSON"
 
 

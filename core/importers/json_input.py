@@ -16,6 +16,10 @@ from core.errors import InputError
 from core.importers import limits
 
 BOM = "\ufeff"
+SURROGATE_PROBLEM = (
+    "a lone UTF-16 surrogate escape (such as \\ud800) in the text, which no UTF-8 text can"
+    " hold; the exporting tool wrote broken JSON: export it again"
+)
 
 
 class _DuplicateKey(ValueError):
@@ -96,6 +100,22 @@ class _Found(Exception):
     def __init__(self, line: int) -> None:
         super().__init__(line)
         self.line = line
+
+
+def encodable(value: object) -> bool:
+    """Text (anywhere inside) that UTF-8 can hold: Python's JSON reader lets a lone
+    surrogate escape through, and DuckDB then refuses the value deep in an import."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, list | tuple):
+        return all(encodable(v) for v in value)
+    if isinstance(value, dict):
+        return all(encodable(k) and encodable(v) for k, v in value.items())
+    return True
 
 
 def first_record(path: Path) -> object:

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from core.errors import InputError
-from core.importers import file_checks, limits
+from core.importers import file_checks, json_input, limits
 from core.store.sql import literal, quote
 
 FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
@@ -285,6 +285,15 @@ def stage_records(
     texts = []
     for row, record in zip(rows, records, strict=True):
         plain = {k: _plain(v) for k, v in record.items() if k != "_row"}
+        broken = next((k for k, v in plain.items() if not json_input.encodable(v)), None)
+        if broken is not None:
+            raise InputError(
+                file,
+                json_input.SURROGATE_PROBLEM,
+                row=row,
+                column=broken,
+                row_word=row_word,
+            )
         try:
             texts.append(json.dumps(plain, allow_nan=False))
         except ValueError:

@@ -380,6 +380,11 @@ REFUSED: list[tuple[str, str, str, str, str | bytes, list[str]]] = [
     ("bedrock_model_not_text_output.jsonl", "run", BEDROCK, "",
      AUTOMATED.replace('"modelIdentifier": "amazon.nova-pro-v1:0"', '"modelIdentifier": true', 1),
      ["line 1", "column 'modelIdentifier'", "expected a model id (text), got True"]),
+    ("deepeval_lone_surrogate.json", "run", RUN, "",
+     DEEPEVAL.replace('"input": "What was Contoso', '"input": "\\ud800 Contoso', 1),
+     ["test case 1", "column 'prompt'", "lone UTF-16 surrogate"]),
+    ("run_lone_surrogate.jsonl", "run", RUN, "",
+     swap_line(RUN_JSONL, 2, "(target)", "(\\ud800)"), ["line 2", "lone UTF-16 surrogate"]),
     ("bedrock_input_record_not_object_output.jsonl", "run", BEDROCK, "",
      swap_line(AUTOMATED, 2, '"inputRecord": {', '"inputRecord": [{').replace(
          '"category": "numeric_reasoning"}', '"category": "numeric_reasoning"}]', 1),
