@@ -87,7 +87,8 @@ def _check_last_json_line(path: Path) -> None:
     if depth > limits.current().json_depth:
         raise InputError(str(path), limits.depth_problem(depth), row=total_lines, row_word="line")
     try:
-        json.loads(last)
+        # As text: given bytes, json guesses UTF-16 or -32 from NUL bytes and fails otherwise.
+        json.loads(last.decode("utf-8", errors="replace"))
     except json.JSONDecodeError as exc:
         # Cut off mid-write, a line ends inside a string or before its closing brace;
         # an error earlier in the line is a bad line, not a truncated file.

@@ -380,6 +380,8 @@ REFUSED: list[tuple[str, str, str, str, str | bytes, list[str]]] = [
     ("bedrock_model_not_text_output.jsonl", "run", BEDROCK, "",
      AUTOMATED.replace('"modelIdentifier": "amazon.nova-pro-v1:0"', '"modelIdentifier": true', 1),
      ["line 1", "column 'modelIdentifier'", "expected a model id (text), got True"]),
+    ("golden_nul_byte_line.jsonl", "golden", GOLDEN, "", b'\x00"id": "q1", "s',
+     ["line 1", "not valid JSON"]),
     ("deepeval_lone_surrogate.json", "run", RUN, "",
      DEEPEVAL.replace('"input": "What was Contoso', '"input": "\\ud800 Contoso', 1),
      ["test case 1", "column 'prompt'", "lone UTF-16 surrogate"]),
