@@ -169,8 +169,8 @@ def _labels(
     con: duckdb.DuckDBPyConnection, migration_id: str, runs: dict[str, str]
 ) -> pd.DataFrame:
     """One row per SME-labelled item of the migration's samples: each run's SME verdict (its
-    SMEs' pass share), the item's inclusion probability and its design stratum
-    ("<stratum>/<pool>")."""
+    SMEs' pass share), the item's inclusion probability, its design stratum
+    ("<stratum>/<pool>") and the target run its sample's pools were drawn against."""
     return con.execute(
         """
         SELECT l.item_id,
@@ -179,7 +179,8 @@ def _labels(
                avg(coalesce(l.passed, l.score >= $4)::DOUBLE)
                    FILTER (WHERE l.run_id = $3) AS target,
                any_value(si.inclusion_prob) AS p,
-               any_value(si.stratum || '/' || si.pool) AS design_stratum
+               any_value(si.stratum || '/' || si.pool) AS design_stratum,
+               any_value(s.run_b) AS sampled_target
         FROM label l
         JOIN sample s ON s.sample_id = l.sample_id AND s.migration_id = $1
         JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id

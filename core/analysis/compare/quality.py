@@ -104,8 +104,16 @@ def sme_corrected(comparison: Comparison, metric: str, items: pd.DataFrame) -> S
     labels = labels[where >= 0]
     where = where[where >= 0]
     strata = design_strata(items, labels, where)
-    judge = {side: judge_scores(items, side, metric) for side in SIDES}
     notes: dict[str, list[str]] = {}  # note -> the figures it applies to
+    others = set(labels["sampled_target"].dropna()) - {comparison.runs["target"]}
+    if others:
+        note = (
+            f"the samples' pools were drawn against {', '.join(sorted(others))}; the other"
+            " items' pools here are this target's verdicts, so the strata only approximate"
+            " the design"
+        )
+        notes[note] = []
+    judge = {side: judge_scores(items, side, metric) for side in SIDES}
     rates: dict[str, StratifiedPPI | None] = {}
     for side in SIDES:
         has = labels[side].notna().to_numpy()

@@ -306,6 +306,19 @@ def test_the_demos_unlabelled_set_is_its_unlabelled_items(demo):
     assert corrected.estimate == pytest.approx(estimate, abs=1e-12)
 
 
+def test_a_target_the_samples_were_not_drawn_against_says_its_strata_approximate(module_demo):
+    from core.catalog import migrations
+
+    con = module_demo(1200)
+    migration = con.execute("SELECT migration_id FROM migration").fetchone()[0]
+    drawn = signoff.default_target(con, migration)
+    other = next(r for r in migrations.target_runs(con, migration) if r != drawn)
+    comparison = compare.load(con, migration, other)
+    corrected = compare.sme_corrected(comparison, "correctness", comparison.items)
+    assert f"drawn against {drawn}" in corrected.note
+    assert corrected.source is not None  # the source's labels still correct its rate
+
+
 def test_the_compare_table_shows_the_worth_arithmetic(demo):
     from ui import present
 
