@@ -57,6 +57,7 @@ class LabelImport:
     sample_id: str | None = None
     attached: int = 0  # earlier identical imports now attached to the sample
     assignments_done: int = 0
+    left_open: tuple[str, ...] = ()  # why some assignments the file grades stay open
     notes: tuple[str, ...] = ()  # how the file was read: metrics chosen, scale mapping, ...
 
     def summary(self) -> str:
@@ -73,6 +74,7 @@ class LabelImport:
             extra.append(f"{self.attached} of them were imported before and are now attached")
         if self.sample_id:
             extra.append(f"{self.assignments_done} assignments marked done")
+            extra.extend(self.left_open)
         else:
             extra.append(
                 "no sample: these labels are a convenience sample (unweighted in calibration);"
@@ -209,13 +211,7 @@ def _write(
         attached = len(earlier)
         if earlier and sample:
             _attach(con, staged.file, earlier, sample.sample_id, actor)
-        done = 0
-        if sample:
-            done = writes.mark_done_from(
-                con,
-                sample.sample_id,
-                f"(SELECT _item_id AS item_id, reviewer FROM {typed})",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            )
+        done, left_open = _mark_done(con, typed, sample) if sample else (0, ())
         reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
         writes.audit(
             con,
@@ -230,6 +226,7 @@ def _write(
                 "reviewers": reviewers,
                 "sample_id": sample_id,
                 "assignments_done": done,
+                "left_open": list(left_open),
             },
         )
     return LabelImport(
@@ -241,8 +238,47 @@ def _write(
         sample_id,
         attached,
         done,
+        left_open,
         tuple(notes),
     )
+
+
+def _mark_done(con, typed: str, sample: SampleInfo) -> tuple[int, tuple[str, ...]]:
+    """Mark done the assignments of the items the file grades that are now labelled as the
+    review screen requires (every shown response; a preference for a pair,
+    core.review.labels.validate); how many, and why the others stay open."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE label_import_graded AS SELECT l.item_id, l.reviewer,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+        " count(DISTINCT l.run_id) = $2 AS every_response,"
+        " $2 = 1 OR bool_or(l.preference IS NOT NULL) AS preferred"
+        f" FROM label l WHERE l.sample_id = $1 AND EXISTS (SELECT 1 FROM {typed} t"
+        " WHERE t._item_id = l.item_id AND t.reviewer = l.reviewer) GROUP BY ALL",
+        [sample.sample_id, len(sample.runs)],
+    )
+    try:
+        done = writes.mark_done_from(
+            con,
+            sample.sample_id,
+            "(SELECT item_id, reviewer FROM label_import_graded"
+            " WHERE every_response AND preferred)",
+        )
+        one, unpreferred = con.execute(
+            "SELECT count(*) FILTER (WHERE NOT every_response),"
+            " count(*) FILTER (WHERE every_response AND NOT preferred)"
+            " FROM label_import_graded g JOIN assignment a ON a.sample_id = ?"
+            " AND a.item_id = g.item_id AND a.reviewer = g.reviewer AND a.status <> 'done'",
+            [sample.sample_id],
+        ).fetchone()
+    finally:
+        con.execute("DROP TABLE IF EXISTS label_import_graded")
+    left_open = []
+    for count, why in ((one, "on one response only"), (unpreferred, "with no preference")):
+        if count:
+            left_open.append(
+                f"{count} item{'s' if count > 1 else ''} graded {why}:"
+                f" {'their assignments stay' if count > 1 else 'its assignment stays'} open"
+            )
+    return done, tuple(left_open)
 
 
 def _attach(con, file: str, label_ids: list[int], sample_id: str, actor: str) -> None:

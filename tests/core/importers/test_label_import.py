@@ -300,3 +300,58 @@ def test_a_label_file_on_another_scale_is_mapped_and_said(with_target, tmp_path)
     assert any(n.startswith("scores on 1-10 mapped linearly onto 1-5") for n in result.notes)
     with pytest.raises(InputError, match="expected LOW:HIGH whole numbers"):
         labels.parse_scale("7:1")
+
+
+@pytest.fixture
+def pair_sample(demo_con):
+    """The demo's open side-by-side sample (source and target runs; 300 items) and 6 of its
+    open assignments."""
+    con = demo_con(300)
+    sample_id, source, target = con.execute(
+        "SELECT sample_id, run_a, run_b FROM sample WHERE run_b IS NOT NULL AND sample_id IN"
+        " (SELECT sample_id FROM assignment WHERE status = 'open') ORDER BY 1 LIMIT 1"
+    ).fetchone()
+    items = con.execute(
+        "SELECT item_id, reviewer FROM assignment WHERE sample_id = ? AND status = 'open'"
+        " ORDER BY 1, 2 LIMIT 6",
+        [sample_id],
+    ).fetchall()
+    return con, sample_id, source, target, items
+
+
+def open_assignments(con, sample_id):
+    return con.execute(
+        "SELECT count(*) FROM assignment WHERE sample_id = ? AND status <> 'done'", [sample_id]
+    ).fetchone()[0]
+
+
+def test_a_pair_assignment_stays_open_until_both_responses_and_the_preference_are_labelled(
+    pair_sample, tmp_path
+):
+    con, sample_id, source, target, items = pair_sample
+    still_open = open_assignments(con, sample_id)
+    header = "item_id,run_id,reviewer,score,preference"
+    # The file grades only the target run: no assignment is done (the app requires a score
+    # for every shown response and a preference, core.review.labels.validate).
+    path = tmp_path / "target_only.csv"
+    path.write_text(header + "\n" + "".join(f"{i},{target},{r},4,\n" for i, r in items))
+    result = labels.import_labels(con, str(path), actor="owner", sample_id=sample_id)
+    assert (result.labels, result.assignments_done) == (len(items), 0)
+    assert open_assignments(con, sample_id) == still_open
+    assert (
+        f"  {len(items)} items graded on one response only: their assignments stay open"
+        in result.lines()
+    )
+    # The source run, still without a preference: graded on both, yet open.
+    path = tmp_path / "source_no_preference.csv"
+    path.write_text(header + "\n" + "".join(f"{i},{source},{r},3,\n" for i, r in items[:1]))
+    result = labels.import_labels(con, str(path), actor="owner", sample_id=sample_id)
+    assert result.assignments_done == 0 and open_assignments(con, sample_id) == still_open
+    assert "  1 item graded with no preference: its assignment stays open" in result.lines()
+    # The source run with a preference completes the other items.
+    path = tmp_path / "source.csv"
+    path.write_text(header + "\n" + "".join(f"{i},{source},{r},3,A\n" for i, r in items[1:]))
+    result = labels.import_labels(con, str(path), actor="owner", sample_id=sample_id)
+    assert result.assignments_done == len(items) - 1
+    assert open_assignments(con, sample_id) == still_open - len(items) + 1
+    assert not any("stay open" in line for line in result.lines())
