@@ -9,7 +9,7 @@ import duckdb
 from cli.common import actor
 from core.analysis import signoff
 from core.catalog import datasets, migrations
-from core.errors import InputError
+from core.errors import InputError, SwitchyardError
 from core.importers import labels
 from core.review import planning, sample_export, sampling
 
@@ -28,6 +28,11 @@ def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None
         split=args.split,
         reviewers=tuple(r for r in (args.reviewers or "").split(",") if r),
     )
+    if args.plan:
+        _targets(args.plan)  # refused before any preview is printed
+    if args.plan and args.drawn:  # a drawn sample's top-up: no preview of a new draw
+        _print_plan(con, args, None, params)
+        return
     source = migrations.source_run(con, args.migration)
     plan = sampling.plan(con, args.migration, source, target, params)
     for s in plan.strata:
@@ -54,19 +59,30 @@ def _pair(text: str, option: str, default: str = "") -> tuple[float, float]:
         raise InputError(option, f"expected two numbers as A:B, got {text!r}") from None
 
 
+def _targets(text: str) -> planning.Targets:
+    """The --plan half-widths, refused with an example when they are not fractions."""
+    targets = planning.Targets(*_pair(text, "--plan", default="0.10"))
+    if not targets.valid():
+        raise SwitchyardError(
+            f"--plan takes half-widths as fractions, e.g. 0.05:0.10 (5 points, κ ±0.10); got {text}"
+        )
+    return targets
+
+
 def _print_plan(
     con: duckdb.DuckDBPyConnection,
     args: argparse.Namespace,
-    preview: sampling.Plan,
+    preview: sampling.Plan | None,
     params: sampling.SampleParams,
 ) -> None:
     """Labels per stratum for the --plan half-widths; of a drawn sample's top-up with --drawn."""
-    targets = planning.Targets(*_pair(args.plan, "--plan", default="0.10"))
+    targets = _targets(args.plan)
     earlier = planning.earlier_priors(con, args.migration) or planning.Priors()
     priors = planning.Priors(*_pair(args.expect, "--expect")) if args.expect else earlier
-    strata = (
-        planning.sample_strata(con, args.drawn) if args.drawn else planning.frame_strata(preview)
-    )
+    if args.drawn or preview is None:
+        strata = planning.sample_strata(con, args.drawn, args.migration)
+    else:
+        strata = planning.frame_strata(preview)
     result = planning.plan(strata, priors, targets, params)
     print(f"{'stratum':<32} {'N_h':>6} {'drawn':>6} {'labelled':>8} {'needed':>7} {'more':>5}")
     for s in result.strata:

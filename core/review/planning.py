@@ -29,7 +29,7 @@ from statistics import NormalDist
 import duckdb
 import numpy as np
 
-from core.errors import InputError
+from core.errors import InputError, NotFoundError
 from core.review.design import Plan, SampleParams, stratum_take
 from core.types import PASS_SCORE, Pool
 
@@ -77,9 +77,16 @@ class Targets:
     pass_rate: float = 0.03
     kappa: float = 0.10
 
+    def valid(self) -> bool:
+        return 0 < self.pass_rate < 1 and 0 < self.kappa < 2
+
     def check(self) -> None:
-        if not (0 < self.pass_rate < 1 and 0 < self.kappa < 2):
-            raise InputError("plan", f"half-widths must be positive, got {self!r}")
+        if not self.valid():
+            raise InputError(
+                "plan",
+                "half-widths are fractions: the pass rate's in (0, 1), κ's in (0, 2);"
+                f" got {self.pass_rate:g} and {self.kappa:g}",
+            )
 
 
 @dataclass(frozen=True)
@@ -296,8 +303,19 @@ def frame_strata(preview: Plan) -> list[Stratum]:
     return [Stratum(s.stratum, s.pool, s.size) for s in preview.strata]
 
 
-def sample_strata(con: duckdb.DuckDBPyConnection, sample_id: str) -> list[Stratum]:
-    """A drawn sample's strata: N_h, the items drawn, and those with an SME label."""
+def sample_strata(
+    con: duckdb.DuckDBPyConnection, sample_id: str, migration_id: str | None = None
+) -> list[Stratum]:
+    """A drawn sample's strata: N_h, the items drawn, and those with an SME label; with
+    ``migration_id``, the sample must be one of that migration's."""
+    if (
+        migration_id is not None
+        and not con.execute(
+            "SELECT 1 FROM sample WHERE sample_id = ? AND migration_id = ?",
+            [sample_id, migration_id],
+        ).fetchone()
+    ):
+        raise NotFoundError(f"no sample {sample_id} in this migration")
     rows = con.execute(
         "SELECT si.stratum, si.pool, any_value(si.stratum_size), count(*),"
         " count(*) FILTER (WHERE EXISTS (SELECT 1 FROM label l WHERE l.sample_id = si.sample_id"

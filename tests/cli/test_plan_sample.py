@@ -74,3 +74,33 @@ def test_a_bad_plan_says_what_it_expected(demo_db, capsys):
     args = ["sample", "--migration", migration_id, "--target", target, "--plan", "three"]
     assert main(args) == 1
     assert "--plan: expected two numbers as A:B, got 'three'" in capsys.readouterr().err
+
+
+def test_plan_of_a_drawn_sample_prints_only_that_sample(demo_db, capsys):
+    migration_id, target, labelled, _ = facts(demo_db)
+    args = ["sample", "--migration", migration_id, "--target", target, "--plan", "0.05:0.1"]
+    assert main([*args, "--drawn", labelled]) == 0
+    out = capsys.readouterr().out
+    # No preview of a new draw ("40 of 622 items (6 open elsewhere, left out)") before it.
+    assert out.startswith("stratum ") and "open elsewhere" not in out
+
+
+def test_a_plan_in_points_says_it_takes_fractions(demo_db, capsys):
+    migration_id, target, _, _ = facts(demo_db)
+    args = ["sample", "--migration", migration_id, "--target", target, "--plan", "3:10"]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert (
+        "--plan takes half-widths as fractions, e.g. 0.05:0.10 (5 points, κ ±0.10); got 3:10"
+        in captured.err
+    )
+    assert "Targets(" not in captured.err and "open elsewhere" not in captured.out
+
+
+def test_an_unknown_drawn_sample_is_named(demo_db, capsys):
+    migration_id, target, _, _ = facts(demo_db)
+    args = ["sample", "--migration", migration_id, "--target", target, "--plan", "0.05"]
+    assert main([*args, "--drawn", "smp-nope"]) == 1
+    captured = capsys.readouterr()
+    assert "no sample smp-nope in this migration" in captured.err
+    assert captured.out == ""

@@ -226,3 +226,16 @@ def test_sample_strata_count_drawn_and_labelled_items(demo):
         ).fetchone()
         assert sum(s.drawn for s in strata) == drawn
         assert sum(s.labelled for s in strata) == labelled
+
+
+def test_targets_out_of_range_are_named_without_a_repr():
+    with pytest.raises(InputError) as caught:
+        planning.plan(STRATA, PRIORS, Targets(3, 10))
+    assert "got 3 and 10" in str(caught.value) and "Targets(" not in str(caught.value)
+
+
+def test_a_sample_of_another_migration_is_not_found(demo):
+    from core.errors import NotFoundError
+
+    with pytest.raises(NotFoundError, match="no sample smp-nope in this migration"):
+        planning.sample_strata(demo, "smp-nope", "any-migration")
