@@ -206,9 +206,11 @@ def _filled(col: Column | None) -> str:
     return "false" if col is None else f"coalesce(trim(CAST({value(col)} AS VARCHAR)), '') <> ''"
 
 
-def _voter_sql(cols: dict[str, Column]) -> str:
+def _voter_sql(cols: dict[str, Column], named: bool = False) -> str:  # named: its column
     names = [
-        f"nullif(trim(CAST({value(cols[n])} AS VARCHAR)), '')"
+        f"CASE WHEN {_filled(cols[n])} THEN {literal(cols[n].source)} END"
+        if named
+        else f"nullif(trim(CAST({value(cols[n])} AS VARCHAR)), '')"
         for n in ("reviewer", "judge")
         if n in cols
     ]
@@ -335,7 +337,8 @@ def _keyed_select(cols: dict[str, Column], runs: dict[str, tuple[str, str]], mat
         f"SELECT _row, _item_id, {a} AS _ra, {b} AS _rb, least({a}, {b}) AS _a,"  # noqa: S608 - generated view
         f" greatest({a}, {b}) AS _b, CASE WHEN {a} <= {b} THEN {winner} ELSE {swapped} END"
         f" AS _winner, CAST({turn} AS INTEGER) AS _turn, {metric} AS _metric,"
-        f" {_voter_sql(cols)} AS _voter, {_kind_sql(cols)} AS _kind,"
+        f" {_voter_sql(cols)} AS _voter, {_voter_sql(cols, named=True)} AS _voter_column,"
+        f" {_kind_sql(cols)} AS _kind,"
         f" {explanation} AS _explanation FROM {matched}"
     )
 
@@ -356,8 +359,11 @@ def _check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> No
         ).fetchone()
         return None if row is None else row[0]
 
-    def fail(row: int, column: str, problem: str) -> None:
+    def fail(row: int, column: str | None, problem: str) -> None:
         raise InputError(staged.file, problem, row=row, column=column, row_word=staged.row_word)
+
+    def voter(row: int) -> str | None:  # the column the row's vote came from
+        return con.execute(f"SELECT _voter_column FROM {keyed} WHERE _row = ?", [row]).fetchone()[0]  # noqa: S608 - generated view
 
     if (row := first("k._ra = k._rb")) is not None:
         fail(row, cols["run_b"].source, "a run is compared with itself; a pair needs two runs")
@@ -368,15 +374,17 @@ def _check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> No
                 cols[side].source,
                 "the run has no output for this item; a vote compares two outputs",
             )
-    voter = (cols.get("judge") or cols.get("reviewer") or cols["winner"]).source
-    check_unique(
-        con,
-        replace(staged, table=keyed),
-        "_item_id || ' / ' || _a || ' vs ' || _b || ' / turn ' || _turn || ' / ' || _metric"
-        " || ' / ' || _voter",
-        voter,
-        "vote (item / pair / turn / metric / voter)",
-    )
+    try:
+        check_unique(
+            con,
+            replace(staged, table=keyed),
+            "_item_id || ' / ' || _a || ' vs ' || _b || ' / turn ' || _turn || ' / ' || _metric"
+            " || ' / ' || _voter",
+            "",
+            "vote (item / pair / turn / metric / voter)",
+        )
+    except InputError as dup:
+        fail(dup.row or 0, voter(dup.row or 0), dup.problem)
     clash = first(
         f"EXISTS (SELECT 1 FROM ({VOTES}) v WHERE"  # noqa: S608 - a constant query
         " v.item_id = k._item_id AND v.run_a = k._a"
@@ -386,7 +394,7 @@ def _check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> No
     if clash is not None:
         fail(
             clash,
-            voter,
+            voter(clash),
             "this voter's vote on this item, pair and turn was imported before;"
             " votes are never silently overwritten",
         )

@@ -266,3 +266,21 @@ def test_runs_of_two_dataset_versions_are_refused(tmp_path):
     ):
         tournament.import_votes(con, path, actor="t")
     assert db.row_counts(con) == before
+
+
+def test_a_repeated_vote_names_the_column_it_came_from(tmp_path):
+    # A file with both voter columns: the judge votes in 'judge', the SME in 'reviewer'.
+    con = build(tmp_path)
+    judged = [{**r, "judge": "gpt4_pair", "reviewer": ""} for r in GOOD]
+    by_sme = [{**r, "judge": "", "reviewer": "sme1"} for r in GOOD]
+    path = write(tmp_path, judged + by_sme + [by_sme[0]])
+    with pytest.raises(InputError, match="row 5, column 'reviewer': duplicate vote"):
+        tournament.import_votes(con, path, actor="t")
+    path = write(tmp_path, judged + by_sme, "first.csv")
+    assert tournament.import_votes(con, path, actor="t").votes == 4
+    path = write(tmp_path, by_sme[1:], "again.csv")
+    with pytest.raises(InputError, match="row 1, column 'reviewer': this voter's vote"):
+        tournament.import_votes(con, path, actor="t")
+    path = write(tmp_path, judged, "again.csv")
+    with pytest.raises(InputError, match="row 1, column 'judge': this voter's vote"):
+        tournament.import_votes(con, path, actor="t")
