@@ -14,6 +14,7 @@ from core.analysis.ppi import (
     DIFFERENCE,
     PROPORTION,
     bounded_interval,
+    jackknife_variance,
     ppi_mean,
     stratified_ppi,
     thin_strata,
@@ -103,7 +104,7 @@ def test_each_stratum_lambda_minimises_that_strata_variance():
 def test_with_the_finite_population_correction_it_is_cochrans_difference_estimator():
     rng = np.random.default_rng(11)
     labelled, unlabelled = strata_sample(rng)
-    ours = fit(labelled, unlabelled)
+    ours = fit(labelled, unlabelled, jackknife=False)
     total = len(labelled) + len(unlabelled)
     estimate = variance = 0.0
     for h, lab in labelled.groupby("h"):
@@ -332,7 +333,8 @@ def test_the_compare_table_shows_the_worth_arithmetic(demo):
     )
     # Worth is measured against the stratified SME-only estimate: on the demo's design
     # strata (pools are the judge's verdicts) it is near the labels, not 10× them.
-    assert corrected.labelled <= corrected.effective_labels < 3 * corrected.labelled
+    # With λ fitted on the same labels (the jackknife's share) it can fall a little below.
+    assert 0.8 * corrected.labelled <= corrected.effective_labels < 3 * corrected.labelled
 
 
 @pytest.mark.slow
@@ -392,3 +394,56 @@ def test_report_compare_json_carries_stratppi_beside_sme_only(demo_copy, monkeyp
     assert sum(s["size"] for s in target["strata"]) == 1200
     assert 0 <= target["sme_only"]["low"] <= target["sme_only"]["high"] <= 1
     assert -1 <= shown["difference"]["low"] < shown["difference"]["high"] <= 1
+
+
+def test_the_jackknife_refits_lambda_without_each_label_as_ppi_python_would():
+    # λ is fitted on the labels it corrects; the b-preassigned variance ignores that (coverage
+    # 93% at 10,000 items). Reference: delete each label, let ppi-python re-tune λ and
+    # re-estimate, and take the jackknife variance times the fpc.
+    rng = np.random.default_rng(5)
+    labelled, unlabelled = strata_sample(rng, rates=(0.05, 0.2, 0.5))
+    for h, lab in labelled.groupby("h"):
+        y, f = lab.y.to_numpy(), lab.f.to_numpy()
+        fu = unlabelled[unlabelled.h == h].f.to_numpy()
+        n, size = len(y), len(y) + len(fu)
+        theta = np.array([
+            float(np.ravel(ppi_py.ppi_mean_pointestimate(np.delete(y, i), np.delete(f, i), fu))[0])
+            for i in range(n)
+        ])  # fmt: skip
+        expected = (1 - n / size) * (n - 1) / n * ((theta - theta.mean()) ** 2).sum()
+        assert jackknife_variance(y, f, fu) == pytest.approx(expected, rel=1e-6)
+    ours = fit(labelled, unlabelled)
+    plain = fit(labelled, unlabelled, jackknife=False)
+    for mine, closed in zip(ours.strata, plain.strata, strict=True):
+        assert mine.variance >= closed.variance
+    assert ours.estimate == plain.estimate
+
+
+def test_a_difference_whose_pool_never_changes_gets_a_small_variance_not_the_largest():
+    # Seen in a walkthrough: every judge-pass label showed no change between the runs, and
+    # the borrowed variance put "no change" mid-range: s² = 1, the difference's interval
+    # ±30 points while each run's was ±5. Its variance can't exceed (sd_source + sd_target)².
+    rng = np.random.default_rng(8)
+    sizes = {"a/fail": 300, "b/fail": 200, "a/pass": 1500, "b/pass": 1000}
+    labelled = {"a/fail": 40, "b/fail": 30, "a/pass": 6, "b/pass": 5}
+    strata = np.concatenate([[h] * n for h, n in labelled.items()])
+    rest = np.concatenate([[h] * (sizes[h] - n) for h, n in labelled.items()])
+    fail = np.char.endswith(strata.astype(str), "/fail")
+    source = np.where(fail, rng.random(len(strata)) < 0.5, 1.0)
+    target = np.where(fail, rng.random(len(strata)) < 0.6, 1.0)
+    fits = {}
+    for name, y, bounds in (
+        ("source", source, PROPORTION),
+        ("target", target, PROPORTION),
+        ("difference", target - source, DIFFERENCE),
+    ):
+        f = y * 0.6 + 0.2
+        fu = np.full(len(rest), 0.5)
+        fits[name] = stratified_ppi(y, f, strata, fu, rest, bounds)
+    most = (math.sqrt(fits["source"].variance) + math.sqrt(fits["target"].variance)) ** 2
+    assert fits["difference"].variance <= most
+    most_sme = (
+        math.sqrt(fits["source"].sme_only_variance) + math.sqrt(fits["target"].sme_only_variance)
+    ) ** 2
+    assert fits["difference"].sme_only_variance <= most_sme
+    assert fits["difference"].high - fits["difference"].low < 0.5
