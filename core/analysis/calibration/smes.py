@@ -131,7 +131,11 @@ def _alpha(
     categories = np.unique(values[~np.isnan(values)])
     count = _rated(values)
     if len(categories) == 0:  # e.g. pass/fail labels only: no scores to agree on
+        if level == "ordinal":
+            return Interval(math.nan, math.nan, math.nan, note="no 1–5 scores (pass/fail only)")
         return agreement.too_few(count, math.nan, "none holds this kind of label")
+    if count == 0:  # labels, but no item holds two: one category or not, nothing to agree on
+        return agreement.too_few(count, math.nan, "no item holds two of these labels")
     if len(categories) == 1:
         return agreement.too_few(count, math.nan, "every label is in one category")
     cells = agreement.coincidence_cells(values, categories)

@@ -1,0 +1,21 @@
+"""What the Calibration page says (issue 11, a fresh-eyes tester's findings): the recall
+advice counts this metric's judge passes, α ordinal without scores says so, a disagreement
+without an explanation shows an empty cell, and a threshold every resample picks is shown
+alone with a note, not as a zero-width interval."""
+
+import math
+
+from core.analysis.calibration import smes
+from tests.core.analysis.test_thin_data import sme_labels
+from ui import calibration_present as present
+
+
+def test_alpha_ordinal_without_scores_says_pass_fail_only():
+    # Seen: "0 items, every label is in one category" where no SME gave a 1-5 score.
+    labels = sme_labels(["a", "a", "b", "b", "c", "c"], ["x", "y"] * 3, [1.0, 0.0, 1, 1, 0, 0])
+    result = smes.sme_agreement(labels, resamples=50)
+    assert result.alpha_ordinal is not None
+    assert math.isnan(result.alpha_ordinal.estimate)
+    assert result.alpha_ordinal.note == "no 1–5 scores (pass/fail only)"
+    row = present.sme_table(result).set_index("figure").loc[smes.ALPHA_ORDINAL]
+    assert row["estimate (95% interval)"] == "no 1–5 scores (pass/fail only)"
