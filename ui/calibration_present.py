@@ -6,7 +6,12 @@ from __future__ import annotations
 import pandas as pd
 
 from core import formatting
-from core.analysis.calibration import MetricReport, PairwiseAgreement, SmeAgreement
+from core.analysis.calibration import (
+    MetricReport,
+    PairwiseAgreement,
+    SmeAgreement,
+    disagreements,
+)
 from core.analysis.pairwise import Tournament
 from core.types import Interval, finite
 
@@ -80,6 +85,18 @@ def threshold_line(result: MetricReport, best: Interval) -> str:
     return (
         f"Recommended threshold: **{text(best, percent=False)}** (maximises κ; current {current})"
     )
+
+
+TEXT_COLUMNS = ("explanation", "notes", "failure_modes")
+
+
+def disagreements_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Where judge and SME disagree (core's order), a missing text as an empty cell, not
+    'None'."""
+    rows = disagreements(frame)
+    texts = [c for c in TEXT_COLUMNS if c in rows]
+    rows[texts] = rows[texts].astype(object).where(rows[texts].notna(), "")
+    return rows
 
 
 def pairwise_table(result: PairwiseAgreement) -> pd.DataFrame:

@@ -115,7 +115,7 @@ def pairwise_agreement(con: duckdb.DuckDBPyConnection, run_id: str, stratum: str
 def disagreements(frame: pd.DataFrame) -> None:
     """Where judge and SME disagree, most confident judge first, with a CSV export."""
     st.subheader("Disagreements")
-    rows = calibration.disagreements(frame)
+    rows = present.disagreements_table(frame)
     if rows.empty:
         st.info("Judge and SMEs agree on every labelled output.")
     else:

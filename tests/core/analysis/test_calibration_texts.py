@@ -6,7 +6,7 @@ alone with a note, not as a zero-width interval."""
 import math
 
 from core.analysis.calibration import smes
-from tests.core.analysis.test_thin_data import sme_labels
+from tests.core.analysis.test_thin_data import pairs_frame, sme_labels
 from ui import calibration_present as present
 
 
@@ -19,3 +19,13 @@ def test_alpha_ordinal_without_scores_says_pass_fail_only():
     assert result.alpha_ordinal.note == "no 1–5 scores (pass/fail only)"
     row = present.sme_table(result).set_index("figure").loc[smes.ALPHA_ORDINAL]
     assert row["estimate (95% interval)"] == "no 1–5 scores (pass/fail only)"
+
+
+def test_a_disagreement_without_an_explanation_shows_an_empty_cell():
+    frame = pairs_frame([0.9, 0.2, 0.8], [False, True, True]).assign(
+        explanation=[None, "too terse", None], notes=None, failure_modes=None
+    )
+    shown = present.disagreements_table(frame)
+    assert len(shown) == 2
+    assert set(shown["explanation"]) == {"", "too terse"}
+    assert not shown[["explanation", "notes", "failure_modes"]].isna().any().any()
