@@ -49,6 +49,7 @@ KINDS = {
     "sme": "reviewer",
     "expert": "reviewer",
 }
+_COUNTED = ("pairwise vote", "run", "judge", "reviewer")  # TournamentImport's summary
 HUMAN_JUDGES = ("expert_", "author_")  # FastChat's names for its human voters
 FIELDS = [
     Field("item_id", aliases=("id", "question_id")),
@@ -107,10 +108,9 @@ class TournamentImport:
     reviewers: int
 
     def summary(self) -> str:
-        return (
-            f"{self.votes} pairwise votes imported on {self.dataset_id}: {self.runs} runs,"
-            f" {self.judges} judges, {self.reviewers} reviewers"
-        )
+        counts = zip((self.votes, self.runs, self.judges, self.reviewers), _COUNTED, strict=True)
+        vote, *who = [f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts]
+        return f"{vote} imported on {self.dataset_id}: {', '.join(who)}"
 
 
 def import_votes(

@@ -284,3 +284,12 @@ def test_a_repeated_vote_names_the_column_it_came_from(tmp_path):
     path = write(tmp_path, judged, "again.csv")
     with pytest.raises(InputError, match="row 1, column 'judge': this voter's vote"):
         tournament.import_votes(con, path, actor="t")
+
+
+def test_the_import_summary_counts_in_the_singular_where_one(tmp_path):
+    con = build(tmp_path)
+    one = [{"item_id": "81", "run_a": "gpt-4", "run_b": "claude-v1", "winner": "a", "judge": "j"}]
+    result = tournament.import_votes(con, write(tmp_path, one), actor="t")
+    assert result.summary() == (
+        "1 pairwise vote imported on mtbench@1: 2 runs, 1 judge, 0 reviewers"
+    )
