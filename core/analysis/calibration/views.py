@@ -86,7 +86,8 @@ def _best(
     resamples: int,
 ) -> Interval:
     """The κ-maximising threshold with the 2.5th and 97.5th percentiles of the resamples'
-    own maximisers (taken on the grid); none when the items are too few or κ is flat."""
+    own maximisers (taken on the grid), or alone with a note when every resample picks it;
+    none when the items are too few or κ is flat."""
     count = frame["item_id"].nunique()
     if count < agreement.MIN_UNITS:
         return agreement.too_few(count, math.nan, "a threshold needs 10")
@@ -114,6 +115,8 @@ def _best(
         return agreement.too_few(count, estimate, "κ is undefined in every resample")
     low = float(np.percentile(draws, 2.5, method="lower"))
     high = float(np.percentile(draws, 97.5, method="higher"))
+    if min(low, estimate) == max(high, estimate):  # not "0.45 (0.45–0.45)"
+        return Interval(estimate, math.nan, math.nan, note="every resample picks this threshold")
     return Interval(estimate, min(low, estimate), max(high, estimate))
 
 

@@ -5,7 +5,10 @@ alone with a note, not as a zero-width interval."""
 
 import math
 
-from core.analysis.calibration import smes
+import numpy as np
+
+from core.analysis import calibration
+from core.analysis.calibration import smes, views
 from tests.core.analysis.test_thin_data import pairs_frame, sme_labels
 from ui import calibration_present as present
 
@@ -29,3 +32,20 @@ def test_a_disagreement_without_an_explanation_shows_an_empty_cell():
     assert len(shown) == 2
     assert set(shown["explanation"]) == {"", "too terse"}
     assert not shown[["explanation", "notes", "failure_modes"]].isna().any().any()
+
+
+def test_a_threshold_every_resample_picks_is_shown_alone_with_a_note():
+    # Seen: "0.45 (0.45–0.45)". SMEs pass exactly the items the judge scores at 0.45 or above
+    # (scores 0.3/0.6 only), so every threshold in (0.30, 0.60] separates them perfectly and
+    # the first such grid point, 0.35, is the maximiser in every resample.
+    scores = np.array([0.3] * 20 + [0.6] * 20)
+    frame = pairs_frame(scores, scores > 0.45)
+    best = views.sweep(frame, resamples=200).best
+    grid = np.round(np.arange(0.05, 0.96, 0.05), 2)
+    assert best.estimate == grid[grid > 0.3][0]
+    assert math.isnan(best.low) and math.isnan(best.high)
+    assert best.note == "every resample picks this threshold"
+    line = present.threshold_line(
+        calibration.calibrate(calibration.Evidence("r", "m", frame, 0.5), resamples=50), best
+    )
+    assert "0.35 (every resample picks this threshold)" in line and "0.35–0.35" not in line
