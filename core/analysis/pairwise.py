@@ -16,6 +16,7 @@ turns and votes (percentile interval), never from a binomial count of votes.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -54,13 +55,20 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Votes]:
         " WHERE dataset_id = ? ORDER BY metric, item_id, turn, run_a, run_b, voter",
         [row[0]],
     ).df()
-    names = dict(
+    names = _distinct_names(
         con.execute("SELECT run_id, name FROM run WHERE dataset_id = ?", [row[0]]).fetchall()
     )
     return [
         Votes(row[0], str(metric), part.drop(columns="metric").reset_index(drop=True), names)
         for metric, part in frame.groupby("metric", sort=True)
     ]
+
+
+def _distinct_names(rows: list[tuple[str, str]]) -> dict[str, str]:
+    """Run id -> name; a name several runs share (an unnamed run is "model on dataset") gets
+    the run id, so three runs of one model read apart."""
+    shared = Counter(name for _, name in rows)
+    return {run: f"{name} ({run})" if shared[name] > 1 else name for run, name in rows}
 
 
 @dataclass(frozen=True)

@@ -247,3 +247,45 @@ def test_agreement_interval_resamples_items_not_votes():
     ).confidence_interval
     assert tripled.with_ties.low == pytest.approx(reference.low, abs=0.01)
     assert tripled.with_ties.high == pytest.approx(reference.high, abs=0.01)
+
+
+def test_runs_of_one_model_with_the_default_name_read_apart(tmp_path):
+    # Three unnamed runs of one model are each named "model on dataset"; the tournament's
+    # runs and pair labels add the run id so they can be told apart.
+    con = build(tmp_path)
+    model = "amazon.nova-pro-v1:0"
+    path = tmp_path / "nova.csv"
+    pd.DataFrame({"item_id": [str(q) for q in QUESTIONS], "output": ["nova"] * 20}).to_csv(
+        path, index=False
+    )
+    ids = [
+        files.import_run(con, str(path), runs.RunSpec("mtbench@1", model_id=model), actor="t")[
+            0
+        ].run_id
+        for _ in range(3)
+    ]
+    data = [
+        {"item_id": "81", "run_a": a, "run_b": b, "winner": "a", "reviewer": reviewer}
+        for a, b in itertools.combinations(ids, 2)
+        for reviewer in ("ana", "ben")
+    ]
+    tournament.import_votes(con, write_csv(tmp_path, data), actor="t")
+    (votes_,) = agreement.load(con, ids[0])
+    result = agreement.tournament(votes_, resamples=20)
+    shown = sorted(f"{model} on mtbench@1 ({r})" for r in ids)
+    assert sorted(result.runs) == shown
+    labels = [p.label for p in result.comparisons[0].pairs]
+    assert labels == [f"{a} vs {b}" for a, b in itertools.combinations(shown, 2)]
+    # A name only one run holds is kept as it is.
+    assert (
+        agreement.load(con, ids[0])[0].names[
+            con.execute("SELECT run_id FROM run WHERE name = 'gpt-4'").fetchone()[0]
+        ]
+        == "gpt-4"
+    )
+
+
+def write_csv(tmp_path, data: list[dict]) -> str:
+    path = tmp_path / "votes.csv"
+    pd.DataFrame(data).to_csv(path, index=False)
+    return str(path)
