@@ -17,7 +17,9 @@ Intervals of a proportion stay in [0, 1]: Wilson's score interval at the design'
 sample size n* = p̂ (1 − p̂) / v, with Korn & Graubard's (1998) degrees-of-freedom adjustment
 n* × (t_{n−1} / t_{df})², df = Satterthwaite's n_e (Korn & Graubard pair that n* with
 Clopper-Pearson, conservative by construction; Wilson's score form is used here, and
-bench/coverage.py measures its coverage). A mean gets ȳ_st ± t_{df} √v.
+bench/coverage.py measures its coverage); the factor never raises n*. A domain's interval uses
+its own labels: n* at most the labelled domain members, df at most their number − 1.
+A mean gets ȳ_st ± t_{df} √v.
 
 Thin strata. A stratum with one label (n_h = 1) has no s_h²; one whose few labels all agree
 (s_h² = 0) says nothing about its variance: with 6 labels at a true 3% failure rate, all pass
@@ -183,16 +185,24 @@ def _thin(design: _Design, counted: np.ndarray) -> tuple[Thin, ...]:
     )
 
 
-def wilson_at(estimate: float, variance: float, df: float, labels: int) -> Interval:
-    """Wilson's interval at the effective n* = p̂(1 − p̂)/v, scaled by (t_{n−1}/t_df)² (Korn &
-    Graubard 1998); n* = labels when p̂ is 0 or 1 or v is 0. Always inside [0, 1]."""
-    if labels == 0 or not math.isfinite(estimate):
-        return Interval(math.nan, math.nan, math.nan)
+def effective_n(estimate: float, variance: float, labels: int, domain: bool = False) -> float:
+    """n* = p̂(1 − p̂)/v (labels when p̂ is 0 or 1 or v is 0); a domain's at most its labels."""
     inside = 0 < estimate < 1 and variance > 0
     n_star = estimate * (1 - estimate) / variance if inside else float(labels)
+    return min(n_star, float(labels)) if domain else n_star
+
+
+def wilson_at(
+    estimate: float, variance: float, df: float, labels: int, domain: bool = False
+) -> Interval:
+    """Wilson's interval at the effective n* (``effective_n``), scaled by (t_{n−1}/t_df)²
+    (Korn & Graubard 1998), a factor that never raises n*. Always inside [0, 1]."""
+    if labels == 0 or not math.isfinite(estimate):
+        return Interval(math.nan, math.nan, math.nan)
+    n_star = effective_n(estimate, variance, labels, domain)
     quantile = (1 + CONFIDENCE) / 2
     if labels > 1:
-        n_star *= (t.ppf(quantile, labels - 1) / t.ppf(quantile, df)) ** 2
+        n_star *= min(1.0, (t.ppf(quantile, labels - 1) / t.ppf(quantile, df)) ** 2)
     z = float(norm.ppf(quantile))
     centre = (estimate + z * z / (2 * n_star)) / (1 + z * z / n_star)
     half = (
@@ -210,11 +220,12 @@ def _result(
     design: _Design,
     borrowed: np.ndarray,
     counted: np.ndarray | None = None,
+    domain: int | None = None,
 ) -> Stratified:
-    """The estimate as a Stratified, its interval noted when a (counted) stratum is thin."""
-    estimate = interval.estimate
-    inside = 0 < estimate < 1 and variance > 0
-    effective = estimate * (1 - estimate) / variance if inside else float(design.n.sum())
+    """The estimate as a Stratified, its interval noted when a (counted) stratum is thin;
+    ``domain``: its labelled members."""
+    labels = int(design.n.sum()) if domain is None else domain
+    effective = effective_n(interval.estimate, variance, labels, domain is not None)
     counted = np.ones(len(design.names), bool) if counted is None else counted
     names = tuple(h for h, b in zip(design.names, borrowed, strict=True) if b)
     result = Stratified(
@@ -277,10 +288,12 @@ def ratio(
     s2, borrowed = _collapsed(d, s2, design, jeffreys=False)
     variance, df = _variance(s2, design)
     variance /= total**2
+    members = int(np.ceil(x.sum()))
+    df = min(df, max(members - 1, 1))
     # Only strata whose pool holds domain members can be too thin for this ratio.
     pools_in = np.bincount(design.pool[design.codes], x, minlength=design.pool.max() + 1) > 0
-    interval = wilson_at(estimate, variance, df, int(np.ceil(x.sum())))
-    return _result(interval, variance, df, design, borrowed, pools_in[design.pool])
+    interval = wilson_at(estimate, variance, df, members, domain=True)
+    return _result(interval, variance, df, design, borrowed, pools_in[design.pool], members)
 
 
 def _empty(labels: int = 0, note: str = "not enough labels: none") -> Stratified:

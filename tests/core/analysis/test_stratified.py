@@ -233,3 +233,19 @@ def test_more_labels_than_a_strata_size_counts_it_as_wholly_labelled():
                                    "a/pass": 10})  # fmt: skip
     assert result.estimate == pytest.approx((3 * 2 / 3 + 10 * 1) / 13)
     assert math.isfinite(result.standard_error)
+
+
+def test_a_small_domain_never_gains_labels_from_the_whole_designs_df():
+    # Issue 11 (fresh-eyes): 1 of 2 domain items among 60 labels gave 0.5 (0.39-0.61), an
+    # effective n of ~64 from 2 items. Korn & Graubard's factor (t_{n-1}/t_df)² never raises
+    # n*, and a domain's n* stays at most its labelled count: the interval is at least as
+    # wide as Wilson's for 1 of 2 (statsmodels' proportion_confint, method "wilson").
+    x = [1, 1] + [0] * 58
+    result = stratified.ratio([1, 0] + [0] * 58, x, ["a/p"] * 60, {"a/p": 6000})
+    low, high = proportion_confint(1, 2, method="wilson")  # 0.0945, 0.9055
+    assert result.estimate == 0.5
+    assert result.effective_n <= 2
+    assert result.interval.low <= low and result.interval.high >= high
+    none = stratified.ratio([0] * 60, x, ["a/p"] * 60, {"a/p": 6000})
+    low, high = proportion_confint(0, 2, method="wilson")
+    assert (none.interval.low, none.interval.high) == pytest.approx((low, high))
