@@ -260,8 +260,7 @@ def calibrate(
         )  # fmt: skip
     by_score = frame if scores else frame.iloc[:0]
     spearman, linear, quadratic = score_figures(by_score, units, strata, seed, resamples)
-    pool = frame["design_stratum"].fillna("").str.endswith("/pass").to_numpy()
-    fails_in_pass = int((sme_fail & pool).sum())
+    fails_in_pass = int((sme_fail & ~judge_fail).sum())  # this metric's passes, not the pool
     threshold = frame["threshold"].dropna()
     outside = int((~designed).sum())
     result = MetricReport(

@@ -8,9 +8,33 @@ import math
 import numpy as np
 
 from core.analysis import calibration
-from core.analysis.calibration import smes, views
+from core.analysis.calibration import figures, smes, views
 from tests.core.analysis.test_thin_data import pairs_frame, sme_labels
 from ui import calibration_present as present
+
+
+def test_recall_advice_counts_the_sme_fails_among_this_metrics_judge_passes():
+    # Seen: the judge passes 100%, SMEs failed 3 pairs, the advice said "found 0": it counted
+    # the sample's 'pass' pool, and these pairs sit in the 'fail' pool of another metric.
+    sme_pass = [False] * 3 + [True] * 27
+    frame = pairs_frame(np.linspace(0.6, 0.95, 30), sme_pass)
+    assert frame["judge_pass"].all() and (frame["design_stratum"] == "all/fail").all()
+    result = calibration.calibrate(calibration.Evidence("r", "m", frame, 1.0), resamples=200)
+    expected = int((frame["judge_pass"] & ~frame["sme_pass"]).sum())  # 3, counted here
+    assert expected == 3 and not result.recall_reported
+    text = " ".join(result.advice)
+    assert (
+        f"needs at least {figures.MIN_FAILS_FOR_RECALL} SME-failed items among the judge's"
+        f" passes, found {expected}." in text
+    )
+
+
+def test_recall_is_reported_once_this_metrics_judge_passes_hold_enough_sme_fails():
+    sme_pass = [False] * 6 + [True] * 24
+    frame = pairs_frame(np.linspace(0.6, 0.95, 30), sme_pass)
+    result = calibration.calibrate(calibration.Evidence("r", "m", frame, 1.0), resamples=200)
+    assert result.recall_reported
+    assert not any("recall is not reported" in a for a in result.advice)
 
 
 def test_alpha_ordinal_without_scores_says_pass_fail_only():
