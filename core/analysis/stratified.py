@@ -27,8 +27,11 @@ Thin strata. A stratum with one label (n_h = 1) has no s_h²; one whose few labe
 verdict ("<stratum>/<pool>"), pooled as one stratum around the pool's mean (collapsed strata,
 Cochran §5A.12: strata alike in y are collapsed to estimate a variance they cannot estimate
 alone). A proportion whose whole pool agrees takes the pool's Jeffreys proportion
-(x + ½) / (n + 1): an SME's verdict is never certain by design. In a ratio, a pool that shows no
-variation is structural (a judge-pass stratum holds no judge failures) and adds nothing.
+(x + ½) / (n + 1): an SME's verdict is never certain by design. In a ratio, a pool without
+variation is structural only when the domain is a union of strata (precision: a judge-pass
+stratum holds no judge failures); otherwise (recall: SME failures can hide in a judge-pass
+stratum) a pool without a domain member takes d's largest value for a hidden member,
+max(R̂, 1 − R̂)², times the pool's Jeffreys p̃(1 − p̃) of the domain.
 Every stratum under MIN_LABELS is named in ``thin`` with the top-up that would fix it.
 """
 
@@ -148,20 +151,29 @@ def _within(values: np.ndarray, design: _Design) -> tuple[np.ndarray, np.ndarray
 
 
 def _collapsed(
-    values: np.ndarray, s2: np.ndarray, design: _Design, jeffreys: bool
+    values: np.ndarray,
+    s2: np.ndarray,
+    design: _Design,
+    jeffreys: np.ndarray | None,
+    hidden: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """s_h², where a thin stratum (n_h = 1 or s_h² = 0) takes its pool's pooled variance
-    (Cochran §5A.12), or, for a proportion whose pool all agrees, the Jeffreys p̃ (1 − p̃);
-    and which strata borrowed a non-zero variance."""
+    (Cochran §5A.12), or, where the pool all agrees, the Jeffreys p̃ (1 − p̃) of the 0/1
+    ``jeffreys`` (None: no smoothing); with ``hidden`` (a ratio's d for an unseen domain
+    member), hidden² p̃ (1 − p̃) in pools without a domain member only. Also which strata
+    borrowed a non-zero variance."""
     pools = design.pool[design.codes]
     counts = np.bincount(pools).astype(float)
     means = np.bincount(pools, values) / counts
     squares = np.bincount(pools, (values - means[pools]) ** 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         pooled = np.where(counts > 1, squares / (counts - 1), 0.0)
-    if jeffreys:
-        smoothed = (np.bincount(pools, values) + 0.5) / (counts + 1)
-        pooled = np.where(pooled > 0, pooled, smoothed * (1 - smoothed))
+    if jeffreys is not None:
+        seen = np.bincount(pools, jeffreys, minlength=len(counts))
+        smoothed = (seen + 0.5) / (counts + 1)
+        keep = pooled > 0 if hidden is None else (pooled > 0) | (seen > 0)
+        scale = 1.0 if hidden is None else hidden
+        pooled = np.where(keep, pooled, scale**2 * smoothed * (1 - smoothed))
     thin = ~(s2 > 0)
     return np.where(thin, pooled[design.pool], s2), thin & (pooled[design.pool] > 0)
 
@@ -260,7 +272,7 @@ def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
         return _empty()
     design = _design(strata, sizes)
     means, s2 = _within(y, design)
-    s2, borrowed = _collapsed(y, s2, design, jeffreys=True)
+    s2, borrowed = _collapsed(y, s2, design, y)
     variance, df = _variance(s2, design)
     estimate = float((design.weight * means).sum())
     return _result(wilson_at(estimate, variance, df, len(y)), variance, df, design, borrowed)
@@ -285,7 +297,11 @@ def ratio(
     estimate = float((design.weight * y_means).sum()) / total
     d = y - estimate * x
     _, s2 = _within(d, design)
-    s2, borrowed = _collapsed(d, s2, design, jeffreys=False)
+    # A domain that is a union of strata (x constant in each) has structural zeros.
+    _, x_s2 = _within(x, design)
+    union = bool(np.all(np.nan_to_num(x_s2) == 0))
+    hidden = max(estimate, 1 - estimate)  # d of a domain member the labels did not show
+    s2, borrowed = _collapsed(d, s2, design, None if union else (x > 0).astype(float), hidden)
     variance, df = _variance(s2, design)
     variance /= total**2
     members = int(np.ceil(x.sum()))
@@ -293,7 +309,8 @@ def ratio(
     # Only strata whose pool holds domain members can be too thin for this ratio.
     pools_in = np.bincount(design.pool[design.codes], x, minlength=design.pool.max() + 1) > 0
     interval = wilson_at(estimate, variance, df, members, domain=True)
-    return _result(interval, variance, df, design, borrowed, pools_in[design.pool], members)
+    counted = pools_in[design.pool] if union else None
+    return _result(interval, variance, df, design, borrowed, counted, domain=members)
 
 
 def _empty(labels: int = 0, note: str = "not enough labels: none") -> Stratified:

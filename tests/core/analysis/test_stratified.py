@@ -249,3 +249,30 @@ def test_a_small_domain_never_gains_labels_from_the_whole_designs_df():
     none = stratified.ratio([0] * 60, x, ["a/p"] * 60, {"a/p": 6000})
     low, high = proportion_confint(0, 2, method="wilson")
     assert (none.interval.low, none.interval.high) == pytest.approx((low, high))
+
+
+def test_recall_gives_a_pass_pool_without_sme_failures_the_jeffreys_variance():
+    # Issue 11 (fresh-eyes): 20 judge-pass labels without an SME failure can hide failures of
+    # the pass stratum's 538 items; for recall (the domain: SME fails) that zero is sampling,
+    # not structure. The pass stratum takes d's largest value for a hidden member,
+    # max(R̂, 1 − R̂) = R̂ here (a missed failure: y = 0, x = 1), times the pool's Jeffreys
+    # p̃(1 − p̃), p̃ = (0 + ½) / (20 + 1).
+    sizes = {"a/fail": 60, "a/pass": 538}
+    strata = np.array(["a/fail"] * 40 + ["a/pass"] * 20)
+    judge_fail = np.char.endswith(strata, "/fail")
+    sme_fail = np.zeros(60, bool)
+    sme_fail[:30] = True  # 30 of the 40 judge failures are SME failures
+    both = (judge_fail & sme_fail).astype(float)
+    recall = stratified.ratio(both, sme_fail, strata, sizes)
+    r = 1.0  # every SME failure labelled was caught
+    p = 0.5 / 21
+    w = np.array([60, 538]) / 598
+    v = w[1] ** 2 * (1 - 20 / 538) * max(r, 1 - r) ** 2 * p * (1 - p) / 20
+    v /= (w[0] * 30 / 40) ** 2
+    assert recall.estimate == r
+    assert recall.standard_error == pytest.approx(math.sqrt(v))
+    assert recall.borrowed == ("a/pass",)
+    # Precision's domain (judge fails) is a union of strata: the pass stratum stays out.
+    precision = stratified.ratio(both, judge_fail.astype(float), strata, sizes)
+    alone = stratified.proportion(sme_fail[:40], strata[:40], {"a/fail": 60})
+    assert precision.standard_error == pytest.approx(alone.standard_error)
