@@ -96,13 +96,4 @@ def show(
             return
         st.dataframe(_table(result), hide_index=True)
         st.markdown(planning.summary(result, params))
-        source = (
-            f"from {earlier.labels} labelled items of this migration's samples"
-            if earlier
-            else "defaults: no sample of this migration is labelled yet"
-        )
-        kappa = "—" if result.expected_kappa is None else f"{result.expected_kappa:.2f}"
-        st.caption(
-            f"Expected pass rates {source}; they give a population pass rate of"
-            f" {result.expected_pass_rate:.1%} and κ of {kappa}. {METHODS}"
-        )
+        st.caption(f"{planning.expectation(result, earlier)} {METHODS}")

@@ -398,3 +398,36 @@ def summary(result: SamplePlan, rates: SampleParams) -> str:
         f"{result.more} more labels (in strata {where}) would bring the pass rate's half-width"
         f" from {_points(now.pass_rate)} to {_points(planned.pass_rate)}{kappa}.{unplanned}"
     )
+
+
+def expectation(result: SamplePlan, earlier: Priors | None) -> str:
+    """Where the expected SME pass rates come from and what they imply: the population pass
+    rate and a κ that is the rates' consequence, not a measurement (Calibration measures κ
+    per judge metric; the plan's pools stand in for the judge's verdict)."""
+    p = result.priors
+    read = (
+        earlier is not None
+        and abs(p.fail - earlier.fail) < 6e-4
+        and abs(p.passed - earlier.passed) < 6e-4
+    )
+    if earlier is not None and read:
+        source = (
+            f"read from {earlier.labels} labelled items of this migration's samples (by the"
+            " sample's judge pool, each rate pulled half a label towards 50%)"
+        )
+    else:
+        source = "assumed: set them on the page" + (
+            "" if earlier else " (no labels yet in both judge pools of this migration's samples)"
+        )
+    text = (
+        f"Expected SME pass rates, {p.fail:.1%} where the judge failed and {p.passed:.1%} where"
+        f" it passed, are {source}. Over the pools' sizes they give a population pass rate of"
+        f" {result.expected_pass_rate:.1%}"
+    )
+    if result.expected_kappa is None:
+        return f"{text}; κ is undefined under them (one of its margins is empty)."
+    return (
+        f"{text} and a κ of {result.expected_kappa:.2f}: the κ these rates imply, not measured."
+        " Calibration measures κ per judge metric on the labels and can differ; change the"
+        " rates to plan for another κ."
+    )

@@ -239,3 +239,21 @@ def test_a_sample_of_another_migration_is_not_found(demo):
 
     with pytest.raises(NotFoundError, match="no sample smp-nope in this migration"):
         planning.sample_strata(demo, "smp-nope", "any-migration")
+
+
+def test_the_expected_kappa_says_it_is_implied_by_the_rates_not_measured():
+    # Seen: the planner said the rates "give … κ of 0.50" while Calibration showed κ 0.90
+    # (weighted) for the same labels, without saying where 0.50 came from. κ here is
+    # Cohen's κ of the population table the two rates imply (checked against statsmodels).
+    result = planning.plan(STRATA, PRIORS, Targets(0.03, 0.10))
+    counts = planning.kappa_table(STRATA, PRIORS) * 10**6
+    kappa = cohens_kappa(counts).kappa
+    assert result.expected_kappa == pytest.approx(kappa, rel=1e-9)
+    assumed = planning.expectation(result, None)
+    assert f"κ of {kappa:.2f}" in assumed
+    assert "assumed: set them on the page" in assumed and "not measured" in assumed
+    read = planning.expectation(result, Priors(PRIORS.fail, PRIORS.passed, labels=42))
+    assert "read from 42 labelled items" in read and f"κ of {kappa:.2f}" in read
+    assert "Calibration" in read
+    unplanned = planning.plan([Stratum("a", "pass", 500)], PRIORS, Targets(0.05, 0.1))
+    assert "κ of" not in planning.expectation(unplanned, None)
