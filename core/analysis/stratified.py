@@ -17,22 +17,23 @@ Intervals of a proportion stay in [0, 1]: Wilson's score interval at the design'
 sample size n* = p̂ (1 − p̂) / v, with Korn & Graubard's (1998) degrees-of-freedom adjustment
 n* × (t_{n−1} / t_{df})², df = Satterthwaite's n_e (Korn & Graubard pair that n* with
 Clopper-Pearson, conservative by construction; Wilson's score form is used here, and
-bench/coverage.py measures its coverage); the factor never raises n*. A domain's interval uses
-its own labels: n* at most the labelled domain members, df at most their number − 1.
-A mean gets ȳ_st ± t_{df} √v.
+bench/coverage.py measures its coverage). A mean gets ȳ_st ± t_{df} √v.
 
-Thin strata. A stratum with one label (n_h = 1) has no s_h²; one whose few labels all agree
-(s_h² = 0) says nothing about its variance: with 6 labels at a true 3% failure rate, all pass
-83% of the time. Either borrows the variance of its pool: the strata that share the judge's
-verdict ("<stratum>/<pool>"), pooled as one stratum around the pool's mean (collapsed strata,
-Cochran §5A.12: strata alike in y are collapsed to estimate a variance they cannot estimate
-alone). A proportion whose whole pool agrees takes the pool's Jeffreys proportion
-(x + ½) / (n + 1): an SME's verdict is never certain by design. In a ratio, a pool without
-variation is structural only when the domain is a union of strata (precision: a judge-pass
-stratum holds no judge failures); otherwise (recall: SME failures can hide in a judge-pass
-stratum) a pool without a domain member takes d's largest value for a hidden member,
+Thin strata. A proportion's strata with fewer than MIN_LABELS labels (none or one) are
+collapsed into their pool, "*/<pool>" (``collapse_thin``, the rule Compare's StratPPI uses), so
+both pages give the same estimate; a stratum with no label would otherwise drop out of it. A
+stratum whose few labels all agree (s_h² = 0) says nothing about its variance: with 6 labels
+at a true 3% failure rate, all pass 83% of the time. It borrows the variance of its pool: the
+strata that share the judge's verdict ("<stratum>/<pool>"), pooled as one stratum around the
+pool's mean (collapsed strata, Cochran §5A.12: strata alike in y are collapsed to estimate a
+variance they cannot estimate alone). A proportion whose whole pool agrees takes the pool's
+Jeffreys proportion (x + ½) / (n + 1): an SME's verdict is never certain by design. In a
+ratio, a pool without variation is structural only when the domain is a union of strata
+(precision: a judge-pass stratum holds no judge failures); otherwise (recall: SME failures
+can hide in a judge-pass stratum) it takes d's largest value for a hidden domain member,
 max(R̂, 1 − R̂)², times the pool's Jeffreys p̃(1 − p̃) of the domain.
-Every stratum under MIN_LABELS is named in ``thin`` with the top-up that would fix it.
+A domain's interval uses its own labels: n* at most the labelled domain members, and df at
+most their number − 1. Every stratum under MIN_LABELS is named in ``thin`` with its top-up.
 """
 
 from __future__ import annotations
@@ -126,13 +127,19 @@ class _Design:
     pool: np.ndarray
 
 
-def _design(strata: ArrayLike, sizes: dict) -> _Design:
+def _design(strata: ArrayLike, sizes: dict, counted: ArrayLike | None = None) -> _Design:
+    """The design of the labels' ``strata``; ``counted``: count n_h from these labels
+    instead (``strata`` then names every stratum once)."""
     labels = np.asarray(strata).astype(str)
     names, codes = np.unique(labels, return_inverse=True)
     missing = [h for h in names if h not in sizes]
     if missing:
         raise ValueError(f"stratified: no stratum size N_h for {missing!r}; pass sizes for each")
     n = np.bincount(codes, minlength=len(names)).astype(float)
+    if counted is not None:
+        names_n, counts_n = np.unique(np.asarray(counted).astype(str), return_counts=True)
+        have = dict(zip(names_n.tolist(), counts_n.tolist(), strict=True))
+        n = np.array([float(have.get(h, 0)) for h in names])
     # Labels of two samples that share a stratum name can outnumber one sample's N_h: the
     # stratum then counts as wholly labelled (no finite-population variance), not an error.
     size = np.maximum([float(sizes[h]) for h in names], n)
@@ -188,6 +195,42 @@ def _variance(s2: np.ndarray, design: _Design) -> tuple[float, float]:
     return variance, max(df, 1.0)
 
 
+def thin_strata(labelled: ArrayLike, population: ArrayLike) -> dict[str, int]:
+    """Strata (labelled or of the population) with fewer than MIN_LABELS labels: counts."""
+    names, counts = np.unique(np.asarray(labelled).astype(str), return_counts=True)
+    have = dict(zip(names.tolist(), counts.tolist(), strict=True))
+    every = set(np.asarray(population).astype(str).tolist()) | set(have)
+    return {h: have.get(h, 0) for h in sorted(every) if have.get(h, 0) < MIN_LABELS}
+
+
+def collapse_thin(labelled: ArrayLike, population: ArrayLike) -> dict[str, str]:
+    """Where each thin stratum goes: collapsed strata (Cochran 1977, §5A.12).
+
+    Thin strata of one pool ("<stratum>/<pool>") merge into "*/<pool>"; if that still holds
+    fewer than MIN_LABELS labels, the whole pool merges into it; if even the pool is short,
+    everything merges into "*". Strata not named keep their own. Within a merged stratum the
+    labels count as one simple random sample of it, which holds when the merged strata were
+    sampled at similar rates and differ little in their judge's errors.
+    """
+    have = np.asarray(labelled).astype(str).tolist()
+    every = np.asarray(population).astype(str).tolist()
+    names = sorted(set(have) | set(every))
+    mapping = {h: _pool_of(h) for h in thin_strata(have, every)}
+    short = _still_thin(have, every, mapping)
+    mapping |= {h: _pool_of(h) for h in names if _pool_of(h) in short}
+    if _still_thin(have, every, mapping):
+        mapping = dict.fromkeys(names, "*")
+    return mapping
+
+
+def _pool_of(stratum: str) -> str:
+    return "*/" + stratum.rsplit("/", 1)[-1]
+
+
+def _still_thin(have: list[str], every: list[str], mapping: dict[str, str]) -> dict:
+    return thin_strata([mapping.get(h, h) for h in have], [mapping.get(h, h) for h in every])
+
+
 def _thin(design: _Design, counted: np.ndarray) -> tuple[Thin, ...]:
     """The ``counted`` strata under MIN_LABELS (or their whole size), with their top-ups."""
     return tuple(
@@ -232,17 +275,18 @@ def _result(
     design: _Design,
     borrowed: np.ndarray,
     counted: np.ndarray | None = None,
+    thin: tuple[Thin, ...] | None = None,
     domain: int | None = None,
 ) -> Stratified:
-    """The estimate as a Stratified, its interval noted when a (counted) stratum is thin;
-    ``domain``: its labelled members."""
+    """The estimate as a Stratified, its interval noted when a (counted) stratum is thin
+    (``thin``: those strata, named before collapsing); ``domain``: its labelled members."""
     labels = int(design.n.sum()) if domain is None else domain
     effective = effective_n(interval.estimate, variance, labels, domain is not None)
     counted = np.ones(len(design.names), bool) if counted is None else counted
     names = tuple(h for h, b in zip(design.names, borrowed, strict=True) if b)
     result = Stratified(
         interval, math.sqrt(variance), df, effective, int(design.n.sum()), len(design.names),
-        _thin(design, counted), names,
+        _thin(design, counted) if thin is None else thin, names,
     )  # fmt: skip
     if result.enough:
         return result
@@ -270,12 +314,20 @@ def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
     y = np.asarray(values, dtype=float)
     if not len(y):
         return _empty()
-    design = _design(strata, sizes)
+    labelled = np.asarray(strata).astype(str)
+    _design(labelled, sizes)  # every labelled stratum has its N_h
+    thin = _thin(_design(np.asarray(list(sizes)), sizes, labelled), np.ones(len(sizes), bool))
+    merged = collapse_thin(labelled, list(sizes))
+    sizes_merged: dict[str, float] = {}
+    for h, size in sizes.items():
+        sizes_merged[merged.get(h, h)] = sizes_merged.get(merged.get(h, h), 0) + size
+    design = _design(np.array([merged.get(h, h) for h in labelled.tolist()]), sizes_merged)
     means, s2 = _within(y, design)
     s2, borrowed = _collapsed(y, s2, design, y)
     variance, df = _variance(s2, design)
     estimate = float((design.weight * means).sum())
-    return _result(wilson_at(estimate, variance, df, len(y)), variance, df, design, borrowed)
+    interval = wilson_at(estimate, variance, df, len(y))
+    return _result(interval, variance, df, design, borrowed, thin=thin)
 
 
 def ratio(

@@ -211,14 +211,19 @@ def score_figures(
     return spearman, weighted_kappa("linear"), weighted_kappa("quadratic")
 
 
-def sme_pass_rate(designed: pd.DataFrame) -> Interval | None:
-    """The population's SME pass rate, stratified by the sample design (one value per item)."""
+def sme_pass_rate(designed: pd.DataFrame, population: dict | None = None) -> Interval | None:
+    """The population's SME pass rate, stratified by the sample design (one value per item).
+
+    ``population``: N_h of every design stratum of the samples, labelled or not; a stratum
+    with fewer than 2 labels joins its pool (``stratified.collapse_thin``, as Compare's), and
+    the interval's note names it."""
     if designed.empty:
         return None
     items = designed.groupby("item_id").agg(
         passed=("sme_pass", "mean"), stratum=("design_stratum", "first")
     )
     sizes = designed.groupby("design_stratum")["stratum_size"].first().to_dict()
+    sizes = {**(population or {}), **sizes}
     return stratified.proportion(
         items["passed"].to_numpy(), items["stratum"].to_numpy(), sizes
     ).interval

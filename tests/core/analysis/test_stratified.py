@@ -4,10 +4,11 @@ examples and formulas written out independently here."""
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from core.analysis import agreement, stratified
+from core.analysis import agreement, ppi, stratified
 from core.analysis.calibration import figures as calibration_figures
 
 # Scheaffer, Mendenhall & Ott, Elementary Survey Sampling (5th ed., 1996), ch. 5 (stratified
@@ -228,9 +229,11 @@ def test_weighted_precision_and_recall_are_domain_estimates_over_the_strata():
 
 def test_more_labels_than_a_strata_size_counts_it_as_wholly_labelled():
     # Two samples' labels under one stratum name can outnumber one sample's N_h: no crash,
-    # the stratum is a census (f_h = 1, no variance), N_h taken as its labels.
-    result = stratified.proportion([1, 0, 1, 1], ["a/fail"] * 3 + ["a/pass"], {"a/fail": 2,
-                                   "a/pass": 10})  # fmt: skip
+    # the stratum is a census (f_h = 1, no variance), N_h taken as its labels. (a/pass holds
+    # two labels: with one it would now be collapsed, and with it, as the only pass
+    # stratum, every stratum, into "*".)
+    result = stratified.proportion([1, 0, 1, 1, 1], ["a/fail"] * 3 + ["a/pass"] * 2,
+                                   {"a/fail": 2, "a/pass": 10})  # fmt: skip
     assert result.estimate == pytest.approx((3 * 2 / 3 + 10 * 1) / 13)
     assert math.isfinite(result.standard_error)
 
@@ -276,3 +279,58 @@ def test_recall_gives_a_pass_pool_without_sme_failures_the_jeffreys_variance():
     precision = stratified.ratio(both, judge_fail.astype(float), strata, sizes)
     alone = stratified.proportion(sme_fail[:40], strata[:40], {"a/fail": 60})
     assert precision.standard_error == pytest.approx(alone.standard_error)
+
+
+def test_strata_with_0_or_1_labels_collapse_into_their_pool_like_compares():
+    # Issue 11 (fresh-eyes): calibration borrowed a thin stratum's variance while Compare
+    # (ppi.collapse_thin) merged it into "*/<pool>": one rule now, so the same labels give
+    # the same estimate. "c/pass" (0 labels) and "b/pass" (1) merge into "*/pass" with
+    # "a/pass"; their N_h join it: Cochran's estimate over the merged strata, written out.
+    sizes = {"a/fail": 40, "a/pass": 300, "b/pass": 200, "c/pass": 117}
+    strata = np.array(["a/fail"] * 4 + ["a/pass"] * 5 + ["b/pass"])
+    values = np.array([0, 1, 0, 1, 1, 1, 0, 1, 1, 0], dtype=float)  # a/fail, a/pass, b/pass
+    result = stratified.proportion(values, strata, sizes)
+    merged = (40 * 0.5 + 617 * 4 / 6) / 657
+    assert result.estimate == pytest.approx(merged)
+    assert [(t.stratum, t.labels) for t in result.thin] == [("b/pass", 1), ("c/pass", 0)]
+    assert "c/pass has 0 of 117" in result.interval.note
+    collapsed = stratified.collapse_thin(strata, list(sizes))
+    assert collapsed == {"a/pass": "*/pass", "b/pass": "*/pass", "c/pass": "*/pass"}
+
+
+def thin_design():
+    """Labels of a sample with a thin stratum (b/pass: 1 label) and one without (c/pass: 0),
+    as calibration's pairs (one label an item) and as Compare's labelled/unlabelled items."""
+    sizes = {"a/fail": 40, "a/pass": 300, "b/pass": 200, "c/pass": 117}
+    strata = np.array(["a/fail"] * 4 + ["a/pass"] * 5 + ["b/pass"])
+    passed = np.array([0, 1, 0, 1, 1, 1, 0, 1, 1, 0], dtype=bool)
+    frame = pd.DataFrame({
+        "item_id": [f"i{k}" for k in range(len(strata))], "sme_pass": passed,
+        "design_stratum": strata, "stratum_size": [sizes[h] for h in strata],
+    })  # fmt: skip
+    rest = np.array([h for h, n in sizes.items() for _ in range(n - (strata == h).sum())])
+    return sizes, strata, passed, frame, rest
+
+
+def test_calibration_and_compare_give_the_same_sme_pass_rate_on_thin_strata():
+    # Issue 11 (fresh-eyes): Compare's SME-only estimate (ppi.collapse_thin, then
+    # stratified_ppi's Cochran estimate of the labels alone) and calibration's SME pass rate
+    # disagreed when a stratum held fewer than 2 labels. Same labels, same figure now.
+    sizes, strata, passed, frame, rest = thin_design()
+    merged = ppi.collapse_thin(strata, rest)
+    moved = np.array([merged.get(h, h) for h in strata])
+    unlabelled = np.array([merged.get(h, h) for h in rest])
+    judge = passed.astype(float)  # any judge: the SME-only figure does not use it
+    compare = ppi.stratified_ppi(passed, judge, moved, np.ones(len(rest)), unlabelled).sme_only
+    calibration = calibration_figures.sme_pass_rate(frame, sizes)
+    assert tuple(calibration) == pytest.approx(tuple(compare))
+
+
+def test_calibrations_pass_rate_names_strata_without_labels():
+    # Issue 11 (fresh-eyes): 3 labels in regression strata gave "100% (43.9-100%)" for 117 of
+    # 800 items: strata with no label dropped out unsaid. They join their pool and are named.
+    sizes, _, _, frame, _ = thin_design()
+    rate = calibration_figures.sme_pass_rate(frame, sizes)
+    assert "c/pass has 0 of 117" in rate.note and "b/pass has 1 of 200" in rate.note
+    # Without the population's strata only the labelled ones are known.
+    assert "c/pass" not in calibration_figures.sme_pass_rate(frame).note
