@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from core.errors import InputError
-from core.importers import file_checks, json_input, limits
+from core.importers import file_checks, json_input, limits, line_endings
 from core.store.sql import literal, quote
 
 FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
@@ -101,14 +101,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
         limits.check_json_depth(path, kind)
     try:
         if kind == "csv":
-            con.execute(
-                f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
-                " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
-                # skip = 0: else the sniffer may take a later, longer line as the header
-                # and silently drop every row above it
-                " skip = 0, max_line_size = ?)",
-                [file, file_checks.row_bytes(path)],
-            )
+            _stage_csv(con, table, path)
         elif kind == "parquet":
             # A view, not a copy: Parquet is columnar, so each check reads only its columns
             # and the final INSERT reads the file once, as DuckDB's own load would.
@@ -128,6 +121,26 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
         drop(con, table)
         file_checks.explain_ragged_csv(path)
     return staged
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    """Read a CSV as text; one mixing CRLF and LF endings (a Windows tool's file with a line
+    appended by echo), which DuckDB's sniffer refuses, from a copy with LF endings."""
+    for attempt in (1, 2):
+        with line_endings.lf_copy(path) if attempt == 2 else contextlib.nullcontext(path) as read:
+            try:
+                con.execute(
+                    f"CREATE TEMP TABLE {table} AS SELECT row_number() OVER () AS _row, *"  # noqa: S608 - generated temp table names; values bound
+                    " FROM read_csv(?, all_varchar = true, header = true, auto_detect = true,"
+                    # skip = 0: else the sniffer may take a later, longer line as the header
+                    # and silently drop every row above it
+                    " skip = 0, max_line_size = ?)",
+                    [str(read), file_checks.row_bytes(read)],
+                )
+                return
+            except duckdb.Error:
+                if attempt == 2 or not line_endings.mixed(path):
+                    raise
 
 
 @contextlib.contextmanager
