@@ -7,7 +7,7 @@ and no connection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import pandas as pd
@@ -31,6 +31,7 @@ class Evidence:
     metric: str
     pairs: pd.DataFrame
     judge_pass_rate: float | None  # over every scored item of the run, labelled or not
+    strata: dict[str, int] = field(default_factory=dict)  # N_h of the samples' design strata
 
     def select(self, pairs: pd.DataFrame) -> Evidence:
         """The same evidence narrowed to some of its pairs (a stratum, a majority vote)."""
@@ -105,7 +106,20 @@ def load(
     ).fetchone()
     rate = None if row is None or row[0] is None else float(row[0])
     chosen = pairs(con, run_id, metric, details) if frame is None else frame
-    return Evidence(run_id, metric, chosen, rate)
+    return Evidence(run_id, metric, chosen, rate, design_strata(con, chosen))
+
+
+def design_strata(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> dict[str, int]:
+    """N_h of every design stratum of the samples the labels came from, labelled or not."""
+    samples = sorted(set(frame["sample_id"].dropna()) if "sample_id" in frame else set())
+    if not samples:
+        return {}
+    rows = con.execute(
+        "SELECT stratum || '/' || pool, max(stratum_size) FROM sample_item"
+        " WHERE list_contains(?, sample_id) GROUP BY 1",
+        [samples],
+    ).fetchall()
+    return {str(h): int(n) for h, n in rows}
 
 
 def load_sme(con: duckdb.DuckDBPyConnection, run_id: str) -> SmeEvidence:

@@ -229,6 +229,13 @@ def sme_pass_rate(designed: pd.DataFrame, population: dict | None = None) -> Int
     ).interval
 
 
+def _population(strata: dict[str, int], designed: pd.DataFrame) -> dict[str, int]:
+    """The samples' design strata within the dataset strata the labels come from (a page may
+    show one dataset stratum: the others are then not part of its population)."""
+    labelled = {str(h).rsplit("/", 1)[0] for h in designed["design_stratum"].dropna()}
+    return {h: n for h, n in strata.items() if h.rsplit("/", 1)[0] in labelled}
+
+
 def calibrate(
     evidence: Evidence,
     *,
@@ -277,7 +284,7 @@ def calibrate(
         spearman,
         linear,
         quadratic,
-        sme_pass_rate(frame[designed]),
+        sme_pass_rate(frame[designed], _population(evidence.strata, frame[designed])),
         evidence.judge_pass_rate,
         fails_in_pass >= MIN_FAILS_FOR_RECALL,
         design="sample" if designed.any() else "convenience",

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from core.analysis import agreement, ppi, stratified
+from core.analysis import agreement, calibration, ppi, stratified
 from core.analysis.calibration import figures as calibration_figures
+from tests.core.analysis.test_thin_data import pairs_frame
 
 # Scheaffer, Mendenhall & Ott, Elementary Survey Sampling (5th ed., 1996), ch. 5 (stratified
 # random sampling), the television-viewing example: households stratified into Town A
@@ -334,3 +335,23 @@ def test_calibrations_pass_rate_names_strata_without_labels():
     assert "c/pass has 0 of 117" in rate.note and "b/pass has 1 of 200" in rate.note
     # Without the population's strata only the labelled ones are known.
     assert "c/pass" not in calibration_figures.sme_pass_rate(frame).note
+
+
+def test_calibrate_names_the_samples_strata_without_labels_in_its_pass_rate():
+    # Issue 11 (fresh-eyes): calibrate's pass rate over 3 regression labels said nothing of
+    # the pass and fail strata the sample drew but nobody labelled; Evidence.strata holds
+    # the samples' design strata, and the labelled dataset strata's ones join the estimate.
+    frame = pairs_frame([0.9, 0.9, 0.2], [True, True, True])
+    frame["design_stratum"] = "billing/regression"
+    frame["stratum"] = "billing"
+    frame["stratum_size"] = 30
+    strata = {"billing/regression": 30, "billing/pass": 700, "billing/fail": 70,
+              "other/pass": 400}  # fmt: skip
+    evidence = calibration.Evidence("r", "m", frame, 0.5, strata)
+    rate = calibration.calibrate(evidence, resamples=50, scores=False).sme_pass_rate
+    assert "billing/pass has 0 of 700" in rate.note and "billing/fail has 0 of 70" in rate.note
+    assert "other/pass" not in rate.note  # a dataset stratum these labels are not from
+    # All three strata merge into "*" (no pool holds 2 labels): 3 of 3 pass, n* = 3, so the
+    # interval is Wilson's for 3 of 3 (statsmodels' proportion_confint, method "wilson").
+    low, high = proportion_confint(3, 3, method="wilson")
+    assert (rate.estimate, rate.low, rate.high) == pytest.approx((1.0, low, high))
