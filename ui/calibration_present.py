@@ -43,7 +43,7 @@ def figures_table(result: MetricReport) -> pd.DataFrame:
     for attr, label, percent in FIGURES:
         weighted = getattr(result.weighted, attr) if result.weighted else None
         unweighted = getattr(result.unweighted, attr)
-        if attr == "recall" and not result.recall_reported:
+        if attr in ("recall", "f1") and not result.recall_reported:  # F1 is recall's too
             weighted = unweighted = None
         rows.append(
             {

@@ -345,7 +345,7 @@ def advice(
             else "Draw a sample (its 'pass' strata) and review it."
         )
         notes.append(
-            f"Judge recall is not reported: it needs at least {MIN_FAILS_FOR_RECALL} "
+            f"Judge recall is not reported, nor F1: it needs at least {MIN_FAILS_FOR_RECALL} "
             f"SME-failed items among the judge's passes, found {fails_in_pass}. {remedy}"
         )
     return tuple(notes)

@@ -355,3 +355,17 @@ def test_calibrate_names_the_samples_strata_without_labels_in_its_pass_rate():
     # interval is Wilson's for 3 of 3 (statsmodels' proportion_confint, method "wilson").
     low, high = proportion_confint(3, 3, method="wilson")
     assert (rate.estimate, rate.low, rate.high) == pytest.approx((1.0, low, high))
+
+
+def test_f1_is_withheld_with_recall():
+    # Issue 11 (fresh-eyes): weighted F1 was shown while recall was "not reported"; F1 is
+    # recall's harmonic mean with precision, so it goes with it.
+    from ui import calibration_present
+
+    frame = pairs_frame([0.9] * 6 + [0.2] * 6, [True] * 6 + [False] * 5 + [True])
+    result = calibration.calibrate(calibration.Evidence("r", "m", frame, 0.5), resamples=50)
+    assert not result.recall_reported
+    table = calibration_present.figures_table(result).set_index("figure")
+    f1 = next(label for attr, label, _ in calibration_present.FIGURES if attr == "f1")
+    assert set(table.loc[f1].iloc[:2]) == {"—"}
+    assert any("recall is not reported, nor F1" in note for note in result.advice)
