@@ -11,7 +11,7 @@ from core.analysis import signoff
 from core.catalog import datasets, migrations
 from core.errors import InputError, SwitchyardError
 from core.importers import labels
-from core.review import planning, sample_export, sampling
+from core.review import plan_text, planning, sample_export, sampling
 
 
 def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
@@ -88,7 +88,7 @@ def _print_plan(
     for s in result.strata:
         name = f"{s.stratum}/{s.pool}"
         print(f"{name:<32} {s.size:>6} {s.drawn:>6} {s.labelled:>8} {s.needed:>7} {s.more:>5}")
-    print(planning.summary(result, params))
+    print(plan_text.summary(result, params))
 
 
 def _only_target(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:

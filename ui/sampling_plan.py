@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import SwitchyardError
-from core.review import planning, sampling
+from core.review import plan_text, planning, sampling
 from core.review.design import Plan, SampleParams
 
 METHODS = (
@@ -95,5 +95,5 @@ def show(
             st.error(str(exc))
             return
         st.dataframe(_table(result), hide_index=True)
-        st.markdown(planning.summary(result, params))
-        st.caption(f"{planning.expectation(result, earlier)} {METHODS}")
+        st.markdown(plan_text.summary(result, params))
+        st.caption(f"{plan_text.expectation(result, earlier)} {METHODS}")

@@ -4,7 +4,7 @@ import pytest
 
 from cli import main
 from core.catalog import migrations
-from core.review import planning, sampling
+from core.review import plan_text, planning, sampling
 from core.store import db
 
 
@@ -53,7 +53,7 @@ def test_plan_prints_the_neyman_labels_per_stratum_and_writes_nothing(demo_db, c
     assert table(out) == {
         f"{s.stratum}/{s.pool}": [s.size, 0, 0, s.needed, s.needed] for s in expected.strata
     }
-    assert out.strip().endswith(planning.summary(expected, params))
+    assert out.strip().endswith(plan_text.summary(expected, params))
     assert con.execute("SELECT count(*) FROM sample").fetchone()[0] == samples
     con.close()
 

@@ -11,7 +11,7 @@ import pytest
 from statsmodels.stats.inter_rater import cohens_kappa
 
 from core.errors import InputError
-from core.review import planning
+from core.review import plan_text, planning
 from core.review.planning import Priors, Stratum, Targets
 from core.types import PASS_SCORE
 
@@ -145,7 +145,7 @@ def test_the_rates_design_is_shown_beside_the_plan():
     expected = 1.96 * math.sqrt(planning.variance(sizes, sds, np.array([10, 38, 30, 34])))
     assert result.design.pass_rate == pytest.approx(expected, rel=1e-3)
     assert result.design.pass_rate > result.planned.pass_rate
-    text = planning.summary(result, planning.SampleParams())
+    text = plan_text.summary(result, planning.SampleParams())
     assert f"{result.planned.labels} labels" in text and "10%/2% design takes 112" in text
 
 
@@ -159,11 +159,11 @@ def test_after_a_sample_the_drawn_items_stay_and_more_is_the_top_up():
     assert result.more == sum(s.needed - s.drawn for s in result.strata) > 0
     assert result.drawn is not None
     assert result.drawn.pass_rate == pytest.approx(result.design.pass_rate)
-    text = planning.summary(result, planning.SampleParams())
+    text = plan_text.summary(result, planning.SampleParams())
     assert text.startswith(f"{result.more} more labels (in strata ")
     assert f"from ±{100 * result.drawn.pass_rate:.1f} points to" in text
     reached = planning.plan(drawn, PRIORS, Targets(0.5, 1.5))
-    assert reached.more == 0 and "already reach" in planning.summary(
+    assert reached.more == 0 and "already reach" in plan_text.summary(
         reached, planning.SampleParams()
     )
 
@@ -172,7 +172,7 @@ def test_kappa_is_not_planned_when_the_judge_passes_everything():
     result = planning.plan([Stratum("a", "pass", 500)], PRIORS, Targets(0.05, 0.1))
     assert result.expected_kappa is None and result.planned.kappa is None
     assert result.strata[0].for_kappa == 0 and result.strata[0].for_pass_rate > 0
-    text = planning.summary(result, planning.SampleParams(fail_rate=0.25, pass_rate=0.025))
+    text = plan_text.summary(result, planning.SampleParams(fail_rate=0.25, pass_rate=0.025))
     assert "The 25%/2.5% design takes" in text and "κ ±" not in text
     assert text.endswith("κ is not planned: under these pass rates one of its margins is empty.")
 
@@ -249,11 +249,11 @@ def test_the_expected_kappa_says_it_is_implied_by_the_rates_not_measured():
     counts = planning.kappa_table(STRATA, PRIORS) * 10**6
     kappa = cohens_kappa(counts).kappa
     assert result.expected_kappa == pytest.approx(kappa, rel=1e-9)
-    assumed = planning.expectation(result, None)
+    assumed = plan_text.expectation(result, None)
     assert f"κ of {kappa:.2f}" in assumed
     assert "assumed: set them on the page" in assumed and "not measured" in assumed
-    read = planning.expectation(result, Priors(PRIORS.fail, PRIORS.passed, labels=42))
+    read = plan_text.expectation(result, Priors(PRIORS.fail, PRIORS.passed, labels=42))
     assert "read from 42 labelled items" in read and f"κ of {kappa:.2f}" in read
     assert "Calibration" in read
     unplanned = planning.plan([Stratum("a", "pass", 500)], PRIORS, Targets(0.05, 0.1))
-    assert "κ of" not in planning.expectation(unplanned, None)
+    assert "κ of" not in plan_text.expectation(unplanned, None)
