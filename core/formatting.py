@@ -50,3 +50,8 @@ def _noted(bounds: Interval | None, text: str) -> str:
     if bounds is None or not bounds.note:
         return text
     return bounds.note if text == MISSING else f"{text} ({bounds.note})"
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 reviewer', '2 reviewers': a count with its noun in the right number."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"

@@ -24,6 +24,7 @@ import duckdb
 
 from core.catalog import runs
 from core.errors import InputError
+from core.formatting import count
 from core.importers import bedrock_human
 from core.importers.checks import check_unique
 from core.importers.files import one_file, relabel
@@ -63,7 +64,7 @@ class LabelImport:
     def summary(self) -> str:
         into = f"{self.dataset_id}, sample {self.sample_id}" if self.sample_id else self.dataset_id
         return (
-            f"{self.labels} labels from {self.reviewers} reviewers imported into "
+            f"{count(self.labels, 'label')} from {count(self.reviewers, 'reviewer')} imported into "
             f"{into} ({self.rows} rows read)"
         )
 
@@ -73,7 +74,7 @@ class LabelImport:
         if self.attached:
             extra.append(f"{self.attached} of them were imported before and are now attached")
         if self.sample_id:
-            extra.append(f"{self.assignments_done} assignments marked done")
+            extra.append(f"{count(self.assignments_done, 'assignment')} marked done")
             extra.extend(self.left_open)
         else:
             extra.append(
@@ -272,11 +273,11 @@ def _mark_done(con, typed: str, sample: SampleInfo) -> tuple[int, tuple[str, ...
     finally:
         con.execute("DROP TABLE IF EXISTS label_import_graded")
     left_open = []
-    for count, why in ((one, "on one response only"), (unpreferred, "with no preference")):
-        if count:
+    for items, why in ((one, "on one response only"), (unpreferred, "with no preference")):
+        if items:
             left_open.append(
-                f"{count} item{'s' if count > 1 else ''} graded {why}:"
-                f" {'their assignments stay' if count > 1 else 'its assignment stays'} open"
+                f"{count(items, 'item')} graded {why}:"
+                f" {'their assignments stay' if items > 1 else 'its assignment stays'} open"
             )
     return done, tuple(left_open)
 

@@ -341,10 +341,10 @@ def test_cli_exports_printing_the_path_last_and_imports_with_sample_only(
     assert main(["import-labels", str(out), "--sample", sample_id]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert (
-        printed[0].startswith("2 labels from 1 reviewers imported into ")
+        printed[0].startswith("2 labels from 1 reviewer imported into ")
         and sample_id in printed[0]
     )
-    assert "  1 assignments marked done" in printed
+    assert "  1 assignment marked done" in printed
 
 
 def test_data_page_imports_a_filled_export_into_its_sample(demo_copy, tmp_path, monkeypatch):
@@ -367,8 +367,8 @@ def test_data_page_imports_a_filled_export_into_its_sample(demo_copy, tmp_path, 
     at.text_input(key="data.labels.sample").set_value(sample_id)
     next(b for b in at.button if b.label == "Import labels").click().run()
     assert not at.exception and not at.error
-    assert at.success[0].value.startswith("2 labels from 1 reviewers imported into")
-    assert any("1 assignments marked done" in c.value for c in at.caption)
+    assert at.success[0].value.startswith("2 labels from 1 reviewer imported into")
+    assert any("1 assignment marked done" in c.value for c in at.caption)
 
 
 def test_the_placement_key_cannot_be_recomputed_from_the_ids():
