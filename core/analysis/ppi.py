@@ -43,12 +43,13 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from core.analysis import stratified
+from core.analysis.stratified import collapse_thin, thin_strata  # noqa: F401 - one rule for both pages
 from core.types import Interval, finite
 
 Range = tuple[float, float]
 PROPORTION: Range = (0.0, 1.0)
 DIFFERENCE: Range = (-1.0, 1.0)  # target minus source, each a proportion
-MIN_STRATUM_LABELS = 2  # a stratum's variance needs two labels
+MIN_STRATUM_LABELS = stratified.MIN_LABELS  # a stratum's variance needs two labels
 
 
 @dataclass(frozen=True)
@@ -161,47 +162,6 @@ def jackknife_variance(y: np.ndarray, f: np.ndarray, f_unlabelled: np.ndarray) -
         lam = np.where(spread > 1e-12, np.clip(cov / ((1 + k / n_u) * spread), 0, 1), 0.0)
     theta = lam * fu.mean() + (sy - lam * sf) / k
     return float((1 - n / (n + n_u)) * (n - 1) / n * ((theta - theta.mean()) ** 2).sum())
-
-
-def thin_strata(labelled_strata: np.ndarray, population_strata: np.ndarray) -> dict[str, int]:
-    """Strata of the population with fewer than ``MIN_STRATUM_LABELS`` labels: their counts."""
-    names, counts = np.unique(np.asarray(labelled_strata, dtype=str), return_counts=True)
-    have = dict(zip(names.tolist(), counts.tolist(), strict=True))
-    every = pd.unique(np.asarray(population_strata, dtype=object)).tolist()
-    return {
-        h: have.get(h, 0)
-        for h in sorted(set(map(str, every)) | set(have))
-        if have.get(h, 0) < MIN_STRATUM_LABELS
-    }
-
-
-def collapse_thin(labelled_strata: np.ndarray, population_strata: np.ndarray) -> dict[str, str]:
-    """Where each thin stratum goes: collapsed strata (Cochran 1977, §5A.12).
-
-    Thin strata of one pool ("<stratum>/<pool>") merge into "*/<pool>"; if that still holds
-    fewer than ``MIN_STRATUM_LABELS`` labels, the whole pool merges into it; if even the pool
-    is short, everything merges into "*". Strata not named keep their own. Within a merged
-    stratum the labels count as one simple random sample of it, which holds when the merged
-    strata were sampled at similar rates and differ little in their judge's errors.
-    """
-    labelled = np.asarray(labelled_strata, dtype=str).tolist()
-    every = np.asarray(population_strata, dtype=str).tolist()
-    names = sorted(set(labelled) | set(every))
-    mapping = {h: _pool_of(h) for h in thin_strata(labelled, every)}
-    short = _still_thin(labelled, every, mapping)
-    mapping |= {h: _pool_of(h) for h in names if _pool_of(h) in short}
-    if _still_thin(labelled, every, mapping):
-        mapping = dict.fromkeys(names, "*")
-    return mapping
-
-
-def _pool_of(stratum: str) -> str:
-    return "*/" + stratum.rsplit("/", 1)[-1]
-
-
-def _still_thin(labelled: list[str], every: list[str], mapping: dict[str, str]) -> dict:
-    moved = np.array([mapping.get(h, h) for h in labelled], dtype=str)
-    return thin_strata(moved, np.array([mapping.get(h, h) for h in every], dtype=str))
 
 
 def stratified_ppi(
