@@ -341,8 +341,7 @@ def test_cli_exports_printing_the_path_last_and_imports_with_sample_only(
     assert main(["import-labels", str(out), "--sample", sample_id]) == 0
     printed = capsys.readouterr().out.splitlines()
     assert (
-        printed[0].startswith("2 labels from 1 reviewer imported into ")
-        and sample_id in printed[0]
+        printed[0].startswith("2 labels from 1 reviewer imported into ") and sample_id in printed[0]
     )
     assert "  1 assignment marked done" in printed
 
