@@ -360,11 +360,11 @@ def test_stratppi_intervals_cover_the_truth_on_simulated_stratified_samples():
 
     # 200 samples of 10%/2% draws (about 350 labels) from 10,000-item populations at judge
     # κ 0.8; the full run (1,000 samples per size and κ) is in bench/RESULTS.md. At 200
-    # samples a 95% coverage reads 92-98% (± 2 standard errors of 1.5 points); 90-98% here
-    # leaves room for the full run's 93-94% at this size.
+    # samples a 95% coverage reads 92-98% (± 2 standard errors of 1.5 points). Before the
+    # jackknife the full run read 92.6-93.4% here.
     result = coverage(10_000, 0.8, populations=4, draws=50)
     for figure, hit in result["coverage"].items():
-        assert 0.90 <= hit["stratppi"] <= 0.98, (figure, hit)
+        assert 0.92 <= hit["stratppi"] <= 0.98, (figure, hit)
     assert result["outside_range"] == 0
     # The judge's score is worth labels: StratPPI's variance is below SME-only's.
     assert result["labels_saved_median"]["difference"] > 1.2
