@@ -240,21 +240,34 @@ def _thin(design: _Design, counted: np.ndarray) -> tuple[Thin, ...]:
     )
 
 
-def effective_n(estimate: float, variance: float, labels: int, domain: bool = False) -> float:
-    """n* = p̂(1 − p̂)/v (labels when p̂ is 0 or 1 or v is 0); a domain's at most its labels."""
-    inside = 0 < estimate < 1 and variance > 0
-    n_star = estimate * (1 - estimate) / variance if inside else float(labels)
-    return min(n_star, float(labels)) if domain else n_star
+def effective_n(
+    estimate: float, variance: float, labels: int, domain: bool = False, fraction: float = 0.0
+) -> float:
+    """n* = p̂(1 − p̂)/v (labels when p̂ is 0 or 1 or v is 0); a domain's at most its labels
+    over 1 − f, f the share of the domain labelled (the finite-population gain, no more)."""
+    if variance > 0 and labels > 0:
+        # On the edge (0 or 1) a variance still counts: p̂ moved half a label inside.
+        edge = 0.5 / (labels + 1)
+        p = min(max(estimate, edge), 1 - edge)
+        n_star = p * (1 - p) / variance
+    else:
+        n_star = float(labels)
+    return min(n_star, float(labels) / (1 - min(fraction, 0.5))) if domain else n_star
 
 
 def wilson_at(
-    estimate: float, variance: float, df: float, labels: int, domain: bool = False
+    estimate: float,
+    variance: float,
+    df: float,
+    labels: int,
+    domain: bool = False,
+    fraction: float = 0.0,
 ) -> Interval:
     """Wilson's interval at the effective n* (``effective_n``), scaled by (t_{n−1}/t_df)²
     (Korn & Graubard 1998), a factor that never raises n*. Always inside [0, 1]."""
     if labels == 0 or not math.isfinite(estimate):
         return Interval(math.nan, math.nan, math.nan)
-    n_star = effective_n(estimate, variance, labels, domain)
+    n_star = effective_n(estimate, variance, labels, domain, fraction)
     quantile = (1 + CONFIDENCE) / 2
     if labels > 1:
         n_star *= min(1.0, (t.ppf(quantile, labels - 1) / t.ppf(quantile, df)) ** 2)
@@ -277,11 +290,12 @@ def _result(
     counted: np.ndarray | None = None,
     thin: tuple[Thin, ...] | None = None,
     domain: int | None = None,
+    fraction: float = 0.0,
 ) -> Stratified:
     """The estimate as a Stratified, its interval noted when a (counted) stratum is thin
     (``thin``: those strata, named before collapsing); ``domain``: its labelled members."""
     labels = int(design.n.sum()) if domain is None else domain
-    effective = effective_n(interval.estimate, variance, labels, domain is not None)
+    effective = effective_n(interval.estimate, variance, labels, domain is not None, fraction)
     counted = np.ones(len(design.names), bool) if counted is None else counted
     names = tuple(h for h, b in zip(design.names, borrowed, strict=True) if b)
     result = Stratified(
@@ -331,7 +345,11 @@ def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
 
 
 def ratio(
-    numerator: ArrayLike, denominator: ArrayLike, strata: ArrayLike, sizes: dict
+    numerator: ArrayLike,
+    denominator: ArrayLike,
+    strata: ArrayLike,
+    sizes: dict,
+    union: bool = False,
 ) -> Stratified:
     """R̂ = Σ W_h ȳ_h / Σ W_h x̄_h, the share of a domain (x = 1) that has y = 1, with the
     linearised variance v(R̂) = Σ W_h² (1 − f_h) s_dh² / n_h / X̄², d = y − R̂ x (Lohr ch. 4;
@@ -349,9 +367,13 @@ def ratio(
     estimate = float((design.weight * y_means).sum()) / total
     d = y - estimate * x
     _, s2 = _within(d, design)
-    # A domain that is a union of strata (x constant in each) has structural zeros.
+    # ``union``: the domain is a union of strata by design (precision: the judge's failures
+    # are its fail pool), so a stratum without members has none to hide. Recall's domain, the
+    # SME's failures, is not: a judge-pass stratum whose labels show none may still hold some.
+    # Only when the labels agree (x constant in each stratum): a sample drawn on another
+    # metric's or run's verdicts does not split this judge's failures into pools.
     _, x_s2 = _within(x, design)
-    union = bool(np.all(np.nan_to_num(x_s2) == 0))
+    union = union and bool(np.all(np.nan_to_num(x_s2) == 0))
     hidden = max(estimate, 1 - estimate)  # d of a domain member the labels did not show
     s2, borrowed = _collapsed(d, s2, design, None if union else (x > 0).astype(float), hidden)
     variance, df = _variance(s2, design)
@@ -360,9 +382,13 @@ def ratio(
     df = min(df, max(members - 1, 1))
     # Only strata whose pool holds domain members can be too thin for this ratio.
     pools_in = np.bincount(design.pool[design.codes], x, minlength=design.pool.max() + 1) > 0
-    interval = wilson_at(estimate, variance, df, members, domain=True)
+    # The domain's labelled share: its n* may gain the fpc over its labels, as a mean's does.
+    fraction = members / max(float((design.size * x_means).sum()), members)
+    interval = wilson_at(estimate, variance, df, members, domain=True, fraction=fraction)
     counted = pools_in[design.pool] if union else None
-    return _result(interval, variance, df, design, borrowed, counted, domain=members)
+    return _result(
+        interval, variance, df, design, borrowed, counted, domain=members, fraction=fraction
+    )
 
 
 def _empty(labels: int = 0, note: str = "not enough labels: none") -> Stratified:

@@ -173,7 +173,7 @@ def by_design(
     strata = np.asarray(names)[first]
     return (
         stratified.proportion(agreed, strata, sizes).interval,
-        stratified.ratio(both, judge, strata, sizes).interval,
+        stratified.ratio(both, judge, strata, sizes, union=True).interval,
         stratified.ratio(both, sme, strata, sizes).interval,
     )
 
