@@ -46,8 +46,9 @@ def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> No
         "stratum), combined with the strata's shares N_h/N; SME-only: Cochran's stratified "
         "estimate of the labels alone. Intervals: 95%, Wilson at the effective sample size "
         "p(1 − p)/variance, so they stay inside the range. 'Worth' is the labels the SME-only "
-        "estimator would need for the same interval width: labels × var(SME-only) / "
-        "var(StratPPI). Differences in points. " + " ".join(notes)
+        "estimator would need for the same interval width: each stratum's labels × k, at "
+        "most its size, with k solving SME-only's variance Σ W_h² s_h² (1/m_h − 1/N_h) = "
+        "StratPPI's. Differences in points. " + " ".join(notes)
     )
     metric = st.selectbox("Per stratum, metric", comparison.metrics, key="compare.metric")
     st.dataframe(present.by_stratum(figures, metric), hide_index=True)

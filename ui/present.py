@@ -94,19 +94,19 @@ def sme_corrected(figures: compare.Figures) -> pd.DataFrame:
                     "worth (labels)": None
                     if value is None or finite(value.effective_labels) is None
                     else round(value.effective_labels),
-                    "worth = labels × var SME-only / var StratPPI": worth_arithmetic(value),
+                    "worth = labels × k per stratum (≤ N_h)": worth_arithmetic(value),
                 }
             )
     return pd.DataFrame(rows)
 
 
 def worth_arithmetic(value) -> str:
-    """'200 × 1.32e-03 / 1.16e-03 = 228': the effective-sample-size sum behind 'worth'."""
+    """'200 × 1.14 (≤ N_h) = 228: var 1.32e-03 → 1.16e-03': the sum behind 'worth'."""
     if value is None or finite(value.effective_labels) is None:
         return MISSING
     return (
-        f"{value.labelled} × {value.sme_only_variance:.3g} / {value.variance:.3g}"
-        f" = {value.effective_labels:,.0f}"
+        f"{value.labelled} × {value.scale:.2f} (≤ N_h) = {value.effective_labels:,.0f}:"
+        f" var {value.sme_only_variance:.3g} → {value.variance:.3g}"
     )
 
 

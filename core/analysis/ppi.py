@@ -73,9 +73,11 @@ class StratumFit:
 class StratifiedPPI:
     """A population mean by StratPPI beside the SME-only stratified estimate (Cochran).
 
-    ``effective_labels`` is n_equiv = labelled × var(SME-only) / var(StratPPI): how many SME
-    labels the stratified SME-only estimator would need, under the same allocation, for the
-    interval width StratPPI reaches with ``labelled``.
+    ``effective_labels``: how many SME labels the stratified SME-only estimator would need
+    for the variance StratPPI reaches with ``labelled``: each stratum's labels times one
+    factor ``scale`` (the same allocation), at most its N_h, solving
+    Σ W_h² s_h² (1/m_h − 1/N_h) = var(StratPPI) with s_h² from the SME-only variance. Without
+    the fpc, labelled × var(SME-only) / var(StratPPI), which can exceed the items there are.
     """
 
     estimate: float
@@ -91,11 +93,37 @@ class StratifiedPPI:
     def interval(self) -> Interval:
         return Interval(self.estimate, self.low, self.high)
 
+    def _sme_variance_at(self, k: float) -> float:
+        """SME-only's variance with each stratum's labels times ``k`` (at most N_h)."""
+        total = sum(s.size for s in self.strata)
+        out = 0.0
+        for s in self.strata:
+            if s.labelled >= s.size or s.sme_variance <= 0:
+                continue  # labelled whole, or nothing left to gain
+            s2 = s.sme_variance * s.labelled / (1 - s.labelled / s.size)
+            m = min(k * s.labelled, s.size)
+            out += (s.size / total) ** 2 * s2 * (1 / m - 1 / s.size)
+        return out
+
+    @property
+    def scale(self) -> float:
+        """k: SME-only reaches StratPPI's variance with k times each stratum's labels."""
+        if not self.strata or self.variance <= 0:
+            return 1.0 if self._sme_variance_at(1.0) <= 0 else math.inf
+        low, high = 1e-3, max(s.size / max(s.labelled, 1) for s in self.strata)
+        if self._sme_variance_at(high) > self.variance:
+            return math.inf
+        for _ in range(60):  # bisection: the variance falls as k grows
+            mid = (low + high) / 2
+            low, high = (mid, high) if self._sme_variance_at(mid) > self.variance else (low, mid)
+        return high
+
     @property
     def effective_labels(self) -> float:
-        if self.variance > 0:
-            return self.labelled * self.sme_only_variance / self.variance
-        return float(self.labelled) if self.sme_only_variance == 0 else math.inf
+        k = self.scale
+        if not math.isfinite(k):
+            return math.inf
+        return float(sum(min(k * s.labelled, s.size) for s in self.strata))
 
     def to_dict(self) -> dict:
         return {
@@ -105,6 +133,7 @@ class StratifiedPPI:
             "labelled": self.labelled,
             "variance": finite(self.variance),
             "effective_labels": finite(self.effective_labels),
+            "scale": finite(self.scale),
             "sme_only": self.sme_only.to_dict(),
             "sme_only_variance": finite(self.sme_only_variance),
             "strata": [s.to_dict() for s in self.strata],

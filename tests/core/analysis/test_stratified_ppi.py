@@ -13,12 +13,15 @@ from core.analysis import compare, signoff
 from core.analysis.ppi import (
     DIFFERENCE,
     PROPORTION,
+    StratifiedPPI,
+    StratumFit,
     bounded_interval,
     jackknife_variance,
     ppi_mean,
     stratified_ppi,
     thin_strata,
 )
+from core.types import Interval
 
 Z = stats.norm.ppf(0.975)
 
@@ -162,13 +165,22 @@ def test_the_sme_only_figure_is_core_stratifieds_and_its_strata_add_up_to_it(see
     assert by_strata == pytest.approx(ours.sme_only_variance, rel=1e-12)
 
 
-def test_worth_is_labels_times_the_variance_ratio():
+def test_worth_is_the_labels_sme_only_needs_for_the_same_variance_fpc_included():
+    # A second reading found worth = n × var ratio = 327 labels in a stratum of 200 items.
+    # One stratum, N = 200, n = 100, StratPPI's variance 1/3.27 of SME-only's: SME-only
+    # needs m with s²(1/m − 1/N) = s²(1/n − 1/N)/3.27, m = 1/(1/N + (1/n − 1/N)/3.27) = 153.2.
+    s2 = 0.16
+    sme = (1 - 100 / 200) * s2 / 100
+    one = StratumFit("h", 200, 100, 0.5, 0.8, sme / 3.27, 0.8, sme)
+    result = StratifiedPPI(0.8, 0.7, 0.9, 100, sme / 3.27, Interval(0.8, 0.7, 0.9), sme, (one,))
+    assert result.effective_labels == pytest.approx(1 / (1 / 200 + (1 / 100 - 1 / 200) / 3.27))
+    assert result.effective_labels <= 200
     rng = np.random.default_rng(8)
     good = strata_sample(rng, agree=(0.99, 0.97, 0.97))
     poor = strata_sample(rng, agree=(0.55, 0.55, 0.55))
     g, p = fit(*good), fit(*poor)
-    assert g.effective_labels == pytest.approx(g.labelled * g.sme_only_variance / g.variance)
     assert g.effective_labels > 1.5 * g.labelled
+    assert g.effective_labels <= sum(s.size for s in g.strata)
     # A judge that barely agrees is worth about its labels (λ near 0), never fewer by much.
     assert 0.9 * p.labelled < p.effective_labels < 1.2 * p.labelled
 
@@ -328,9 +340,7 @@ def test_the_compare_table_shows_the_worth_arithmetic(demo):
     row = table[(table.metric == "correctness") & (table.what == "target")].iloc[0]
     corrected = figures.sme_corrected["correctness"].target
     assert row["worth (labels)"] == round(corrected.effective_labels)
-    assert row["worth = labels × var SME-only / var StratPPI"].startswith(
-        f"{corrected.labelled} × "
-    )
+    assert row["worth = labels × k per stratum (≤ N_h)"].startswith(f"{corrected.labelled} × ")
     # Worth is measured against the stratified SME-only estimate: on the demo's design
     # strata (pools are the judge's verdicts) it is near the labels, not 10× them.
     # With λ fitted on the same labels (the jackknife's share) it can fall a little below.
@@ -348,7 +358,7 @@ def test_the_compare_page_shows_stratppi_beside_sme_only_with_the_arithmetic(dem
     assert {"SME-only", "worth (labels)", "SME labels"} <= set(table.columns)
     assert not table["SME-only"].str.contains("10[0-9]\\.").any()  # never above 100%
     captions = " ".join(c.value for c in at.caption)
-    assert "labels × var(SME-only) / var(StratPPI)" in captions
+    assert "each stratum's labels × k, at most its size" in captions
 
 
 # --- coverage by simulation (bench/label_efficiency.py at a size CI affords) ---------------
@@ -388,8 +398,9 @@ def test_report_compare_json_carries_stratppi_beside_sme_only(demo_copy, monkeyp
     assert {"variance", "sme_only", "sme_only_variance", "effective_labels", "strata"} <= set(
         target
     )
+    # Worth: each stratum's labels times one factor, at most its size.
     assert target["effective_labels"] == pytest.approx(
-        target["labelled"] * target["sme_only_variance"] / target["variance"]
+        sum(min(target["scale"] * s["labelled"], s["size"]) for s in target["strata"])
     )
     assert sum(s["size"] for s in target["strata"]) == 1200
     assert 0 <= target["sme_only"]["low"] <= target["sme_only"]["high"] <= 1
