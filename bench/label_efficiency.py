@@ -9,7 +9,7 @@ paired target-minus-source difference are estimated by ``core.analysis.ppi.strat
 - coverage: the share of 95% intervals holding the population's true value (its finite
   mean), for StratPPI and SME-only, over ``draws`` samples from each of ``populations``
   populations; and whether any interval left the range ([0, 1], [−1, 1]);
-- labels saved: n_equiv / n (StratifiedPPI.effective_labels, fpc included) per draw (medians): how many
+- labels saved: n_equiv / n (StratifiedPPI.effective_labels, fpc counted) per draw: how many
   times its labels StratPPI is worth against the SME-only estimator at the same allocation.
 
     python bench/label_efficiency.py                  # coverage and efficiency (~15 min)
