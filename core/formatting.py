@@ -1,9 +1,19 @@
 """The one number formatter: figures and intervals as pages, the CLI and exports write them.
 
+Percentages have one decimal ('84.6%'), differences of proportions are percentage points
+('-1.3 pp'), money carries its currency code ('USD 4.70'), durations read 'ms' or 's' by
+size, intervals follow their estimate ('84.6% (82.4–86.5%)'), and raw column names become
+headings (``label``).
+
 Every missing value (None, NaN, infinity) is an em dash, so a table never shows "nan" or "None".
 """
 
 from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
 
 from core.types import Interval, finite
 
@@ -34,14 +44,8 @@ def interval(
 
 
 def percent(bounds: Interval | None) -> str:
-    """'86.6% (78.1%–92.2%)': a proportion and its interval, in percent."""
-    if bounds is None or finite(bounds.estimate) is None:
-        return _noted(bounds, MISSING)
-    text = f"{bounds.estimate:.1%}"
-    low, high = finite(bounds.low), finite(bounds.high)
-    if low is not None and high is not None:
-        text += f" ({low:.1%}–{high:.1%})"
-    return _noted(bounds, text)
+    """'86.6% (78.1–92.2%)': a proportion and its interval, in percent."""
+    return pct_interval(bounds)
 
 
 def _noted(bounds: Interval | None, text: str) -> str:
@@ -55,3 +59,188 @@ def _noted(bounds: Interval | None, text: str) -> str:
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """'1 reviewer', '2 reviewers': a count with its noun in the right number."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def pct(value: float | None, decimals: int = 1) -> str:
+    """A proportion in percent with one decimal: 0.8462 → '84.6%'."""
+    value = finite(value)
+    return MISSING if value is None else f"{value * 100:.{decimals}f}%"
+
+
+def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
+    """A difference of two proportions in percentage points: -0.0131 → '−1.3 pp'."""
+    value = finite(value)
+    if value is None:
+        return MISSING
+    return f"{value * 100:{'+' if signed else ''}.{decimals}f} pp"
+
+
+def money(value: float | None, currency: str | None, decimals: int | None = None) -> str:
+    """An amount with its currency code: 'USD 4.70'. Small amounts (per query) keep three
+    significant digits ('USD 0.00658'); from 100 on whole units ('USD 14,230')."""
+    value = finite(value)
+    if value is None:
+        return MISSING
+    if decimals is None:
+        decimals = _money_places(value)
+    return f"{currency or '?'} {value:,.{decimals}f}"
+
+
+def ms(value: float | None) -> str:
+    """A duration: '393 ms' under a second, '1.26 s' from a second on, '84 s' from a minute."""
+    value = finite(value)
+    if value is None:
+        return MISSING
+    if abs(value) < 1000:
+        return f"{value:.0f} ms"
+    seconds = value / 1000
+    return f"{seconds:.2f} s" if abs(seconds) < 60 else f"{seconds:,.0f} s"
+
+
+def pct_interval(bounds: Interval | None, decimals: int = 1) -> str:
+    """'84.6% (82.4–86.5%)': a proportion with its interval; the note when there is one."""
+    if bounds is None or finite(bounds.estimate) is None:
+        return _noted(bounds, MISSING)
+    text = pct(bounds.estimate, decimals)
+    low, high = finite(bounds.low), finite(bounds.high)
+    if low is not None and high is not None:
+        text += f" ({low * 100:.{decimals}f}–{pct(high, decimals)})"
+    return _noted(bounds, (text))
+
+
+def points_interval(bounds: Interval | None, decimals: int = 1) -> str:
+    """'−1.3 pp (−4.0 to +1.3)': a difference of proportions in points with its interval."""
+    if bounds is None or finite(bounds.estimate) is None:
+        return _noted(bounds, MISSING)
+    text = points(bounds.estimate, decimals)
+    low, high = finite(bounds.low), finite(bounds.high)
+    if low is not None and high is not None:
+        text += f" ({low * 100:+.{decimals}f} to {high * 100:+.{decimals}f})"
+    return _noted(bounds, (text))
+
+
+def money_interval(bounds: Interval | None, currency: str | None) -> str:
+    """'USD 0.00474 (0.00453 to 0.00497)': an amount and its interval at one precision."""
+    if bounds is None or finite(bounds.estimate) is None:
+        return _noted(bounds, MISSING)
+    value = float(bounds.estimate)
+    places = _money_places(value)
+    text = money(value, currency, places)
+    low, high = finite(bounds.low), finite(bounds.high)
+    if low is not None and high is not None:
+        text += f" ({low:,.{places}f} to {high:,.{places}f})"
+    return _noted(bounds, (text))
+
+
+def ms_interval(bounds: Interval | None) -> str:
+    """'393 ms (380–410 ms)': a duration and its interval, in the estimate's unit."""
+    if bounds is None or finite(bounds.estimate) is None:
+        return _noted(bounds, MISSING)
+    low, high = finite(bounds.low), finite(bounds.high)
+    text = ms(bounds.estimate)
+    if low is not None and high is not None:
+        unit = text.rsplit(" ", 1)[-1]
+        div = 1.0 if unit == "ms" else 1000.0
+        spec = ".0f" if unit == "ms" or abs(bounds.estimate) >= 60_000 else ".2f"
+        text += f" ({low / div:,{spec}} to {high / div:,{spec}} {unit})"
+    return _noted(bounds, (text))
+
+
+def days(value: float | None) -> str:
+    """'24.5 days'; a dash for none."""
+    value = finite(value)
+    return MISSING if value is None else (f"{value:,.1f} {'day' if value == 1 else 'days'}")
+
+
+def cell(value: object) -> object:
+    """A table cell as shown: missing values (None, NaN, NaT) become the dash."""
+    if value is None:
+        return MISSING
+    if isinstance(value, float) and finite(value) is None:
+        return MISSING
+    if value is pd.NaT or (isinstance(value, float | np.floating) and not np.isfinite(value)):
+        return MISSING
+    return value
+
+
+# Raw column names as people read them; anything not listed is humanised by ``label``.
+LABELS = {
+    "frozen_by": "Frozen by",
+    "frozen_at": "Frozen at",
+    "prompt_version_id": "Prompt version",
+    "dataset_id": "Dataset",
+    "run_id": "Run",
+    "model_id": "Model",
+    "migration_id": "Migration",
+    "item_id": "Item",
+    "sample_id": "Sample",
+    "label_id": "Label",
+    "sha256": "SHA-256",
+    "p50_ms": "p50",
+    "p90_ms": "p90",
+    "p99_ms": "p99",
+    "ttft_ms": "TTFT",
+    "latency_ms": "Latency",
+    "target_error": "Target error",
+    "source_error": "Source error",
+    "tokens_in": "Tokens in",
+    "tokens_out": "Tokens out",
+    "price_in": "Input price / 1K",
+    "price_out": "Output price / 1K",
+    "effective_from": "Effective from",
+    "kappa": "κ",
+}
+
+
+def label(name: str) -> str:
+    """A column name as a heading: the mapping above, else 'snake_case' → 'Snake case'."""
+    if name in LABELS:
+        return LABELS[name]
+    text = str(name).replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else text
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as shown: headings humanised, missing cells a dash, and float columns at three
+    significant digits ('-365', '0.985'; whole numbers without decimals)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_float_dtype(values):
+            shown[column] = values.map(auto)
+        elif pd.api.types.is_datetime64_any_dtype(values):
+            shown[column] = values.map(when)
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            shown[column] = values.astype(object).map(cell)
+    return shown.rename(columns={c: label(str(c)) for c in shown.columns})
+
+
+def when(value: object) -> str:
+    """A time as '2026-11-01 09:30' (a date alone when it is midnight); a dash for none."""
+    if value is None or value is pd.NaT or not isinstance(value, pd.Timestamp | np.datetime64):
+        return MISSING if value is None or value is pd.NaT else str(value)
+    stamp = pd.Timestamp(value)
+    return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
+
+
+def auto(value: float | None) -> str:
+    """A figure of unknown scale at three significant digits, never in exponent form:
+    -365.286 → '-365', 0.98531 → '0.985', 2257.4 → '2,257', 3.0 → '3'."""
+    value = finite(value)
+    if value is None:
+        return MISSING
+    if value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.{_significant(value, 3) if abs(value) < 100 else 0}f}"
+
+
+def _money_places(value: float) -> int:
+    """Whole units from 100, cents from 0.1, else three significant digits."""
+    if abs(value) >= 100:
+        return 0
+    return 2 if abs(value) >= 0.1 or value == 0 else _significant(value, 3)
+
+
+def _significant(value: float, digits: int) -> int:
+    """Decimals that show ``digits`` significant digits of a small amount."""
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))

@@ -1,0 +1,113 @@
+"""core.formatting: one way to show a number. Expected strings are the format's definition
+(issue 16: one decimal for percent, 'pp' for points, the currency code, ms or s by size,
+'84.6% (82.4–86.5%)', a dash for anything missing)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import formatting
+from core.types import Interval
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(0.8462, "84.6%"), (1.0, "100.0%"), (0.0, "0.0%"), (None, "—"), (math.nan, "—")],
+)
+def test_percent_has_one_decimal(value, shown):
+    assert formatting.pct(value) == shown
+
+
+def test_a_difference_of_proportions_is_in_points():
+    assert formatting.points(-0.0131) == "-1.3 pp"
+    assert formatting.points(0.081) == "+8.1 pp"
+    assert formatting.points(None) == "—"
+    assert formatting.points_interval(Interval(-0.013, -0.040, 0.013)) == "-1.3 pp (-4.0 to +1.3)"
+
+
+@pytest.mark.parametrize(
+    ("value", "currency", "shown"),
+    [
+        (4.7, "USD", "USD 4.70"),
+        (0.006582, "USD", "USD 0.00658"),  # per query: three significant digits
+        (14230.4, "USD", "USD 14,230"),  # a month: whole units
+        (11600, "EUR", "EUR 11,600"),
+        (None, "USD", "—"),
+        (math.inf, "USD", "—"),
+    ],
+)
+def test_money_carries_its_currency(value, currency, shown):
+    assert formatting.money(value, currency) == shown
+
+
+def test_money_interval_keeps_one_precision():
+    saving = Interval(0.00474, 0.00453, 0.00497)
+    assert formatting.money_interval(saving, "USD") == "USD 0.00474 (0.00453 to 0.00497)"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(393.2, "393 ms"), (999.4, "999 ms"), (1256, "1.26 s"), (84_000, "84 s"), (None, "—")],
+)
+def test_milliseconds_read_ms_or_s_by_size(value, shown):
+    assert formatting.ms(value) == shown
+
+
+def test_duration_interval_in_the_estimates_unit():
+    assert formatting.ms_interval(Interval(393, 380, 410)) == "393 ms (380 to 410 ms)"
+    assert formatting.ms_interval(Interval(1393, 1380, 1410)) == "1.39 s (1.38 to 1.41 s)"
+
+
+def test_percent_interval_reads_as_in_the_issue():
+    assert formatting.pct_interval(Interval(0.846, 0.824, 0.865)) == "84.6% (82.4–86.5%)"
+    assert formatting.percent(Interval(0.846, 0.824, 0.865)) == "84.6% (82.4–86.5%)"
+    assert formatting.pct_interval(Interval(0.846, math.nan, math.nan)) == "84.6%"
+    assert formatting.pct_interval(None) == "—"
+
+
+def test_an_interval_without_an_estimate_shows_its_note():
+    thin = Interval(math.nan, math.nan, math.nan, note="not enough labels: 6 items")
+    assert formatting.pct_interval(thin) == "not enough labels: 6 items"
+
+
+@pytest.mark.parametrize(
+    ("raw", "heading"),
+    [
+        ("frozen_by", "Frozen by"),
+        ("prompt_version_id", "Prompt version"),
+        ("p50_ms", "p50"),
+        ("target_error", "Target error"),
+        ("some_new_column", "Some new column"),
+    ],
+)
+def test_column_names_become_headings(raw, heading):
+    assert formatting.label(raw) == heading
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(-365.286, "-365"), (-2257.4053, "-2,257"), (0.98531, "0.985"), (3.0, "3"), (4.7, "4.70")],
+)
+def test_a_figure_of_unknown_scale_has_three_significant_digits(value, shown):
+    assert formatting.auto(value) == shown
+
+
+def test_a_table_never_shows_none_or_nan():
+    raw = pd.DataFrame(
+        {
+            "frozen_by": ["ana", None],
+            "p50_ms": [1.23456, np.nan],
+            "outputs": [3, 4],
+            "frozen_at": [pd.Timestamp("2026-11-01"), pd.NaT],
+        }
+    )
+    shown = formatting.table(raw)
+    assert list(shown.columns) == ["Frozen by", "p50", "Outputs", "Frozen at"]
+    assert shown["Frozen by"].tolist() == ["ana", "—"]
+    assert shown["p50"].tolist() == ["1.23", "—"]
+    assert shown["Outputs"].tolist() == [3, 4]
+    assert shown["Frozen at"].iloc[1] == "—"
+    text = shown.to_string()
+    assert "None" not in text and "nan" not in text.lower() and "NaT" not in text
