@@ -7,7 +7,9 @@ import streamlit as st
 import core  # noqa: F401  (turns third-party telemetry off before anything else loads)
 from ui import auth, navigation
 
-st.set_page_config(page_title="Switchyard", page_icon=":material/alt_route:", layout="wide")
+# An emoji icon is drawn by the browser itself: a :material/: page icon makes it fetch the
+# favicon from fonts.gstatic.com (nothing may leave the machine).
+st.set_page_config(page_title="Switchyard", page_icon="🔀", layout="wide")
 
 user = auth.current_user() or auth.sign_in_form()
 if user is None:
