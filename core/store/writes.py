@@ -1,400 +1,65 @@
 """The only writers of shared tables: labels, assignments, samples, approvals, stakeholders,
-safety resolutions, pairwise tournament votes and the audit trail.
+safety resolutions, pairwise tournament votes, sign-in sessions and the audit trail.
 
-Every INSERT and UPDATE on these tables lives here (tests/test_writes.py reads the source to
-hold it), so a second backend (PostgreSQL with row locks) replaces this one module. Writers
-never open a transaction: the caller's unit of work (``db.transaction``) holds them and its
-audit entry together. Values are always bound; the bulk writers take a relation the caller
-built from quoted names (core.store.sql.quote) and columns checked against the table's.
+Every INSERT and UPDATE on these tables lives in this module's siblings (writes_review,
+writes_signoff, writes_sessions; writes_common holds ``audit``), each re-exported here so
+callers keep writing ``from core.store import writes; writes.X``. tests/core/store/
+test_writes.py reads the sources to hold it, so a second backend (PostgreSQL with row locks)
+replaces these modules only. Writers never open a transaction: the caller's unit of work
+(``db.transaction``) holds them and its audit entry together. Values are always bound; the
+bulk writers take a relation the caller built from quoted names (core.store.sql.quote) and
+columns checked against the table's.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
-
-import duckdb
-
-LABEL_COLUMNS = (
-    "dataset_id",
-    "item_id",
-    "run_id",
-    "pair_run_id",
-    "reviewer",
-    "score",
-    "passed",
-    "failure_modes",
-    "safety_flag",
-    "preference",
-    "shown_side",
-    "notes",
-    "origin",
-    "sample_id",
-    "raw_record",
+from core.store.writes_common import audit
+from core.store.writes_review import (
+    LABEL_COLUMNS,
+    LabelRow,
+    SampleItemRow,
+    attach_labels,
+    insert_assignments,
+    insert_labels,
+    insert_labels_from,
+    insert_pairwise_votes_from,
+    insert_sample,
+    insert_sample_items,
+    mark_done,
+    mark_done_from,
+    set_inclusion_prob,
+    skip_assignment,
+    upsert_labels,
+)
+from core.store.writes_sessions import insert_session, update_session
+from core.store.writes_signoff import (
+    add_stakeholder,
+    insert_approval,
+    remove_stakeholder,
+    resolve_safety_flag,
 )
 
-
-@dataclass(frozen=True)
-class LabelRow:
-    """One label: a reviewer's grade of one run's output for one item."""
-
-    dataset_id: str
-    item_id: str
-    run_id: str
-    reviewer: str
-    score: int | None
-    passed: bool | None = None
-    pair_run_id: str | None = None
-    failure_modes: tuple[str, ...] = ()
-    safety_flag: bool = False
-    preference: str | None = None
-    shown_side: str | None = None
-    notes: str | None = None
-    origin: str = "app"
-    sample_id: str | None = None
-
-    def values(self) -> list:
-        return [
-            self.dataset_id,
-            self.item_id,
-            self.run_id,
-            self.pair_run_id,
-            self.reviewer,
-            self.score,
-            self.passed,
-            list(self.failure_modes),
-            self.safety_flag,
-            self.preference,
-            self.shown_side,
-            self.notes,
-            self.origin,
-            self.sample_id,
-        ]
-
-
-@dataclass(frozen=True)
-class SampleItemRow:
-    """One sampled item with its design stratum and inclusion probability."""
-
-    sample_id: str
-    item_id: str
-    stratum: str
-    pool: str
-    stratum_size: int
-    inclusion_prob: float
-    reviewers_wanted: int = 1
-    round: int = 1  # 1: the first draw; 2, 3, ...: top-ups
-
-
-def _first(cursor: duckdb.DuckDBPyConnection) -> Any:
-    """The first value of the statement's one row (a count, a RETURNING id)."""
-    row = cursor.fetchone()
-    if row is None:
-        raise LookupError("expected the statement to return a row")
-    return row[0]
-
-
-_LABEL_INSERT = (
-    "INSERT INTO label (dataset_id, item_id, run_id, pair_run_id, reviewer, score, passed,"
-    " failure_modes, safety_flag, preference, shown_side, notes, origin, sample_id)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def audit(
-    con: duckdb.DuckDBPyConnection,
-    actor: str,
-    action: str,
-    entity: str,
-    entity_id: str,
-    before: object = None,
-    after: object = None,
-) -> None:
-    """Append one entry to the audit trail (call inside the writer's transaction)."""
-    con.execute(
-        "INSERT INTO audit (actor, action, entity, entity_id, before, after)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            actor,
-            action,
-            entity,
-            entity_id,
-            None if before is None else json.dumps(before, default=str),
-            None if after is None else json.dumps(after, default=str),
-        ],
-    )
-
-
-# --- labels -------------------------------------------------------------------------------
-
-
-def insert_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[LabelRow]) -> int:
-    """Add new labels; a label already stored for (sample, item, run, reviewer) is an error."""
-    if rows:
-        con.executemany(_LABEL_INSERT, [r.values() for r in rows])
-    return len(rows)
-
-
-def upsert_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[LabelRow]) -> None:
-    """Add labels, or change the stored one of the same (sample, item, run, reviewer)."""
-    for row in rows:
-        con.execute(
-            _LABEL_INSERT + " ON CONFLICT (sample_id, item_id, run_id, reviewer) DO UPDATE SET"
-            " score = excluded.score, passed = excluded.passed,"
-            " failure_modes = excluded.failure_modes, safety_flag = excluded.safety_flag,"
-            " preference = excluded.preference, shown_side = excluded.shown_side,"
-            " notes = excluded.notes, updated_at = excluded.updated_at",
-            row.values(),
-        )
-
-
-def insert_labels_from(
-    con: duckdb.DuckDBPyConnection,
-    columns: Sequence[str],
-    select: str,
-    params: Sequence[object] = (),
-) -> int:
-    """Add the rows of ``select`` (a SELECT over staged tables, names quoted by the caller,
-    values bound through ``params``) as labels in ``columns``; returns how many."""
-    unknown = [c for c in columns if c not in LABEL_COLUMNS]
-    if unknown:
-        raise ValueError(f"insert_labels_from: not label columns: {unknown!r}")
-    # columns come from LABEL_COLUMNS; select is built from quote()d names
-    return _first(
-        con.execute(
-            f"INSERT INTO label ({', '.join(columns)}) {select}",
-            list(params),
-        )
-    )
-
-
-def attach_labels(
-    con: duckdb.DuckDBPyConnection, label_ids: Sequence[int], sample_id: str | None
-) -> None:
-    """Give labels imported without a sample to ``sample_id``."""
-    con.execute(
-        "UPDATE label SET sample_id = $2, updated_at = current_timestamp"
-        " WHERE label_id IN (SELECT unnest($1))",
-        [list(label_ids), sample_id],
-    )
-
-
-# --- assignments --------------------------------------------------------------------------
-
-
-def insert_assignments(
-    con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[str, str, str, int]]
-) -> int:
-    """Queue items for reviewers: (sample_id, item_id, reviewer, position) rows."""
-    if rows:
-        con.executemany(
-            "INSERT INTO assignment (sample_id, item_id, reviewer, position) VALUES (?, ?, ?, ?)",
-            [list(r) for r in rows],
-        )
-    return len(rows)
-
-
-def mark_done(
-    con: duckdb.DuckDBPyConnection,
-    sample_id: str,
-    item_id: str | None = None,
-    reviewer: str | None = None,
-) -> None:
-    """Mark assignments done: one (item, reviewer), or every one of the sample when None."""
-    con.execute(
-        "UPDATE assignment SET status = 'done', done_at = current_timestamp"
-        " WHERE sample_id = $1 AND ($2 IS NULL OR item_id = $2)"
-        " AND ($3 IS NULL OR reviewer = $3)",
-        [sample_id, item_id, reviewer],
-    )
-
-
-def mark_done_from(con: duckdb.DuckDBPyConnection, sample_id: str, relation: str) -> int:
-    """Mark done the open assignments of ``sample_id`` whose (item_id, reviewer) appear in
-    ``relation`` (built by the caller from quote()d names); returns how many changed."""
-    return _first(
-        con.execute(
-            "UPDATE assignment a SET status = 'done', done_at = current_timestamp"  # noqa: S608 - relation built from quote()d names
-            f" FROM (SELECT DISTINCT item_id, reviewer FROM {relation}) t"
-            " WHERE a.sample_id = $1 AND a.item_id = t.item_id AND a.reviewer = t.reviewer"
-            " AND a.status <> 'done'",
-            [sample_id],
-        )
-    )
-
-
-def skip_assignment(
-    con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer: str
-) -> None:
-    """Put an open item at the back of the reviewer's queue (a done item stays done)."""
-    con.execute(
-        "UPDATE assignment SET status = 'skipped' WHERE sample_id = ? AND"
-        " item_id = ? AND reviewer = ? AND status = 'open'",
-        [sample_id, item_id, reviewer],
-    )
-
-
-# --- samples ------------------------------------------------------------------------------
-
-
-def insert_sample(
-    con: duckdb.DuckDBPyConnection,
-    sample_id: str,
-    migration_id: str,
-    name: str,
-    run_a: str,
-    run_b: str | None,
-    params: dict,
-    seed: int,
-    *,
-    synthetic: bool,
-    created_by: str,
-) -> None:
-    """Record a drawn sample and the parameters it was drawn with."""
-    con.execute(
-        "INSERT INTO sample (sample_id, migration_id, name, run_a, run_b, params, seed,"
-        " synthetic, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            sample_id,
-            migration_id,
-            name,
-            run_a,
-            run_b,
-            json.dumps(params),
-            seed,
-            synthetic,
-            created_by,
-        ],
-    )
-
-
-def insert_sample_items(con: duckdb.DuckDBPyConnection, rows: Iterable[SampleItemRow]) -> None:
-    """Add sampled items with their stratum, N_h and inclusion probability."""
-    values = [
-        [
-            r.sample_id,
-            r.item_id,
-            r.stratum,
-            r.pool,
-            r.stratum_size,
-            r.inclusion_prob,
-            r.reviewers_wanted,
-            r.round,
-        ]
-        for r in rows
-    ]
-    if values:
-        con.executemany(
-            "INSERT INTO sample_item (sample_id, item_id, stratum, pool, stratum_size,"
-            " inclusion_prob, reviewers_wanted, round) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            values,
-        )
-
-
-def set_inclusion_prob(
-    con: duckdb.DuckDBPyConnection, sample_id: str, stratum: str, pool: str, probability: float
-) -> None:
-    """One stratum's new inclusion probability after a top-up, for every item in it."""
-    con.execute(
-        "UPDATE sample_item SET inclusion_prob = ? WHERE sample_id = ?"
-        " AND stratum = ? AND pool = ?",
-        [probability, sample_id, stratum, pool],
-    )
-
-
-# --- approvals ----------------------------------------------------------------------------
-
-
-def insert_approval(
-    con: duckdb.DuckDBPyConnection,
-    migration_id: str,
-    run_id: str,
-    stakeholder: str,
-    decision: str,
-    comment: str | None,
-    checklist: dict[str, bool],
-    snapshot: dict,
-    snapshot_sha256: str,
-    decided_by: str,
-) -> int:
-    """Record a stakeholder's decision with the evidence it was given on; returns its id."""
-    return _first(
-        con.execute(
-            "INSERT INTO approval (migration_id, run_id, stakeholder, decision, comment,"
-            " checklist, snapshot, snapshot_sha256, decided_by) VALUES (?, ?, ?, ?, ?, ?, ?,"
-            " ?, ?) RETURNING approval_id",
-            [
-                migration_id,
-                run_id,
-                stakeholder,
-                decision,
-                comment,
-                json.dumps(checklist),
-                json.dumps(snapshot, default=str),
-                snapshot_sha256,
-                decided_by,
-            ],
-        )
-    )
-
-
-def add_stakeholder(
-    con: duckdb.DuckDBPyConnection, migration_id: str, role: str, person: str | None
-) -> bool:
-    """Name a stakeholder of a migration; False when that role is one already."""
-    con.execute(
-        "INSERT INTO stakeholder (migration_id, role, person) VALUES (?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        [migration_id, role, person],
-    )
-    return _changed(con) > 0
-
-
-def remove_stakeholder(con: duckdb.DuckDBPyConnection, migration_id: str, role: str) -> bool:
-    """False when the role was not a stakeholder of the migration."""
-    con.execute("DELETE FROM stakeholder WHERE migration_id = ? AND role = ?", [migration_id, role])
-    return _changed(con) > 0
-
-
-def resolve_safety_flag(
-    con: duckdb.DuckDBPyConnection, label_id: int, note: str, resolved_by: str
-) -> bool:
-    """Record how a safety flag was resolved; False when it already was."""
-    con.execute(
-        "INSERT INTO safety_resolution (label_id, note, resolved_by) VALUES (?, ?, ?)"
-        " ON CONFLICT DO NOTHING",
-        [label_id, note, resolved_by],
-    )
-    return _changed(con) > 0
-
-
-def _changed(con: duckdb.DuckDBPyConnection) -> int:
-    """Rows the last INSERT or DELETE changed (DuckDB returns the count as its result)."""
-    row = con.fetchone()
-    return 0 if row is None else int(row[0])
-
-
-def insert_pairwise_votes_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
-    """Add the rows of ``select`` (quote()d names, bound values) as tournament votes: dataset_id,
-    item_id, run_a, run_b, turn, metric, voter, voter_kind, winner, explanation, source_file."""
-    insert = "INSERT INTO pairwise_vote (dataset_id, item_id, run_a, run_b, turn, metric, voter,"
-    insert += " voter_kind, winner, explanation, source_file) "
-    return _first(con.execute(insert + select, list(params)))
-
-
-def insert_session(con: duckdb.DuckDBPyConnection, sid: str, username: str, hours: float) -> None:
-    """Record a sign-in's server-side session (its id is a claim in the cookie)."""
-    insert = "INSERT INTO session (session_id, username, expires_at) VALUES (?, ?, "
-    con.execute(insert + "current_timestamp + to_seconds(? * 3600))", [sid, username, hours])
-
-
-def update_session(con: duckdb.DuckDBPyConnection, user: str, sid: str | None, ended=None) -> None:
-    """Note a page run of ``sid``, or end it for ``ended`` (all ``user``'s if ``sid`` is None)."""
-    con.execute(
-        "UPDATE session SET last_seen = if($1 IS NULL, current_timestamp, last_seen),"
-        " ended_at = if($1 IS NULL, NULL, current_timestamp), ended_why = $1"
-        " WHERE username = $2 AND ended_at IS NULL AND ($3 IS NULL OR session_id = $3)",
-        [ended, user, sid],
-    )
+__all__ = [
+    "LABEL_COLUMNS",
+    "LabelRow",
+    "SampleItemRow",
+    "add_stakeholder",
+    "attach_labels",
+    "audit",
+    "insert_approval",
+    "insert_assignments",
+    "insert_labels",
+    "insert_labels_from",
+    "insert_pairwise_votes_from",
+    "insert_sample",
+    "insert_sample_items",
+    "insert_session",
+    "mark_done",
+    "mark_done_from",
+    "remove_stakeholder",
+    "resolve_safety_flag",
+    "set_inclusion_prob",
+    "skip_assignment",
+    "update_session",
+    "upsert_labels",
+]

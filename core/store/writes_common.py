@@ -1,0 +1,47 @@
+"""What every writer of shared tables uses: the audit trail's one writer, and reading what a
+statement returned. core.store.writes re-exports ``audit``; writer modules import it here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import duckdb
+
+
+def first(cursor: duckdb.DuckDBPyConnection) -> Any:
+    """The first value of the statement's one row (a count, a RETURNING id)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("expected the statement to return a row")
+    return row[0]
+
+
+def changed(con: duckdb.DuckDBPyConnection) -> int:
+    """Rows the last INSERT or DELETE changed (DuckDB returns the count as its result)."""
+    row = con.fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def audit(
+    con: duckdb.DuckDBPyConnection,
+    actor: str,
+    action: str,
+    entity: str,
+    entity_id: str,
+    before: object = None,
+    after: object = None,
+) -> None:
+    """Append one entry to the audit trail (call inside the writer's transaction)."""
+    con.execute(
+        "INSERT INTO audit (actor, action, entity, entity_id, before, after)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            actor,
+            action,
+            entity,
+            entity_id,
+            None if before is None else json.dumps(before, default=str),
+            None if after is None else json.dumps(after, default=str),
+        ],
+    )
