@@ -69,6 +69,13 @@ SETTINGS = {
         "64",
         "Deepest nesting of JSON arrays and objects an input file may hold.",
     ),
+    "canary_critical_checks": Setting(
+        "SWITCHYARD_CANARY_CRITICAL",
+        "quality_judge,quality_sme,ttft_p50,ttft_p90,latency_p50,latency_p90,error_rate,"
+        "sme_flags,cost_per_request",
+        "Canary checks whose crossing means ROLL BACK (comma-separated); any other check "
+        "that crosses holds the stage for review.",
+    ),
     "user": Setting(
         "SWITCHYARD_USER",
         "",

@@ -1,0 +1,74 @@
+"""The canary's course as the owner steers it: start a stage, record a rollback.
+
+A stage starts when its routing is live (``recipe``); the next stage may start once the
+current one has run (the verdict advises, the owner decides, the audit trail keeps both).
+After a rollback any stage up to the one rolled back may start again.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+from core.analysis.canary import evidence, stages
+from core.errors import InputError
+from core.store import writes_canary_verdicts as writes
+
+
+def start_stage(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    stage: int,
+    *,
+    actor: str,
+    at: datetime,
+) -> stages.Stage:
+    """Record that ``stage`` started at ``at`` (naive UTC); the stage as it now stands."""
+    ev = evidence.load(con, migration_id)
+    plan = stages.stages_of(ev.criteria, ev.started, ev.rollback.at if ev.rollback else None)
+    if not 1 <= stage <= len(plan):
+        raise InputError("stage", f"stage {stage} is not one of stages 1 to {len(plan)}")
+    now = stages.current(plan)
+    if ev.rollback is not None:
+        allowed = range(1, ev.rollback.stage + 1)
+    else:
+        allowed = range(now.number + 1, now.number + 2) if now else range(1, 2)
+    if stage not in allowed:
+        if ev.rollback is not None:
+            where = f"stage {ev.rollback.stage} was rolled back"
+        else:
+            where = f"stage {now.number} is running" if now else "the canary has not started"
+        raise InputError(
+            "stage",
+            f"stage {stage} cannot start: {where}; the stage that may start is "
+            + " or ".join(str(n) for n in allowed),
+        )
+    if now is not None and now.started_at is not None and at < now.started_at:
+        raise InputError("stage", f"stage {stage} cannot start before stage {now.number} did")
+    share = plan[stage - 1].share_pct
+    writes.start_stage(con, migration_id, stage, share, at, actor)
+    return stages.Stage(
+        stage, share, plan[stage - 1].min_hours, plan[stage - 1].max_hours, at, actor
+    )
+
+
+def record_rollback(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    *,
+    actor: str,
+    at: datetime,
+    reason: str | None = None,
+) -> int:
+    """Record that all traffic went back to the source at ``at``; the rollback's id."""
+    ev = evidence.load(con, migration_id)
+    plan = stages.stages_of(ev.criteria, ev.started)
+    now = stages.current(plan)
+    if now is None or now.started_at is None:
+        raise InputError("rollback", "the canary has not started: there is nothing to roll back")
+    if ev.rollback is not None:
+        raise InputError("rollback", f"already rolled back at {ev.rollback.at:%Y-%m-%d %H:%M} UTC")
+    if at < now.started_at:
+        raise InputError("rollback", f"the rollback cannot precede stage {now.number}'s start")
+    return writes.record_rollback(con, migration_id, now.number, at, actor, reason)
