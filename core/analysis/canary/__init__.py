@@ -1,0 +1,1 @@
+"""The canary: anytime-valid checks of production traffic (sequences, checks) and its stages."""
