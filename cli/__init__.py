@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 import duckdb
 
-from cli import admin, data, report, review, run
+from cli import admin, canary, data, report, review, run
 from core.errors import SwitchyardError
 from core.store import db, settings
 
 DESCRIPTION = (__doc__ or "").splitlines()[0]
-GROUPS = (data, review, report, run, admin)
+GROUPS = (data, review, report, run, admin, canary)
 Handler = Callable[[argparse.Namespace, duckdb.DuckDBPyConnection], int | None]
 COMMANDS: dict[str, Handler] = {name: f for g in GROUPS for name, f in g.COMMANDS.items()}
 

@@ -1,0 +1,101 @@
+"""Judge scores that arrive apart from their requests (OTel ``gen_ai.evaluation.result``
+events): each must name a request of this file or one ingested before, once per metric and
+evaluator."""
+
+from __future__ import annotations
+
+import itertools
+
+import duckdb
+import pandas as pd
+
+from core.errors import InputError
+from core.importers.canary import load
+from core.importers.staging import Staged
+from core.store import writes_canary
+
+COLUMNS = ("_row", "request_id", "metric", "evaluator", "score", "label", "explanation")
+_names = itertools.count(1)
+
+
+def frame(records: list[dict]) -> pd.DataFrame:
+    """The scores a parser found, one dict per score with COLUMNS' keys."""
+    out = pd.DataFrame(records, columns=list(COLUMNS))
+    out["score"] = out["score"].astype("float64")
+    for name in ("request_id", "metric", "evaluator", "label", "explanation"):
+        out[name] = out[name].astype("string")
+    return out
+
+
+def validate(
+    con: duckdb.DuckDBPyConnection,
+    scores: pd.DataFrame,
+    staged: Staged,
+    bound: load.Bound,
+    migration_id: str,
+    file: str,
+) -> None:
+    if scores.empty:
+        return
+    keys = ["request_id", "metric", "evaluator"]
+    repeated = scores[scores.duplicated(keys, keep="first")]
+    if not repeated.empty:
+        row = repeated.iloc[0]
+        raise InputError(
+            file,
+            f"a second {row['metric']!r} score from {row['evaluator']!r} for request"
+            f" {row['request_id']!r}; each evaluator scores a request once per metric",
+            row=int(row["_row"]),
+            row_word="line",
+        )
+    name = f"canary_scores_{next(_names)}"
+    con.execute("SELECT 1").fetchall()  # closes an open result: DuckDB refuses register() else
+    con.register(name, scores)
+    try:
+        request = load.expr(bound, "request_id")
+        orphan = con.execute(
+            f"SELECT _row, request_id FROM {name} WHERE request_id NOT IN"  # noqa: S608 - generated names; quote()d columns
+            f" (SELECT {request} FROM {staged.table}) AND request_id NOT IN"
+            " (SELECT request_id FROM canary_request WHERE migration_id = ?) ORDER BY _row LIMIT 1",
+            [migration_id],
+        ).fetchone()
+        if orphan:
+            raise InputError(
+                file,
+                f"an evaluation result for request {orphan[1]!r}, which is neither in this file"
+                f" nor ingested before for {migration_id}; ingest the spans first",
+                row=int(orphan[0]),
+                row_word="line",
+            )
+        again = con.execute(
+            f"SELECT s._row, s.request_id, s.metric FROM {name} s JOIN canary_score c"  # noqa: S608 - generated names
+            " ON c.migration_id = ? AND c.request_id = s.request_id AND c.metric = s.metric"
+            " AND c.evaluator = s.evaluator ORDER BY s._row LIMIT 1",
+            [migration_id],
+        ).fetchone()
+        if again:
+            raise InputError(
+                file,
+                f"the {again[2]!r} score of request {again[1]!r} was ingested before",
+                row=int(again[0]),
+                row_word="line",
+            )
+    finally:
+        con.unregister(name)
+
+
+def write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, migration_id: str, sha: str) -> int:
+    if scores.empty:
+        return 0
+    name = f"canary_scores_{next(_names)}"
+    con.execute("SELECT 1").fetchall()  # closes an open result: DuckDB refuses register() else
+    con.register(name, scores)
+    try:
+        return writes_canary.insert_scores_from(
+            con,
+            "SELECT ?, request_id, metric, evaluator, score, label, explanation, ?"  # noqa: S608 - generated name
+            f" FROM {name}",
+            [migration_id, sha],
+        )
+    finally:
+        con.unregister(name)

@@ -1,0 +1,124 @@
+"""The only writers of the canary tables: arms, ingested files, requests and their scores.
+
+Like core.store.writes, writers never open a transaction: the importer's unit of work
+(``db.transaction``, one per file) holds the rows, the file record and the audit entry
+together. Values are bound; the bulk writers take a SELECT the importer built from quoted
+names, whose columns are these tables' own, in order.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from core.store.writes import audit
+
+__all__ = [
+    "REQUEST_COLUMNS",
+    "SCORE_COLUMNS",
+    "add_arm",
+    "audit",
+    "insert_file",
+    "insert_requests_from",
+    "insert_scores_from",
+]
+
+REQUEST_COLUMNS = (
+    "migration_id",
+    "request_id",
+    "arm",
+    "ts",
+    "model_id",
+    "prompt",
+    "response",
+    "ttft_ms",
+    "latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "cost_usd",
+    "error",
+    "stratum",
+    "file_sha256",
+)
+SCORE_COLUMNS = (
+    "migration_id",
+    "request_id",
+    "metric",
+    "evaluator",
+    "score",
+    "label",
+    "explanation",
+    "file_sha256",
+)
+
+
+def add_arm(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    model_id: str,
+    arm: str,
+    *,
+    priced_as: str,
+    origin: str,
+    actor: str,
+) -> None:
+    """Map a model id as the logs spell it to an arm (audited)."""
+    con.execute(
+        "INSERT INTO canary_arm (migration_id, model_id, arm, priced_as, origin, created_by)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [migration_id, model_id, arm, priced_as, origin, actor],
+    )
+    audit(
+        con,
+        actor,
+        "add_canary_arm",
+        "migration",
+        migration_id,
+        after={"model_id": model_id, "arm": arm, "priced_as": priced_as, "origin": origin},
+    )
+
+
+def insert_file(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    sha256: str,
+    source: str,
+    fmt: str,
+    rows: int,
+    scores: int,
+    *,
+    actor: str,
+) -> None:
+    """Record an ingested file (its content hash makes a second ingest a skip), audited."""
+    con.execute(
+        "INSERT INTO canary_file (migration_id, sha256, source, format, rows, scores,"
+        " ingested_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [migration_id, sha256, source, fmt, rows, scores, actor],
+    )
+    audit(
+        con,
+        actor,
+        "ingest_canary_file",
+        "migration",
+        migration_id,
+        after={"sha256": sha256, "source": source, "format": fmt, "rows": rows, "scores": scores},
+    )
+
+
+def insert_requests_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+    """Append requests: ``select`` yields REQUEST_COLUMNS in order. Returns the rows added."""
+    columns = ", ".join(REQUEST_COLUMNS)
+    row = con.execute(
+        f"INSERT INTO canary_request ({columns}) {select}",
+        list(params),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def insert_scores_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+    """Append judge scores: ``select`` yields SCORE_COLUMNS in order. Returns the rows added."""
+    columns = ", ".join(SCORE_COLUMNS)
+    row = con.execute(
+        f"INSERT INTO canary_score ({columns}) {select}",
+        list(params),
+    ).fetchone()
+    return int(row[0]) if row else 0
