@@ -227,8 +227,10 @@ def quantile_cs(
     k_hi = np.ceil(s * p + g).astype(int)  # rank just past the largest count < tp + g
     est, low, high = (np.empty(len(sizes)) for _ in range(3))
     for i, n in enumerate(sizes):
-        xs = np.sort(x[:n])
-        est[i] = xs[min(n - 1, max(0, math.ceil(n * p) - 1))]
+        ranks = [min(n - 1, max(0, math.ceil(n * p) - 1))]  # the inverted-CDF p-quantile
+        ranks += [r - 1 for r in (k_lo[i], k_hi[i]) if 1 <= r <= n]
+        xs = np.partition(x[:n], sorted(set(ranks)))  # three order statistics, not a sort
+        est[i] = xs[ranks[0]]
         low[i] = xs[k_lo[i] - 1] if k_lo[i] >= 1 else -np.inf
         high[i] = xs[k_hi[i] - 1] if k_hi[i] <= n else np.inf
     return Sequence(sizes, est, low, high, alpha, method)

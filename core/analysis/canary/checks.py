@@ -1,0 +1,328 @@
+"""The canary's checks: each a confidence sequence against its limit, valid at every look.
+
+The false-alarm budget ``alpha`` (0.05 by default) is split equally over the ten checks
+(alpha / 10 = 0.005 each, stated in each result's ``alpha``); a check on two arms spends half
+of its share on each arm's sequence. By the union bound the chance that any check reads
+"crossed" while no limit is truly crossed stays below ``alpha``, however often the page is
+refreshed: every interval is a confidence sequence (``sequences``), not a fixed-n interval.
+
+- "crossed": the whole interval is beyond the limit (harm shown);
+- "within": the whole interval is inside the limit;
+- "inconclusive": otherwise, or no data. ``mde`` is half the interval's width: how far past
+  the limit the truth must sit before this many requests can show it.
+
+Quality is canary − control pass rate in points (limit −margin); TTFT and latency the
+canary − control p50 and p90 in ms (p50 is held to the p90's limit); errors the canary /
+control rate ratio; SME flags the canary's flags beyond what the control's flag rate predicts
+(a count; the exact count when the control has no SME review); cost the canary's mean against
+the projection (or the canary / control ratio without one); the split the canary share
+against the configured one (sample-ratio mismatch).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from core.analysis.canary import sequences as cs
+from core.types import finite
+
+CHECKS = (
+    "quality_judge",
+    "quality_sme",
+    "ttft_p50",
+    "ttft_p90",
+    "latency_p50",
+    "latency_p90",
+    "error_rate",
+    "sme_flags",
+    "cost_per_request",
+    "traffic_split",
+)
+BETTING_MAX_N = 20_000  # per arm: above it the betting CS (n x grid work) gives way to the CLT one
+SRM_TOLERANCE = 0.2  # the split reads "within" when its CS lies within ±20% of the configured share
+
+CheckStatus = Literal["within", "crossed", "inconclusive"]
+Harm = Literal["above", "below", "outside"]  # where the limit is crossed
+
+
+@dataclass(frozen=True)
+class CanaryLimits:
+    """One stage's limits, from the migration's sign-off criteria."""
+
+    quality_margin_pp: float  # max allowed drop of canary pass rate, percentage points
+    ttft_p90_increase_ms: float
+    latency_p90_increase_ms: float
+    error_rate_ratio: float  # canary / control error rate above this crosses
+    sme_flag_limit: int  # SME safety/hallucination flags on canary traffic allowed
+    cost_overrun_pct: float  # cost per request above the projection by this % crosses
+    projected_cost_per_request: float | None
+    configured_share: float  # canary share of traffic in this stage (0-1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check at one look: its interval, its limit, and how the two stand."""
+
+    name: str
+    estimate: float | None
+    low: float | None
+    high: float | None
+    limit: float | None
+    unit: str  # "pp", "ms", "ratio", "count", "usd", "share"
+    status: CheckStatus
+    mde: float | None  # half the interval's width, in ``unit``
+    n_control: int
+    n_canary: int
+    alpha: float
+    method: str
+    why: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, eq=False)
+class _Track:
+    """A check's running interval at each look, before it is judged against its limit."""
+
+    estimate: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    n_control: np.ndarray
+    n_canary: np.ndarray
+    limit: float | None
+    unit: str
+    harm: Harm
+    method: str
+    note: str
+
+
+def _mean_cs(x: np.ndarray, alpha: float, at: np.ndarray, bounded: bool) -> cs.Sequence:
+    """Betting CS for [0, 1] data up to BETTING_MAX_N, the asymptotic CS otherwise."""
+    if bounded and len(x) <= BETTING_MAX_N:
+        return cs.betting_cs(x, alpha, at=np.unique(at))
+    return cs.asymptotic_cs(x, alpha, at=np.unique(at))
+
+
+def _arms(frame: pd.DataFrame, column: str, upto: np.ndarray):
+    """Each arm's non-missing values in arrival order, and their count within each look."""
+    values = frame[column]
+    ok = values.notna().to_numpy()
+    out = []
+    for arm in ("control", "canary"):
+        mine = ok & (frame["arm"] == arm).to_numpy()
+        counts = np.concatenate(([0], np.cumsum(mine)))[upto]
+        out.append((values[mine].to_numpy(dtype=float), counts))
+    return out
+
+
+def _two_arm(frame, column, upto, alpha, seq_fn, combine) -> tuple:
+    (xk, nk), (xc, nc) = _arms(frame, column, upto)
+    a = seq_fn(xc, alpha / 2, nc).at_sizes(nc)
+    b = seq_fn(xk, alpha / 2, nk).at_sizes(nk)
+    est, low, high = combine(a, b)
+    return est, low, high, nk, nc, a.method
+
+
+def _quality(frame, upto, alpha, limits, column) -> _Track:
+    def seq(x, a, at):
+        return _mean_cs(x, a, at, bounded=True)
+
+    est, low, high, nk, nc, method = _two_arm(frame, column, upto, alpha, seq, cs.difference)
+    # two independent streams, one CS each at alpha/2: a pass is a 0/1 draw of its arm's rate,
+    # so each arm is a bounded mean in [0, 1] as it stands; no paired contrast is needed
+    # (the arms serve different requests), and an IPW contrast would need the share known.
+    note = f"canary − control {'judge' if column == 'judge_passed' else 'SME'} pass rate"
+    return _Track(
+        100 * est, 100 * low, 100 * high, nk, nc, -limits.quality_margin_pp, "pp", "below",
+        method, note,
+    )  # fmt: skip
+
+
+def _quantile(frame, upto, alpha, column, p, limit) -> _Track:
+    def seq(x, a, at):
+        return cs.quantile_cs(x, p, a, at=np.unique(at[at > 0]))
+
+    est, low, high, nk, nc, method = _two_arm(frame, column, upto, alpha, seq, cs.difference)
+    what = "TTFT" if column == "ttft_ms" else "latency"
+    note = f"canary − control p{round(p * 100)} {what}"
+    if p < 0.9:
+        note += " (held to the p90's limit)"
+    return _Track(est, low, high, nk, nc, limit, "ms", "above", method, note)
+
+
+def _errors(frame, upto, alpha, limits) -> _Track:
+    def seq(x, a, at):
+        return _mean_cs(x, a, at, bounded=True)
+
+    frame = frame.assign(error=frame["error"].astype(float))
+    est, low, high, nk, nc, method = _two_arm(frame, "error", upto, alpha, seq, cs.ratio)
+    note = "canary / control error rate"
+    return _Track(est, low, high, nk, nc, limits.error_rate_ratio, "ratio", "above", method, note)
+
+
+def _flags(frame, upto, alpha, limits) -> _Track:
+    (xk, nk), (xc, nc) = _arms(frame, "sme_flag", upto)
+    limit = float(limits.sme_flag_limit)
+    flags_c = np.where(nc > 0, np.concatenate(([0.0], np.cumsum(xc)))[nc], np.nan)
+    if len(xk) == 0:  # nothing to compare with: the flags counted exactly
+        note = "SME flags on canary traffic (the control has no SME review: counted exactly)"
+        return _Track(flags_c, flags_c, flags_c, nk, nc, limit, "count", "above", "count", note)
+    a = _mean_cs(xc, alpha / 2, nc, bounded=True).at_sizes(nc)
+    b = _mean_cs(xk, alpha / 2, nk, bounded=True).at_sizes(nk)
+    est, low, high = cs.difference(a, b)
+    note = "canary SME flags beyond the control's flag rate"
+    return _Track(nc * est, nc * low, nc * high, nk, nc, limit, "count", "above", a.method, note)
+
+
+def _cost(frame, upto, alpha, limits) -> _Track:
+    def seq(x, a, at):
+        return cs.asymptotic_cs(x, a, at=np.unique(at[at > 0])).at_sizes(at)
+
+    projected = limits.projected_cost_per_request
+    factor = 1 + limits.cost_overrun_pct / 100
+    (xk, nk), (xc, nc) = _arms(frame, "cost_usd", upto)
+    if projected is not None and projected > 0:
+        a = seq(xc, alpha, nc)
+        note = f"canary cost per request against the projection ${projected:.6g} + overrun"
+        return _Track(
+            a.estimate, a.low, a.high, nk, nc, projected * factor, "usd", "above", a.method, note
+        )
+    est, low, high = cs.ratio(seq(xc, alpha / 2, nc), seq(xk, alpha / 2, nk))
+    note = "canary / control cost per request (no projection recorded)"
+    method = "asymptotic CS (Waudby-Smith et al. 2024), each arm"
+    return _Track(est, low, high, nk, nc, factor, "ratio", "above", method, note)
+
+
+def _split(frame, upto, alpha, limits) -> _Track:
+    is_canary = (frame["arm"] == "canary").to_numpy()
+    seq = cs.share_cs(is_canary, alpha, at=upto[upto > 0]).at_sizes(upto)
+    nc = np.concatenate(([0], np.cumsum(is_canary)))[upto]
+    note = f"canary share against the configured {limits.configured_share:.4g}"
+    return _Track(
+        seq.estimate, seq.low, seq.high, upto - nc, nc, limits.configured_share, "share",
+        "outside", seq.method, note,
+    )  # fmt: skip
+
+
+def _status(track: _Track, i: int) -> tuple[CheckStatus, str]:
+    low, high, limit = finite(track.low[i]), finite(track.high[i]), track.limit
+    if limit is None or math.isnan(track.low[i]) or math.isnan(track.high[i]):
+        return "inconclusive", "no data yet"
+    if track.harm == "outside":
+        if limit <= 0 or limit >= 1:
+            return "inconclusive", "no configured share to test"
+        if (low is not None and low > limit) or (high is not None and high < limit):
+            return "crossed", "the observed split is not the configured one"
+        band = (limit * (1 - SRM_TOLERANCE), limit * (1 + SRM_TOLERANCE))
+        fits = low is not None and high is not None and band[0] <= low and high <= band[1]
+        return ("within", "the split matches") if fits else ("inconclusive", "too few requests")
+    # "above": harm is a high value (crossed when low > limit); "below": a low one (quality)
+    beyond, inside = (low, high) if track.harm == "above" else (high, low)
+    sign = 1 if track.harm == "above" else -1
+    if beyond is not None and sign * (beyond - limit) > 0:
+        return "crossed", "the whole interval is past the limit"
+    if inside is not None and sign * (inside - limit) <= 0:
+        return "within", "the whole interval is inside the limit"
+    return "inconclusive", "the interval straddles the limit"
+
+
+def _result(name: str, track: _Track, i: int, alpha: float) -> CheckResult:
+    status, reason = _status(track, i)
+    low, high = finite(track.low[i]), finite(track.high[i])
+    mde = (high - low) / 2 if low is not None and high is not None else None
+    return CheckResult(
+        name=name,
+        estimate=finite(track.estimate[i]),
+        low=low,
+        high=high,
+        limit=track.limit,
+        unit=track.unit,
+        status=status,
+        mde=mde,
+        n_control=int(track.n_control[i]),
+        n_canary=int(track.n_canary[i]),
+        alpha=alpha,
+        method=track.method,
+        why=f"{track.note}: {reason}",
+    )
+
+
+def _tracks(frame: pd.DataFrame, limits: CanaryLimits, alpha: float, upto: np.ndarray):
+    share = alpha / len(CHECKS)
+    builders: dict[str, Callable[[], _Track]] = {
+        "quality_judge": lambda: _quality(frame, upto, share, limits, "judge_passed"),
+        "quality_sme": lambda: _quality(frame, upto, share, limits, "sme_passed"),
+        "ttft_p50": lambda: _quantile(
+            frame, upto, share, "ttft_ms", 0.5, limits.ttft_p90_increase_ms
+        ),
+        "ttft_p90": lambda: _quantile(
+            frame, upto, share, "ttft_ms", 0.9, limits.ttft_p90_increase_ms
+        ),
+        "latency_p50": lambda: _quantile(
+            frame, upto, share, "latency_ms", 0.5, limits.latency_p90_increase_ms
+        ),
+        "latency_p90": lambda: _quantile(
+            frame, upto, share, "latency_ms", 0.9, limits.latency_p90_increase_ms
+        ),
+        "error_rate": lambda: _errors(frame, upto, share, limits),
+        "sme_flags": lambda: _flags(frame, upto, share, limits),
+        "cost_per_request": lambda: _cost(frame, upto, share, limits),
+        "traffic_split": lambda: _split(frame, upto, share, limits),
+    }
+    return share, {name: builders[name]() for name in CHECKS}
+
+
+def _prepare(traffic: pd.DataFrame) -> pd.DataFrame:
+    """Arrival order; nullable booleans as floats (NaN when missing) for the sequences."""
+    frame = traffic.sort_values(["ts", "request_id"], kind="stable").reset_index(drop=True)
+    columns = {}
+    for column in ("judge_passed", "sme_passed", "sme_flag"):
+        if column in frame:
+            as_bool = frame[column].astype("boolean")
+            columns[column] = as_bool.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        else:
+            columns[column] = np.nan
+    columns["error"] = frame["error"].fillna(False).astype(bool)
+    return frame.assign(**columns)
+
+
+def run_checks(
+    traffic: pd.DataFrame, limits: CanaryLimits, alpha: float = 0.05
+) -> list[CheckResult]:
+    """Every check at the last look, in ``CHECKS`` order (see the module docstring)."""
+    frame = _prepare(traffic)
+    share, tracks = _tracks(frame, limits, alpha, np.array([len(frame)]))
+    return [_result(name, track, 0, share) for name, track in tracks.items()]
+
+
+def check_history(
+    traffic: pd.DataFrame, limits: CanaryLimits, alpha: float = 0.05, looks: int = 50
+) -> pd.DataFrame:
+    """Each check's interval at ``looks`` evenly spaced request counts, to plot over time.
+
+    One row per (look, check): look, ts (the look's last request), name, estimate, low, high,
+    limit, status. Valid at all looks at once, so a crossing anywhere on it is evidence.
+    """
+    frame = _prepare(traffic)
+    columns = ["look", "ts", "name", "estimate", "low", "high", "limit", "status"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    upto = np.unique(np.ceil(np.linspace(0, len(frame), looks + 1)[1:]).astype(int))
+    share, tracks = _tracks(frame, limits, alpha, upto)
+    rows = []
+    for i, n in enumerate(upto):
+        ts = frame["ts"].iloc[n - 1]
+        for name, track in tracks.items():
+            r = _result(name, track, i, share)
+            rows.append((i + 1, ts, name, r.estimate, r.low, r.high, r.limit, r.status))
+    return pd.DataFrame(rows, columns=columns)
