@@ -19,21 +19,26 @@ n* × (t_{n−1} / t_{df})², df = Satterthwaite's n_e (Korn & Graubard pair tha
 Clopper-Pearson, conservative by construction; Wilson's score form is used here, and
 bench/coverage.py measures its coverage). A mean gets ȳ_st ± t_{df} √v.
 
-Thin strata. A proportion's strata with fewer than MIN_LABELS labels (none or one) are
-collapsed into their pool, "*/<pool>" (``collapse_thin``, the rule Compare's StratPPI uses), so
-both pages give the same estimate; a stratum with no label would otherwise drop out of it. A
-stratum whose few labels all agree (s_h² = 0) says nothing about its variance: with 6 labels
-at a true 3% failure rate, all pass 83% of the time. It borrows the variance of its pool: the
-strata that share the judge's verdict ("<stratum>/<pool>"), pooled as one stratum around the
-pool's mean (collapsed strata, Cochran §5A.12: strata alike in y are collapsed to estimate a
-variance they cannot estimate alone). A proportion whose whole pool agrees takes the pool's
-Jeffreys proportion (x + ½) / (n + 1): an SME's verdict is never certain by design. In a
-ratio, a pool without variation is structural only when the domain is a union of strata
-(precision: a judge-pass stratum holds no judge failures); otherwise (recall: SME failures
-can hide in a judge-pass stratum) it takes d's largest value for a hidden domain member,
-max(R̂, 1 − R̂)², times the pool's Jeffreys p̃(1 − p̃) of the domain.
-A domain's interval uses its own labels: n* at most the labelled domain members, and df at
-most their number − 1. Every stratum under MIN_LABELS is named in ``thin`` with its top-up.
+Thin strata (``core.analysis.thin``). Strata with fewer than MIN_LABELS labels (none or one)
+are collapsed into their pool, "*/<pool>", the rule Compare's StratPPI uses, so both pages
+give the same estimate; a pool short of MIN_LABELS in all withholds the figure ("not enough
+labels", the pool and its top-up). A stratum whose labels all agree (s_h² = 0) says nothing
+about its variance: with 6 labels at a true 3% failure rate, all pass 83% of the time. It
+borrows the variance of its pool, the strata that share the judge's verdict, pooled as one
+stratum around the pool's mean. That is a house rule, not Cochran's: it is modelled on his
+collapsed strata (§5A.12, strata of one unit each paired to estimate a variance they cannot
+alone), extended to strata whose labels agree, and it is conservative where the pool mixes
+strata of different rates (a stratum of 30 agreeing labels borrows the mix's larger
+variance); bench/coverage.py measures the result. A proportion whose whole pool agrees
+takes the pool's Jeffreys proportion (x + ½) / (n + 1): an SME's verdict is never certain by
+design. In a ratio, a pool without variation is structural only when the domain is a union
+of strata (precision: a judge-pass stratum holds no judge failures); otherwise (recall: SME
+failures can hide in a judge-pass stratum) it takes d's largest value for a hidden domain
+member, max(R̂, 1 − R̂)², times the pool's Jeffreys p̃(1 − p̃) of the domain. A borrowed
+stratum's degrees of freedom are its own n_h − 1 in Satterthwaite's sum (fewer than the
+pool's: conservative). A domain's interval uses its own labels: n* at most the labelled
+domain members, and df at most their number − 1. Every stratum under MIN_LABELS is named in
+``thin`` with its top-up.
 """
 
 from __future__ import annotations
@@ -45,24 +50,18 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import norm, t
 
+from core.analysis.thin import (  # noqa: F401 - thin_strata: one rule for every caller
+    MIN_LABELS,
+    Thin,
+    collapse_thin,
+    pool_of,
+    short_pools,
+    thin_strata,
+    withheld_note,
+)
 from core.types import Interval, finite
 
-MIN_LABELS = 2  # labels a stratum needs for its own s_h² (n_h − 1 > 0)
 CONFIDENCE = 0.95
-
-
-@dataclass(frozen=True)
-class Thin:
-    """A stratum with too few labels for its own variance, and the top-up that would fix it."""
-
-    stratum: str
-    labels: int
-    size: int  # N_h
-    top_up: int  # more labels to reach MIN_LABELS (capped by the stratum's size)
-
-    def to_dict(self) -> dict:
-        return {"stratum": self.stratum, "labels": self.labels, "size": self.size,
-                "top_up": self.top_up}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -93,9 +92,7 @@ class Stratified:
         """'not enough labels: ...' naming each thin stratum and its top-up; None when enough."""
         if self.enough:
             return None
-        parts = [
-            f"{t.stratum} has {t.labels} of {t.size} (label {t.top_up} more)" for t in self.thin
-        ]
+        parts = [t.said() for t in self.thin]
         return (
             f"not enough labels: {'; '.join(parts)}; each stratum needs {MIN_LABELS} for its"
             " variance (top up those strata)"
@@ -165,10 +162,10 @@ def _collapsed(
     hidden: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """s_h², where a thin stratum (n_h = 1 or s_h² = 0) takes its pool's pooled variance
-    (Cochran §5A.12), or, where the pool all agrees, the Jeffreys p̃ (1 − p̃) of the 0/1
-    ``jeffreys`` (None: no smoothing); with ``hidden`` (a ratio's d for an unseen domain
-    member), hidden² p̃ (1 − p̃) in pools without a domain member only. Also which strata
-    borrowed a non-zero variance."""
+    (the house rule in the module's docstring), or, where the pool all agrees, the Jeffreys
+    p̃ (1 − p̃) of the 0/1 ``jeffreys`` (None: no smoothing); with ``hidden`` (a ratio's d
+    for an unseen domain member), hidden² p̃ (1 − p̃) in pools without a domain member only.
+    Also which strata borrowed a non-zero variance."""
     pools = design.pool[design.codes]
     counts = np.bincount(pools).astype(float)
     means = np.bincount(pools, values) / counts
@@ -193,42 +190,6 @@ def _variance(s2: np.ndarray, design: _Design) -> tuple[float, float]:
     denominator = float((terms[spread] ** 2 / (design.n[spread] - 1)).sum())
     df = variance**2 / denominator if denominator > 0 else float(design.n.sum() - 1)
     return variance, max(df, 1.0)
-
-
-def thin_strata(labelled: ArrayLike, population: ArrayLike) -> dict[str, int]:
-    """Strata (labelled or of the population) with fewer than MIN_LABELS labels: counts."""
-    names, counts = np.unique(np.asarray(labelled).astype(str), return_counts=True)
-    have = dict(zip(names.tolist(), counts.tolist(), strict=True))
-    every = set(np.asarray(population).astype(str).tolist()) | set(have)
-    return {h: have.get(h, 0) for h in sorted(every) if have.get(h, 0) < MIN_LABELS}
-
-
-def collapse_thin(labelled: ArrayLike, population: ArrayLike) -> dict[str, str]:
-    """Where each thin stratum goes: collapsed strata (Cochran 1977, §5A.12).
-
-    Thin strata of one pool ("<stratum>/<pool>") merge into "*/<pool>"; if that still holds
-    fewer than MIN_LABELS labels, the whole pool merges into it; if even the pool is short,
-    everything merges into "*". Strata not named keep their own. Within a merged stratum the
-    labels count as one simple random sample of it, which holds when the merged strata were
-    sampled at similar rates and differ little in their judge's errors.
-    """
-    have = np.asarray(labelled).astype(str).tolist()
-    every = np.asarray(population).astype(str).tolist()
-    names = sorted(set(have) | set(every))
-    mapping = {h: _pool_of(h) for h in thin_strata(have, every)}
-    short = _still_thin(have, every, mapping)
-    mapping |= {h: _pool_of(h) for h in names if _pool_of(h) in short}
-    if _still_thin(have, every, mapping):
-        mapping = dict.fromkeys(names, "*")
-    return mapping
-
-
-def _pool_of(stratum: str) -> str:
-    return "*/" + stratum.rsplit("/", 1)[-1]
-
-
-def _still_thin(have: list[str], every: list[str], mapping: dict[str, str]) -> dict:
-    return thin_strata([mapping.get(h, h) for h in have], [mapping.get(h, h) for h in every])
 
 
 def _thin(design: _Design, counted: np.ndarray) -> tuple[Thin, ...]:
@@ -322,12 +283,9 @@ def mean(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
     return _result(interval, variance, df, design, np.zeros(len(s2), bool))
 
 
-def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
-    """A population proportion: Cochran's estimate and variance (thin strata borrowing their
-    pool's), a Wilson interval at the effective sample size (see the module's docstring)."""
-    y = np.asarray(values, dtype=float)
-    if not len(y):
-        return _empty()
+def _merged(strata: ArrayLike, sizes: dict) -> tuple[_Design, tuple[Thin, ...]]:
+    """The design once thin strata join their pool (``collapse_thin``) over every stratum of
+    ``sizes`` (labelled or not), and the thin strata, named before, with their top-ups."""
     labelled = np.asarray(strata).astype(str)
     _design(labelled, sizes)  # every labelled stratum has its N_h
     thin = _thin(_design(np.asarray(list(sizes)), sizes, labelled), np.ones(len(sizes), bool))
@@ -335,7 +293,19 @@ def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
     sizes_merged: dict[str, float] = {}
     for h, size in sizes.items():
         sizes_merged[merged.get(h, h)] = sizes_merged.get(merged.get(h, h), 0) + size
-    design = _design(np.array([merged.get(h, h) for h in labelled.tolist()]), sizes_merged)
+    return _design(np.array([merged.get(h, h) for h in labelled.tolist()]), sizes_merged), thin
+
+
+def proportion(values: ArrayLike, strata: ArrayLike, sizes: dict) -> Stratified:
+    """A population proportion: Cochran's estimate and variance (thin strata borrowing their
+    pool's), a Wilson interval at the effective sample size (see the module's docstring);
+    withheld when a pool holds fewer than MIN_LABELS labels (``thin.short_pools``)."""
+    y = np.asarray(values, dtype=float)
+    if not len(y):
+        return _empty()
+    design, thin = _merged(strata, sizes)
+    if short := short_pools(strata, sizes):
+        return _empty(len(y), withheld_note(len(y), short, thin), short + thin)
     means, s2 = _within(y, design)
     s2, borrowed = _collapsed(y, s2, design, y)
     variance, df = _variance(s2, design)
@@ -353,12 +323,30 @@ def ratio(
 ) -> Stratified:
     """R̂ = Σ W_h ȳ_h / Σ W_h x̄_h, the share of a domain (x = 1) that has y = 1, with the
     linearised variance v(R̂) = Σ W_h² (1 − f_h) s_dh² / n_h / X̄², d = y − R̂ x (Lohr ch. 4;
-    Cochran ch. 6), and a Wilson interval at its effective n (inside [0, 1])."""
+    Cochran ch. 6), and a Wilson interval at its effective n (inside [0, 1]).
+
+    ``sizes``: N_h of every design stratum, labelled or not: thin ones join their pool as in
+    ``proportion`` (a stratum nobody labelled still counts in its pool's weight)."""
     y = np.asarray(numerator, dtype=float)
     x = np.asarray(denominator, dtype=float)
     if not len(y):
         return _empty()
-    design = _design(strata, sizes)
+    labelled = np.asarray(strata).astype(str)
+    # ``union``: the domain is a union of strata by design (precision: the judge's failures
+    # are its fail pool), so a stratum without members has none to hide. Recall's domain, the
+    # SME's failures, is not: a judge-pass stratum whose labels show none may still hold some.
+    # Only when the labels agree (x constant in each stratum): a sample drawn on another
+    # metric's or run's verdicts does not split this judge's failures into pools.
+    _, x_s2 = _within(x, _design(labelled, sizes))
+    union = union and bool(np.all(np.nan_to_num(x_s2) == 0))
+    design, thin = _merged(labelled, sizes)
+    pools_in = {pool_of(h) for h in labelled[x > 0].tolist()}  # pools with domain members
+    short = short_pools(labelled, sizes)
+    if union:  # a labelled pool without members holds none: its count does not matter
+        short = tuple(p for p in short if p.labels == 0 or p.stratum in pools_in)
+        thin = tuple(s for s in thin if pool_of(s.stratum) in pools_in)
+    if short:
+        return _empty(len(y), withheld_note(len(y), short, thin), short + thin)
     y_means, _ = _within(y, design)
     x_means, _ = _within(x, design)
     total = float((design.weight * x_means).sum())
@@ -367,30 +355,22 @@ def ratio(
     estimate = float((design.weight * y_means).sum()) / total
     d = y - estimate * x
     _, s2 = _within(d, design)
-    # ``union``: the domain is a union of strata by design (precision: the judge's failures
-    # are its fail pool), so a stratum without members has none to hide. Recall's domain, the
-    # SME's failures, is not: a judge-pass stratum whose labels show none may still hold some.
-    # Only when the labels agree (x constant in each stratum): a sample drawn on another
-    # metric's or run's verdicts does not split this judge's failures into pools.
-    _, x_s2 = _within(x, design)
-    union = union and bool(np.all(np.nan_to_num(x_s2) == 0))
     hidden = max(estimate, 1 - estimate)  # d of a domain member the labels did not show
     s2, borrowed = _collapsed(d, s2, design, None if union else (x > 0).astype(float), hidden)
     variance, df = _variance(s2, design)
     variance /= total**2
     members = int(np.ceil(x.sum()))
     df = min(df, max(members - 1, 1))
-    # Only strata whose pool holds domain members can be too thin for this ratio.
-    pools_in = np.bincount(design.pool[design.codes], x, minlength=design.pool.max() + 1) > 0
     # The domain's labelled share: its n* may gain the fpc over its labels, as a mean's does.
     fraction = members / max(float((design.size * x_means).sum()), members)
     interval = wilson_at(estimate, variance, df, members, domain=True, fraction=fraction)
-    counted = pools_in[design.pool] if union else None
     return _result(
-        interval, variance, df, design, borrowed, counted, domain=members, fraction=fraction
+        interval, variance, df, design, borrowed, thin=thin, domain=members, fraction=fraction
     )
 
 
-def _empty(labels: int = 0, note: str = "not enough labels: none") -> Stratified:
+def _empty(
+    labels: int = 0, note: str = "not enough labels: none", thin: tuple[Thin, ...] = ()
+) -> Stratified:
     nan = math.nan
-    return Stratified(Interval(nan, nan, nan, note=note), nan, nan, nan, labels, 0)
+    return Stratified(Interval(nan, nan, nan, note=note), nan, nan, nan, labels, 0, thin)

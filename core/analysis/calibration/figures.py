@@ -159,7 +159,8 @@ def by_design(
     sizes: dict,
 ) -> tuple[Interval, Interval, Interval]:  # fmt: skip
     """Agreement, precision and recall over the items (an item's value: the share of its
-    labels), as Cochran's stratified proportion and two domain ratios."""
+    labels), as Cochran's stratified proportion and two domain ratios; ``sizes``: N_h of
+    every design stratum of the population, labelled or not (thin ones join their pool)."""
     items, first, inverse = np.unique(units, return_index=True, return_inverse=True)
     labels = np.bincount(inverse, minlength=len(items))
 
@@ -266,6 +267,7 @@ def calibrate(
         weight = frame["weight"].to_numpy()[designed]
         names = frame["design_stratum"].to_numpy()[designed]
         sizes = frame[designed].groupby("design_stratum")["stratum_size"].first().to_dict()
+        sizes = {**_population(evidence.strata, frame[designed]), **sizes}  # unlabelled too
         weighted = figures(
             judge_fail[designed], sme_fail[designed], weight,
             units[designed], strata[designed], seed, resamples, (names, sizes),

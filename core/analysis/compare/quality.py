@@ -23,6 +23,7 @@ from core.analysis.ppi import (
     stratified_ppi,
     thin_strata,
 )
+from core.analysis.thin import short_pools, withheld_note
 from core.types import RESAMPLES, Interval
 
 # A normal-theory interval on a handful of labels is noise that reads as a figure.
@@ -95,7 +96,8 @@ def sme_corrected(comparison: Comparison, metric: str, items: pd.DataFrame) -> S
     (``design_strata``). The judge's score is scaled onto [0, 1] and oriented so that high
     means pass; an item without a score counts its 0/1 verdict. Design strata with fewer than
     two labels (a stratum or split of the dataset cuts them thin) are collapsed
-    (``ppi.collapse_thin``), and ``note`` names them.
+    (``ppi.collapse_thin``), and ``note`` names them; a figure whose pool holds fewer than
+    two labels in all is withheld (None), and ``note`` names the pool and its top-up.
     """
     labels = comparison.labels
     # Positions of the labelled items among ``items`` (-1: not in this selection).
@@ -153,6 +155,11 @@ def _corrected(
         return None
     rest = np.ones(len(f), dtype=bool)
     rest[labelled] = False
+    names, counts = np.unique(strata, return_counts=True)
+    pools = short_pools(strata[labelled], dict(zip(names.tolist(), counts.tolist(), strict=True)))
+    if pools:  # merging across pools would weight a pool by another's labels
+        notes.setdefault(withheld_note(len(y), pools), []).append(what)
+        return None
     thin = thin_strata(strata[labelled], strata[rest])
     if thin:
         merged = collapse_thin(strata[labelled], strata[rest])
