@@ -42,7 +42,7 @@ def test_betting_cs_matches_the_capital_process_computed_term_by_term():
     x = rng.beta(2, 5, 100)
     fine = np.linspace(0.001, 0.999, 999)
     kept = fine[brute_force_betting_set(x, 0.05, fine)]
-    got = cs.betting_cs(x, 0.05).last()
+    got = cs.betting_cs(x, 0.05, bets="PrPl-EB").last()
     step = 2 * cs.WINDOW / (cs.GRID - 1)
     # the grid reading only widens the set, by at most two grid steps
     assert got.low <= kept.min() + 1e-9 and got.high >= kept.max() - 1e-9
@@ -189,13 +189,18 @@ def test_betting_cs_and_normal_mixture_agree_with_confseq():
     # confseq 0.0.11 (Waudby-Smith & Howard's reference code), run once by hand on this very
     # sample: it cannot be a pinned dependency (its build pins pybind11 2.6.2, which fails on
     # Python 3.11, and it uses np.float_, gone in numpy 2). Built with pybind11 2.13 and
-    # np.float_ = np.float64, `betting_cs(x, alpha=0.05, breaks=1000)` gave these bounds at
+    # np.float_ = np.float64, `betting_cs(x, alpha=0.05, breaks=1000)` (PrPl-EB) gave these at
     # t = 100, 1000, 2000 and `normal_mixture_bound(v, 0.05, 1000, 0.05, False)` these radii.
     x = np.random.default_rng(3).beta(2, 5, 2000)
-    seq = cs.betting_cs(x, 0.05)
+    seq = cs.betting_cs(x, 0.05, bets="PrPl-EB")
     rows = [99, 999, 1999]
     # confseq reads m on a grid of 1/1000, ours on 0.5/399 moved out one step: 0.0025 apart
     np.testing.assert_allclose(seq.low[rows], [0.243, 0.268, 0.271], atol=0.0025)
     np.testing.assert_allclose(seq.high[rows], [0.347, 0.300, 0.295], atol=0.0025)
+    # aGRAPA: confseq's lambda_aKelly(x, m, trunc_scale=0.5) in cumprod(1 + l (x - m)) < 20,
+    # read on m = 0.001, 0.002, ..., 0.999
+    agrapa = cs.betting_cs(x, 0.05, bets="aGRAPA")
+    np.testing.assert_allclose(agrapa.low[rows], [0.247, 0.269, 0.272], atol=0.0025)
+    np.testing.assert_allclose(agrapa.high[rows], [0.344, 0.300, 0.294], atol=0.0025)
     radii = cs.normal_mixture_radius(np.array([10.0, 1000.0, 1e5]), 0.05, 1000)
     np.testing.assert_allclose(radii, [28.72733015, 95.98173584, 1126.28978972], rtol=1e-8)
