@@ -9,6 +9,7 @@ import json
 
 import duckdb
 
+from cli import canary_course
 from cli.common import actor
 from core.importers import canary
 from core.importers.canary import FORMATS, Options
@@ -84,7 +85,8 @@ def add_parsers(sub: Action) -> None:
     actions = group.add_subparsers(dest="action", required=True)
     _add_ingest(actions)
     _add_arm(actions)
+    canary_course.add_actions(actions)  # status, recipe, stage
 
 
-ACTIONS = {"ingest": canary_ingest, "arm": canary_arm}
+ACTIONS = {"ingest": canary_ingest, "arm": canary_arm, **canary_course.ACTIONS}
 COMMANDS = {"canary": cmd_canary}

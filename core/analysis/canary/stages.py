@@ -17,6 +17,7 @@ Everything here is pure: the caller loads the stages and the checks (``status``)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
@@ -29,20 +30,34 @@ HOLD: Verdict = "HOLD"
 ROLL_BACK: Verdict = "ROLL BACK"
 # As `report signoff --gate`: 0 go on, 3 not yet, 4 stop.
 EXIT_CODES: dict[Verdict, int] = {PROMOTE: 0, HOLD: 3, ROLL_BACK: 4}
+# Checks on SME labels of canary traffic: without any such label they are named as not
+# measured, but do not hold a stage forever (a team may not review production traffic).
+SME_CHECKS = frozenset({"quality_sme", "sme_flags"})
 
 
 class Check(Protocol):
     """What a verdict reads of one check (``checks.CheckResult``)."""
 
-    name: str
-    estimate: float | None
-    low: float | None
-    high: float | None
-    limit: float | None
-    unit: str
-    status: str  # 'within', 'crossed' or 'inconclusive'
-    mde: float | None
-    why: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def estimate(self) -> float | None: ...
+    @property
+    def low(self) -> float | None: ...
+    @property
+    def high(self) -> float | None: ...
+    @property
+    def limit(self) -> float | None: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def status(self) -> str: ...  # 'within', 'crossed' or 'inconclusive'
+    @property
+    def mde(self) -> float | None: ...
+    @property
+    def n_canary(self) -> int: ...
+    @property
+    def why(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -132,7 +147,7 @@ def crossing(check: Check) -> str:
 
 def decide(
     stage: Stage,
-    checks: list[Check],
+    checks: Sequence[Check],
     now: datetime,
     critical: frozenset[str],
     requests: int = 0,
@@ -159,10 +174,20 @@ def decide(
         f"every check within its limit and the minimum {stage.min_hours:.0f} h met "
         f"({hours:.1f} h run)"
     ]
+    unmeasured = [c.name for c in checks if _unmeasured(c)]
+    if unmeasured:
+        reasons.append(
+            f"not measured: {', '.join(unmeasured)} (no SME labels on canary traffic yet)"
+        )
     return StageVerdict(stage.number, stage.share_pct, PROMOTE, reasons, hours=hours)
 
 
-def _holds(stage: Stage, checks: list[Check], hours: float, requests: int) -> list[str]:
+def _unmeasured(check: Check) -> bool:
+    """An SME check without a single SME label on the canary's traffic."""
+    return check.name in SME_CHECKS and check.n_canary == 0 and check.status == "inconclusive"
+
+
+def _holds(stage: Stage, checks: Sequence[Check], hours: float, requests: int) -> list[str]:
     """What keeps the stage from PROMOTE: time, data, a non-critical crossing."""
     holds = []
     if hours < stage.min_hours:
@@ -174,6 +199,8 @@ def _holds(stage: Stage, checks: list[Check], hours: float, requests: int) -> li
         holds.append(f"data: no traffic ingested for stage {stage.number} yet")
         return holds
     for check in checks:
+        if _unmeasured(check):
+            continue
         if check.status == "inconclusive":
             unit = f" {check.unit}" if check.unit else ""
             holds.append(

@@ -27,6 +27,7 @@ class Check:
     limit: float | None = 250.0
     unit: str = "ms"
     mde: float | None = 40.0
+    n_canary: int = 500
     why: str = ""
 
 
@@ -71,6 +72,22 @@ def test_promote_when_every_check_is_within_and_the_minimum_time_is_met():
     verdict = st.decide(stage(hours_ago=50), checks, T0, CRITICAL, requests=5000)
     assert verdict.verdict == st.PROMOTE
     assert "minimum 48 h met (50.0 h run)" in verdict.reasons[0]
+
+
+def test_sme_checks_without_sme_labels_are_named_but_do_not_hold_the_stage():
+    checks = [
+        Check("ttft_p90", "within"),
+        Check("quality_sme", "inconclusive", None, None, None, -2.4, "pp", None, n_canary=0),
+        Check("sme_flags", "inconclusive", None, None, None, 0, "count", None, n_canary=0),
+    ]
+    verdict = st.decide(stage(hours_ago=50), checks, T0, CRITICAL, requests=5000)
+    assert verdict.verdict == st.PROMOTE
+    assert verdict.reasons[1] == (
+        "not measured: quality_sme, sme_flags (no SME labels on canary traffic yet)"
+    )
+    # With labels, an inconclusive SME check holds like any other.
+    checks[1] = Check("quality_sme", "inconclusive", -1.0, -6.0, 4.0, -2.4, "pp", 5.0, 40)
+    assert st.decide(stage(hours_ago=50), checks, T0, CRITICAL, requests=5000).verdict == st.HOLD
 
 
 def test_hold_for_time_says_how_long_it_has_run():
