@@ -156,15 +156,19 @@ def _one(
         if found is not None:
             scores.validate(con, found, staged, bound, migration_id, name)
         notes += load.warnings(con, bound)
-        with db.transaction(con):
-            if unstored:
-                arm_map.store(con, migration_id, known, actor=actor)
-            requests, scored = load.write(con, bound, migration_id, sha)
-            if found is not None:
-                scored += scores.write(con, found, migration_id, sha)
-            writes_canary.insert_file(
-                con, migration_id, sha, name, fmt, requests, scored, actor=actor
-            )
+        try:
+            with db.unordered_writes(con), db.transaction(con):
+                if unstored:
+                    arm_map.store(con, migration_id, known, actor=actor)
+                requests, scored = load.write(con, bound, migration_id, sha)
+                if found is not None:
+                    scored += scores.write(con, found, migration_id, sha)
+                writes_canary.insert_file(
+                    con, migration_id, sha, name, fmt, requests, scored, actor=actor
+                )
+        except duckdb.ConstraintException:
+            load.explain_duplicate(con, bound, migration_id)  # raises, naming the rows
+            raise
     finally:
         drop(con, staged.table)
     return FileResult(name, fmt, sha, requests, scored, warnings=tuple(notes))

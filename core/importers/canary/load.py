@@ -100,8 +100,8 @@ def validate(
     known: dict[str, str],
     window: arm_map.Window,
 ) -> None:
-    """Refuse the file at its first bad row: values, arms and model ids, the time window,
-    request ids repeated in the file or already ingested from another one."""
+    """Refuse the file at its first bad row: values, arms and model ids, the time window.
+    Repeated request ids are left to canary_request's key (see ``explain_duplicate``)."""
     staged = bound.staged
     found = Checks()
     for col in [*bound.cols.values(), *bound.scores.values()]:
@@ -109,8 +109,18 @@ def validate(
     _add_window_checks(found, bound.cols["ts"], migration_id, window)
     _add_arm_checks(con, found, bound, migration_id, known)
     checks.first_error(con, staged, found)
+
+
+def explain_duplicate(con: duckdb.DuckDBPyConnection, bound: Bound, migration_id: str) -> None:
+    """After canary_request's key refused the insert (and the transaction rolled back): the
+    request id repeated in the file, or ingested before from another file, with its rows.
+    The key finds repeats at no extra cost; this query runs only when it did."""
     checks.check_unique(
-        con, staged, expr(bound, "request_id"), bound.cols["request_id"].source, "request id"
+        con,
+        bound.staged,
+        expr(bound, "request_id"),
+        bound.cols["request_id"].source,
+        "request id",
     )
     _check_not_ingested(con, bound, migration_id)
 
