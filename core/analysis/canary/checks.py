@@ -115,13 +115,13 @@ def _mean_cs(x: np.ndarray, alpha: float, at: np.ndarray, bounded: bool) -> cs.S
 
 def _arms(frame: pd.DataFrame, column: str, upto: np.ndarray):
     """Each arm's non-missing values in arrival order, and their count within each look."""
-    values = frame[column]
-    ok = values.notna().to_numpy()
+    values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+    ok = ~np.isnan(values)
+    canary = frame["is_canary"].to_numpy()
     out = []
-    for arm in ("control", "canary"):
-        mine = ok & (frame["arm"] == arm).to_numpy()
+    for mine in (ok & ~canary, ok & canary):  # control first
         counts = np.concatenate(([0], np.cumsum(mine)))[upto]
-        out.append((values[mine].to_numpy(dtype=float), counts))
+        out.append((values[mine], counts))
     return out
 
 
@@ -204,7 +204,7 @@ def _cost(frame, upto, alpha, limits) -> _Track:
 
 
 def _split(frame, upto, alpha, limits) -> _Track:
-    is_canary = (frame["arm"] == "canary").to_numpy()
+    is_canary = frame["is_canary"].to_numpy()
     seq = cs.share_cs(is_canary, alpha, at=upto[upto > 0]).at_sizes(upto)
     nc = np.concatenate(([0], np.cumsum(is_canary)))[upto]
     note = f"canary share against the configured {limits.configured_share:.4g}"
@@ -284,7 +284,9 @@ def _tracks(frame: pd.DataFrame, limits: CanaryLimits, alpha: float, upto: np.nd
 
 def _prepare(traffic: pd.DataFrame) -> pd.DataFrame:
     """Arrival order; nullable booleans as floats (NaN when missing) for the sequences."""
-    frame = traffic.sort_values(["ts", "request_id"], kind="stable").reset_index(drop=True)
+    frame = traffic.reset_index(drop=True)
+    if not frame["ts"].is_monotonic_increasing:  # the loader's ORDER BY usually did it already
+        frame = frame.sort_values(["ts", "request_id"], kind="stable").reset_index(drop=True)
     columns = {}
     for column in ("judge_passed", "sme_passed", "sme_flag"):
         if column in frame:
@@ -293,6 +295,7 @@ def _prepare(traffic: pd.DataFrame) -> pd.DataFrame:
         else:
             columns[column] = np.nan
     columns["error"] = frame["error"].fillna(False).astype(bool)
+    columns["is_canary"] = (frame["arm"] == "canary").to_numpy(dtype=bool)
     return frame.assign(**columns)
 
 
