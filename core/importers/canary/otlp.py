@@ -123,6 +123,14 @@ class _Reader:
             self._nanos(span, "startTimeUnixNano", line),
             self._nanos(span, "endTimeUnixNano", line),
         )
+        if end < start:
+            raise InputError(
+                self.file,
+                "a span that ends before it starts (endTimeUnixNano < startTimeUnixNano)",
+                row=line,
+                column="endTimeUnixNano",
+                row_word="line",
+            )
         ttft = records.number(
             attrs.get("gen_ai.response.time_to_first_chunk"),
             self.file,
@@ -147,7 +155,7 @@ class _Reader:
                 "prompt": texts(attrs.get("gen_ai.input.messages")),
                 "response": texts(attrs.get("gen_ai.output.messages")),
                 "ttft_ms": None if ttft is None else ttft * 1000.0,
-                "latency_ms": (end - start) / 1e6 if end >= start else -1.0,
+                "latency_ms": (end - start) / 1e6,
                 "input_tokens": self._count(attrs, "gen_ai.usage.input_tokens", line),
                 "output_tokens": self._count(attrs, "gen_ai.usage.output_tokens", line),
                 "error": None if error is None else str(error),

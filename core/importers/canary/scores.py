@@ -58,8 +58,9 @@ def validate(
             f" (SELECT {request} FROM {staged.table}) AND request_id NOT IN"
             " (SELECT request_id FROM canary_request WHERE migration_id = ?) ORDER BY _row LIMIT 1",
             [migration_id],
-        ).fetchone()
+        ).fetchall()  # not fetchone(): an open result would block unregister()
         if orphan:
+            orphan = orphan[0]
             raise InputError(
                 file,
                 f"an evaluation result for request {orphan[1]!r}, which is neither in this file"
@@ -72,8 +73,9 @@ def validate(
             " ON c.migration_id = ? AND c.request_id = s.request_id AND c.metric = s.metric"
             " AND c.evaluator = s.evaluator ORDER BY s._row LIMIT 1",
             [migration_id],
-        ).fetchone()
+        ).fetchall()
         if again:
+            again = again[0]
             raise InputError(
                 file,
                 f"the {again[2]!r} score of request {again[1]!r} was ingested before",

@@ -424,7 +424,8 @@ def write(name: str, content: str | bytes) -> None:
 
 def main() -> None:
     for old in HERE.iterdir():
-        if old.name not in ("make_bad.py", "__pycache__") and not old.name.startswith("."):
+        # canary_*: make_bad_canary.py's part of the corpus, with its own manifest
+        if old.name not in ("make_bad.py", "__pycache__") and not old.name.startswith((".", "canary")):
             old.unlink()
     with (HERE / "manifest.csv").open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh, lineterminator="\n")
