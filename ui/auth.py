@@ -1,27 +1,28 @@
-"""Sign-in (streamlit-authenticator's cookie, our server-side sessions) and the role guard
-every page calls first thing.
+"""Sign-in (our server-side sessions, the password form and the HttpOnly cookie) and the role
+guard every page calls first thing.
 
 A deep link reaches ``pages/x.py`` directly until app.py's first ``st.navigation`` run, so
-``require`` does not trust the router: it re-checks the sign-in itself. The cookie is set by
-page script (so it cannot be HttpOnly) and only carries a session id: every page run checks
-that session's row (core.catalog.sessions), so sign-out, a password or role change and
-disabling the user end every copy of the cookie at once.
+``require`` does not trust the router: it re-checks the sign-in itself. The cookie is set and
+cleared by the server (ui.session_routes, mounted by serve.py): HttpOnly, so no page script
+reads it. It only carries a session id: every page run checks that session's row
+(core.catalog.sessions), so sign-out, a password or role change and disabling the user end
+every copy of the cookie at once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import duckdb
-import jwt
 import streamlit as st
-import streamlit_authenticator as stauth
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.catalog import sessions, users
 from core.errors import NotFoundError
 from core.types import Role
-from ui import oidc, store
+from ui import oidc, session_routes, store
 
 SESSION_KEYS = ("authentication_status", "username", "name", "roles")
 SESSION_ID = "auth.session"  # this browser session's server-side session id
@@ -34,42 +35,11 @@ class User:
     roles: tuple[Role, ...]
 
 
-def authenticator() -> stauth.Authenticate:
-    config = store.auth_config()
-    return stauth.Authenticate(
-        users.credentials(store.cursor()),
-        config.cookie_name,
-        config.cookie_key,
-        config.session_hours / 24,
-        auto_hash=False,  # the credentials hold bcrypt hashes only
-        login_sleep_time=0,  # else a deep link waits, then lands on Home
-    )
-
-
 def _from_cookie() -> tuple[str, str] | None:
-    """(username, session id) from a validly signed, unexpired sign-in cookie.
-
-    Read here, without building the authenticator: it renders a cookie component, and a
-    page run may build it only once.
-    """
-    if st.session_state.get("logout"):
-        return None
+    """(username, session id) from a validly signed, unexpired, server-set sign-in cookie."""
     config = store.auth_config()
-    token = st.context.cookies.get(config.cookie_name)
-    if not token:
-        return None
-    try:
-        claims = jwt.decode(token, config.cookie_key, algorithms=["HS256"])
-    except jwt.PyJWTError:
-        return None
-    username, session_id = claims.get("username"), claims.get("sid")
-    if not (isinstance(username, str) and isinstance(session_id, str)):
-        return None  # no session id: a cookie from before sessions, or forged
-    if not isinstance(claims.get("exp_date"), int | float):
-        return None
-    if claims["exp_date"] <= datetime.now().timestamp():
-        return None
-    return username, session_id
+    session = sessions.read_cookie(st.context.cookies.get(config.cookie_name), config.cookie_key)
+    return None if session is None else (session.username, session.session_id)
 
 
 def _this_session(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
@@ -162,17 +132,16 @@ def warn_if_demo() -> None:
 def sign_in_form() -> User | None:
     """The sign-in form; on success it clears itself and returns the user, in the same run.
 
-    The password check, throttle and audit are core's (sessions.sign_in); streamlit-
-    authenticator's cookie component writes the cookie. The form is ours: the library's sets
-    the cookie inside the form's container and then needs a rerun, and either way the cookie
-    component would be gone before the browser stored the cookie (a reload would then ask
-    for the password again).
+    The password check, throttle and audit are core's (sessions.sign_in). This browser session
+    is signed in at once; the cookie that keeps it across reloads is the server's: the form
+    sends the browser, with a single-use grant, to the route that sets it, then back here.
     """
-    login = authenticator()  # renders the cookie component, outside the form's placeholder
     placeholder = st.empty()
     session = None
     with placeholder.container():
         st.title("Switchyard")
+        if st.query_params.get(session_routes.SIGNED_OUT):
+            st.info("Signed out.")
         warn_if_demo()
         oidc.login_button()
         with st.form("auth.login"):
@@ -188,37 +157,41 @@ def sign_in_form() -> User | None:
             except sessions.SignInRefused as exc:
                 st.error(str(exc))
     if session is None:
-        if st.session_state.get("auth.signed_out") and not submitted:
-            # The cookie component reports the browser's cookies as it mounts, which reruns
-            # the script: a rerun before the sign-out run's deletion ran drops it, and a
-            # reload would sign in again. Keep deleting while this session is signed out.
-            login.cookie_controller.delete_cookie()
         return None
-    st.session_state.pop("auth.signed_out", None)
     st.session_state.update(
         {
             "authentication_status": True,
             "username": session.username,
-            "logout": None,
             SESSION_ID: session.session_id,
         }
     )
-    _set_cookie(login, session)
     placeholder.empty()
+    _keep(session)
     return current_user()
 
 
-def _set_cookie(login: stauth.Authenticate, session: sessions.Session) -> None:
-    """The signed cookie: who, which session, until when (the library's own token has no
-    session id)."""
-    config = store.auth_config()
-    expires = datetime.now() + timedelta(hours=config.session_hours)
-    claims = {"username": session.username, "sid": session.session_id}
-    token = jwt.encode(
-        {**claims, "exp_date": expires.timestamp()}, config.cookie_key, algorithm="HS256"
-    )
-    manager = login.cookie_controller.cookie_model.cookie_manager
-    manager.set(config.cookie_name, token, expires_at=expires)
+def _keep(session: sessions.Session) -> None:
+    """Send the browser to the route that sets ``session``'s HttpOnly cookie, and back to
+    this page; without serve.py's routes, say the sign-in ends at the next reload."""
+    if not session_routes.mounted():
+        st.warning(
+            "Started with `streamlit run app.py`: this sign-in lasts until the page is"
+            " reloaded. Start the app with `streamlit run serve.py` to stay signed in."
+        )
+        return
+    grant = sessions.grant(store.cursor(), session)
+    url = st.context.url
+    _go(session_routes.start_url(grant, urlsplit(url).path if url else "/"))
+
+
+def _go(url: str) -> None:
+    """Send the browser to ``url`` of this server (the message st.login sends for its own
+    redirect: the browser's ``window.location`` becomes ``url``)."""
+    ctx = get_script_run_ctx()
+    if ctx is not None:
+        message = ForwardMsg()
+        message.auth_redirect.url = url
+        ctx.enqueue(message)
 
 
 def signed_out_page() -> None:
@@ -231,11 +204,11 @@ def sign_out(user: User) -> None:
     if oidc.sign_out_button():
         return
     if st.sidebar.button("Sign out", key="auth.sign_out", icon=":material/logout:"):
-        session_id = st.session_state.pop(SESSION_ID, None)
+        session_id = st.session_state.get(SESSION_ID)
         if session_id:  # ends every copy of the cookie, not only this browser's
             sessions.sign_out(store.cursor(), session_id, user.username)
-        authenticator().logout(location="unrendered")
-        st.session_state["auth.signed_out"] = True
-        # st.stop, not st.rerun: a rerun drops the cookie deletion and a reload signs in again.
+        _forget()
         st.info("Signed out.")
+        if session_routes.mounted():
+            _go(session_routes.END)  # the server clears the cookie, then shows the sign-in
         st.stop()

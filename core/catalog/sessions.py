@@ -2,23 +2,30 @@
 
 A sign-in creates a ``session`` row; its id travels as a claim in the signed cookie, and every
 page run checks the row (``check``), so sign-out, a password or role change and disabling the
-user end it at once, whatever copies of the cookie exist. Failed sign-ins are counted per
-username from the audit trail, since the last success or unlock: each failure makes the next
-attempt wait longer (1, 2, 4, ... seconds, at most ``MAX_WAIT``), and ``LOCK_AFTER`` failures
-lock the name until an admin unlocks it. Unknown usernames are counted and answered the same
-way, so the answers do not tell which users exist.
+user end it at once, whatever copies of the cookie exist. The cookie is set by the server
+(HttpOnly, so page scripts cannot read it): the page script that checked the password makes a
+single-use ``grant`` (a minute, only its hash stored) and sends the browser to a route of
+serve.py that ``redeem``s it for the cookie (``cookie_value``, read back by ``read_cookie``).
+
+Failed sign-ins are counted per username from the audit trail, since the last success or
+unlock: each failure makes the next attempt wait longer (1, 2, 4, ... seconds, at most
+``MAX_WAIT``), and ``LOCK_AFTER`` failures lock the name until an admin unlocks it. Unknown
+usernames are counted and answered the same way, so the answers do not tell which users exist.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import math
 import secrets
+import time
 from dataclasses import dataclass
 
 import bcrypt
 import duckdb
+import jwt
 
 from core.errors import SwitchyardError
 from core.store import db, writes
@@ -28,6 +35,8 @@ MAX_WAIT = 30  # seconds between attempts at most, before the lock
 SEEN_EVERY = 60  # seconds: last_seen is written at most this often, not at every click
 MAX_NAME = 64  # characters of a claimed username kept in the audit trail
 WRONG = "Username or password is wrong."
+GRANT_SECONDS = 60  # from the password check to the cookie route: one redirect
+SET_BY = "server"  # the cookie claim a server-set cookie carries (page-set ones lacked it)
 
 
 class SignInRefused(SwitchyardError):
@@ -174,3 +183,60 @@ def unlock(con: duckdb.DuckDBPyConnection, username: str, *, actor: str) -> bool
         after = {"failures": state.failures, "locked": state.locked}
         writes.audit(con, actor, "unlock_user", "app_user", username, after=after)
     return state.locked
+
+
+def grant(con: duckdb.DuckDBPyConnection, session: Session) -> str:
+    """A single-use grant (good for GRANT_SECONDS) that the cookie route exchanges for
+    ``session``'s cookie; only its sha256 is stored."""
+    token = secrets.token_urlsafe(32)
+    with db.transaction(con):
+        writes.insert_grant(con, _digest(token), session.session_id, GRANT_SECONDS)
+    return token
+
+
+def redeem(con: duckdb.DuckDBPyConnection, token: str) -> Session | None:
+    """The open session ``token`` grants, once; None for a used, expired or unknown grant, or
+    a session ended meanwhile."""
+    with db.transaction(con):
+        session_id = writes.use_grant(con, _digest(token))
+    if session_id is None:
+        return None
+    row = con.execute(
+        "SELECT username FROM session WHERE session_id = ? AND ended_at IS NULL"
+        " AND expires_at > current_timestamp::TIMESTAMP",
+        [session_id],
+    ).fetchone()
+    return None if row is None else Session(session_id, row[0])
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def cookie_value(session: Session, key: str, hours: float) -> str:
+    """The signed cookie: who, which session, until when, and that the server set it."""
+    claims = {"username": session.username, "sid": session.session_id, "set_by": SET_BY}
+    return jwt.encode({**claims, "exp_date": time.time() + hours * 3600}, key, algorithm="HS256")
+
+
+def read_cookie(token: str | None, key: str) -> Session | None:
+    """The session a validly signed, unexpired, server-set cookie names; else None. The caller
+    still checks the session's row (``check``): the cookie alone proves nothing lasting."""
+    if not token:
+        return None
+    try:
+        claims = jwt.decode(token, key, algorithms=["HS256"])
+    except jwt.PyJWTError:
+        return None
+    username, session_id, expires = (
+        claims.get("username"),
+        claims.get("sid"),
+        claims.get("exp_date"),
+    )
+    if not (isinstance(username, str) and isinstance(session_id, str)):
+        return None  # no session id: a cookie from before sessions, or forged
+    if claims.get("set_by") != SET_BY:
+        return None  # a cookie a page script set (before HttpOnly): sign in again
+    if not isinstance(expires, int | float) or expires <= time.time():
+        return None
+    return Session(session_id, username)

@@ -31,7 +31,7 @@ from core.store.writes_review import (
     skip_assignment,
     upsert_labels,
 )
-from core.store.writes_sessions import insert_session, update_session
+from core.store.writes_sessions import insert_grant, insert_session, update_session, use_grant
 from core.store.writes_signoff import (
     add_stakeholder,
     insert_approval,
@@ -47,6 +47,7 @@ __all__ = [
     "attach_labels",
     "audit",
     "insert_approval",
+    "insert_grant",
     "insert_assignments",
     "insert_labels",
     "insert_labels_from",
@@ -62,4 +63,5 @@ __all__ = [
     "skip_assignment",
     "update_session",
     "upsert_labels",
+    "use_grant",
 ]

@@ -20,3 +20,20 @@ def update_session(con: duckdb.DuckDBPyConnection, user: str, sid: str | None, e
         " WHERE username = $2 AND ended_at IS NULL AND ($3 IS NULL OR session_id = $3)",
         [ended, user, sid],
     )
+
+
+def insert_grant(con: duckdb.DuckDBPyConnection, digest: str, sid: str, seconds: float) -> None:
+    """Record a single-use grant (its sha256 only) that sets ``sid``'s cookie."""
+    insert = "INSERT INTO session_grant (grant_hash, session_id, expires_at) VALUES (?, ?, "
+    con.execute(insert + "current_timestamp + to_seconds(?))", [digest, sid, seconds])
+
+
+def use_grant(con: duckdb.DuckDBPyConnection, digest: str) -> str | None:
+    """Spend an unused, unexpired grant: its session id, else None (used, expired, unknown)."""
+    row = con.execute(
+        "UPDATE session_grant SET used_at = current_timestamp WHERE grant_hash = ?"
+        " AND used_at IS NULL AND expires_at > current_timestamp::TIMESTAMP"
+        " RETURNING session_id",
+        [digest],
+    ).fetchone()
+    return None if row is None else str(row[0])

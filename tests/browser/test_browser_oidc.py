@@ -1,7 +1,7 @@
 """Enterprise sign-in in a real browser: Streamlit's st.login against a local OpenID provider.
 
 oidc-provider-mock runs on 127.0.0.1 (the test gives each subject its claims with a PUT, then
-chooses the subject on the provider's authorization form); ``streamlit run app.py`` on a copy
+chooses the subject on the provider's authorization form); ``streamlit run serve.py`` on a copy
 of the demo database reads a temporary secrets.toml pointing at it (STREAMLIT_SECRETS_FILES,
 so the repository's own .streamlit is untouched). Skipped without /usr/bin/chromium.
 """
@@ -23,7 +23,8 @@ from urllib.parse import quote
 import pytest
 
 from core.store import db
-from tests.browser.test_browser import CHROMIUM, Server, free_port, idle, wait_for
+from tests.browser.conftest import Server, free_port, stop
+from tests.browser.test_browser import CHROMIUM, idle, wait_for
 from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
 
 pytestmark = [
@@ -68,7 +69,7 @@ class Provider:
                     return
             except OSError:
                 if time.monotonic() > deadline:
-                    self.stop()
+                    stop(self.proc)
                     raise
                 time.sleep(0.2)
 
@@ -87,19 +88,12 @@ class Provider:
         with urllib.request.urlopen(request, timeout=5) as r:
             assert r.status == 204
 
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
 
 @pytest.fixture(scope="module")
 def provider():
     running = Provider()
     yield running
-    running.stop()
+    stop(running.proc)
 
 
 @pytest.fixture

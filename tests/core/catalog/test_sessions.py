@@ -2,9 +2,11 @@
 password or role change and disabling end; failed sign-ins are throttled, then locked, and
 everything is audited; the cookie key is generated per install unless one is configured."""
 
+import hashlib
 import stat
 import time
 
+import jwt
 import pytest
 
 from core.catalog import sessions, users
@@ -222,3 +224,41 @@ def test_session_lifetime_is_a_setting(monkeypatch):
     monkeypatch.setenv("SWITCHYARD_SESSION_HOURS", "0")
     with pytest.raises(SwitchyardError, match="SWITCHYARD_SESSION_HOURS"):
         users.load_config(users.EXAMPLE_FILE)
+
+
+def test_a_grant_sets_the_cookie_once_and_only_its_hash_is_stored(seeded):
+    session = sessions.sign_in(seeded, "sme1", "demo-sme1", 12)
+    token = sessions.grant(seeded, session)
+    stored = seeded.execute("SELECT grant_hash FROM session_grant").fetchall()
+    assert stored == [(hashlib.sha256(token.encode()).hexdigest(),)]
+    assert sessions.redeem(seeded, token) == session
+    assert sessions.redeem(seeded, token) is None  # spent
+    assert sessions.redeem(seeded, "a-guessed-grant") is None
+
+
+def test_an_expired_grant_or_one_of_an_ended_session_sets_no_cookie(seeded):
+    session = sessions.sign_in(seeded, "sme1", "demo-sme1", 12)
+    late = sessions.grant(seeded, session)
+    seeded.execute("UPDATE session_grant SET expires_at = expires_at - to_seconds(?)", [61])
+    assert sessions.redeem(seeded, late) is None
+    ended = sessions.grant(seeded, session)
+    sessions.sign_out(seeded, session.session_id, "sme1")
+    assert sessions.redeem(seeded, ended) is None
+
+
+def test_the_cookie_names_its_session_only_under_the_key_and_before_expiry(seeded):
+    session = sessions.sign_in(seeded, "owner", "demo-owner", 12)
+    key = users.generated_key(settings.db_path())
+    assert sessions.read_cookie(sessions.cookie_value(session, key, 12), key) == session
+    assert sessions.read_cookie(sessions.cookie_value(session, key, 12), "another-key" * 4) is None
+    assert sessions.read_cookie(sessions.cookie_value(session, key, -1), key) is None
+    assert sessions.read_cookie("not a token", key) is None
+    assert sessions.read_cookie(None, key) is None
+
+
+def test_a_cookie_a_page_script_set_before_httponly_no_longer_signs_in(seeded):
+    # The claims ui/auth.py used to sign and hand to the page's cookie component.
+    session = sessions.sign_in(seeded, "owner", "demo-owner", 12)
+    key = users.generated_key(settings.db_path())
+    claims = {"username": "owner", "sid": session.session_id, "exp_date": time.time() + 3600}
+    assert sessions.read_cookie(jwt.encode(claims, key, algorithm="HS256"), key) is None

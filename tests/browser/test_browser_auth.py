@@ -1,0 +1,83 @@
+"""The session cookie is the server's (issue 12, "What was seen" 3: "the cookie is readable by
+page scripts"), in Chromium against ``streamlit run serve.py``.
+
+After the password check the page sends the browser to /session/start with a single-use
+grant; the server sets the cookie HttpOnly and SameSite=Strict and sends it back; sign-out ends
+the session's row and /session/end clears the cookie. The cookie paths that the row decides (a
+copy after sign-out, a forged cookie, a disabled user) are test_browser_sessions.py's.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from core.catalog import users
+from core.store import db
+from tests.browser.conftest import Server
+from tests.browser.test_browser import CHROMIUM, auth_cookie, idle, sign_in, wait_for
+from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
+]
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app on a database holding the demo users only (no demo migration: faster)."""
+    path = tmp_path_factory.mktemp("auth") / "app.duckdb"
+    con = db.connect(str(path))
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    con.close()
+    running = Server(path, env={"SWITCHYARD_DEMO": "0"})
+    yield running
+    running.stop()
+
+
+def test_page_scripts_cannot_read_the_session_cookie(browser, server):
+    context = browser.new_context()
+    page = context.new_page()
+    grants = []
+    page.on("request", lambda r: grants.append(r.url) if "/session/start" in r.url else None)
+    sign_in(page, server.url, "owner")
+    (cookie,) = auth_cookie(context)
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and not cookie["secure"]
+    assert len(cookie["value"]) > 100  # the signed token, not an empty placeholder
+    script_view = page.evaluate("document.cookie")
+    assert "switchyard_auth" not in script_view and cookie["value"] not in script_view
+    assert grants and "grant=" in grants[0]
+    page.reload()  # the server's cookie alone signs this browser in again
+    idle(page)
+    page.wait_for_selector("text=Signed in as", timeout=30_000)
+
+    # The grant was good once: replayed in a fresh browser, it sets no cookie.
+    other = browser.new_context()
+    replay = other.new_page()
+    replay.goto(grants[0])
+    replay.get_by_label("Password", exact=True).wait_for(timeout=30_000)
+    assert not auth_cookie(other)
+    assert "Signed in as" not in replay.inner_text("body")
+    other.close()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_selector("text=Signed out.", timeout=30_000)
+    wait_for(lambda: not auth_cookie(context))  # cleared by the server's route
+    page.get_by_label("Password", exact=True).wait_for(timeout=30_000)
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "back_to", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "data"]
+)
+def test_the_cookie_route_sends_the_browser_nowhere_but_this_app(browser, server, back_to):
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{server.url}/session/start?grant=made-up&next={back_to}")
+    page.get_by_label("Password", exact=True).wait_for(timeout=30_000)
+    assert page.url == server.url + "/"
+    assert not auth_cookie(context)  # an unknown grant sets nothing
+    context.close()
