@@ -226,7 +226,13 @@ def _check_not_ingested(con: duckdb.DuckDBPyConnection, bound: Bound, migration_
 
 
 def warnings(con: duckdb.DuckDBPyConnection, bound: Bound) -> list[str]:
-    """What is accepted but worth saying: requests without token counts have no cost."""
+    """What is accepted but worth saying: requests without token counts have no cost.
+
+    Accepted rather than refused: a failed or throttled call, and many streamed ones, carry
+    no usage, and refusing them would drop the very errors the error-rate check counts and
+    the latencies the speed checks need. Their cost_usd stays NULL; the cost check uses the
+    costed requests, and this note says how many are not.
+    """
     staged = bound.staged
     missing = f"{expr(bound, 'input_tokens')} IS NULL OR {expr(bound, 'output_tokens')} IS NULL"
     count, first = con.execute(

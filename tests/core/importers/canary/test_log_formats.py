@@ -130,3 +130,27 @@ def test_a_gzip_cut_short_is_refused_and_writes_nothing(con, migration, tmp_path
         canary.ingest(con, str(path), migration, actor="t")
     assert str(path) in str(caught.value) and "line" in str(caught.value)
     assert counts(con) == before
+
+
+def test_a_prompt_migration_on_one_model_takes_the_arm_from_request_metadata(con, golden, tmp_path):
+    from core.catalog import migrations
+    from tests.conftest import import_run
+
+    # Source and target both run the Claude model (a new prompt, not a new model).
+    target = import_run(
+        con, DATA / "run_native.csv", model_id=SOURCE_MODEL, role="target", name="new prompt"
+    )
+    mig = migrations.create(con, "prompt", golden.source_run.run_id, [target.run_id], actor="t")
+    con.execute("UPDATE migration SET created_at = '2026-11-01' WHERE migration_id = ?", [mig])
+    records = [json.loads(line) for line in gzip.decompress(GZ.read_bytes()).splitlines()]
+    for record, arm in zip(records, ("control", "canary", "canary"), strict=True):
+        record["modelId"] = SOURCE_MODEL
+        record["requestMetadata"]["arm"] = arm
+    path = tmp_path / "one_model.json.gz"
+    path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode()))
+    with pytest.raises(InputError, match="control and canary both run"):
+        canary.ingest(con, str(path), mig, actor="t")
+    canary.ingest(con, str(path), mig, actor="t", options=Options(arm_key="arm"))
+    assert con.execute(
+        "SELECT arm, count(*) FROM canary_request GROUP BY arm ORDER BY arm"
+    ).fetchall() == [("canary", 2), ("control", 1)]
