@@ -6,7 +6,10 @@ way round has its winner swapped. On each key every reviewer's vote is compared 
 judge's vote (judge vs reviewer), and every two reviewers' votes with each other (reviewer vs
 reviewer). "With ties" counts a tie as an answer (two ties agree); "without ties" drops every
 comparison in which either side tied. The rate is agreeing comparisons over comparisons,
-pooled over every pair and per pair.
+pooled over every pair and per pair. FastChat reports each turn on its own (``turns`` here,
+when there are several); the pooled figure counts every (item, pair, turn) comparison as its
+per-turn figures do, over all turns, and its interval resamples items, so two turns of one
+item never count as independent evidence. One voter has one vote per key (``one_vote_each``).
 
 Comparisons on one item are not independent (the same outputs, often the same reviewers), so
 the intervals come from a cluster bootstrap that resamples items, each with all its pairs,
@@ -55,6 +58,7 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Votes]:
         " WHERE dataset_id = ? ORDER BY metric, item_id, turn, run_a, run_b, voter",
         [row[0]],
     ).df()
+    frame = one_vote_each(frame)
     names = _distinct_names(
         con.execute("SELECT run_id, name FROM run WHERE dataset_id = ?", [row[0]]).fetchall()
     )
@@ -62,6 +66,18 @@ def load(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Votes]:
         Votes(row[0], str(metric), part.drop(columns="metric").reset_index(drop=True), names)
         for metric, part in frame.groupby("metric", sort=True)
     ]
+
+
+def one_vote_each(frame: pd.DataFrame) -> pd.DataFrame:
+    """One vote per voter and key (metric, item, turn, unordered pair). A voter stored twice
+    on a key (a pairwise judge's verdicts imported in both orders, before the importers
+    refused that) counts once, as MT-Bench combines a judge's two orders (FastChat,
+    llm_judge/common.py, load_pairwise_model_judgments: the same winner both times is the
+    winner; different winners are "inconsistent", which its results count as a tie)."""
+    keys = ["metric", *KEY, "voter", "kind"]
+    votes = frame.groupby(keys, sort=True)["winner"].agg(["first", "nunique"])
+    votes["winner"] = np.where(votes["nunique"] == 1, votes["first"], "tie")
+    return votes.drop(columns=["first", "nunique"]).reset_index()[frame.columns]
 
 
 def _distinct_names(rows: list[tuple[str, str]]) -> dict[str, str]:

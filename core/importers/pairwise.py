@@ -29,10 +29,10 @@ from core.importers.checks import (
 from core.importers.files import staged_file
 from core.importers.matching import match_items
 from core.importers.staging import Staged
+from core.importers.tournament_sql import VOTES, metric_sql
 from core.store import db, writes
 from core.store.sql import literal, quote
 
-DEFAULT_METRIC = "preference"
 WINNERS = {
     "run": "run",
     "candidate": "run",
@@ -117,14 +117,10 @@ def import_staged(
     first_error(con, staged, checks)
     spec = runs.RunSpec(pair["dataset_id"])
     matched, _ = match_items(con, staged, cols, spec, unique=False, can_skip=False)
-    metric = literal(DEFAULT_METRIC)
-    if "metric" in cols:
-        metric = f"coalesce(nullif(trim({value(cols['metric'])}), ''), {metric})"
     keyed = quote(f"{staged.table}_verdicts")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {keyed} AS"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
-        f" SELECT *, {metric} AS _metric FROM {matched}"
-    )
+    # Every part is made by quote() (the views), value() or literal() (metric_sql).
+    view = "CREATE OR REPLACE TEMP VIEW {} AS SELECT *, {} AS _metric FROM {}"
+    con.execute(view.format(keyed, metric_sql(cols), matched))
     _check_verdicts(con, staged, cols, keyed, pair)
     mapping = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in WINNERS.items())
 
@@ -178,22 +174,25 @@ def _check_verdicts(con, staged: Staged, cols, keyed: str, pair: dict) -> None:
         " ORDER BY 1 LIMIT 1",
         [pair["run_id"], pair["baseline_run_id"]],
     ).fetchone()
-    if not clash:  # the same judge's vote in a tournament file is this verdict too
+    if not clash:  # this judge's vote stored as a tournament vote, or a verdict either way round
         judge = literal("pairwise judge")
         if "judge" in cols:
             judge = f"coalesce({value(cols['judge'])}, {judge})"
         clash = con.execute(
-            f"SELECT k._row FROM {keyed} k JOIN pairwise_vote v ON v.item_id = k._item_id"  # noqa: S608 - generated views
+            f"SELECT k._row FROM {keyed} k JOIN ({VOTES}) v ON v.item_id = k._item_id"  # noqa: S608 - generated views, a constant query
             " AND v.run_a = least($1, $2) AND v.run_b = greatest($1, $2) AND v.turn = 1"
-            f" AND v.metric = k._metric AND v.voter = {judge}"
+            f" AND v.metric = k._metric AND v.voter = {judge} AND v.kind = 'judge'"
             " ORDER BY 1 LIMIT 1",
             [pair["run_id"], pair["baseline_run_id"]],
         ).fetchone()
     if clash:
         raise InputError(
             staged.file,
-            "a verdict for this item and metric was imported before; verdicts are never"
-            " silently overwritten",
+            "a verdict for this item and metric was imported before (by this judge, with"
+            " the runs either way round: one judge has one vote per item and pair); verdicts"
+            " are never silently overwritten. A judge asked in both orders: combine them"
+            " first as MT-Bench does (the same winner both times wins, different winners"
+            " are a tie) and import one verdict",
             row=clash[0],
             column=cols["winner"].source,
             row_word=staged.row_word,
