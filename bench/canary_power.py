@@ -1,7 +1,8 @@
 """The canary's checks under simulation: false ROLL BACKs on A/A traffic, power on regressions.
 
-Each simulated canary is ``--looks`` batches of ``--batch`` requests, half on each arm (the
-control and the canary), every request judged, 10% of them reviewed by an SME. After every
+Each simulated canary is ``--looks`` batches of requests (BATCH per regression, ``--aa-batch``
+for A/A), half on each arm (the control and the canary), every request judged, 10% of them
+reviewed by an SME. After every
 batch all ten checks of ``core.analysis.canary.checks`` are read (``check_history``, one look
 per batch); a canary is ROLLED BACK at the first look where any check reads "crossed".
 
@@ -11,8 +12,8 @@ alarms, and each injected regression is the issue's size measured from that line
 Beside the checks, a naive rule on the same data: at each look, fixed-n 95% intervals
 (normal for means and proportions, order-statistic for quantiles) read against the same limits.
 
-    python bench/canary_power.py [--canaries 500] [--power-canaries 100] [--looks 50]
-    python bench/canary_power.py --smoke     # 20 canaries, 20 looks (CI, < 60 s)
+    python bench/canary_power.py [--canaries 500] [--power-canaries 100] [--only aa|power]
+    python bench/canary_power.py --smoke     # 10 A/A canaries, 1 per regression (CI, < 60 s)
 """
 
 from __future__ import annotations
@@ -56,6 +57,14 @@ EFFECTS = {
     "errors x2": "error_rate",
     "cost +20%": "cost_per_request",
     "SME flag burst": "sme_flags",
+}
+# Requests per look for each regression: about where it is caught within 50 looks.
+BATCH = {
+    "quality -3 pp": 1000,
+    "TTFT p90 +250 ms": 200,
+    "errors x2": 800,
+    "cost +20%": 100,
+    "SME flag burst": 200,
 }
 BURST = (0.2, 0.6, 0.30)  # SME flags: from 20% to 60% of the looks, 30% of reviewed canaries
 
@@ -152,28 +161,39 @@ def scenario(canaries: int, looks: int, batch: int, effect: str | None, seed: in
     if effect is None:
         naive = float(np.mean([r["naive_rolled_back"] for r in rows]))
         out |= {"false_roll_back": rate, "naive_false_roll_back": naive}
-        out["mc_error"] = 1.96 * math.sqrt(max(rate * (1 - rate), 1e-12) / canaries)
+        out["false_roll_back_95"] = _clopper_pearson(round(rate * canaries), canaries)
         out["checks_crossed"] = sorted({n for r in rows for n in r["checks_crossed"]})
     else:
         hits = [r["target_look"] for r in rows if r["caught_by_target"]]
         out |= {"power": len(hits) / canaries, "roll_back_any_check": rate}
+        out["power_95"] = _clopper_pearson(len(hits), canaries)
         out["median_looks_to_detect"] = float(np.median(hits)) if hits else None
         out["median_requests_to_detect"] = float(np.median(hits)) * batch if hits else None
     out["seconds"] = time.perf_counter() - start
     return out
 
 
-def run(canaries: int, power_canaries: int, looks: int, batch: int, aa_batch: int, seed: int):
-    """A/A first (false roll backs, naive beside), then each regression (power, delay)."""
+def _clopper_pearson(k: int, n: int) -> list[float]:
+    """Exact 95% interval of a rate of k in n (Clopper & Pearson 1934)."""
+    low = stats.beta.ppf(0.025, k, n - k + 1) if k > 0 else 0.0
+    high = stats.beta.ppf(0.975, k + 1, n - k) if k < n else 1.0
+    return [float(low), float(high)]
+
+
+def run(canaries, power_canaries, looks, aa_batch, seed, only, batch_scale=1.0) -> dict:
+    """A/A (false roll backs, naive beside) and each regression (power, delay at BATCH)."""
     machine = f"{platform.machine()}, {os.cpu_count()} cores"
     result: dict = {
         "machine": f"{machine}, Python {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d"),
         "limits": LIMITS.to_dict(),
-        "aa": scenario(canaries, looks, aa_batch, None, seed),
     }
-    for k, effect in enumerate(EFFECTS):
-        result[effect] = scenario(power_canaries, looks, batch, effect, seed + 100_000 * (k + 1))
+    if only in ("all", "aa"):
+        result["aa"] = scenario(canaries, looks, aa_batch, None, seed)
+    if only in ("all", "power"):
+        for k, effect in enumerate(EFFECTS):
+            batch = max(1, round(BATCH[effect] * batch_scale))
+            result[effect] = scenario(power_canaries, looks, batch, effect, seed + 10**5 * (k + 1))
     return result
 
 
@@ -182,22 +202,22 @@ def main() -> None:
     parser.add_argument("--canaries", type=int, default=500)
     parser.add_argument("--power-canaries", type=int, default=100)
     parser.add_argument("--looks", type=int, default=50)
-    parser.add_argument("--batch", type=int, default=400, help="requests per look, regressions")
-    parser.add_argument("--aa-batch", type=int, default=200, help="requests per look, A/A")
+    parser.add_argument("--aa-batch", type=int, default=40, help="requests per look, A/A")
+    parser.add_argument("--only", choices=("all", "aa", "power"), default="all")
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--smoke", action="store_true", help="tiny size for CI")
     args = parser.parse_args()
     if args.smoke:
-        result = run(20, 4, 20, 100, 100, args.seed)
+        result = run(10, 1, 20, 40, args.seed, "all", batch_scale=0.2)
         check(result, "aa.seconds")
         print(json.dumps(result, indent=2))
         return
     result = run(
-        args.canaries, args.power_canaries, args.looks, args.batch, args.aa_batch, args.seed
+        args.canaries, args.power_canaries, args.looks, args.aa_batch, args.seed, args.only
     )
     OUT.mkdir(exist_ok=True)
     text = json.dumps(result, indent=2)
-    (OUT / "canary-power-latest.json").write_text(text)
+    (OUT / f"canary-power-{args.only}-latest.json").write_text(text)
     print(text)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.canary_power import EFFECTS, scenario
+from bench.canary_power import BATCH, EFFECTS, scenario
 
 
 def test_aa_traffic_rarely_rolls_back_where_a_naive_repeated_test_often_does():
@@ -28,18 +28,8 @@ def test_aa_false_roll_back_rate_over_500_canaries_is_at_most_five_percent():
     assert result["naive_false_roll_back"] >= 0.20
 
 
-# requests per look at which each regression is caught within 50 looks (from the bench)
-SIZES = {
-    "quality -3 pp": 1000,
-    "TTFT p90 +250 ms": 200,
-    "errors x2": 800,
-    "cost +20%": 100,
-    "SME flag burst": 200,
-}
-
-
 @pytest.mark.parametrize("effect", list(EFFECTS))
 def test_each_injected_regression_is_caught_by_its_own_check(effect):
-    result = scenario(canaries=2, looks=50, batch=SIZES[effect], effect=effect, seed=3)
+    result = scenario(canaries=2, looks=50, batch=BATCH[effect], effect=effect, seed=3)
     assert result["power"] == 1.0
     assert result["median_looks_to_detect"] <= 50
