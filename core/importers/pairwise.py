@@ -118,9 +118,11 @@ def import_staged(
     spec = runs.RunSpec(pair["dataset_id"])
     matched, _ = match_items(con, staged, cols, spec, unique=False, can_skip=False)
     keyed = quote(f"{staged.table}_verdicts")
-    # Every part is made by quote() (the views), value() or literal() (metric_sql).
-    view = "CREATE OR REPLACE TEMP VIEW {} AS SELECT *, {} AS _metric FROM {}"
-    con.execute(view.format(keyed, metric_sql(cols), matched))
+    # No bare string: the views are quote()d, the metric is metric_sql's value()/literal().
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {metric_sql(cols)} AS _metric"  # noqa: S608 - see the comment above
+        f" FROM {matched}"
+    )
     _check_verdicts(con, staged, cols, keyed, pair)
     mapping = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in WINNERS.items())
 
