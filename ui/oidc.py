@@ -10,7 +10,7 @@ ui.auth calls this first, so the password form stays the fallback beside it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -41,22 +41,31 @@ def _role_map() -> identity.RoleMap:
 
 
 def signed_in_user() -> identity.Identity | None:
-    """The user ``st.login`` signed in, with the roles their groups give; None when nobody
-    signed in that way. An account whose groups give no role is refused here: the page says
-    why, offers to sign out, and stops, showing nothing else."""
+    """The user ``st.login`` signed in, as their local account (identity.link) with the roles
+    their groups give; None when nobody signed in that way. An account whose groups give no
+    role, or whose local account an admin disabled, is refused here: the page says why,
+    offers to sign out, and stops, showing nothing else."""
     if not configured() or not st.user.is_logged_in:
         return None
     outcome = identity.resolve(st.user.to_dict(), _role_map())
+    con = store.cursor()
     if st.session_state.get(RECORDED) != outcome.sign_in_id:
-        identity.record(store.cursor(), outcome)
+        identity.record(con, outcome)
         st.session_state[RECORDED] = outcome.sign_in_id
     if isinstance(outcome, identity.Refusal):
-        st.title("Switchyard")
-        st.error(f"Access refused. {outcome.message}", icon=":material/block:")
-        if st.button("Sign out", key="oidc.refused_sign_out", icon=":material/logout:"):
-            st.logout()
-        st.stop()
-    return outcome
+        _refuse(outcome.message)
+    linked = identity.link(con, outcome)  # every run: a disabled account stops at once
+    if linked is None:
+        _refuse(f"{outcome.username}: your account is disabled. Ask an administrator.")
+    return linked
+
+
+def _refuse(message: str) -> NoReturn:
+    st.title("Switchyard")
+    st.error(f"Access refused. {message}", icon=":material/block:")
+    if st.button("Sign out", key="oidc.refused_sign_out", icon=":material/logout:"):
+        st.logout()
+    st.stop()
 
 
 def login_button() -> None:

@@ -6,10 +6,16 @@ server sets (HttpOnly, signed); this module only decides. The roles come from on
 lists the user's groups (``groups`` for Okta and Entra ID, ``cognito:groups`` for Cognito),
 mapped group by group in the ``[identity]`` section of ``.streamlit/secrets.toml``. A user
 none of whose groups is mapped is refused: nobody gets a role by default.
+
+An admitted user is a local account too (``link``): the ``app_user`` row with their e-mail or
+username, else one created for them, holding the roles their groups give. Assignments, labels
+and the Sampling page's reviewer list are keyed by that account, so an SME who signs in
+through the provider gets review work, and an admin can disable them on the Users page.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,6 +30,8 @@ DEFAULT_CLAIM = "groups"
 SIGN_IN = "sign_in_oidc"
 REFUSED = "refuse_oidc"
 SIGN_OUT = "sign_out_oidc"
+LINK = "link_user"
+UNUSABLE_HASH = "!oidc"  # the password_hash of a provider's user: bcrypt matches no password to it
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class Identity:
     groups: tuple[str, ...]
     issuer: str
     sign_in_id: str  # the ID token's subject and issue time: one sign-in, however many sessions
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,8 @@ def resolve(claims: Mapping[str, object], mapping: RoleMap) -> Identity | Refusa
     roles = tuple(r for r in ROLES if r in given)
     if roles:
         name = _text(claims, "name") or username
-        return Identity(username, name, roles, groups, issuer, sign_in_id)
+        email = _text(claims, "email") if claims.get("email_verified") is not False else ""
+        return Identity(username, name, roles, groups, issuer, sign_in_id, email)
     if mapping.claim not in claims:
         why = (
             f"your sign-in carries no {mapping.claim!r} claim, so Switchyard cannot tell "
@@ -168,3 +178,50 @@ def record_sign_out(con: duckdb.DuckDBPyConnection, user: Identity) -> None:
             user.username,
             after={"sign_in": user.sign_in_id},
         )
+
+
+def link(con: duckdb.DuckDBPyConnection, user: Identity) -> Identity | None:
+    """``user`` as the local account the review work is keyed by; None when that account is
+    disabled (an admin turned the user away).
+
+    The account is the ``app_user`` row named ``user.username``, else the one holding their
+    verified e-mail (case aside), else a new row (origin 'oidc', no usable password). Its roles
+    follow the groups claim at every sign-in; creating it, or changing its roles or name, is
+    audited as ``link_user``.
+    """
+    row = con.execute(
+        "SELECT username, name, roles, disabled FROM app_user"
+        " WHERE username = $1 OR ($2 <> '' AND lower(email) = lower($2))"
+        " ORDER BY username = $1 DESC, username LIMIT 1",
+        [user.username, user.email],
+    ).fetchone()
+    roles = list(user.roles)
+    with db.transaction(con):
+        if row is None:
+            con.execute(
+                "INSERT INTO app_user (username, name, email, password_hash, roles, origin)"
+                " VALUES (?, ?, ?, ?, ?, 'oidc')",
+                [user.username, user.name, user.email or None, UNUSABLE_HASH, roles],
+            )
+            after = {"via": "oidc", "created": True, "roles": roles, "issuer": user.issuer}
+            writes.audit(con, user.username, LINK, "app_user", user.username, after=after)
+            return user
+        username, name, before, disabled = row
+        if disabled:
+            return None
+        if sorted(before) != sorted(roles) or name != user.name:
+            con.execute(
+                "UPDATE app_user SET roles = ?, name = ?, updated_at = current_timestamp"
+                " WHERE username = ?",
+                [roles, user.name, username],
+            )
+            writes.audit(
+                con,
+                user.username,
+                LINK,
+                "app_user",
+                username,
+                before={"roles": list(before), "name": name},
+                after={"via": "oidc", "created": False, "roles": roles, "issuer": user.issuer},
+            )
+    return dataclasses.replace(user, username=username)

@@ -192,6 +192,15 @@ def test_owner_group_signs_in_to_the_owner_pages_and_signs_out(browser, provider
         ("olivia@example.com", "sign_in_oidc", '["switchyard-owners"]'),
         ("olivia@example.com", "sign_out_oidc", None),
     ]
+    # her local account, made at her first sign-in, is what work is keyed by
+    con = db.connect(str(dbfile))
+    try:
+        row = con.execute(
+            "SELECT name, roles, origin FROM app_user WHERE username = 'olivia@example.com'"
+        ).fetchone()
+    finally:
+        con.close()
+    assert row == ("Olivia Owner", ["eval_owner"], "oidc")
 
 
 def test_an_unknown_group_is_refused_and_sees_no_data(browser, provider, app):

@@ -171,3 +171,85 @@ def test_a_refusal_is_audited_with_the_groups_that_were_refused(con):
             {"sign_in": "mallory@1796000000", "issuer": "http://127.0.0.1:9400", "groups": ["x"]},
         )
     ]
+
+
+REVIEWERS = identity.role_map({"roles": {"switchyard-reviewers": "sme"}})
+
+
+def test_an_sme_from_the_provider_is_a_reviewer_with_a_queue(demo_con):
+    # Before linking, "rita@example.com" had no app_user row: the Sampling page could not
+    # offer her and she never had an assignment.
+    from core.catalog import migrations, users
+    from core.review import queue, sampling
+
+    con = demo_con(400)
+    rita = identity.resolve(
+        claims(sub="rita", email="rita@example.com", name="Rita", groups=["switchyard-reviewers"]),
+        REVIEWERS,
+    )
+    assert "rita@example.com" not in users.reviewers(con)
+    linked = identity.link(con, rita)
+    assert linked is not None and linked.username == "rita@example.com"
+    assert "rita@example.com" in users.reviewers(con)  # the Sampling page's "Assign to" list
+    (mig,) = migrations.list_migrations(con)
+    source = migrations.source_run(con, mig["migration_id"])
+    target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
+    params = sampling.SampleParams(seed=7, reviewers=(linked.username,))
+    sample_id = sampling.create(con, mig["migration_id"], source, target, params, actor="owner")
+    slots = queue.queue(con, linked.username)
+    assert slots and {s.sample_id for s in slots} == {sample_id}
+    row = con.execute(
+        "SELECT name, email, roles, origin FROM app_user WHERE username = 'rita@example.com'"
+    ).fetchone()
+    assert row == ("Rita", "rita@example.com", ["sme"], "oidc")
+    created = con.execute(
+        "SELECT actor, json_extract(after, '$.created') FROM audit WHERE action = 'link_user'"
+    ).fetchall()
+    assert created == [("rita@example.com", "true")]
+    assert identity.link(con, rita) == linked  # the next sign-in: matched, nothing written
+    assert con.execute("SELECT count(*) FROM audit WHERE action = 'link_user'").fetchone() == (1,)
+
+
+def test_a_provider_user_is_matched_to_the_local_account_of_their_email(con):
+    from core.catalog import users
+
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    owner = identity.resolve(claims(email="OWNER@example.com", groups=["leads"]), MAPPING)
+    linked = identity.link(con, owner)
+    assert linked is not None and linked.username == "owner"
+    # the local account takes the claim's roles (and name), audited with what it had
+    assert users.get(con, "owner").roles == ("eval_owner", "manager")
+    before = con.execute(
+        "SELECT json_extract(before, '$.roles')::VARCHAR FROM audit WHERE action = 'link_user'"
+    ).fetchall()
+    assert before == [('["eval_owner"]',)]
+
+
+def test_a_created_account_has_no_password_that_signs_in(con):
+    from core.catalog import sessions
+
+    rita = identity.resolve(claims(sub="r", email="r@example.com", groups=["leads"]), MAPPING)
+    identity.link(con, rita)
+    with pytest.raises(sessions.SignInRefused, match="wrong"):
+        sessions.sign_in(con, "r@example.com", identity.UNUSABLE_HASH, 12)
+    why = "SELECT json_extract_string(after, '$.why') FROM audit WHERE action = 'sign_in_failed'"
+    assert con.execute(why).fetchall() == [("password",)]
+
+
+def test_an_unverified_email_matches_no_local_account(con):
+    from core.catalog import users
+
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    claimed = claims(sub="mallory", email="admin@example.com", email_verified=False)
+    linked = identity.link(con, identity.resolve({**claimed, "groups": ["leads"]}, MAPPING))
+    assert linked is not None and linked.username == "admin@example.com"
+    assert users.get(con, "admin").roles == ("admin",)  # untouched
+
+
+def test_a_provider_user_an_admin_disabled_is_turned_away(con):
+    from core.catalog import users
+
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    users.update(con, "sme1", actor="admin", disabled=True)
+    sme1 = claims(sub="s", email="sme1@example.com", groups=["switchyard-reviewers"])
+    assert identity.link(con, identity.resolve(sme1, MAPPING)) is None
