@@ -50,6 +50,10 @@ Range = tuple[float, float]
 PROPORTION: Range = (0.0, 1.0)
 DIFFERENCE: Range = (-1.0, 1.0)  # target minus source, each a proportion
 MIN_STRATUM_LABELS = stratified.MIN_LABELS  # a stratum's variance needs two labels
+# Below this many labels a stratum is SME-only (λ_h = 0): λ fitted on a handful of labels is
+# noise, and the jackknife that guards its coverage then widens the interval past SME-only's
+# (up to 22% wider at 5 labels a stratum; tests/core/analysis/test_stratified_ppi.py).
+MIN_PPI_LABELS = 10
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,21 @@ class StratifiedPPI:
     sme_only: Interval
     sme_only_variance: float
     strata: tuple[StratumFit, ...]
+
+    @property
+    def sme_only_strata(self) -> tuple[StratumFit, ...]:
+        """Strata under MIN_PPI_LABELS labels: SME-only there (λ_h = 0)."""
+        return tuple(s for s in self.strata if s.labelled < MIN_PPI_LABELS)
+
+    def note(self) -> str | None:
+        """Which strata use their SME labels alone, and why; None when none does."""
+        if not self.sme_only_strata:
+            return None
+        named = ", ".join(f"{s.stratum} ({s.labelled})" for s in self.sme_only_strata)
+        return (
+            f"strata with fewer than {MIN_PPI_LABELS} SME labels ({named}) use their labels"
+            " alone (λ = 0): a correction fitted on so few labels widens the interval"
+        )
 
     @property
     def interval(self) -> Interval:
@@ -137,6 +156,7 @@ class StratifiedPPI:
             "sme_only": self.sme_only.to_dict(),
             "sme_only_variance": finite(self.sme_only_variance),
             "strata": [s.to_dict() for s in self.strata],
+            "note": self.note(),
         }
 
 
@@ -213,10 +233,14 @@ def stratified_ppi(
     A stratum whose labels all agree (a judge-pass stratum's handful of labels, all passing)
     shows no variance though it has one: its λ is 0, so StratPPI's estimate there is the
     SME-only one, and both take the variance its pool shows (the strata sharing its
-    "/<pool>", as one stratum around the pool's mean: collapsed strata, Cochran 1977,
-    §5A.12), or, where the whole pool agrees, Jeffreys' p̃(1 − p̃) with p̃ = ½/(n + 1): half
-    a label one verdict step away. ``jackknife``: each other stratum's variance is at least
-    its delete-one jackknife with λ refitted (``jackknife_variance``).
+    "/<pool>", as one stratum around the pool's mean: a house rule modelled on Cochran's
+    collapsed strata, 1977, §5A.12, see ``core.analysis.thin``), or, where the whole pool
+    agrees, Jeffreys' p̃(1 − p̃) with p̃ = ½/(n + 1): half a label one verdict step away. The
+    pool's variance is borrowed whatever n_h (30 agreeing labels too): conservative where
+    the pool mixes rates, and what the measured coverage rests on. A stratum with fewer than
+    MIN_PPI_LABELS labels is SME-only too (λ_h = 0; ``note`` names it). ``jackknife``: each
+    other stratum's variance is at least its delete-one jackknife with λ refitted
+    (``jackknife_variance``).
     """
     y, f, fu = (np.asarray(a, dtype=float) for a in (y, f, f_unlabelled))
     strata, unl = np.asarray(strata, dtype=str), np.asarray(unlabelled_strata, dtype=str)
@@ -235,8 +259,11 @@ def stratified_ppi(
         s2 = float(borrowed.get(h, np.var(y[mine], ddof=1)))
         fit = ppi_mean(y[mine], f[mine], fu[theirs], fpc)
         sme = (1 - share) * s2 / n
-        variance = sme if h in borrowed else fit.variance
-        if jackknife and fpc and h not in borrowed:
+        alone = h in borrowed or n < MIN_PPI_LABELS  # SME-only here: λ_h = 0
+        if n < MIN_PPI_LABELS:
+            fit = StratumPPI(float(y[mine].mean()), sme, 0.0)
+        variance = sme if alone else fit.variance
+        if jackknife and fpc and not alone:
             variance = max(variance, jackknife_variance(y[mine], f[mine], fu[theirs]))
         fits.append(
             StratumFit(h, size, n, fit.lam, fit.estimate, variance, float(y[mine].mean()), sme)

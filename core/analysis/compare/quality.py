@@ -171,7 +171,10 @@ def _corrected(
             f" collapsed into {into}; review more of them for their own estimate"
         )
         notes.setdefault(note, []).append(what)
-    return stratified_ppi(y, f[labelled], strata[labelled], f[rest], strata[rest], bounds)
+    result = stratified_ppi(y, f[labelled], strata[labelled], f[rest], strata[rest], bounds)
+    if alone := result.note():
+        notes.setdefault(alone, []).append(what)
+    return result
 
 
 def design_strata(items: pd.DataFrame, labels: pd.DataFrame, where: np.ndarray) -> np.ndarray:
