@@ -174,7 +174,8 @@ def test_a_stratum_with_one_label_is_named_with_its_top_up():
 
 def test_a_stratum_whose_labels_all_agree_borrows_its_pools_variance():
     # returns/pass: 2 labels, both pass (s² = 0). Its pool ("pass": 8 + 2 labels, one fail)
-    # has p = 0.9 and the unbiased pooled s² = 10 · .9 · .1 / 9 = 0.1 (Cochran §5A.12).
+    # has p = 0.9 and the unbiased pooled s² = 10 · .9 · .1 / 9 = 0.1
+    # (core.analysis.thin: a house rule modelled on Cochran 1977, §5A.12, not his).
     sizes = {"billing/fail": 30, "billing/pass": 400, "returns/fail": 12, "returns/pass": 90}
     strata = np.array(["billing/fail"] * 3 + ["billing/pass"] * 8 + ["returns/fail"] * 2
                       + ["returns/pass"] * 2)  # fmt: skip

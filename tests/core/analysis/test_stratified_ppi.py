@@ -210,7 +210,8 @@ def test_an_interval_stays_inside_its_range_at_the_edges():
 
 def test_a_stratum_whose_labels_all_agree_borrows_its_pools_variance():
     # a/pass: 4 labels all 1; b/pass: 1, 1, 0, 1. The pass pool, 8 labels with one 0, as one
-    # stratum: mean 7/8, s² = 8/7 × (7/8)(1/8) = 1/8 (Cochran 1977, §5A.12, collapsed strata).
+    # stratum: mean 7/8, s² = 8/7 × (7/8)(1/8) = 1/8
+    # (core.analysis.thin: a house rule modelled on Cochran 1977, §5A.12, not his).
     y = np.array([1, 1, 1, 1, 1, 1, 0, 1.0])
     strata = np.array(["a/pass"] * 4 + ["b/pass"] * 4)
     result = stratified_ppi(y, y, strata, np.ones(36), np.array(["a/pass", "b/pass"] * 18))
