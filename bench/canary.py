@@ -66,8 +66,9 @@ FROM range(?) t(i)
 
 def prepare(rows: int, out: Path = OUT) -> None:
     """Write the requests as Parquet, and a base database holding the migration."""
+    out = out / str(rows)  # each size its own files, so sizes never mix
     out.mkdir(parents=True, exist_ok=True)
-    marker = out / f"ready-{rows}"
+    marker = out / "ready"
     if marker.exists():
         return
     con = duckdb.connect()
@@ -117,7 +118,7 @@ def status_seconds(con: duckdb.DuckDBPyConnection, migration_id: str) -> float |
 
 
 def _trial(kind: str, out: Path, queue: mp.Queue) -> None:
-    path = out / f"trial-{kind}.duckdb"
+    path = out / f"trial-{kind}.duckdb"  # out: the size's own folder
     shutil.copy(out / "base.duckdb", path)
     con = db.connect(str(path))
     parquet = str(out / "canary.parquet")
@@ -166,7 +167,7 @@ def run_trials(rows: int, trials: int, out: Path) -> dict:
     statuses: list[float] = []
     for _ in range(trials):
         for kind in kinds:  # interleaved, so drift in machine load hits all alike
-            seconds, peak, status = measure(kind, out)
+            seconds, peak, status = measure(kind, out / str(rows))
             times[kind].append(seconds)
             peaks[kind].append(peak)
             if status is not None:
