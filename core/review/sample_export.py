@@ -44,7 +44,8 @@ from core.importers.checks import (
 from core.importers.staging import Staged
 from core.render import mask_pii
 from core.review import queue
-from core.store.sql import literal, quote
+from core.store import sql
+from core.store.sql import Sql, compose, literal
 from core.types import PASS_SCORE
 
 if TYPE_CHECKING:
@@ -235,13 +236,8 @@ def _placements(con, table: str, sample: SampleInfo) -> None:
     secret = queue.blind_key(con)
     for item_id, reviewer in slots:
         side = queue.source_side(sample.sample_id, item_id, reviewer, secret)
-        shown: tuple[str, str | None]
-        if sample.run_b is None:
-            shown = (sample.run_a, None)
-        elif side == "A":
-            shown = (sample.run_a, sample.run_b)
-        else:
-            shown = (sample.run_b, sample.run_a)
+        runs = [sample.run_a, sample.run_b]  # run_b None: one response, shown as A
+        shown = runs if side == "A" or sample.run_b is None else runs[::-1]
         key = placement_key(sample.sample_id, item_id, reviewer, secret)
         rows.append([item_id, reviewer, key, *shown])
     con.execute(
@@ -276,15 +272,17 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
     check_unique(
         con, staged, f"{item} || ' / ' || {reviewer}", cols["reviewer"].source, "assignment"
     )
-    skipped = con.execute(
-        f"SELECT count(*) FROM {quote(staged.table)} WHERE NOT ({filled})"  # noqa: S608 - quote()d table; core.checks SQL over quote()d columns
-    ).fetchone()
-    # {item}, {reviewer}, {filled}: core.checks expressions over quote()d columns.
-    join = (
-        f" FROM {quote(staged.table)} s JOIN {quote(table)} p ON p._p_item = {item}"
-        f" AND p._p_reviewer = {reviewer} WHERE {filled}"
+    parts = {"s": sql.name(staged.table), "p": sql.name(table), "filled": _expr(filled)}
+    parts |= {"item": _expr(item), "reviewer": _expr(reviewer)}
+    count = compose("SELECT count(*) FROM {s} WHERE NOT ({filled})", **parts)
+    join = compose(
+        " FROM {s} s JOIN {p} p ON p._p_item = {item} AND p._p_reviewer = {reviewer}"
+        " WHERE {filled}",
+        **parts,
     )
-    typed = "(" + " UNION ALL ".join(_side_rows(cols, s, pair) + join for s in sides) + ")"
+    shown = (compose("{r}{j}", r=_side_rows(cols, s, pair), j=join) for s in sides)
+    typed = compose("({rows})", rows=sql.join(" UNION ALL ", shown)).text
+    skipped = con.execute(count.text).fetchone()
     return ExportRows(typed, cols["reviewer"].source, skipped[0], (table,))
 
 
@@ -360,30 +358,41 @@ def _answer_checks(checks: Checks, cols, sides: str, filled: str) -> None:
             )
 
 
-def _side_rows(cols, side: str, pair: bool) -> str:
+def _expr(text: str) -> Sql:
+    """An expression core.importers.checks built over quote()d columns (value, raw), as Sql."""
+    return Sql(text)
+
+
+def _side_rows(cols, side: str, pair: bool) -> Sql:
     """The SELECT list of one response's label rows (staged row s, placement p)."""
-    kept = ", ".join(
-        f"'{c}', {value(cols[c]) if cols[c].field.kind == 'text' else raw(cols[c])}"
-        for c in (*IDENTITY, *SME)
-        if c in cols
+
+    def col(c: str) -> Sql:
+        return _expr(value(cols[c]))
+
+    def kept(c: str) -> Sql:
+        return col(c) if cols[c].field.kind == "text" else _expr(raw(cols[c]))
+
+    pairs = (
+        compose("{k}, {v}", k=sql.constant(c), v=kept(c)) for c in (*IDENTITY, *SME) if c in cols
     )
-    notes = f"NULLIF(trim({value(cols['notes'])}), '')" if "notes" in cols else "NULL"
-    preference = f"trim({value(cols['preference'])})" if pair else "NULL"
-    score = value(cols[f"score_{side}"])
-    passed = value(cols[f"passed_{side}"]) if f"passed_{side}" in cols else "NULL"
-    modes = (
-        f"list_sort(list_distinct({value(cols[f'failure_modes_{side}'])}))"
-        if f"failure_modes_{side}" in cols
-        else "CAST([] AS VARCHAR[])"
-    )
-    safety = value(cols[f"safety_flag_{side}"]) if f"safety_flag_{side}" in cols else "NULL"
-    shown, paired = (quote(f"_p_run_{s}") for s in (side, "b" if side == "a" else "a"))
-    # Column expressions from core.checks over quote()d names; constants through literal().
-    return (
-        f"SELECT s._row, p._p_item AS _item_id, p.{shown} AS _run_id,"
-        f" p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
-        f" coalesce({passed}, {score} >= {PASS_SCORE}) AS passed, {modes} AS failure_modes,"
-        f" coalesce({safety}, false) AS safety_flag, {preference} AS preference,"
-        f" {literal(side.upper())} AS shown_side, p.{paired} AS pair_run_id,"
-        f" {notes} AS notes, CAST(json_object({kept}) AS JSON) AS raw_record"
+    null, modes = compose("NULL"), f"failure_modes_{side}"
+    listed = compose("CAST([] AS VARCHAR[])")
+    return compose(
+        "SELECT s._row, p._p_item AS _item_id, p.{shown} AS _run_id,"
+        " p._p_reviewer AS reviewer, CAST({score} AS INTEGER) AS score,"
+        " coalesce({passed}, {score} >= {pass_score}) AS passed, {modes} AS failure_modes,"
+        " coalesce({safety}, false) AS safety_flag, {preference} AS preference,"
+        " {side} AS shown_side, p.{paired} AS pair_run_id,"
+        " {notes} AS notes, CAST(json_object({kept}) AS JSON) AS raw_record",
+        shown=sql.name(f"_p_run_{side}"),
+        paired=sql.name(f"_p_run_{'b' if side == 'a' else 'a'}"),
+        score=col(f"score_{side}"),
+        pass_score=sql.number(PASS_SCORE),
+        passed=col(f"passed_{side}") if f"passed_{side}" in cols else null,
+        modes=compose("list_sort(list_distinct({m}))", m=col(modes)) if modes in cols else listed,
+        safety=col(f"safety_flag_{side}") if f"safety_flag_{side}" in cols else null,
+        preference=compose("trim({p})", p=col("preference")) if pair else null,
+        side=sql.constant(side.upper()),
+        notes=compose("NULLIF(trim({n}), '')", n=col("notes")) if "notes" in cols else null,
+        kept=sql.join(", ", pairs),
     )
