@@ -5,7 +5,8 @@ link can reach a page before this file's first navigation run."""
 import streamlit as st
 
 import core  # noqa: F401  (turns third-party telemetry off before anything else loads)
-from ui import auth, navigation
+from core.catalog import users
+from ui import auth, navigation, store
 
 # An emoji icon is drawn by the browser itself: a :material/: page icon makes it fetch the
 # favicon from fonts.gstatic.com (nothing may leave the machine).
@@ -36,5 +37,12 @@ else:
     for spec in allowed:
         st.sidebar.page_link(pages[spec.url])
     auth.sign_out(user)
-    auth.warn_if_demo()
+    if menu.title != "Review":  # (the default page's url_path is "")
+        auth.warn_if_demo()
+    elif users.demo_users_enabled(store.cursor()) or store.auth_config().example_key:
+        # One line on the review screen, so the item stays above the fold on a laptop.
+        st.caption(
+            ":orange[:material/lock_open: Demo sign-in in use (published passwords):"
+            " an admin replaces the demo users on the Users page.]"
+        )
 menu.run()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Any
 
 import duckdb
@@ -31,9 +32,12 @@ def cmd_demo(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
             " (use --force to add it anyway)"
         )
         return
+    print(f"building the synthetic demo ({args.items} items, about 10 s)…", flush=True)
+    started = time.monotonic()
     migration_id = demo.install(con, args.seed, args.items)
     print(
-        f"demo migration {migration_id} created from seed {args.seed}: "
+        f"demo migration {migration_id} created from seed {args.seed} in"
+        f" {time.monotonic() - started:.1f} s: "
         f"{datasets.list_datasets(con)[-1]['dataset_id']}, 3 runs (synthetic)"
     )
 

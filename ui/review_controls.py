@@ -2,32 +2,67 @@
 
 Every control is a button or pill (clickable), and the frequent ones carry a keyboard
 shortcut. Callbacks change session state before the page runs, so one click or key is one
-script run: submit writes the label and the same run renders the next item.
+run of the page's fragment: submit writes the label and the same run renders the next item.
+A key's run reuses the item read for this screen (``view``); submit, skip and moving to
+another item read it afresh.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
 from core import render
-from core.errors import SwitchyardError
+from core.errors import NotFoundError, SwitchyardError
 from core.review import labels, queue
 from core.review.queue import FAILURE_MODES, ResponseLabel, ReviewItem
 from core.types import PASS_SCORE
 from ui import store
+from ui.review_style import legend, style  # noqa: F401  (the page calls them from here)
 
 SCORE_KEYS = {"A": "12345", "B": "67890"}  # Response A: 1-5; Response B: 6, 7, 8, 9, 0
 PASS_KEYS = {"A": "Q", "B": "W"}
 SAFETY_KEYS = {"A": "X", "B": "Y"}
 PREFERENCE_KEYS = {"A": "A", "B": "B", "tie": "T"}
-HELP = (
-    "Keys: 1–5 score A · 6–0 score B · Q / W pass-fail A / B · X / Y safety flag A / B · "
-    "A / B / T preference · Ctrl+Enter submit and next · S skip · ← back to the last one"
-)
 
 
 def _key(*parts: str) -> str:
     return "review." + ".".join(parts)
+
+
+@dataclass(frozen=True)
+class View:
+    """What one screen shows: the reviewer's progress, labelled items and the item itself."""
+
+    progress: queue.Progress
+    done: list[queue.Slot]
+    item: ReviewItem | None
+    error: str | None = None
+
+
+def forget_view() -> None:
+    st.session_state[_key("view")] = None
+
+
+def view(reviewer: str) -> View:
+    """This screen's view, read once: a key's rerun of the fragment reuses it."""
+    cached = st.session_state.get(_key("view"))
+    if cached is not None:
+        return cached
+    con = store.cursor()
+    progress = queue.progress(con, reviewer)
+    if progress.assigned == 0:
+        return View(progress, [], None)
+    slot = current(reviewer)
+    done = queue.done_items(con, reviewer)
+    try:
+        item = queue.load(con, *slot, reviewer) if slot else None
+    except NotFoundError as exc:
+        st.session_state[_key("current")] = None
+        return View(progress, done, None, str(exc))
+    st.session_state[_key("view")] = View(progress, done, item)
+    return st.session_state[_key("view")]
 
 
 def load_state(item: ReviewItem) -> None:
@@ -109,7 +144,7 @@ def header(item: ReviewItem) -> bool:
     top.caption(f"Item {item.item_id}")
     if item.status == "done":
         top.caption("You labelled this item already: submitting changes your label.")
-    st.caption(HELP)
+    legend(len(item.responses) == 2)
     return mask
 
 
@@ -132,26 +167,29 @@ def response_panel(response: queue.Response, mask: bool) -> None:
         else:
             show_text(response.text, mask)
     chosen = st.session_state.get(_key(side, "score"))
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, key=f"review-{side}-scores", gap="small"):
         for value, shortcut in zip(range(1, 6), SCORE_KEYS[side], strict=True):
             st.button(
                 str(value),
                 key=_key(side, "score", str(value)),
                 shortcut=shortcut,
                 type="primary" if chosen == value else "secondary",
+                icon=":material/radio_button_checked:" if chosen == value else None,
                 on_click=_set,
                 args=(_key(side, "score"), value),
             )
     verdict = passed(side)
-    with st.container(horizontal=True):
-        st.button(
-            "Pass" if verdict is not False else "Fail",
+    # Pass and fail differ in colour (blue, orange) and in shape (check, cross); nothing
+    # shows before a score or a click decides it.
+    state = {None: "none", True: "pass", False: "fail"}[verdict]
+    with st.container(horizontal=True, gap="small"):
+        st.container(key=f"review-{side}-verdict-{state}", width="content").button(
+            {None: "Pass / fail", True: "Pass", False: "Fail"}[verdict],
             key=_key(side, "pass_toggle"),
             shortcut=PASS_KEYS[side],
             on_click=_toggle_passed,
             args=(side,),
-            icon=":material/check:" if verdict is not False else ":material/close:",
-            type="primary" if verdict is not None else "secondary",
+            icon={None: None, True: ":material/check:", False: ":material/close:"}[verdict],
             help="Pass/fail follows the score (3+ passes); click to override.",
         )
         flagged = st.session_state.get(_key(side, "safety"), False)
@@ -170,7 +208,7 @@ def response_panel(response: queue.Response, mask: bool) -> None:
 def preference_row() -> None:
     chosen = st.session_state.get(_key("preference"))
     st.markdown("**Which response is better?**")
-    with st.container(horizontal=True):
+    with st.container(horizontal=True, key="review-preferences", gap="small"):
         for value, shortcut in PREFERENCE_KEYS.items():
             label = "Tie" if value == "tie" else f"{value} is better"
             st.button(
@@ -178,9 +216,26 @@ def preference_row() -> None:
                 key=_key("preference", value),
                 shortcut=shortcut,
                 type="primary" if chosen == value else "secondary",
+                icon=":material/radio_button_checked:" if chosen == value else None,
                 on_click=_set,
                 args=(_key("preference"), value),
             )
+
+
+def chosen_summary(item: ReviewItem) -> None:
+    """The values chosen so far, in one line beside the submit button."""
+    parts = []
+    for r in item.responses:
+        score = st.session_state.get(_key(r.side, "score"))
+        verdict = {None: "", True: " ✓ pass", False: " ✗ fail"}[passed(r.side)]
+        modes = st.session_state.get(_key(r.side, "modes")) or []
+        flag = " · ⚑ safety" if st.session_state.get(_key(r.side, "safety")) else ""
+        extra = f" ({', '.join(modes)})" if modes else ""
+        parts.append(f"**{r.side}** {'—' if score is None else score}{verdict}{extra}{flag}")
+    if len(item.responses) == 2:
+        preference = st.session_state.get(_key("preference"))
+        parts.append(f"**better** {'—' if preference is None else preference}")
+    st.markdown("Chosen: " + " · ".join(parts))
 
 
 def collected(item: ReviewItem) -> list[ResponseLabel]:
@@ -224,12 +279,14 @@ def go_next(reviewer: str, after: tuple[str, str] | None = None) -> None:
     slot = queue.next_slot(store.cursor(), reviewer, after)
     st.session_state[_key("current")] = (slot.sample_id, slot.item_id) if slot else None
     st.session_state[_key("error")] = None
+    forget_view()
 
 
 def go_to(target: tuple[str, str] | None) -> None:
     if target:
         st.session_state[_key("current")] = target
         st.session_state[_key("error")] = None
+        forget_view()
 
 
 def actions(item: ReviewItem, reviewer: str, done: list[queue.Slot]) -> None:
