@@ -11,6 +11,7 @@ Every missing value (None, NaN, infinity) is an em dash, so a table never shows 
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -217,8 +218,10 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def when(value: object) -> str:
     """A time as '2026-11-01 09:30' (a date alone when it is midnight); a dash for none."""
-    if value is None or value is pd.NaT or not isinstance(value, pd.Timestamp | np.datetime64):
-        return MISSING if value is None or value is pd.NaT else str(value)
+    if value is None or value is pd.NaT:
+        return MISSING
+    if not isinstance(value, datetime | np.datetime64):
+        return str(value)
     stamp = pd.Timestamp(value)
     return f"{stamp:%Y-%m-%d}" if stamp == stamp.normalize() else f"{stamp:%Y-%m-%d %H:%M}"
 

@@ -1,4 +1,5 @@
-"""Showing untrusted text (model outputs, prompts, contexts) safely, with optional PII masking.
+"""Showing untrusted text (model outputs, prompts, contexts) safely, with optional PII masking,
+and charts as static SVG for exports.
 
 Streamlit escapes HTML unless ``unsafe_allow_html`` is set (it never is here); markdown is
 still interpreted, so links and images in a model output would be live. ``inert`` escapes
@@ -45,3 +46,30 @@ def mask_pii(text: str | None) -> str:
     for label, pattern in _PII:
         text = pattern.sub(f"[{label} masked]", text)
     return text
+
+
+# What a chart's SVG may not hold when it is written into an exported page: scripts, event
+# handlers, links or loaded files, foreign HTML. vl-convert escapes the data's text, so a
+# chart never has these; one that did would be left out rather than trusted.
+_UNSAFE_SVG = re.compile(r"<script|<foreignObject|\son\w+\s*=|(?:href|src)\s*=", re.IGNORECASE)
+
+
+def svg(spec: dict) -> str | None:
+    """A Vega-Lite spec (``chart.to_dict()`` with its data inline) as a static SVG document,
+    rendered by vl-convert in-process: no browser and no network. None when it cannot be
+    drawn or would carry anything active (see ``_UNSAFE_SVG``)."""
+    import vl_convert  # imported here: only exports need it, and it takes a while to load
+
+    # After a spec it cannot draw (links on marks among them), vl-convert 1.9 fails the next
+    # call with the same error once: one retry keeps a bad chart from spoiling the next.
+    for _attempt in range(2):
+        try:
+            return inert_svg(vl_convert.vegalite_to_svg(spec))
+        except ValueError:
+            continue
+    return None
+
+
+def inert_svg(text: str) -> str | None:
+    """The SVG when it holds nothing active, else None."""
+    return None if _UNSAFE_SVG.search(text) else text

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.analysis import calibration
+from core.catalog import migrations as migration
 from core.errors import SwitchyardError
 from core.review import sampling, topup
 from ui import auth, choosers, store
@@ -21,7 +22,9 @@ if not metrics:
         "page and have SMEs review it."
     )
     st.stop()
-metric = st.selectbox("Judge metric", metrics, key="calibration.metric")
+gating = migration.criteria(con, chosen["migration_id"])["gating_metrics"] or metrics
+first = next((i for i, m in enumerate(metrics) if m in gating), 0)  # a gating metric first
+metric = st.selectbox("Judge metric", metrics, index=first, key="calibration.metric")
 floor = st.number_input("κ floor", 0.0, 1.0, calibration.KAPPA_FLOOR, 0.05, key="calibration.floor")
 if chosen["synthetic"]:
     st.warning(

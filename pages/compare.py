@@ -39,26 +39,27 @@ with speed_tab:
     for note in present.not_measured(speed=figures.speed):
         st.warning(note, icon=":material/timer_off:")
     for measure, title in (("ttft", "Time to first token"), ("latency", "Total latency")):
-        st.markdown(f"**{title}** (ms; paired-bootstrap 95% intervals)")
-        st.dataframe(present.percentiles(figures.speed, measure), hide_index=True)
+        st.markdown(f"**{title}** (paired-bootstrap 95% intervals)")
+        st.table(present.percentiles(figures.speed, measure), hide_index=True)
     points = present.latencies(items)
     if not points.empty:
         st.altair_chart(charts.latency_ecdf(points))
     if (points["measure"] == "ttft").any():
         st.altair_chart(charts.ttft_histogram(points))
-    st.dataframe(present.failure_rates(figures.speed), hide_index=True)
+    st.table(present.failure_rates(figures.speed), hide_index=True)
     calls = compare.call_breakdown(con, comparison, items)
     if not calls.empty:
         st.markdown("**Per call** (retrieval, generation, agent steps)")
-        st.dataframe(calls, hide_index=True)
+        st.dataframe(present.shown(calls), hide_index=True)
 
 with cost_tab:
     for note in present.not_measured(cost=figures.cost):
         st.warning(note, icon=":material/money_off:")
     for line in present.cost_lines(figures.cost, len(items), crit["monthly_queries"]):
         st.markdown(line)
-    if figures.cost.roi:
-        days, why, saving = present.break_even(figures.cost.roi)
+    if roi := figures.cost.roi:
+        scope = present.selection_scope(items, st.session_state.get("compare.split", "all"))
+        days, why, saving = present.break_even(figures.cost, roi, scope)
         st.metric("Break-even", days, help=why)
         st.caption(saving)
     compare_forms.roi_form(con, chosen["migration_id"], crit, user.username)

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from core import formatting
 from core.analysis import signoff
 from core.catalog import migrations as migration
 from core.catalog import progress
 from core.errors import SwitchyardError
-from ui import auth, migration_forms, navigation, store
+from ui import auth, migration_forms, navigation, signoff_view, store
 
 user = auth.require(*navigation.DECIDERS)
 con = store.cursor()
@@ -43,11 +44,14 @@ for m in migrations:
         status = progress.progress(con, m["migration_id"])
         try:
             report = signoff.evaluate(con, m["migration_id"])
-            decision = f"**Sign-off:** {report.decision}"
+            signoff_view.status_badge(report.decision)
             reasons = report.reasons
         except SwitchyardError as exc:
-            decision, reasons = "**Sign-off:** cannot be decided yet", [str(exc)]
-        st.markdown(f"**Next step:** {status.next_step}  \n{decision}")
+            st.badge("cannot be decided yet", icon=":material/help:", color="gray")
+            reasons = [str(exc)]
+        st.markdown(f"**Next step:** {status.next_step}")
         for reason in reasons[:3]:
             st.caption(f"· {reason}")
-        st.caption(f"{m['migration_id']} · created {m['created_at']:%Y-%m-%d %H:%M}")
+        if len(reasons) > 3:
+            st.caption(f"· and {len(reasons) - 3} more on the Sign-off page")
+        st.caption(f"{m['migration_id']} · created {formatting.when(m['created_at'])}")

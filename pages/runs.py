@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import SwitchyardError
 from core.llm import prompts, runner
-from ui import auth, choosers, run_forms, store
+from ui import auth, choosers, present, run_forms, store
 
 user = auth.require("eval_owner", "admin")
 con = store.cursor()
@@ -52,7 +52,7 @@ with resume_tab:
     if unfinished.empty:
         st.info("Every run of this dataset is complete.")
     else:
-        st.dataframe(unfinished, hide_index=True)
+        st.dataframe(present.shown(unfinished), hide_index=True)
         run_id = st.selectbox("Run", unfinished["run_id"].tolist(), key="runs.resume_id")
         if st.button("Resume", key="runs.resume"):
             try:

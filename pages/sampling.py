@@ -6,7 +6,7 @@ import streamlit as st
 from core.catalog import migrations, runs
 from core.errors import SwitchyardError
 from core.review import sampling
-from ui import auth, choosers, sampling_plan, store
+from ui import auth, choosers, present, sampling_plan, store
 from ui import sampling_view as view
 
 user = auth.require("eval_owner", "admin")
@@ -36,7 +36,7 @@ except SwitchyardError as exc:
 st.subheader(f"Preview: {preview.total} of {preview.frame} items")
 if preview.excluded:
     st.caption(f"{preview.excluded} items open in another sample are left out of the frame.")
-st.dataframe(pd.DataFrame([vars(s) for s in preview.strata]), hide_index=True)
+st.dataframe(present.shown(pd.DataFrame([vars(s) for s in preview.strata])), hide_index=True)
 sampling_plan.show(con, chosen["migration_id"], preview, params)
 if st.button("Create sample", type="primary", key="sampling.create"):
     try:
@@ -53,5 +53,5 @@ samples = sampling.list_samples(con, chosen["migration_id"])
 if not samples:
     st.info("No sample yet.")
     st.stop()
-st.dataframe(pd.DataFrame(samples), hide_index=True)
+st.dataframe(present.shown(pd.DataFrame(samples)), hide_index=True)
 view.top_up(con, samples, user.username)

@@ -6,7 +6,7 @@ import streamlit as st
 from core import render
 from core.analysis import signoff
 from core.errors import SwitchyardError
-from ui import auth, charts, choosers, present, signoff_forms, store
+from ui import auth, choosers, present, signoff_forms, signoff_view, store
 
 user = auth.require("manager", "eval_owner", "admin")
 con = store.cursor()
@@ -19,41 +19,28 @@ try:
 except SwitchyardError as exc:
     st.error(str(exc))
     st.stop()
+signoff_view.decision(report)
 if report.synthetic:
-    st.warning("Synthetic demo: runs and SME labels are simulated.", icon=":material/science:")
-
-BANNER = {signoff.GO: st.success, signoff.NO_GO: st.error, signoff.NOT_YET: st.warning}
-BANNER[report.decision](present.banner(report))
-st.caption(
-    f"Target {report.target_model} against the source, decided on {report.decided_on}. "
-    f"Evidence {report.snapshot_sha256[:12]}: approvals given on other evidence are stale."
-)
+    st.caption(":material/science: Synthetic demo: runs and SME labels are simulated.")
 
 st.subheader("Criteria")
-st.dataframe(present.criteria(report), hide_index=True)
+signoff_view.criteria_cards(report)
 for note in present.unmeasured_criteria(report):
     st.warning(note, icon=":material/help:")
-
-left, right = st.columns(2)
-rates = present.pass_rates(report)
-if not rates.empty:
-    left.markdown(f"**Judge pass rate ({report.decided_on}), 95% interval**")
-    left.altair_chart(charts.pass_rate_intervals(rates))
-ttft = present.ttft(report)
-if not ttft.empty and ttft["ms"].notna().any():
-    right.markdown("**Time to first token**")
-    right.altair_chart(charts.ttft_bars(ttft))
+with st.expander("The criteria as one table"):
+    st.table(present.criteria(report), hide_index=True)
+signoff_view.figures(report)
 
 st.subheader("Open safety flags")
 if not report.open_safety_flags:
     st.write("None.")
 else:
-    st.dataframe(present.safety_flags(report), hide_index=True)
+    st.table(present.safety_flags(report), hide_index=True)
     if set(user.roles) & {"eval_owner", "admin"}:
         signoff_forms.resolve_form(con, report.open_safety_flags, user.username)
 
 st.subheader("Approvals")
-st.dataframe(present.approvals(report), hide_index=True)
+st.table(present.approvals(report), hide_index=True)
 groups = {
     k: render.inert(", ".join(v)) or "none" for k, v in present.approval_groups(report).items()
 }
@@ -69,7 +56,7 @@ if "manager" in user.roles:
 signoff_forms.stakeholder_editor(con, report, user.username)
 
 st.subheader("Canary plan")
-st.dataframe(present.canary(report), hide_index=True)
+st.table(present.canary(report), hide_index=True)
 st.markdown("**Roll back to the source when**")
 for trigger in report.canary[0].rollback_triggers if report.canary else []:
     st.markdown(f"- {render.inert(trigger)}")

@@ -144,7 +144,8 @@ def tournament_caption(result: Tournament) -> str:
     who = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for n, word in counts)
     return (
         f"{result.metric}: {result.votes} votes on {result.items} items of {result.dataset_id},"
-        f" {who}. Agreement as Zheng et al. 2023 (MT-Bench) count it: per item, run pair"
+        f" {who} (runs: {', '.join(result.runs)}). Agreement as Zheng et al. 2023 (MT-Bench)"
+        " count it: per item, run pair"
         " and turn, each reviewer's vote against each judge's (or another reviewer's); without"
         " ties leaves out every comparison where either side tied. Pairs: the vote pairs"
         " compared. Intervals are 95%, from resampling items."

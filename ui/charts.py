@@ -52,11 +52,13 @@ def pass_rate_intervals(rates: pd.DataFrame) -> alt.Chart:
     base = alt.Chart(rates).encode(
         y=alt.Y("run:N", title=None), color=alt.Color("run:N", legend=None)
     )
+    # One axis title for the layers (Altair would join theirs: 'pass rate, low, high').
+    axis = alt.Axis(format="%", title="judge pass rate (95% interval)")
     return (
         base.mark_point(filled=True, size=80).encode(
-            x=alt.X("pass rate:Q", axis=alt.Axis(format="%"), scale=alt.Scale(zero=False))
+            x=alt.X("pass rate:Q", axis=axis, scale=alt.Scale(zero=False))
         )
-        + base.mark_rule().encode(x="low:Q", x2="high:Q")
+        + base.mark_rule().encode(x=alt.X("low:Q", axis=axis), x2="high:Q")
     ).facet(row=alt.Row("metric:N", title=None))
 
 
@@ -65,5 +67,10 @@ def ttft_bars(ttft: pd.DataFrame) -> alt.Chart:
     return (
         alt.Chart(ttft)
         .mark_bar()
-        .encode(x="percentile:N", xOffset="run:N", y=alt.Y("ms:Q", title="ms"), color="run:N")
+        .encode(
+            x=alt.X("percentile:N", title=None, axis=alt.Axis(labelAngle=0)),
+            xOffset="run:N",
+            y=alt.Y("ms:Q", title="TTFT (ms)"),
+            color="run:N",
+        )
     )

@@ -8,6 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
+from core import formatting
 from core.analysis import compare
 from core.catalog import migrations, models, pricing
 from core.errors import SwitchyardError
@@ -28,17 +29,17 @@ def selection(comparison: compare.Comparison) -> pd.DataFrame:
 
 def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> None:
     """Every metric's paired figures, the SME-corrected rates and one metric by stratum."""
-    st.dataframe(present.quality(figures, comparison), hide_index=True)
+    st.table(present.quality(figures, comparison), hide_index=True)
     for row in figures.ungated:
         st.caption(f"{row.metric} does not gate the decision: {row.why}.")
     margin = comparison.criteria["quality_margin"]
     st.caption(
         f"{figures.items} paired items. Intervals: 95%, Wilson for pass rates, paired "
         "bootstrap for differences. Non-inferiority: one-sided paired t-test at "
-        f"{1 - margin:.2f} (Fieller bound). Mean score difference × 100."
+        f"{1 - margin:.2f} (Fieller bound). Differences of pass rates in percentage points (pp)."
     )
     st.markdown("**SME-corrected pass rates (stratified prediction-powered inference)**")
-    st.dataframe(present.sme_corrected(figures), hide_index=True)
+    st.table(present.sme_corrected(figures), hide_index=True)
     notes = [c.note for c in figures.sme_corrected.values() if c.note]
     st.caption(
         "StratPPI: in each design stratum (golden stratum / pool) the judge's score on the "
@@ -48,10 +49,10 @@ def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> No
         "p(1 − p)/variance, so they stay inside the range. 'Worth' is the labels the SME-only "
         "estimator would need for the same interval width: each stratum's labels × k, at "
         "most its size, with k solving SME-only's variance Σ W_h² s_h² (1/m_h − 1/N_h) = "
-        "StratPPI's. Differences in points. " + " ".join(notes)
+        "StratPPI's. Differences in percentage points (pp). " + " ".join(notes)
     )
     metric = st.selectbox("Per stratum, metric", comparison.metrics, key="compare.metric")
-    st.dataframe(present.by_stratum(figures, metric), hide_index=True)
+    st.table(present.by_stratum(figures, metric), hide_index=True)
 
 
 def items_view(con, comparison: compare.Comparison, items: pd.DataFrame) -> None:
@@ -62,7 +63,11 @@ def items_view(con, comparison: compare.Comparison, items: pd.DataFrame) -> None
     behind = compare.items_behind(items, kind, None if metric == "all gating" else metric)
     st.caption(f"{len(behind)} items")
     picked = st.dataframe(
-        behind, hide_index=True, on_select="rerun", selection_mode="single-row", key="compare.items"
+        present.shown(behind),
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="compare.items",
     )
     if picked and picked.selection.rows:
         item_view(con, comparison, behind.iloc[picked.selection.rows[0]]["item_id"])
@@ -109,7 +114,7 @@ def roi_form(con, migration_id: str, crit: dict, actor: str) -> None:
 
 def price_form(con, actor: str) -> None:
     st.markdown("**Price catalog** (per 1K tokens; every change is kept)")
-    st.dataframe(pricing.price_history(con), hide_index=True)
+    st.dataframe(present.shown(pricing.price_history(con)), hide_index=True)
     with st.form("compare.price"):
         a, b, c, d = st.columns(4)
         model_id = a.text_input("Model id", key="compare.price_model")
@@ -197,13 +202,13 @@ def item_view(con, comparison: compare.Comparison, item_id: str) -> None:
     for col, side in zip(st.columns(2), compare.SIDES, strict=True):
         with col:
             d = detail.side(side)
-            ttft = "not measured" if d.ttft_ms is None else f"{d.ttft_ms:.0f} ms"
+            ttft = "not measured" if d.ttft_ms is None else formatting.ms(d.ttft_ms)
             st.markdown(f"**{side}** · TTFT {ttft}")
             if d.error:
                 st.error(d.error)
             review_controls.show_text(d.text, False)
-            st.dataframe(d.scores, hide_index=True)
+            st.dataframe(present.shown(d.scores), hide_index=True)
             if not d.labels.empty:
-                st.dataframe(d.labels, hide_index=True)
+                st.dataframe(present.shown(d.labels), hide_index=True)
     st.markdown("**Reference answer**")
     review_controls.show_text(detail.ground_truth, False)

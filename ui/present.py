@@ -5,8 +5,21 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core import formatting, render
 from core.analysis import compare, signoff
-from core.formatting import MISSING, interval, number
+from core.formatting import (
+    MISSING,
+    days,
+    interval,
+    money,
+    money_interval,
+    ms,
+    ms_interval,
+    number,
+    pct_interval,
+    points_interval,
+    table,
+)
 from core.types import finite
 
 DATASET_COLUMNS = [
@@ -37,21 +50,27 @@ RUN_COLUMNS = [
 
 def dataset_versions(versions: list[dict]) -> pd.DataFrame:
     """``datasets.list_datasets`` as a table, frozen date and strata written out."""
-    table = pd.DataFrame(versions)
-    if table.empty:
-        return table
-    table["frozen"] = table["frozen_at"].map(lambda t: "" if pd.isna(t) else f"{t:%Y-%m-%d}")
-    table["strata"] = table["strata"].map(lambda s: ", ".join(s or []))
-    return table[DATASET_COLUMNS]
+    rows = pd.DataFrame(versions)
+    if rows.empty:
+        return rows
+    rows["frozen"] = rows["frozen_at"].map(lambda t: MISSING if pd.isna(t) else f"{t:%Y-%m-%d}")
+    rows["strata"] = rows["strata"].map(lambda s: ", ".join(s or []))
+    return shown(rows[DATASET_COLUMNS])
 
 
 def run_list(run_rows: list[dict]) -> pd.DataFrame:
     """``runs.list_runs`` as a table, metrics written out."""
-    table = pd.DataFrame(run_rows)
-    if table.empty:
-        return table
-    table["metrics"] = table["metrics"].map(lambda m: ", ".join(m or []))
-    return table[RUN_COLUMNS]
+    rows = pd.DataFrame(run_rows)
+    if rows.empty:
+        return rows
+    rows["metrics"] = rows["metrics"].map(lambda m: ", ".join(m or []))
+    return shown(rows[RUN_COLUMNS])
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """Any table as the pages show it: headings humanised, missing cells a dash, floats
+    rounded (``core.formatting.table``)."""
+    return table(frame)
 
 
 def quality(figures: compare.Figures, comparison: compare.Comparison) -> pd.DataFrame:
@@ -62,15 +81,16 @@ def quality(figures: compare.Figures, comparison: compare.Comparison) -> pd.Data
         rows.append(
             {
                 "metric": metric + (" (gating)" if metric in comparison.gating else ""),
-                "source pass": interval(q.source_pass_rate, unit="%", scale=100),
-                "target pass": interval(q.target_pass_rate, unit="%", scale=100),
-                "difference (points)": interval(q.pass_rate_difference, scale=100),
-                "mean score difference": interval(q.mean_score_difference, scale=100),
-                "McNemar b / c, p": f"{mc.regressions} / {mc.improvements}, {mc.p_value:.3g}"
+                "source pass": pct_interval(q.source_pass_rate),
+                "target pass": pct_interval(q.target_pass_rate),
+                "difference": points_interval(q.pass_rate_difference),
+                "mean score difference": interval(q.mean_score_difference, ".3f"),
+                "regressions / improvements (McNemar p)": f"{mc.regressions} / "
+                f"{mc.improvements} (p {mc.p_value:.2g})"
                 if mc
                 else MISSING,
-                "target/source (lower bound)": f"{number(ni and ni.ratio, '.3f')} "
-                f"({number(ni and ni.ratio_lower, '.3f')})",
+                "target/source (95% lower bound)": f"{number(ni and ni.ratio, '.3f')} "
+                f"(≥ {number(ni and ni.ratio_lower, '.3f')})",
             }
         )
     return pd.DataFrame(rows)
@@ -83,17 +103,17 @@ def sme_corrected(figures: compare.Figures) -> pd.DataFrame:
     for metric, corrected in figures.sme_corrected.items():
         for key in ("source", "target", "difference"):
             value = getattr(corrected, key)
-            unit = "" if key == "difference" else "%"
+            show = points_interval if key == "difference" else pct_interval
             rows.append(
                 {
                     "metric": metric,
                     "what": key,
-                    "StratPPI": interval(value and value.interval, unit=unit, scale=100),
-                    "SME-only": interval(value and value.sme_only, unit=unit, scale=100),
+                    "StratPPI": show(value and value.interval),
+                    "SME-only": show(value and value.sme_only),
                     "SME labels": value.labelled if value else 0,
-                    "worth (labels)": None
+                    "worth (labels)": MISSING
                     if value is None or finite(value.effective_labels) is None
-                    else round(value.effective_labels),
+                    else f"{value.effective_labels:,.0f}",
                     "worth = labels × k per stratum (≤ N_h)": worth_arithmetic(value),
                 }
             )
@@ -115,9 +135,9 @@ def by_stratum(figures: compare.Figures, metric: str) -> pd.DataFrame:
         {
             "stratum": r.stratum,
             "items": r.items,
-            "source pass": interval(r.source_pass_rate, unit="%", scale=100),
-            "target pass": interval(r.target_pass_rate, unit="%", scale=100),
-            "difference (points)": interval(r.pass_rate_difference, scale=100),
+            "source pass": pct_interval(r.source_pass_rate),
+            "target pass": pct_interval(r.target_pass_rate),
+            "difference": points_interval(r.pass_rate_difference),
             "regressions": r.mcnemar.regressions,
             "improvements": r.mcnemar.improvements,
         }
@@ -145,11 +165,11 @@ def percentiles(speed: compare.SpeedResult, measure: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "percentile": r.percentile,
-            "source": interval(r.source_ms),
-            "target": interval(r.target_ms),
-            "increase ms": interval(r.increase_ms),
+            "source": ms_interval(r.source_ms),
+            "target": ms_interval(r.target_ms),
+            "increase": ms_interval(r.increase_ms),
             "increase %": interval(r.increase_pct, unit="%"),
-            "upper bound ms (one-sided)": finite(r.increase_ms.upper_one_sided),
+            "increase, 95% upper bound": ms(r.increase_ms.upper_one_sided),
         }
         for r in speed.rows(measure)
     )
@@ -159,8 +179,8 @@ def failure_rates(speed: compare.SpeedResult) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "run": side,
-            "error rate": interval(speed.error_rates[side], unit="%", scale=100),
-            "timeout rate": interval(speed.timeout_rates[side], unit="%", scale=100),
+            "error rate": pct_interval(speed.error_rates[side]),
+            "timeout rate": pct_interval(speed.timeout_rates[side]),
         }
         for side in compare.SIDES
     )
@@ -196,25 +216,34 @@ def cost_lines(cost: compare.CostResult, items: int, monthly_queries: int) -> li
             continue
         per_success = c.per_successful_answer
         lines.append(
-            f"**{side}** {c.model_id}: {c.per_query:.5f} {c.currency} per query, "
+            f"**{side}** {c.model_id}: {money(c.per_query, c.currency)} per query, "
             + (
                 "no successful answer"
                 if per_success is None
-                else f"{per_success:.5f} per successful answer"
+                else f"{money(per_success, c.currency)} per successful answer"
             )
-            + f", {c.total:.2f} for these {items} items, "
-            f"{c.monthly:,.0f} a month at {monthly_queries:,} queries"
+            + f", {money(c.total, c.currency)} for these {items:,} items, "
+            f"{money(c.monthly, c.currency)} a month at {monthly_queries:,} queries"
         )
     return lines
 
 
-def break_even(roi: compare.Roi) -> tuple[str, str, str]:
-    """The ROI as the page's metric: value, its help, and the saving per query caption."""
-    days = roi.break_even_days
+def selection_scope(items: pd.DataFrame, split: str) -> str:
+    """'all 1,200 items' or 'the 281 holdout items': what a Compare figure was computed on."""
+    return f"all {len(items):,} items" if split == "all" else f"the {len(items):,} {split} items"
+
+
+def break_even(cost: compare.CostResult, roi: compare.Roi, scope: str) -> tuple[str, str, str]:
+    """The ROI as the page's metric: value, its help, and a caption with the saving per query
+    and the items it was computed on (Sign-off computes it on the holdout only, so the two
+    pages differ unless the selection is the holdout)."""
+    currency = cost.source.currency if cost.source else None
     return (
-        "never" if days is None else f"{days:.1f} days",
-        f"one-off {roi.one_off_cost:,.0f} against a monthly saving of {roi.monthly_saving:,.0f}",
-        f"Saving per query: {interval(roi.saving_per_query, scale=1000)} (× 1,000)",
+        "never" if roi.break_even_days is None else days(roi.break_even_days),
+        f"one-off {money(roi.one_off_cost, currency)} against a monthly saving of "
+        f"{money(roi.monthly_saving, currency)}",
+        f"Saving per query: {money_interval(roi.saving_per_query, currency)}, on {scope}. "
+        "Sign-off's break-even is computed on the holdout split only.",
     )
 
 
@@ -243,10 +272,10 @@ def unmeasured_criteria(report: signoff.SignoffReport) -> list[str]:
     ]
 
 
-def banner(report: signoff.SignoffReport, shown: int = 6) -> str:
-    """The decision and its first reasons, for the page's banner."""
-    more = " …" if len(report.reasons) > shown else ""
-    return f"**{report.decision}** — " + "; ".join(report.reasons[:shown]) + more
+def banner(report: signoff.SignoffReport) -> str:
+    """The decision and every reason for it, one per line, for the page's banner."""
+    reasons = "".join(f"\n- {render.inert(r)}" for r in report.reasons)
+    return f"**{report.decision}**" + (f" — because:{reasons}" if reasons else "")
 
 
 def pass_rates(report: signoff.SignoffReport) -> pd.DataFrame:
@@ -278,18 +307,18 @@ def ttft(report: signoff.SignoffReport) -> pd.DataFrame:
 
 
 def safety_flags(report: signoff.SignoffReport) -> pd.DataFrame:
-    return pd.DataFrame([f.to_dict() for f in report.open_safety_flags])
+    return shown(pd.DataFrame([f.to_dict() for f in report.open_safety_flags]))
 
 
 def approvals(report: signoff.SignoffReport) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "stakeholder": a.role,
-            "person": a.person or "",
+            "person": a.person or MISSING,
             "decision": (a.decision or "open") + (" (stale)" if a.stale else ""),
-            "by": a.decided_by or "",
-            "when": a.decided_at or "",
-            "comment": a.comment or "",
+            "by": a.decided_by or MISSING,
+            "when": formatting.when(a.decided_at) if a.decided_at else MISSING,
+            "comment": a.comment or MISSING,
         }
         for a in report.approvals
     )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.analysis import signoff
 from core.errors import SwitchyardError
+from ui import signoff_view
 
 
 def resolve_form(con, flags: list[signoff.SafetyFlag], actor: str) -> None:
@@ -72,8 +73,14 @@ def export_buttons(report: signoff.SignoffReport) -> None:
     st.subheader("Export")
     left, right = st.columns(2)
     name = f"signoff-{report.migration_id}-{report.target_run_id}"
+    # Rendered when clicked (the charts take a moment to draw), not on every page run.
     left.download_button(
-        "HTML report", signoff.to_html(report), f"{name}.html", "text/html", key="signoff.html"
+        "HTML report",
+        lambda: signoff_view.export_html(report),
+        f"{name}.html",
+        "text/html",
+        key="signoff.html",
+        help="With the charts; prints to PDF from the browser (File → Print).",
     )
     right.download_button(
         "JSON", signoff.to_json(report), f"{name}.json", "application/json", key="signoff.json"

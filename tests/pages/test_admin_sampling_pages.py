@@ -47,7 +47,8 @@ def test_admin_sees_the_error_for_a_short_password(dbfile):
 def test_sampling_page_previews_then_creates_a_sample(dbfile):
     at = page("sampling.py", "owner", "eval_owner")
     preview = at.dataframe[0].value
-    assert set(preview.columns) >= {"stratum", "pool", "size", "take", "probability"}
+    # Headings humanised by core.formatting.label (issue 16).
+    assert set(preview.columns) >= {"Stratum", "Pool", "Size", "Take", "Probability"}
     at.multiselect(key="sampling.reviewers").set_value(["sme1", "sme2"])
     at.run()
     at.button(key="sampling.create").click().run()

@@ -60,8 +60,10 @@ def test_data_page_lists_versions_and_runs(dbfile):
     at = app("pages/data.py").run()
     assert not at.exception
     versions, run_table = at.dataframe[0].value, at.dataframe[1].value
-    assert list(versions["dataset_id"]) == ["fin@1"] and versions["items"][0] == 6
-    assert list(run_table["role"]) == ["source"]
+    # Headings humanised by core.formatting.label (issue 16: no raw column names).
+    assert list(versions["Dataset"]) == ["fin@1"] and versions["Items"][0] == 6
+    assert list(run_table["Role"]) == ["source"]
+    assert "frozen_by" not in versions.columns and "Frozen by" in versions.columns
 
 
 def test_data_page_imports_from_an_s3_uri_and_reports(empty_db):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -26,6 +27,8 @@ COLOURS = {
     OPEN: AMBER,
     NOT_MEASURED: AMBER,
 }
+# A shape beside each colour, so the status reads in black and white too.
+SYMBOLS = {PASS: "✓", FAIL: "✗", OPEN: "…", NOT_MEASURED: "?"}
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent),
     autoescape=True,
@@ -57,7 +60,17 @@ def plain(value):
     return str(value)
 
 
-def to_html(report: SignoffReport | dict) -> str:
+def to_html(report: SignoffReport | dict, charts: Mapping[str, str | None] | None = None) -> str:
     """The sign-off summary as one self-contained HTML page (no scripts, no external files);
-    every value is escaped. ``report`` may also be its ``to_dict`` form."""
-    return _TEMPLATES.get_template("report.html.j2").render(report=report, colours=COLOURS)
+    every value is escaped. ``report`` may also be its ``to_dict`` form. ``charts`` maps a
+    title to a static SVG (``core.render.svg``, which refuses anything active); the page
+    prints to PDF cleanly (its print stylesheet keeps cards, charts and rows whole) and ends
+    with the data it was computed on."""
+    snapshot = report.get("snapshot") if isinstance(report, dict) else report.snapshot
+    return _TEMPLATES.get_template("report.html.j2").render(
+        report=report,
+        colours=COLOURS,
+        symbols=SYMBOLS,
+        charts={title: svg for title, svg in (charts or {}).items() if svg},
+        snapshot=snapshot if isinstance(snapshot, dict) else {},
+    )
