@@ -2,7 +2,8 @@
 
 ``launch_app`` is the one way to start Switchyard here: ``streamlit run serve.py`` (the entry
 that mounts the cookie routes, as the README says) on 127.0.0.1, on its own database file.
-``Server`` holds one such process; ``stop`` ends any process these tests started.
+``Server`` holds one such process (``demo_users_app``: one over the demo users alone); ``stop``
+ends any process these tests started.
 """
 
 from __future__ import annotations
@@ -77,9 +78,23 @@ class Server:
     """The app on 127.0.0.1 on its own database file (``launch_app``), until ``stop()``."""
 
     def __init__(self, dbfile: Path, env: Mapping[str, str] | None = None) -> None:
+        self.dbfile = dbfile
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = launch_app(dbfile, self.port, env=env)
 
     def stop(self) -> None:
         stop(self.proc)
+
+
+def demo_users_app(folder: Path) -> Server:
+    """The app over a new database in ``folder`` holding the demo users only (no demo
+    migration: it starts in seconds)."""
+    from core.catalog import users
+    from core.store import db
+
+    path = folder / "app.duckdb"
+    con = db.connect(str(path))
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    con.close()
+    return Server(path, env={"SWITCHYARD_DEMO": "0"})

@@ -13,9 +13,7 @@ import os
 
 import pytest
 
-from core.catalog import users
-from core.store import db
-from tests.browser.conftest import Server
+from tests.browser.conftest import demo_users_app
 from tests.browser.test_browser import CHROMIUM, auth_cookie, idle, sign_in, wait_for
 from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
 
@@ -28,12 +26,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The app on a database holding the demo users only (no demo migration: faster)."""
-    path = tmp_path_factory.mktemp("auth") / "app.duckdb"
-    con = db.connect(str(path))
-    users.seed(con, users.load_config(users.EXAMPLE_FILE))
-    con.close()
-    running = Server(path, env={"SWITCHYARD_DEMO": "0"})
+    running = demo_users_app(tmp_path_factory.mktemp("auth"))
     yield running
     running.stop()
 
