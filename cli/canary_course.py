@@ -69,7 +69,7 @@ def _print_status(result: status.CanaryStatus) -> None:
 
 def canary_recipe(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
     """The stage's routing (or its rollback) as LiteLLM YAML or plain JSON weights."""
-    ev = canary_evidence.load(con, args.migration)
+    ev = canary_evidence.load(con, args.migration, "none")
     made = recipe.recipe(
         args.migration, ev.criteria, args.stage, ev.source_model, ev.target_model, args.rollback
     )
@@ -93,7 +93,7 @@ def canary_stage(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> No
             f"{at:%Y-%m-%d %H:%M} UTC"
         )
         return
-    ev = canary_evidence.load(con, args.migration)
+    ev = canary_evidence.load(con, args.migration, "none")
     running = stages.current(stages.stages_of(ev.criteria, ev.started))
     if args.stage is not None and running is not None and running.number != args.stage:
         raise InputError("stage", f"stage {running.number} is running, not stage {args.stage}")

@@ -74,3 +74,21 @@ def ttft_bars(ttft: pd.DataFrame) -> alt.Chart:
             color="run:N",
         )
     )
+
+
+def canary_sequences(history: pd.DataFrame, limits: dict[str, float | None]) -> alt.FacetChart:
+    """Canary: each check's 95% confidence sequence over the stage (band), its estimate
+    (line) and its limit (dashed rule), one panel per check."""
+    data = history.replace([float("inf"), float("-inf")], None).assign(
+        limit=history["name"].map(limits)
+    )
+    base = alt.Chart().encode(x=alt.X("ts:T", title=None))
+    band = base.mark_area(opacity=0.3).encode(y=alt.Y("low:Q", title=None), y2="high:Q")
+    line = base.mark_line().encode(y="estimate:Q", color=alt.Color("status:N"))
+    rule = base.mark_rule(strokeDash=[4, 4], color="firebrick").encode(y="limit:Q")
+    return (
+        alt.layer(band, line, rule, data=data)
+        .properties(width=220, height=140)
+        .facet(facet=alt.Facet("name:N", title=None), columns=3)
+        .resolve_scale(y="independent")
+    )

@@ -79,6 +79,7 @@ PAGES = (
         "signoff",
         DECIDERS,
     ),
+    PageSpec("pages/canary.py", "Canary", ":material/alt_route:", "canary", DECIDERS),
     PageSpec("pages/admin.py", "Users", ":material/group:", "admin", frozenset({"admin"})),
 )
 

@@ -15,9 +15,12 @@ data), ``labels`` (simulated SME labels); this one writes it all into the store.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import duckdb
 
 from core.catalog import migrations, models, runs
+from core.demo import traffic
 from core.demo.content import (
     ACTOR,
     COMPANIES,
@@ -66,8 +69,11 @@ __all__ = [
 ]
 
 
-def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> str:
-    """Write the demo migration (prices, dataset, three runs, migration); returns its id."""
+def install(
+    con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200, *, canary: bool = True
+) -> str:
+    """Write the demo migration (prices, dataset, three runs, migration) and, with
+    ``canary``, its simulated production traffic (``traffic``); returns its id."""
     demo = generate(seed, n_items)
     models.load_price_file(con, ACTOR)
     run_ids = _import(con, demo, seed)
@@ -102,6 +108,8 @@ def install(con: duckdb.DuckDBPyConnection, seed: int, n_items: int = 1200) -> s
         name="Demo review sample (10% failures, 2% passes)",
         synthetic=True,
     )
+    if canary:
+        traffic.install(con, migration_id, seed, datetime.now(UTC).replace(tzinfo=None))
     return migration_id
 
 

@@ -21,8 +21,9 @@ EXPECTED = {
         "Metrics",
         "Compare",
         "Sign-off",
+        "Canary",
     ],
-    "manager": ["Home", "Data", "Sign-off"],
+    "manager": ["Home", "Data", "Sign-off", "Canary"],
     "admin": [
         "Home",
         "Data",
@@ -32,6 +33,7 @@ EXPECTED = {
         "Metrics",
         "Compare",
         "Sign-off",
+        "Canary",
         "Users",
     ],
 }

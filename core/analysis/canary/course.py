@@ -25,7 +25,7 @@ def start_stage(
     at: datetime,
 ) -> stages.Stage:
     """Record that ``stage`` started at ``at`` (naive UTC); the stage as it now stands."""
-    ev = evidence.load(con, migration_id)
+    ev = evidence.load(con, migration_id, "none")
     plan = stages.stages_of(ev.criteria, ev.started, ev.rollback.at if ev.rollback else None)
     if not 1 <= stage <= len(plan):
         raise InputError("stage", f"stage {stage} is not one of stages 1 to {len(plan)}")
@@ -62,7 +62,7 @@ def record_rollback(
     reason: str | None = None,
 ) -> int:
     """Record that all traffic went back to the source at ``at``; the rollback's id."""
-    ev = evidence.load(con, migration_id)
+    ev = evidence.load(con, migration_id, "none")
     plan = stages.stages_of(ev.criteria, ev.started)
     now = stages.current(plan)
     if now is None or now.started_at is None:

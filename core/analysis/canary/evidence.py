@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import duckdb
 import pandas as pd
@@ -20,6 +21,7 @@ from core.catalog import metrics
 from core.errors import NotFoundError
 from core.store import db
 
+Scope = Literal["current", "all", "none"]
 TRAFFIC_COLUMNS = (
     "ts",
     "arm",
@@ -59,8 +61,13 @@ class CanaryEvidence:
     traffic: pd.DataFrame  # TRAFFIC_COLUMNS, sorted by ts
 
 
-def load(con: duckdb.DuckDBPyConnection, migration_id: str) -> CanaryEvidence:
-    """The migration's canary evidence; NotFoundError for an unknown migration."""
+def load(
+    con: duckdb.DuckDBPyConnection, migration_id: str, scope: Scope = "current"
+) -> CanaryEvidence:
+    """The migration's canary evidence; NotFoundError for an unknown migration.
+
+    ``scope`` is the traffic loaded: from the current stage's start on ('current': its
+    verdict and a rollback's drill need no more), all of it, or none (stage bookkeeping)."""
     row = con.execute(
         "SELECT m.name, m.synthetic, m.criteria, src.model_id"
         " FROM migration m JOIN run src ON src.run_id = m.source_run_id"
@@ -81,16 +88,23 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str) -> CanaryEvidence:
             [migration_id],
         ).fetchall()
     }
+    crit = json.loads(criteria)
+    if scope == "none" or (scope == "current" and not started):
+        frame = pd.DataFrame({c: pd.Series(dtype=object) for c in TRAFFIC_COLUMNS})
+    else:
+        since = max(at for at, _ in started.values()) if scope == "current" else None
+        frame = traffic(con, migration_id, crit.get("gating_metrics") or [], since)
+    rollback = _rollback(con, migration_id, started)
     return CanaryEvidence(
         migration_id,
         name,
         bool(synthetic),
-        json.loads(criteria),
+        crit,
         source_model,
         target_model,
         started,
-        _rollback(con, migration_id, started),
-        traffic(con, migration_id, json.loads(criteria).get("gating_metrics") or []),
+        rollback,
+        frame,
     )
 
 
@@ -111,8 +125,14 @@ def _rollback(
     return rollback
 
 
-def traffic(con: duckdb.DuckDBPyConnection, migration_id: str, gating: list[str]) -> pd.DataFrame:
-    """Both arms' requests with each one's judge verdict, as ``checks.run_checks`` takes them.
+def traffic(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    gating: list[str],
+    since: datetime | None = None,
+) -> pd.DataFrame:
+    """Both arms' requests (from ``since``) with each one's judge verdict, as
+    ``checks.run_checks`` takes them.
 
     SME verdicts on canary traffic are not collected yet: ``sme_passed`` and ``sme_flag`` are
     empty, and the checks on them read inconclusive."""
@@ -130,10 +150,11 @@ def traffic(con: duckdb.DuckDBPyConnection, migration_id: str, gating: list[str]
                v.judge_passed, NULL::BOOLEAN AS sme_passed, NULL::BOOLEAN AS sme_flag,
                r.cost_usd, coalesce(r.stratum, 'all') AS stratum
         FROM canary_request r LEFT JOIN verdict v USING (request_id)
-        WHERE r.migration_id = ?
+        WHERE r.migration_id = ? AND r.ts >= ?
         ORDER BY r.ts, r.request_id
     """  # noqa: S608 - the direction's operator comes from metrics.passes; values are bound
-    frame = con.execute(query, [migration_id, gating, gating, migration_id]).df()
+    start = since or datetime(1970, 1, 1)
+    frame = con.execute(query, [migration_id, gating, gating, migration_id, start]).df()
     return frame[list(TRAFFIC_COLUMNS)]
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from core.analysis.canary import checks as canary_checks
@@ -99,11 +100,36 @@ def limits_for(limits: canary_limits.Limits, stage: st.Stage) -> canary_checks.C
     return canary_checks.CanaryLimits(**limits.values(), configured_share=stage.share_pct / 100)
 
 
+# The columns a verdict's checks read; their values, not the request ids, are what it rests on.
+HASHED = (
+    "ts",
+    "ttft_ms",
+    "latency_ms",
+    "cost_usd",
+    "arm",
+    "error",
+    "judge_passed",
+    "sme_passed",
+    "sme_flag",
+)
+
+
 def inputs_hash(frame: pd.DataFrame, stage: st.Stage, limits: dict, critical, now) -> str:
     """sha256 of what a verdict rests on: the stage's traffic, its timing and the limits."""
     digest = hashlib.sha256()
-    rows = pd.util.hash_pandas_object(frame.reset_index(drop=True), index=False)
-    digest.update(rows.to_numpy().tobytes())
+    for column in HASHED:
+        values = frame[column]
+        if column == "ts":
+            data = pd.to_datetime(values).to_numpy(dtype="datetime64[us]").view("int64")
+        elif column == "arm":
+            data = (values == "canary").to_numpy(dtype=bool)
+        elif values.dtype.kind == "f":
+            data = values.to_numpy(dtype=float)
+        else:  # nullable booleans: 0, 1, or 2 for missing
+            flags = pd.array(values, dtype="boolean")
+            known = flags.to_numpy(dtype=bool, na_value=False)
+            data = np.where(pd.isna(flags), 2, known).astype("int8")
+        digest.update(column.encode() + data.tobytes())
     meta = {
         "stage": stage.to_dict(),
         "limits": limits,
@@ -182,14 +208,19 @@ def status(
     """The canary's status now; with ``record``, a changed verdict or drill is stored."""
     now = now or now_utc()
     ev = canary_evidence.load(con, migration_id)
-    limits = canary_limits.load(con, migration_id, default_target(con, migration_id))
-    result = compute(ev, limits, critical_checks(), now)
+    result = compute(ev, limits_of(con, migration_id), critical_checks(), now)
     if record:
-        _record(con, result, actor)
+        record_status(con, result, actor)
     return result
 
 
-def _record(con: duckdb.DuckDBPyConnection, result: CanaryStatus, actor: str) -> None:
+def limits_of(con: duckdb.DuckDBPyConnection, migration_id: str) -> canary_limits.Limits:
+    """The migration's limits, against its target run (the sign-off's default)."""
+    return canary_limits.load(con, migration_id, default_target(con, migration_id))
+
+
+def record_status(con: duckdb.DuckDBPyConnection, result: CanaryStatus, actor: str) -> None:
+    """Store the verdict and the drill's result, each audited, when they changed."""
     verdict = result.verdict
     last = canary_evidence.last_verdict(con, result.migration_id)
     if last != (verdict.stage, verdict.verdict, result.inputs_hash):
@@ -225,11 +256,16 @@ def history(
 ) -> pd.DataFrame:
     """Each check's interval over a stage's traffic at ``looks`` moments (look, ts, name,
     estimate, low, high, status): valid at every look, so the chart may be read any time."""
-    ev = canary_evidence.load(con, migration_id)
+    ev = canary_evidence.load(con, migration_id, "none")
     rollback_at = ev.rollback.at if ev.rollback else None
     chosen = st.stages_of(ev.criteria, ev.started, rollback_at)[stage - 1]
-    frame = stage_traffic(ev.traffic, chosen)
+    gating = ev.criteria.get("gating_metrics") or []
+    since = chosen.started_at
+    frame = (
+        ev.traffic if since is None else canary_evidence.traffic(con, migration_id, gating, since)
+    )
+    frame = stage_traffic(frame, chosen)
     if frame.empty:
         return pd.DataFrame(columns=["look", "ts", "name", "estimate", "low", "high", "status"])
-    limits = canary_limits.load(con, migration_id, default_target(con, migration_id))
+    limits = limits_of(con, migration_id)
     return canary_checks.check_history(frame, limits_for(limits, chosen), ALPHA, looks)

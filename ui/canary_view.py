@@ -1,0 +1,194 @@
+"""The Canary page's sections: the verdict and why, the checks, their intervals over time, the
+rollback drill, the owner's controls (ingest, start a stage, record a rollback) and the
+recipe downloads. Owns the ``canary.*`` session keys."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from core import exports, render
+from core.analysis.canary import course, recipe, stages, status
+from core.errors import SwitchyardError
+from core.formatting import number
+from core.importers import canary as canary_import
+from ui import charts, errors, imports
+
+_BANNER = {stages.PROMOTE: st.success, stages.HOLD: st.warning, stages.ROLL_BACK: st.error}
+_KINDS = ["jsonl", "json", "gz", "csv", "parquet"]
+
+
+def verdict(result: status.CanaryStatus) -> None:
+    """The current stage's verdict, its reasons, and for a ROLL BACK the evidence."""
+    if result.synthetic:
+        st.warning(
+            "Synthetic demo: the production traffic is simulated.", icon=":material/science:"
+        )
+    v = result.verdict
+    arms = ", ".join(f"{n:,} {arm}" for arm, n in sorted(result.requests.items()))
+    _BANNER[v.verdict](f"**Stage {v.stage} ({v.share_pct:g}% to the target): {v.verdict}**")
+    for line in v.reasons:
+        st.markdown(f"- {render.inert(line)}")
+    if v.evidence:
+        st.markdown("**Evidence**")
+        for line in v.evidence:
+            st.markdown(f"- {render.inert(line)}")
+    st.caption(
+        f"{v.hours:.1f} h into the stage; {arms or 'no requests'}. Verdict stored with inputs "
+        f"{result.inputs_hash[:12]}; the same inputs give the same verdict at any refresh."
+    )
+
+
+def stage_table(result: status.CanaryStatus) -> pd.DataFrame:
+    running = result.verdict.stage
+    rows = [
+        {
+            "stage": s.number,
+            "traffic %": s.share_pct,
+            "hours (min–max)": f"{s.min_hours:g}–{s.max_hours:g}",
+            "started (UTC)": s.started_at,
+            "ended (UTC)": s.ended_at,
+            "state": "running"
+            if s.number == running and s.started_at
+            else "done"
+            if s.ended_at
+            else "not started",
+        }
+        for s in result.stages
+    ]
+    return pd.DataFrame(rows)
+
+
+def checks_table(result: status.CanaryStatus) -> pd.DataFrame:
+    """One row per check: its interval against its limit, and the effect it can detect now."""
+    rows = []
+    for c in result.checks:
+        unit = f" {c.unit}" if c.unit else ""
+        rows.append(
+            {
+                "check": c.name,
+                "status": c.status,
+                "critical": c.name in result.critical,
+                "estimate": number(c.estimate, "+.4g") + unit,
+                "95% sequence": f"{number(c.low, '+.4g')} to {number(c.high, '+.4g')}",
+                "limit": number(c.limit, ".4g") + unit,
+                "detectable now": number(c.mde, ".3g") + unit,
+                "control / canary": f"{c.n_control:,} / {c.n_canary:,}",
+                "why": c.why,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def over_time(con, result: status.CanaryStatus) -> None:
+    """Each check's interval over the chosen stage's traffic."""
+    begun = [s.number for s in result.stages if s.started_at is not None]
+    if not begun:
+        return
+    stage = st.selectbox("Stage", begun, index=len(begun) - 1, key="canary.stage")
+    frame = status.history(con, result.migration_id, stage)
+    if frame.empty:
+        st.info(f"No traffic ingested for stage {stage} yet.")
+        return
+    limits = {c.name: c.limit for c in result.checks}
+    st.altair_chart(charts.canary_sequences(frame, limits))
+
+
+def drill(result: status.CanaryStatus) -> None:
+    if result.drill is None:
+        return
+    box = {"passed": st.success, "failed": st.error, "pending": st.info}[result.drill.status]
+    box(f"Rollback drill {result.drill.status.upper()}: {result.drill.why}")
+
+
+def ingest_form(con, migration_id: str, actor: str) -> None:
+    """Upload a log file (OTLP JSON lines, Bedrock invocation log, CSV/JSONL/Parquet)."""
+    with st.form("canary.ingest"):
+        upload = st.file_uploader("Traffic log file", type=_KINDS, key="canary.upload")
+        fmt = st.selectbox(
+            "Format",
+            [None, *canary_import.FORMATS],
+            key="canary.format",
+            format_func=lambda f: f or "detect from the content",
+        )
+        submitted = st.form_submit_button("Ingest")
+    done = st.session_state.pop("canary.ingested", None)
+    if done:
+        st.success(done)
+    if not submitted:
+        return
+    if upload is None:
+        st.error("Choose a file to ingest.")
+        return
+    folder = Path(tempfile.gettempdir()) / f"{imports.UPLOAD_PREFIX}{secrets.token_hex(8)}"
+    target = folder / Path(upload.name).name
+    with errors.plainly("The ingest"), imports.saved_upload(target, upload.getvalue()) as path:
+        options = canary_import.Options(fmt=fmt)
+        got = canary_import.ingest(con, str(path), migration_id, actor=actor, options=options)
+        skipped = " (skipped: the same file was ingested before)" if got.skipped else ""
+        st.session_state["canary.ingested"] = (
+            f"{upload.name}: {got.requests:,} requests and {got.scores:,} scores ingested{skipped}"
+        )
+        st.rerun()
+
+
+def course_form(con, result: status.CanaryStatus, actor: str) -> None:
+    """Record the next stage's start, or a rollback of the running stage (now, UTC)."""
+    running = stages.current(result.stages)
+    mid = result.migration_id
+    left, right = st.columns(2)
+    if result.rollback is None and running is not None:
+        if not running.final and left.button(
+            f"Record start of stage {running.number + 1}", key="canary.promote"
+        ):
+            _act(lambda: course.start_stage(con, mid, running.number + 1, actor=actor, at=_now()))
+        reason = right.text_input("Why roll back", key="canary.reason")
+        if right.button("Record rollback", key="canary.rollback", type="primary"):
+            _act(lambda: course.record_rollback(con, mid, actor=actor, at=_now(), reason=reason))
+        return
+    first = result.rollback.stage if result.rollback else 1
+    if left.button(f"Record start of stage {first}", key="canary.start"):
+        _act(lambda: course.start_stage(con, mid, first, actor=actor, at=_now()))
+
+
+def _now():
+    return status.now_utc()
+
+
+def _act(action) -> None:
+    try:
+        action()
+    except SwitchyardError as exc:
+        st.error(str(exc))
+        return
+    st.rerun()
+
+
+def downloads(result: status.CanaryStatus) -> None:
+    """The current stage's routing and its rollback (LiteLLM YAML, JSON weights), and the
+    checks as CSV (spreadsheet-safe, through core.exports)."""
+    plan = {"canary_stages": [[s.share_pct, s.min_hours, s.max_hours] for s in result.stages]}
+    stage = result.verdict.stage
+    files = []
+    for rollback in (False, True):
+        made = recipe.recipe(
+            result.migration_id, plan, stage, result.source_model, result.target_model, rollback
+        )
+        what = "Rollback" if rollback else f"Stage {stage}"
+        files += [(made, "litellm", f"{what}: LiteLLM config"), (made, "json", f"{what}: JSON")]
+    cols = st.columns(len(files) + 1)
+    for col, (made, fmt, label) in zip(cols, files, strict=False):
+        mime = "application/yaml" if fmt == "litellm" else "application/json"
+        key = f"canary.download.{'rollback' if made.rollback else 'stage'}.{fmt}"
+        col.download_button(label, recipe.render(made, fmt), made.filename(fmt), mime, key=key)
+    cols[-1].download_button(
+        "Checks (CSV)",
+        exports.csv_text(checks_table(result)),
+        f"{result.migration_id}-checks.csv",
+        "text/csv",
+        key="canary.download.checks",
+    )
