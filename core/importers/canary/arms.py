@@ -6,9 +6,11 @@ The first ingest stores that map from the runs; a team whose logs spell the mode
 (an inference profile, an ARN) adds its ids with ``configure``. An id not in the map is
 refused with the known ones listed: a guess would put traffic in the wrong arm.
 
-Window: from the migration's creation (the canary of a migration cannot start before the
-migration that plans it exists) to its archiving, or to now plus ``CLOCK_SKEW``; a record
-later than now by more than that is a clock problem, said so.
+Window: from the canary's start, which is the first stage's recorded start (canary_stage,
+possibly set in the past: "we routed 5% from Monday"), or, before any stage is recorded, the
+migration's creation (the canary of a migration cannot start before the migration that plans
+it exists); to the migration's archiving, or to now plus ``CLOCK_SKEW``. A record later than
+now by more than that is a clock problem, said so.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Window:
     start: datetime
     end: datetime | None  # archived_at; None while the migration is open
     now: datetime
+    opened: str = "the migration was created"  # what the start is, for messages
 
     @property
     def latest(self) -> datetime:
@@ -49,11 +52,15 @@ def window(
     con: duckdb.DuckDBPyConnection, migration_id: str, now: datetime | None = None
 ) -> Window:
     row = con.execute(
-        "SELECT created_at, archived_at FROM migration WHERE migration_id = ?", [migration_id]
+        "SELECT created_at, archived_at, (SELECT min(started_at) FROM canary_stage s"
+        " WHERE s.migration_id = m.migration_id) FROM migration m WHERE migration_id = ?",
+        [migration_id],
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no migration {migration_id!r} (see `python -m core migration list`)")
     now = now or datetime.now(UTC).replace(tzinfo=None)
+    if row[2] is not None:
+        return Window(start=row[2], end=row[1], now=now, opened="stage 1 started")
     return Window(start=row[0], end=row[1], now=now)
 
 

@@ -139,8 +139,8 @@ def _add_window_checks(
     start, latest = window.start.isoformat(sep=" "), window.latest.isoformat(sep=" ")
     found.add(
         f"{when} < CAST({literal(start)} AS TIMESTAMP)",
-        f"before the canary's window, which opens when migration {migration_id} was created"
-        f" ({start} UTC); traffic from before it is not this canary's",
+        f"before the canary's window, which opens when {window.opened} ({start} UTC, migration"
+        f" {migration_id}); traffic from before it is not this canary's",
         col.source,
         shown,
     )

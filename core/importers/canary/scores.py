@@ -53,14 +53,14 @@ def validate(
     con.register(name, scores)
     try:
         request = load.expr(bound, "request_id")
-        orphan = con.execute(
+        orphans = con.execute(
             f"SELECT _row, request_id FROM {name} WHERE request_id NOT IN"  # noqa: S608 - generated names; quote()d columns
             f" (SELECT {request} FROM {staged.table}) AND request_id NOT IN"
             " (SELECT request_id FROM canary_request WHERE migration_id = ?) ORDER BY _row LIMIT 1",
             [migration_id],
         ).fetchall()  # not fetchone(): an open result would block unregister()
-        if orphan:
-            orphan = orphan[0]
+        if orphans:
+            orphan = orphans[0]
             raise InputError(
                 file,
                 f"an evaluation result for request {orphan[1]!r}, which is neither in this file"
@@ -68,14 +68,14 @@ def validate(
                 row=int(orphan[0]),
                 row_word="line",
             )
-        again = con.execute(
+        repeats = con.execute(
             f"SELECT s._row, s.request_id, s.metric FROM {name} s JOIN canary_score c"  # noqa: S608 - generated names
             " ON c.migration_id = ? AND c.request_id = s.request_id AND c.metric = s.metric"
             " AND c.evaluator = s.evaluator ORDER BY s._row LIMIT 1",
             [migration_id],
         ).fetchall()
-        if again:
-            again = again[0]
+        if repeats:
+            again = repeats[0]
             raise InputError(
                 file,
                 f"the {again[2]!r} score of request {again[1]!r} was ingested before",

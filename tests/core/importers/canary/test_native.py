@@ -201,3 +201,17 @@ def test_a_configured_model_id_joins_its_arm_priced_as_the_arms_model(con, migra
     arm, cost = con.execute("SELECT arm, cost_usd FROM canary_request").fetchone()
     # 1000/1000 × 0.0008 + 1000/1000 × 0.0032 = 0.004, the target's price.
     assert arm == "canary" and cost == pytest.approx(0.004)
+
+
+def test_the_window_opens_at_the_first_recorded_stage_start(con, migration, tmp_path):
+    from core.store import writes_canary_verdicts
+
+    # Stage 1 recorded as started at 09:00 on 2026-11-02: a request at 08:59:59 predates it.
+    writes_canary_verdicts.start_stage(con, migration, 1, 5.0, datetime(2026, 11, 2, 9), "t")
+    assert canary.window(con, migration).start == datetime(2026, 11, 2, 9)
+    early = f"{HEAD}\nr1,2026-11-02T08:59:59Z,{SOURCE_MODEL},120,10,20,1\n"
+    with pytest.raises(InputError, match="opens when stage 1 started \\(2026-11-02 09:00:00"):
+        canary.ingest(con, str(write(tmp_path, early)), migration, actor="t")
+    # Recorded later than the migration's creation, or earlier (the demo's stage 1): it rules.
+    writes_canary_verdicts.start_stage(con, migration, 1, 5.0, datetime(2026, 10, 20), "t")
+    assert canary.window(con, migration).start == datetime(2026, 10, 20)
