@@ -269,7 +269,8 @@ def test_menu_is_the_roles_pages_and_a_forbidden_page_says_so(browser, server):
     sign_in(page, server.url, "manager")
     links = page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]')
     # each link's text is its icon's ligature name, then the title
-    assert [t.split()[-1] for t in links.all_inner_texts()] == ["Home", "Data", "Sign-off"]
+    menu = ["Home", "Data", "Sign-off", "Canary"]
+    assert [t.split()[-1] for t in links.all_inner_texts()] == menu
     links.filter(has_text="Data").click()
     idle(page)
     page.wait_for_selector("h1:has-text('Data')", timeout=30_000)

@@ -38,7 +38,9 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 WAIT = 30_000
-OWNER_PAGES = ["Home", "Data", "Sampling", "Calibration", "Runs", "Metrics", "Compare", "Sign-off"]
+OWNER_PAGES = [
+    "Home", "Data", "Sampling", "Calibration", "Runs", "Metrics", "Compare", "Sign-off", "Canary",
+]  # fmt: skip
 IDENTITY = """
 [identity]
 label = "Mock IdP"
