@@ -346,7 +346,8 @@ def test_the_compare_table_shows_the_worth_arithmetic(demo):
     table = present.sme_corrected(figures)
     row = table[(table.metric == "correctness") & (table.what == "target")].iloc[0]
     corrected = figures.sme_corrected["correctness"].target
-    assert row["worth (labels)"] == round(corrected.effective_labels)
+    # The table shows it through core.formatting (a count, thousands separated).
+    assert int(str(row["worth (labels)"]).replace(",", "")) == round(corrected.effective_labels)
     assert row["worth = labels × k per stratum (≤ N_h)"].startswith(f"{corrected.labelled} × ")
     # Worth is measured against the stratified SME-only estimate: on the demo's design
     # strata (pools are the judge's verdicts) it is near the labels, not 10× them.
