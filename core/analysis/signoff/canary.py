@@ -18,6 +18,8 @@ class CanaryStage:
     rollback_triggers: list[str]
     rollback: str = "route all traffic back to the source model"
     next: str = "advance when every success check holds"
+    # Where the stage's verdicts are kept, each with the hash of its inputs.
+    history: str = "the Canary page; `python -m core canary status --migration ID`"
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -28,18 +30,32 @@ def canary_plan(
     quality: dict[str, compare.QualityResult],
     speed: compare.SpeedResult,
     cost: compare.CostResult,
+    migration_id: str = "ID",
 ) -> list[CanaryStage]:
     """Stages with success criteria and rollback triggers derived from the sign-off criteria
-    and the measured source figures."""
+    and the measured source figures, each pointing to its verdict history."""
     checks, triggers = _checks(crit, quality, speed, cost)
+    history = (
+        f"the Canary page; `python -m core canary status --migration {migration_id}` "
+        "(each stage's verdicts, stored with their inputs' hash)"
+    )
     stages = []
     for number, (share, low, high) in enumerate(crit["canary_stages"], start=1):
         if share >= 100:
             stages.append(
-                CanaryStage(number, share, "until the next review", checks, triggers, next="done")
+                CanaryStage(
+                    number,
+                    share,
+                    "until the next review",
+                    checks,
+                    triggers,
+                    next="done",
+                    history=history,
+                )
             )
         else:
-            stages.append(CanaryStage(number, share, f"{low:.0f}–{high:.0f} h", checks, triggers))
+            duration = f"{low:.0f}–{high:.0f} h"
+            stages.append(CanaryStage(number, share, duration, checks, triggers, history=history))
     return stages
 
 

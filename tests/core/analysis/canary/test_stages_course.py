@@ -100,3 +100,12 @@ def test_limits_load_the_golden_set_figures(con, migration):
     ).fetchone()[0]
     # numpy's linear percentile equals DuckDB's quantile_cont.
     assert got.ttft_p90_increase_ms == pytest.approx(max(250.0, 0.2 * ttft))
+
+
+def test_the_signoff_report_points_to_the_canary_history(con, migration):
+    from core.analysis import signoff
+
+    report = signoff.evaluate(con, migration)
+    command = f"`python -m core canary status --migration {migration}`"
+    assert all(command in stage.history for stage in report.canary)
+    assert "canary status --migration " + migration in signoff.to_html(report)
