@@ -180,8 +180,8 @@ def _keep(session: sessions.Session) -> None:
         )
         return
     grant = sessions.grant(store.cursor(), session)
-    url = st.context.url
-    _go(session_routes.start_url(grant, urlsplit(url).path if url else "/"))
+    path = urlsplit(st.context.url or "/").path
+    _go(session_routes.start_url(grant, "/" if path.rstrip("/").endswith("/signin") else path))
 
 
 def _go(url: str) -> None:
