@@ -46,3 +46,6 @@ else:
 
 st.subheader("Routing recipe")
 canary_view.downloads(result)
+
+st.subheader("Verdict history")
+st.dataframe(canary_view.history_table(con, result.migration_id), hide_index=True)

@@ -4,6 +4,7 @@ recipe downloads. Owns the ``canary.*`` session keys."""
 
 from __future__ import annotations
 
+import json
 import secrets
 import tempfile
 from pathlib import Path
@@ -13,6 +14,7 @@ import streamlit as st
 
 from core import exports, render
 from core.analysis.canary import course, recipe, stages, status
+from core.analysis.canary import evidence as canary_evidence
 from core.errors import SwitchyardError
 from core.formatting import number
 from core.importers import canary as canary_import
@@ -82,6 +84,14 @@ def checks_table(result: status.CanaryStatus) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def history_table(con, migration_id: str) -> pd.DataFrame:
+    """Every stored verdict, newest first, with why and the hash of its inputs."""
+    table = canary_evidence.verdict_history(con, migration_id)
+    table["reasons"] = table["reasons"].map(lambda text: "; ".join(json.loads(text)))
+    table["inputs_hash"] = table["inputs_hash"].str[:12]
+    return table
 
 
 def over_time(con, result: status.CanaryStatus) -> None:

@@ -34,6 +34,9 @@ def test_owner_sees_stage_2_hold_with_why_and_every_check(demo_page_db):
     assert checks.set_index("check").loc["ttft_p90", "status"] == "within"
     stages = frame(at, "traffic %")
     assert list(stages["state"]) == ["done", "running", "not started"]
+    history = frame(at, "inputs_hash")
+    assert list(history["verdict"]) == ["HOLD", "PROMOTE"]  # newest first
+    assert history["reasons"].iloc[1].startswith("every check within its limit")
     labels = [b.label for b in at.button]
     assert "Record start of stage 3" in labels and "Record rollback" in labels
     con = db.connect(str(path))
