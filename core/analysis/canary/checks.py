@@ -11,6 +11,10 @@ refreshed: every interval is a confidence sequence (``sequences``), not a fixed-
 - "inconclusive": otherwise, or no data. ``mde`` is half the interval's width: how far past
   the limit the truth must sit before this many requests can show it.
 
+Rates (pass, error, flag) use the betting CS up to BETTING_MAX_N values per arm, the
+asymptotic CS above (its n x grid work would not fit a page refresh); cost uses the
+asymptotic CS, quantiles the quantile CS, the split the SRM e-value.
+
 Quality is canary − control pass rate in points (limit −margin); TTFT and latency the
 canary − control p50 and p90 in ms (p50 is held to the p90's limit); errors the canary /
 control rate ratio; SME flags the canary's flags beyond what the control's flag rate predicts
