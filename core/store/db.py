@@ -196,6 +196,14 @@ DATA_TABLES = (
     "stakeholder",
     "approval",
     "safety_resolution",
+    "canary_arm",
+    "canary_file",
+    "canary_request",
+    "canary_score",
+    "canary_stage",
+    "canary_rollback",
+    "canary_verdict",
+    "canary_drill",
 )
 
 
