@@ -55,9 +55,10 @@ def _print_status(result: status.CanaryStatus) -> None:
     )
     for check in result.checks:
         unit = f" {check.unit}" if check.unit else ""
+        fmt = stages.spec(check, 4)
         print(
-            f"  {check.name:<17} {check.status:<12} {number(check.estimate, '+.4g')}{unit}"
-            f" ({number(check.low, '+.4g')} to {number(check.high, '+.4g')}),"
+            f"  {check.name:<17} {check.status:<12} {number(check.estimate, fmt)}{unit}"
+            f" ({number(check.low, fmt)} to {number(check.high, fmt)}),"
             f" limit {number(check.limit, '.4g')}{unit}"
         )
     for line in verdict.reasons + verdict.evidence:

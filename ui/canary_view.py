@@ -70,13 +70,14 @@ def checks_table(result: status.CanaryStatus) -> pd.DataFrame:
     rows = []
     for c in result.checks:
         unit = f" {c.unit}" if c.unit else ""
+        fmt = stages.spec(c, 4)
         rows.append(
             {
                 "check": c.name,
                 "status": c.status,
                 "critical": c.name in result.critical,
-                "estimate": number(c.estimate, "+.4g") + unit,
-                "95% sequence": f"{number(c.low, '+.4g')} to {number(c.high, '+.4g')}",
+                "estimate": number(c.estimate, fmt) + unit,
+                "95% sequence": f"{number(c.low, fmt)} to {number(c.high, fmt)}",
                 "limit": number(c.limit, ".4g") + unit,
                 "detectable now": number(c.mde, ".3g") + unit,
                 "control / canary": f"{c.n_control:,} / {c.n_canary:,}",

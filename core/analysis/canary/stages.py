@@ -134,12 +134,21 @@ def current(stages: list[Stage]) -> Stage | None:
     return max(begun, key=lambda s: (s.started_at, s.number)) if begun else None
 
 
+DIFFERENCES = ("pp", "ms")  # units of a canary-minus-control difference, shown signed
+
+
+def spec(check: Check, digits: int = 3) -> str:
+    """A format spec for the check's figures: signed for differences (pp, ms), plain for
+    ratios, shares, counts and costs."""
+    return f"{'+' if check.unit in DIFFERENCES else ''}.{digits}g"
+
+
 def crossing(check: Check) -> str:
     """'ttft_p90: +312 ms (+268 to +355) against a limit of 250 ms' and the check's why."""
     unit = f" {check.unit}" if check.unit else ""
     text = (
-        f"{check.name}: {number(check.estimate, '+.3g')}{unit} "
-        f"({number(check.low, '+.3g')} to {number(check.high, '+.3g')}) "
+        f"{check.name}: {number(check.estimate, spec(check))}{unit} "
+        f"({number(check.low, spec(check))} to {number(check.high, spec(check))}) "
         f"against a limit of {number(check.limit, '.3g')}{unit}"
     )
     return f"{text} — {check.why}" if check.why else text
@@ -204,8 +213,8 @@ def _holds(stage: Stage, checks: Sequence[Check], hours: float, requests: int) -
         if check.status == "inconclusive":
             unit = f" {check.unit}" if check.unit else ""
             holds.append(
-                f"data: {check.name} is inconclusive (interval {number(check.low, '+.3g')} "
-                f"to {number(check.high, '+.3g')}{unit}, limit {number(check.limit, '.3g')}"
+                f"data: {check.name} is inconclusive (interval {number(check.low, spec(check))} "
+                f"to {number(check.high, spec(check))}{unit}, limit {number(check.limit, '.3g')}"
                 f"{unit}; detectable now: {number(check.mde, '.3g')}{unit})"
             )
         elif check.status == "crossed":

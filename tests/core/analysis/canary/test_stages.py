@@ -130,7 +130,8 @@ def test_a_non_critical_crossing_holds_for_review_instead_of_rolling_back():
     checks = [Check("traffic_split", "crossed", 0.31, 0.29, 0.33, 0.25, unit="")]
     verdict = st.decide(stage(hours_ago=50), checks, T0, CRITICAL, requests=5000)
     assert verdict.verdict == st.HOLD
-    assert verdict.reasons[0].startswith("review: traffic_split: +0.31 (+0.29 to +0.33)")
+    # A share is not a difference: unsigned.
+    assert verdict.reasons[0].startswith("review: traffic_split: 0.31 (0.29 to 0.33)")
 
 
 def test_past_the_maximum_time_a_hold_asks_for_a_decision():
