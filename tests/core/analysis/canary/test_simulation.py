@@ -22,6 +22,7 @@ def test_aa_traffic_rarely_rolls_back_where_a_naive_repeated_test_often_does():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # about 5 minutes of one core: 500 canaries x 50 looks x 10 checks
 def test_aa_false_roll_back_rate_over_500_canaries_is_at_most_five_percent():
     result = scenario(canaries=500, looks=50, batch=40, effect=None, seed=2)
     assert result["false_roll_back"] <= 0.05
