@@ -92,7 +92,7 @@ def test_owner_ingests_sees_hold_then_roll_back_and_downloads_the_rollback(
     sign_in(page, server.url, "owner")
     open_page(page, "Canary")
     verdict(page, "HOLD")
-    assert page.get_by_text("time: stage 2 has run 24").count() == 1
+    assert page.locator("li").filter(has_text="time: stage 2 has run 24").count() == 1
 
     first = ingest(page, log_file(tmp_path / "calm.parquet", 2_000, 1, 0.0))
     assert first.startswith("calm.parquet: 2,000 requests")
