@@ -46,6 +46,8 @@ from bench.review_browser import (  # noqa: E402
     summary,
 )
 from bench.smoke import check  # noqa: E402
+from core.catalog import users  # noqa: E402
+from core.store import db  # noqa: E402
 
 SHOWN_ITEM = (
     "() => [...document.querySelectorAll('p')].map(p => p.innerText)"
@@ -70,9 +72,12 @@ def auth_file(path: Path, smes: int) -> Path:
     return path
 
 
-def share_queue(dbfile: Path, smes: int) -> int:
-    """Deal sme1's open items out to sme1..smeN; returns the audit rows before labelling."""
-    con = duckdb.connect(str(dbfile))
+def share_queue(dbfile: Path, smes: int, auth: Path) -> int:
+    """Deal sme1's open items out to sme1..smeN, who become the users (the example users
+    were seeded by the build); returns the audit rows before labelling."""
+    con = db.connect(str(dbfile))
+    con.execute("DELETE FROM app_user")
+    users.seed(con, users.load_config(auth))
     con.execute(
         "UPDATE assignment SET reviewer = 'sme' || (1 + position % ?)::VARCHAR"
         " WHERE reviewer = 'sme1' AND status = 'open'",
@@ -89,7 +94,7 @@ async def idle(page) -> None:
 
 
 async def sign_in(page, url: str, username: str) -> None:
-    await page.goto(url)
+    await page.goto(url, timeout=120_000)
     await idle(page)
     await page.wait_for_timeout(800)
     await idle(page)
@@ -147,9 +152,8 @@ async def drive(server: Server, smes: int, labels: int, think: float) -> tuple[l
     out: list = []
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        pages = await asyncio.gather(
-            *(signed_in_page(browser, server.url, f"sme{i}") for i in range(1, smes + 1))
-        )
+        # one after another: eight first page loads at once time out on 2 busy cores
+        pages = [await signed_in_page(browser, server.url, f"sme{i}") for i in range(1, smes + 1)]
         cpu, started = server.cpu_s(), time.monotonic()
         await asyncio.gather(*(label(page, labels, think, out) for page in pages))
         wall, cpu = time.monotonic() - started, server.cpu_s() - cpu
@@ -161,9 +165,10 @@ def run(tmp: Path, sizes: tuple[int, int, int], smes: int, labels: int, think: f
     dbfile = tmp / "review_load.duckdb"
     dbfile.unlink(missing_ok=True)
     build(dbfile, *sizes)
-    audit_before = share_queue(dbfile, smes)
+    auth = auth_file(tmp / "auth.yaml", smes)
+    audit_before = share_queue(dbfile, smes, auth)
     labels_before = 2 * sizes[1]
-    env = {"SWITCHYARD_AUTH_FILE": str(auth_file(tmp / "auth.yaml", smes))}
+    env = {"SWITCHYARD_AUTH_FILE": str(auth)}
     server = Server(ROOT / "serve.py", dbfile, tmp / "load.log", **env)
     try:
         submits, wall, cpu = asyncio.run(drive(server, smes, labels, think))
