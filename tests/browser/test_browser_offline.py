@@ -12,7 +12,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.browser.test_browser import ARGS, CHROMIUM, Server, idle, playwright_api, sign_in
+from tests.browser.conftest import Server
+from tests.browser.test_browser import ARGS, CHROMIUM, idle, playwright_api, sign_in
 from ui import navigation
 
 pytestmark = [pytest.mark.browser]
