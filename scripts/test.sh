@@ -16,7 +16,8 @@ ruff check .
 ruff format --check .
 mypy core cli
 python -m pytest "$@"
-for bench in ingest review_loop calibration compare runner coverage label_efficiency; do
+for bench in ingest review_loop calibration compare runner coverage label_efficiency canary canary_power \
+  review_browser review_load; do
   python "bench/$bench.py" --smoke >/dev/null
   echo "bench/$bench.py --smoke: ok"
 done
