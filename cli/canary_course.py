@@ -17,7 +17,6 @@ from cli.common import actor
 from core.analysis.canary import course, recipe, stages, status
 from core.analysis.canary import evidence as canary_evidence
 from core.errors import InputError
-from core.formatting import number
 
 Action = argparse._SubParsersAction
 
@@ -54,12 +53,9 @@ def _print_status(result: status.CanaryStatus) -> None:
         f"{result.target_model}), {verdict.hours:.1f} h, {arms}"
     )
     for check in result.checks:
-        unit = f" {check.unit}" if check.unit else ""
-        fmt = stages.spec(check, 4)
         print(
-            f"  {check.name:<17} {check.status:<12} {number(check.estimate, fmt)}{unit}"
-            f" ({number(check.low, fmt)} to {number(check.high, fmt)}),"
-            f" limit {number(check.limit, '.4g')}{unit}"
+            f"  {check.name:<17} {check.status:<12} {stages.figure(check)},"
+            f" limit {stages.limit_of(check)}"
         )
     for line in verdict.reasons + verdict.evidence:
         print(f"  - {line}")

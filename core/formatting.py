@@ -237,6 +237,49 @@ def auto(value: float | None) -> str:
     return f"{value:,.{_significant(value, 3) if abs(value) < 100 else 0}f}"
 
 
+# A canary check's units: (scale, format spec, suffix) of its figures; money is apart.
+_UNITS = {
+    "pp": (1.0, ".1f", " pp"),
+    "ms": (1.0, ",.0f", " ms"),
+    "share": (100.0, ".1f", "%"),
+    "ratio": (1.0, ".2f", "×"),
+    "count": (1.0, ",.0f", ""),
+}
+
+
+def _unit_style(unit: str) -> tuple[float, str, str]:
+    return _UNITS.get(unit, (1.0, ".3g", f" {unit}" if unit else ""))
+
+
+def in_unit(value: float | None, unit: str, signed: bool = False) -> str:
+    """A figure in a canary check's unit: '+0.1 pp', '+312 ms', '25.0%', '0.96×', '3',
+    'USD 0.00151'; ``signed`` for a canary-minus-control difference."""
+    value = finite(value)
+    if value is None:
+        return MISSING
+    if unit == "usd":
+        return money(value, "USD")
+    scale, spec, suffix = _unit_style(unit)
+    return f"{value * scale:{'+' if signed else ''}{spec}}{suffix}"
+
+
+def unit_interval(
+    estimate: float | None, low: float | None, high: float | None, unit: str, signed: bool = False
+) -> str:
+    """'+312 ms (+268 to +355 ms)', 'USD 0.00151 (0.00149 to 0.00153)': the estimate and its
+    bounds at one precision, the unit written once."""
+    text = in_unit(estimate, unit, signed)
+    lo, hi = finite(low), finite(high)
+    if lo is None or hi is None:
+        return text
+    if unit == "usd":
+        places = _money_places(finite(estimate) or hi)
+        return f"{text} ({lo:,.{places}f} to {hi:,.{places}f})"
+    scale, spec, suffix = _unit_style(unit)
+    sign = "+" if signed else ""
+    return f"{text} ({lo * scale:{sign}{spec}} to {hi * scale:{sign}{spec}}{suffix})"
+
+
 def _money_places(value: float) -> int:
     """Whole units from 100, cents from 0.1, else three significant digits."""
     if abs(value) >= 100:

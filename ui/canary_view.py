@@ -16,7 +16,7 @@ from core import exports, render
 from core.analysis.canary import course, recipe, stages, status
 from core.analysis.canary import evidence as canary_evidence
 from core.errors import SwitchyardError
-from core.formatting import number
+from core.formatting import in_unit
 from core.importers import canary as canary_import
 from ui import charts, errors, imports
 
@@ -69,17 +69,14 @@ def checks_table(result: status.CanaryStatus) -> pd.DataFrame:
     """One row per check: its interval against its limit, and the effect it can detect now."""
     rows = []
     for c in result.checks:
-        unit = f" {c.unit}" if c.unit else ""
-        fmt = stages.spec(c, 4)
         rows.append(
             {
                 "check": c.name,
                 "status": c.status,
                 "critical": c.name in result.critical,
-                "estimate": number(c.estimate, fmt) + unit,
-                "95% sequence": f"{number(c.low, fmt)} to {number(c.high, fmt)}",
-                "limit": number(c.limit, ".4g") + unit,
-                "detectable now": number(c.mde, ".3g") + unit,
+                "estimate (95% sequence)": stages.figure(c),
+                "limit": stages.limit_of(c),
+                "detectable now": in_unit(c.mde, c.unit),
                 "control / canary": f"{c.n_control:,} / {c.n_canary:,}",
                 "why": c.why,
             }

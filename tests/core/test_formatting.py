@@ -111,3 +111,20 @@ def test_a_table_never_shows_none_or_nan():
     assert shown["Frozen at"].iloc[1] == "—"
     text = shown.to_string()
     assert "None" not in text and "nan" not in text.lower() and "NaT" not in text
+
+
+def test_canary_figures_carry_their_unit_once():
+    # differences signed, the unit written once after the interval
+    assert formatting.unit_interval(312.4, 268.0, 355.2, "ms", signed=True) == (
+        "+312 ms (+268 to +355 ms)"
+    )
+    assert formatting.unit_interval(0.1462, -1.642, 1.756, "pp", signed=True) == (
+        "+0.1 pp (-1.6 to +1.8 pp)"
+    )
+    assert formatting.unit_interval(0.2502, 0.242, 0.258, "share") == "25.0% (24.2 to 25.8%)"
+    assert formatting.unit_interval(0.96, 0.74, 1.28, "ratio") == "0.96× (0.74 to 1.28×)"
+    assert formatting.unit_interval(0.0015049, 0.001485, 0.001525, "usd") == (
+        "USD 0.00150 (0.00148 to 0.00153)"
+    )
+    assert formatting.unit_interval(2.0, None, None, "count") == "2"
+    assert formatting.in_unit(float("nan"), "ms") == formatting.MISSING

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal, Protocol
 
-from core.formatting import number
+from core.formatting import in_unit, unit_interval
 
 Verdict = Literal["PROMOTE", "HOLD", "ROLL BACK"]
 PROMOTE: Verdict = "PROMOTE"
@@ -137,20 +137,22 @@ def current(stages: list[Stage]) -> Stage | None:
 DIFFERENCES = ("pp", "ms")  # units of a canary-minus-control difference, shown signed
 
 
-def spec(check: Check, digits: int = 3) -> str:
-    """A format spec for the check's figures: signed for differences (pp, ms), plain for
-    ratios, shares, counts and costs."""
-    return f"{'+' if check.unit in DIFFERENCES else ''}.{digits}g"
+def figure(check: Check) -> str:
+    """'+312 ms (+268 to +355 ms)': the check's estimate and sequence in its unit (core.formatting);
+    signed for differences (pp, ms), plain for ratios, shares, counts and costs."""
+    return unit_interval(
+        check.estimate, check.low, check.high, check.unit, signed=check.unit in DIFFERENCES
+    )
+
+
+def limit_of(check: Check) -> str:
+    """The check's limit in its unit: '250 ms', '-2.4 pp', '1.50×'."""
+    return in_unit(check.limit, check.unit)
 
 
 def crossing(check: Check) -> str:
-    """'ttft_p90: +312 ms (+268 to +355) against a limit of 250 ms' and the check's why."""
-    unit = f" {check.unit}" if check.unit else ""
-    text = (
-        f"{check.name}: {number(check.estimate, spec(check))}{unit} "
-        f"({number(check.low, spec(check))} to {number(check.high, spec(check))}) "
-        f"against a limit of {number(check.limit, '.3g')}{unit}"
-    )
+    """'ttft_p90: +312 ms (+268 to +355 ms) against a limit of 250 ms' and the check's why."""
+    text = f"{check.name}: {figure(check)} against a limit of {limit_of(check)}"
     return f"{text} — {check.why}" if check.why else text
 
 
@@ -211,11 +213,9 @@ def _holds(stage: Stage, checks: Sequence[Check], hours: float, requests: int) -
         if _unmeasured(check):
             continue
         if check.status == "inconclusive":
-            unit = f" {check.unit}" if check.unit else ""
             holds.append(
-                f"data: {check.name} is inconclusive (interval {number(check.low, spec(check))} "
-                f"to {number(check.high, spec(check))}{unit}, limit {number(check.limit, '.3g')}"
-                f"{unit}; detectable now: {number(check.mde, '.3g')}{unit})"
+                f"data: {check.name} is inconclusive ({figure(check)}, limit {limit_of(check)};"
+                f" detectable now: {in_unit(check.mde, check.unit)})"
             )
         elif check.status == "crossed":
             holds.append(

@@ -102,7 +102,9 @@ def test_hold_for_data_names_the_inconclusive_check_and_its_detectable_effect():
     verdict = st.decide(stage(hours_ago=50), checks, T0, CRITICAL, requests=300)
     assert verdict.verdict == st.HOLD
     (reason,) = verdict.reasons
-    assert reason.startswith("data: ttft_p90 is inconclusive (interval -30 to +400 ms")
+    assert reason.startswith(
+        "data: ttft_p90 is inconclusive (+120 ms (-30 to +400 ms), limit 250 ms"
+    )
     assert "detectable now: 310 ms" in reason
 
 
@@ -121,7 +123,7 @@ def test_a_critical_crossing_rolls_back_with_its_interval_as_evidence():
     verdict = st.decide(stage(hours_ago=3), checks, T0, CRITICAL, requests=800)
     assert verdict.verdict == st.ROLL_BACK
     assert verdict.evidence == [
-        "ttft_p90: +312 ms (+268 to +355) against a limit of 250 ms — canary p90 above control"
+        "ttft_p90: +312 ms (+268 to +355 ms) against a limit of 250 ms — canary p90 above control"
     ]
     assert st.EXIT_CODES[verdict.verdict] == 4
 
