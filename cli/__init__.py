@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
@@ -55,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
             con.close()
     except SwitchyardError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # the reader stopped (`... | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no note at exit
+        return 0
+    except PATH_ERRORS as exc:  # a path the user gave: a missing folder, a folder, no right
+        print(f"error: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
     except Exception as exc:  # no traceback reaches a user unless asked for
         if args.debug or os.environ.get("SWITCHYARD_DEBUG") == "1":

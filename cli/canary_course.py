@@ -68,7 +68,13 @@ def canary_recipe(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> N
     """The stage's routing (or its rollback) as LiteLLM YAML or plain JSON weights."""
     ev = canary_evidence.load(con, args.migration, "none")
     made = recipe.recipe(
-        args.migration, ev.criteria, args.stage, ev.source_model, ev.target_model, args.rollback
+        args.migration,
+        ev.criteria,
+        args.stage,
+        ev.source_model,
+        ev.target_model,
+        args.rollback,
+        canary_evidence.providers(con, ev.source_model, ev.target_model),
     )
     text = recipe.render(made, args.format)
     if args.out:
@@ -84,7 +90,9 @@ def canary_stage(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> No
     if args.what == "start":
         if args.stage is None:
             raise InputError("stage", "canary stage start needs --stage N")
-        started = course.start_stage(con, args.migration, args.stage, actor=actor(), at=at)
+        started = course.start_stage(
+            con, args.migration, args.stage, actor=actor(), at=at, override=args.override
+        )
         print(
             f"stage {started.number} ({started.share_pct:g}% to the target) started at "
             f"{at:%Y-%m-%d %H:%M} UTC"
@@ -129,6 +137,11 @@ def _add_stage(sub: Action) -> None:
     p.add_argument("--stage", type=int, help="start: the stage; rollback: the running one")
     p.add_argument("--at", help="when the routing changed, ISO time in UTC (default: now)")
     p.add_argument("--reason", help="rollback: why")
+    p.add_argument(
+        "--override",
+        metavar="REASON",
+        help="start: go on although the running stage does not read PROMOTE (audited)",
+    )
 
 
 def add_actions(sub: Action) -> None:

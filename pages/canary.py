@@ -45,7 +45,7 @@ else:
     st.info("No traffic for this stage yet: ingest the logs of both arms above.")
 
 st.subheader("Routing recipe")
-canary_view.downloads(result)
+canary_view.downloads(con, result)
 
 st.subheader("Verdict history")
 st.dataframe(canary_view.history_table(con, result.migration_id), hide_index=True)

@@ -176,15 +176,22 @@ def _act(action) -> None:
     st.rerun()
 
 
-def downloads(result: status.CanaryStatus) -> None:
+def downloads(con, result: status.CanaryStatus) -> None:
     """The current stage's routing and its rollback (LiteLLM YAML, JSON weights), and the
     checks as CSV (spreadsheet-safe, through core.exports)."""
     plan = {"canary_stages": [[s.share_pct, s.min_hours, s.max_hours] for s in result.stages]}
     stage = result.verdict.stage
+    providers = canary_evidence.providers(con, result.source_model, result.target_model)
     files = []
     for rollback in (False, True):
         made = recipe.recipe(
-            result.migration_id, plan, stage, result.source_model, result.target_model, rollback
+            result.migration_id,
+            plan,
+            stage,
+            result.source_model,
+            result.target_model,
+            rollback,
+            providers,
         )
         what = "Rollback" if rollback else f"Stage {stage}"
         files += [(made, "litellm", f"{what}: LiteLLM config"), (made, "json", f"{what}: JSON")]

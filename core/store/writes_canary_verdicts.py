@@ -21,8 +21,10 @@ def start_stage(
     share_pct: float,
     started_at: datetime,
     actor: str,
+    override: str | None = None,
 ) -> None:
-    """Record that ``stage`` started: traffic routed at its share from ``started_at``."""
+    """Record that ``stage`` started: traffic routed at its share from ``started_at``; an
+    ``override`` (why it started without the previous stage's PROMOTE) goes to the audit."""
     with db.transaction(con):
         con.execute(
             "INSERT INTO canary_stage (migration_id, stage, share_pct, started_at, started_by)"
@@ -35,7 +37,12 @@ def start_stage(
             "canary_stage_start",
             "migration",
             migration_id,
-            after={"stage": stage, "share_pct": share_pct, "started_at": started_at},
+            after={
+                "stage": stage,
+                "share_pct": share_pct,
+                "started_at": started_at,
+                "override": override,
+            },
         )
 
 

@@ -152,6 +152,16 @@ def test_recipe_prints_the_stage_and_the_rollback(canary_db, capsys, tmp_path):
     assert "stage 3 is not one of the migration's stages 1 to 2" in capsys.readouterr().err
 
 
+def test_recipe_out_to_a_missing_folder_or_a_folder_is_one_error_line(canary_db, capsys, tmp_path):
+    _path, mid, _created = canary_db
+    args = ["canary", "recipe", "--migration", mid, "--stage", "1", "--out"]
+    for out in (tmp_path / "missing" / "r.yaml", tmp_path):
+        assert main([*args, str(out)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {out}: ") and "bug" not in err, err
+        assert err.count("\n") == 1
+
+
 def test_rollback_drill_is_pending_then_passed_and_stored(canary_db, capsys, tmp_path):
     path, mid, created = canary_db
     start = created + timedelta(seconds=1)

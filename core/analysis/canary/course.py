@@ -1,19 +1,34 @@
 """The canary's course as the owner steers it: start a stage, record a rollback.
 
 A stage starts when its routing is live (``recipe``); the next stage may start once the
-current one has run (the verdict advises, the owner decides, the audit trail keeps both).
-After a rollback any stage up to the one rolled back may start again.
+current one reads PROMOTE, or with an override whose reason goes to the audit trail (a
+``--gate`` pipeline must not reach full cutover on a stage nobody measured). After a rollback
+any stage up to the one rolled back may start again. No start or rollback may lie in the
+future: it would close the ingest window until then.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from core.analysis.canary import evidence, stages
+from core.analysis.canary import evidence, stages, status
 from core.errors import InputError
 from core.store import writes_canary_verdicts as writes
+
+CLOCK_SKEW = timedelta(minutes=5)  # as the ingest's tolerance for timestamps ahead of now
+
+
+def _not_future(at: datetime, what: str) -> None:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    if at > now + CLOCK_SKEW:
+        raise InputError(
+            what,
+            f"{at:%Y-%m-%d %H:%M} UTC is in the future (now {now:%Y-%m-%d %H:%M} UTC): record "
+            "it when the routing has changed",
+        )
 
 
 def start_stage(
@@ -23,8 +38,11 @@ def start_stage(
     *,
     actor: str,
     at: datetime,
+    override: str | None = None,
 ) -> stages.Stage:
-    """Record that ``stage`` started at ``at`` (naive UTC); the stage as it now stands."""
+    """Record that ``stage`` started at ``at`` (naive UTC); the stage as it now stands.
+    Moving on from a running stage needs its PROMOTE verdict at ``at``, or an ``override``."""
+    _not_future(at, "stage")
     ev = evidence.load(con, migration_id, "none")
     plan = stages.stages_of(ev.criteria, ev.started, ev.rollback.at if ev.rollback else None)
     if not 1 <= stage <= len(plan):
@@ -46,11 +64,35 @@ def start_stage(
         )
     if now is not None and now.started_at is not None and at < now.started_at:
         raise InputError("stage", f"stage {stage} cannot start before stage {now.number} did")
+    if now is not None and ev.rollback is None and not override:
+        _require_promote(con, migration_id, stage, now.number, at)
     share = plan[stage - 1].share_pct
-    writes.start_stage(con, migration_id, stage, share, at, actor)
+    writes.start_stage(con, migration_id, stage, share, at, actor, override or None)
     return stages.Stage(
         stage, share, plan[stage - 1].min_hours, plan[stage - 1].max_hours, at, actor
     )
+
+
+def _require_promote(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    stage: int,
+    running: int,
+    at: datetime,
+) -> None:
+    # The running stage's verdict as it read at ``at``, on the traffic logged until then.
+    ev = evidence.load(con, migration_id, "current")
+    then = replace(ev, traffic=ev.traffic[ev.traffic["ts"] < at])
+    limits = status.limits_of(con, migration_id)
+    verdict = status.compute(then, limits, status.critical_checks(), at).verdict
+    if verdict.verdict != stages.PROMOTE:
+        why = "; ".join(verdict.reasons + verdict.evidence) or "no verdict"
+        raise InputError(
+            "stage",
+            f"stage {stage} cannot start: stage {running} reads {verdict.verdict} ({why}); "
+            f"start it once stage {running} reads PROMOTE, or give the reason to go on anyway "
+            "(--override REASON, kept in the audit trail)",
+        )
 
 
 def record_rollback(
@@ -62,6 +104,7 @@ def record_rollback(
     reason: str | None = None,
 ) -> int:
     """Record that all traffic went back to the source at ``at``; the rollback's id."""
+    _not_future(at, "rollback")
     ev = evidence.load(con, migration_id, "none")
     plan = stages.stages_of(ev.criteria, ev.started)
     now = stages.current(plan)

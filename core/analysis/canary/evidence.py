@@ -183,3 +183,13 @@ def last_drill(con: duckdb.DuckDBPyConnection, rollback_id: int) -> tuple | None
         " ORDER BY drill_id DESC LIMIT 1",
         [rollback_id],
     ).fetchone()
+
+
+def providers(con: duckdb.DuckDBPyConnection, control: str, canary: str) -> tuple[str, str]:
+    """Each arm's provider as the model catalog records it (LiteLLM's model prefix)."""
+    known = dict(
+        con.execute(
+            "SELECT model_id, provider FROM model WHERE model_id IN (?, ?)", [control, canary]
+        ).fetchall()
+    )
+    return known.get(control, "bedrock"), known.get(canary, "bedrock")

@@ -6,7 +6,9 @@
   at random in proportion to ``weight`` (litellm/router_strategy/simple_shuffle.py), so the
   weights are the stage's traffic split in percent.
 - A plain JSON weights file for feature-flag systems: both arms, their model ids and weights.
-- The rollback: the same files with the canary's weight 0 (all traffic on the source).
+- The rollback: the JSON file with the canary's weight 0; the LiteLLM config with the source's
+  deployment alone (a weight-0 deployment left in the group is all simple-shuffle could pick if
+  the source were cooling down, and a zero total weight makes it fail).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Recipe:
     control_model: str
     canary_model: str
     canary_weight: int  # percent
-    provider: str = "bedrock"
+    providers: tuple[str, str] = ("bedrock", "bedrock")  # LiteLLM prefixes: control, canary
 
     @property
     def control_weight(self) -> int:
@@ -53,6 +55,7 @@ def recipe(
     control_model: str,
     canary_model: str,
     rollback: bool = False,
+    providers: tuple[str, str] = ("bedrock", "bedrock"),
 ) -> Recipe:
     """The routing of ``stage`` (1-based), or its rollback (canary weight 0)."""
     stages = criteria["canary_stages"]
@@ -61,13 +64,16 @@ def recipe(
             "stage", f"stage {stage} is not one of the migration's stages 1 to {len(stages)}"
         )
     share = 0 if rollback else round(float(stages[stage - 1][0]))
-    return Recipe(migration_id, stage, rollback, migration_id, control_model, canary_model, share)
+    return Recipe(
+        migration_id, stage, rollback, migration_id, control_model, canary_model, share, providers
+    )
 
 
 def _deployment(recipe: Recipe, model: str, weight: int, arm: str) -> dict:
+    provider = recipe.providers[0 if arm == "control" else 1]
     return {
         "model_name": recipe.model_name,
-        "litellm_params": {"model": f"{recipe.provider}/{model}", "weight": weight},
+        "litellm_params": {"model": f"{provider}/{model}", "weight": weight},
         "model_info": {"id": f"{recipe.migration_id}-{arm}"},
     }
 
@@ -77,7 +83,11 @@ def litellm_config(recipe: Recipe) -> str:
     config = {
         "model_list": [
             _deployment(recipe, recipe.control_model, recipe.control_weight, "control"),
-            _deployment(recipe, recipe.canary_model, recipe.canary_weight, "canary"),
+            *(
+                []
+                if recipe.rollback
+                else [_deployment(recipe, recipe.canary_model, recipe.canary_weight, "canary")]
+            ),
         ],
         "router_settings": {"routing_strategy": "simple-shuffle"},
     }

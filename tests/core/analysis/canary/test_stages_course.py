@@ -43,18 +43,36 @@ def test_stages_start_in_order_and_each_start_is_audited(con, migration):
     assert (first.number, first.share_pct, first.started_at) == (1, 5.0, T0)
     with pytest.raises(InputError, match="stage 3 cannot start: stage 1 is running"):
         course.start_stage(con, migration, 3, actor="owner", at=T0 + timedelta(hours=1))
-    course.start_stage(con, migration, 2, actor="owner", at=T0 + timedelta(hours=30))
+    # Stage 1 has no traffic, so it reads HOLD: moving on needs a reason, kept in the audit.
+    with pytest.raises(InputError, match=r"stage 2 cannot start: stage 1 reads HOLD .*--override"):
+        course.start_stage(con, migration, 2, actor="owner", at=T0 + timedelta(hours=30))
+    course.start_stage(
+        con, migration, 2, actor="owner", at=T0 + timedelta(hours=30), override="load test"
+    )
     ev = evidence.load(con, migration)
     assert ev.started == {1: (T0, "owner"), 2: (T0 + timedelta(hours=30), "owner")}
     logged = [json.loads(after) for _actor, after in audits(con, "canary_stage_start")]
-    assert sorted(a["stage"] for a in logged) == [1, 2]
+    assert sorted((a["stage"], a["override"]) for a in logged) == [(1, None), (2, "load test")]
+
+
+def test_a_start_or_rollback_in_the_future_is_refused(con, migration):
+    # A mistyped future start would close the ingest window until then.
+    future = datetime.now() + timedelta(days=90)
+    with pytest.raises(InputError, match="is in the future"):
+        course.start_stage(con, migration, 1, actor="owner", at=future)
+    course.start_stage(con, migration, 1, actor="owner", at=T0)
+    with pytest.raises(InputError, match="is in the future"):
+        course.record_rollback(con, migration, actor="owner", at=future)
+    assert evidence.load(con, migration).rollback is None
 
 
 def test_a_rollback_is_recorded_once_and_then_a_stage_may_start_again(con, migration):
     with pytest.raises(InputError, match="nothing to roll back"):
         course.record_rollback(con, migration, actor="owner", at=T0)
     course.start_stage(con, migration, 1, actor="owner", at=T0)
-    course.start_stage(con, migration, 2, actor="owner", at=T0 + timedelta(hours=30))
+    course.start_stage(
+        con, migration, 2, actor="owner", at=T0 + timedelta(hours=30), override="drill"
+    )
     at = T0 + timedelta(hours=40)
     rollback_id = course.record_rollback(con, migration, actor="sre", at=at, reason="p90 TTFT")
     ev = evidence.load(con, migration)

@@ -32,7 +32,7 @@ def test_litellm_config_has_two_weighted_deployments_under_one_model_name():
     assert stage2.filename("litellm") == "mig-1-stage2.yaml"
 
 
-def test_rollback_recipe_gives_the_canary_weight_zero():
+def test_rollback_recipe_gives_the_canary_weight_zero_and_leaves_it_out_of_litellm():
     back = recipe.recipe("mig-1", DEFAULT_CRITERIA, 2, SOURCE, TARGET, rollback=True)
     body = json.loads(recipe.render(back, "json"))
     assert body["rollback"] is True
@@ -40,12 +40,25 @@ def test_rollback_recipe_gives_the_canary_weight_zero():
         {"arm": "control", "model": SOURCE, "weight": 100},
         {"arm": "canary", "model": TARGET, "weight": 0},
     ]
-    weights = [
-        d["litellm_params"]["weight"]
+    # LiteLLM: the source alone; with a weight-0 canary left in the group, simple-shuffle would
+    # pick among zero total weight whenever the source is cooling down (random.choices fails).
+    deployments = [
+        (d["litellm_params"]["model"], d["litellm_params"]["weight"])
         for d in yaml.safe_load(recipe.litellm_config(back))["model_list"]
     ]
-    assert weights == [100, 0]
+    assert deployments == [(f"bedrock/{SOURCE}", 100)]
     assert back.filename("json") == "mig-1-rollback.json"
+
+
+def test_each_deployment_takes_its_model_provider():
+    mixed = recipe.recipe(
+        "mig-1", DEFAULT_CRITERIA, 1, "gpt-4o", TARGET, providers=("openai", "bedrock")
+    )
+    models = [
+        d["litellm_params"]["model"]
+        for d in yaml.safe_load(recipe.render(mixed, "litellm"))["model_list"]
+    ]
+    assert models == ["openai/gpt-4o", f"bedrock/{TARGET}"]
 
 
 def test_a_stage_outside_the_criteria_is_refused():
