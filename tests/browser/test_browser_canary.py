@@ -110,6 +110,7 @@ def test_owner_ingests_sees_hold_then_roll_back_and_downloads_the_rollback(
     weights = {
         d["litellm_params"]["model"]: d["litellm_params"]["weight"] for d in config["model_list"]
     }
-    assert weights == {f"bedrock/{SOURCE}": 100, f"bedrock/{TARGET}": 0}
+    # The rollback routes everything to the source, which is the config's only deployment.
+    assert weights == {f"bedrock/{SOURCE}": 100}
     assert got.value.suggested_filename.endswith("-rollback.yaml")
     page.context.close()
