@@ -171,6 +171,13 @@ def _corrected(
             f" collapsed into {into}; review more of them for their own estimate"
         )
         notes.setdefault(note, []).append(what)
+    still = thin_strata(strata[labelled], strata[rest])
+    if still:  # a pool of one labelled item: no variance to estimate, even collapsed
+        short = ", ".join(f"{h} ({n} label)" for h, n in still.items())
+        notes.setdefault(
+            f"not enough labels: {short} after collapsing; review more of the pool", []
+        ).append(what)
+        return None
     result = stratified_ppi(y, f[labelled], strata[labelled], f[rest], strata[rest], bounds)
     if alone := result.note():
         notes.setdefault(alone, []).append(what)

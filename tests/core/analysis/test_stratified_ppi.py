@@ -1,6 +1,7 @@
 """Stratified prediction-powered inference (core.analysis.ppi) against ppi-python per stratum,
 Cochran's formulas written out, and the demo's Compare figures (issue 11, items 1-3)."""
 
+import importlib
 import math
 
 import numpy as np
@@ -362,7 +363,9 @@ def test_the_compare_page_shows_stratppi_beside_sme_only_with_the_arithmetic(dem
     demo_page_db(1200)
     at = app_page("pages/compare.py", "owner", "eval_owner")
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "StratPPI" in d.value.columns)
+    # Compare's summaries are st.table since they wrap at 1280 px (issue 16)
+    shown = [*at.dataframe, *at.table]
+    table = next(d.value for d in shown if "StratPPI" in d.value.columns)
     assert {"SME-only", "worth (labels)", "SME labels"} <= set(table.columns)
     assert not table["SME-only"].str.contains("10[0-9]\\.").any()  # never above 100%
     captions = " ".join(c.value for c in at.caption)
@@ -498,3 +501,23 @@ def test_a_stratum_with_enough_labels_keeps_its_correction_beside_a_thin_one():
     assert lams["s0"][0] >= MIN_PPI_LABELS and lams["s0"][1] > 0
     assert result.note().endswith("widens the interval") and "s1 (5)" in result.note()
     assert "s0" not in result.note()
+
+
+def test_a_pool_of_one_labelled_item_withholds_the_corrected_figure_instead_of_raising():
+    # Seen in a walk of one's own small migration: `report compare` ended in "unexpected
+    # ValueError: stratified_ppi: too few labels in strata {'*/fail': 1}": the fail pool held one
+    # item, labelled, so collapsing could not give it the 2 labels a variance needs.
+    # the module, which core.analysis.compare's function of the same name shadows
+    quality = importlib.import_module("core.analysis.compare.quality")
+
+    y = np.array([1.0, 0.0, 1.0, 1.0])
+    f = np.array([0.9, 0.2, 0.8, 0.7, 0.9, 0.6, 0.8, 0.95])
+    strata = np.array(
+        ["a/fail", "a/pass", "a/pass", "a/pass", "a/pass", "a/pass", "a/pass", "a/pass"]
+    )
+    notes: dict[str, list[str]] = {}
+    result = quality._corrected(y, f, strata, np.array([0, 1, 2, 3]), (0.0, 1.0), "target", notes)
+    assert result is None
+    assert list(notes)[-1] == (
+        "not enough labels: */fail (1 label) after collapsing; review more of the pool"
+    )
