@@ -234,7 +234,7 @@ def read_calibration_and_compare(page) -> None:
     no_exception(page)
 
     open_page(page, "Compare")
-    page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=WAIT)  # quality
+    page.locator('[data-testid="stTable"]').first.wait_for(timeout=WAIT)  # quality (st.table)
     page.get_by_text(re.compile(r"^6 paired items\.")).wait_for(timeout=WAIT)
     page.get_by_role("tab", name="Speed").click()
     idle(page)
