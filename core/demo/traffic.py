@@ -150,8 +150,13 @@ def install(con: duckdb.DuckDBPyConnection, migration_id: str, seed: int, now: d
     ev = canary_evidence.load(con, migration_id, "current")
     then = replace(ev, traffic=ev.traffic[ev.traffic["ts"] < stage2])
     limits = status.limits_of(con, migration_id)
-    status.record_status(con, status.compute(then, limits, status.critical_checks(), stage2), ACTOR)
-    course.start_stage(con, migration_id, 2, actor=ACTOR, at=stage2)
+    first = status.compute(then, limits, status.critical_checks(), stage2)
+    status.record_status(con, first, ACTOR)
+    # Stage 1 reads PROMOTE at the default seed and sizes; at others the demo moves on anyway,
+    # saying so in the audit trail as an owner would have to.
+    promoted = first.verdict.verdict == "PROMOTE"
+    why = None if promoted else f"synthetic demo: stage 1 read {first.verdict.verdict} at this size"
+    course.start_stage(con, migration_id, 2, actor=ACTOR, at=stage2, override=why)
     status.status(con, migration_id, actor=ACTOR, now=now)
 
 
