@@ -14,7 +14,7 @@ st.caption(
     " pass threshold. A lower-is-better metric passes when low. Names it does not know are"
     " imported as they are and never gate a decision until mapped."
 )
-st.dataframe(present.shown(metric_forms.catalog_rows(con)), hide_index=True)
+st.dataframe(present.shown(pd.DataFrame(metric_forms.catalog_rows(con))), hide_index=True)
 
 st.subheader("Names not in the catalog")
 unknown = metrics.unmapped(con)

@@ -369,7 +369,8 @@ def test_home_starts_a_migration_from_imported_runs_and_shows_its_next_step(tmp_
     con.close()
     text = " ".join(m.value for m in at.markdown)
     # Nova misses 2 of 6 items (failures on every metric): the decision says so on Home.
-    assert "Draw a review sample" in text and "**Sign-off:** NO-GO" in text
+    # The decision is a badge since issue 16 (colour and icon), drawn as markdown.
+    assert "Draw a review sample" in text and "Sign-off: NO-GO" in text
     assert any("fails" in c.value for c in at.caption)
 
 

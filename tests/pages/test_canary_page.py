@@ -4,6 +4,8 @@ without the owner's controls."""
 
 from __future__ import annotations
 
+import re
+
 from core.store import db
 from tests.conftest import app_page
 
@@ -25,7 +27,8 @@ def test_owner_sees_stage_2_hold_with_why_and_every_check(demo_page_db):
     assert "Synthetic demo: the production traffic is simulated." in banners
     assert "**Stage 2 (25% to the target): HOLD**" in banners
     reasons = " ".join(texts(at.markdown)).replace("\\", "")  # inert() escapes markdown
-    assert "time: stage 2 has run 24.0 h of its minimum 48 h" in reasons
+    # 24 h when the demo was built; the shared demo database may be some minutes old
+    assert re.search(r"time: stage 2 has run 24\.\d h of its minimum 48 h", reasons), reasons
     checks = frame(at, "check")
     assert set(checks["check"]) == {
         "quality_judge", "quality_sme", "ttft_p50", "ttft_p90", "latency_p50", "latency_p90",
