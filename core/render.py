@@ -60,14 +60,27 @@ def svg(spec: dict) -> str | None:
     drawn or would carry anything active (see ``_UNSAFE_SVG``)."""
     import vl_convert  # imported here: only exports need it, and it takes a while to load
 
-    # After a spec it cannot draw (links on marks among them), vl-convert 1.9 fails the next
-    # call with the same error once: one retry keeps a bad chart from spoiling the next.
+    # After a spec it cannot draw (links on marks among them), vl-convert 1.9 may fail the
+    # next call with the same error: a trivial chart after each failure clears that, and a
+    # retry keeps a bad chart from spoiling the next one.
     for _attempt in range(2):
         try:
             return inert_svg(vl_convert.vegalite_to_svg(spec))
         except ValueError:
-            continue
+            _clear(vl_convert)
     return None
+
+
+_TRIVIAL = {"data": {"values": []}, "mark": "point"}
+
+
+def _clear(vl_convert) -> None:
+    for _attempt in range(3):
+        try:
+            vl_convert.vegalite_to_svg(_TRIVIAL)
+            return
+        except ValueError:
+            continue
 
 
 def inert_svg(text: str) -> str | None:
