@@ -30,8 +30,9 @@ from core.importers.files import staged_file
 from core.importers.matching import match_items
 from core.importers.staging import Staged
 from core.importers.tournament_sql import VOTES, metric_sql
-from core.store import db, writes
-from core.store.sql import literal, quote
+from core.importers.values import typed
+from core.store import db, sql, writes
+from core.store.sql import Sql, literal
 
 WINNERS = {
     "run": "run",
@@ -117,25 +118,39 @@ def import_staged(
     first_error(con, staged, checks)
     spec = runs.RunSpec(pair["dataset_id"])
     matched, _ = match_items(con, staged, cols, spec, unique=False, can_skip=False)
-    keyed = quote(f"{staged.table}_verdicts")
-    # No bare string: the views are quote()d, the metric is metric_sql's value()/literal().
+    keyed = sql.name(f"{staged.table}_verdicts")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {metric_sql(cols)} AS _metric"  # noqa: S608 - see the comment above
-        f" FROM {matched}"
+        sql.compose(
+            "CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {metric} AS _metric FROM {matched}",
+            keyed=keyed,
+            metric=metric_sql(cols),
+            matched=Sql(matched),  # match_items quote()s its view
+        ).text
     )
-    _check_verdicts(con, staged, cols, keyed, pair)
-    mapping = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in WINNERS.items())
+    _check_verdicts(con, staged, cols, keyed.text, pair)
+    mapping = sql.join(
+        " ",
+        (
+            sql.compose("WHEN {k} THEN {v}", k=sql.constant(k), v=sql.constant(v))
+            for k, v in WINNERS.items()
+        ),
+    )
 
-    def pick(name: str) -> str:
-        return value(cols[name]) if name in cols else "NULL"
+    def pick(name: str) -> Sql:
+        return typed(cols[name]) if name in cols else sql.compose("NULL")
 
+    insert = sql.compose(
+        "INSERT INTO pairwise_verdict (run_id, baseline_run_id, item_id, metric, winner, judge,"
+        " explanation) SELECT ?, ?, _item_id, _metric, CASE lower(trim({winner})) {mapping} END,"
+        " {judge}, {explanation} FROM {keyed}",
+        winner=typed(cols["winner"]),
+        mapping=mapping,
+        judge=pick("judge"),
+        explanation=pick("explanation"),
+        keyed=keyed,
+    )
     with db.transaction(con):
-        con.execute(
-            "INSERT INTO pairwise_verdict (run_id, baseline_run_id, item_id, metric, winner,"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
-            f" judge, explanation) SELECT ?, ?, _item_id, _metric, CASE {winner} {mapping} END,"
-            f" {pick('judge')}, {pick('explanation')} FROM {keyed}",
-            [pair["run_id"], pair["baseline_run_id"]],
-        )
+        con.execute(insert.text, [pair["run_id"], pair["baseline_run_id"]])
         written = con.fetchone()[0]
         writes.audit(
             con,

@@ -21,7 +21,8 @@ import pandas as pd
 
 from core.errors import InputError
 from core.importers import file_checks, json_input, limits, line_endings
-from core.store.sql import literal, quote
+from core.store import sql
+from core.store.sql import quote
 
 FileKind = str  # "csv" | "jsonl" | "parquet" | "json"
 KINDS_BY_SUFFIX = {
@@ -105,11 +106,14 @@ def stage_file(con: duckdb.DuckDBPyConnection, path: str | Path, kind: FileKind)
         elif kind == "parquet":
             # A view, not a copy: Parquet is columnar, so each check reads only its columns
             # and the final INSERT reads the file once, as DuckDB's own load would.
-            con.execute(
-                f"CREATE TEMP VIEW {table} AS SELECT * EXCLUDE (file_row_number),"  # noqa: S608 - a view cannot be prepared: the path is sql.literal()
-                f" file_row_number + 1 AS _row FROM read_parquet({literal(file)},"
-                " file_row_number = true)"
+            # A view's definition cannot be prepared, so the path is a constant (a literal).
+            view = sql.compose(
+                "CREATE TEMP VIEW {table} AS SELECT * EXCLUDE (file_row_number),"
+                " file_row_number + 1 AS _row FROM read_parquet({path}, file_row_number = true)",
+                table=sql.name(table),
+                path=sql.constant(file),
             )
+            con.execute(view.text)
         elif kind == "jsonl":
             return _stage_jsonl(con, table, file)
         else:

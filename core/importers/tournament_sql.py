@@ -5,7 +5,9 @@ and every vote the database holds in one shape (``VOTES``)."""
 from __future__ import annotations
 
 from core.importers.checks import Column, value
-from core.store.sql import literal
+from core.importers.values import typed
+from core.store import sql
+from core.store.sql import Sql, literal
 
 DEFAULT_METRIC = "preference"
 SIDES = {"a": "a", "model_a": "a", "run_a": "a", "b": "b", "model_b": "b", "run_b": "b"}
@@ -120,10 +122,10 @@ def keyed_select(cols: dict[str, Column], runs: dict[str, tuple[str, str]], matc
     )
 
 
-def metric_sql(cols: dict[str, Column]) -> str:
-    """The row's metric: the file's ``metric`` column (a value()), DEFAULT_METRIC (a
-    literal()) where it is blank or absent."""
-    default = literal(DEFAULT_METRIC)
+def metric_sql(cols: dict[str, Column]) -> Sql:
+    """The row's metric: the file's ``metric`` column, DEFAULT_METRIC where it is blank or
+    absent."""
+    default = sql.constant(DEFAULT_METRIC)
     if "metric" not in cols:
         return default
-    return f"coalesce(nullif(trim({value(cols['metric'])}), ''), {default})"
+    return sql.compose("coalesce(nullif(trim({m}), ''), {d})", m=typed(cols["metric"]), d=default)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from core.importers.staging import Staged
-from core.store.sql import literal, quote
+from core.store.sql import Sql, literal, quote
 
 Kind = Literal["text", "texts", "number", "integer", "bool", "json", "tags", "config"]
 TRUE = ("true", "t", "yes", "y", "1", "pass", "passed")
@@ -124,6 +124,11 @@ def number(col: Column) -> str:
 
 # The largest whole number a BIGINT column takes, as a DOUBLE compares it (2^63 - 1 rounds up).
 BIGINT_LIMIT = 9.2e18
+
+
+def typed(col: Column) -> Sql:
+    """``value(col)`` as Sql for ``core.store.sql.compose``: built from quote()d names only."""
+    return Sql(value(col))
 
 
 def value(col: Column) -> str:
