@@ -16,6 +16,7 @@ __all__ = [
     "REQUEST_COLUMNS",
     "SCORE_COLUMNS",
     "add_arm",
+    "add_judge_scores",
     "audit",
     "insert_file",
     "insert_requests_from",
@@ -122,3 +123,35 @@ def insert_scores_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -
         list(params),
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def add_judge_scores(
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    rows: list[tuple],
+    *,
+    marker: str,
+    actor: str,
+) -> int:
+    """Append scores Switchyard's own judges gave sampled requests, audited.
+
+    ``rows`` are (request_id, metric, evaluator, score, label, explanation); ``marker`` (e.g.
+    'judge:<uuid>') stands in file_sha256 for the judging pass that wrote them: no file was
+    read, and no canary_file row carries it. Returns the rows added."""
+    if not rows:
+        return 0
+    con.executemany(
+        "INSERT INTO canary_score (migration_id, request_id, metric, evaluator, score, label,"
+        " explanation, file_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [[migration_id, *row, marker] for row in rows],
+    )
+    metrics = sorted({row[1] for row in rows})
+    audit(
+        con,
+        actor,
+        "judge_canary_traffic",
+        "migration",
+        migration_id,
+        after={"marker": marker, "scores": len(rows), "metrics": metrics},
+    )
+    return len(rows)
