@@ -16,7 +16,7 @@ from dataclasses import asdict
 import duckdb
 
 from core.errors import InputError, NotFoundError
-from core.review.queue import FAILURE_MODES, ResponseLabel, placed_source_side
+from core.review.queue import FAILURE_MODES, ResponseLabel, canary_request, placed_source_side
 from core.store import db, writes
 from core.types import PASS_SCORE
 
@@ -84,6 +84,10 @@ def submit(
     notes: str | None = None,
 ) -> bool:
     """Store the reviewer's label for an item; True when it changed an earlier one."""
+    canary = canary_request(con, sample_id, item_id, reviewer)
+    if canary is not None:
+        answer = validate({"A": ""}, responses, preference)[0]
+        return _submit_canary(con, sample_id, reviewer, canary, answer, notes)
     dataset_id, sides = _sides(con, sample_id, item_id, reviewer)
     checked = validate(sides, responses, preference)
     notes = (notes or "").strip() or None
@@ -134,7 +138,53 @@ def submit(
 
 def skip(con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer: str) -> None:
     """Put an open item at the back of the reviewer's queue (a labelled item stays done)."""
-    _sides(con, sample_id, item_id, reviewer)
+    canary = canary_request(con, sample_id, item_id, reviewer)
+    if canary is None:
+        _sides(con, sample_id, item_id, reviewer)
+    assigned = item_id if canary is None else canary[1]
     with _WRITE_LOCK, db.transaction(con):
-        writes.skip_assignment(con, sample_id, item_id, reviewer)
+        writes.skip_assignment(con, sample_id, assigned, reviewer)
         writes.audit(con, reviewer, "skip", "assignment", f"{sample_id}/{item_id}/{reviewer}")
+
+
+def _submit_canary(
+    con: duckdb.DuckDBPyConnection,
+    sample_id: str,
+    reviewer: str,
+    canary: tuple[str, str],
+    checked: ResponseLabel,
+    notes: str | None,
+) -> bool:
+    """A canary request's label goes to canary_label (never ``label``: no golden-set figure
+    reads it); the assignment is done and the change audited, as for a golden label."""
+    migration_id, request_id = canary
+    notes = (notes or "").strip() or None
+    row = writes.CanaryLabelRow(
+        migration_id,
+        sample_id,
+        request_id,
+        reviewer,
+        int(checked.score or 0),
+        bool(checked.passed),
+        checked.failure_modes,
+        checked.safety_flag,
+        notes,
+    )
+    with _WRITE_LOCK, db.transaction(con):
+        before = con.execute(
+            "SELECT score, passed, failure_modes, safety_flag, notes FROM canary_label"
+            " WHERE sample_id = ? AND request_id = ? AND reviewer = ?",
+            [sample_id, request_id, reviewer],
+        ).fetchone()
+        writes.upsert_canary_label(con, row)
+        writes.mark_done(con, sample_id, request_id, reviewer)
+        writes.audit(
+            con,
+            reviewer,
+            "change_canary_label" if before else "submit_canary_label",
+            "canary_label",
+            f"{sample_id}/{request_id}/{reviewer}",
+            before=list(before) if before else None,
+            after={"response": asdict(checked), "notes": notes},
+        )
+    return before is not None

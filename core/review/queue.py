@@ -165,15 +165,80 @@ def placed_source_side(
     return row[0] if row else source_side(sample_id, item_id, reviewer, blind_key(con))
 
 
+# Canary review draws (sample.params.traffic = 'canary'): the item is a production request,
+# shown under a display id (an HMAC of sample and request under the install's key), because a
+# request id can give its arm away (each provider spells its ids its own way).
+def display_id(con: duckdb.DuckDBPyConnection, sample_id: str, request_id: str) -> str:
+    """The id a canary request is shown and addressed under in the review screens."""
+    message = f"canary\x1f{sample_id}\x1f{request_id}".encode()
+    return "r-" + hmac.new(blind_key(con), message, hashlib.sha256).hexdigest()[:12]
+
+
+def _slots(con: duckdb.DuckDBPyConnection, rows: list) -> list[Slot]:
+    return [
+        Slot(sample_id, display_id(con, sample_id, item_id) if canary else item_id, status, at)
+        for sample_id, item_id, status, at, canary in rows
+    ]
+
+
+def canary_request(
+    con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer: str
+) -> tuple[str, str] | None:
+    """(migration_id, request_id) of a canary review item shown as ``item_id``; None for a
+    golden-set sample. NotFoundError when the item is not in the reviewer's queue."""
+    row = con.execute(
+        "SELECT migration_id,"
+        " coalesce(json_extract_string(s.params, '$.traffic') = 'canary', false)"
+        " FROM sample s WHERE sample_id = ?",
+        [sample_id],
+    ).fetchone()
+    if row is None or not row[1]:
+        return None
+    for (request_id,) in con.execute(
+        "SELECT item_id FROM assignment WHERE sample_id = ? AND reviewer = ?",
+        [sample_id, reviewer],
+    ).fetchall():
+        if hmac.compare_digest(display_id(con, sample_id, request_id), item_id):
+            return row[0], request_id
+    raise NotFoundError(f"item {item_id!r} is not in your queue")
+
+
+def _load_canary(
+    con: duckdb.DuckDBPyConnection, sample_id: str, shown: str, reviewer: str, request_id: str
+) -> ReviewItem:
+    """One production response, as Response A; never its arm, model, request id or scores."""
+    status, prompt, text, error = con.execute(
+        "SELECT a.status, r.prompt, r.response, r.error IS NOT NULL FROM assignment a"
+        " JOIN sample s USING (sample_id) JOIN canary_request r"
+        " ON r.migration_id = s.migration_id AND r.request_id = a.item_id"
+        " WHERE a.sample_id = ? AND a.item_id = ? AND a.reviewer = ?",
+        [sample_id, request_id, reviewer],
+    ).fetchone() or ("open", "", None, True)
+    label = con.execute(
+        "SELECT score, passed, failure_modes, safety_flag, notes FROM canary_label"
+        " WHERE sample_id = ? AND request_id = ? AND reviewer = ?",
+        [sample_id, request_id, reviewer],
+    ).fetchone()
+    existing = None
+    if label is not None:
+        score, passed, modes, safety, notes = label
+        answer = ResponseLabel("A", score, passed, tuple(modes or ()), bool(safety))
+        existing = Existing({"A": answer}, None, notes)
+    response = Response("A", "", text, bool(error))  # no run: the arm stays unknown
+    return ReviewItem(sample_id, shown, prompt or "", None, None, (response,), status, existing)
+
+
 def queue(con: duckdb.DuckDBPyConnection, reviewer: str) -> list[Slot]:
     """The reviewer's assignments: open first (in queue order), then skipped, then done."""
     rows = con.execute(
-        "SELECT sample_id, item_id, status, position FROM assignment WHERE reviewer = ?"
-        " ORDER BY CASE status WHEN 'open' THEN 0 WHEN 'skipped' THEN 1 ELSE 2 END,"
-        " position, sample_id",
+        "SELECT a.sample_id, a.item_id, a.status, a.position,"
+        " coalesce(json_extract_string(s.params, '$.traffic') = 'canary', false) FROM assignment a"
+        " JOIN sample s USING (sample_id) WHERE a.reviewer = ?"
+        " ORDER BY CASE a.status WHEN 'open' THEN 0 WHEN 'skipped' THEN 1 ELSE 2 END,"
+        " a.position, a.sample_id",
         [reviewer],
     ).fetchall()
-    return [Slot(*row) for row in rows]
+    return _slots(con, rows)
 
 
 def next_slot(
@@ -199,15 +264,20 @@ def progress(con: duckdb.DuckDBPyConnection, reviewer: str) -> Progress:
 def done_items(con: duckdb.DuckDBPyConnection, reviewer: str) -> list[Slot]:
     """Items the reviewer already labelled, latest first (to go back and change one)."""
     rows = con.execute(
-        "SELECT sample_id, item_id, status, position FROM assignment WHERE reviewer = ?"
-        " AND status = 'done' ORDER BY done_at DESC, position DESC",
+        "SELECT a.sample_id, a.item_id, a.status, a.position,"
+        " coalesce(json_extract_string(s.params, '$.traffic') = 'canary', false) FROM assignment a"
+        " JOIN sample s USING (sample_id) WHERE a.reviewer = ? AND a.status = 'done'"
+        " ORDER BY a.done_at DESC, a.position DESC",
         [reviewer],
     ).fetchall()
-    return [Slot(*row) for row in rows]
+    return _slots(con, rows)
 
 
 def load(con: duckdb.DuckDBPyConnection, sample_id: str, item_id: str, reviewer: str) -> ReviewItem:
     """The item as the reviewer may see it; NotFoundError unless it is in their queue."""
+    canary = canary_request(con, sample_id, item_id, reviewer)
+    if canary is not None:
+        return _load_canary(con, sample_id, item_id, reviewer, canary[1])
     row = con.execute(
         "SELECT a.status, s.run_a, s.run_b, i.prompt, i.context, i.ground_truth"
         " FROM assignment a JOIN sample s USING (sample_id)"

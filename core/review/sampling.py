@@ -230,6 +230,9 @@ def _assign(
     return writes.insert_assignments(con, rows)
 
 
+assign = _assign  # canary review draws (core.review.canary_sampling) deal their items alike
+
+
 def _stored(con, sample_id: str) -> tuple[str, str, str | None, SampleParams]:
     """A sample's migration, runs and the parameters it was drawn with."""
     info = con.execute(
@@ -239,6 +242,12 @@ def _stored(con, sample_id: str) -> tuple[str, str, str | None, SampleParams]:
         raise NotFoundError(f"no sample {sample_id!r}")
     migration_id, run_a, run_b, raw = info
     stored = json.loads(raw)
+    if stored.get("traffic") == "canary":
+        raise InputError(
+            "top-up",
+            f"{sample_id} is a canary review draw, drawn at fixed rates from a stream: draw"
+            f" again (`python -m core canary sample --migration {migration_id}`) instead",
+        )
     stored["reviewers"] = tuple(stored.get("reviewers", ()))
     return migration_id, run_a, run_b, SampleParams(**stored)
 

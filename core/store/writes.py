@@ -13,6 +13,12 @@ columns checked against the table's.
 
 from __future__ import annotations
 
+from core.store.writes_canary_review import (
+    FRAME_COLUMNS,
+    CanaryLabelRow,
+    insert_review_frame,
+    upsert_canary_label,
+)
 from core.store.writes_common import audit
 from core.store.writes_review import (
     LABEL_COLUMNS,
@@ -40,7 +46,9 @@ from core.store.writes_signoff import (
 )
 
 __all__ = [
+    "FRAME_COLUMNS",
     "LABEL_COLUMNS",
+    "CanaryLabelRow",
     "LabelRow",
     "SampleItemRow",
     "add_stakeholder",
@@ -52,6 +60,7 @@ __all__ = [
     "insert_labels",
     "insert_labels_from",
     "insert_pairwise_votes_from",
+    "insert_review_frame",
     "insert_sample",
     "insert_sample_items",
     "insert_session",
@@ -62,6 +71,7 @@ __all__ = [
     "set_inclusion_prob",
     "skip_assignment",
     "update_session",
+    "upsert_canary_label",
     "upsert_labels",
     "use_grant",
 ]

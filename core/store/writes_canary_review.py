@@ -1,0 +1,73 @@
+"""Writers of the canary review tables: the frame of requests a draw considered and the SMEs'
+labels of canary requests (core.store.writes re-exports every name here).
+
+The draw's sample, items and assignments go through the golden sampler's writers
+(writes_review); these two tables are canary-only, so no golden-set figure ever reads them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+FRAME_COLUMNS = (
+    "migration_id",
+    "request_id",
+    "sample_id",
+    "arm",
+    "pool",
+    "inclusion_prob",
+    "drawn",
+)
+
+
+@dataclass(frozen=True)
+class CanaryLabelRow:
+    """An SME's label of one canary request (one response, shown blind to its arm)."""
+
+    migration_id: str
+    sample_id: str
+    request_id: str
+    reviewer: str
+    score: int
+    passed: bool
+    failure_modes: tuple[str, ...] = ()
+    safety_flag: bool = False
+    notes: str | None = None
+
+
+def insert_review_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+    """Record every request a draw considered (FRAME_COLUMNS, drawn or not); a request some
+    earlier draw considered fails the primary key, so none is considered twice."""
+    if list(frame.columns) != list(FRAME_COLUMNS):
+        raise ValueError(f"insert_review_frame: expected columns {FRAME_COLUMNS}")
+    if frame.empty:
+        return 0
+    relation = con.from_df(frame)
+    relation.insert_into("canary_review_frame")
+    return len(frame)
+
+
+def upsert_canary_label(con: duckdb.DuckDBPyConnection, row: CanaryLabelRow) -> None:
+    """Add the SME's label, or change their stored one of the same (sample, request)."""
+    con.execute(
+        "INSERT INTO canary_label (migration_id, sample_id, request_id, reviewer, score, passed,"
+        " failure_modes, safety_flag, notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (sample_id, request_id, reviewer) DO UPDATE SET score = excluded.score,"
+        " passed = excluded.passed, failure_modes = excluded.failure_modes,"
+        " safety_flag = excluded.safety_flag, notes = excluded.notes,"
+        " updated_at = excluded.updated_at",
+        [
+            row.migration_id,
+            row.sample_id,
+            row.request_id,
+            row.reviewer,
+            row.score,
+            row.passed,
+            list(row.failure_modes),
+            row.safety_flag,
+            row.notes,
+        ],
+    )
