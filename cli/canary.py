@@ -9,7 +9,7 @@ import json
 
 import duckdb
 
-from cli import canary_course
+from cli import canary_course, canary_judge, canary_review
 from cli.common import actor
 from core.importers import canary
 from core.importers.canary import FORMATS, Options
@@ -86,7 +86,15 @@ def add_parsers(sub: Action) -> None:
     _add_ingest(actions)
     _add_arm(actions)
     canary_course.add_actions(actions)  # status, recipe, stage
+    canary_judge.add_actions(actions)  # judge
+    canary_review.add_actions(actions)  # sample (SME review of canary traffic)
 
 
-ACTIONS = {"ingest": canary_ingest, "arm": canary_arm, **canary_course.ACTIONS}
+ACTIONS = {
+    "ingest": canary_ingest,
+    "arm": canary_arm,
+    **canary_course.ACTIONS,
+    **canary_judge.ACTIONS,
+    **canary_review.ACTIONS,
+}
 COMMANDS = {"canary": cmd_canary}

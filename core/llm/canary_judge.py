@@ -169,11 +169,7 @@ def prepare(
         raise InputError("canary judge", f"share must be in (0, 1], got {share!r}")
     if limit is not None and limit < 1:
         raise InputError("canary judge", f"limit must be at least 1, got {limit!r}")
-    row = con.execute(
-        "SELECT criteria FROM migration WHERE migration_id = ?", [migration_id]
-    ).fetchone()
-    if row is None:
-        raise NotFoundError(f"no migration {migration_id!r} (see `python -m core list`)")
+    _known(con, migration_id)
     calibrated = _calibrated(con, migration_id)
     chosen, skipped = _choose(con, migration_id, wanted, calibrated)
     model = _calibrated_model(calibrated, list(chosen.values()))
@@ -188,6 +184,24 @@ def prepare(
         evaluators,
         canary_sample.pending(con, migration_id, share, seed, evaluators, since, limit),
     )
+
+
+def default_judge(
+    con: duckdb.DuckDBPyConnection, migration_id: str, metrics: list[str] | None = None, **settings
+) -> judges.JudgeConfig:
+    """``JudgeConfig(**settings)`` with the judge model that scored these metrics (default:
+    the gating ones) on the migration's runs, the one its owner calibrated, if any."""
+    _known(con, migration_id)
+    calibrated = _calibrated(con, migration_id)
+    chosen, _ = _choose(con, migration_id, metrics, calibrated)
+    model = _calibrated_model(calibrated, list(chosen.values()))
+    config = judges.JudgeConfig(**settings)
+    return replace(config, model_id=model) if model else config
+
+
+def _known(con, migration_id: str) -> None:
+    if not con.execute("SELECT 1 FROM migration WHERE migration_id = ?", [migration_id]).fetchone():
+        raise NotFoundError(f"no migration {migration_id!r} (see `python -m core list`)")
 
 
 def _choose(
