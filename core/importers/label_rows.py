@@ -84,13 +84,20 @@ class SampleInfo:
 
 def sample_info(con: duckdb.DuckDBPyConnection, sample_id: str) -> SampleInfo:
     row = con.execute(
-        "SELECT s.sample_id, m.dataset_id, s.run_a, s.run_b FROM sample s"
+        "SELECT s.sample_id, m.dataset_id, s.run_a, s.run_b,"
+        " coalesce(json_extract_string(s.params, '$.traffic') = 'canary', false) FROM sample s"
         " JOIN migration m USING (migration_id) WHERE s.sample_id = ?",
         [sample_id],
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no sample {sample_id!r}; `python -m core list` shows the samples")
-    return SampleInfo(*row)
+    if row[4]:  # its items are production requests, labelled in the app into canary_label
+        raise InputError(
+            "--sample",
+            f"{sample_id} is a canary review draw: its labels are entered on the Review page,"
+            " never imported as golden-set labels",
+        )
+    return SampleInfo(*row[:4])
 
 
 def parse_scale(text: str | None) -> tuple[int, int]:

@@ -249,3 +249,14 @@ def test_review_status_counts_each_arm(con, migration):
     assert status["control"].drawn == status["canary"].drawn == 10
     assert status["control"].labelled + status["canary"].labelled == 6
     assert status["control"].flagged + status["canary"].flagged == 6
+
+
+def test_golden_label_import_refuses_a_canary_draw(con, migration):
+    from core.importers.labels import import_labels
+
+    add_traffic(con, migration, 50)
+    result = canary_sampling.draw(con, migration, reviewers=["sme1"], seed=10, actor="t")
+    before = counts(con)
+    with pytest.raises(InputError, match="canary review draw: its labels are entered on the Rev"):
+        import_labels(con, str(DATA / "labels.csv"), actor="t", sample_id=result.sample_id)
+    assert counts(con) == before
