@@ -9,7 +9,7 @@ import json
 
 import duckdb
 
-from cli import canary_course, canary_judge
+from cli import canary_course, canary_judge, canary_review
 from cli.common import actor
 from core.importers import canary
 from core.importers.canary import FORMATS, Options
@@ -87,6 +87,7 @@ def add_parsers(sub: Action) -> None:
     _add_arm(actions)
     canary_course.add_actions(actions)  # status, recipe, stage
     canary_judge.add_actions(actions)  # judge
+    canary_review.add_actions(actions)  # sample (SME review of canary traffic)
 
 
 ACTIONS = {
@@ -94,5 +95,6 @@ ACTIONS = {
     "arm": canary_arm,
     **canary_course.ACTIONS,
     **canary_judge.ACTIONS,
+    **canary_review.ACTIONS,
 }
 COMMANDS = {"canary": cmd_canary}
