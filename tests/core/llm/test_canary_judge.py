@@ -103,6 +103,10 @@ def test_the_share_is_recovered_on_both_arms_and_is_the_coin_below_it(canary_con
     # A limit keeps the lowest coins, whichever the arm.
     first = canary_sample.pending(con, mid, share, seed, evaluators, limit=50)
     assert [r[0] for r in first] == sorted(expected, key=lambda r: coin(seed, r))[:50]
+    # ``since`` keeps the requests from that time on: ids s10000 onwards here.
+    middle = con.execute("SELECT ts FROM canary_request WHERE request_id = 's10000'").fetchone()[0]
+    later = canary_sample.pending(con, mid, share, seed, evaluators, since=middle)
+    assert {r[0] for r in later} == {r for r in expected if int(r[1:]) >= 10_000}
 
 
 class ThrottlingBedrock(FakeBedrock):
@@ -265,3 +269,14 @@ def test_gating_metrics_no_judge_can_score_on_traffic_are_named(canary_con):
     plan = canary_judge.prepare(con, mid, 0.05, None, None, "seed")
     assert plan.metrics == {"answer_relevancy": "ragas_answer_relevancy"}
     assert "needs the retrieved context" in plan.skipped["faithfulness"]
+
+
+def test_an_openai_compatible_judge_scores_the_sample_too(canary_con, tmp_path, fake):
+    con, mid = canary_con
+    ingest(con, mid, tmp_path, 6, "o", wrong={"o4"})
+    judge = judges.JudgeConfig(model_id="gpt-judge", provider="openai", endpoint_url=fake.url)
+    got = canary_judge.judge_traffic(con, mid, share=1.0, metrics=[METRIC], judge=judge, actor="o")
+    assert (got.scores, got.failed, got.throttled) == (6, 0, 0)
+    rows = dict(con.execute("SELECT request_id, label FROM canary_score").fetchall())
+    assert rows == {f"o{i}": "fail" if i == 4 else "pass" for i in range(6)}
+    assert {r.path for r in fake.requests} == {"/chat/completions"}
