@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -137,15 +137,46 @@ def _two_arm(frame, column, upto, alpha, seq_fn, combine) -> tuple:
     return est, low, high, nk, nc, a.method
 
 
-def _quality(frame, upto, alpha, limits, column) -> _Track:
+def _quality(frame, upto, alpha, limits) -> _Track:
     def seq(x, a, at):
         return _mean_cs(x, a, at, bounded=True)
 
-    est, low, high, nk, nc, method = _two_arm(frame, column, upto, alpha, seq, cs.difference)
+    est, low, high, nk, nc, method = _two_arm(
+        frame, "judge_passed", upto, alpha, seq, cs.difference
+    )
     # two independent streams, one CS each at alpha/2: a pass is a 0/1 draw of its arm's rate,
     # so each arm is a bounded mean in [0, 1] as it stands; no paired contrast is needed
     # (the arms serve different requests), and an IPW contrast would need the share known.
-    note = f"canary − control {'judge' if column == 'judge_passed' else 'SME'} pass rate"
+    note = "canary − control judge pass rate"
+    return _Track(
+        100 * est, 100 * low, 100 * high, nk, nc, -limits.quality_margin_pp, "pp", "below",
+        method, note,
+    )  # fmt: skip
+
+
+def _sme_quality(frame, upto, alpha, limits) -> _Track:
+    """Canary − control SME-corrected pass rate: each arm's mean of the difference estimator's
+    terms (core.analysis.canary.evidence.SME_TERMS). A term lies in [1 − 1/π, 1/π] for the
+    smallest inclusion probability π in the stream, so the betting CS runs on the terms mapped
+    onto [0, 1] and its bounds are mapped back."""
+    pi = frame["sme_pi"].to_numpy(dtype=float)
+    smallest = float(np.nanmin(pi)) if np.any(pi > 0) else 1.0
+    low_end, high_end = min(0.0, 1 - 1 / smallest), max(1.0, 1 / smallest)
+    width = high_end - low_end
+
+    def seq(x, a, at):
+        if len(x) > BETTING_MAX_N:
+            return cs.asymptotic_cs(x, a, at=np.unique(at))
+        unit = cs.betting_cs((x - low_end) / width, a, at=np.unique(at))
+        return replace(
+            unit,
+            estimate=low_end + width * unit.estimate,
+            low=low_end + width * unit.low,
+            high=low_end + width * unit.high,
+        )
+
+    est, low, high, nk, nc, method = _two_arm(frame, "sme_z", upto, alpha, seq, cs.difference)
+    note = "canary − control SME-corrected pass rate (judges' verdicts corrected by SME labels)"
     return _Track(
         100 * est, 100 * low, 100 * high, nk, nc, -limits.quality_margin_pp, "pp", "below",
         method, note,
@@ -264,8 +295,8 @@ def _result(name: str, track: _Track, i: int, alpha: float) -> CheckResult:
 def _tracks(frame: pd.DataFrame, limits: CanaryLimits, alpha: float, upto: np.ndarray):
     share = alpha / len(CHECKS)
     builders: dict[str, Callable[[], _Track]] = {
-        "quality_judge": lambda: _quality(frame, upto, share, limits, "judge_passed"),
-        "quality_sme": lambda: _quality(frame, upto, share, limits, "sme_passed"),
+        "quality_judge": lambda: _quality(frame, upto, share, limits),
+        "quality_sme": lambda: _sme_quality(frame, upto, share, limits),
         "ttft_p50": lambda: _quantile(
             frame, upto, share, "ttft_ms", 0.5, limits.ttft_p90_increase_ms
         ),
@@ -292,12 +323,15 @@ def _prepare(traffic: pd.DataFrame) -> pd.DataFrame:
     if not frame["ts"].is_monotonic_increasing:  # the loader's ORDER BY usually did it already
         frame = frame.sort_values(["ts", "request_id"], kind="stable").reset_index(drop=True)
     columns = {}
-    for column in ("judge_passed", "sme_passed", "sme_flag"):
+    for column in ("judge_passed", "sme_flag"):
         if column in frame:
             as_bool = frame[column].astype("boolean")
             columns[column] = as_bool.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
         else:
             columns[column] = np.nan
+    for column in ("sme_passed", "sme_z", "sme_pi"):  # a share of reviewers, a term, a weight
+        values = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
+        columns[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     columns["error"] = frame["error"].fillna(False).astype(bool)
     columns["is_canary"] = (frame["arm"] == "canary").to_numpy(dtype=bool)
     return frame.assign(**columns)

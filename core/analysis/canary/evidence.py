@@ -32,6 +32,8 @@ TRAFFIC_COLUMNS = (
     "judge_passed",
     "sme_passed",
     "sme_flag",
+    "sme_z",
+    "sme_pi",
     "cost_usd",
     "stratum",
 )
@@ -131,31 +133,70 @@ def traffic(
     gating: list[str],
     since: datetime | None = None,
 ) -> pd.DataFrame:
-    """Both arms' requests (from ``since``) with each one's judge verdict, as
+    """Both arms' requests (from ``since``) with each one's judge verdict and SME review, as
     ``checks.run_checks`` takes them.
 
-    SME verdicts on canary traffic are not collected yet: ``sme_passed`` and ``sme_flag`` are
-    empty, and the checks on them read inconclusive."""
+    SME columns come from canary review draws (canary_review_frame, canary_label): ``sme_passed``
+    (the reviewers' pass share) and ``sme_flag`` on labelled requests; ``sme_z`` on every request
+    a draw considered, the difference estimator's term (see ``SME_TERMS``), and ``sme_pi`` its
+    inclusion probability. A (draw, arm, pool) with drawn requests but no label yet is left out
+    (NaN) until its first label: it would count only the judges' verdicts."""
     passed = metrics.passes("s.score", "m.default_threshold", "m.direction")
     query = f"""
         WITH verdict AS (
             SELECT s.request_id, bool_and({passed}) AS judge_passed
             FROM canary_score s JOIN metric m ON m.metric = s.metric
-            WHERE s.migration_id = ? AND s.score IS NOT NULL
+            WHERE s.migration_id = $1 AND s.score IS NOT NULL
               AND m.default_threshold IS NOT NULL
-              AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], s.metric))
+              AND (len($2::VARCHAR[]) = 0 OR list_contains($2::VARCHAR[], s.metric))
             GROUP BY s.request_id
-        )
+        ), {SME_TERMS}
         SELECT r.ts, r.arm, r.request_id, r.ttft_ms, r.latency_ms, r.error IS NOT NULL AS error,
-               v.judge_passed, NULL::BOOLEAN AS sme_passed, NULL::BOOLEAN AS sme_flag,
+               v.judge_passed, z.sme_passed, z.sme_flag, z.sme_z, z.sme_pi,
                r.cost_usd, coalesce(r.stratum, 'all') AS stratum
         FROM canary_request r LEFT JOIN verdict v USING (request_id)
-        WHERE r.migration_id = ? AND r.ts >= ?
+        LEFT JOIN sme_terms z USING (request_id)
+        WHERE r.migration_id = $1 AND r.ts >= $3
         ORDER BY r.ts, r.request_id
     """  # noqa: S608 - the direction's operator comes from metrics.passes; values are bound
     start = since or datetime(1970, 1, 1)
-    frame = con.execute(query, [migration_id, gating, gating, migration_id, start]).df()
+    frame = con.execute(query, [migration_id, gating, start]).df()
     return frame[list(TRAFFIC_COLUMNS)]
+
+
+# Each request a review draw considered gets the difference estimator's term
+#   z = judge + drawn·(sme − judge) / π_eff
+# (Särndal, Swensson & Wretman 1992, Model Assisted Survey Sampling, §6.3: the judges' verdict
+# is the model prediction, the SME's the study variable). Under Bernoulli draws its mean is the
+# SME pass rate, and z is a bounded i.i.d. stream per arm, so the canary's confidence
+# sequences apply. π_eff is the pool's rate times the share of its drawn requests labelled so
+# far (as n_h/N_h in the golden design), so labels still owed do not count as agreement.
+SME_TERMS = """
+        label_of AS (
+            SELECT request_id, avg(passed::INTEGER) AS sme_pass,
+                   bool_or(safety_flag OR list_has_any(failure_modes, ['hallucination', 'unsafe']))
+                       AS flagged
+            FROM canary_label WHERE migration_id = $1 GROUP BY request_id
+        ),
+        frame AS (
+            SELECT f.*, l.sme_pass, l.flagged,
+                   count(*) FILTER (WHERE f.drawn) OVER pool_of AS drawn_n,
+                   count(l.sme_pass) OVER pool_of AS labelled_n
+            FROM canary_review_frame f LEFT JOIN label_of l USING (request_id)
+            WHERE f.migration_id = $1
+            WINDOW pool_of AS (PARTITION BY f.sample_id, f.arm, f.pool)
+        ),
+        sme_terms AS (
+            SELECT request_id, sme_pass AS sme_passed, flagged AS sme_flag,
+                   CASE WHEN drawn_n = 0 THEN inclusion_prob
+                        ELSE inclusion_prob * labelled_n / drawn_n END AS sme_pi,
+                   CASE WHEN pool = 'pass' THEN 1.0 ELSE 0.0 END
+                     + CASE WHEN sme_pass IS NULL THEN 0.0
+                            ELSE (sme_pass - CASE WHEN pool = 'pass' THEN 1.0 ELSE 0.0 END)
+                                 / sme_pi END AS sme_z
+            FROM frame
+            WHERE drawn_n = 0 OR labelled_n > 0
+        )"""
 
 
 def last_verdict(con: duckdb.DuckDBPyConnection, migration_id: str) -> tuple | None:

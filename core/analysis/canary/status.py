@@ -111,6 +111,7 @@ HASHED = (
     "judge_passed",
     "sme_passed",
     "sme_flag",
+    "sme_z",
 )
 
 
