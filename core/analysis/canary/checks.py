@@ -321,7 +321,8 @@ def _prepare(traffic: pd.DataFrame) -> pd.DataFrame:
     """Arrival order; nullable booleans as floats (NaN when missing) for the sequences."""
     frame = traffic.reset_index(drop=True)
     if not frame["ts"].is_monotonic_increasing:  # the loader's ORDER BY usually did it already
-        frame = frame.sort_values(["ts", "request_id"], kind="stable").reset_index(drop=True)
+        order = [c for c in ("ts", "request_id") if c in frame]
+        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
     columns = {}
     for column in ("judge_passed", "sme_flag"):
         if column in frame:

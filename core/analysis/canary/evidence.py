@@ -8,7 +8,6 @@ when every scored gating metric passes, and is unknown when none was scored.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -17,7 +16,8 @@ import duckdb
 import pandas as pd
 
 from core.analysis.signoff.evidence import default_target
-from core.catalog import metrics
+from core.catalog import migrations
+from core.catalog.canary_verdict import VERDICT_SQL
 from core.errors import NotFoundError
 from core.store import db
 
@@ -71,14 +71,14 @@ def load(
     ``scope`` is the traffic loaded: from the current stage's start on ('current': its
     verdict and a rollback's drill need no more), all of it, or none (stage bookkeeping)."""
     row = con.execute(
-        "SELECT m.name, m.synthetic, m.criteria, src.model_id"
+        "SELECT m.name, m.synthetic, src.model_id"
         " FROM migration m JOIN run src ON src.run_id = m.source_run_id"
         " WHERE m.migration_id = ?",
         [migration_id],
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no migration {migration_id!r} (see `python -m core list`)")
-    name, synthetic, criteria, source_model = row
+    name, synthetic, source_model = row
     target_model = db.scalar(
         con, "SELECT model_id FROM run WHERE run_id = ?", [default_target(con, migration_id)]
     )
@@ -90,12 +90,12 @@ def load(
             [migration_id],
         ).fetchall()
     }
-    crit = json.loads(criteria)
+    crit = migrations.criteria(con, migration_id)  # older migrations lack newer keys
     if scope == "none" or (scope == "current" and not started):
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in TRAFFIC_COLUMNS})
     else:
         since = max(at for at, _ in started.values()) if scope == "current" else None
-        frame = traffic(con, migration_id, crit.get("gating_metrics") or [], since)
+        frame = traffic(con, migration_id, crit.get("gating_metrics") or [], since, ids=False)
     rollback = _rollback(con, migration_id, started)
     return CanaryEvidence(
         migration_id,
@@ -132,36 +132,36 @@ def traffic(
     migration_id: str,
     gating: list[str],
     since: datetime | None = None,
+    *,
+    ids: bool = True,
 ) -> pd.DataFrame:
     """Both arms' requests (from ``since``) with each one's judge verdict and SME review, as
-    ``checks.run_checks`` takes them.
+    ``checks.run_checks`` takes them; ``arm`` is categorical. Without ``ids`` the request id
+    and stratum are left out: the checks do not read them, and at ten million requests their
+    text is most of the load's time.
 
     SME columns come from canary review draws (canary_review_frame, canary_label): ``sme_passed``
     (the reviewers' pass share) and ``sme_flag`` on labelled requests; ``sme_z`` on every request
     a draw considered, the difference estimator's term (see ``SME_TERMS``), and ``sme_pi`` its
     inclusion probability. A (draw, arm, pool) with drawn requests but no label yet is left out
     (NaN) until its first label: it would count only the judges' verdicts."""
-    passed = metrics.passes("s.score", "m.default_threshold", "m.direction")
+    named = IDS_SQL if ids else ""
     query = f"""
-        WITH verdict AS (
-            SELECT s.request_id, bool_and({passed}) AS judge_passed
-            FROM canary_score s JOIN metric m ON m.metric = s.metric
-            WHERE s.migration_id = $1 AND s.score IS NOT NULL
-              AND m.default_threshold IS NOT NULL
-              AND (len($2::VARCHAR[]) = 0 OR list_contains($2::VARCHAR[], s.metric))
-            GROUP BY s.request_id
-        ), {SME_TERMS}
-        SELECT r.ts, r.arm, r.request_id, r.ttft_ms, r.latency_ms, r.error IS NOT NULL AS error,
-               v.judge_passed, z.sme_passed, z.sme_flag, z.sme_z, z.sme_pi,
-               r.cost_usd, coalesce(r.stratum, 'all') AS stratum
+        WITH verdict AS ({VERDICT_SQL}), {SME_TERMS}
+        SELECT r.ts, CAST(r.arm AS ENUM ('control', 'canary')) AS arm, {named}
+               r.ttft_ms, r.latency_ms, r.error IS NOT NULL AS error,
+               v.judge_passed, z.sme_passed, z.sme_flag, z.sme_z, z.sme_pi, r.cost_usd
         FROM canary_request r LEFT JOIN verdict v USING (request_id)
         LEFT JOIN sme_terms z USING (request_id)
         WHERE r.migration_id = $1 AND r.ts >= $3
         ORDER BY r.ts, r.request_id
-    """  # noqa: S608 - the direction's operator comes from metrics.passes; values are bound
+    """  # noqa: S608 - code constants only; values are bound
     start = since or datetime(1970, 1, 1)
     frame = con.execute(query, [migration_id, gating, start]).df()
-    return frame[list(TRAFFIC_COLUMNS)]
+    return frame[[c for c in TRAFFIC_COLUMNS if ids or c not in ("request_id", "stratum")]]
+
+
+IDS_SQL = "r.request_id, coalesce(r.stratum, 'all') AS stratum,"
 
 
 # Each request a review draw considered gets the difference estimator's term

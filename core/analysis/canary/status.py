@@ -157,7 +157,7 @@ def compute(
         return _status(ev, stages, limits, critical, now, st.not_started(stages), [], {}, digest)
     frame = stage_traffic(ev.traffic, stage)
     found = canary_checks.run_checks(frame, limits_for(limits, stage), ALPHA) if len(frame) else []
-    requests = {str(k): int(v) for k, v in frame["arm"].value_counts().items()}
+    requests = {str(k): int(v) for k, v in frame["arm"].value_counts().items() if v}
     digest = inputs_hash(frame, stage, limits.values(), critical, now)
     if ev.rollback is not None:
         verdict = st.rolled_back(stage, ev.rollback.at, ev.rollback.by, ev.rollback.reason)
@@ -263,7 +263,9 @@ def history(
     gating = ev.criteria.get("gating_metrics") or []
     since = chosen.started_at
     frame = (
-        ev.traffic if since is None else canary_evidence.traffic(con, migration_id, gating, since)
+        ev.traffic
+        if since is None
+        else canary_evidence.traffic(con, migration_id, gating, since, ids=False)
     )
     frame = stage_traffic(frame, chosen)
     if frame.empty:
