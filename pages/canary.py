@@ -1,7 +1,8 @@
 """Canary: production traffic of both arms, the current stage's verdict (PROMOTE, HOLD or
-ROLL BACK) with why, each check's confidence sequence over time, the rollback drill, and the
-routing recipe. Evaluation owners ingest logs and record stage starts and rollbacks; managers
-read. Every verdict is stored with the hash of its inputs, so a refresh never changes it."""
+ROLL BACK) with why, each check's confidence sequence over time, the rollback drill, the SME
+review of canary traffic, and the routing recipe. Evaluation owners ingest logs, record stage
+starts and rollbacks and draw canary requests for SME review; managers read. Every verdict
+is stored with the hash of its inputs, so a refresh never changes it."""
 
 import streamlit as st
 
@@ -43,6 +44,9 @@ if result.checks:
     canary_view.over_time(con, result)
 else:
     st.info("No traffic for this stage yet: ingest the logs of both arms above.")
+
+st.subheader("SME review of canary traffic")
+canary_view.review_section(con, chosen["migration_id"], user.username if owner else None)
 
 st.subheader("Routing recipe")
 canary_view.downloads(con, result)

@@ -1,6 +1,6 @@
 """The Canary page's sections: the verdict and why, the checks, their intervals over time, the
-rollback drill, the owner's controls (ingest, start a stage, record a rollback) and the
-recipe downloads. Owns the ``canary.*`` session keys."""
+rollback drill, the owner's controls (ingest, start a stage, record a rollback), the SME
+review of canary traffic and the recipe downloads. Owns the ``canary.*`` session keys."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ import streamlit as st
 from core import exports, render
 from core.analysis.canary import course, recipe, stages, status
 from core.analysis.canary import evidence as canary_evidence
+from core.catalog import users
 from core.errors import SwitchyardError
-from core.formatting import in_unit
+from core.formatting import in_unit, number, pct
 from core.importers import canary as canary_import
+from core.review import canary_sampling
 from ui import charts, errors, imports
 
 _BANNER = {stages.PROMOTE: st.success, stages.HOLD: st.warning, stages.ROLL_BACK: st.error}
@@ -207,3 +209,79 @@ def downloads(con, result: status.CanaryStatus) -> None:
         "text/csv",
         key="canary.download.checks",
     )
+
+
+def review_table(con, migration_id: str) -> pd.DataFrame:
+    """Per arm: canary requests the SME review draws considered, drew, labelled, flagged."""
+    rows = []
+    for arm in canary_sampling.review_status(con, migration_id):
+        share = arm.flagged / arm.labelled if arm.labelled else None
+        rows.append(
+            {
+                "arm": arm.arm,
+                "considered": number(arm.considered, ",.0f"),
+                "drawn": number(arm.drawn, ",.0f"),
+                "labelled": number(arm.labelled, ",.0f"),
+                "SME-flagged": number(arm.flagged, ",.0f"),
+                "flagged of labelled": pct(share),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def review_section(con, migration_id: str, actor: str | None) -> None:
+    """The SME queue from canary traffic: per-arm counts; an owner (``actor``) draws more."""
+    st.dataframe(review_table(con, migration_id), hide_index=True)
+    st.caption(
+        "SME-flagged: an SME marked hallucination or unsafe, or raised a safety flag. SMEs see"
+        " one response at a time on the Review page, never its arm, model or judge scores."
+    )
+    done = st.session_state.pop("canary.review.drawn", None)
+    if done:
+        st.success(done)
+    if actor is None:
+        return
+    with st.form("canary.review"):
+        left, right = st.columns(2)
+        fail_rate = left.number_input(
+            "Share of the judges' failures, per arm",
+            0.001,
+            1.0,
+            canary_sampling.FAIL_RATE,
+            0.01,
+            format="%.3f",
+            key="canary.review.fail",
+        )
+        pass_rate = right.number_input(
+            "Share of the judges' passes, per arm",
+            0.001,
+            1.0,
+            canary_sampling.PASS_RATE,
+            0.005,
+            format="%.3f",
+            key="canary.review.pass",
+        )
+        smes = users.reviewers(con)
+        chosen = st.multiselect("SMEs", smes, default=smes, key="canary.review.smes")
+        submitted = st.form_submit_button("Draw a canary review sample")
+    if not submitted:
+        return
+    with errors.plainly("The draw"):
+        got = canary_sampling.draw(
+            con,
+            migration_id,
+            fail_rate=fail_rate,
+            pass_rate=pass_rate,
+            reviewers=chosen,
+            actor=actor,
+        )
+        waiting = (
+            f"; {number(got.unjudged, ',.0f')} requests wait for a judge verdict"
+            if got.unjudged
+            else ""
+        )
+        st.session_state["canary.review.drawn"] = (
+            f"Drew {number(got.drawn, ',.0f')} of {number(got.considered, ',.0f')} requests for"
+            f" review ({got.sample_id}), queued for {', '.join(chosen)}{waiting}."
+        )
+        st.rerun()

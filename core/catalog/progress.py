@@ -25,7 +25,8 @@ def progress(con: duckdb.DuckDBPyConnection, migration_id: str) -> Progress:
     sample = con.execute(
         "SELECT s.sample_id, s.name, count(a.item_id), count(a.item_id) FILTER"
         " (WHERE a.status = 'done') FROM sample s LEFT JOIN assignment a USING (sample_id)"
-        " WHERE s.migration_id = ? GROUP BY ALL ORDER BY max(s.created_at) DESC LIMIT 1",
+        " WHERE s.migration_id = ? AND coalesce(json_extract_string(s.params, '$.traffic'), '')"
+        " <> 'canary' GROUP BY ALL ORDER BY max(s.created_at) DESC LIMIT 1",  # golden samples
         [migration_id],
     ).fetchone()
     labels = db.scalar(

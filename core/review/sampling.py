@@ -313,7 +313,9 @@ def list_samples(con: duckdb.DuckDBPyConnection, migration_id: str | None = None
         " (SELECT count(*) FROM assignment a WHERE a.sample_id = s.sample_id),"
         " (SELECT count(*) FROM assignment a WHERE a.sample_id = s.sample_id"
         "   AND a.status = 'done')"
-        " FROM sample s WHERE ? IS NULL OR s.migration_id = ? ORDER BY s.created_at",
+        " FROM sample s WHERE (? IS NULL OR s.migration_id = ?)"
+        " AND coalesce(json_extract_string(s.params, '$.traffic'), '') <> 'canary'"  # golden only
+        " ORDER BY s.created_at",
         [migration_id, migration_id],
     ).fetchall()
     keys = (

@@ -260,3 +260,62 @@ def test_golden_label_import_refuses_a_canary_draw(con, migration):
     with pytest.raises(InputError, match="canary review draw: its labels are entered on the Rev"):
         import_labels(con, str(DATA / "labels.csv"), actor="t", sample_id=result.sample_id)
     assert counts(con) == before
+
+
+def give_demo_text(con, per_arm: int) -> None:
+    """Prompt and response text on ``per_arm`` judged demo requests of each arm (the demo's
+    own traffic carries none)."""
+    con.execute(
+        "UPDATE canary_request SET prompt = 'What is the fee on invoice ' || request_id || '?',"
+        " response = 'The fee is 12 dollars.' WHERE request_id IN ("
+        "   SELECT request_id FROM (SELECT r.request_id, row_number() OVER"
+        "     (PARTITION BY r.arm ORDER BY r.request_id) AS n FROM canary_request r"
+        "     WHERE r.error IS NULL AND r.request_id IN (SELECT request_id FROM canary_score))"
+        "   WHERE n <= ?)",
+        [per_arm],
+    )
+
+
+def golden_figures(con, mid: str, target: str) -> str:
+    """The demo migration's golden-set figures that read SME labels and samples, as JSON."""
+    import json
+
+    from core.analysis import calibration, compare
+    from core.catalog import progress
+    from core.review import planning
+
+    report = calibration.report(con, target, "correctness", resamples=100, seed=0)
+    comparison = compare.load(con, mid, target)
+    corrected = compare.sme_corrected(comparison, "correctness", comparison.items)
+    priors = planning.earlier_priors(con, mid)
+    figures = {
+        "calibration": report.to_dict(),
+        "sme_corrected": corrected.to_dict(),
+        "labels": comparison.labels.sort_values("item_id").to_dict("records"),
+        "priors": repr(priors),
+        # Home's next step and the Sampling / Calibration pages' samples: golden ones only.
+        "samples": sampling.list_samples(con, mid),
+        "progress": repr(progress.progress(con, mid)),
+    }
+    return json.dumps(figures, sort_keys=True, default=str)
+
+
+def test_golden_figures_are_unchanged_by_a_canary_draw_and_its_labels(demo_con):
+    from core.analysis import signoff
+
+    con = demo_con(200)
+    mid = con.execute("SELECT migration_id FROM migration WHERE synthetic").fetchone()[0]
+    target = signoff.default_target(con, mid)
+    before = golden_figures(con, mid, target)
+    give_demo_text(con, 40)
+    result = canary_sampling.draw(
+        con, mid, fail_rate=1.0, pass_rate=1.0, reviewers=["sme1", "sme2"], seed=11, actor="t"
+    )
+    assert result.drawn == 80
+    for reviewer in ("sme1", "sme2"):
+        canary = [s for s in queue.queue(con, reviewer) if s.sample_id == result.sample_id]
+        for i, slot in enumerate(canary[:10]):
+            answer = ResponseLabel("A", 1 + i % 5, None, ("hallucination",) if i % 3 else ())
+            labels.submit(con, slot.sample_id, slot.item_id, reviewer, [answer])
+    assert con.execute("SELECT count(*) FROM canary_label").fetchone() == (20,)
+    assert golden_figures(con, mid, target) == before
