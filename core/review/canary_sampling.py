@@ -110,31 +110,35 @@ def candidates(
     """The requests a draw would consider now (request_id, arm, stratum, pool), sorted by
     request id, and how many of the migration's requests are not, by reason."""
     query = f"""
-        WITH verdict AS ({VERDICT_SQL}),
-        request AS (
-            SELECT r.request_id, r.arm, coalesce(r.stratum, 'all') AS stratum,
-                   CASE WHEN v.judge_passed THEN 'pass' WHEN NOT v.judge_passed THEN 'fail'
-                   END AS pool,
-                   nullif(trim(r.prompt), '') IS NOT NULL
-                       AND nullif(trim(r.response), '') IS NOT NULL AS has_text,
-                   r.error IS NOT NULL AS error,
-                   f.request_id IS NOT NULL AS seen
-            FROM canary_request r LEFT JOIN verdict v USING (request_id)
-            LEFT JOIN canary_review_frame f
-              ON f.migration_id = r.migration_id AND f.request_id = r.request_id
-            WHERE r.migration_id = $1
-        )
-        SELECT request_id, arm, stratum, pool,
-               CASE WHEN seen THEN 'considered' WHEN error THEN 'error'
-                    WHEN NOT has_text THEN 'no_text' WHEN pool IS NULL THEN 'unjudged'
+        WITH verdict AS ({VERDICT_SQL})
+        SELECT r.request_id, r.arm, coalesce(r.stratum, 'all') AS stratum,
+               CASE WHEN v.judge_passed THEN 'pass' WHEN NOT v.judge_passed THEN 'fail' END
+                   AS pool,
+               CASE WHEN f.request_id IS NOT NULL THEN 'considered'
+                    WHEN r.error IS NOT NULL THEN 'error'
+                    WHEN nullif(trim(r.prompt), '') IS NULL
+                      OR nullif(trim(r.response), '') IS NULL THEN 'no_text'
+                    WHEN v.judge_passed IS NULL THEN 'unjudged'
                     ELSE 'eligible' END AS state
-        FROM request ORDER BY request_id
+        FROM canary_request r LEFT JOIN verdict v USING (request_id)
+        LEFT JOIN canary_review_frame f
+          ON f.migration_id = r.migration_id AND f.request_id = r.request_id
+        WHERE r.migration_id = $1
     """  # noqa: S608 - VERDICT_SQL is a constant; values are bound
-    rows = con.execute(query, [migration_id, gating]).df()
-    counts = rows["state"].value_counts().to_dict()
+    # Only the counts and the eligible rows leave the database (traffic runs to millions).
+    counts = dict(
+        con.execute(
+            f"SELECT state, count(*) FROM ({query}) GROUP BY state",  # noqa: S608 - constant SQL
+            [migration_id, gating],
+        ).fetchall()
+    )
     reasons = {k: int(counts.get(k, 0)) for k in ("considered", "error", "no_text", "unjudged")}
-    reasons["total"] = len(rows)
-    eligible = rows[rows["state"] == "eligible"].drop(columns="state").reset_index(drop=True)
+    reasons["total"] = sum(int(n) for n in counts.values())
+    eligible = con.execute(
+        f"SELECT request_id, arm, stratum, pool FROM ({query}) WHERE state = 'eligible'"  # noqa: S608 - constant SQL
+        " ORDER BY request_id",
+        [migration_id, gating],
+    ).df()
     return eligible, reasons
 
 

@@ -168,15 +168,17 @@ def placed_source_side(
 # Canary review draws (sample.params.traffic = 'canary'): the item is a production request,
 # shown under a display id (an HMAC of sample and request under the install's key), because a
 # request id can give its arm away (each provider spells its ids its own way).
-def display_id(con: duckdb.DuckDBPyConnection, sample_id: str, request_id: str) -> str:
-    """The id a canary request is shown and addressed under in the review screens."""
+def display_id(key: bytes, sample_id: str, request_id: str) -> str:
+    """The id a canary request is shown and addressed under in the review screens, under the
+    install's key (``blind_key``)."""
     message = f"canary\x1f{sample_id}\x1f{request_id}".encode()
-    return "r-" + hmac.new(blind_key(con), message, hashlib.sha256).hexdigest()[:12]
+    return "r-" + hmac.new(key, message, hashlib.sha256).hexdigest()[:12]
 
 
 def _slots(con: duckdb.DuckDBPyConnection, rows: list) -> list[Slot]:
+    key = blind_key(con) if any(row[4] for row in rows) else b""
     return [
-        Slot(sample_id, display_id(con, sample_id, item_id) if canary else item_id, status, at)
+        Slot(sample_id, display_id(key, sample_id, item_id) if canary else item_id, status, at)
         for sample_id, item_id, status, at, canary in rows
     ]
 
@@ -194,11 +196,12 @@ def canary_request(
     ).fetchone()
     if row is None or not row[1]:
         return None
+    key = blind_key(con)
     for (request_id,) in con.execute(
         "SELECT item_id FROM assignment WHERE sample_id = ? AND reviewer = ?",
         [sample_id, reviewer],
     ).fetchall():
-        if hmac.compare_digest(display_id(con, sample_id, request_id), item_id):
+        if hmac.compare_digest(display_id(key, sample_id, request_id), item_id):
             return row[0], request_id
     raise NotFoundError(f"item {item_id!r} is not in your queue")
 
