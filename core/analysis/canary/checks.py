@@ -51,6 +51,7 @@ CHECKS = (
 BETTING_MAX_N = 20_000  # per arm: above it the betting CS (n x grid work) gives way to the CLT one
 SRM_TOLERANCE = 0.2  # the split reads "within" when its CS lies within ±20% of the configured share
 
+Columns = dict[str, np.ndarray]  # the checks' inputs by name (``_prepare``)
 CheckStatus = Literal["within", "crossed", "inconclusive"]
 Harm = Literal["above", "below", "outside"]  # where the limit is crossed
 
@@ -117,15 +118,15 @@ def _mean_cs(x: np.ndarray, alpha: float, at: np.ndarray, bounded: bool) -> cs.S
     return cs.asymptotic_cs(x, alpha, at=np.unique(at))
 
 
-def _arms(frame: pd.DataFrame, column: str, upto: np.ndarray):
+def _arms(frame: Columns, column: str, upto: np.ndarray):
     """Each arm's non-missing values in arrival order, and their count within each look."""
-    values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+    values = frame[column]
     ok = ~np.isnan(values)
-    canary = frame["is_canary"].to_numpy()
+    canary = frame["is_canary"]
     out = []
     for mine in (ok & ~canary, ok & canary):  # control first
-        counts = np.concatenate(([0], np.cumsum(mine)))[upto]
-        out.append((values[mine], counts))
+        where = np.flatnonzero(mine)
+        out.append((values[where], np.searchsorted(where, upto)))  # how many before each look
     return out
 
 
@@ -159,7 +160,7 @@ def _sme_quality(frame, upto, alpha, limits) -> _Track:
     terms (core.analysis.canary.evidence.SME_TERMS). A term lies in [1 − 1/π, 1/π] for the
     smallest inclusion probability π in the stream, so the betting CS runs on the terms mapped
     onto [0, 1] and its bounds are mapped back."""
-    pi = frame["sme_pi"].to_numpy(dtype=float)
+    pi = frame["sme_pi"]
     smallest = float(np.nanmin(pi)) if np.any(pi > 0) else 1.0
     low_end, high_end = min(0.0, 1 - 1 / smallest), max(1.0, 1 / smallest)
     width = high_end - low_end
@@ -199,7 +200,6 @@ def _errors(frame, upto, alpha, limits) -> _Track:
     def seq(x, a, at):
         return _mean_cs(x, a, at, bounded=True)
 
-    frame = frame.assign(error=frame["error"].astype(float))
     est, low, high, nk, nc, method = _two_arm(frame, "error", upto, alpha, seq, cs.ratio)
     note = "canary / control error rate"
     return _Track(est, low, high, nk, nc, limits.error_rate_ratio, "ratio", "above", method, note)
@@ -239,7 +239,7 @@ def _cost(frame, upto, alpha, limits) -> _Track:
 
 
 def _split(frame, upto, alpha, limits) -> _Track:
-    is_canary = frame["is_canary"].to_numpy()
+    is_canary = frame["is_canary"]
     seq = cs.share_cs(is_canary, alpha, at=upto[upto > 0]).at_sizes(upto)
     nc = np.concatenate(([0], np.cumsum(is_canary)))[upto]
     note = f"canary share against the configured {limits.configured_share:.4g}"
@@ -292,7 +292,7 @@ def _result(name: str, track: _Track, i: int, alpha: float) -> CheckResult:
     )
 
 
-def _tracks(frame: pd.DataFrame, limits: CanaryLimits, alpha: float, upto: np.ndarray):
+def _tracks(frame: Columns, limits: CanaryLimits, alpha: float, upto: np.ndarray):
     share = alpha / len(CHECKS)
     builders: dict[str, Callable[[], _Track]] = {
         "quality_judge": lambda: _quality(frame, upto, share, limits),
@@ -317,25 +317,33 @@ def _tracks(frame: pd.DataFrame, limits: CanaryLimits, alpha: float, upto: np.nd
     return share, {name: builders[name]() for name in CHECKS}
 
 
-def _prepare(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Arrival order; nullable booleans as floats (NaN when missing) for the sequences."""
-    frame = traffic.reset_index(drop=True)
+def _prepare(traffic: pd.DataFrame) -> Columns:
+    """The columns the checks read, as arrays in arrival order: verdicts as floats (NaN when
+    missing), errors as 0/1. Arrays, not a frame: at ten million requests every pandas copy
+    of the frame costs a second."""
+    frame = traffic
     if not frame["ts"].is_monotonic_increasing:  # the loader's ORDER BY usually did it already
         order = [c for c in ("ts", "request_id") if c in frame]
-        frame = frame.sort_values(order, kind="stable").reset_index(drop=True)
-    columns = {}
+        frame = frame.sort_values(order, kind="stable")
+    n = len(frame)
+    columns = {"ts": frame["ts"].to_numpy(), "is_canary": (frame["arm"] == "canary").to_numpy()}
     for column in ("judge_passed", "sme_flag"):
-        if column in frame:
+        if column not in frame:
+            columns[column] = np.full(n, np.nan)
+        elif frame[column].dtype.kind in "bf":  # the loader's 1.0/0.0/NaN, or plain bools
+            columns[column] = frame[column].to_numpy(dtype=float)
+        else:
             as_bool = frame[column].astype("boolean")
             columns[column] = as_bool.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    for column in ("sme_passed", "sme_z", "sme_pi", "ttft_ms", "latency_ms", "cost_usd"):
+        if column not in frame:
+            columns[column] = np.full(n, np.nan)
+        elif frame[column].dtype.kind == "f":
+            columns[column] = frame[column].to_numpy(dtype=float, copy=False)
         else:
-            columns[column] = np.nan
-    for column in ("sme_passed", "sme_z", "sme_pi"):  # a share of reviewers, a term, a weight
-        values = frame[column] if column in frame else pd.Series(np.nan, index=frame.index)
-        columns[column] = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    columns["error"] = frame["error"].fillna(False).astype(bool)
-    columns["is_canary"] = (frame["arm"] == "canary").to_numpy(dtype=bool)
-    return frame.assign(**columns)
+            columns[column] = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    columns["error"] = frame["error"].fillna(False).to_numpy(dtype=float)
+    return columns
 
 
 def run_checks(
@@ -343,7 +351,7 @@ def run_checks(
 ) -> list[CheckResult]:
     """Every check at the last look, in ``CHECKS`` order (see the module docstring)."""
     frame = _prepare(traffic)
-    share, tracks = _tracks(frame, limits, alpha, np.array([len(frame)]))
+    share, tracks = _tracks(frame, limits, alpha, np.array([len(frame["ts"])]))
     return [_result(name, track, 0, share) for name, track in tracks.items()]
 
 
@@ -357,13 +365,13 @@ def check_history(
     """
     frame = _prepare(traffic)
     columns = ["look", "ts", "name", "estimate", "low", "high", "limit", "status"]
-    if frame.empty:
+    if len(frame["ts"]) == 0:
         return pd.DataFrame(columns=columns)
-    upto = np.unique(np.ceil(np.linspace(0, len(frame), looks + 1)[1:]).astype(int))
+    upto = np.unique(np.ceil(np.linspace(0, len(frame["ts"]), looks + 1)[1:]).astype(int))
     share, tracks = _tracks(frame, limits, alpha, upto)
     rows = []
     for i, n in enumerate(upto):
-        ts = frame["ts"].iloc[n - 1]
+        ts = pd.Timestamp(frame["ts"][n - 1])
         for name, track in tracks.items():
             r = _result(name, track, i, share)
             rows.append((i + 1, ts, name, r.estimate, r.low, r.high, r.limit, r.status))

@@ -211,12 +211,13 @@ def asymptotic_cs(
     method = "asymptotic CS (Waudby-Smith et al. 2024, normal mixture)"
     if len(sizes) == 0:
         return _empty(alpha, method)
+    sizes = np.unique(sizes)  # reduceat below needs strictly increasing looks
     x = x[: sizes[-1]]
-    t = np.arange(1, len(x) + 1)
-    mean = np.cumsum(x) / t
-    var = np.maximum(np.cumsum(x**2) / t - mean**2, 0.0)[sizes - 1]
-    mean = mean[sizes - 1]
     s = sizes.astype(float)
+    # running sums at the looks only: one pass per moment, no array as long as x kept
+    starts = np.concatenate(([0], sizes[:-1]))
+    mean = np.cumsum(np.add.reduceat(x, starts)) / s
+    var = np.maximum(np.cumsum(np.add.reduceat(x * x, starts)) / s - mean**2, 0.0)
     # in units of sigma^2, v = t; the radius of the sum over t is the radius of the mean
     radius = np.sqrt(var) * normal_mixture_radius(s, alpha, float(t_opt)) / s
     return Sequence(sizes, mean, mean - radius, mean + radius, alpha, method)

@@ -93,7 +93,7 @@ def stage_traffic(traffic: pd.DataFrame, stage: st.Stage) -> pd.DataFrame:
     inside = traffic["ts"] >= stage.started_at
     if stage.ended_at is not None:
         inside &= traffic["ts"] < stage.ended_at
-    return traffic[inside]
+    return traffic if inside.all() else traffic[inside]  # the usual case copies nothing
 
 
 def limits_for(limits: canary_limits.Limits, stage: st.Stage) -> canary_checks.CanaryLimits:
@@ -121,7 +121,7 @@ def inputs_hash(frame: pd.DataFrame, stage: st.Stage, limits: dict, critical, no
     for column in HASHED:
         values = frame[column]
         if column == "ts":
-            data = pd.to_datetime(values).to_numpy(dtype="datetime64[us]").view("int64")
+            data = values.to_numpy(dtype="datetime64[us]").view("int64")
         elif column == "arm":
             data = (values == "canary").to_numpy(dtype=bool)
         elif values.dtype.kind == "f":
@@ -130,7 +130,8 @@ def inputs_hash(frame: pd.DataFrame, stage: st.Stage, limits: dict, critical, no
             flags = pd.array(values, dtype="boolean")
             known = flags.to_numpy(dtype=bool, na_value=False)
             data = np.where(pd.isna(flags), 2, known).astype("int8")
-        digest.update(column.encode() + data.tobytes())
+        digest.update(column.encode())
+        digest.update(memoryview(np.ascontiguousarray(data)))  # no copy of ten million values
     meta = {
         "stage": stage.to_dict(),
         "limits": limits,
