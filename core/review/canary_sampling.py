@@ -210,13 +210,14 @@ def _record(
     sample_id = f"cnr-{uuid.uuid4().hex[:8]}"
     pools = _pool_counts(eligible, params["fail_rate"], params["pass_rate"])
     size = {(p.arm, p.pool): p.considered for p in pools}
-    items = [
-        writes.SampleItemRow(
-            sample_id, r.request_id, r.stratum, r.pool, size[r.arm, r.pool], r.inclusion_prob
-        )
-        for r in eligible[eligible["drawn"]].itertuples()
-    ]
     frame = eligible.assign(migration_id=migration_id, sample_id=sample_id)
+    drawn = frame[frame["drawn"]]
+    items = drawn.assign(
+        item_id=drawn["request_id"],
+        stratum_size=[
+            size[arm, pool] for arm, pool in zip(drawn["arm"], drawn["pool"], strict=True)
+        ],
+    )[list(writes.ITEM_COLUMNS)]
     seed = params["seed"]
     with db.transaction(con):
         writes.insert_sample(
@@ -232,7 +233,7 @@ def _record(
             created_by=actor,
         )
         writes.insert_review_frame(con, frame[list(writes.FRAME_COLUMNS)])
-        writes.insert_sample_items(con, items)
+        writes.insert_drawn_items(con, items)
         dealt = sampling.assign(con, sample_id, migration_id, rng, params["reviewers"])
         result = CanaryDraw(sample_id, migration_id, seed, pools, unjudged, dealt)
         writes.audit(

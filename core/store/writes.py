@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from core.store.writes_canary_review import (
     FRAME_COLUMNS,
+    ITEM_COLUMNS,
     CanaryLabelRow,
+    insert_drawn_items,
     insert_review_frame,
     upsert_canary_label,
 )
@@ -47,6 +49,7 @@ from core.store.writes_signoff import (
 
 __all__ = [
     "FRAME_COLUMNS",
+    "ITEM_COLUMNS",
     "LABEL_COLUMNS",
     "CanaryLabelRow",
     "LabelRow",
@@ -56,6 +59,7 @@ __all__ = [
     "audit",
     "insert_approval",
     "insert_assignments",
+    "insert_drawn_items",
     "insert_grant",
     "insert_labels",
     "insert_labels_from",

@@ -50,6 +50,21 @@ def insert_review_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> 
     return len(frame)
 
 
+ITEM_COLUMNS = ("sample_id", "item_id", "stratum", "pool", "stratum_size", "inclusion_prob")
+
+
+def insert_drawn_items(con: duckdb.DuckDBPyConnection, items: pd.DataFrame) -> int:
+    """A canary draw's sample_item rows (ITEM_COLUMNS) in one statement: a draw on a busy
+    stream holds thousands, which row-by-row inserts take seconds over."""
+    if list(items.columns) != list(ITEM_COLUMNS):
+        raise ValueError(f"insert_drawn_items: expected columns {ITEM_COLUMNS}")
+    if items.empty:
+        return 0
+    rows = items.assign(reviewers_wanted=1, round=1)  # one SME each, first round: no top-ups
+    con.from_df(rows).insert_into("sample_item")
+    return len(rows)
+
+
 def upsert_canary_label(con: duckdb.DuckDBPyConnection, row: CanaryLabelRow) -> None:
     """Add the SME's label, or change their stored one of the same (sample, request)."""
     con.execute(

@@ -276,9 +276,22 @@ def give_demo_text(con, per_arm: int) -> None:
     )
 
 
+def rounded(value):
+    """Floats at 12 significant digits: DuckDB's parallel sums may differ in the last bits
+    from one query to the next; a label or sample read by mistake moves far more."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {k: rounded(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [rounded(v) for v in value]
+    return value
+
+
 def golden_figures(con, mid: str, target: str) -> str:
     """The demo migration's golden-set figures that read SME labels and samples, as JSON."""
     import json
+    from dataclasses import asdict
 
     from core.analysis import calibration, compare
     from core.catalog import progress
@@ -292,12 +305,12 @@ def golden_figures(con, mid: str, target: str) -> str:
         "calibration": report.to_dict(),
         "sme_corrected": corrected.to_dict(),
         "labels": comparison.labels.sort_values("item_id").to_dict("records"),
-        "priors": repr(priors),
+        "priors": asdict(priors) if priors else None,
         # Home's next step and the Sampling / Calibration pages' samples: golden ones only.
         "samples": sampling.list_samples(con, mid),
-        "progress": repr(progress.progress(con, mid)),
+        "progress": asdict(progress.progress(con, mid)),
     }
-    return json.dumps(figures, sort_keys=True, default=str)
+    return json.dumps(rounded(json.loads(json.dumps(figures, default=str))), sort_keys=True)
 
 
 def test_golden_figures_are_unchanged_by_a_canary_draw_and_its_labels(demo_con):
