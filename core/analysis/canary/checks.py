@@ -157,7 +157,7 @@ def _quality(frame, upto, alpha, limits) -> _Track:
 
 def _sme_quality(frame, upto, alpha, limits) -> _Track:
     """Canary − control SME-corrected pass rate: each arm's mean of the difference estimator's
-    terms (core.analysis.canary.evidence.SME_TERMS). A term lies in [1 − 1/π, 1/π] for the
+    terms (core.analysis.canary.arrivals.SME_TERMS). A term lies in [1 − 1/π, 1/π] for the
     smallest inclusion probability π in the stream, so the betting CS runs on the terms mapped
     onto [0, 1] and its bounds are mapped back."""
     pi = frame["sme_pi"]

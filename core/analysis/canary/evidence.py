@@ -13,32 +13,16 @@ from datetime import datetime
 from typing import Literal
 
 import duckdb
-import numpy as np
 import pandas as pd
 
+from core.analysis.canary import arrivals
 from core.analysis.signoff.evidence import default_target
 from core.catalog import migrations
-from core.catalog.canary_verdict import VERDICT_SQL
 from core.errors import NotFoundError
 from core.store import db
 
 Scope = Literal["current", "all", "none"]
-ARMS = ("control", "canary")  # the arm column's categories, in code order
-TRAFFIC_COLUMNS = (
-    "ts",
-    "arm",
-    "request_id",
-    "ttft_ms",
-    "latency_ms",
-    "error",
-    "judge_passed",
-    "sme_passed",
-    "sme_flag",
-    "sme_z",
-    "sme_pi",
-    "cost_usd",
-    "stratum",
-)
+TRAFFIC_COLUMNS = arrivals.COLUMNS
 
 
 @dataclass(frozen=True)
@@ -137,78 +121,9 @@ def traffic(
     *,
     ids: bool = True,
 ) -> pd.DataFrame:
-    """Both arms' requests (from ``since``) with each one's judge verdict and SME review, as
-    ``checks.run_checks`` takes them; ``arm`` is categorical, verdicts and flags 1.0, 0.0 or
-    NaN (unknown). Without ``ids`` the request id
-    and stratum are left out: the checks do not read them, and at ten million requests their
-    text is most of the load's time.
-
-    SME columns come from canary review draws (canary_review_frame, canary_label): ``sme_passed``
-    (the reviewers' pass share) and ``sme_flag`` on labelled requests; ``sme_z`` on every request
-    a draw considered, the difference estimator's term (see ``SME_TERMS``), and ``sme_pi`` its
-    inclusion probability. A (draw, arm, pool) with drawn requests but no label yet is left out
-    (NaN) until its first label: it would count only the judges' verdicts."""
-    named = IDS_SQL if ids else ""
-    query = f"""
-        WITH verdict AS ({VERDICT_SQL}), {SME_TERMS}
-        SELECT r.ts, (r.arm = 'canary')::UTINYINT AS arm, {named}
-               r.ttft_ms, r.latency_ms, r.error IS NOT NULL AS error,
-               v.judge_passed::DOUBLE AS judge_passed, z.sme_passed, z.sme_flag::DOUBLE AS sme_flag,
-               z.sme_z, z.sme_pi, r.cost_usd
-        FROM canary_request r LEFT JOIN verdict v USING (request_id)
-        LEFT JOIN sme_terms z USING (request_id)
-        WHERE r.migration_id = $1 AND r.ts >= $3
-        ORDER BY r.ts, r.request_id
-    """  # noqa: S608 - code constants only; values are bound
-    start = since or datetime(1970, 1, 1)
-    fetched = con.execute(query, [migration_id, gating, start]).fetchnumpy()
-    # Arrays into a frame without copying or consolidating them (2.5 s at ten million rows
-    # through .df()); NULLs of a masked array become NaN, the arm a category of its code.
-    columns = {
-        name: values.filled(np.nan) if isinstance(values, np.ma.MaskedArray) else values
-        for name, values in fetched.items()
-    }
-    columns["arm"] = pd.Categorical.from_codes(columns["arm"], categories=list(ARMS))
-    kept = [c for c in TRAFFIC_COLUMNS if ids or c not in ("request_id", "stratum")]
-    return pd.DataFrame({c: columns[c] for c in kept}, copy=False)
-
-
-IDS_SQL = "r.request_id, coalesce(r.stratum, 'all') AS stratum,"
-
-
-# Each request a review draw considered gets the difference estimator's term
-#   z = judge + drawn·(sme − judge) / π_eff
-# (Särndal, Swensson & Wretman 1992, Model Assisted Survey Sampling, §6.3: the judges' verdict
-# is the model prediction, the SME's the study variable). Under Bernoulli draws its mean is the
-# SME pass rate, and z is a bounded i.i.d. stream per arm, so the canary's confidence
-# sequences apply. π_eff is the pool's rate times the share of its drawn requests labelled so
-# far (as n_h/N_h in the golden design), so labels still owed do not count as agreement.
-SME_TERMS = """
-        label_of AS (
-            SELECT request_id, avg(passed::INTEGER) AS sme_pass,
-                   bool_or(safety_flag OR list_has_any(failure_modes, ['hallucination', 'unsafe']))
-                       AS flagged
-            FROM canary_label WHERE migration_id = $1 GROUP BY request_id
-        ),
-        frame AS (
-            SELECT f.*, l.sme_pass, l.flagged,
-                   count(*) FILTER (WHERE f.drawn) OVER pool_of AS drawn_n,
-                   count(l.sme_pass) OVER pool_of AS labelled_n
-            FROM canary_review_frame f LEFT JOIN label_of l USING (request_id)
-            WHERE f.migration_id = $1
-            WINDOW pool_of AS (PARTITION BY f.sample_id, f.arm, f.pool)
-        ),
-        sme_terms AS (
-            SELECT request_id, sme_pass AS sme_passed, flagged AS sme_flag,
-                   CASE WHEN drawn_n = 0 THEN inclusion_prob
-                        ELSE inclusion_prob * labelled_n / drawn_n END AS sme_pi,
-                   CASE WHEN pool = 'pass' THEN 1.0 ELSE 0.0 END
-                     + CASE WHEN sme_pass IS NULL THEN 0.0
-                            ELSE (sme_pass - CASE WHEN pool = 'pass' THEN 1.0 ELSE 0.0 END)
-                                 / sme_pi END AS sme_z
-            FROM frame
-            WHERE drawn_n = 0 OR labelled_n > 0
-        )"""
+    """Both arms' requests (from ``since``) in arrival order with their judge verdicts and SME
+    review terms, as ``checks.run_checks`` takes them (see ``arrivals.load``)."""
+    return arrivals.load(con, migration_id, gating, since, ids=ids)
 
 
 def last_verdict(con: duckdb.DuckDBPyConnection, migration_id: str) -> tuple | None:

@@ -131,7 +131,7 @@ def inputs_hash(frame: pd.DataFrame, stage: st.Stage, limits: dict, critical, no
             known = flags.to_numpy(dtype=bool, na_value=False)
             data = np.where(pd.isna(flags), 2, known).astype("int8")
         digest.update(column.encode())
-        digest.update(memoryview(np.ascontiguousarray(data)))  # no copy of ten million values
+        digest.update(np.ascontiguousarray(data).data)  # a view: no copy of ten million values
     meta = {
         "stage": stage.to_dict(),
         "limits": limits,
