@@ -184,16 +184,20 @@ def _sme_quality(frame, upto, alpha, limits) -> _Track:
     )  # fmt: skip
 
 
-def _quantile(frame, upto, alpha, column, p, limit) -> _Track:
-    def seq(x, a, at):
-        return cs.quantile_cs(x, p, a, at=np.unique(at[at > 0]))
-
-    est, low, high, nk, nc, method = _two_arm(frame, column, upto, alpha, seq, cs.difference)
+def _quantiles(frame, upto, alpha, column, limit) -> tuple[_Track, _Track]:
+    """The p50 and p90 tracks of one column (one partial sort per arm serves both)."""
+    (xk, nk), (xc, nc) = _arms(frame, column, upto)
+    canary = cs.quantile_css(xc, (0.5, 0.9), alpha / 2, at=np.unique(nc[nc > 0]))
+    control = cs.quantile_css(xk, (0.5, 0.9), alpha / 2, at=np.unique(nk[nk > 0]))
     what = "TTFT" if column == "ttft_ms" else "latency"
-    note = f"canary − control p{round(p * 100)} {what}"
-    if p < 0.9:
-        note += " (held to the p90's limit)"
-    return _Track(est, low, high, nk, nc, limit, "ms", "above", method, note)
+    tracks = []
+    for p, a, b in zip((0.5, 0.9), canary, control, strict=True):
+        est, low, high = cs.difference(a.at_sizes(nc), b.at_sizes(nk))
+        note = f"canary − control p{round(p * 100)} {what}"
+        if p < 0.9:
+            note += " (held to the p90's limit)"
+        tracks.append(_Track(est, low, high, nk, nc, limit, "ms", "above", a.method, note))
+    return tracks[0], tracks[1]
 
 
 def _errors(frame, upto, alpha, limits) -> _Track:
@@ -294,21 +298,15 @@ def _result(name: str, track: _Track, i: int, alpha: float) -> CheckResult:
 
 def _tracks(frame: Columns, limits: CanaryLimits, alpha: float, upto: np.ndarray):
     share = alpha / len(CHECKS)
+    ttft = _quantiles(frame, upto, share, "ttft_ms", limits.ttft_p90_increase_ms)
+    latency = _quantiles(frame, upto, share, "latency_ms", limits.latency_p90_increase_ms)
     builders: dict[str, Callable[[], _Track]] = {
         "quality_judge": lambda: _quality(frame, upto, share, limits),
         "quality_sme": lambda: _sme_quality(frame, upto, share, limits),
-        "ttft_p50": lambda: _quantile(
-            frame, upto, share, "ttft_ms", 0.5, limits.ttft_p90_increase_ms
-        ),
-        "ttft_p90": lambda: _quantile(
-            frame, upto, share, "ttft_ms", 0.9, limits.ttft_p90_increase_ms
-        ),
-        "latency_p50": lambda: _quantile(
-            frame, upto, share, "latency_ms", 0.5, limits.latency_p90_increase_ms
-        ),
-        "latency_p90": lambda: _quantile(
-            frame, upto, share, "latency_ms", 0.9, limits.latency_p90_increase_ms
-        ),
+        "ttft_p50": lambda: ttft[0],
+        "ttft_p90": lambda: ttft[1],
+        "latency_p50": lambda: latency[0],
+        "latency_p90": lambda: latency[1],
         "error_rate": lambda: _errors(frame, upto, share, limits),
         "sme_flags": lambda: _flags(frame, upto, share, limits),
         "cost_per_request": lambda: _cost(frame, upto, share, limits),

@@ -242,26 +242,41 @@ def quantile_cs(
     Bernoulli's sub-Gaussian variance t sigma_p^2 (valid, closed form; their beta-binomial
     mixture is a little tighter). Outside the data the bound is -inf/inf.
     """
+    return quantile_css(x, (p,), alpha, at)[0]
+
+
+def quantile_css(
+    x: np.ndarray, ps: tuple[float, ...], alpha: float = 0.05, at: np.ndarray | None = None
+) -> list[Sequence]:
+    """``quantile_cs`` for several p at once: one partial sort per look serves them all (at
+    ten million requests each partial sort is a copy and a pass of the data)."""
     x = np.asarray(x, dtype=float)
     sizes = _sizes(len(x), at)
     if at is None and len(sizes) > QUANTILE_LOOKS:
         sizes = np.unique(np.linspace(1, len(x), QUANTILE_LOOKS).astype(int))
-    method = f"quantile CS (Howard & Ramdas 2022, p={p:g})"
+    methods = [f"quantile CS (Howard & Ramdas 2022, p={p:g})" for p in ps]
     if len(sizes) == 0:
-        return _empty(alpha, method)
+        return [_empty(alpha, m) for m in methods]
     s = sizes.astype(float)
-    g = normal_mixture_radius(s * bernoulli_variance_proxy(p), alpha, OPT_N * 0.25)
-    k_lo = np.floor(s * p - g).astype(int) + 1  # smallest rank with count > tp - g
-    k_hi = np.ceil(s * p + g).astype(int)  # rank just past the largest count < tp + g
-    est, low, high = (np.empty(len(sizes)) for _ in range(3))
+    ks = []
+    for p in ps:
+        g = normal_mixture_radius(s * bernoulli_variance_proxy(p), alpha, OPT_N * 0.25)
+        k_lo = np.floor(s * p - g).astype(int) + 1  # smallest rank with count > tp - g
+        k_hi = np.ceil(s * p + g).astype(int)  # rank just past the largest count < tp + g
+        ks.append((k_lo, k_hi))
+    out = [tuple(np.empty(len(sizes)) for _ in range(3)) for _ in ps]
     for i, n in enumerate(sizes):
-        ranks = [min(n - 1, max(0, math.ceil(n * p) - 1))]  # the inverted-CDF p-quantile
-        ranks += [r - 1 for r in (k_lo[i], k_hi[i]) if 1 <= r <= n]
-        xs = np.partition(x[:n], sorted(set(ranks)))  # three order statistics, not a sort
-        est[i] = xs[ranks[0]]
-        low[i] = xs[k_lo[i] - 1] if k_lo[i] >= 1 else -np.inf
-        high[i] = xs[k_hi[i] - 1] if k_hi[i] <= n else np.inf
-    return Sequence(sizes, est, low, high, alpha, method)
+        ranks = {min(n - 1, max(0, math.ceil(n * p) - 1)) for p in ps}  # inverted-CDF quantiles
+        ranks |= {r - 1 for k_lo, k_hi in ks for r in (k_lo[i], k_hi[i]) if 1 <= r <= n}
+        xs = np.partition(x[:n], sorted(ranks))  # a few order statistics, not a sort
+        for p, (k_lo, k_hi), (est, low, high) in zip(ps, ks, out, strict=True):
+            est[i] = xs[min(n - 1, max(0, math.ceil(n * p) - 1))]
+            low[i] = xs[k_lo[i] - 1] if k_lo[i] >= 1 else -np.inf
+            high[i] = xs[k_hi[i] - 1] if k_hi[i] <= n else np.inf
+    return [
+        Sequence(sizes, est, low, high, alpha, m)
+        for (est, low, high), m in zip(out, methods, strict=True)
+    ]
 
 
 def difference(a: Sequence, b: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

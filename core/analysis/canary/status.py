@@ -126,6 +126,8 @@ def inputs_hash(frame: pd.DataFrame, stage: st.Stage, limits: dict, critical, no
             data = (values == "canary").to_numpy(dtype=bool)
         elif values.dtype.kind == "f":
             data = values.to_numpy(dtype=float)
+            if len(data) and np.isnan(data[0]) and bool(np.isnan(data).all()):
+                data = np.array([len(data)])  # all unknown: its length says as much, cheaply
         else:  # nullable booleans: 0, 1, or 2 for missing
             flags = pd.array(values, dtype="boolean")
             known = flags.to_numpy(dtype=bool, na_value=False)
