@@ -26,6 +26,7 @@ import pandas as pd
 
 from core.analysis.canary import course, status
 from core.analysis.canary import evidence as canary_evidence
+from core.analysis.signoff.evidence import default_target
 from core.catalog import pricing
 from core.demo.content import ACTOR, JUDGE_NOISE, MODELS
 from core.demo.synthetic import BASE_OUTPUT_TOKENS
@@ -51,6 +52,21 @@ PRODUCTION_MIX = {
     "safety": 0.20,
 }
 FILE = "synthetic demo traffic"
+TEXT_HOURS = 6  # the last hours' requests carry text, so an owner can draw them for SME review
+# Their prompt is a golden item of the request's stratum (by a hash of its id) and their
+# response that item's answer by the arm's model in the demo runs.
+_TEXT = """
+    SELECT r.request_id, i.prompt, o.text AS response
+    FROM canary_request r
+    JOIN migration m ON m.migration_id = r.migration_id
+    JOIN (SELECT dataset_id, item_id, prompt, stratum,
+                 row_number() OVER (PARTITION BY dataset_id, stratum ORDER BY item_id) - 1 AS k,
+                 count(*) OVER (PARTITION BY dataset_id, stratum) AS n FROM item) i
+      ON i.dataset_id = m.dataset_id AND i.stratum = r.stratum AND i.k = hash(r.request_id) % i.n
+    JOIN output o ON o.item_id = i.item_id
+     AND o.run_id = CASE r.arm WHEN 'canary' THEN $3 ELSE m.source_run_id END
+    WHERE r.migration_id = $1 AND r.ts >= $2 AND r.error IS NULL AND o.error IS NULL
+"""
 STRATA_ORDER = tuple(PRODUCTION_MIX)
 # canary_request's columns from the generated frame (numbers and codes; text made in SQL).
 _REQUESTS = (
@@ -145,6 +161,11 @@ def install(con: duckdb.DuckDBPyConnection, migration_id: str, seed: int, now: d
     )
     rows["cost_usd"] = _cost(con, rows)
     _write(con, migration_id, rows, scores, seed)
+    writes_canary.set_request_text_from(
+        con,
+        _TEXT,
+        [migration_id, now - timedelta(hours=TEXT_HOURS), default_target(con, migration_id)],
+    )
     course.start_stage(con, migration_id, 1, actor=ACTOR, at=stage1)
     # Stage 1's verdict as it read when stage 2 started, on the traffic logged until then.
     ev = canary_evidence.load(con, migration_id, "current")

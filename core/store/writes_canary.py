@@ -115,6 +115,17 @@ def insert_requests_from(con: duckdb.DuckDBPyConnection, select: str, params=())
     return int(row[0]) if row else 0
 
 
+def set_request_text_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+    """Give requests their prompt and response: ``select`` yields (request_id, prompt,
+    response), with the migration id bound as $1. Only the demo uses it (logs carry text)."""
+    row = con.execute(
+        "UPDATE canary_request r SET prompt = t.prompt, response = t.response"  # noqa: S608 - select is code
+        f" FROM ({select}) t WHERE r.migration_id = $1 AND r.request_id = t.request_id",
+        list(params),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def insert_scores_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
     """Append judge scores: ``select`` yields SCORE_COLUMNS in order. Returns the rows added."""
     columns = ", ".join(SCORE_COLUMNS)

@@ -86,3 +86,20 @@ def test_latency_has_a_long_tail(generated):
     ttft = generated.outputs[demo.MODELS[0].model_id]["ttft_ms"].dropna().to_numpy()
     p50, p99 = np.percentile(ttft, [50, 99])
     assert p99 > 2.5 * p50
+
+
+def test_the_demo_canary_can_be_drawn_for_sme_review(demo_con):
+    # The last hours of demo traffic carry prompts and answers (golden items of the request's
+    # stratum, answered by the arm's model), so an owner can try canary review on the demo.
+    from core.review import canary_sampling
+
+    con = demo_con()
+    (migration_id,) = con.execute("SELECT migration_id FROM migration").fetchone()
+    texts = con.execute(
+        "SELECT arm, count(*) FILTER (WHERE prompt IS NOT NULL AND response IS NOT NULL),"
+        " max(ts) - min(ts) FILTER (WHERE prompt IS NOT NULL) FROM canary_request GROUP BY arm"
+    ).fetchall()
+    assert {arm for arm, n, _ in texts if n > 0} == {"control", "canary"}
+    assert all(span.total_seconds() <= 6 * 3600 for _, _, span in texts)
+    got = canary_sampling.draw(con, migration_id, reviewers=["sme1"], seed=7, actor="owner")
+    assert got.considered > 1_000 and got.drawn > 0 and got.assignments == got.drawn
