@@ -157,7 +157,7 @@ def _one(
             scores.validate(con, found, staged, bound, migration_id, name)
         notes += load.warnings(con, bound)
         try:
-            with db.unordered_writes(con), db.transaction(con):
+            with db.transaction(con):  # in order (see load.write), so not unordered_writes
                 if unstored:
                     arm_map.store(con, migration_id, known, actor=actor)
                 requests, scored = load.write(con, bound, migration_id, sha)

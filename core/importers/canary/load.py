@@ -270,6 +270,7 @@ def write(
         "  + s.output_tokens / 1000.0 * dp.output_per_1k END,"
         " s.error, s.stratum, ? FROM s JOIN a USING (model_id)"
         " LEFT JOIN dp ON dp.priced_as = a.priced_as AND dp.day = CAST(s.ts AS DATE)"
+        " ORDER BY s.ts, s.request_id"  # stored in arrival order: status reads it unsorted
     )
     requests = writes_canary.insert_requests_from(con, select, [migration_id, migration_id, sha])
     scores = 0
