@@ -53,10 +53,8 @@ def _print_status(result: status.CanaryStatus) -> None:
         f"{result.target_model}), {verdict.hours:.1f} h, {arms}"
     )
     for check in result.checks:
-        print(
-            f"  {check.name:<17} {check.status:<12} {stages.figure(check)},"
-            f" limit {stages.limit_of(check)}"
-        )
+        figure = f"{stages.figure(check)}, {stages.bound_of(check)}"
+        print(f"  {check.name:<17} {check.status:<12} {figure}")
     for line in verdict.reasons + verdict.evidence:
         print(f"  - {line}")
     if result.drill is not None:

@@ -146,13 +146,21 @@ def figure(check: Check) -> str:
 
 
 def limit_of(check: Check) -> str:
-    """The check's limit in its unit: '250 ms', '-2.4 pp', '1.50×'."""
-    return in_unit(check.limit, check.unit)
+    """The check's limit in its unit: '250 ms', '-2.4 pp', '1.50×'; for the traffic split, the
+    configured share it is tested against: '25.0% configured'."""
+    text = in_unit(check.limit, check.unit)
+    return f"{text} configured" if check.unit == "share" else text
+
+
+def bound_of(check: Check) -> str:
+    """'limit 250 ms', or 'against 25.0% configured' for the traffic split (not a limit)."""
+    return ("against " if check.unit == "share" else "limit ") + limit_of(check)
 
 
 def crossing(check: Check) -> str:
     """'ttft_p90: +312 ms (+268 to +355 ms) against a limit of 250 ms' and the check's why."""
-    text = f"{check.name}: {figure(check)} against a limit of {limit_of(check)}"
+    against = "against" if check.unit == "share" else "against a limit of"
+    text = f"{check.name}: {figure(check)} {against} {limit_of(check)}"
     return f"{text} — {check.why}" if check.why else text
 
 
@@ -214,7 +222,7 @@ def _holds(stage: Stage, checks: Sequence[Check], hours: float, requests: int) -
             continue
         if check.status == "inconclusive":
             holds.append(
-                f"data: {check.name} is inconclusive ({figure(check)}, limit {limit_of(check)};"
+                f"data: {check.name} is inconclusive ({figure(check)}, {bound_of(check)};"
                 f" detectable now: {in_unit(check.mde, check.unit)})"
             )
         elif check.status == "crossed":
@@ -230,7 +238,8 @@ def rolled_back(stage: Stage, at: datetime, by: str, reason: str | None) -> Stag
     reasons = [
         f"rolled back at {at:%Y-%m-%d %H:%M} UTC by {by}" + (f": {reason}" if reason else "")
     ]
-    return StageVerdict(stage.number, stage.share_pct, ROLL_BACK, reasons, hours=0.0)
+    hours = stage.hours(at)  # how long it ran before traffic went back to the source
+    return StageVerdict(stage.number, stage.share_pct, ROLL_BACK, reasons, hours=hours)
 
 
 def not_started(stages: list[Stage]) -> StageVerdict:

@@ -60,6 +60,15 @@ def test_a_stage_ends_where_the_next_starts_and_the_current_one_at_a_rollback():
     assert plan[0].hours(T0 + timedelta(days=9)) == pytest.approx(30.0)
 
 
+def test_a_rolled_back_stage_reports_the_hours_it_ran_before_the_rollback():
+    # It showed 0.0 h: a stage rolled back after 10 h ran 10 h, whenever it is read.
+    started = {1: (T0, "owner"), 2: (T0 + timedelta(hours=30), "owner")}
+    rollback = T0 + timedelta(hours=40)
+    plan = st.stages_of(DEFAULT_CRITERIA, started, rollback)
+    verdict = st.rolled_back(plan[1], rollback, "owner", "TTFT")
+    assert verdict.verdict == st.ROLL_BACK and verdict.hours == pytest.approx(10.0)
+
+
 def test_a_restart_after_a_rollback_is_the_current_stage():
     started = {1: (T0 + timedelta(hours=50), "owner"), 2: (T0 + timedelta(hours=30), "owner")}
     plan = st.stages_of(DEFAULT_CRITERIA, started)
@@ -155,3 +164,12 @@ def test_before_the_first_stage_the_verdict_is_hold_and_says_how_to_start():
     assert (verdict.stage, verdict.verdict) == (1, st.HOLD)
     assert "route 5% of traffic" in verdict.reasons[0]
     assert st.EXIT_CODES == {"PROMOTE": 0, "HOLD": 3, "ROLL BACK": 4}
+
+
+def test_the_traffic_split_is_read_against_its_configured_share_not_a_limit():
+    split = Check("traffic_split", "inconclusive", 0.27, 0.18, 0.36, 0.25, "share", 0.09)
+    assert st.limit_of(split) == "25.0% configured"
+    assert st.bound_of(split) == "against 25.0% configured"
+    assert st.bound_of(Check("ttft_p90", "within")) == "limit 250 ms"
+    verdict = st.decide(stage(hours_ago=50), [split], T0, CRITICAL, requests=5000)
+    assert "(27.0% (18.0 to 36.0%), against 25.0% configured;" in " ".join(verdict.reasons)
