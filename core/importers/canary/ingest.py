@@ -152,6 +152,7 @@ def _one(
         staged, found, notes = parsed.staged, parsed.scores, list(parsed.notes)
     try:
         bound = load.bind(con, staged)
+        notes += scores.idle_metrics(con, bound, found, name)
         load.validate(con, bound, migration_id, known, window)
         if found is not None:
             scores.validate(con, found, staged, bound, migration_id, name)

@@ -9,6 +9,7 @@ import itertools
 import duckdb
 import pandas as pd
 
+from core.catalog import metrics
 from core.errors import InputError
 from core.importers.canary import load
 from core.importers.staging import Staged
@@ -25,6 +26,25 @@ def frame(records: list[dict]) -> pd.DataFrame:
     for name in ("request_id", "metric", "evaluator", "label", "explanation"):
         out[name] = out[name].astype("string")
     return out
+
+
+def idle_metrics(
+    con: duckdb.DuckDBPyConnection, bound: load.Bound, found: pd.DataFrame | None, file: str
+) -> list[str]:
+    """A note naming the score metrics that cannot count in the canary's judge check: the judge
+    verdict reads a score against its catalog metric's threshold, by the metric's exact name
+    (not mapped: a tool's 'Relevance' on 1-5 is not the catalog's 'relevance' on 0-1)."""
+    names = set(bound.scores) | (set() if found is None else set(found["metric"].dropna()))
+    known = metrics.catalog(con)
+    idle = sorted(n for n in names if n not in known or known[n].default_threshold is None)
+    if not idle:
+        return []
+    return [
+        f"{file}: scores of {', '.join(map(repr, idle))} are stored but do not count in the"
+        " judge check: the metric catalog has no metric of that name with a threshold (add it"
+        " with its scale: `python -m core metric set NAME --direction higher --low L --high H"
+        " --threshold T`)"
+    ]
 
 
 def validate(

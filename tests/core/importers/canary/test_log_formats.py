@@ -68,6 +68,9 @@ def test_otlp_spans_become_requests_and_evaluation_events_scores(con, migration)
         ("nova-resp-7f3c2a", "Relevance", "otel", 2.0, "not_relevant"),
         ("msg_bdrk_01XFDUDYJgAACzvnptvVoYEL", "Relevance", "otel", 4.0, "relevant"),
     ]
+    # 'Relevance' on its own 1-5 scale is not the catalog's 'relevance' (0-1): stored, and
+    # the owner told it will not count until the catalog has it (it was silent before).
+    assert any("scores of 'Relevance' are stored but do not count" in n for n in notes)
 
 
 def test_bedrock_invocation_logs_from_a_local_folder(con, migration):
