@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 import duckdb
 
-from cli.common import actor
+from cli.common import actor, reviewer_names
 from core.formatting import pct
 from core.review import canary_sampling
 
@@ -18,15 +19,18 @@ Action = argparse._SubParsersAction
 
 def canary_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
     """Draw, then print one line per (arm, pool) and the total (or the result as JSON)."""
+    reviewers, note = reviewer_names(con, args.reviewers)
     result = canary_sampling.draw(
         con,
         args.migration,
         fail_rate=args.fail_rate,
         pass_rate=args.pass_rate,
-        reviewers=[r for r in (args.reviewers or "").split(",") if r.strip()],
+        reviewers=reviewers,
         seed=args.seed,
         actor=actor(),
     )
+    if note:
+        print(note, file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_dict(), default=str, indent=2))
         return
@@ -44,6 +48,7 @@ def canary_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> N
         f"canary review sample {result.sample_id}: {result.drawn:,} of {result.considered:,}"
         f" requests drawn, {result.assignments:,} assignments{waiting}"
     )
+    print(result.sample_id)  # the new id alone on the last line, for scripts
 
 
 def _add_sample(sub: Action) -> None:

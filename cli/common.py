@@ -7,7 +7,10 @@ import getpass
 import json
 import sys
 
-from core.catalog import datasets
+import duckdb
+
+from core.catalog import datasets, users
+from core.errors import InputError
 from core.store import settings
 
 
@@ -43,3 +46,35 @@ def progress(fraction: float, message: str) -> None:
 def number(value: float | None) -> str:
     """A catalog bound or threshold as typed ('-' when unset)."""
     return "-" if value is None else f"{value:g}"
+
+
+def reviewer_names(con: duckdb.DuckDBPyConnection, text: str | None) -> tuple[list[str], str]:
+    """--reviewers as names, refused when the database knows other SMEs; with a note to print
+    once the draw is made when it knows none (a database the app has not opened yet)."""
+    names = [r.strip() for r in (text or "").split(",") if r.strip()]
+    return names, users.check_reviewers(con, names) if names else ""
+
+
+# The values an item column takes on a run's dataset; fixed statements, one per option.
+ITEM_VALUES = {
+    "stratum": "SELECT DISTINCT i.stratum FROM item i JOIN run r USING (dataset_id)"
+    " WHERE r.run_id = ? ORDER BY 1",
+    "split": "SELECT DISTINCT i.split FROM item i JOIN run r USING (dataset_id)"
+    " WHERE r.run_id = ? ORDER BY 1",
+}
+
+
+def check_item_value(
+    con: duckdb.DuckDBPyConnection, run_id: str, option: str, value: str | None
+) -> None:
+    """Refuse a --stratum or --split the run's dataset does not have (it would select no
+    item, and every figure would be empty), naming the ones it has."""
+    if value is None:
+        return
+    known = [row[0] for row in con.execute(ITEM_VALUES[option], [run_id]).fetchall()]
+    if value not in known:
+        plural = "strata" if option == "stratum" else "splits"
+        raise InputError(
+            f"--{option}",
+            f"the dataset has no {option} {value!r}; its {plural}: {', '.join(known) or 'none'}",
+        )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from cli.common import actor
+from cli.common import actor, check_item_value
 from core.analysis import calibration, compare, signoff
 from core.analysis import pairwise as tournaments
 from core.catalog import migrations
@@ -19,6 +19,9 @@ from core.types import KAPPA_FLOOR, RESAMPLES
 
 
 def cmd_report(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int | None:
+    if args.kind != "compare" and (args.stratum or args.split):
+        option = "--stratum" if args.stratum else "--split"
+        raise InputError(option, f"applies to report compare only, not report {args.kind}")
     if args.kind == "signoff":
         return report_signoff(args, con)
     if args.kind == "compare":
@@ -33,6 +36,7 @@ def report_calibration(args: argparse.Namespace, con: duckdb.DuckDBPyConnection)
     if not (args.run or args.migration):
         raise InputError("report", "name a --migration or a --run")
     run_id = args.run or migrations.source_run(con, args.migration)
+    _check_metric(con, run_id, args.metric)
     metrics = [args.metric] if args.metric else calibration.metrics_with_labels(con, run_id)
     votes = tournaments.load(con, run_id)  # pairwise votes need no judge score
     if not metrics and not votes:
@@ -82,6 +86,21 @@ def report_calibration(args: argparse.Namespace, con: duckdb.DuckDBPyConnection)
     print(json.dumps({"run_id": run_id, "metrics": reports}, indent=2, default=str))
 
 
+def _check_metric(con: duckdb.DuckDBPyConnection, run_id: str, metric: str | None) -> None:
+    """Refuse a --metric the run has no judge score or SME label for, naming the ones it has."""
+    if metric is None:
+        return
+    scored = con.execute("SELECT DISTINCT metric FROM judge_score WHERE run_id = ?", [run_id])
+    known = sorted(
+        {row[0] for row in scored.fetchall()} | set(calibration.metrics_with_labels(con, run_id))
+    )
+    if metric not in known:
+        raise InputError(
+            "--metric",
+            f"run {run_id} has no metric {metric!r}; its metrics: {', '.join(known) or 'none'}",
+        )
+
+
 def _need_migration(args: argparse.Namespace) -> str:
     if not args.migration:
         raise InputError("report", f"report {args.kind} needs --migration")
@@ -105,6 +124,9 @@ def report_compare(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> 
     ``compare.Figures`` the Compare page shows, and the per-call latencies."""
     migration_id = _need_migration(args)
     target = args.target or signoff.default_target(con, migration_id)
+    source = migrations.source_run(con, migration_id)
+    check_item_value(con, source, "stratum", args.stratum)
+    check_item_value(con, source, "split", args.split)
     comparison = compare.load(con, migration_id, target)
     items = compare.select(comparison, args.stratum, args.split)
     figures = compare.figures(comparison, items, args.seed)
@@ -137,6 +159,7 @@ def cmd_approve(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> Non
         checklist={item: True for item in args.check or []},
     )
     print(f"{args.decision} by {args.stakeholder} recorded (approval {approval_id})")
+    print(approval_id)  # the new id alone on the last line, for scripts
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

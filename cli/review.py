@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import duckdb
 
-from cli.common import actor
+from cli.common import actor, check_item_value, reviewer_names
 from core.analysis import signoff
 from core.catalog import datasets, migrations
 from core.errors import InputError, SwitchyardError
@@ -15,6 +16,7 @@ from core.review import plan_text, planning, sample_export, sampling
 
 
 def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
+    reviewers, note = reviewer_names(con, args.reviewers)
     target = None if args.single else (args.target or _only_target(con, args.migration))
     params = sampling.SampleParams(
         fail_rate=args.fail_rate,
@@ -26,8 +28,9 @@ def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None
         overlap_share=args.overlap,
         overlap_k=args.k,
         split=args.split,
-        reviewers=tuple(r for r in (args.reviewers or "").split(",") if r),
+        reviewers=tuple(reviewers),
     )
+    check_item_value(con, migrations.source_run(con, args.migration), "split", args.split)
     if args.plan:
         _targets(args.plan)  # refused before any preview is printed
     if args.plan and args.drawn:  # a drawn sample's top-up: no preview of a new draw
@@ -46,6 +49,8 @@ def cmd_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None
     sample_id = sampling.create(
         con, args.migration, source, target, params, actor=actor(), name=args.name
     )
+    if note:
+        print(note, file=sys.stderr)
     print(f"sample {sample_id} created; assigned to {', '.join(params.reviewers)}")
     print(sample_id)
 

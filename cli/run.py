@@ -105,6 +105,7 @@ def cmd_bedrock_eval(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -
     job = bedrock_eval.wait(bedrock, arn, poll_s=args.poll)
     result = bedrock_eval.import_results(con, job, _dataset_of(con, args.run), actor=actor())
     print(result.summary())
+    print(result.run_id)  # the new run's id alone on the last line, for scripts
 
 
 def _dataset_of(con: duckdb.DuckDBPyConnection, run_id: str) -> str:

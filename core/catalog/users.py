@@ -348,3 +348,21 @@ def _why_sessions_end(before: User, roles: list[str], disabled: bool, password: 
 def reviewers(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Enabled users with the SME role, for assignment."""
     return [u.username for u in list_users(con) if "sme" in u.roles and not u.disabled]
+
+
+def check_reviewers(con: duckdb.DuckDBPyConnection, names: list[str] | tuple[str, ...]) -> str:
+    """Refuse reviewers who are not SMEs of this database; a note ('' when all are known).
+
+    A database the app has never opened holds no users yet (they are copied in from the auth
+    config at startup), so its names cannot be checked: the note says so."""
+    known = reviewers(con)
+    if not known:
+        return "note: this database knows no SME users yet, so the reviewer names are not checked"
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise InputError(
+            "--reviewers",
+            f"{', '.join(unknown)} {'is not an SME' if len(unknown) == 1 else 'are not SMEs'}"
+            f" of this database; known SMEs: {', '.join(sorted(known))}",
+        )
+    return ""

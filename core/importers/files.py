@@ -200,6 +200,8 @@ class local_files:
     def __enter__(self) -> Paths:
         if not s3.is_s3(self.source):
             path = Path(self.source)
+            if not path.exists():  # before the suffix is read: say what is wrong
+                raise InputError(self.source, "no such file or folder")
             if path.is_dir():
                 self.paths = Paths(folder_files(path), path)
             else:

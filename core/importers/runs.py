@@ -16,6 +16,7 @@ import duckdb
 from core.catalog import metrics, runs
 from core.catalog.runs import RunSpec
 from core.errors import InputError
+from core.formatting import count
 from core.importers.checks import Checks, Column, Field, add_field_checks, bind, first_error, value
 from core.importers.matching import match_items
 from core.importers.staging import Staged
@@ -57,7 +58,7 @@ class RunImport:
         return (
             f"run {self.run_id} on {self.dataset_id}: {self.rows} rows read, {self.matched}"
             f" outputs added{skipped}; {self.scores} judge scores over"
-            f" {len(self.metrics)} metrics ({', '.join(self.metrics) or 'none'})"
+            f" {count(len(self.metrics), 'metric')} ({', '.join(self.metrics) or 'none'})"
         )
 
 

@@ -20,8 +20,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core.catalog import users
 from core.catalog.canary_verdict import VERDICT_SQL
-from core.errors import InputError, NotFoundError
+from core.errors import InputError, NotFoundError, SwitchyardError
 from core.review import sampling
 from core.store import db, writes
 
@@ -86,6 +87,16 @@ def is_canary(params: str | dict | None) -> bool:
     """Whether a sample's stored params are a canary review draw's."""
     parsed = json.loads(params) if isinstance(params, str) else params or {}
     return parsed.get("traffic") == TRAFFIC
+
+
+def refuse_export(con: duckdb.DuckDBPyConnection, sample_id: str) -> None:
+    """A canary review draw's requests are reviewed in the app, not exported as a file."""
+    row = con.execute("SELECT params FROM sample WHERE sample_id = ?", [sample_id]).fetchone()
+    if row and is_canary(row[0]):
+        raise SwitchyardError(
+            f"{sample_id} is a canary review draw: its items are reviewed on the Review page;"
+            " export-sample takes golden samples"
+        )
 
 
 def check_rates(fail_rate: float, pass_rate: float) -> None:
@@ -171,6 +182,7 @@ def draw(
     reviewers = list(dict.fromkeys(r.strip() for r in reviewers if r.strip()))
     if not reviewers:
         raise InputError("canary sample", "name at least one SME to review it")
+    users.check_reviewers(con, reviewers)  # before anything is written
     _, _, gating = _migration(con, migration_id)
     eligible, reasons = candidates(con, migration_id, gating)
     if eligible.empty:

@@ -43,7 +43,7 @@ from core.importers.checks import (
 )
 from core.importers.staging import Staged
 from core.render import mask_pii
-from core.review import queue
+from core.review import canary_sampling, queue
 from core.store import sql
 from core.store.sql import Sql, compose, literal
 from core.types import PASS_SCORE
@@ -116,6 +116,7 @@ def export(
         raise InputError(str(out), f"unknown export format {fmt!r}; expected csv or jsonl")
     if con.execute("SELECT 1 FROM sample WHERE sample_id = ?", [sample_id]).fetchone() is None:
         raise NotFoundError(f"no sample {sample_id!r}; `python -m core list` shows the samples")
+    canary_sampling.refuse_export(con, sample_id)
     slots = con.execute(
         "SELECT item_id, reviewer FROM assignment WHERE sample_id = ? AND (? IS NULL OR"
         " reviewer = ?) ORDER BY reviewer, position, item_id",

@@ -21,6 +21,7 @@ from dataclasses import asdict
 import duckdb
 import numpy as np
 
+from core.catalog import users
 from core.errors import InputError, NotFoundError
 from core.review.design import (  # noqa: F401 - SampleParams, Plan, StratumPlan: sampling's API
     Plan,
@@ -141,6 +142,7 @@ def create(
     params.check()
     if not params.reviewers:
         raise InputError("sample", "name at least one SME to review it")
+    users.check_reviewers(con, params.reviewers)  # before anything is written
     items, excluded = frame(con, migration_id, run_a, run_b, params)
     rng = np.random.default_rng(params.seed)
     chosen = draw(items, plan_strata(items, excluded, params), rng)

@@ -48,8 +48,9 @@ def test_sample_prints_each_arm_and_pool_then_the_total(database, capsys):
     # Every fifth request fails (add_traffic), so 20 of 20 fails per arm at rate 1.
     assert out[0].endswith("20 of       20 drawn (rate 100.0%)")
     assert "(rate 50.0%)" in out[1]
-    assert out[-1].startswith("canary review sample cnr-")
-    assert out[-1].endswith("10 requests without a judge verdict wait for a later draw")
+    # The summary, then the new id alone on the last line (README: creating commands).
+    assert out[-2].startswith(f"canary review sample {out[-1]}: ") and out[-1].startswith("cnr-")
+    assert out[-2].endswith("10 requests without a judge verdict wait for a later draw")
 
 
 def test_sample_json_for_scripts(database, capsys):
