@@ -161,8 +161,11 @@ def course_form(con, result: status.CanaryStatus, actor: str) -> None:
             _act(lambda: course.record_rollback(con, mid, actor=actor, at=_now(), reason=reason))
         return
     first = result.rollback.stage if result.rollback else 1
+    why = None
+    if result.rollback is None:  # the first start follows a GO sign-off, or a stated reason
+        why = right.text_input("Reason to start without a GO sign-off", key="canary.why")
     if left.button(f"Record start of stage {first}", key="canary.start"):
-        _act(lambda: course.start_stage(con, mid, first, actor=actor, at=_now()))
+        _act(lambda: course.start_stage(con, mid, first, actor=actor, at=_now(), override=why))
 
 
 def _now():

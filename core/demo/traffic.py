@@ -52,6 +52,7 @@ PRODUCTION_MIX = {
     "safety": 0.20,
 }
 FILE = "synthetic demo traffic"
+DEMO_START = "synthetic demo: simulated traffic, started whatever the sign-off reads"
 TEXT_HOURS = 6  # the last hours' requests carry text, so an owner can draw them for SME review
 # Their prompt is a golden item of the request's stratum (by a hash of its id) and their
 # response that item's answer by the arm's model in the demo runs.
@@ -166,7 +167,8 @@ def install(con: duckdb.DuckDBPyConnection, migration_id: str, seed: int, now: d
         _TEXT,
         [migration_id, now - timedelta(hours=TEXT_HOURS), default_target(con, migration_id)],
     )
-    course.start_stage(con, migration_id, 1, actor=ACTOR, at=stage1)
+    # The demo's canary is simulated whatever its sign-off reads (NOT YET at the default seed).
+    course.start_stage(con, migration_id, 1, actor=ACTOR, at=stage1, override=DEMO_START)
     # Stage 1's verdict as it read when stage 2 started, on the traffic logged until then.
     ev = canary_evidence.load(con, migration_id, "current")
     then = replace(ev, traffic=ev.traffic[ev.traffic["ts"] < stage2])

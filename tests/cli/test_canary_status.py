@@ -77,6 +77,9 @@ def test_status_before_the_canary_starts_is_hold_and_says_how_to_start(canary_db
     assert "record stage 1's start" in got["verdict"]["reasons"][0]
     assert main(["canary", "stage", "start", "--migration", mid, "--stage", "2"]) == 1
     assert "stage 2 cannot start: the canary has not started" in capsys.readouterr().err
+    # Stage 1 follows a GO sign-off; this migration's reads otherwise, so it needs a reason.
+    assert main(["canary", "stage", "start", "--migration", mid, "--stage", "1"]) == 1
+    assert "the canary cannot start: the sign-off reads" in capsys.readouterr().err
 
 
 def test_gate_reads_hold_then_promote_then_roll_back(canary_db, capsys, tmp_path):
@@ -94,6 +97,8 @@ def test_gate_reads_hold_then_promote_then_roll_back(canary_db, capsys, tmp_path
                 "1",
                 "--at",
                 start.isoformat(),
+                "--override",
+                "the test migration's sign-off is not GO",
             ]
         )
         == 0
@@ -165,8 +170,22 @@ def test_recipe_out_to_a_missing_folder_or_a_folder_is_one_error_line(canary_db,
 def test_rollback_drill_is_pending_then_passed_and_stored(canary_db, capsys, tmp_path):
     path, mid, created = canary_db
     start = created + timedelta(seconds=1)
+    why = "the test migration's sign-off is not GO"
+    at = start.isoformat()
     main(
-        ["canary", "stage", "start", "--migration", mid, "--stage", "1", "--at", start.isoformat()]
+        [
+            "canary",
+            "stage",
+            "start",
+            "--migration",
+            mid,
+            "--stage",
+            "1",
+            "--at",
+            at,
+            "--override",
+            why,
+        ]
     )
     main(["canary", "ingest", str(traffic(tmp_path / "a.csv", start, 400, 4)), "--migration", mid])
     rollback_at = start + timedelta(seconds=3)

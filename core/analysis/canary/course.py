@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from core.analysis import signoff
 from core.analysis.canary import evidence, stages, status
 from core.errors import InputError
 from core.store import writes_canary_verdicts as writes
@@ -66,11 +67,26 @@ def start_stage(
         raise InputError("stage", f"stage {stage} cannot start before stage {now.number} did")
     if now is not None and ev.rollback is None and not override:
         _require_promote(con, migration_id, stage, now.number, at)
+    if now is None and ev.rollback is None and not override:
+        _require_go(con, migration_id)
     share = plan[stage - 1].share_pct
     writes.start_stage(con, migration_id, stage, share, at, actor, override or None)
     return stages.Stage(
         stage, share, plan[stage - 1].min_hours, plan[stage - 1].max_hours, at, actor
     )
+
+
+def _require_go(con: duckdb.DuckDBPyConnection, migration_id: str) -> None:
+    """The canary's first start follows a GO sign-off (the playbook: prove, decide, then
+    route traffic); anything else needs a stated reason."""
+    decision = signoff.evaluate(con, migration_id, None).decision
+    if decision != signoff.GO:
+        raise InputError(
+            "stage",
+            f"the canary cannot start: the sign-off reads {decision}, and a canary follows a GO"
+            f" (`python -m core report signoff --migration {migration_id}`); give the reason to"
+            " start anyway (--override REASON, kept in the audit trail)",
+        )
 
 
 def _require_promote(

@@ -263,8 +263,9 @@ def test_golden_label_import_refuses_a_canary_draw(con, migration):
 
 
 def give_demo_text(con, per_arm: int) -> None:
-    """Prompt and response text on ``per_arm`` judged demo requests of each arm (the demo's
-    own traffic carries none)."""
+    """Prompt and response text on ``per_arm`` judged demo requests of each arm, and on no
+    other (the demo's own last hours of traffic carry text: cleared, so counts are exact)."""
+    con.execute("UPDATE canary_request SET prompt = NULL, response = NULL")
     con.execute(
         "UPDATE canary_request SET prompt = 'What is the fee on invoice ' || request_id || '?',"
         " response = 'The fee is 12 dollars.' WHERE request_id IN ("

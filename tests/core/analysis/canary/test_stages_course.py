@@ -39,7 +39,11 @@ def test_stages_start_in_order_and_each_start_is_audited(con, migration):
         match="stage 2 cannot start: the canary has not started; the stage that may start is 1",
     ):
         course.start_stage(con, migration, 2, actor="owner", at=T0)
-    first = course.start_stage(con, migration, 1, actor="owner", at=T0)
+    # The test migration's sign-off reads NOT YET: the first start needs a stated reason.
+    with pytest.raises(InputError, match=r"the sign-off reads NOT YET.*--override REASON"):
+        course.start_stage(con, migration, 1, actor="owner", at=T0)
+    assert evidence.load(con, migration).started == {}
+    first = course.start_stage(con, migration, 1, actor="owner", at=T0, override="shadow test")
     assert (first.number, first.share_pct, first.started_at) == (1, 5.0, T0)
     with pytest.raises(InputError, match="stage 3 cannot start: stage 1 is running"):
         course.start_stage(con, migration, 3, actor="owner", at=T0 + timedelta(hours=1))
@@ -52,15 +56,18 @@ def test_stages_start_in_order_and_each_start_is_audited(con, migration):
     ev = evidence.load(con, migration)
     assert ev.started == {1: (T0, "owner"), 2: (T0 + timedelta(hours=30), "owner")}
     logged = [json.loads(after) for _actor, after in audits(con, "canary_stage_start")]
-    assert sorted((a["stage"], a["override"]) for a in logged) == [(1, None), (2, "load test")]
+    assert sorted((a["stage"], a["override"]) for a in logged) == [
+        (1, "shadow test"),
+        (2, "load test"),
+    ]
 
 
 def test_a_start_or_rollback_in_the_future_is_refused(con, migration):
     # A mistyped future start would close the ingest window until then.
     future = datetime.now() + timedelta(days=90)
     with pytest.raises(InputError, match="is in the future"):
-        course.start_stage(con, migration, 1, actor="owner", at=future)
-    course.start_stage(con, migration, 1, actor="owner", at=T0)
+        course.start_stage(con, migration, 1, actor="owner", at=future, override="t")
+    course.start_stage(con, migration, 1, actor="owner", at=T0, override="t")
     with pytest.raises(InputError, match="is in the future"):
         course.record_rollback(con, migration, actor="owner", at=future)
     assert evidence.load(con, migration).rollback is None
@@ -69,7 +76,7 @@ def test_a_start_or_rollback_in_the_future_is_refused(con, migration):
 def test_a_rollback_is_recorded_once_and_then_a_stage_may_start_again(con, migration):
     with pytest.raises(InputError, match="nothing to roll back"):
         course.record_rollback(con, migration, actor="owner", at=T0)
-    course.start_stage(con, migration, 1, actor="owner", at=T0)
+    course.start_stage(con, migration, 1, actor="owner", at=T0, override="t")
     course.start_stage(
         con, migration, 2, actor="owner", at=T0 + timedelta(hours=30), override="drill"
     )
