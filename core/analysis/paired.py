@@ -146,8 +146,10 @@ def mcnemar(regressions: int, improvements: int) -> McNemar:
 
 @dataclass(frozen=True)
 class NonInferiority:
-    """The non-inferiority test of target/source at ``margin``; with fewer than two items
-    only ``n`` and ``ratio`` (``p_value``, ``margin`` and ``passes`` None)."""
+    """The non-inferiority test of target/source at ``margin``; without a test (fewer than two
+    items, or items without spread) only ``n``, ``ratio`` and ``reason`` (``p_value``,
+    ``margin`` and ``passes`` None). ``items_needed``: for the zero-failure test, how many
+    items without a failure would pass it."""
 
     n: int
     ratio: float | None
@@ -155,6 +157,8 @@ class NonInferiority:
     p_value: float | None = None
     margin: float | None = None
     passes: bool | None = None
+    reason: str | None = None
+    items_needed: int | None = None
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -166,20 +170,50 @@ class NonInferiority:
 def non_inferiority(target: np.ndarray, source: np.ndarray, margin: float) -> NonInferiority:
     """Is target/source at least 1 - margin? One-sided paired t-test of
     d = target - (1 - margin) * source (H0: mean d <= 0), with the lower one-sided 95% bound
-    of the ratio of means (Fieller), which clears 1 - margin exactly when the test rejects."""
+    of the ratio of means (Fieller), which clears 1 - margin exactly when the test rejects.
+    A ratio of pass rates is never negative, so the bound is Fieller's set cut to [0, inf)
+    (cutting a confidence set to the parameter space keeps its coverage).
+
+    Items without spread (every d equal) leave the t statistic undefined: when every item
+    passes on both runs it is the exact zero-failure test instead, else there is no test."""
     target = np.asarray(target, dtype=float)
     source = np.asarray(source, dtype=float)
     n = len(target)
     ratio = target.mean() / source.mean() if n and source.mean() > 0 else math.nan
     if n < 2:
-        return NonInferiority(n, finite(ratio))
+        return NonInferiority(n, finite(ratio), reason="fewer than 2 paired items")
     d = target - (1 - margin) * source
-    if np.all(d == d[0]):  # no spread: the t statistic is undefined; the sign decides
-        p = 0.0 if d[0] > 0 else 1.0
-    else:
-        p = float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
+    if np.all(d == d[0]):
+        return _without_spread(target, source, finite(ratio), margin)
+    p = float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
+    bound = finite(fieller_lower(target, source))
+    return NonInferiority(n, finite(ratio), max(bound or 0.0, 0.0), p, margin, p < 0.05)
+
+
+def _without_spread(
+    target: np.ndarray, source: np.ndarray, ratio: float | None, margin: float
+) -> NonInferiority:
+    """Every item passed on both runs: the exact test of "the target fails at least a share
+    ``margin`` of what the source passes" has p = (1 - margin)^n (no failure in n items), and
+    the ratio's lower bound is 0.05^(1/n), one minus the Clopper-Pearson upper bound for 0
+    failures in n (Hanley & Lippman-Hand 1983, "If nothing goes wrong, is everything all
+    right?", JAMA 249:1743). Any other pattern without spread has no test."""
+    n = len(target)
+    if not (np.all(target == 1) and np.all(source == 1)) or not 0 < margin < 1:
+        return NonInferiority(
+            n, ratio, reason=f"all {n} items have the same outcome: no spread for a t-test"
+        )
+    p = (1 - margin) ** n
+    needed = math.ceil(math.log(0.05) / math.log(1 - margin))
     return NonInferiority(
-        n, finite(ratio), finite(fieller_lower(target, source)), p, margin, p < 0.05
+        n,
+        ratio,
+        0.05 ** (1 / n),
+        p,
+        margin,
+        p < 0.05,
+        reason="no failure on either run: exact zero-failure test",
+        items_needed=needed,
     )
 
 

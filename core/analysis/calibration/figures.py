@@ -16,10 +16,10 @@ import pandas as pd
 
 from core.analysis import agreement, stratified
 from core.analysis.calibration.evidence import Evidence
+from core.analysis.calibration.notes import MIN_FAILS_FOR_RECALL, design_warning, recall_withheld
 from core.errors import InputError
 from core.types import KAPPA_FLOOR, RESAMPLES, Interval, finite
 
-MIN_FAILS_FOR_RECALL = 5  # SME-failed items in the judge-pass pool before recall is reported
 TARGET_WIDTH = 0.2  # the kappa interval width the label advice aims at
 Design = Literal["sample", "convenience"]
 NO_INTERVAL = Interval(math.nan, math.nan, math.nan)
@@ -73,10 +73,16 @@ class MetricReport:
     convenience_labels: int = 0  # labels (pairs) from outside a sample
     sme_pass_rate_unweighted: Interval | None = None  # share of the labels that pass
     warning: str | None = None  # said wherever the figures are shown
+    recall_note: str | None = None  # why recall and F1 are withheld, in the advice's words
 
     def to_dict(self) -> dict:
-        """JSON-safe, field by field (NaN as None)."""
-        return {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+        """JSON-safe, field by field (NaN as None); withheld recall and F1 null, with why."""
+        out: dict = {f.name: _json(getattr(self, f.name)) for f in fields(self)}
+        withheld = Interval(math.nan, math.nan, math.nan, note=self.recall_note).to_dict()
+        for block in () if self.recall_reported else (out["unweighted"], out["weighted"]):
+            if block:
+                block["recall"] = block["f1"] = dict(withheld)
+        return out
 
 
 def codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -293,28 +299,9 @@ def calibrate(
         convenience_labels=outside,
         sme_pass_rate_unweighted=agreement.wilson(int((~sme_fail).sum()), len(sme_fail)),
         warning=design_warning(outside, len(frame)),
+        recall_note=f"not reported: {recall_withheld(fails_in_pass)}",
     )
     return replace(result, advice=advice(result, frame, fails_in_pass, floor))
-
-
-def design_warning(outside: int, total: int) -> str | None:
-    """What labels from outside a sample mean for the figures, and what would weight them."""
-    if outside == 0:
-        return None
-    remedy = (
-        "attach them with --sample or draw a sample and review it. Labels attached to a"
-        " sample (import-labels FILE --sample SAMPLE) carry their items' inclusion"
-        " probabilities, which the weighted (dataset) figures need"
-    )
-    if outside == total:
-        return (
-            f"these {outside} labels were not drawn by a Switchyard sample: figures describe"
-            f" them only; {remedy}."
-        )
-    return (
-        f"{outside} of these {total} labels were not drawn by a Switchyard sample: they join"
-        f" the unweighted figures only; to weight them, {remedy}."
-    )
 
 
 def advice(
@@ -326,8 +313,10 @@ def advice(
     items = frame["item_id"].nunique()
     if math.isnan(kappa.low):
         reason = f" ({kappa.note})" if kappa.note else ""
+        more = max(agreement.MIN_UNITS - items, 0)
         notes.append(
-            f"κ has no interval yet from {items} labelled items{reason}: label more items, "
+            f"κ has no interval yet from {items} labelled items{reason}: label "
+            f"{f'at least {more} more' if more else 'more'} items of run {result.run_id}, "
             "including ones where judge and SMEs can differ."
         )
     elif kappa.low < floor:
@@ -347,8 +336,7 @@ def advice(
             else "Draw a sample (its 'pass' strata) and review it."
         )
         notes.append(
-            f"Judge recall is not reported, nor F1: it needs at least {MIN_FAILS_FOR_RECALL} "
-            f"SME-failed items among the judge's passes, found {fails_in_pass}. {remedy}"
+            f"Judge recall is not reported, nor F1: {recall_withheld(fails_in_pass)}. {remedy}"
         )
     return tuple(notes)
 

@@ -15,7 +15,7 @@ from scipy import stats
 from core.analysis import compare
 from core.analysis.compare.results import plain
 from core.analysis.paired import NonInferiority
-from core.formatting import number
+from core.formatting import interval, number
 from core.types import Status, finite
 
 PASS: Status = "PASS"  # noqa: S105 - a criterion's status, not a password
@@ -73,14 +73,16 @@ def quality_criterion(
     if test.p_value is None:
         n = result.items
         evidence = [
-            f"{n} paired item{'s' if n != 1 else ''}: too few for a test; "
+            f"{n} paired item{'s' if n != 1 else ''}: no test ({test.reason}); "
             f"pass rate {src:.1%} → {tgt:.1%} ({basis})"
         ]
-        return Criterion(name, OPEN, rule, evidence, "more paired items (at least 2)", result)
+        settle = f"more paired items (at least {max(n + 1, 2)}), with results that differ"
+        return Criterion(name, OPEN, rule, evidence, settle, result)
+    method = "exact zero-failure test" if test.items_needed else "paired t-test"
     evidence = [
         f"pass rate {src:.1%} → {tgt:.1%} over {result.items} paired items ({basis})",
         f"ratio {number(test.ratio, '.3f')}, lower 95% bound {number(test.ratio_lower, '.3f')}"
-        f" (one-sided p = {number(test.p_value, '.3g')})",
+        f" (one-sided p = {number(test.p_value, '.3g')}, {method})",
         f"McNemar: {mc.regressions} regressions, {mc.improvements} improvements, "
         f"χ² = {mc.chi2:.2f}, p = {mc.p_value:.3g}",
     ]
@@ -100,7 +102,7 @@ def quality_criterion(
             )
     if test.passes:
         return Criterion(name, PASS, rule, evidence, figures=result)
-    if _worse_than_margin(test.p_value):
+    if not test.items_needed and _worse_than_margin(test.p_value):  # no mirror of zero-failure
         return Criterion(name, FAIL, rule, evidence, figures=result)
     return Criterion(
         name, OPEN, rule, evidence, _items_to_settle(test, test.p_value, result.items), result
@@ -114,6 +116,12 @@ def _worse_than_margin(p: float | None) -> bool:
 
 def _items_to_settle(test: NonInferiority, p: float, n: int) -> str:
     ratio, margin = test.ratio, test.margin or 0.0
+    if test.items_needed:
+        return (
+            f"no failure in {n} items, too few to rule out a {margin:.0%} loss: "
+            f"{test.items_needed} paired items without a target failure (about "
+            f"{test.items_needed - n} more) would settle it"
+        )
     if ratio is None or not math.isfinite(ratio):
         return "more paired items"
     # The t statistic grows with sqrt(n): n' = n * (t_needed / t_now)^2.
@@ -125,9 +133,12 @@ def _items_to_settle(test: NonInferiority, p: float, n: int) -> str:
             f"the estimate meets the margin but its bound does not: about {max(more, 1)} more "
             "paired items at the same rates would settle it"
         )
+    # The mirror test (FAIL) gains the same way: its t statistic is the one at 1 - p.
+    t_fail = stats.t.isf(max(1 - p, 1e-12), n - 1) if p > 0.5 else 0.0
+    more = f"about {max(math.ceil(n * (needed / t_fail) ** 2) - n, 1)} " if t_fail > 0 else ""
     return (
-        f"the estimate ({ratio:.3f}) is under {1 - margin:.2f}: more items are more likely to "
-        "confirm a FAIL than to pass; improve the target (prompt) and re-run"
+        f"the estimate ({ratio:.3f}) is under {1 - margin:.2f}: {more}more paired items at the "
+        "same rates would confirm a FAIL; improve the target (prompt) and re-run"
     )
 
 
@@ -319,17 +330,27 @@ def judge_trust_criterion(gating: list[str], trust: dict, floor: float) -> Crite
         figures = result.weighted or result.unweighted
         kappa = figures.kappa
         which = "weighted" if result.weighted else "unweighted"
+        low, high = finite(kappa.low), finite(kappa.high)
+        if low is None or high is None:  # the note says why; the advice what would settle it
+            shown = (
+                f"{number(kappa.estimate, '.2f')}, no interval: {kappa.note or 'not computable'}"
+            )
+        else:
+            shown = interval(kappa, ".2f")
         evidence.append(
-            f"{metric}: κ {kappa.estimate:.2f} ({kappa.low:.2f} to {kappa.high:.2f}, {which}, "
-            f"{figures.pairs} pairs)"
+            f"{metric}: κ {shown} ({which}, {figures.pairs} pairs, run {result.run_id})"
         )
-        if kappa.low >= floor:
+        if low is not None and low >= floor:
             statuses.append(PASS)
-        elif kappa.high < floor:
+        elif high is not None and high < floor:
             statuses.append(FAIL)
         else:
             statuses.append(OPEN)
-            settle.extend(a for a in result.advice if a.startswith("Do not trust"))
+            settle.extend(
+                f"{metric}: {a}" if a.startswith("κ") else a
+                for a in result.advice
+                if a.startswith(("Do not trust", "κ has no interval"))
+            )
     if not gating:
         return Criterion("Judge trust", OPEN, rule, ["no gating metric"], "score both runs")
     return Criterion("Judge trust", _overall(statuses), rule, evidence, " ".join(settle) or None)
