@@ -142,7 +142,8 @@ def create(
     params.check()
     if not params.reviewers:
         raise InputError("sample", "name at least one SME to review it")
-    users.check_reviewers(con, params.reviewers)  # before anything is written
+    if not synthetic:  # the demo's simulated reviewers are not users, by design
+        users.check_reviewers(con, params.reviewers)  # before anything is written
     items, excluded = frame(con, migration_id, run_a, run_b, params)
     rng = np.random.default_rng(params.seed)
     chosen = draw(items, plan_strata(items, excluded, params), rng)
