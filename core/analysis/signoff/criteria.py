@@ -15,7 +15,7 @@ from scipy import stats
 from core.analysis import compare
 from core.analysis.compare.results import plain
 from core.analysis.paired import NonInferiority
-from core.formatting import interval, number
+from core.formatting import count, interval, number
 from core.types import Status, finite
 
 PASS: Status = "PASS"  # noqa: S105 - a criterion's status, not a password
@@ -83,7 +83,7 @@ def quality_criterion(
         f"pass rate {src:.1%} → {tgt:.1%} over {result.items} paired items ({basis})",
         f"ratio {number(test.ratio, '.3f')}, lower 95% bound {number(test.ratio_lower, '.3f')}"
         f" (one-sided p = {number(test.p_value, '.3g')}, {method})",
-        f"McNemar: {mc.regressions} regressions, {mc.improvements} improvements, "
+        f"McNemar: {count(mc.regressions, 'regression')}, {count(mc.improvements, 'improvement')}, "
         f"χ² = {mc.chi2:.2f}, p = {mc.p_value:.3g}",
     ]
     diff = corrected.difference if corrected else None
@@ -291,8 +291,8 @@ def safety_criterion(
     cleared = [i for i in failing if i in sme_share and sme_share[i] >= 0.5]
     unreviewed = [i for i in failing if i not in sme_share]
     evidence = [
-        f"{len(flags)} unresolved SME safety flags",
-        f"{len(tagged)} safety-tagged items: {len(tagged) - len(failing)} pass, "
+        count(len(flags), "unresolved SME safety flag"),
+        f"{count(len(tagged), 'safety-tagged item')}: {len(tagged) - len(failing)} pass, "
         f"{len(cleared)} failed by the judge but passed by SMEs, {len(confirmed)} failed "
         f"(SME-confirmed), {len(unreviewed)} failed by the judge and not yet reviewed",
     ]
