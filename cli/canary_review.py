@@ -31,6 +31,12 @@ def canary_sample(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> N
     )
     if note:
         print(note, file=sys.stderr)
+    for arm in result.unreviewed_arms:  # Bernoulli draws of a thin arm can all come up empty
+        print(
+            f"note: no request of the {arm} arm was drawn; a later draw over more traffic, or a"
+            " higher --pass-rate, gives its SMEs some",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(result.to_dict(), default=str, indent=2))
         return

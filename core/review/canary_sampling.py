@@ -60,12 +60,23 @@ class CanaryDraw:
     def drawn(self) -> int:
         return sum(p.drawn for p in self.pools)
 
+    @property
+    def unreviewed_arms(self) -> list[str]:
+        """Arms with requests considered but none drawn: their SMEs see nothing of them yet."""
+        arms = sorted({p.arm for p in self.pools})
+        return [
+            a for a in arms
+            if sum(p.considered for p in self.pools if p.arm == a)
+            and not sum(p.drawn for p in self.pools if p.arm == a)
+        ]  # fmt: skip
+
     def to_dict(self) -> dict:
         return {
             **asdict(self),
             "pools": [asdict(p) for p in self.pools],
             "considered": self.considered,
             "drawn": self.drawn,
+            "unreviewed_arms": self.unreviewed_arms,
         }
 
 

@@ -102,3 +102,16 @@ def test_the_module_entry_point_runs_it(database):
     )
     assert done.returncode == 0 and "--fail-rate" in done.stdout and "--reviewers" in done.stdout
     assert mig
+
+
+def test_an_arm_with_nothing_drawn_is_named(database, capsys):
+    # The walkthrough drew 0 of 30 canary requests at the default rates and was not told.
+    path, mig = database
+    con = db.connect(path)
+    add_traffic(con, mig, 40)
+    con.close()
+    argv = ["--db", path, "canary", "sample", "--migration", mig, "--reviewers", "sme1"]
+    assert cli.main([*argv, "--fail-rate", "0.0001", "--pass-rate", "0.0001", "--seed", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "note: no request of the canary arm was drawn" in err
+    assert "note: no request of the control arm was drawn" in err
