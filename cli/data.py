@@ -11,7 +11,7 @@ import duckdb
 
 from cli.common import actor, model_config, score_range
 from core import demo
-from core.catalog import datasets, migrations, runs
+from core.catalog import datasets, migrations, models, runs
 from core.errors import InputError
 from core.importers import files, pairwise, tournament
 from core.store import db, settings
@@ -23,6 +23,12 @@ def cmd_init(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
         f"database {args.db or settings.db_path()} is ready "
         f"({len(db.applied(con))} schema migrations applied)"
     )
+    if not db.scalar(con, "SELECT count(*) FROM model_price"):  # a new database: list prices
+        added = models.load_price_file(con, actor())
+        print(
+            f"{added} list prices loaded from data/{models.PRICE_FILE.name}"
+            " (Bedrock on-demand, us-east-1): check them against the current AWS price list"
+        )
 
 
 def cmd_demo(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:

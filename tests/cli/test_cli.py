@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from cli import main
-from tests.conftest import DATA, HeldDatabase
+from core.store import db
+from tests.conftest import DATA, ROOT, HeldDatabase
 
 
 @pytest.fixture
@@ -170,3 +171,15 @@ def test_sample_asks_which_target_when_two_runs_could_be_it(dbfile, capsys):
     assert main(sample) == 1  # neither run has the role 'target'
     assert "pick one" in capsys.readouterr().err
     assert main([*sample, "--target", candidates[0]]) == 0
+
+
+def test_init_loads_the_shipped_list_prices_into_a_new_database_once(dbfile, capsys):
+    # The walkthrough's own migration read "ROI NOT MEASURED: no price" with data/prices.csv
+    # shipped but never loaded.
+    shipped = len((ROOT / "data" / "prices.csv").read_text().splitlines()) - 1
+    assert main(["init"]) == 0
+    assert f"{shipped} list prices loaded from data/prices.csv" in capsys.readouterr().out
+    assert main(["init"]) == 0
+    assert "list prices loaded" not in capsys.readouterr().out
+    con = db.connect(str(dbfile))
+    assert db.scalar(con, "SELECT count(*) FROM model_price") == shipped

@@ -38,7 +38,8 @@ def cost(
             missing.append(model_id)
             unmeasured[side] = (
                 f"{model_id} has no price: add one with `python -m core price {model_id} "
-                "--input X --output Y` (per 1K tokens) or on the Compare page"
+                "--input X --output Y` (per 1K tokens) or on the Compare page; a new"
+                " database loads the shipped Bedrock list prices with `python -m core init`"
             )
             continue
         why = _no_tokens(comparison, items, side)
