@@ -151,7 +151,7 @@ def import_files(page) -> None:
     choose(page, "data.golden.metric", "correctness")
     golden.get_by_role("button", name="Import dataset").click()
     shown = success(page, r"^dataset fin@1: 6 items")
-    assert "6 judge scores over 1 metrics (correctness)" in shown
+    assert "6 judge scores over 1 metric (correctness)" in shown
 
     seen = (shown,)
     for folder, model, role in (
