@@ -244,9 +244,12 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
                 row_word=row_word,
             )
         repeated = con.execute(
-            f"SELECT _row, list_filter(keys, lambda k, i: list_position(keys, k) < i)[1]"  # noqa: S608 - generated temp table names; values bound
-            f" FROM (SELECT _row, json_keys(json) AS keys FROM {objects})"
-            " WHERE len(keys) > len(list_distinct(keys)) ORDER BY _row LIMIT 1"
+            sql.compose(
+                "SELECT _row, list_filter(keys, lambda k, i: list_position(keys, k) < i)[1]"
+                " FROM (SELECT _row, json_keys(json) AS keys FROM {objects})"
+                " WHERE len(keys) > len(list_distinct(keys)) ORDER BY _row LIMIT 1",
+                objects=sql.name(objects),
+            ).text
         ).fetchone()
         if repeated is not None:
             raise InputError(
@@ -265,11 +268,13 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
         if not keys:
             raise InputError(file, "no record holds any field")
         structure = json.dumps(dict.fromkeys(keys, "JSON"))
-        con.execute(
-            f"CREATE TEMP TABLE {table} AS SELECT _row,"  # noqa: S608 - generated temp table names; values bound
-            f" unnest(json_transform(json, ?)) FROM {objects}",
-            [structure],
+        create = sql.compose(
+            "CREATE TEMP TABLE {table} AS SELECT _row, unnest(json_transform(json, ?))"
+            " FROM {objects}",
+            table=sql.name(table),
+            objects=sql.name(objects),
         )
+        con.execute(create.text, [structure])
     finally:
         drop(con, objects)
     return _finish(con, table, file, row_word)

@@ -77,8 +77,8 @@ def counts(
 ) -> dict[str, tuple[int, int]]:
     """arm -> (requests in the frame, of them in the sample)."""
     rows = con.execute(
-        f"SELECT r.arm, count(*), count(*) FILTER (WHERE {COIN_BELOW})"  # noqa: S608 - constants
-        f" FROM canary_request r WHERE {FRAME} GROUP BY r.arm",
+        "SELECT r.arm, count(*), count(*) FILTER (WHERE " + COIN_BELOW + ")"  # noqa: S608 - code constants only; values bound
+        " FROM canary_request r WHERE " + FRAME + " GROUP BY r.arm",
         [seed, _threshold(share), migration_id, since or datetime(1970, 1, 1)],
     ).fetchall()
     found = {arm: (int(n), int(k)) for arm, n, k in rows}
