@@ -8,12 +8,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from cli.common import actor
+from cli.common import actor, utc_time
 from core.analysis.canary import course, recipe, stages, status
 from core.analysis.canary import evidence as canary_evidence
 from core.errors import InputError
@@ -23,15 +23,7 @@ Action = argparse._SubParsersAction
 
 def _at(text: str | None) -> datetime:
     """--at as a naive UTC datetime (an ISO time; one with an offset is converted)."""
-    if not text:
-        return status.now_utc()
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            "--at", f"expected an ISO time such as 2026-11-30T12:00, got {text!r}"
-        ) from None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return utc_time("--at", text) if text else status.now_utc()
 
 
 def canary_status(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:

@@ -10,13 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from cli.common import actor, progress
-from core.errors import InputError
+from cli.common import actor, progress, utc_time
 from core.llm import canary_judge, judges
 from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS
@@ -26,15 +25,7 @@ Action = argparse._SubParsersAction
 
 def _since(text: str | None) -> datetime | None:
     """--since as a naive UTC datetime (an ISO time; one with an offset is converted)."""
-    if not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            "--since", f"expected an ISO time such as 2026-11-30T12:00, got {text!r}"
-        ) from None
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    return utc_time("--since", text) if text else None
 
 
 def canary_judge_traffic(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import sys
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -17,6 +18,18 @@ from core.store import settings
 def actor() -> str:
     """The user recorded in the audit log: the `user` setting, else the login name."""
     return settings.get("user") or getpass.getuser()
+
+
+def utc_time(option: str, text: str) -> datetime:
+    """An ISO time given on the command line as a naive UTC datetime (one with an offset is
+    converted), as the store keeps times."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            option, f"expected an ISO time such as 2026-11-30T12:00, got {text!r}"
+        ) from None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
 
 
 def score_range(text: str) -> tuple[str, tuple[float, float]]:

@@ -77,6 +77,22 @@ def import_run(con, path, **spec):
     return result
 
 
+def golden_migration(con, criteria=None, prices=True) -> str:
+    """A migration "canary" of the golden fixture (fin@1): its source run against
+    run_native.csv as the target; the list prices loaded unless told otherwise."""
+    from core.catalog import migrations, models
+
+    if prices:
+        models.load_price_file(con, "tester")
+    golden = files.import_dataset(
+        con, str(DATA / "golden.csv"), "fin", actor="tester", model_id=SOURCE_MODEL
+    )
+    target = import_run(con, DATA / "run_native.csv", role="target").run_id
+    return migrations.create(
+        con, "canary", golden.source_run.run_id, [target], actor="tester", criteria=criteria
+    )
+
+
 class HeldDatabase:
     """Another process holding the DuckDB file open, as the running app does."""
 

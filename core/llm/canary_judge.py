@@ -4,7 +4,7 @@ The sample is ``core.llm.canary_sample``'s (one rate on both arms, new traffic o
 later pass). The judges are the runner's (``core.llm.judges``: the same metric objects, judge
 model, thread pool and botocore throttling retries); the scores go to canary_score through
 ``core.store.writes_canary``, one transaction per batch, where
-``core.analysis.canary.evidence.traffic`` reads them as the requests' judge verdicts.
+``core.analysis.canary.arrivals.load`` reads them as the requests' judge verdicts.
 Production logs carry no reference answer and no retrieved context, so only metrics that
 need neither can score traffic; the others are named, with what they lack.
 """

@@ -10,10 +10,8 @@ import sys
 import pytest
 
 import cli
-from core.catalog import migrations
-from core.importers import files
 from core.store import db
-from tests.conftest import DATA, ROOT, SOURCE_MODEL, TARGET_MODEL, import_run
+from tests.conftest import DATA, ROOT, SOURCE_MODEL, TARGET_MODEL, golden_migration
 from tests.core.importers.canary.conftest import CREATED
 
 REAL = DATA / "real" / "canary"
@@ -23,11 +21,7 @@ REAL = DATA / "real" / "canary"
 def database(tmp_path) -> tuple[str, str]:
     path = str(tmp_path / "canary.duckdb")
     con = db.connect(path)
-    golden = files.import_dataset(
-        con, str(DATA / "golden.csv"), "fin", actor="t", model_id=SOURCE_MODEL
-    )
-    target = import_run(con, DATA / "run_native.csv", model_id=TARGET_MODEL, role="target")
-    mig = migrations.create(con, "canary", golden.source_run.run_id, [target.run_id], actor="t")
+    mig = golden_migration(con, prices=False)
     con.execute("UPDATE migration SET created_at = ? WHERE migration_id = ?", [CREATED, mig])
     con.close()
     return path, mig

@@ -10,10 +10,9 @@ import pandas as pd
 import pytest
 
 from cli import main
-from core.catalog import migrations, models
-from core.importers import canary, files
+from core.importers import canary
 from core.store import db
-from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
+from tests.conftest import SOURCE_MODEL, TARGET_MODEL, golden_migration
 from tests.fake_bedrock import judge_reply
 
 CRITERIA = {"canary_stages": [[50, 0, 2], [100, 0, 0]], "gating_metrics": ["answer_relevancy"]}
@@ -26,13 +25,7 @@ def canary_db(tmp_path, monkeypatch):
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
     monkeypatch.setenv("SWITCHYARD_USER", "owner")
     con = db.connect(str(path))
-    models.load_price_file(con, "tester")
-    files.import_dataset(
-        con, str(DATA / "golden.csv"), "fin", actor="tester", model_id=SOURCE_MODEL
-    )
-    target = import_run(con, DATA / "run_native.csv", role="target").run_id
-    source = con.execute("SELECT run_id FROM run WHERE role = 'source'").fetchone()[0]
-    mid = migrations.create(con, "canary", source, [target], actor="tester", criteria=CRITERIA)
+    mid = golden_migration(con, CRITERIA)
     start = con.execute("SELECT created_at FROM migration").fetchone()[0] + timedelta(seconds=1)
     n = 12
     pd.DataFrame(

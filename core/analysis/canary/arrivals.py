@@ -1,5 +1,5 @@
 """Both arms' requests in arrival order, with their judge verdicts and SME review terms, as
-the canary's checks take them (``load``; ``core.analysis.canary.evidence.traffic``).
+the canary's checks take them (``load``).
 
 Arrival order is (ts, rowid): the time, then the order the requests were ingested. The base
 columns come from one scan without a sort or a join, the verdicts and SME terms (a sample of

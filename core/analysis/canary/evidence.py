@@ -81,7 +81,7 @@ def load(
         frame = pd.DataFrame({c: pd.Series(dtype=object) for c in TRAFFIC_COLUMNS})
     else:
         since = max(at for at, _ in started.values()) if scope == "current" else None
-        frame = traffic(con, migration_id, crit.get("gating_metrics") or [], since, ids=False)
+        frame = arrivals.load(con, migration_id, crit.get("gating_metrics") or [], since, ids=False)
     rollback = _rollback(con, migration_id, started)
     return CanaryEvidence(
         migration_id,
@@ -111,19 +111,6 @@ def _rollback(
     if any(at > rollback.at for at, _ in started.values()):
         return None
     return rollback
-
-
-def traffic(
-    con: duckdb.DuckDBPyConnection,
-    migration_id: str,
-    gating: list[str],
-    since: datetime | None = None,
-    *,
-    ids: bool = True,
-) -> pd.DataFrame:
-    """Both arms' requests (from ``since``) in arrival order with their judge verdicts and SME
-    review terms, as ``checks.run_checks`` takes them (see ``arrivals.load``)."""
-    return arrivals.load(con, migration_id, gating, since, ids=ids)
 
 
 def last_verdict(con: duckdb.DuckDBPyConnection, migration_id: str) -> tuple | None:

@@ -18,6 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from core.analysis.canary import arrivals
 from core.analysis.canary import checks as canary_checks
 from core.analysis.canary import drill as drills
 from core.analysis.canary import evidence as canary_evidence
@@ -268,7 +269,7 @@ def history(
     frame = (
         ev.traffic
         if since is None
-        else canary_evidence.traffic(con, migration_id, gating, since, ids=False)
+        else arrivals.load(con, migration_id, gating, since, ids=False)
     )
     frame = stage_traffic(frame, chosen)
     if frame.empty:

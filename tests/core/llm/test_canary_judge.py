@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.analysis.canary import evidence
-from core.catalog import migrations, models
+from core.analysis.canary import arrivals
+from core.catalog import migrations
 from core.errors import InputError, NotFoundError
-from core.importers import canary, files
+from core.importers import canary
 from core.llm import canary_judge, canary_sample, judges
 from core.store import db
-from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
+from tests.conftest import SOURCE_MODEL, TARGET_MODEL, golden_migration
 from tests.fake_bedrock import FakeBedrock, judge_reply
 
 METRIC = "deepeval_answer_relevancy"  # needs only the prompt and the response
@@ -32,13 +32,7 @@ TABLES = ("canary_request", "canary_score", "canary_file", "audit")
 def canary_con(tmp_path):
     """A migration of the golden fixture whose gating metric is answer relevancy."""
     con = db.connect(str(tmp_path / "judge.duckdb"))
-    models.load_price_file(con, "tester")
-    files.import_dataset(
-        con, str(DATA / "golden.csv"), "fin", actor="tester", model_id=SOURCE_MODEL
-    )
-    target = import_run(con, DATA / "run_native.csv", role="target").run_id
-    source = con.execute("SELECT run_id FROM run WHERE role = 'source'").fetchone()[0]
-    mid = migrations.create(con, "canary", source, [target], actor="tester", criteria=CRITERIA)
+    mid = golden_migration(con, CRITERIA)
     yield con, mid
     con.close()
 
@@ -176,7 +170,7 @@ def test_a_pass_scores_the_sample_and_a_second_pass_only_new_traffic(canary_con,
         r: (0.0, "fail") if r in wrong else (1.0, "pass") for r in sampled
     }
     # The canary's evidence reads them as judge verdicts (what `canary status` checks).
-    frame = evidence.traffic(con, mid, ["answer_relevancy"]).set_index("request_id")
+    frame = arrivals.load(con, mid, ["answer_relevancy"]).set_index("request_id")
     assert frame.loc[sampled, "judge_passed"].tolist() == [r not in wrong for r in sampled]
     assert frame.drop(index=sampled)["judge_passed"].isna().all()
     audit = con.execute(

@@ -1,5 +1,5 @@
 """SME-corrected quality on canary traffic: the difference estimator over Bernoulli review
-draws (core.analysis.canary.evidence.SME_TERMS) and its confidence sequence (checks)."""
+draws (core.analysis.canary.arrivals.SME_TERMS) and its confidence sequence (checks)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.analysis.canary import checks, evidence
+from core.analysis.canary import arrivals, checks
 from core.store import db
 from tests.core.analysis.canary.test_checks import LIMITS
 
@@ -52,7 +52,7 @@ def test_the_corrected_rate_is_unbiased_where_the_labelled_mean_is_not():
 
 
 def _frame(control: pd.DataFrame, canary: pd.DataFrame) -> pd.DataFrame:
-    """Traffic as evidence.traffic returns it: arms interleaved, SME terms on every request."""
+    """Traffic as arrivals.load returns it: arms interleaved, SME terms on every request."""
     both = pd.concat([control.assign(arm="control"), canary.assign(arm="canary")])
     both = both.sample(frac=1.0, random_state=3).reset_index(drop=True)
     n = len(both)
@@ -141,7 +141,7 @@ def test_traffic_reads_terms_from_review_draws_and_labels():
             " passed, failure_modes) VALUES ('m', 's1', ?, ?, ?, ?, ?)",
             [rid, reviewer, 4 if passed else 2, passed, [] if passed else ["hallucination"]],
         )
-    got = evidence.traffic(con, "m", []).set_index("request_id")
+    got = arrivals.load(con, "m", []).set_index("request_id")
     assert got.loc["a", "sme_z"] == pytest.approx(1 + (0 - 1) / 0.5)
     assert got.loc["b", "sme_z"] == pytest.approx(1.0)
     assert got.loc["c", "sme_z"] == pytest.approx(0 + 0.5 / (0.25 * 1 / 2))
