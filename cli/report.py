@@ -108,15 +108,28 @@ def _need_migration(args: argparse.Namespace) -> str:
 
 
 def report_signoff(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
-    """The sign-off as JSON or HTML; with --gate the exit code is the decision."""
+    """The sign-off as JSON, HTML or PDF; with --gate the exit code is the decision."""
+    if args.format == "pdf" and not args.out:
+        raise InputError("--format pdf", "a PDF is written to a file: add --out FILE.pdf")
     report = signoff.evaluate(con, _need_migration(args), args.target, seed=args.seed)
-    text = signoff.to_html(report) if args.format == "html" else signoff.to_json(report)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-        print(f"{report.decision}: written to {args.out}", file=sys.stderr)
+    exported = _export(report, args.format)
+    if isinstance(exported, bytes):
+        Path(args.out).write_bytes(exported)
+    elif args.out:
+        Path(args.out).write_text(exported, encoding="utf-8")
     else:
-        print(text)
+        print(exported)
+    if args.out:
+        print(f"{report.decision}: written to {args.out}", file=sys.stderr)
     return signoff.EXIT_CODES[report.decision] if args.gate else 0
+
+
+def _export(report: signoff.SignoffReport, fmt: str) -> str | bytes:
+    if fmt == "json":
+        return signoff.to_json(report)
+    from ui import signoff_export  # altair, vl-convert and WeasyPrint load only for these
+
+    return signoff_export.export_pdf(report) if fmt == "pdf" else signoff_export.export_html(report)
 
 
 def report_compare(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
@@ -170,7 +183,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rp.add_argument("--target", help="compare/signoff: the target run (default: role target)")
     rp.add_argument("--stratum", help="compare: one stratum")
     rp.add_argument("--split", help="compare: one split (dev, holdout)")
-    rp.add_argument("--format", choices=["json", "html"], default="json", help="signoff")
+    rp.add_argument("--format", choices=["json", "html", "pdf"], default="json", help="signoff")
     rp.add_argument("--out", help="signoff: write to this file")
     rp.add_argument(
         "--gate",

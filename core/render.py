@@ -1,5 +1,5 @@
 """Showing untrusted text (model outputs, prompts, contexts) safely, with optional PII masking,
-and charts as static SVG for exports.
+charts as static SVG for exports, and an exported page as PDF.
 
 Streamlit escapes HTML unless ``unsafe_allow_html`` is set (it never is here); markdown is
 still interpreted, so links and images in a model output would be live. ``inert`` escapes
@@ -10,6 +10,8 @@ loads or runs.
 from __future__ import annotations
 
 import re
+
+from core.errors import SwitchyardError
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=])")
 
@@ -86,3 +88,21 @@ def _clear(vl_convert) -> None:
 def inert_svg(text: str) -> str | None:
     """The SVG when it holds nothing active, else None."""
     return None if _UNSAFE_SVG.search(text) else text
+
+
+def pdf(html: str) -> bytes:
+    """A self-contained exported page as PDF, laid out by WeasyPrint from the page's own print
+    stylesheet: no browser, and nothing fetched (a URL in the page gets nothing)."""
+    try:
+        import weasyprint  # imported here: only the PDF export needs it
+    except (ImportError, OSError) as error:  # OSError: Pango, its system library, is missing
+        raise SwitchyardError(
+            "PDF export needs WeasyPrint and the Pango library (Debian: apt-get install"
+            f" libpango-1.0-0 libpangoft2-1.0-0); the HTML export prints to PDF too: {error}"
+        ) from None
+
+    class FetchNothing(weasyprint.urls.URLFetcher):
+        def fetch(self, url, headers=None):
+            raise ValueError(f"an export loads nothing from outside itself: {url}")
+
+    return weasyprint.HTML(string=html, url_fetcher=FetchNothing()).write_pdf()

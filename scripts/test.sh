@@ -6,10 +6,11 @@
 # (e.g. -m "not browser and not slow" for the fast part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
+# Pango lays out the PDF export (WeasyPrint).
+if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libpangoft2-1.0; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium
+  $SUDO apt-get install -y -qq chromium libpango-1.0-0 libpangoft2-1.0-0
 fi
 pip install -q -r requirements-dev.txt
 ruff check .

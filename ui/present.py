@@ -89,8 +89,10 @@ def quality(figures: compare.Figures, comparison: compare.Comparison) -> pd.Data
                 f"{mc.improvements} (p {mc.p_value:.2g})"
                 if mc
                 else MISSING,
-                "target/source (95% lower bound)": f"{number(ni and ni.ratio, '.3f')} "
-                f"(≥ {number(ni and ni.ratio_lower, '.3f')})",
+                "target/source (95% lower bound)": f"{number(ni.ratio, '.3f')} "
+                f"(≥ {number(ni.ratio_lower, '.3f')})"
+                if ni
+                else MISSING,
             }
         )
     return pd.DataFrame(rows)
@@ -138,8 +140,8 @@ def by_stratum(figures: compare.Figures, metric: str) -> pd.DataFrame:
             "source pass": pct_interval(r.source_pass_rate),
             "target pass": pct_interval(r.target_pass_rate),
             "difference": points_interval(r.pass_rate_difference),
-            "regressions": r.mcnemar.regressions,
-            "improvements": r.mcnemar.improvements,
+            "regressions": r.mcnemar.regressions if r.mcnemar else MISSING,
+            "improvements": r.mcnemar.improvements if r.mcnemar else MISSING,
         }
         for r in figures.by_stratum.get(metric, [])
     )
@@ -285,13 +287,13 @@ def pass_rates(report: signoff.SignoffReport) -> pd.DataFrame:
             {
                 "metric": metric,
                 "run": side,
-                "pass rate": q.pass_rate(side).estimate,
-                "low": q.pass_rate(side).low,
-                "high": q.pass_rate(side).high,
+                "pass rate": rate.estimate,
+                "low": rate.low,
+                "high": rate.high,
             }
             for metric, q in report.quality.items()
-            if q.items
             for side in compare.SIDES
+            if q.items and (rate := q.pass_rate(side)) is not None
         ]
     )
 

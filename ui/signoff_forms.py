@@ -7,7 +7,7 @@ import streamlit as st
 
 from core.analysis import signoff
 from core.errors import SwitchyardError
-from ui import signoff_view
+from ui import signoff_export
 
 
 def resolve_form(con, flags: list[signoff.SafetyFlag], actor: str) -> None:
@@ -71,16 +71,24 @@ def stakeholder_editor(con, report: signoff.SignoffReport, actor: str) -> None:
 
 def export_buttons(report: signoff.SignoffReport) -> None:
     st.subheader("Export")
-    left, right = st.columns(2)
+    left, middle, right = st.columns(3)
     name = f"signoff-{report.migration_id}-{report.target_run_id}"
     # Rendered when clicked (the charts take a moment to draw), not on every page run.
     left.download_button(
         "HTML report",
-        lambda: signoff_view.export_html(report),
+        lambda: signoff_export.export_html(report),
         f"{name}.html",
         "text/html",
         key="signoff.html",
         help="With the charts; prints to PDF from the browser (File → Print).",
+    )
+    middle.download_button(
+        "PDF report",
+        lambda: signoff_export.export_pdf(report),
+        f"{name}.pdf",
+        "application/pdf",
+        key="signoff.pdf",
+        help="The HTML report laid out for A4 by WeasyPrint, with the charts.",
     )
     right.download_button(
         "JSON", signoff.to_json(report), f"{name}.json", "application/json", key="signoff.json"

@@ -78,21 +78,3 @@ def figures(report: signoff.SignoffReport) -> None:
     if not ttft.empty and ttft["ms"].notna().any():
         right.markdown("**Time to first token**")
         right.altair_chart(charts.ttft_bars(ttft))
-
-
-def chart_svgs(report: signoff.SignoffReport) -> dict[str, str | None]:
-    """The page's charts as static SVG for the HTML export (vl-convert, no browser)."""
-    found: dict[str, str | None] = {}
-    rates = present.pass_rates(report)
-    if not rates.empty:
-        title = f"Judge pass rate on the {report.decided_on} split, 95% interval"
-        found[title] = render.svg(charts.pass_rate_intervals(rates).to_dict())
-    ttft = present.ttft(report)
-    if not ttft.empty and ttft["ms"].notna().any():
-        found["Time to first token"] = render.svg(charts.ttft_bars(ttft).to_dict())
-    return found
-
-
-def export_html(report: signoff.SignoffReport) -> str:
-    """The HTML report with the charts, as the Export button writes it."""
-    return signoff.to_html(report, chart_svgs(report))

@@ -236,6 +236,10 @@ def test_manager_approves_then_a_new_label_makes_it_stale_and_exports(browser, s
     report = Path(download.value.path()).read_text(encoding="utf-8")
     assert "<h2>Criteria</h2>" in report and "approve" in report
     with page.expect_download() as download:
+        page.get_by_role("button", name="PDF report").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF-")
+    assert download.value.suggested_filename.endswith(".pdf")
+    with page.expect_download() as download:
         page.get_by_role("button", name="JSON").click()
     data = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert data["decision"] == "NOT YET"

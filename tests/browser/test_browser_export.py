@@ -1,7 +1,7 @@
 """The sign-off's HTML export in Chromium: the charts show (inline SVG with drawn marks), and
 Chromium's print-to-PDF cuts no table, card or chart off at the page edge.
 
-The export is made as the Export button makes it (``ui.signoff_view.export_html``) from the
+The export is made as the Export button makes it (``ui.signoff_export.export_html``) from the
 demo database, written to a file and opened from disk, as someone who was sent it would.
 """
 
@@ -38,13 +38,13 @@ WIDEST = """() => {
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, module_demo):
-    from ui import signoff_view  # a ui module: Streamlit imported only by tests that need it
+    from ui import signoff_export  # no Streamlit, as the command line uses it
 
     con = module_demo()
     migration_id = con.execute("SELECT migration_id FROM migration").fetchone()[0]
     report = signoff.evaluate(con, migration_id)
     path = tmp_path_factory.mktemp("export") / "signoff.html"
-    path.write_text(signoff_view.export_html(report), encoding="utf-8")
+    path.write_text(signoff_export.export_html(report), encoding="utf-8")
     return path
 
 

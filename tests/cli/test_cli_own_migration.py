@@ -213,6 +213,23 @@ def test_own_migration_from_real_files_to_a_signed_report(cli, tmp_path):
     gate = cli("report", "signoff", "--migration", migration, "--gate", ok=False)
     assert gate.returncode == 4  # NO-GO
 
+    # The HTML report from the command line carries the page's chart as static SVG; TTFT was
+    # not measured, so it has no TTFT chart.
+    html_file = tmp_path / "signoff.html"
+    cli("report", "signoff", "--migration", migration, "--format", "html", "--out", str(html_file))
+    html = html_file.read_text(encoding="utf-8")
+    assert "Judge pass rate on the" in html and html.count("<svg") == 1
+    assert "<strong>Time to first token</strong>" not in html
+    # ... and as PDF (WeasyPrint, no browser), which must go to a file.
+    pdf_file = tmp_path / "signoff.pdf"
+    cli("report", "signoff", "--migration", migration, "--format", "pdf", "--out", str(pdf_file))
+    assert pdf_file.read_bytes().startswith(b"%PDF-")
+    refused = cli("report", "signoff", "--migration", migration, "--format", "pdf", ok=False)
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert refused.stderr.strip().endswith(
+        "--format pdf: a PDF is written to a file: add --out FILE.pdf"
+    )
+
 
 @pytest.mark.slow
 def test_bedrock_jobs_and_ragas_tables_on_the_command_line(cli, tmp_path):

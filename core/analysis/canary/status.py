@@ -267,9 +267,7 @@ def history(
     gating = ev.criteria.get("gating_metrics") or []
     since = chosen.started_at
     frame = (
-        ev.traffic
-        if since is None
-        else arrivals.load(con, migration_id, gating, since, ids=False)
+        ev.traffic if since is None else arrivals.load(con, migration_id, gating, since, ids=False)
     )
     frame = stage_traffic(frame, chosen)
     if frame.empty:

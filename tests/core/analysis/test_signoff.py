@@ -316,7 +316,7 @@ def test_signoff_page_decides_and_a_manager_records_an_approval(page_db):
     approvals = next(d.value for d in at.table if "stakeholder" in d.value.columns)
     sre = approvals[approvals["stakeholder"] == "SRE"].iloc[0]
     assert sre["decision"] == "approve" and sre["by"] == "manager"
-    assert [b.label for b in at.get("download_button")] == ["HTML report", "JSON"]
+    assert [b.label for b in at.get("download_button")] == ["HTML report", "PDF report", "JSON"]
 
 
 def test_signoff_page_for_each_target_and_owners_cannot_approve(page_db):
