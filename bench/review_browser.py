@@ -7,9 +7,12 @@ itself: from the keydown (a capturing listener, so Playwright's round trip is no
 the first DOM mutation after which the next item is on screen and the script is idle (submit),
 or the chosen score is drawn as chosen (key). The floor is the same measure on a trivial page
 (a caption and a button) served the same way. Then a soak of ``--soak`` submits, with the
-server's resident memory read from /proc before, during and after.
+server's resident memory read from /proc before, during and after (every ``--every``
+submits). ``--probe FILE`` runs the server under bench/memprobe.py and has it write what it
+holds (object types, session state, tracemalloc with $MEMPROBE_TRACE) at each of those points.
 
     python bench/review_browser.py [--items 120] [--soak 2000]
+    python bench/review_browser.py --items 10 --soak 600 --every 100 --probe bench/out/probe.jsonl
     python bench/review_browser.py --smoke   # 2,000 items, 12 steps, a 20-submit soak (CI)
 """
 
@@ -20,6 +23,7 @@ import json
 import os
 import platform
 import secrets
+import signal
 import socket
 import statistics
 import subprocess
@@ -84,7 +88,9 @@ def free_port() -> int:
 class Server:
     """``streamlit run`` of a script on 127.0.0.1 with the project's .streamlit/config.toml."""
 
-    def __init__(self, script: Path, dbfile: Path, log: Path, *flags: str, **env: str) -> None:
+    def __init__(
+        self, script: Path, dbfile: Path, log: Path, *flags: str, probe: Path | None = None
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {
@@ -92,9 +98,13 @@ class Server:
             "SWITCHYARD_DB": str(dbfile),
             "SWITCHYARD_DEMO": "0",
             "SWITCHYARD_COOKIE_KEY": secrets.token_hex(32),
-            **env,
         }
+        self.probe_file = probe
         command = [sys.executable, "-m", "streamlit", "run", str(script)]
+        if probe is not None:
+            probe.unlink(missing_ok=True)
+            environ["MEMPROBE_OUT"] = str(probe)
+            command = [sys.executable, str(ROOT / "bench" / "memprobe.py"), "run", str(script)]
         command += ["--server.address", "127.0.0.1", "--server.port", str(self.port), *flags]
         self.log = log.open("w")
         self.proc = subprocess.Popen(  # noqa: S603  (our own fixed command)
@@ -115,6 +125,19 @@ class Server:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()
         kb = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))
         return round(int(kb) / 1024, 1)
+
+    def probe(self) -> None:
+        """Have bench/memprobe.py write one sample, and wait for it."""
+        if self.probe_file is None:
+            return
+        lines = self.probe_file.read_text().count("\n") if self.probe_file.exists() else 0
+        self.proc.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if self.probe_file.exists() and self.probe_file.read_text().count("\n") > lines:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("the memory probe wrote nothing")
 
     def cpu_s(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -223,18 +246,20 @@ def summary(times: list[float]) -> dict:
     }
 
 
-def measure_review(browser, server: Server, steps: int, soak: int) -> dict:
+def measure_review(browser, server: Server, steps: int, soak: int, every: int = 0) -> dict:
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     sign_in(page, server.url, "sme1")
     page.evaluate(PROBE)
     times: dict[str, list[float]] = {"key": [], "submit": []}
     for _ in range(steps + 5):
         label_one(page, times)
+    server.probe()
     memory = [{"submits": 0, "rss_mb": server.rss_mb()}]
     for done in range(1, soak + 1):
         soak_one(page)
-        if done % max(1, soak // 8) == 0 or done == soak:
+        if done % (every or max(1, soak // 8)) == 0 or done == soak:
             memory.append({"submits": done, "rss_mb": server.rss_mb()})
+            server.probe()
     page.context.close()
     return {
         "submit_to_next_ready": summary(times["submit"][5:]),  # 5 warm-up items dropped
@@ -255,7 +280,15 @@ def measure_trivial(browser, server: Server, steps: int) -> dict:
     return summary(times[5:])
 
 
-def run(tmp: Path, sizes: tuple[int, int, int], steps: int, soak: int, flags: list[str]) -> dict:
+def run(
+    tmp: Path,
+    sizes: tuple[int, int, int],
+    steps: int,
+    soak: int,
+    flags: list[str],
+    every: int = 0,
+    probe: Path | None = None,
+) -> dict:
     from playwright.sync_api import sync_playwright
 
     dbfile = tmp / "review_browser.duckdb"
@@ -267,9 +300,9 @@ def run(tmp: Path, sizes: tuple[int, int, int], steps: int, soak: int, flags: li
     trivial_script.write_text(TRIVIAL)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        app = Server(ROOT / "serve.py", dbfile, tmp / "app.log", *flags)
+        app = Server(ROOT / "serve.py", dbfile, tmp / "app.log", *flags, probe=probe)
         try:
-            result = measure_review(browser, app, steps, soak)
+            result = measure_review(browser, app, steps, soak, every)
             result["server_cpu_s"] = round(app.cpu_s(), 1)
         finally:
             app.stop()
@@ -298,6 +331,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=120, help="measured items (>= 100)")
     parser.add_argument("--soak", type=int, default=2_000, help="submits in the memory soak")
+    parser.add_argument("--every", type=int, default=0, help="read memory every N submits")
+    parser.add_argument("--probe", type=Path, help="run the server under bench/memprobe.py")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the database and JSON")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI")
     parser.add_argument(
         "--streamlit", action="append", default=[], help="a server option: runner.postScriptGC=true"
@@ -311,10 +347,10 @@ def main() -> None:
         check(result, "submit_to_next_ready.median_ms", "key_to_feedback.median_ms")
         assert result["labels_at_end"] == 2 * (SMOKE[1] + 12 + 5 + 20), result
         return
-    OUT.mkdir(parents=True, exist_ok=True)
-    result = run(OUT, SIZES, args.items, args.soak, args.flag)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result = run(args.out, SIZES, args.items, args.soak, args.flag, args.every, args.probe)
     print(json.dumps(result, indent=2))
-    (OUT / "review_browser.json").write_text(json.dumps(result, indent=2))
+    (args.out / "review_browser.json").write_text(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
