@@ -9,6 +9,7 @@ password sign-in then lasts only until the page is reloaded.
 import streamlit as st
 
 import core  # noqa: F401  (turns third-party telemetry off before anything else loads)
-from ui import session_routes
+from ui import session_routes, store
 
+store.build_demo_if_empty()  # before the server accepts a session, not in the first one
 app = st.App("app.py", routes=session_routes.routes())

@@ -157,6 +157,7 @@ def sign_in_form() -> User | None:
             except sessions.SignInRefused as exc:
                 st.error(str(exc))
     if session is None:
+        store.warm_up()
         return None
     st.session_state.update(
         {

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
+import time
 from pathlib import Path
 
 import duckdb
 import streamlit as st
 
-from core import demo
 from core.catalog import users
 from core.errors import SwitchyardError
 from core.store import db, settings
@@ -26,9 +28,33 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     # A failure is not cached: the next page run tries again.
     con = db.connect(path, wait_s=WAIT_S, advice=APP_ADVICE)
     users.seed(con, auth_config())
-    if settings.get("demo_on_empty") == "1":
-        demo.install_if_empty(con, int(settings.get("demo_seed")))
+    _demo_if_empty(con)  # serve.py built it already, unless the app runs without serve.py
     return con
+
+
+def build_demo_if_empty() -> None:
+    """Before the server accepts sessions (serve.py): the demo on an empty database when the
+    demo setting is on, so no visitor waits for it. A database that cannot be opened is left
+    for the first page, which says why."""
+    try:
+        con = db.connect(settings.db_path(), wait_s=WAIT_S, advice=APP_ADVICE)
+    except SwitchyardError:
+        return
+    try:
+        _demo_if_empty(con)
+    finally:
+        con.close()
+
+
+def _demo_if_empty(con: duckdb.DuckDBPyConnection) -> None:
+    if settings.get("demo_on_empty") != "1" or db.scalar(con, "SELECT count(*) FROM dataset"):
+        return
+    from core import demo  # it loads the statistics (seconds): only to build it, not to sign in
+
+    print("Switchyard: building the synthetic demo (about 10 s)…", flush=True)
+    started = time.monotonic()
+    demo.install(con, int(settings.get("demo_seed")))
+    print(f"Switchyard: demo built in {time.monotonic() - started:.1f} s", flush=True)
 
 
 def cursor() -> duckdb.DuckDBPyConnection:
@@ -53,3 +79,20 @@ def auth_config() -> users.AuthConfig:
 def _auth_config(path: str, cookie_key: str) -> users.AuthConfig:
     # cookie_key is unused here but keys the cache: load_config reads it from the settings.
     return users.load_config(Path(path))
+
+
+_warming = threading.Lock()
+# What the pages after sign-in import: scipy and the analyses take seconds on a cold start.
+WARM_MODULES = ("core.analysis.signoff", "core.analysis.calibration", "core.review.sampling")
+
+
+def warm_up() -> None:
+    """Import what the pages need in the background, once per process, while the first user
+    types their password: the sign-in form does not wait for it, the first page need not."""
+    if _warming.acquire(blocking=False):  # never released: once per process
+        threading.Thread(target=_import_all, daemon=True, name="switchyard-warm-up").start()
+
+
+def _import_all() -> None:
+    for name in WARM_MODULES:
+        importlib.import_module(name)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ROOT, free_port, stop
+from tests.browser.conftest import ROOT, free_port, launch_app, stop
 from tests.browser.test_browser import ARGS, CHROMIUM, idle, playwright_api
 
 pytestmark = [pytest.mark.browser]
@@ -122,3 +122,16 @@ def test_fresh_copy_with_a_venv_builds_first_then_serves_without_watching_it(tmp
     assert watches < VENV_DIRS, f"{watches} inotify watches: the .venv is watched"
     for warning in ("Inotify", "overflow", "watchdog", "Traceback"):
         assert warning.lower() not in text.lower(), text[-2000:]
+
+
+def test_streamlit_run_on_an_empty_database_builds_the_demo_before_it_answers(tmp_path):
+    # Without `python -m core demo` first: serve.py builds it before the server starts, so
+    # the first visitor's session does not (it once waited 10 s for the sign-in form).
+    log = tmp_path / "streamlit.log"
+    proc = launch_app(tmp_path / "empty.duckdb", free_port(), log=log)
+    try:
+        text = log.read_text(errors="replace")  # the server answers /_stcore/health now
+    finally:
+        stop(proc)
+    assert "Switchyard: building the synthetic demo" in text
+    assert "Switchyard: demo built in" in text
