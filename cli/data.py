@@ -23,8 +23,8 @@ def cmd_init(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
         f"database {args.db or settings.db_path()} is ready "
         f"({len(db.applied(con))} schema migrations applied)"
     )
-    if not db.scalar(con, "SELECT count(*) FROM model_price"):  # a new database: list prices
-        added = models.load_price_file(con, actor())
+    added = models.load_list_prices_if_none(con, actor())
+    if added:
         print(
             f"{added} list prices loaded from data/{models.PRICE_FILE.name}"
             " (Bedrock on-demand, us-east-1): check them against the current AWS price list"

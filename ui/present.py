@@ -112,7 +112,10 @@ def sme_corrected(figures: compare.Figures) -> pd.DataFrame:
                     "what": key,
                     "StratPPI": show(value and value.interval),
                     "SME-only": show(value and value.sme_only),
-                    "SME labels": value.labelled if value else 0,
+                    # A withheld figure (too few labels) still had labels: never "0".
+                    "SME labels": value.labelled
+                    if value
+                    else (corrected.labelled_pairs if key == "difference" else MISSING),
                     "worth (labels)": MISSING
                     if value is None or finite(value.effective_labels) is None
                     else f"{value.effective_labels:,.0f}",

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import streamlit as st
 
-from core.catalog import users
+from core.catalog import models, users
 from core.errors import SwitchyardError
 from core.store import db, settings
 
@@ -28,6 +28,7 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     # A failure is not cached: the next page run tries again.
     con = db.connect(path, wait_s=WAIT_S, advice=APP_ADVICE)
     users.seed(con, auth_config())
+    models.load_list_prices_if_none(con, "switchyard")  # a new database: cost is measurable
     _demo_if_empty(con)  # serve.py built it already, unless the app runs without serve.py
     return con
 

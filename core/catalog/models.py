@@ -121,6 +121,15 @@ def add_price(
         )
 
 
+def load_list_prices_if_none(con: duckdb.DuckDBPyConnection, actor: str) -> int:
+    """A database without any price gets the shipped list prices (data/prices.csv), as
+    ``init``, the demo and the app's first start do; one with prices keeps its own. Returns
+    the rows added."""
+    if db.scalar(con, "SELECT count(*) FROM model_price"):
+        return 0
+    return load_price_file(con, actor)
+
+
 def load_price_file(con: duckdb.DuckDBPyConnection, actor: str, path: Path = PRICE_FILE) -> int:
     """Register the shipped price table (data/prices.csv); returns the rows added."""
     with path.open(newline="", encoding="utf-8") as fh:

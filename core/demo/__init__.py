@@ -75,7 +75,7 @@ def install(
     """Write the demo migration (prices, dataset, three runs, migration) and, with
     ``canary``, its simulated production traffic (``traffic``); returns its id."""
     demo = generate(seed, n_items)
-    models.load_price_file(con, ACTOR)
+    models.load_list_prices_if_none(con, ACTOR)
     run_ids = _import(con, demo, seed)
     migration_id = migrations.create(
         con,

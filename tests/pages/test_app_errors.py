@@ -10,9 +10,10 @@ import time
 
 import pytest
 
-from core.catalog import runs
+from core.catalog import models, runs
 from core.errors import InputError
 from core.importers import files
+from core.store import db
 from tests.conftest import DATA, SOURCE_MODEL, HeldDatabase, signed_in
 from ui import imports, store
 
@@ -89,3 +90,19 @@ def test_an_upload_is_deleted_after_its_import(con, tmp_path, good):
     assert not planned.exists() and not planned.parent.exists()
     if good:
         assert [r["role"] for r in runs.list_runs(con, "up@1")] == ["source"]
+
+
+def test_the_apps_first_start_on_a_new_database_loads_the_list_prices(tmp_path, monkeypatch):
+    # A team that starts the app without the demo and without `init` once read "no price" on
+    # every page although data/prices.csv ships both models' prices.
+    path = tmp_path / "new.duckdb"
+    monkeypatch.setenv("SWITCHYARD_DB", str(path))
+    monkeypatch.setenv("SWITCHYARD_DEMO", "0")
+    at = signed_in("app.py", username=None, timeout=120)
+    at.run()
+    assert not at.exception
+    with (models.PRICE_FILE).open(encoding="utf-8") as fh:
+        shipped = sum(1 for _ in fh) - 1  # the header
+    con = store.cursor()
+    assert db.scalar(con, "SELECT count(*) FROM model_price") == shipped
+    assert db.scalar(con, "SELECT count(*) FROM dataset") == 0  # no demo was asked for

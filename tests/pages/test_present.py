@@ -3,6 +3,7 @@ formatted by core.formatting (no 'None', no unrounded float, pp for differences,
 codes) and the sign-off banner lists every reason."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
@@ -87,3 +88,11 @@ def test_every_criterion_has_a_status_colour_and_icon(demo):
         assert colour and icon.startswith(":material/")
     assert len({c for c, _ in signoff_view.STATUS.values()}) == len(signoff_view.STATUS)
     assert signoff_view.sentence(["a ", "b."]) == "a; b."
+
+
+def test_withheld_sme_corrected_figures_never_show_zero_labels():
+    # 6 items labelled on both runs, too few for the figures: the table read "SME labels 0".
+    withheld = compare.SmeCorrection(None, None, None, 6, "6 items carry SME labels of both runs")
+    table = present.sme_corrected(SimpleNamespace(sme_corrected={"correctness": withheld}))
+    labels = dict(zip(table["what"], table["SME labels"], strict=True))
+    assert labels == {"source": "—", "target": "—", "difference": 6}
