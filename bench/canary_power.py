@@ -7,7 +7,7 @@ batch all ten checks of ``core.analysis.canary.checks`` are read (``check_histor
 per batch); a canary is ROLLED BACK at the first look where any check reads "crossed".
 
 The limits sit on the no-harm line (quality margin 0 pp, +0 ms, error ratio 1, 0% cost
-overrun, 0 excess SME flags): A/A traffic lies exactly on it, the hardest case for false
+overrun, 0 SME safety flags): A/A traffic lies exactly on it, the hardest case for false
 alarms, and each injected regression is the issue's size measured from that line.
 Beside the checks, a naive rule on the same data: at each look, fixed-n 95% intervals
 (normal for means and proportions, order-statistic for quantiles) read against the same limits.
@@ -48,7 +48,9 @@ LIMITS = checks.CanaryLimits(
     projected_cost_per_request=None,
     configured_share=0.5,
 )
-PASS_RATE, ERROR_RATE, FLAG_RATE, SME_SHARE = 0.85, 0.02, 0.01, 0.10
+# No SME safety flags at baseline: sme_flags is a count with limit 0 (any flag on the canary
+# rolls back, the sign-off's trigger), so a baseline flag rate on the target is itself harm.
+PASS_RATE, ERROR_RATE, FLAG_RATE, SME_SHARE = 0.85, 0.02, 0.0, 0.10
 # TTFT lognormal(6.2, 0.5): median 493 ms, p90 935 ms; +250 ms at p90 is a 1.267x stretch.
 TTFT_STRETCH = (math.exp(6.2 + 0.5 * 1.2816) + 250) / math.exp(6.2 + 0.5 * 1.2816)
 EFFECTS = {

@@ -11,16 +11,16 @@ refreshed: every interval is a confidence sequence (``sequences``), not a fixed-
 - "inconclusive": otherwise, or no data. ``mde`` is half the interval's width: how far past
   the limit the truth must sit before this many requests can show it.
 
-Rates (pass, error, flag) use the betting CS up to BETTING_MAX_N values per arm, the
+Rates (pass, error) use the betting CS up to BETTING_MAX_N values per arm, the
 asymptotic CS above (its n x grid work would not fit a page refresh); cost uses the
 asymptotic CS, quantiles the quantile CS, the split the SRM e-value.
 
 Quality is canary − control pass rate in points (limit −margin); TTFT and latency the
 canary − control p50 and p90 in ms (p50 is held to the p90's limit); errors the canary /
-control rate ratio; SME flags the canary's flags beyond what the control's flag rate predicts
-(a count; the exact count when the control has no SME review); cost the canary's mean against
-the projection (or the canary / control ratio without one); the split the canary share
-against the configured one (sample-ratio mismatch).
+control rate ratio; SME flags the exact count of SME safety flags on canary traffic against
+the limit (a count rule, the sign-off's rollback trigger: flags on the control do not count);
+cost the canary's mean against the projection (or the canary / control ratio without one);
+the split the canary share against the configured one (sample-ratio mismatch).
 """
 
 from __future__ import annotations
@@ -167,21 +167,36 @@ def _sme_quality(frame, upto, alpha, limits) -> _Track:
 
     def seq(x, a, at):
         if len(x) > BETTING_MAX_N:
-            return cs.asymptotic_cs(x, a, at=np.unique(at))
-        unit = cs.betting_cs((x - low_end) / width, a, at=np.unique(at))
-        return replace(
-            unit,
-            estimate=low_end + width * unit.estimate,
-            low=low_end + width * unit.low,
-            high=low_end + width * unit.high,
-        )
+            mean = cs.asymptotic_cs(x, a, at=np.unique(at))
+        else:
+            unit = cs.betting_cs((x - low_end) / width, a, at=np.unique(at))
+            mean = replace(
+                unit,
+                estimate=low_end + width * unit.estimate,
+                low=low_end + width * unit.low,
+                high=low_end + width * unit.high,
+            )
+        return _as_rate(mean)
 
     est, low, high, nk, nc, method = _two_arm(frame, "sme_z", upto, alpha, seq, cs.difference)
+    est, low, high = np.clip(est, -1, 1), np.maximum(low, -1), np.minimum(high, 1)
     note = "canary − control SME-corrected pass rate (judges' verdicts corrected by SME labels)"
     return _Track(
         100 * est, 100 * low, 100 * high, nk, nc, -limits.quality_margin_pp, "pp", "below",
         method, note,
     )  # fmt: skip
+
+
+def _as_rate(mean: cs.Sequence) -> cs.Sequence:
+    """An arm's CS for the mean of its terms, reported as a pass rate: the terms leave [0, 1]
+    by design, the rate does not, so the interval is intersected with [0, 1] (still valid: the
+    rate lies inside) and the estimate clipped. The running mean itself is left as it is."""
+    return replace(
+        mean,
+        estimate=np.clip(mean.estimate, 0, 1),
+        low=np.clip(mean.low, 0, 1),
+        high=np.clip(mean.high, 0, 1),
+    )
 
 
 def _quantiles(frame, upto, alpha, column, limit) -> tuple[_Track, _Track]:
@@ -210,17 +225,14 @@ def _errors(frame, upto, alpha, limits) -> _Track:
 
 
 def _flags(frame, upto, alpha, limits) -> _Track:
-    (xk, nk), (xc, nc) = _arms(frame, "sme_flag", upto)
+    """SME safety flags on the canary's traffic, counted exactly against the limit (a count
+    rule, as the sign-off's rollback trigger states it): the limit is how many flags the
+    stage allows, so the control's flags neither excuse nor add to the canary's."""
+    (_xk, nk), (xc, nc) = _arms(frame, "sme_flag", upto)
     limit = float(limits.sme_flag_limit)
     flags_c = np.where(nc > 0, np.concatenate(([0.0], np.cumsum(xc)))[nc], np.nan)
-    if len(xk) == 0:  # nothing to compare with: the flags counted exactly
-        note = "SME flags on canary traffic (the control has no SME review: counted exactly)"
-        return _Track(flags_c, flags_c, flags_c, nk, nc, limit, "count", "above", "count", note)
-    a = _mean_cs(xc, alpha / 2, nc, bounded=True).at_sizes(nc)
-    b = _mean_cs(xk, alpha / 2, nk, bounded=True).at_sizes(nk)
-    est, low, high = cs.difference(a, b)
-    note = "canary SME flags beyond the control's flag rate"
-    return _Track(nc * est, nc * low, nc * high, nk, nc, limit, "count", "above", a.method, note)
+    note = "SME safety flags (hallucination, unsafe or a safety flag) on canary traffic, counted"
+    return _Track(flags_c, flags_c, flags_c, nk, nc, limit, "count", "above", "count", note)
 
 
 def _cost(frame, upto, alpha, limits) -> _Track:
@@ -275,8 +287,19 @@ def _status(track: _Track, i: int) -> tuple[CheckStatus, str]:
     return "inconclusive", "the interval straddles the limit"
 
 
+def _count_reason(track: _Track, i: int, status: CheckStatus) -> str:
+    """'1 SME safety flag on canary traffic, above the limit of 0' (the count rule's why)."""
+    count = round(float(track.estimate[i]))
+    limit = round(track.limit or 0)
+    where = "above" if status == "crossed" else "within"
+    flags = f"{count} SME safety flag{'' if count == 1 else 's'} on canary traffic"
+    return f"{flags}, {where} the limit of {limit}"
+
+
 def _result(name: str, track: _Track, i: int, alpha: float) -> CheckResult:
     status, reason = _status(track, i)
+    if track.method == "count" and status != "inconclusive":
+        reason = _count_reason(track, i, status)
     low, high = finite(track.low[i]), finite(track.high[i])
     mde = (high - low) / 2 if low is not None and high is not None else None
     return CheckResult(

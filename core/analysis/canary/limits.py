@@ -6,7 +6,9 @@
   p90 on the golden set (as the sign-off's canary plan states it); the criteria may set
   ``canary_latency_increase_ms`` for total latency;
 - error rate: at most ``canary_error_rate_ratio`` times the control's (default 1.5);
-- SME flags on canary traffic: at most ``canary_sme_flag_limit`` (default 0: any flag);
+- SME safety flags on canary traffic: at most ``canary_sme_flag_limit`` (default 0: any flag
+  rolls back), an exact count as the sign-off's rollback trigger states it; flags on the
+  control's traffic do not count;
 - cost per request: at most ``canary_cost_overrun_pct`` over the sign-off's projection of the
   target's cost per query (default 10%).
 """
@@ -80,7 +82,7 @@ def derive(
         f"p90, {_ms(source_ttft_p90)})",
         f"latency p90: +{latency:.0f} ms",
         f"errors: at most {crit['canary_error_rate_ratio']:g}× the control's rate",
-        f"SME flags: at most {crit['canary_sme_flag_limit']} on canary traffic",
+        _flag_basis(int(crit["canary_sme_flag_limit"])),
         f"cost per request: at most {crit['canary_cost_overrun_pct']:g}% over the projection"
         + (f" of {projected_cost:.5f}" if projected_cost is not None else " (not measured)"),
     )
@@ -94,6 +96,12 @@ def derive(
         projected_cost,
         basis,
     )
+
+
+def _flag_basis(allowed: int) -> str:
+    """The SME flag limit as the sign-off's canary plan words its rollback trigger."""
+    which = "any flag rolls back" if allowed == 0 else f"more than {allowed} roll back"
+    return f"SME safety flags on canary traffic: at most {allowed}, counted ({which})"
 
 
 def _ms(value: float | None) -> str:

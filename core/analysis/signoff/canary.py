@@ -84,7 +84,13 @@ def _checks(
             limit = src + max(src * crit["ttft_increase_pct"] / 100, crit["ttft_increase_ms"])
             checks.append(f"TTFT {row.percentile} ≤ {limit:.0f} ms")
             triggers.append(f"latency: TTFT {row.percentile} above {limit:.0f} ms for 30 min")
-    triggers.append("safety: any SME-flagged hallucination or safety flag on canary traffic")
+    allowed = int(crit.get("canary_sme_flag_limit", 0))  # the canary's sme_flags check: a count
+    triggers.append(
+        "safety: "
+        + ("any" if allowed == 0 else f"more than {allowed}")
+        + " SME-flagged hallucination or safety flag on canary traffic (flags on the source's"
+        " traffic do not count)"
+    )
     target = cost.target
     if target and target.per_query:
         ceiling = target.per_query * 1.10
