@@ -16,7 +16,7 @@ from core import exports, render
 from core.analysis.canary import course, recipe, stages, status
 from core.analysis.canary import evidence as canary_evidence
 from core.catalog import users
-from core.errors import SwitchyardError
+from core.errors import InputError, SwitchyardError
 from core.formatting import in_unit, number, pct
 from core.importers import canary as canary_import
 from core.review import canary_sampling
@@ -138,7 +138,10 @@ def ingest_form(con, migration_id: str, actor: str) -> None:
     target = folder / Path(upload.name).name
     with errors.plainly("The ingest"), imports.saved_upload(target, upload.getvalue()) as path:
         options = canary_import.Options(fmt=fmt)
-        got = canary_import.ingest(con, str(path), migration_id, actor=actor, options=options)
+        try:
+            got = canary_import.ingest(con, str(path), migration_id, actor=actor, options=options)
+        except InputError as exc:  # named as the user knows the file, not its temp copy
+            raise exc.renamed(upload.name) from None
         skipped = " (skipped: the same file was ingested before)" if got.skipped else ""
         st.session_state["canary.ingested"] = (
             f"{upload.name}: {got.requests:,} requests and {got.scores:,} scores ingested{skipped}"

@@ -22,6 +22,15 @@ def migration_or_stop(con, key: str) -> dict:
 
 def target_run(con, migration_id: str, key: str) -> str:
     """A target or candidate run of the migration, the role 'target' first."""
-    runs = migration.target_run_list(con, migration_id)
-    names = {r["run_id"]: f"{r['name']} ({r['role']})" for r in runs}
+    names = run_labels(migration.target_run_list(con, migration_id))
     return st.selectbox("Target run", list(names), key=key, format_func=names.get)
+
+
+def run_labels(runs: list[dict]) -> dict[str, str]:
+    """Each run's label, "name (role)"; runs sharing one (two tools' runs of one model) also
+    show their run id, so the choice is never between identical lines."""
+    plain = [f"{r['name']} ({r['role']})" for r in runs]
+    return {
+        r["run_id"]: label if plain.count(label) == 1 else f"{label[:-1]}, {r['run_id']})"
+        for r, label in zip(runs, plain, strict=True)
+    }

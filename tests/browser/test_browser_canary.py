@@ -7,6 +7,7 @@ Skipped when /usr/bin/chromium is missing, like tests/browser/test_browser.py.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -97,6 +98,20 @@ def test_owner_ingests_sees_hold_then_roll_back_and_downloads_the_rollback(
     first = ingest(page, log_file(tmp_path / "calm.parquet", 2_000, 1, 0.0))
     assert first.startswith("calm.parquet: 2,000 requests")
     verdict(page, "HOLD")
+
+    # A file from before the canary's window is refused, named as the user knows it (not the
+    # server's temp copy), with the window's start to the second.
+    stale = pd.read_parquet(log_file(tmp_path / "x.parquet", 20, 3, 0.0))
+    stale["ts"] = pd.Timestamp("2020-01-01 00:00:00")
+    stale.to_parquet(tmp_path / "old.parquet", index=False)
+    form = page.locator('[data-testid="stForm"]').filter(has_text="Traffic log file")
+    upload(page, form, tmp_path / "old.parquet")
+    form.get_by_role("button", name="Ingest").click()
+    refused = page.locator('[data-testid="stAlertContentError"]').filter(has_text="old.parquet")
+    refused.wait_for(timeout=WAIT)
+    text = refused.inner_text()
+    assert text.startswith("old.parquet, row 1") and "before the canary's window" in text
+    assert "switchyard-upload" not in text and not re.search(r"\d\d:\d\d:\d\d\.\d", text)
 
     ingest(page, log_file(tmp_path / "slow.parquet", 40_000, 2, 4_000.0), (first,))
     verdict(page, "ROLL BACK")

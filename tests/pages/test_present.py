@@ -96,3 +96,18 @@ def test_withheld_sme_corrected_figures_never_show_zero_labels():
     table = present.sme_corrected(SimpleNamespace(sme_corrected={"correctness": withheld}))
     labels = dict(zip(table["what"], table["SME labels"], strict=True))
     assert labels == {"source": "—", "target": "—", "difference": 6}
+
+
+def test_target_runs_with_the_same_name_show_their_run_ids():
+    from ui import choosers
+
+    runs = [
+        {"run_id": "run-a1", "name": "nova on fin@1", "role": "target"},
+        {"run_id": "run-b2", "name": "nova on fin@1", "role": "target"},
+        {"run_id": "run-c3", "name": "haiku on fin@1", "role": "candidate"},
+    ]
+    assert choosers.run_labels(runs) == {
+        "run-a1": "nova on fin@1 (target, run-a1)",
+        "run-b2": "nova on fin@1 (target, run-b2)",
+        "run-c3": "haiku on fin@1 (candidate)",
+    }

@@ -139,13 +139,15 @@ def _add_window_checks(
     start, latest = window.start.isoformat(sep=" "), window.latest.isoformat(sep=" ")
     found.add(
         f"{when} < CAST({literal(start)} AS TIMESTAMP)",
-        f"before the canary's window, which opens when {window.opened} ({start} UTC, migration"
+        f"before the canary's window, which opens when {window.opened}"
+        f" ({window.start.isoformat(sep=' ', timespec='seconds')} UTC, migration"
         f" {migration_id}); traffic from before it is not this canary's",
         col.source,
         shown,
     )
     if window.end is not None:
-        after = f"after the migration was archived ({window.end.isoformat(sep=' ')} UTC)"
+        archived = window.end.isoformat(sep=" ", timespec="seconds")
+        after = f"after the migration was archived ({archived} UTC)"
     else:
         after = (
             f"in the future: more than {int(arm_map.CLOCK_SKEW.total_seconds() // 60)} minutes"
