@@ -7,7 +7,7 @@ connection, as ui.store.cursor() hands them out. Every ``--every`` steps it prin
 process's resident memory and DuckDB's own account (duckdb_memory(), by tag), so a growth can
 be put on DuckDB's buffer pool, on cursors, or on neither.
 
-    python bench/review_memory.py --steps 600 [--close] [--threads] [--memory-limit 256MB]
+    python bench/review_memory.py --steps 600 [--closed] [--close] [--threads]
 """
 
 from __future__ import annotations
@@ -36,9 +36,13 @@ def rss_mb() -> float:
 
 
 def duckdb_mb(con) -> dict[str, float]:
-    rows = con.execute(
+    # On a cursor of its own: a query on ``con`` itself would close the result ``con`` may
+    # hold open, which is what keeps DuckDB's transaction memory (see ui/store.py).
+    probe = con.cursor()
+    rows = probe.execute(
         "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0"
     ).fetchall()
+    probe.close()
     return {tag: round(used / 2**20, 1) for tag, used in rows}
 
 
@@ -68,6 +72,9 @@ def main() -> None:
     parser.add_argument("--close", action="store_true", help="close each cursor after use")
     parser.add_argument("--memory-limit", help="SET memory_limit to this first")
     parser.add_argument(
+        "--closed", action="store_true", help="close the connection's open result first"
+    )
+    parser.add_argument(
         "--threads", action="store_true", help="each step on a new thread, as Streamlit runs"
     )
     parser.add_argument("--db", type=Path, help="a database built by bench.review_loop.build")
@@ -78,9 +85,11 @@ def main() -> None:
             shutil.copy(args.db, path)
         else:
             build(path, 500_000, 50_000, args.steps + 10)
-        con = db.connect(str(path))
+        con = db.connect(str(path))  # its setup's last result left open, as the app's was
+        if args.closed:
+            con.execute("SELECT 1").fetchall()  # as ui.store does since issue 16
         if args.memory_limit:
-            con.execute("SET memory_limit = ?", [args.memory_limit])
+            con.cursor().execute("SET GLOBAL memory_limit = ?", [args.memory_limit])
         samples = []
         for done in range(args.steps + 1):
             if done % args.every == 0:
