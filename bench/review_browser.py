@@ -288,6 +288,7 @@ def run(
     flags: list[str],
     every: int = 0,
     probe: Path | None = None,
+    prices: bool = False,
 ) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -295,6 +296,13 @@ def run(
     dbfile.unlink(missing_ok=True)
     start = time.perf_counter()
     build(dbfile, *sizes)
+    if prices:  # as any database after the app's first start: its setup then only reads
+        from core.catalog import models
+        from core.store import db
+
+        con = db.connect(str(dbfile))
+        models.load_list_prices_if_none(con, "bench")
+        con.close()
     built = round(time.perf_counter() - start, 1)
     trivial_script = tmp / "trivial.py"
     trivial_script.write_text(TRIVIAL)
@@ -334,6 +342,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=0, help="read memory every N submits")
     parser.add_argument("--probe", type=Path, help="run the server under bench/memprobe.py")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the database and JSON")
+    parser.add_argument("--prices", action="store_true", help="load the list prices first")
     parser.add_argument("--smoke", action="store_true", help="a tiny run for CI")
     parser.add_argument(
         "--streamlit", action="append", default=[], help="a server option: runner.postScriptGC=true"
@@ -348,7 +357,9 @@ def main() -> None:
         assert result["labels_at_end"] == 2 * (SMOKE[1] + 12 + 5 + 20), result
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    result = run(args.out, SIZES, args.items, args.soak, args.flag, args.every, args.probe)
+    result = run(
+        args.out, SIZES, args.items, args.soak, args.flag, args.every, args.probe, args.prices
+    )
     print(json.dumps(result, indent=2))
     (args.out / "review_browser.json").write_text(json.dumps(result, indent=2))
 
