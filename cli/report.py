@@ -127,9 +127,9 @@ def report_signoff(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> 
 def _export(report: signoff.SignoffReport, fmt: str) -> str | bytes:
     if fmt == "json":
         return signoff.to_json(report)
-    from ui import signoff_export  # altair, vl-convert and WeasyPrint load only for these
+    from core.analysis.signoff import charts  # altair, vl-convert, WeasyPrint: only for these
 
-    return signoff_export.export_pdf(report) if fmt == "pdf" else signoff_export.export_html(report)
+    return charts.export_pdf(report) if fmt == "pdf" else charts.export_html(report)
 
 
 def report_compare(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:

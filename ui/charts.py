@@ -5,6 +5,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+# The sign-off's two charts live beside its exports, which draw them too (one definition).
+from core.analysis.signoff.charts import pass_rate_intervals, ttft_bars  # noqa: F401
+
 
 def threshold_sweep(table: pd.DataFrame) -> alt.Chart:
     """Calibration: κ, precision and recall against the judge's pass threshold."""
@@ -42,35 +45,6 @@ def ttft_histogram(points: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("ms:Q", bin=alt.Bin(maxbins=60), title="TTFT (ms)"),
             y=alt.Y("count():Q", stack=None),
-            color="run:N",
-        )
-    )
-
-
-def pass_rate_intervals(rates: pd.DataFrame) -> alt.Chart:
-    """Sign-off: each run's judge pass rate with its 95% interval, one row per metric."""
-    base = alt.Chart(rates).encode(
-        y=alt.Y("run:N", title=None), color=alt.Color("run:N", legend=None)
-    )
-    # One axis title for the layers (Altair would join theirs: 'pass rate, low, high').
-    axis = alt.Axis(format="%", title="judge pass rate (95% interval)")
-    return (
-        base.mark_point(filled=True, size=80).encode(
-            x=alt.X("pass rate:Q", axis=axis, scale=alt.Scale(zero=False))
-        )
-        + base.mark_rule().encode(x=alt.X("low:Q", axis=axis), x2="high:Q")
-    ).facet(row=alt.Row("metric:N", title=None))
-
-
-def ttft_bars(ttft: pd.DataFrame) -> alt.Chart:
-    """Sign-off: TTFT per percentile, the two runs side by side."""
-    return (
-        alt.Chart(ttft)
-        .mark_bar()
-        .encode(
-            x=alt.X("percentile:N", title=None, axis=alt.Axis(labelAngle=0)),
-            xOffset="run:N",
-            y=alt.Y("ms:Q", title="TTFT (ms)"),
             color="run:N",
         )
     )

@@ -7,6 +7,7 @@ import pandas as pd
 
 from core import formatting, render
 from core.analysis import compare, signoff
+from core.analysis.signoff.charts import pass_rates, ttft  # noqa: F401  (the pages use them here)
 from core.formatting import (
     MISSING,
     days,
@@ -281,34 +282,6 @@ def banner(report: signoff.SignoffReport) -> str:
     """The decision and every reason for it, one per line, for the page's banner."""
     reasons = "".join(f"\n- {render.inert(r)}" for r in report.reasons)
     return f"**{report.decision}**" + (f" — because:{reasons}" if reasons else "")
-
-
-def pass_rates(report: signoff.SignoffReport) -> pd.DataFrame:
-    """Both runs' judge pass rate per gating metric with its interval (for a chart)."""
-    return pd.DataFrame(
-        [
-            {
-                "metric": metric,
-                "run": side,
-                "pass rate": rate.estimate,
-                "low": rate.low,
-                "high": rate.high,
-            }
-            for metric, q in report.quality.items()
-            for side in compare.SIDES
-            if q.items and (rate := q.pass_rate(side)) is not None
-        ]
-    )
-
-
-def ttft(report: signoff.SignoffReport) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {"percentile": row.percentile, "run": side, "ms": finite(row.ms(side).estimate)}
-            for row in report.speed.ttft
-            for side in compare.SIDES
-        ]
-    )
 
 
 def safety_flags(report: signoff.SignoffReport) -> pd.DataFrame:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analysis import signoff
+from core.analysis.signoff import charts as signoff_charts
 from core.errors import SwitchyardError
-from ui import signoff_export
 
 
 def resolve_form(con, flags: list[signoff.SafetyFlag], actor: str) -> None:
@@ -76,7 +76,7 @@ def export_buttons(report: signoff.SignoffReport) -> None:
     # Rendered when clicked (the charts take a moment to draw), not on every page run.
     left.download_button(
         "HTML report",
-        lambda: signoff_export.export_html(report),
+        lambda: signoff_charts.export_html(report),
         f"{name}.html",
         "text/html",
         key="signoff.html",
@@ -84,7 +84,7 @@ def export_buttons(report: signoff.SignoffReport) -> None:
     )
     middle.download_button(
         "PDF report",
-        lambda: signoff_export.export_pdf(report),
+        lambda: signoff_charts.export_pdf(report),
         f"{name}.pdf",
         "application/pdf",
         key="signoff.pdf",

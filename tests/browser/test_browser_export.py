@@ -1,8 +1,9 @@
 """The sign-off's HTML export in Chromium: the charts show (inline SVG with drawn marks), and
 Chromium's print-to-PDF cuts no table, card or chart off at the page edge.
 
-The export is made as the Export button makes it (``ui.signoff_export.export_html``) from the
-demo database, written to a file and opened from disk, as someone who was sent it would.
+The export is made as the Export button makes it
+(``core.analysis.signoff.charts.export_html``) from the demo database, written to a file and
+opened from disk, as someone who was sent it would.
 """
 
 from __future__ import annotations
@@ -38,13 +39,13 @@ WIDEST = """() => {
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory, module_demo):
-    from ui import signoff_export  # no Streamlit, as the command line uses it
+    from core.analysis.signoff import charts
 
     con = module_demo()
     migration_id = con.execute("SELECT migration_id FROM migration").fetchone()[0]
     report = signoff.evaluate(con, migration_id)
     path = tmp_path_factory.mktemp("export") / "signoff.html"
-    path.write_text(signoff_export.export_html(report), encoding="utf-8")
+    path.write_text(charts.export_html(report), encoding="utf-8")
     return path
 
 
