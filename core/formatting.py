@@ -24,7 +24,14 @@ MISSING = "—"
 def number(value: float | None, spec: str = ".1f") -> str:
     """``format(value, spec)``, or an em dash when there is no finite value."""
     value = finite(value)
-    return MISSING if value is None else format(value, spec)
+    return MISSING if value is None else _no_minus_zero(format(value, spec))
+
+
+def _no_minus_zero(text: str, sign: str = "") -> str:
+    """'-0.00' → '0.00': a value that rounds to zero shows no minus (κ read '-0.00')."""
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return sign + text[1:]
+    return text
 
 
 def interval(
@@ -65,7 +72,7 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 def pct(value: float | None, decimals: int = 1) -> str:
     """A proportion in percent with one decimal: 0.8462 → '84.6%'."""
     value = finite(value)
-    return MISSING if value is None else f"{value * 100:.{decimals}f}%"
+    return MISSING if value is None else _no_minus_zero(f"{value * 100:.{decimals}f}%")
 
 
 def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
@@ -73,7 +80,8 @@ def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
     value = finite(value)
     if value is None:
         return MISSING
-    return f"{value * 100:{'+' if signed else ''}.{decimals}f} pp"
+    text = f"{value * 100:{'+' if signed else ''}.{decimals}f} pp"
+    return _no_minus_zero(text, "+" if signed else "")
 
 
 def money(value: float | None, currency: str | None, decimals: int | None = None) -> str:

@@ -128,3 +128,12 @@ def test_canary_figures_carry_their_unit_once():
     )
     assert formatting.unit_interval(2.0, None, None, "count") == "2"
     assert formatting.in_unit(float("nan"), "ms") == formatting.MISSING
+
+
+def test_a_value_that_rounds_to_zero_shows_no_minus():
+    # The calibration page read "κ -0.00" for a weighted κ of about -0.001.
+    assert formatting.number(-0.001, ".2f") == "0.00"
+    assert formatting.pct(-0.00001) == "0.0%"
+    assert formatting.points(-0.00001) == "+0.0 pp"
+    assert formatting.points(-0.00001, signed=False) == "0.0 pp"
+    assert formatting.number(-0.006, ".2f") == "-0.01" and formatting.points(-0.02) == "-2.0 pp"
