@@ -129,6 +129,10 @@ def _duckdb() -> dict:
                 "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0"
             ).fetchall()
             entry["memory_mb"] = {tag: round(used / 2**20, 1) for tag, used in rows}
+            # DuckDB's own count: cursors alive in C++ too (this probe's one included)
+            entry["connection_count"] = cur.execute(
+                "SELECT * FROM duckdb_connection_count()"
+            ).fetchone()[0]
         finally:
             cur.close()
         break
