@@ -14,8 +14,12 @@ st.set_page_config(page_title="Switchyard", page_icon="🔀", layout="wide")
 
 user = auth.current_user() or auth.sign_in_form()
 if user is None:
+    # Every page's address answers with the sign-in form (a deep link once met "Page not
+    # found"), and the address stays, so signing in lands on the page that was asked for.
     menu = st.navigation(
-        [st.Page(auth.signed_out_page, title="Sign in", url_path="signin")], position="hidden"
+        [st.Page(auth.signed_out_page, title="Sign in", url_path="signin")]
+        + [st.Page(auth.signed_out_page, title=p.title, url_path=p.url) for p in navigation.PAGES],
+        position="hidden",
     )
 else:
     # Every page is registered, so a link to a forbidden one runs that page's own guard (which

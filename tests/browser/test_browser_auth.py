@@ -74,3 +74,27 @@ def test_the_cookie_route_sends_the_browser_nowhere_but_this_app(browser, server
     assert page.url == server.url + "/"
     assert not auth_cookie(context)  # an unknown grant sets nothing
     context.close()
+
+
+def test_a_deep_link_while_signed_out_shows_sign_in_then_the_page_asked_for(browser, server):
+    # It once showed Streamlit's "Page not found" dialog over the form and sent the browser to
+    # Home after sign-in. (The very first request a fresh server gets runs the page file
+    # itself, which says "Please sign in first."; test_fresh_server_shows_no_page_without_sign_in.)
+    first = browser.new_context().new_page()
+    first.goto(server.url)
+    idle(first)
+    first.context.close()
+    page = browser.new_context().new_page()
+    page.goto(f"{server.url}/signoff")
+    idle(page)
+    page.wait_for_timeout(1000)  # the cookie component's rerun (see sign_in)
+    idle(page)
+    assert "Page not found" not in page.inner_text("body")
+    page.get_by_label("Username", exact=True).fill("manager")
+    page.get_by_label("Password", exact=True).fill("demo-manager")
+    page.get_by_role("button", name="Sign in").click()
+    wait_for(lambda: "Signed in as Mia Manager" in page.inner_text("body"), 30)
+    idle(page)
+    assert page.url.endswith("/signoff") and "Page not found" not in page.inner_text("body")
+    page.get_by_role("heading", name="Sign-off").wait_for(timeout=30_000)
+    page.context.close()
