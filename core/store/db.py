@@ -58,6 +58,8 @@ def connect(
     from core.catalog import metrics  # imported here: core.metrics writes through this module
 
     metrics.seed(con)
+    # An open result keeps every later transaction's undo memory alive (ui.store): end it.
+    con.execute("SELECT 1").fetchall()
     return con
 
 
