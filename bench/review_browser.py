@@ -89,7 +89,13 @@ class Server:
     """``streamlit run`` of a script on 127.0.0.1 with the project's .streamlit/config.toml."""
 
     def __init__(
-        self, script: Path, dbfile: Path, log: Path, *flags: str, probe: Path | None = None
+        self,
+        script: Path,
+        dbfile: Path,
+        log: Path,
+        *flags: str,
+        probe: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -98,6 +104,7 @@ class Server:
             "SWITCHYARD_DB": str(dbfile),
             "SWITCHYARD_DEMO": "0",
             "SWITCHYARD_COOKIE_KEY": secrets.token_hex(32),
+            **(env or {}),
         }
         self.probe_file = probe
         command = [sys.executable, "-m", "streamlit", "run", str(script)]

@@ -169,7 +169,7 @@ def run(tmp: Path, sizes: tuple[int, int, int], smes: int, labels: int, think: f
     audit_before = share_queue(dbfile, smes, auth)
     labels_before = 2 * sizes[1]
     env = {"SWITCHYARD_AUTH_FILE": str(auth)}
-    server = Server(ROOT / "serve.py", dbfile, tmp / "load.log", **env)
+    server = Server(ROOT / "serve.py", dbfile, tmp / "load.log", env=env)
     try:
         submits, wall, cpu = asyncio.run(drive(server, smes, labels, think))
         rss = server.rss_mb()
