@@ -159,7 +159,7 @@ def cmd_prompt(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None
         print(prompts.diff(con, args.parent, args.other))
     else:
         table = prompts.runs_by_version(con, args.migration)
-        print(table.drop(columns=["run_id"]).to_string(index=False))
+        print(prompts.runs_by_version_shown(table).to_string(index=False))
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

@@ -11,6 +11,7 @@ Every missing value (None, NaN, infinity) is an em dash, so a table never shows 
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 
 import numpy as np
@@ -201,11 +202,21 @@ LABELS = {
 }
 
 
+# Words of a raw name that read differently in a heading ('ttft_increase_ms' → 'TTFT
+# increase (ms)'); a trailing 'id' goes ('item_id' → 'Item').
+WORDS = {"ttft": "TTFT", "sme": "SME", "ms": "(ms)", "pp": "(pp)", "pct": "(%)", "usd": "(USD)"}
+
+
 def label(name: str) -> str:
     """A column name as a heading: the mapping above, else 'snake_case' → 'Snake case'."""
     if name in LABELS:
         return LABELS[name]
-    text = str(name).replace("_", " ").strip()
+    words = [w for w in str(name).strip().split("_") if w]
+    if len(words) > 1 and words[-1] == "id":
+        words.pop()
+    text = " ".join(WORDS.get(w.lower(), w) for w in words)
+    if re.match(r"p\d", text):  # a percentile keeps its small p: 'p50'
+        return text
     return text[:1].upper() + text[1:] if text else text
 
 

@@ -33,7 +33,7 @@ signoff_view.figures(report)
 
 st.subheader("Open safety flags")
 if not report.open_safety_flags:
-    st.write("None.")
+    st.write("No open SME safety flag.")
 else:
     st.table(present.safety_flags(report), hide_index=True)
     if set(user.roles) & {"eval_owner", "admin"}:

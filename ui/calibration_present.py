@@ -99,6 +99,18 @@ def disagreements_table(frame: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+def disagreements_shown(rows: pd.DataFrame) -> pd.DataFrame:
+    """``disagreements_table`` as the page shows it: verdicts as pass/fail, failure modes as
+    words, headings humanised and scores rounded (the CSV export keeps the raw columns)."""
+    shown = rows.copy()
+    for column in ("judge_pass", "sme_pass"):
+        shown[column] = shown[column].map({True: "pass", False: "fail"}).fillna(formatting.MISSING)
+    shown["failure_modes"] = shown["failure_modes"].map(
+        lambda modes: modes if isinstance(modes, str) else ", ".join(map(str, modes))
+    )
+    return formatting.table(shown)
+
+
 def pairwise_table(result: PairwiseAgreement) -> pd.DataFrame:
     """The pairwise agreement as rows a page can show: with ties, and ties left out."""
     rows = [

@@ -119,7 +119,7 @@ def disagreements(frame: pd.DataFrame) -> None:
     if rows.empty:
         st.info("Judge and SMEs agree on every labelled output.")
     else:
-        st.dataframe(rows, hide_index=True)
+        st.dataframe(present.disagreements_shown(rows), hide_index=True)
         st.download_button(
             "Export CSV",
             exports.csv_text(rows),

@@ -17,7 +17,7 @@ from core.analysis.canary import course, recipe, stages, status
 from core.analysis.canary import evidence as canary_evidence
 from core.catalog import users
 from core.errors import InputError, SwitchyardError
-from core.formatting import in_unit, number, pct
+from core.formatting import in_unit, number, pct, table
 from core.importers import canary as canary_import
 from core.review import canary_sampling
 from ui import charts, errors, imports
@@ -51,12 +51,12 @@ def stage_table(result: status.CanaryStatus) -> pd.DataFrame:
     running = result.verdict.stage
     rows = [
         {
-            "stage": s.number,
-            "traffic %": s.share_pct,
-            "hours (min–max)": f"{s.min_hours:g}–{s.max_hours:g}",
-            "started (UTC)": s.started_at,
-            "ended (UTC)": s.ended_at,
-            "state": "running"
+            "Stage": s.number,
+            "Traffic %": s.share_pct,
+            "Hours (min–max)": f"{s.min_hours:g}–{s.max_hours:g}",
+            "Started (UTC)": s.started_at,
+            "Ended (UTC)": s.ended_at,
+            "State": "running"
             if s.number == running and s.started_at
             else "done"
             if s.ended_at
@@ -64,7 +64,7 @@ def stage_table(result: status.CanaryStatus) -> pd.DataFrame:
         }
         for s in result.stages
     ]
-    return pd.DataFrame(rows)
+    return table(pd.DataFrame(rows))
 
 
 def checks_table(result: status.CanaryStatus) -> pd.DataFrame:
@@ -73,25 +73,25 @@ def checks_table(result: status.CanaryStatus) -> pd.DataFrame:
     for c in result.checks:
         rows.append(
             {
-                "check": c.name,
-                "status": c.status,
-                "critical": c.name in result.critical,
-                "estimate (95% sequence)": stages.figure(c),
-                "limit": stages.limit_of(c),
-                "detectable now": in_unit(c.mde, c.unit),
-                "control / canary": f"{c.n_control:,} / {c.n_canary:,}",
-                "why": c.why,
+                "Check": c.name,
+                "Status": c.status,
+                "Critical": "yes" if c.name in result.critical else "no",
+                "Estimate (95% sequence)": stages.figure(c),
+                "Limit": stages.limit_of(c),
+                "Detectable now": in_unit(c.mde, c.unit),
+                "Control / canary": f"{c.n_control:,} / {c.n_canary:,}",
+                "Why": c.why,
             }
         )
-    return pd.DataFrame(rows)
+    return table(pd.DataFrame(rows))
 
 
 def history_table(con, migration_id: str) -> pd.DataFrame:
     """Every stored verdict, newest first, with why and the hash of its inputs."""
-    table = canary_evidence.verdict_history(con, migration_id)
-    table["reasons"] = table["reasons"].map(lambda text: "; ".join(json.loads(text)))
-    table["inputs_hash"] = table["inputs_hash"].str[:12]
-    return table
+    rows = canary_evidence.verdict_history(con, migration_id)
+    rows["reasons"] = rows["reasons"].map(lambda text: "; ".join(json.loads(text)))
+    rows["inputs_hash"] = rows["inputs_hash"].str[:12]
+    return table(rows.rename(columns={"decided_at": "Decided at (UTC)"}))
 
 
 def over_time(con, result: status.CanaryStatus) -> None:
@@ -224,12 +224,12 @@ def review_table(con, migration_id: str) -> pd.DataFrame:
         share = arm.flagged / arm.labelled if arm.labelled else None
         rows.append(
             {
-                "arm": arm.arm,
-                "considered": number(arm.considered, ",.0f"),
-                "drawn": number(arm.drawn, ",.0f"),
-                "labelled": number(arm.labelled, ",.0f"),
+                "Arm": arm.arm,
+                "Considered": number(arm.considered, ",.0f"),
+                "Drawn": number(arm.drawn, ",.0f"),
+                "Labelled": number(arm.labelled, ",.0f"),
                 "SME-flagged": number(arm.flagged, ",.0f"),
-                "flagged of labelled": pct(share),
+                "Flagged of labelled": pct(share),
             }
         )
     return pd.DataFrame(rows)

@@ -12,6 +12,7 @@ from core.catalog import runs
 from core.llm import judges, prompts, runner
 from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS
+from ui import present
 from ui.errors import plainly
 
 ENDPOINT_HELP = "Endpoint URL (optional for Bedrock; the base URL for OpenAI-compatible)"
@@ -131,9 +132,10 @@ def prompt_panel(
     or a metaprompt, and a diff."""
     st.markdown("**Runs by prompt version** (quality, latency, cost)")
     st.dataframe(
-        prompts.runs_by_version(con, migration_id).drop(columns=["run_id"]), hide_index=True
+        prompts.runs_by_version_shown(prompts.runs_by_version(con, migration_id)),
+        hide_index=True,
     )
-    st.dataframe(versions.drop(columns=["text"]), hide_index=True)
+    st.dataframe(present.shown(versions.drop(columns=["text"])), hide_index=True)
     ids = versions["prompt_version_id"].tolist()
     with st.form("runs.prompt"):
         text = st.text_area("New prompt version", key="runs.prompt_text", height=160)

@@ -53,17 +53,17 @@ def _table(result: planning.SamplePlan) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "stratum": f"{s.stratum}/{s.pool}",
-                "N_h": s.size,
-                "drawn": s.drawn,
-                "labelled": s.labelled,
-                "pass rate needs": s.for_pass_rate,
+                "Stratum": f"{s.stratum}/{s.pool}",
+                "Items (N_h)": s.size,
+                "Drawn": s.drawn,
+                "Labelled": s.labelled,
+                "Pass rate needs": s.for_pass_rate,
                 "κ needs": s.for_kappa,
-                "labels needed": s.needed,
-                "more": s.more,
-                # The rate that draws "labels needed": rounded down, as the draw rounds
+                "Labels needed": s.needed,
+                "More": s.more,
+                # The rate that draws "Labels needed": rounded down, as the draw rounds
                 # rate × N_h up (exact to the label below 10,000 items a stratum).
-                "rate (%)": math.floor(10000 * s.needed / s.size) / 100 if s.size else 0.0,
+                "Rate (%)": math.floor(10000 * s.needed / s.size) / 100 if s.size else 0.0,
             }
             for s in result.strata
         ]

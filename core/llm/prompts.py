@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from core import formatting
 from core.catalog import migrations, models
 from core.errors import InputError, NotFoundError
 from core.llm import clients, converse
@@ -199,7 +200,7 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
         """
         WITH price AS (SELECT * FROM prices_in_force(?)),
         per_run AS (
-            SELECT r.run_id, r.name, r.model_id, r.prompt_version_id, r.created_at,
+            SELECT r.run_id, r.name, r.model_id, r.prompt_version_id, r.created_at, p.currency,
                    count(o.item_id) AS outputs, count(o.error) AS errors,
                    median(o.ttft_ms) AS ttft_p50_ms, median(o.latency_ms) AS latency_p50_ms,
                    avg(o.input_tokens * p.input_per_1k / 1000
@@ -221,7 +222,7 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
         SELECT coalesce(pr.prompt_version_id, '(none)') AS prompt_version, pv.origin,
                pr.name AS run, pr.model_id, q.judge_pass_rates, pr.outputs, pr.errors,
                round(pr.ttft_p50_ms) AS ttft_p50_ms, round(pr.latency_p50_ms) AS latency_p50_ms,
-               pr.cost_per_query, pr.run_id
+               pr.cost_per_query, pr.currency, pr.run_id
         FROM per_run pr
         LEFT JOIN quality q USING (run_id)
         LEFT JOIN prompt_version pv ON pv.prompt_version_id = pr.prompt_version_id
@@ -229,3 +230,14 @@ def runs_by_version(con: duckdb.DuckDBPyConnection, migration_id: str) -> pd.Dat
         """,
         [date.today(), migration_id],
     ).df()
+
+
+def runs_by_version_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """``runs_by_version`` as people read it: cost with its currency, headings humanised,
+    no ids."""
+    shown = table.copy()
+    shown["cost_per_query"] = [
+        formatting.money(cost, currency)
+        for cost, currency in zip(shown["cost_per_query"], shown["currency"], strict=True)
+    ]
+    return formatting.table(shown.drop(columns=["run_id", "currency"]))

@@ -29,17 +29,17 @@ def test_owner_sees_stage_2_hold_with_why_and_every_check(demo_page_db):
     reasons = " ".join(texts(at.markdown)).replace("\\", "")  # inert() escapes markdown
     # 24 h when the demo was built; the shared demo database may be some minutes old
     assert re.search(r"time: stage 2 has run 24\.\d h of its minimum 48 h", reasons), reasons
-    checks = frame(at, "check")
-    assert set(checks["check"]) == {
+    checks = frame(at, "Check")
+    assert set(checks["Check"]) == {
         "quality_judge", "quality_sme", "ttft_p50", "ttft_p90", "latency_p50", "latency_p90",
         "error_rate", "sme_flags", "cost_per_request", "traffic_split",
     }  # fmt: skip
-    assert checks.set_index("check").loc["ttft_p90", "status"] == "within"
-    stages = frame(at, "traffic %")
-    assert list(stages["state"]) == ["done", "running", "not started"]
-    history = frame(at, "inputs_hash")
-    assert list(history["verdict"]) == ["HOLD", "PROMOTE"]  # newest first
-    assert history["reasons"].iloc[1].startswith("every check within its limit")
+    assert checks.set_index("Check").loc["ttft_p90", "Status"] == "within"
+    stages = frame(at, "Traffic %")
+    assert list(stages["State"]) == ["done", "running", "not started"]
+    history = frame(at, "Inputs hash")
+    assert list(history["Verdict"]) == ["HOLD", "PROMOTE"]  # newest first
+    assert history["Reasons"].iloc[1].startswith("every check within its limit")
     labels = [b.label for b in at.button]
     assert "Record start of stage 3" in labels and "Record rollback" in labels
     con = db.connect(str(path))

@@ -38,15 +38,15 @@ def test_owner_draws_a_canary_review_sample_and_reads_each_arm(demo_page_db):
     at = app_page("pages/canary.py", "owner", "eval_owner")
     assert not at.exception
     before = frame(at, "SME-flagged")
-    assert list(before["considered"]) == ["0", "0"]
+    assert list(before["Considered"]) == ["0", "0"]
     at.number_input(key="canary.review.fail").set_value(1.0)
     at.number_input(key="canary.review.pass").set_value(0.5)
     next(b for b in at.button if b.label == "Draw a canary review sample").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any(s.value.startswith("Drew ") for s in at.success)
-    after = frame(at, "SME-flagged").set_index("arm")
+    after = frame(at, "SME-flagged").set_index("Arm")
     assert list(after.index) == ["control", "canary"]
-    assert list(after["considered"]) == [f"{PER_ARM:,}", f"{PER_ARM:,}"]
+    assert list(after["Considered"]) == [f"{PER_ARM:,}", f"{PER_ARM:,}"]
     con = db.connect(str(path))
     drawn = dict(
         con.execute(
@@ -54,7 +54,7 @@ def test_owner_draws_a_canary_review_sample_and_reads_each_arm(demo_page_db):
         ).fetchall()
     )
     con.close()
-    assert list(after["drawn"]) == [f"{drawn['control']:,}", f"{drawn['canary']:,}"]
+    assert list(after["Drawn"]) == [f"{drawn['control']:,}", f"{drawn['canary']:,}"]
 
 
 def test_a_manager_reads_the_counts_without_the_draw_form(demo_page_db):

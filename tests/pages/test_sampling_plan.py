@@ -20,7 +20,7 @@ def page():
 
 
 def planner_table(at):
-    return next(d.value for d in at.dataframe if "labels needed" in d.value.columns)
+    return next(d.value for d in at.dataframe if "Labels needed" in d.value.columns)
 
 
 def sentence(at) -> str:
@@ -32,8 +32,8 @@ def test_the_planner_shows_labels_per_stratum_before_a_sample(dbfile):
     assert not at.exception
     table = planner_table(at)
     assert list(table.columns) == [
-        "stratum", "N_h", "drawn", "labelled", "pass rate needs", "κ needs", "labels needed",
-        "more", "rate (%)",
+        "Stratum", "Items (N_h)", "Drawn", "Labelled", "Pass rate needs", "κ needs",
+        "Labels needed", "More", "Rate (%)",
     ]  # fmt: skip
     # The same plan computed from the database: the demo migration and the run the page chose.
     con = store.cursor()
@@ -46,11 +46,11 @@ def test_the_planner_shows_labels_per_stratum_before_a_sample(dbfile):
     priors = planning.earlier_priors(con, migration_id)
     shown = planning.Priors(round(100 * priors.fail, 1) / 100, round(100 * priors.passed, 1) / 100)
     expected = planning.plan(planning.frame_strata(preview), shown, planning.Targets(0.03, 0.10))
-    assert table["labels needed"].tolist() == [s.needed for s in expected.strata]
-    assert table["N_h"].sum() == preview.frame and table["drawn"].sum() == 0
+    assert table["Labels needed"].tolist() == [s.needed for s in expected.strata]
+    assert table["Items (N_h)"].sum() == preview.frame and table["Drawn"].sum() == 0
     # The rate shown draws exactly the labels needed (design.stratum_take rounds rate × N_h up).
     for _, row in table.iterrows():
-        assert stratum_take(row["N_h"], row["rate (%)"] / 100, 0) == row["labels needed"]
+        assert stratum_take(row["Items (N_h)"], row["Rate (%)"] / 100, 0) == row["Labels needed"]
     text = sentence(at)
     assert text.startswith(f"Neyman allocation: {expected.planned.labels} labels give")
     assert f"design takes {preview.total} labels" in text
@@ -59,11 +59,11 @@ def test_the_planner_shows_labels_per_stratum_before_a_sample(dbfile):
 
 def test_a_wider_target_needs_fewer_labels(dbfile):
     at = page()
-    before = planner_table(at)["labels needed"].sum()
+    before = planner_table(at)["Labels needed"].sum()
     at.number_input(key="sampling.plan.pass_rate").set_value(10.0)
     at.number_input(key="sampling.plan.kappa").set_value(0.3)
     at.run()
-    assert not at.exception and planner_table(at)["labels needed"].sum() < before
+    assert not at.exception and planner_table(at)["Labels needed"].sum() < before
 
 
 def test_the_planner_tops_up_a_labelled_sample(dbfile):
@@ -79,7 +79,7 @@ def test_the_planner_tops_up_a_labelled_sample(dbfile):
     items = con.execute(
         "SELECT count(*) FROM sample_item WHERE sample_id = ?", [labelled]
     ).fetchone()[0]
-    assert table["drawn"].sum() == items and table["labelled"].sum() > 0
-    assert (table["labels needed"] >= table["drawn"]).all()
-    more = int(table["more"].sum())
+    assert table["Drawn"].sum() == items and table["Labelled"].sum() > 0
+    assert (table["Labels needed"] >= table["Drawn"]).all()
+    more = int(table["More"].sum())
     assert more > 0 and sentence(at).startswith(f"{more} more labels (in strata ")

@@ -58,6 +58,21 @@ def test_a_disagreement_without_an_explanation_shows_an_empty_cell():
     assert not shown[["explanation", "notes", "failure_modes"]].isna().any().any()
 
 
+def test_the_page_shows_disagreements_with_headings_verdicts_and_rounded_scores():
+    # Seen in the browser: 'judge_score 0.8333333', 'sme_pass True', '[hallucination]'.
+    frame = pairs_frame([0.8333333, 0.2, 0.8], [False, True, True]).assign(
+        explanation=None, notes=None, failure_modes=[["hallucination", "omission"], [], []]
+    )
+    shown = present.disagreements_shown(present.disagreements_table(frame))
+    assert {"Item", "Judge score", "Judge pass", "SME score", "SME pass", "Failure modes"} <= set(
+        shown.columns
+    )
+    first = shown.iloc[0]
+    assert first["Judge score"] == "0.833" and first["Judge pass"] == "pass"
+    assert first["SME pass"] == "fail"
+    assert first["Failure modes"] == "hallucination, omission"
+
+
 def test_a_threshold_every_resample_picks_is_shown_alone_with_a_note():
     # Seen: "0.45 (0.45–0.45)". SMEs pass exactly the items the judge scores at 0.45 or above
     # (scores 0.3/0.6 only), so every threshold in (0.30, 0.60] separates them perfectly and

@@ -100,6 +100,9 @@ def test_runs_by_prompt_version_show_quality_latency_and_cost(con, fake):
     assert table.loc[run_id, "ttft_p50_ms"] >= 10
     demo_runs = table[table["prompt_version"] == "(none)"]
     assert len(demo_runs) == 3 and demo_runs["judge_pass_rates"].str.contains("correctness").all()
+    shown = prompts.runs_by_version_shown(table.reset_index())
+    assert "Run" in shown and "Currency" not in shown and "TTFT p50 (ms)" in shown
+    assert shown["Cost per query"].str.startswith("USD ").all()
 
 
 def test_cli_prompt_commands(demo_copy, tmp_path, fake, capsys):
@@ -132,7 +135,8 @@ def test_cli_prompt_commands(demo_copy, tmp_path, fake, capsys):
     assert cli.main([*base, "diff", "--parent", first, "--other", second]) == 0
     assert "+You are a precise financial analyst" in capsys.readouterr().out
     assert cli.main([*base, "list", "--migration", mid]) == 0
-    assert "prompt_version" in capsys.readouterr().out
+    listed = capsys.readouterr().out
+    assert "Prompt version" in listed and "Cost per query" in listed and "USD 0.0" in listed
 
 
 # --- the Runs page ----------------------------------------------------------------------------
@@ -192,8 +196,6 @@ def test_runs_page_creates_a_version_through_prompt_optimization(page_db, fake, 
     assert [r.path for r in fake.requests] == ["/optimize-prompt"]
     at.run()
     table = next(
-        d.value
-        for d in at.dataframe
-        if "origin" in d.value.columns and "parent_id" in d.value.columns
+        d.value for d in at.dataframe if "Origin" in d.value.columns and "Parent" in d.value.columns
     )
-    assert table["origin"].tolist() == ["manual", "optimizer"]
+    assert table["Origin"].tolist() == ["manual", "optimizer"]
