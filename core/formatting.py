@@ -239,6 +239,8 @@ def when(value: object) -> str:
     """A time as '2026-11-01 09:30' (a date alone when it is midnight); a dash for none."""
     if value is None or value is pd.NaT:
         return MISSING
+    if isinstance(value, str) and re.match(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d", value):
+        value = pd.Timestamp(value)  # a time stored as text ('2026-11-30 22:11:02.502764')
     if not isinstance(value, datetime | np.datetime64):
         return str(value)
     stamp = pd.Timestamp(value)

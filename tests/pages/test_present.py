@@ -111,3 +111,19 @@ def test_target_runs_with_the_same_name_show_their_run_ids():
         "run-b2": "nova on fin@1 (target, run-b2)",
         "run-c3": "haiku on fin@1 (candidate)",
     }
+
+
+def test_an_approval_reads_its_time_to_the_minute_on_the_page_and_in_the_export(demo_con):
+    # Seen: 'when 2026-11-30 22:11:02.502764' (the stored text) on Sign-off and in its export.
+    from core.analysis.signoff import charts
+
+    con = demo_con(200)
+    migration_id = con.execute("SELECT migration_id FROM migration").fetchone()[0]
+    target = signoff.evaluate(con, migration_id).target_run_id
+    signoff.record_approval(con, migration_id, target, "SRE", "approve", actor="manager")
+    report = signoff.evaluate(con, migration_id, target)
+    when = present.approvals(report).set_index("stakeholder").loc["SRE", "when"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", when), when
+    html = charts.export_html(report)
+    assert f"<td>{when}</td>" in html
+    assert not re.search(r"\d\d:\d\d:\d\d\.\d", html)

@@ -14,6 +14,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from core import formatting
 from core.analysis.signoff.criteria import FAIL, NOT_MEASURED, OPEN, PASS
 from core.analysis.signoff.decision import GO, NO_GO, NOT_YET, SignoffReport
 
@@ -34,6 +35,7 @@ _TEMPLATES = jinja2.Environment(
     autoescape=True,
     keep_trailing_newline=False,
 )
+_TEMPLATES.filters["when"] = formatting.when
 
 
 def to_json(report: SignoffReport | dict) -> str:
