@@ -27,6 +27,10 @@ else:
     # user's pages only. .streamlit/config.toml hides Streamlit's own menu (it would list the
     # pages/ files before the first navigation run), so the menu is drawn here.
     allowed = navigation.pages_for(user.roles)
+    # The app's root runs the role's first page. It is registered apart from that page's own
+    # address: a default page answers only at the root, so '/review' met "Page not found".
+    first = allowed[0] if allowed else navigation.PAGES[0]  # (no role: its guard refuses)
+    root = st.Page(first.path, title=first.title, url_path="start", default=True)
     pages = {
         p.url: st.Page(
             p.path,
@@ -37,11 +41,11 @@ else:
         )
         for p in [*allowed, *(p for p in navigation.PAGES if p not in allowed)]
     }
-    menu = st.navigation(list(pages.values()), position="hidden")
+    menu = st.navigation([root, *pages.values()], position="hidden")
     for spec in allowed:
         st.sidebar.page_link(pages[spec.url])
     auth.sign_out(user)
-    if menu.title != "Review":  # (the default page's url_path is "")
+    if menu.title != "Review":
         auth.warn_if_demo()
     elif users.demo_users_enabled(store.cursor()) or store.auth_config().example_key:
         # One line on the review screen, so the item stays above the fold on a laptop.
