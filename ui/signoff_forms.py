@@ -24,10 +24,14 @@ def resolve_form(con, flags: list[signoff.SafetyFlag], actor: str) -> None:
 
 
 def approval_form(con, report: signoff.SignoffReport, actor: str) -> None:
+    recorded = st.session_state.pop("signoff.recorded", None)
+    if recorded:
+        st.success(recorded, icon=":material/check:")
     with st.form("signoff.approve"):
         role = st.selectbox("Stakeholder", [a.role for a in report.approvals], key="signoff.role")
+        # No default: a decision is recorded only when someone chose it.
         decision = st.radio(
-            "Decision", ["approve", "reject"], horizontal=True, key="signoff.decision"
+            "Decision", ["approve", "reject"], index=None, horizontal=True, key="signoff.decision"
         )
         comment = st.text_area("Comment (required to reject)", key="signoff.comment")
         ticks = {
@@ -35,6 +39,9 @@ def approval_form(con, report: signoff.SignoffReport, actor: str) -> None:
             for key, text in signoff.CHECKLIST.items()
         }
         if st.form_submit_button("Record the decision"):
+            if decision is None:
+                st.error("Choose approve or reject first: nothing was recorded.")
+                return
             try:
                 signoff.record_approval(
                     con,
@@ -45,6 +52,9 @@ def approval_form(con, report: signoff.SignoffReport, actor: str) -> None:
                     actor=actor,
                     comment=comment,
                     checklist=ticks,
+                )
+                st.session_state["signoff.recorded"] = (
+                    f"Recorded: {role} — {decision}, on the evidence shown above."
                 )
                 st.rerun()
             except SwitchyardError as exc:

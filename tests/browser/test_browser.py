@@ -226,6 +226,7 @@ def test_manager_approves_then_a_new_label_makes_it_stale_and_exports(browser, s
             idle(page)
     else:
         raise AssertionError("the stakeholder list did not open")
+    form.get_by_text("approve", exact=True).click()
     form.get_by_label("Comment (required to reject)").fill("Dashboards and alerts ready")
     form.get_by_text("Audit logging of prompts and outputs in place").click()
     form.get_by_role("button", name="Record the decision").click()

@@ -255,6 +255,7 @@ def approve_and_export(page) -> None:
     page.wait_for_selector("text=Not decided:", timeout=WAIT)
     form = page.locator('[data-testid="stForm"]').filter(has_text="Record the decision")
     choose(page, "signoff.role", "SME lead")
+    form.get_by_text("approve", exact=True).click()
     form.get_by_label("Comment (required to reject)").fill("Reviewed three items myself")
     form.get_by_role("button", name="Record the decision").click()
     idle(page)

@@ -311,8 +311,18 @@ def test_signoff_page_decides_and_a_manager_records_an_approval(page_db):
     at.selectbox(key="signoff.role").set_value("SRE")
     at.text_area(key="signoff.comment").input("Dashboards and alerts ready")
     at.checkbox(key="signoff.check.audit_logging").check()
+    # Nothing is chosen by default: recording without a decision records nothing.
+    next(b for b in at.button if b.label == "Record the decision").click().run()
+    assert [e.value for e in at.error] == ["Choose approve or reject first: nothing was recorded."]
+    assert "approve" not in set(
+        next(d.value for d in at.table if "stakeholder" in d.value)["decision"]
+    )
+    at.radio(key="signoff.decision").set_value("approve")
     next(b for b in at.button if b.label == "Record the decision").click().run()
     assert not at.exception
+    assert [s.value for s in at.success] == [
+        "Recorded: SRE — approve, on the evidence shown above."
+    ]
     approvals = next(d.value for d in at.table if "stakeholder" in d.value.columns)
     sre = approvals[approvals["stakeholder"] == "SRE"].iloc[0]
     assert sre["decision"] == "approve" and sre["by"] == "manager"
