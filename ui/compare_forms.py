@@ -40,7 +40,6 @@ def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> No
     )
     st.markdown("**SME-corrected pass rates (stratified prediction-powered inference)**")
     st.table(present.sme_corrected(figures), hide_index=True)
-    notes = [c.note for c in figures.sme_corrected.values() if c.note]
     st.caption(
         "StratPPI: in each design stratum (golden stratum / pool) the judge's score on the "
         "unlabelled items, corrected by the SME labels (PPI++, its weight λ tuned per "
@@ -49,7 +48,7 @@ def quality_view(figures: compare.Figures, comparison: compare.Comparison) -> No
         "p(1 − p)/variance, so they stay inside the range. 'Worth' is the labels the SME-only "
         "estimator would need for the same interval width: each stratum's labels × k, at "
         "most its size, with k solving SME-only's variance Σ W_h² s_h² (1/m_h − 1/N_h) = "
-        "StratPPI's. Differences in percentage points (pp). " + " ".join(notes)
+        "StratPPI's. Differences in percentage points (pp). " + present.sme_corrected_notes(figures)
     )
     metric = st.selectbox("Per stratum, metric", comparison.metrics, key="compare.metric")
     st.table(present.by_stratum(figures, metric), hide_index=True)

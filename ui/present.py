@@ -126,6 +126,18 @@ def sme_corrected(figures: compare.Figures) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def sme_corrected_notes(figures: compare.Figures) -> str:
+    """The metrics' notes, each once with the metrics it holds for (three metrics on one
+    sample share their thin strata, and the caption said so three times)."""
+    metrics_by_note: dict[str, list[str]] = {}
+    for metric, corrected in figures.sme_corrected.items():
+        if corrected.note:
+            metrics_by_note.setdefault(corrected.note.rstrip(". "), []).append(metric)
+    if len(figures.sme_corrected) == 1:
+        return " ".join(f"{note}." for note in metrics_by_note)
+    return " ".join(f"{', '.join(m)}: {note}." for note, m in metrics_by_note.items())
+
+
 def worth_arithmetic(value) -> str:
     """'200 × 1.14 (≤ N_h) = 228: var 1.32e-03 → 1.16e-03': the sum behind 'worth'."""
     if value is None or finite(value.effective_labels) is None:

@@ -98,6 +98,23 @@ def test_withheld_sme_corrected_figures_never_show_zero_labels():
     assert labels == {"source": "—", "target": "—", "difference": 6}
 
 
+def test_a_note_shared_by_several_metrics_is_written_once():
+    # Seen on Compare: the thin-strata note repeated for each of three metrics, run together.
+    thin = "strata with fewer than 10 SME labels (safety/fail (5)) use their labels alone"
+    figures = SimpleNamespace(
+        sme_corrected={
+            m: compare.SmeCorrection(None, None, None, 6, thin)
+            for m in ("answer_relevancy", "correctness", "faithfulness")
+        }
+        | {"tone": compare.SmeCorrection(None, None, None, 6, "no judge scores.")}
+    )
+    assert present.sme_corrected_notes(figures) == (
+        f"answer_relevancy, correctness, faithfulness: {thin}. tone: no judge scores."
+    )
+    one = SimpleNamespace(sme_corrected={"correctness": figures.sme_corrected["correctness"]})
+    assert present.sme_corrected_notes(one) == f"{thin}."
+
+
 def test_target_runs_with_the_same_name_show_their_run_ids():
     from ui import choosers
 
