@@ -102,8 +102,11 @@ def require(*roles: Role) -> User:
     """The signed-in user if they hold one of ``roles``; otherwise the page stops here."""
     user = current_user()
     if user is None:
-        st.warning("Please sign in first.")
-        st.markdown("[Go to the sign-in page](/)")
+        # Before app.py's first run a fresh server runs a deep link's page file itself: it
+        # shows the sign-in form here (it once said only "Please sign in first.").
+        # Signed in, the form sends the browser through the cookie route back to this page.
+        if sign_in_form() is not None and not session_routes.mounted():
+            st.rerun()
         st.stop()
     if roles and not set(roles) & set(user.roles):
         st.error(f"Your role ({', '.join(user.roles)}) has no access to this page.")

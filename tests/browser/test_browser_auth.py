@@ -124,3 +124,33 @@ def test_the_first_page_of_a_role_answers_at_its_own_address(
     page.get_by_role("heading", name=heading, exact=True).first.wait_for(timeout=30_000)
     assert "Page not found" not in page.inner_text("body")
     context.close()
+
+
+def test_a_fresh_servers_first_request_to_a_deep_link_signs_in_there(browser, tmp_path):
+    # The very first request a fresh server gets runs the page file itself (app.py has not
+    # registered its pages yet): it said only "Please sign in first.", without a form.
+    fresh = demo_users_app(tmp_path)
+    try:
+        page = browser.new_context().new_page()
+        page.goto(f"{fresh.url}/signoff")
+        idle(page)
+        page.wait_for_timeout(1000)  # the cookie component's rerun (see sign_in)
+        idle(page)
+        assert "Please sign in first." not in page.inner_text("body")
+        page.get_by_label("Username", exact=True).fill("manager")
+        page.get_by_label("Password", exact=True).fill("demo-manager")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Sign-off").wait_for(timeout=30_000)
+        assert page.url.endswith("/signoff")
+        # The cookie route ran: a reload stays signed in. (Until some session opens the app's
+        # root, Streamlit keeps running the page file alone, without app.py's menu.)
+        page.reload()
+        idle(page)
+        page.get_by_role("heading", name="Sign-off").wait_for(timeout=30_000)
+        assert page.get_by_label("Password", exact=True).count() == 0
+        page.goto(fresh.url)
+        idle(page)
+        wait_for(lambda: "Signed in as Mia Manager" in page.inner_text("body"), 30)
+        page.context.close()
+    finally:
+        fresh.stop()

@@ -35,7 +35,7 @@ def cursor():
 
 
 def signed_out(at: AppTest) -> bool:
-    return [w.value for w in at.warning] == ["Please sign in first."]
+    return [t.label for t in at.text_input] == ["Username", "Password"] and not at.dataframe
 
 
 def session_rows(username: str) -> list[tuple]:
@@ -61,7 +61,7 @@ def test_a_user_change_signs_an_open_browser_out_at_its_next_click(username, cha
     assert at.title[0].value == "Review"
     users.update(cursor(), username, actor="admin", **change)
     at.run()  # the same browser session, its next click
-    assert signed_out(at) and not at.title
+    assert signed_out(at) and [t.value for t in at.title] == ["Switchyard"]  # the form, not Review
     assert not at.session_state["authentication_status"]
 
 

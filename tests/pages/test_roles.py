@@ -81,8 +81,9 @@ def test_page_admits_its_roles_and_refuses_the_others(role, page):
 @pytest.mark.parametrize("page", navigation.PAGES, ids=lambda p: p.url)
 def test_deep_link_without_sign_in_shows_nothing(page):
     at = run(page.path, None)
-    assert [w.value for w in at.warning] == ["Please sign in first."]
-    assert not at.dataframe and not at.title and not at.button
+    assert [t.label for t in at.text_input] == ["Username", "Password"]  # the sign-in form
+    assert [t.value for t in at.title] == ["Switchyard"]  # and nothing of the page
+    assert not at.dataframe and [b.label for b in at.button] == ["Sign in"]
 
 
 def test_app_without_sign_in_shows_only_the_sign_in_form():
@@ -100,7 +101,8 @@ def test_a_disabled_user_is_signed_out_at_the_next_run():
     assert run("pages/review.py", "sme").title[0].value == "Review"
     users.update(store.cursor(), "sme1", actor="admin", disabled=True)
     try:
-        assert [w.value for w in run("pages/review.py", "sme").warning] == ["Please sign in first."]
+        signed_out = run("pages/review.py", "sme")
+        assert [t.label for t in signed_out.text_input] == ["Username", "Password"]
     finally:
         users.update(store.cursor(), "sme1", actor="admin", disabled=False)
 
