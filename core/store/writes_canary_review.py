@@ -8,9 +8,12 @@ The draw's sample, items and assignments go through the golden sampler's writers
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is not loaded on the sign-in path (bench/first_start.py)
+    import pandas as pd
 
 FRAME_COLUMNS = (
     "migration_id",
