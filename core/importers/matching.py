@@ -19,10 +19,11 @@ from core.importers.checks import (
     add_field_checks,
     check_unique,
     first_error,
-    value,
 )
 from core.importers.staging import Staged
-from core.store.sql import quote
+from core.importers.values import typed
+from core.store import sql
+from core.store.sql import Sql
 
 
 class Target(Protocol):
@@ -40,10 +41,15 @@ class Matched(NamedTuple):
     unmatched: list[str]  # "row 7: 'What was ...'" for rows skipped with allow_unmatched
 
 
+# The join conditions between the dataset's items (i) and the keyed rows (k).
+BY_ID = sql.compose("i.item_id = k._key")
+BY_PROMPT = sql.compose("i.prompt = k._key")
+
+
 class _Key(NamedTuple):
-    keyed: str  # quoted view: the staged rows with their matching key as _key
-    items: str  # quoted table: the dataset's items (item_id, trimmed prompt)
-    on: str  # the join condition between them (k: keyed, i: items)
+    keyed: Sql  # view: the staged rows with their matching key as _key
+    items: Sql  # table: the dataset's items (item_id, trimmed prompt)
+    on: Sql  # BY_ID or BY_PROMPT
     column: str  # the file's column the key comes from
     what: str  # "id" or "prompt"
 
@@ -62,12 +68,15 @@ def match_items(
     --allow-unmatched, so the error may suggest it.
     """
     key = _key(con, staged, cols, spec, unique)
-    matched = quote(f"{staged.table}_matched")
     if key.what == "prompt" and unique:
         _check_repeated_items(con, staged, key)
     misses = con.execute(
-        f"SELECT k._row, k._key FROM {key.keyed} k ANTI JOIN {key.items} i ON {key.on}"  # noqa: S608 - generated views over quote()d columns
-        " ORDER BY k._row"
+        sql.compose(
+            "SELECT k._row, k._key FROM {keyed} k ANTI JOIN {items} i ON {on} ORDER BY k._row",
+            keyed=key.keyed,
+            items=key.items,
+            on=key.on,
+        ).text
     ).fetchall()
     described = [f"{staged.row_word} {row}: {_short(text)!r}" for row, text in misses]
     if misses and not spec.allow_unmatched:
@@ -86,14 +95,19 @@ def match_items(
         raise InputError(staged.file, f"no row matches an item of {spec.dataset_id}")
     if key.what == "id" and not misses:
         # Every id is known: the key is the item id, no join needed to write.
-        body = f"SELECT *, _key AS _item_id FROM {key.keyed}"  # noqa: S608 - generated views
+        body = sql.compose("SELECT *, _key AS _item_id FROM {keyed}", keyed=key.keyed)
     else:
-        body = (
-            f"SELECT k.*, i.item_id AS _item_id FROM {key.keyed} k"  # noqa: S608 - generated views
-            f" JOIN {key.items} i ON {key.on}"
+        body = sql.compose(
+            "SELECT k.*, i.item_id AS _item_id FROM {keyed} k JOIN {items} i ON {on}",
+            keyed=key.keyed,
+            items=key.items,
+            on=key.on,
         )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {matched} AS {body}")
-    return Matched(matched, described)
+    view = sql.name(f"{staged.table}_matched")
+    con.execute(
+        sql.compose("CREATE OR REPLACE TEMP VIEW {view} AS {body}", view=view, body=body).text
+    )
+    return Matched(view.text, described)
 
 
 def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: bool) -> _Key:
@@ -101,11 +115,14 @@ def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: boo
     table = staged.table
     # The dataset id is bound once, into a helper table named after the staged one;
     # the views over it need no parameter (DuckDB cannot prepare a view).
-    items = quote(f"{table}_items")
-    keyed = quote(f"{table}_keyed")
+    items = sql.name(f"{table}_items")
+    keyed = sql.name(f"{table}_keyed")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {items} AS SELECT item_id, trim(prompt) AS prompt"  # noqa: S608 - generated table name
-        " FROM item WHERE dataset_id = ?",
+        sql.compose(
+            "CREATE OR REPLACE TEMP TABLE {items} AS SELECT item_id, trim(prompt) AS prompt"
+            " FROM item WHERE dataset_id = ?",
+            items=items,
+        ).text,
         [spec.dataset_id],
     )
     if "item_id" in cols:
@@ -116,11 +133,11 @@ def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: boo
         )
         first_error(con, staged, checks)
         if unique:
-            check_unique(con, staged, value(col), col.source)
-        expr, on, what = value(col), "i.item_id = k._key", "id"
+            check_unique(con, staged, typed(col).text, col.source)
+        expr, on, what = typed(col), BY_ID, "id"
     elif "prompt" in cols:
         col = cols["prompt"]
-        expr, on, what = f"trim({value(col)})", "i.prompt = k._key", "prompt"
+        expr, on, what = sql.compose("trim({v})", v=typed(col)), BY_PROMPT, "prompt"
     else:
         raise InputError(
             staged.file,
@@ -128,7 +145,14 @@ def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: boo
             f" the file has: {', '.join(staged.columns[:30])}",
             column="item_id",
         )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {expr} AS _key FROM {table}")  # noqa: S608 - generated names; expression over quote()d columns
+    con.execute(
+        sql.compose(
+            "CREATE OR REPLACE TEMP VIEW {keyed} AS SELECT *, {expr} AS _key FROM {table}",
+            keyed=keyed,
+            expr=expr,
+            table=sql.name(table),
+        ).text
+    )
     key = _Key(keyed, items, on, col.source, what)
     if what == "prompt":
         _check_ambiguous_prompts(con, staged, key, spec)
@@ -138,9 +162,13 @@ def _key(con, staged: Staged, cols: dict[str, Column], spec: Target, unique: boo
 def _check_ambiguous_prompts(con, staged: Staged, key: _Key, spec: Target) -> None:
     """A prompt that is the text of two items cannot say which one a row means."""
     ambiguous = con.execute(
-        f"SELECT min(k._row), count(DISTINCT i.item_id) FROM {key.keyed} k JOIN {key.items} i"  # noqa: S608 - generated views
-        " ON i.prompt = k._key GROUP BY k._key"
-        " HAVING count(DISTINCT i.item_id) > 1 ORDER BY 1 LIMIT 1"
+        sql.compose(
+            "SELECT min(k._row), count(DISTINCT i.item_id) FROM {keyed} k JOIN {items} i"
+            " ON i.prompt = k._key GROUP BY k._key"
+            " HAVING count(DISTINCT i.item_id) > 1 ORDER BY 1 LIMIT 1",
+            keyed=key.keyed,
+            items=key.items,
+        ).text
     ).fetchone()
     if ambiguous:
         raise InputError(
@@ -156,9 +184,14 @@ def _check_ambiguous_prompts(con, staged: Staged, key: _Key, spec: Target) -> No
 def _check_repeated_items(con, staged: Staged, key: _Key) -> None:
     """Two rows whose prompts resolve to the same item."""
     dup = con.execute(
-        "SELECT i.item_id, list_sort(list(k._row)) AS r"  # noqa: S608 - generated views
-        f" FROM {key.keyed} k JOIN {key.items} i ON {key.on}"
-        " GROUP BY i.item_id HAVING count(*) > 1 ORDER BY r[2] LIMIT 1"
+        sql.compose(
+            "SELECT i.item_id, list_sort(list(k._row)) AS r"
+            " FROM {keyed} k JOIN {items} i ON {on}"
+            " GROUP BY i.item_id HAVING count(*) > 1 ORDER BY r[2] LIMIT 1",
+            keyed=key.keyed,
+            items=key.items,
+            on=key.on,
+        ).text
     ).fetchone()
     if dup:
         raise InputError(

@@ -262,7 +262,10 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
         keys = [
             k
             for (k,) in con.execute(
-                f"SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k"  # noqa: S608 - generated temp table names; values bound
+                sql.compose(
+                    "SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k",
+                    objects=sql.name(objects),
+                ).text
             ).fetchall()
         ]
         if not keys:
@@ -334,8 +337,12 @@ def stage_records(
     _register(con, f"{table}_frame", frame)
     try:
         con.execute(
-            f"CREATE TEMP TABLE {objects} AS SELECT CAST(_row AS BIGINT) AS _row,"  # noqa: S608 - generated temp table names; values bound
-            f" CAST(json AS JSON) AS json FROM {table}_frame"
+            sql.compose(
+                "CREATE TEMP TABLE {objects} AS SELECT CAST(_row AS BIGINT) AS _row,"
+                " CAST(json AS JSON) AS json FROM {frame}",
+                objects=sql.name(objects),
+                frame=sql.name(f"{table}_frame"),
+            ).text
         )
     finally:
         con.unregister(f"{table}_frame")
