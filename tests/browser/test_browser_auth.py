@@ -24,6 +24,23 @@ pytestmark = [
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
+def signed_out_at(browser, url: str):
+    """A new browser at ``url``, signed out, once the cookie component's rerun is over."""
+    page = browser.new_context().new_page()
+    page.goto(url)
+    idle(page)
+    page.wait_for_timeout(1000)  # the cookie component's rerun (see sign_in)
+    idle(page)
+    return page
+
+
+def sign_in_here(page, username: str) -> None:
+    """Sign in on the form on screen, with the demo user's published password."""
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(f"demo-{username}")
+    page.get_by_role("button", name="Sign in").click()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     running = demo_users_app(tmp_path_factory.mktemp("auth"))
@@ -79,20 +96,14 @@ def test_the_cookie_route_sends_the_browser_nowhere_but_this_app(browser, server
 def test_a_deep_link_while_signed_out_shows_sign_in_then_the_page_asked_for(browser, server):
     # It once showed Streamlit's "Page not found" dialog over the form and sent the browser to
     # Home after sign-in. (The very first request a fresh server gets runs the page file
-    # itself, which says "Please sign in first."; test_fresh_server_shows_no_page_without_sign_in.)
+    # itself: test_a_fresh_servers_first_request_to_a_deep_link_signs_in_there.)
     first = browser.new_context().new_page()
     first.goto(server.url)
     idle(first)
     first.context.close()
-    page = browser.new_context().new_page()
-    page.goto(f"{server.url}/signoff")
-    idle(page)
-    page.wait_for_timeout(1000)  # the cookie component's rerun (see sign_in)
-    idle(page)
+    page = signed_out_at(browser, f"{server.url}/signoff")
     assert "Page not found" not in page.inner_text("body")
-    page.get_by_label("Username", exact=True).fill("manager")
-    page.get_by_label("Password", exact=True).fill("demo-manager")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_here(page, "manager")
     wait_for(lambda: "Signed in as Mia Manager" in page.inner_text("body"), 30)
     idle(page)
     assert page.url.endswith("/signoff") and "Page not found" not in page.inner_text("body")
@@ -131,15 +142,9 @@ def test_a_fresh_servers_first_request_to_a_deep_link_signs_in_there(browser, tm
     # registered its pages yet): it said only "Please sign in first.", without a form.
     fresh = demo_users_app(tmp_path)
     try:
-        page = browser.new_context().new_page()
-        page.goto(f"{fresh.url}/signoff")
-        idle(page)
-        page.wait_for_timeout(1000)  # the cookie component's rerun (see sign_in)
-        idle(page)
+        page = signed_out_at(browser, f"{fresh.url}/signoff")
         assert "Please sign in first." not in page.inner_text("body")
-        page.get_by_label("Username", exact=True).fill("manager")
-        page.get_by_label("Password", exact=True).fill("demo-manager")
-        page.get_by_role("button", name="Sign in").click()
+        sign_in_here(page, "manager")
         page.get_by_role("heading", name="Sign-off").wait_for(timeout=30_000)
         assert page.url.endswith("/signoff")
         # The cookie route ran: a reload stays signed in. (Until some session opens the app's
