@@ -259,15 +259,11 @@ def _split_objects(con, objects: str, table: str, file: str, row_word: str) -> S
                 row=repeated[0],
                 row_word=row_word,
             )
-        keys = [
-            k
-            for (k,) in con.execute(
-                sql.compose(
-                    "SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k",
-                    objects=sql.name(objects),
-                ).text
-            ).fetchall()
-        ]
+        distinct_keys = sql.compose(
+            "SELECT DISTINCT unnest(json_keys(json)) AS k FROM {objects} ORDER BY k",
+            objects=sql.name(objects),
+        )
+        keys = [k for (k,) in con.execute(distinct_keys.text).fetchall()]
         if not keys:
             raise InputError(file, "no record holds any field")
         structure = json.dumps(dict.fromkeys(keys, "JSON"))
