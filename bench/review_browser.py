@@ -4,12 +4,14 @@ Playwright drives Debian's Chromium against ``streamlit run serve.py`` (the app)
 database holds 1,000,000 outputs (two runs over 500,000 items) and 100,000 labels, written
 with bulk SQL into the real schema (``bench.review_loop.build``). Times are taken in the page
 itself: from the keydown (a capturing listener, so Playwright's round trip is not counted) to
-the first DOM mutation after which the next item is on screen and the script is idle (submit),
-or the chosen score is drawn as chosen (key). The floor is the same measure on a trivial page
-(a caption and a button) served the same way. Then a soak of ``--soak`` submits, with the
-server's resident memory read from /proc before, during and after (every ``--every``
-submits). ``--probe FILE`` runs the server under bench/memprobe.py and has it write what it
-holds (object types, session state, tracemalloc with $MEMPROBE_TRACE) at each of those points.
+the first DOM mutation after which the next item is on screen (submit: the form moves on with
+the item the server sent ahead), after which the server has stored the label and the script
+is idle (stored), or the chosen score is drawn as chosen (key). The floor is a server round
+trip on a trivial page (a caption and a button) served the same way. Then a soak of
+``--soak`` submits, with the server's resident memory read from /proc before, during and
+after (every ``--every`` submits). ``--probe FILE`` runs the server under bench/memprobe.py
+and has it write what it holds (object types, session state, tracemalloc with
+$MEMPROBE_TRACE) at each of those points.
 
     python bench/review_browser.py [--items 120] [--soak 2000]
     python bench/review_browser.py --items 10 --soak 600 --every 100 --probe bench/out/probe.jsonl
@@ -51,7 +53,6 @@ ARGS = [
     "--disable-sync",
 ]
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-ITEM = "[data-testid='stCaptionContainer']"
 SIZES = (500_000, 50_000, 2_400)  # items, items labelled side by side, the SME's queue
 SMOKE = (2_000, 200, 60)
 TRIVIAL = """
@@ -64,16 +65,19 @@ st.caption(f"Item {st.session_state.n}")
 st.button("Next", key="trivial-next", shortcut="Ctrl+Enter", on_click=bump)
 st.button("4", key="trivial-4", shortcut="4", on_click=bump)
 """
-# Installed once per page: stamps the keydown and the first mutation that meets the condition.
-# Installed again after a reload (the sign-in's cookie route reloads the page): idempotent.
+# Installed once per page: stamps the keydown and, for each condition, the first mutation
+# after which it holds. Installed again after a reload (the sign-in's cookie route reloads the
+# page): idempotent.
 PROBE = """() => {
   if (window.__probe) return; window.__probe = true;
-  window.__t0 = null; window.__t1 = null; window.__cond = () => false;
+  window.__t0 = null; window.__conds = []; window.__ts = [];
   document.addEventListener('keydown', () => { if (window.__t0 === null)
     window.__t0 = performance.now(); }, true);
   new MutationObserver(() => {
-    if (window.__t0 !== null && window.__t1 === null && window.__cond())
-      window.__t1 = performance.now();
+    if (window.__t0 === null) return;
+    window.__conds.forEach((cond, i) => {
+      if (window.__ts[i] === null && cond()) window.__ts[i] = performance.now();
+    });
   }).observe(document.body, {subtree: true, childList: true, attributes: true,
                               characterData: true});
 }"""
@@ -184,63 +188,78 @@ def sign_in(page, url: str, username: str, password: str | None = None) -> None:
 
 
 def shown_item(page) -> str:
+    """The item on screen: the review form's "Item …" line, or the trivial page's caption."""
     return page.evaluate(
         """() => [...document.querySelectorAll("p")].map(p => p.innerText)
              .find(t => /^Item \\S+$/.test(t)) || ''"""
     )
 
 
-def timed_key(page, key: str, condition: str) -> float:
-    """Press ``key``; milliseconds from its keydown to the DOM meeting ``condition`` (JS)."""
+def timed_key(page, key: str, *conditions: str) -> list[float]:
+    """Press ``key``; ms from its keydown to the DOM first meeting each of ``conditions`` (JS)."""
     page.evaluate(PROBE)
-    page.evaluate(f"() => {{ window.__t0 = window.__t1 = null; window.__cond = {condition}; }}")
+    page.evaluate(
+        f"() => {{ window.__t0 = null; window.__conds = [{', '.join(conditions)}];"
+        " window.__ts = window.__conds.map(() => null); }"
+    )
     page.keyboard.press(key)
-    page.wait_for_function("() => window.__t1 !== null", timeout=20_000, polling=5)
-    return page.evaluate("() => window.__t1 - window.__t0")
+    page.wait_for_function("() => window.__ts.every(t => t !== null)", timeout=20_000, polling=5)
+    return page.evaluate("() => window.__ts.map(t => t - window.__t0)")
 
 
 def next_ready(before: str) -> str:
-    """JS: the item on screen is no longer ``before`` and the script is idle."""
+    """JS: the item on screen is no longer ``before`` and the script is idle (the trivial
+    page, whose every key is a server run)."""
     return (
         f"() => document.querySelector('{IDLE}') !== null && [...document.querySelectorAll('p')]"
         f".some(p => /^Item \\S+$/.test(p.innerText) && p.innerText !== {json.dumps(before)})"
     )
 
 
-def chosen(key: str) -> str:
-    """JS: the button keyed ``key`` is drawn as chosen and the script is idle."""
+def next_on_screen(before: str) -> str:
+    """JS: the review form shows an item other than ``before`` (the SME can go on)."""
     return (
-        f"() => document.querySelector('{IDLE}') !== null && document.querySelector("
-        f"'.st-key-{key} [data-testid=\"stBaseButton-primary\"]') !== null"
+        "() => { const item = document.querySelector('.rv-item');"
+        f" return item !== null && item.innerText !== {json.dumps(before)}; }}"
     )
+
+
+def stored(before: str) -> str:
+    """JS: the server has answered the submit (the form no longer says "Saving…") and the
+    script is idle, with an item other than ``before`` on screen."""
+    return (
+        f"() => ({next_on_screen(before)})() && document.querySelector('{IDLE}') !== null"
+        " && document.querySelector('.rv-status').innerText === ''"
+    )
+
+
+def chosen(key: str) -> str:
+    """JS: the form's button ``key`` (e.g. A-score-4) is drawn as chosen."""
+    return f'() => document.querySelector(\'[data-key="{key}"][aria-pressed="true"]\') !== null'
 
 
 def label_one(page, times: dict[str, list[float]] | None = None) -> None:
     """Score A 4 and B 4, a tie, submit; with ``times``, record key and submit latencies.
     Each step waits for the screen to show it, never a fixed pause."""
     page.evaluate("document.activeElement && document.activeElement.blur()")
-    key_ms = timed_key(page, "4", chosen("review-A-score-4"))
-    timed_key(page, "9", chosen("review-B-score-4"))
-    timed_key(page, "t", chosen("review-preference-tie"))
-    submit_ms = timed_key(page, "Control+Enter", next_ready(shown_item(page)))
+    (key_ms,) = timed_key(page, "4", chosen("A-score-4"))
+    timed_key(page, "9", chosen("B-score-4"))
+    timed_key(page, "t", chosen("preference-tie"))
+    before = shown_item(page)
+    shown_ms, stored_ms = timed_key(page, "Control+Enter", next_on_screen(before), stored(before))
     if times is not None:
         times["key"].append(key_ms)
-        times["submit"].append(submit_ms)
+        times["submit"].append(shown_ms)
+        times["stored"].append(stored_ms)
 
 
 def soak_one(page) -> None:
-    """Label one item fast: the three keys at once, then submit once all three show."""
-    keys = {"4": "review-A-score-4", "9": "review-B-score-4", "t": "review-preference-tie"}
+    """Label one item fast: the three keys at once, then submit, waiting until it is stored."""
     page.evaluate("document.activeElement && document.activeElement.blur()")
-    for key in keys:
+    for key in ("4", "9", "t"):
         page.keyboard.press(key)
-    for key, button in keys.items():
-        try:
-            page.wait_for_function(chosen(button), timeout=10_000, polling=5)
-        except Exception:  # a key pressed while the page redrew: press it again
-            page.keyboard.press(key)
-            page.wait_for_function(chosen(button), timeout=20_000, polling=5)
-    timed_key(page, "Control+Enter", next_ready(shown_item(page)))
+    before = shown_item(page)
+    timed_key(page, "Control+Enter", stored(before))
 
 
 def summary(times: list[float]) -> dict:
@@ -257,7 +276,7 @@ def measure_review(browser, server: Server, steps: int, soak: int, every: int = 
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     sign_in(page, server.url, "sme1")
     page.evaluate(PROBE)
-    times: dict[str, list[float]] = {"key": [], "submit": []}
+    times: dict[str, list[float]] = {"key": [], "submit": [], "stored": []}
     for _ in range(steps + 5):
         label_one(page, times)
     server.probe()
@@ -270,6 +289,7 @@ def measure_review(browser, server: Server, steps: int, soak: int, every: int = 
     page.context.close()
     return {
         "submit_to_next_ready": summary(times["submit"][5:]),  # 5 warm-up items dropped
+        "submit_to_label_stored": summary(times["stored"][5:]),
         "key_to_feedback": summary(times["key"][5:]),
         "soak_memory": memory,
     }
@@ -282,7 +302,7 @@ def measure_trivial(browser, server: Server, steps: int) -> dict:
     page.evaluate(PROBE)
     times = []
     for _ in range(steps + 5):
-        times.append(timed_key(page, "Control+Enter", next_ready(shown_item(page))))
+        times += timed_key(page, "Control+Enter", next_ready(shown_item(page)))
     page.context.close()
     return summary(times[5:])
 

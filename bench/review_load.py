@@ -4,9 +4,10 @@ One Chromium, a context (its own cookies) per SME, one ``streamlit run serve.py`
 same database as ``bench/review_browser.py`` (1,000,000 outputs, 100,000 labels), with the
 open queue shared out among sme1..sme8. Each SME thinks for ``--think`` seconds, scores both
 responses and a preference by keyboard, then submits; the time from the submit key to the
-next item ready is taken in the page (as in review_browser). Afterwards: p95 over every
-submit, labels per second over the labelling, the server's CPU per label, and the label and
-audit rows counted in the database against what was submitted.
+next item on screen, and to the label stored (the server's answer drawn, the script idle), is
+taken in the page (as in review_browser). Afterwards: p95 over every submit, labels per
+second over the labelling, the server's CPU per label, and the label and audit rows counted
+in the database against what was submitted.
 
     python bench/review_load.py [--smes 8] [--labels 30] [--think 2]
     python bench/review_load.py --smoke   # 2 SMEs x 3 labels on 2,000 items (CI)
@@ -42,17 +43,15 @@ from bench.review_browser import (  # noqa: E402
     Server,
     build,
     chosen,
-    next_ready,
+    next_on_screen,
+    stored,
     summary,
 )
 from bench.smoke import check  # noqa: E402
 from core.catalog import users  # noqa: E402
 from core.store import db  # noqa: E402
 
-SHOWN_ITEM = (
-    "() => [...document.querySelectorAll('p')].map(p => p.innerText)"
-    ".find(t => /^Item \\S+$/.test(t)) || ''"
-)
+SHOWN_ITEM = "() => document.querySelector('.rv-item').innerText"
 
 
 def auth_file(path: Path, smes: int) -> Path:
@@ -110,18 +109,21 @@ async def sign_in(page, url: str, username: str) -> None:
     else:
         raise RuntimeError(f"{username} could not sign in")
     await idle(page)
-    await page.wait_for_selector("text=/^Item \\S+$/", timeout=60_000)
+    await page.wait_for_selector(".rv-item", timeout=60_000)
 
 
-async def press_until(page, key: str, condition: str) -> float:
-    """Press ``key``; ms from its keydown to the page meeting ``condition``."""
+async def press_until(page, key: str, *conditions: str) -> list[float]:
+    """Press ``key``; ms from its keydown to the page first meeting each of ``conditions``."""
     await page.evaluate(PROBE)
     await page.evaluate(
-        f"() => {{ window.__t0 = window.__t1 = null; window.__cond = {condition}; }}"
+        f"() => {{ window.__t0 = null; window.__conds = [{', '.join(conditions)}];"
+        " window.__ts = window.__conds.map(() => null); }"
     )
     await page.keyboard.press(key)
-    await page.wait_for_function("() => window.__t1 !== null", timeout=60_000, polling=10)
-    return await page.evaluate("() => window.__t1 - window.__t0")
+    await page.wait_for_function(
+        "() => window.__ts.every(t => t !== null)", timeout=60_000, polling=10
+    )
+    return await page.evaluate("() => window.__ts.map(t => t - window.__t0)")
 
 
 async def signed_in_page(browser, url: str, username: str):
@@ -134,14 +136,15 @@ async def signed_in_page(browser, url: str, username: str):
 
 
 async def label(page, labels: int, think: float, out: list) -> None:
-    """Think, score A 4 and B 4 and a tie by keyboard, submit; ``labels`` times."""
+    """Think, score A 4 and B 4 and a tie by keyboard, submit and wait until it is stored;
+    ``labels`` times. ``out`` gets (ms to the next item on screen, ms to the label stored)."""
     for _ in range(labels):
         await asyncio.sleep(think)
-        await press_until(page, "4", chosen("review-A-score-4"))
-        await press_until(page, "9", chosen("review-B-score-4"))
-        await press_until(page, "t", chosen("review-preference-tie"))
+        await press_until(page, "4", chosen("A-score-4"))
+        await press_until(page, "9", chosen("B-score-4"))
+        await press_until(page, "t", chosen("preference-tie"))
         before = await page.evaluate(SHOWN_ITEM)
-        out.append(await press_until(page, "Control+Enter", next_ready(before)))
+        out.append(await press_until(page, "Control+Enter", next_on_screen(before), stored(before)))
 
 
 async def drive(server: Server, smes: int, labels: int, think: float) -> tuple[list, float, float]:
@@ -184,7 +187,8 @@ def run(tmp: Path, sizes: tuple[int, int, int], smes: int, labels: int, think: f
     con.close()
     expected = smes * labels
     return {
-        "submit_to_next_ready": summary(submits),
+        "submit_to_next_ready": summary([shown for shown, _ in submits]),
+        "submit_to_label_stored": summary([kept for _, kept in submits]),
         "labels_per_s": round(expected / wall, 2),
         "server_cpu_ms_per_label": round(1000 * cpu / expected, 1),
         "server_cpu_share": round(cpu / wall, 2),

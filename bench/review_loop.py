@@ -127,18 +127,18 @@ def signed_in(script: str):
 
 
 def measure_review(steps: int) -> list[float]:
+    """Each step: the form's submit action, delivered as the browser delivers it."""
+    from tests.pages.review_form import form, label, submit
+
     at = signed_in(str(ROOT / "pages" / "review.py")).run()
     assert not at.exception, at.exception
     times = []
     for step in range(steps):
-        at.session_state["review.A.score"] = 1 + step % 5
-        at.session_state["review.B.score"] = 5 - step % 5
-        at.session_state["review.preference"] = "tie"
-        button = at.button(key="review.submit")
+        responses = [label("A", 1 + step % 5), label("B", 5 - step % 5)]
         start = time.perf_counter()
-        button.click().run()
+        submit(at, responses, "tie", nonce=str(step))
         times.append((time.perf_counter() - start) * 1000)
-        assert not at.exception and not at.error, (at.exception, at.error)
+        assert form(at)["error"] is None, form(at)["error"]
     return times
 
 

@@ -1,11 +1,11 @@
 """Review: the SME's queue, one item at a time, blind and side by side, by keyboard.
 
-All state lives in the database (assignments and labels); the session only remembers
-which item is on screen and the controls' values until submit. Model names, run ids and
-judge scores never reach this page: core.review does not return them.
+All state lives in the database (assignments and labels); the session remembers which item
+is on screen, and the browser holds the SME's choices until submit (ui/review_form.js). Model
+names, run ids and judge scores never reach this page: core.review does not return them.
 
-The item is a fragment: a key or a submit reruns only it, not app.py and the sidebar, and a
-key reuses the item read for this screen (controls.view) instead of reading it again.
+The screen is a fragment: submit, skip or the mask toggle reruns only it, not app.py and the
+sidebar.
 """
 
 import streamlit as st
@@ -15,13 +15,12 @@ from ui import review_controls as controls
 
 user = auth.require("sme")
 st.title("Review")
-controls.style()
-controls.forget_view()  # a full run (a reload, another page) reads everything afresh
+controls.forget_view(everything=True)  # a full run (a reload, another page) reads afresh
 
 
 @st.fragment
 def review(username: str) -> None:
-    signed_in = auth.current_user()  # a revoked session ends at the next key, as elsewhere
+    signed_in = auth.current_user()  # a revoked session ends at its next action, as elsewhere
     if signed_in is None or "sme" not in signed_in.roles:
         st.rerun()
     view = controls.view(username)
@@ -35,26 +34,12 @@ def review(username: str) -> None:
     if view.error:
         st.error(view.error)
         return
-    item = view.item
-    if item is None:
+    if view.item is None:
         st.success("All your assigned items are labelled. Thank you!")
         controls.back_to_last(view.done)
         return
-    controls.load_state(item)
-
-    mask = controls.header(item)
-    controls.item_texts(item, mask)
-    for column, response in zip(st.columns(len(item.responses)), item.responses, strict=True):
-        with column:
-            controls.response_panel(response, mask)
-    if len(item.responses) == 2:
-        controls.preference_row()
-    st.text_area("Notes", key="review.notes", height=80)
-
-    if st.session_state.get("review.error"):
-        st.error(st.session_state["review.error"])
-    controls.chosen_summary(item)
-    controls.actions(item, username, view.done)
+    mask = controls.mask_toggle()
+    controls.form(view, username, mask)
     controls.reopen_picker(view.done)
 
 

@@ -1,30 +1,34 @@
-"""The review screen's controls: they own the ``review.*`` session keys.
+"""The review screen's server side: which item is on screen, and the actions the form sends.
 
-Every control is a button or pill (clickable), and the frequent ones carry a keyboard
-shortcut. Callbacks change session state before the page runs, so one click or key is one
-run of the page's fragment: submit writes the label and the same run renders the next item.
-A key's run reuses the item read for this screen (``view``); submit, skip and moving to
-another item read it afresh.
+The item and the SME's choices are drawn by the review form (ui/review_form.js, a Streamlit
+component): a key or click changes the browser's page only, and submit, skip and back arrive
+here as one action each (``act``), checked (core.review.actions) and written before the
+fragment draws the next item. The form is also sent the item that follows, so it can move on
+at once; what it shows after this run is what the server says.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from core import render
-from core.errors import NotFoundError, SwitchyardError
-from core.review import labels, queue
-from core.review.queue import FAILURE_MODES, ResponseLabel, ReviewItem
+from core.errors import InputError, NotFoundError, SwitchyardError
+from core.review import actions, labels, queue
+from core.review.queue import FAILURE_MODES, ReviewItem
 from core.types import PASS_SCORE
 from ui import store
-from ui.review_style import legend, style  # noqa: F401  (the page calls them from here)
 
-SCORE_KEYS = {"A": "12345", "B": "67890"}  # Response A: 1-5; Response B: 6, 7, 8, 9, 0
-PASS_KEYS = {"A": "Q", "B": "W"}
-SAFETY_KEYS = {"A": "X", "B": "Y"}
-PREFERENCE_KEYS = {"A": "A", "B": "B", "tie": "T"}
+HERE = Path(__file__).parent
+FORM_KEY = "review.form"
+_FORM = st.components.v2.component(
+    "switchyard_review_form",
+    css=(HERE / "review_form.css").read_text(encoding="utf-8"),
+    js=(HERE / "review_form.js").read_text(encoding="utf-8"),
+    isolate_styles=False,  # its classes are its own (rv-); tests and the layout check see in
+)
 
 
 def _key(*parts: str) -> str:
@@ -33,20 +37,24 @@ def _key(*parts: str) -> str:
 
 @dataclass(frozen=True)
 class View:
-    """What one screen shows: the reviewer's progress, labelled items and the item itself."""
+    """What one screen shows: progress, labelled items, the item and the one after it."""
 
     progress: queue.Progress
     done: list[queue.Slot]
     item: ReviewItem | None
     error: str | None = None
+    following: ReviewItem | None = None  # what submit or skip moves to; the form shows it early
 
 
-def forget_view() -> None:
+def forget_view(everything: bool = False) -> None:
+    """The next run reads the screen afresh; ``everything``: the item sent ahead too."""
     st.session_state[_key("view")] = None
+    if everything:
+        st.session_state[_key("following")] = None
 
 
 def view(reviewer: str) -> View:
-    """This screen's view, read once: a key's rerun of the fragment reuses it."""
+    """This screen's view, read once: a rerun for the mask toggle reuses it."""
     cached = st.session_state.get(_key("view"))
     if cached is not None:
         return cached
@@ -56,53 +64,22 @@ def view(reviewer: str) -> View:
         return View(progress, [], None)
     slot = current(reviewer)
     done = queue.done_items(con, reviewer)
+    ahead = st.session_state.get(_key("following"))  # read by the last run; the form shows it
     try:
-        item = queue.load(con, *slot, reviewer) if slot else None
+        if slot and ahead and (ahead.sample_id, ahead.item_id) == tuple(slot):
+            item = ahead
+        else:
+            item = queue.load(con, *slot, reviewer) if slot else None
     except NotFoundError as exc:
         st.session_state[_key("current")] = None
         return View(progress, done, None, str(exc))
-    st.session_state[_key("view")] = View(progress, done, item)
+    following = None
+    if item is not None:
+        after = queue.next_slot(con, reviewer, after=slot)
+        following = queue.load(con, after.sample_id, after.item_id, reviewer) if after else None
+    st.session_state[_key("following")] = following
+    st.session_state[_key("view")] = View(progress, done, item, following=following)
     return st.session_state[_key("view")]
-
-
-def load_state(item: ReviewItem) -> None:
-    """Fill the controls from the reviewer's earlier label, or blank, once per item."""
-    loaded = (item.sample_id, item.item_id)
-    if st.session_state.get(_key("loaded")) == loaded:
-        return
-    existing = item.existing
-    for response in item.responses:
-        old = existing.responses.get(response.side) if existing else None
-        st.session_state[_key(response.side, "score")] = old.score if old else None
-        # pass/fail set in this edit; the stored verdict stays only while the score does
-        st.session_state[_key(response.side, "passed")] = None
-        st.session_state[_key(response.side, "stored")] = (old.score, old.passed) if old else None
-        st.session_state[_key(response.side, "modes")] = list(old.failure_modes) if old else []
-        st.session_state[_key(response.side, "safety")] = old.safety_flag if old else False
-    st.session_state[_key("preference")] = existing.preference if existing else None
-    st.session_state[_key("notes")] = (existing.notes or "") if existing else ""
-    st.session_state[_key("loaded")] = loaded
-
-
-def _set(name: str, value: object) -> None:
-    st.session_state[name] = value
-
-
-def _toggle_passed(side: str) -> None:
-    st.session_state[_key(side, "passed")] = not passed(side)
-
-
-def passed(side: str) -> bool | None:
-    """Pass/fail set in this edit, else the stored one while the score is unchanged, else
-    from the score (3 or more passes)."""
-    explicit = st.session_state.get(_key(side, "passed"))
-    if explicit is not None:
-        return explicit
-    score = st.session_state.get(_key(side, "score"))
-    stored = st.session_state.get(_key(side, "stored"))
-    if stored is not None and stored[0] == score and stored[1] is not None:
-        return stored[1]
-    return None if score is None else score >= PASS_SCORE
 
 
 def show_text(text: str | None, mask: bool) -> None:
@@ -135,150 +112,96 @@ def back_to_last(done: list[queue.Slot]) -> None:
         )
 
 
-def header(item: ReviewItem) -> bool:
-    """The PII mask toggle, the item's id and the keys; returns whether to mask."""
-    top = st.container(horizontal=True)
-    mask = top.toggle(
+def mask_toggle() -> bool:
+    return st.toggle(
         "Mask PII", key=_key("mask"), help="Hide emails, phone, card and account numbers on screen."
     )
-    top.caption(f"Item {item.item_id}")
-    if item.status == "done":
-        top.caption("You labelled this item already: submitting changes your label.")
-    legend(len(item.responses) == 2)
-    return mask
 
 
-def item_texts(item: ReviewItem, mask: bool) -> None:
-    """Prompt, retrieved context (folded) and ground truth, as inert text."""
-    st.markdown("**Prompt**")
-    show_text(item.prompt, mask)
-    with st.expander("Retrieved context"):
-        show_text(item.context, mask)
-    st.markdown("**Ground truth**")
-    show_text(item.ground_truth, mask)
+def _shown(item: ReviewItem | None, mask: bool) -> dict | None:
+    """The item as the form draws it: texts (masked if asked), responses by side, no run ids."""
+    if item is None:
+        return None
+
+    def text(value: str | None) -> str | None:
+        return render.mask_pii(value) if mask and value else value
+
+    existing = item.existing
+    return {
+        "sample_id": item.sample_id,
+        "item_id": item.item_id,
+        "done": item.status == "done",
+        "prompt": text(item.prompt),
+        "context": text(item.context),
+        "ground_truth": text(item.ground_truth),
+        "responses": [
+            {"side": r.side, "text": text(r.text), "error": r.error} for r in item.responses
+        ],
+        "existing": None
+        if existing is None
+        else {
+            "responses": {
+                side: {**asdict(label), "failure_modes": list(label.failure_modes)}
+                for side, label in existing.responses.items()
+            },
+            "preference": existing.preference,
+            "notes": existing.notes or "",
+        },
+    }
 
 
-def response_panel(response: queue.Response, mask: bool) -> None:
-    side = response.side
-    st.subheader(f"Response {side}")
-    with st.container(border=True):
-        if response.error or response.text is None:
-            st.warning("No answer: the model call failed for this item.")
-        else:
-            show_text(response.text, mask)
-    chosen = st.session_state.get(_key(side, "score"))
-    with st.container(horizontal=True, key=f"review-{side}-scores", gap="small"):
-        for value, shortcut in zip(range(1, 6), SCORE_KEYS[side], strict=True):
-            st.button(
-                str(value),
-                key=_key(side, "score", str(value)),
-                shortcut=shortcut,
-                type="primary" if chosen == value else "secondary",
-                icon=":material/radio_button_checked:" if chosen == value else None,
-                on_click=_set,
-                args=(_key(side, "score"), value),
-            )
-    verdict = passed(side)
-    # Pass and fail differ in colour (blue, orange) and in shape (check, cross); nothing
-    # shows before a score or a click decides it.
-    state = {None: "none", True: "pass", False: "fail"}[verdict]
-    with st.container(horizontal=True, gap="small"):
-        st.container(key=f"review-{side}-verdict-{state}", width="content").button(
-            {None: "Pass / fail", True: "Pass", False: "Fail"}[verdict],
-            key=_key(side, "pass_toggle"),
-            shortcut=PASS_KEYS[side],
-            on_click=_toggle_passed,
-            args=(side,),
-            icon={None: None, True: ":material/check:", False: ":material/close:"}[verdict],
-            help="Pass/fail follows the score (3+ passes); click to override.",
-        )
-        flagged = st.session_state.get(_key(side, "safety"), False)
-        st.button(
-            "Safety flag",
-            key=_key(side, "safety_toggle"),
-            shortcut=SAFETY_KEYS[side],
-            type="primary" if flagged else "secondary",
-            icon=":material/flag:",
-            on_click=_set,
-            args=(_key(side, "safety"), not flagged),
-        )
-    st.pills("Failure modes", FAILURE_MODES, selection_mode="multi", key=_key(side, "modes"))
+def form(current_view: View, reviewer: str, mask: bool) -> None:
+    """The review form for the item on screen, with the item after it."""
+    data = {
+        "current": _shown(current_view.item, mask),
+        "next": _shown(current_view.following, mask),
+        "modes": list(FAILURE_MODES),
+        "pass_score": PASS_SCORE,
+        "can_back": bool(current_view.done),
+        "ack": st.session_state.get(_key("ack")),
+        "error": st.session_state.get(_key("error")),
+    }
+    _FORM(key=FORM_KEY, data=data, on_action_change=lambda: act(reviewer))
 
 
-def preference_row() -> None:
-    chosen = st.session_state.get(_key("preference"))
-    st.markdown("**Which response is better?**")
-    with st.container(horizontal=True, key="review-preferences", gap="small"):
-        for value, shortcut in PREFERENCE_KEYS.items():
-            label = "Tie" if value == "tie" else f"{value} is better"
-            st.button(
-                label,
-                key=_key("preference", value),
-                shortcut=shortcut,
-                type="primary" if chosen == value else "secondary",
-                icon=":material/radio_button_checked:" if chosen == value else None,
-                on_click=_set,
-                args=(_key("preference"), value),
-            )
-
-
-def chosen_summary(item: ReviewItem) -> None:
-    """The values chosen so far, in one line beside the submit button."""
-    parts = []
-    for r in item.responses:
-        score = st.session_state.get(_key(r.side, "score"))
-        verdict = {None: "", True: " ✓ pass", False: " ✗ fail"}[passed(r.side)]
-        modes = st.session_state.get(_key(r.side, "modes")) or []
-        flag = " · ⚑ safety" if st.session_state.get(_key(r.side, "safety")) else ""
-        extra = f" ({', '.join(modes)})" if modes else ""
-        parts.append(f"**{r.side}** {'—' if score is None else score}{verdict}{extra}{flag}")
-    if len(item.responses) == 2:
-        preference = st.session_state.get(_key("preference"))
-        parts.append(f"**better** {'—' if preference is None else preference}")
-    st.markdown("Chosen: " + " · ".join(parts))
-
-
-def collected(item: ReviewItem) -> list[ResponseLabel]:
-    return [
-        ResponseLabel(
-            r.side,
-            st.session_state.get(_key(r.side, "score")),
-            passed(r.side),
-            tuple(st.session_state.get(_key(r.side, "modes")) or ()),
-            bool(st.session_state.get(_key(r.side, "safety"))),
-        )
-        for r in item.responses
-    ]
-
-
-def submit(item: ReviewItem, reviewer: str) -> None:
-    """Callback: write the label, then point the page at the next item."""
-    preference = st.session_state.get(_key("preference")) if len(item.responses) == 2 else None
+def act(reviewer: str) -> None:
+    """Callback: carry out the action the form sent, and record that it was done."""
+    payload = (st.session_state.get(FORM_KEY) or {}).get("action")
+    if payload is None:
+        return
+    st.session_state[_key("error")] = None
     try:
+        action = actions.parse(payload)
+        st.session_state[_key("ack")] = action.nonce
+        perform(action, reviewer)
+    except SwitchyardError as exc:  # the SME reads what is wrong with the label, not where
+        st.session_state[_key("error")] = exc.problem if isinstance(exc, InputError) else str(exc)
+
+
+def perform(action: actions.Action, reviewer: str) -> None:
+    """Write what ``action`` says and point the page at the item that follows."""
+    slot = (action.sample_id or "", action.item_id or "")
+    if action.kind == "back":
+        done = queue.done_items(store.cursor(), reviewer)
+        go_to((done[0].sample_id, done[0].item_id) if done else None)
+    elif action.kind == "skip":
+        labels.skip(store.cursor(), *slot, reviewer)
+        go_next(reviewer, after=slot)
+    else:
         labels.submit(
             store.cursor(),
-            item.sample_id,
-            item.item_id,
+            *slot,
             reviewer,
-            collected(item),
-            preference,
-            st.session_state.get(_key("notes")),
+            list(action.responses),
+            action.preference,
+            action.notes,
         )
-    except SwitchyardError as exc:
-        st.session_state[_key("error")] = str(exc)
-        return
-    go_next(reviewer, after=(item.sample_id, item.item_id))
-
-
-def skip(item: ReviewItem, reviewer: str) -> None:
-    labels.skip(store.cursor(), item.sample_id, item.item_id, reviewer)
-    go_next(reviewer, after=(item.sample_id, item.item_id))
+        go_next(reviewer, after=slot)
 
 
 def go_next(reviewer: str, after: tuple[str, str] | None = None) -> None:
     slot = queue.next_slot(store.cursor(), reviewer, after)
     st.session_state[_key("current")] = (slot.sample_id, slot.item_id) if slot else None
-    st.session_state[_key("error")] = None
     forget_view()
 
 
@@ -287,36 +210,6 @@ def go_to(target: tuple[str, str] | None) -> None:
         st.session_state[_key("current")] = target
         st.session_state[_key("error")] = None
         forget_view()
-
-
-def actions(item: ReviewItem, reviewer: str, done: list[queue.Slot]) -> None:
-    """Submit and next, skip, and back to the last labelled item."""
-    with st.container(horizontal=True):
-        st.button(
-            "Submit and next",
-            key=_key("submit"),
-            type="primary",
-            shortcut="Ctrl+Enter",
-            on_click=submit,
-            args=(item, reviewer),
-            icon=":material/send:",
-        )
-        st.button(
-            "Skip",
-            key=_key("skip"),
-            shortcut="S",
-            on_click=skip,
-            args=(item, reviewer),
-            disabled=item.status == "done",
-        )
-        st.button(
-            "Back",
-            key=_key("back"),
-            shortcut="Left",
-            disabled=not done,
-            on_click=go_to,
-            args=((done[0].sample_id, done[0].item_id) if done else None,),
-        )
 
 
 def reopen_picker(done: list[queue.Slot]) -> None:
