@@ -331,10 +331,13 @@ function follow(data) {
   }
 }
 
+// Keys typed into a text field are text, not shortcuts; a focused toggle or button is not one.
+const NOT_TEXT = ["checkbox", "radio", "button", "submit", "reset", "range", "color", "file"];
 function typing(event) {
   const target = event.composedPath()[0];
   if (!target || !target.tagName) return false;
-  return ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
+  if (target.tagName === "INPUT") return !NOT_TEXT.includes((target.type || "text").toLowerCase());
+  return ["TEXTAREA", "SELECT"].includes(target.tagName) || target.isContentEditable;
 }
 
 function onKey(event) {

@@ -110,6 +110,17 @@ def test_keys_draw_their_choice_without_a_server_run(page):
     assert page.evaluate("window.__runs") == 0  # drawn in the browser alone
 
 
+def test_the_mask_toggle_keeps_the_choices_and_the_keys(page):
+    summary = page.inner_text(".rv-summary")
+    page.get_by_text("Mask PII").click()  # a server run: the texts come back masked
+    idle(page)
+    assert page.inner_text(".rv-summary") == summary  # the choices survive the redraw
+    page.keyboard.press("y")  # the focused toggle does not swallow the keys
+    assert pressed(page, "B-safety")
+    page.keyboard.press("y")
+    assert not pressed(page, "B-safety")
+
+
 def test_typing_notes_is_not_a_shortcut_and_ctrl_enter_submits_them(page):
     item = shown(page)
     page.click(".rv-notes")
