@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from core import exports
+from core import exports, formatting
 from core.analysis import calibration
 from core.analysis import pairwise as tournaments
 from core.catalog import migrations, runs
@@ -57,7 +57,7 @@ def figures(result: calibration.MetricReport) -> None:
     for line in result.advice:
         st.info(line)
     st.subheader("Judge vs SMEs (pass/fail; 'fail' is what the judge should catch)")
-    st.dataframe(present.figures_table(result), hide_index=True)
+    st.dataframe(formatting.table(present.figures_table(result)), hide_index=True)
     st.caption(
         "Weighted: each label counts 1 / (inclusion probability × labels on its item), so "
         "the figures speak for the whole dataset. Unweighted: what the sample shows. "
@@ -83,7 +83,7 @@ def sme_agreement(smes: calibration.SmeAgreement) -> None:
     if smes.items == 0:
         st.info(smes.advice)
         return
-    st.dataframe(present.sme_table(smes), hide_index=True, key="calibration.smes")
+    st.dataframe(formatting.table(present.sme_table(smes)), hide_index=True, key="calibration.smes")
     st.caption(
         f"{smes.items} items labelled by two or more SMEs. Pooled: every SME together "
         "(per stratum below it); 'A vs B': the items both labelled. Intervals are 95%: "
@@ -107,7 +107,7 @@ def pairwise_agreement(con: duckdb.DuckDBPyConnection, run_id: str, stratum: str
         if result.advice:
             st.info(result.advice)
         else:
-            st.dataframe(present.tournament_table(result), hide_index=True)
+            st.dataframe(formatting.table(present.tournament_table(result)), hide_index=True)
     if stratum != "all" and found:
         st.caption("Pairwise figures cover every stratum; the stratum choice above is not applied.")
 

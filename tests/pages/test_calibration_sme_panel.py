@@ -10,7 +10,7 @@ from core.catalog import migrations
 from core.store import db
 from tests.conftest import app_page
 
-COLUMNS = ["reviewers", "figure", "estimate (95% interval)", "items"]
+COLUMNS = ["Reviewers", "Figure", "Estimate (95% interval)", "Items"]
 
 
 def sme_frame(at) -> pd.DataFrame:
@@ -32,10 +32,10 @@ def test_sme_panel_is_a_table_and_the_cli_json_carries_its_rows(demo_page_db, ca
     assert not at.exception
     assert not at.json  # the panel was st.json(to_dict()) before
     table = sme_frame(at)
-    pooled = table[table["reviewers"] == "pooled"]
-    assert "Krippendorff's α (pass/fail)" in set(pooled["figure"])
-    assert table["reviewers"].str.contains(" vs ").any()  # one block per reviewer pair
-    assert table["items"].min() >= 0 and (table["estimate (95% interval)"] != "").all()
+    pooled = table[table["Reviewers"] == "pooled"]
+    assert "Krippendorff's α (pass/fail)" in set(pooled["Figure"])
+    assert table["Reviewers"].str.contains(" vs ").any()  # one block per reviewer pair
+    assert table["Items"].min() >= 0 and (table["Estimate (95% interval)"] != "").all()
 
     code = main(
         [
@@ -53,7 +53,7 @@ def test_sme_panel_is_a_table_and_the_cli_json_carries_its_rows(demo_page_db, ca
     rows = json.loads(capsys.readouterr().out)["metrics"]["sme_vs_sme"]["rows"]
     assert [(r["pair"], r["figure"]) for r in rows] == [(r.pair, r.figure) for r in expected.rows]
     assert [(r["pair"], r["figure"]) for r in rows] == list(
-        zip(table["reviewers"], table["figure"], strict=True)
+        zip(table["Reviewers"], table["Figure"], strict=True)
     )
     nominal = next(r for r in rows if r["pair"] == "pooled" and "pass/fail" in r["figure"])
     assert nominal["n"] == expected.rows[0].items
@@ -76,7 +76,7 @@ def test_page_over_six_labels_recommends_no_threshold_and_says_why(tmp_path, mon
     monkeypatch.setenv("SWITCHYARD_DB", str(path))
     at = app_page("pages/calibration.py", "owner", "eval_owner")
     assert not at.exception
-    figures = at.dataframe[0].value.set_index("figure")
+    figures = at.dataframe[0].value.set_index("Figure")
     assert figures.loc["Cohen's κ"].iloc[1].startswith("1.00 (not enough labels: 6 items")
     lines = " ".join(m.value for m in at.markdown)
     assert "No recommended threshold: not enough labels: 6 items" in lines

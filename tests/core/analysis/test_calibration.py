@@ -181,7 +181,7 @@ def test_page_shows_every_run_and_metric_without_error(page_db):
     for metric in ("answer_relevancy", "correctness", "faithfulness"):
         at.selectbox(key="calibration.metric").set_value(metric).run()
         assert not at.exception
-        assert at.dataframe[0].value["figure"].tolist()[:2] == ["Agreement", "Cohen's κ"]
+        assert at.dataframe[0].value["Figure"].tolist()[:2] == ["Agreement", "Cohen's κ"]
         assert any("Synthetic demo" in w.value for w in at.warning)
 
 

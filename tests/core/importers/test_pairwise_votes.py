@@ -183,16 +183,16 @@ def test_cli_imports_a_tournament_and_the_report_carries_every_pair(demo_copy, t
 def test_calibration_page_shows_the_tournament_table_by_run_name(page_db):  # noqa: F811
     at = owner_page()
     assert not at.exception
-    tables = [d.value for d in at.dataframe if "comparison" in d.value.columns]
+    tables = [d.value for d in at.dataframe if "Comparison" in d.value.columns]
     assert tables, "no pairwise agreement table on the page"
     table = tables[0]
-    assert list(table.columns) == ["comparison", "runs", "agreement", "pairs", "items", "figure"]
-    assert set(table["comparison"]) == {
+    assert list(table.columns) == ["Comparison", "Runs", "Agreement", "Pairs", "Items", "Figure"]
+    assert set(table["Comparison"]) == {
         "demo-pairwise-judge (synthetic) vs reviewers",
         "reviewer vs reviewer",
     }
-    assert table["runs"].iloc[0] == "all pairs" and table["pairs"].iloc[0] > 100
-    named = table["runs"].iloc[2]
+    assert table["Runs"].iloc[0] == "all pairs" and table["Pairs"].iloc[0] > 100
+    named = table["Runs"].iloc[2]
     assert " vs " in named and "run-" not in named  # run names, not run ids
 
 
