@@ -65,18 +65,21 @@ st.caption(f"Item {st.session_state.n}")
 st.button("Next", key="trivial-next", shortcut="Ctrl+Enter", on_click=bump)
 st.button("4", key="trivial-4", shortcut="4", on_click=bump)
 """
-# Installed once per page: stamps the keydown and, for each condition, the first mutation
-# after which it holds. Installed again after a reload (the sign-in's cookie route reloads the
-# page): idempotent.
+# Installed once per page: stamps the keydown and, for each condition, the frame painted
+# after the first mutation after which it holds (a task queued from the next animation frame
+# runs once that frame is drawn). Installed again after a reload (the sign-in's cookie route
+# reloads the page): idempotent.
 PROBE = """() => {
   if (window.__probe) return; window.__probe = true;
-  window.__t0 = null; window.__conds = []; window.__ts = [];
+  window.__t0 = null; window.__conds = []; window.__ts = []; window.__met = [];
   document.addEventListener('keydown', () => { if (window.__t0 === null)
     window.__t0 = performance.now(); }, true);
   new MutationObserver(() => {
     if (window.__t0 === null) return;
     window.__conds.forEach((cond, i) => {
-      if (window.__ts[i] === null && cond()) window.__ts[i] = performance.now();
+      if (window.__met[i] || !cond()) return;
+      window.__met[i] = true;
+      requestAnimationFrame(() => setTimeout(() => { window.__ts[i] = performance.now(); }));
     });
   }).observe(document.body, {subtree: true, childList: true, attributes: true,
                               characterData: true});
@@ -196,11 +199,13 @@ def shown_item(page) -> str:
 
 
 def timed_key(page, key: str, *conditions: str) -> list[float]:
-    """Press ``key``; ms from its keydown to the DOM first meeting each of ``conditions`` (JS)."""
+    """Press ``key``; ms from its keydown to the frame that first shows each of ``conditions``
+    (JS)."""
     page.evaluate(PROBE)
     page.evaluate(
         f"() => {{ window.__t0 = null; window.__conds = [{', '.join(conditions)}];"
-        " window.__ts = window.__conds.map(() => null); }"
+        " window.__ts = window.__conds.map(() => null);"
+        " window.__met = window.__conds.map(() => false); }"
     )
     page.keyboard.press(key)
     page.wait_for_function("() => window.__ts.every(t => t !== null)", timeout=20_000, polling=5)

@@ -117,7 +117,8 @@ async def press_until(page, key: str, *conditions: str) -> list[float]:
     await page.evaluate(PROBE)
     await page.evaluate(
         f"() => {{ window.__t0 = null; window.__conds = [{', '.join(conditions)}];"
-        " window.__ts = window.__conds.map(() => null); }"
+        " window.__ts = window.__conds.map(() => null);"
+        " window.__met = window.__conds.map(() => false); }"
     )
     await page.keyboard.press(key)
     await page.wait_for_function(
