@@ -290,6 +290,7 @@ function skip() {
 }
 
 function back() {
+  if (!latest.data.can_back && !pending) return; // nothing labelled yet to go back to
   send({ kind: "back" });
   paint();
 }
