@@ -231,25 +231,32 @@ def _load_canary(
     return ReviewItem(sample_id, shown, prompt or "", None, None, (response,), status, existing)
 
 
+_QUEUE = (
+    "SELECT a.sample_id, a.item_id, a.status, a.position,"
+    " coalesce(json_extract_string(s.params, '$.traffic') = 'canary', false) FROM assignment a"
+    " JOIN sample s USING (sample_id) WHERE a.reviewer = ?"
+)
+_QUEUE_ORDER = (
+    " ORDER BY CASE a.status WHEN 'open' THEN 0 WHEN 'skipped' THEN 1 ELSE 2 END,"
+    " a.position, a.sample_id"
+)
+
+
 def queue(con: duckdb.DuckDBPyConnection, reviewer: str) -> list[Slot]:
     """The reviewer's assignments: open first (in queue order), then skipped, then done."""
-    rows = con.execute(
-        "SELECT a.sample_id, a.item_id, a.status, a.position,"
-        " coalesce(json_extract_string(s.params, '$.traffic') = 'canary', false) FROM assignment a"
-        " JOIN sample s USING (sample_id) WHERE a.reviewer = ?"
-        " ORDER BY CASE a.status WHEN 'open' THEN 0 WHEN 'skipped' THEN 1 ELSE 2 END,"
-        " a.position, a.sample_id",
-        [reviewer],
-    ).fetchall()
-    return _slots(con, rows)
+    return _slots(con, con.execute(_QUEUE + _QUEUE_ORDER, [reviewer]).fetchall())
 
 
 def next_slot(
     con: duckdb.DuckDBPyConnection, reviewer: str, after: tuple[str, str] | None = None
 ) -> Slot | None:
     """The next open (else skipped) assignment, other than ``after``."""
-    for slot in queue(con, reviewer):
-        if slot.status != "done" and (slot.sample_id, slot.item_id) != after:
+    # ``after`` is one slot, so the first two not done are enough (read on every submit).
+    rows = con.execute(
+        _QUEUE + " AND a.status <> 'done'" + _QUEUE_ORDER + " LIMIT 2", [reviewer]
+    ).fetchall()
+    for slot in _slots(con, rows):
+        if (slot.sample_id, slot.item_id) != after:
             return slot
     return None
 
