@@ -37,6 +37,7 @@ class Call:
     stop_reason: str | None = None
     error: str | None = None
     attempts: int = 1
+    breakdown: list[dict] | None = None  # the output's per-call details (its `calls` column)
 
 
 def runtime_client(config: ModelConfig):

@@ -282,7 +282,14 @@ def _drain(results: queue.Queue) -> list[Call]:
 
 
 def _write(con, run_id: str, batch: Iterable[Call]) -> None:
-    """Replace the batch's items' earlier (failed) outputs with the new ones, at once."""
+    """The batch of answers, in one transaction of its own."""
+    with db.transaction(con):
+        insert_calls(con, run_id, batch)
+
+
+def insert_calls(con: duckdb.DuckDBPyConnection, run_id: str, calls: Iterable[Call]) -> None:
+    """Replace the items' earlier (failed) outputs with these calls, inside the caller's
+    transaction: the one writer of a run's outputs (the batch importer uses it too)."""
     rows = [
         [
             run_id,
@@ -296,35 +303,42 @@ def _write(con, run_id: str, batch: Iterable[Call]) -> None:
             c.stop_reason,
             c.service_latency_ms,
             c.attempts,
+            None if c.breakdown is None else json.dumps(c.breakdown),
         ]
-        for c in batch
+        for c in calls
     ]
-    with db.transaction(con):
-        con.execute(
-            "DELETE FROM output WHERE run_id = ? AND item_id IN (SELECT unnest(?))",
-            [run_id, [r[1] for r in rows]],
-        )
-        con.executemany(
-            "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"
-            " output_tokens, error, stop_reason, service_latency_ms, attempts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+    if not rows:
+        return
+    con.execute(
+        "DELETE FROM output WHERE run_id = ? AND item_id IN (SELECT unnest(?))",
+        [run_id, [r[1] for r in rows]],
+    )
+    con.executemany(
+        "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"
+        " output_tokens, error, stop_reason, service_latency_ms, attempts, calls)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def run_cost(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[float | None, str | None]:
-    """What the run's answered items cost at the catalog price in force today."""
-    model_id = db.scalar(con, "SELECT model_id FROM run WHERE run_id = ?", [run_id])
+    """What the run's answered items cost at the catalog price in force today, times the
+    run's recorded price factor (a batch job's discount; 1 for calls made one at a time)."""
+    model_id, config = con.execute(
+        "SELECT model_id, config FROM run WHERE run_id = ?", [run_id]
+    ).fetchone() or (None, "{}")
     price = pricing.prices(con).set_index("model_id")
     if model_id not in price.index:
         return None, None
     p = price.loc[model_id]
+    factor = float((json.loads(config).get("price") or {}).get("factor", 1.0))
     tokens_in, tokens_out = con.execute(
         "SELECT coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0) FROM output"
         " WHERE run_id = ?",
         [run_id],
     ).fetchone() or (0, 0)
-    return (tokens_in * p.input_per_1k + tokens_out * p.output_per_1k) / 1000, p.currency
+    cost = (tokens_in * p.input_per_1k + tokens_out * p.output_per_1k) / 1000
+    return cost * factor, p.currency
 
 
 def unfinished(con: duckdb.DuckDBPyConnection, dataset_id: str) -> pd.DataFrame:
@@ -350,15 +364,21 @@ def unfinished(con: duckdb.DuckDBPyConnection, dataset_id: str) -> pd.DataFrame:
     )
 
 
-def config_of(con: duckdb.DuckDBPyConnection, run_id: str, **overrides) -> ModelConfig:
-    """The configuration a run was made with, to resume it (``overrides``: e.g. concurrency)."""
+def config_of(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    origins: tuple[str, ...] = PROVIDERS,
+    **overrides,
+) -> ModelConfig:
+    """The configuration a run was made with, to resume it (``overrides``: e.g. concurrency);
+    ``origins``: the kinds of run the caller resumes (the batch runner passes its own)."""
     row = con.execute(
         "SELECT model_id, prompt_version_id, config, origin FROM run WHERE run_id = ?", [run_id]
     ).fetchone()
     if row is None:
         raise NotFoundError(f"no run {run_id!r}")
     stored = json.loads(row[2])
-    if row[3] not in PROVIDERS:
+    if row[3] not in origins:
         raise InputError("run", f"{run_id} was imported, not run by Switchyard: nothing to resume")
     known = {k: stored[k] for k in ModelConfig.__dataclass_fields__ if k in stored}
     return ModelConfig(row[0], prompt_version_id=row[1], **{**known, **overrides})
