@@ -6,15 +6,25 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import cast
 
 import duckdb
 
 from cli.common import actor, progress
 from core.catalog import datasets, runs
 from core.errors import InputError, NotFoundError
-from core.llm import bedrock_eval, clients, judges, prompts, runner
+from core.llm import (
+    batch,
+    batch_import,
+    batch_online,
+    bedrock_eval,
+    clients,
+    judges,
+    prompts,
+    runner,
+)
 from core.store import settings
-from core.types import DEFAULT_REGION, PROVIDERS, RUN_ROLES
+from core.types import DEFAULT_REGION, PROVIDERS, RUN_ROLES, RunRole
 
 
 def _model_config(args: argparse.Namespace) -> runner.ModelConfig:
@@ -35,6 +45,10 @@ def _model_config(args: argparse.Namespace) -> runner.ModelConfig:
 def cmd_run(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
     """Run a model over a frozen dataset (or resume a run); --dry-run only estimates.
     Exits 5 when some items failed (they are retried by --resume)."""
+    if args.batch or (args.resume and batch.is_batch(con, args.resume)):
+        return _run_batch(args, con)
+    if args.online_sample:
+        raise InputError("run", "--online-sample measures a batch run: add --batch")
     if args.resume:
         overrides = {"concurrency": args.concurrency} if args.concurrency else {}
         if args.endpoint_url:
@@ -50,7 +64,7 @@ def cmd_run(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
             print(json.dumps(runner.dry_run(con, dataset_id, config), indent=2))
             return 0
         run_id = runner.create(
-            con, dataset_id, config, actor=actor(), name=args.name, role=args.role
+            con, dataset_id, config, actor=actor(), name=args.name, role=_roles(args)[0]
         )
         print(f"created {run_id}", file=sys.stderr)
     result = runner.execute(con, run_id, config, progress=progress)
@@ -60,6 +74,76 @@ def cmd_run(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
         print(f"  {line}")
     print(run_id)
     return 0 if result.failed == 0 else 5
+
+
+def _roles(args: argparse.Namespace) -> tuple[RunRole, str | None]:
+    """--role given as the run's role, an IAM role ARN (for --batch), or both."""
+    given = args.role or []
+    arns = [r for r in given if r.startswith("arn:")]
+    roles = [r for r in given if not r.startswith("arn:")]
+    if len(arns) > 1 or len(roles) > 1:
+        raise InputError("run", f"--role names at most one run role and one ARN, got {given}")
+    role = roles[0] if roles else "candidate"
+    if role not in RUN_ROLES:
+        raise InputError(
+            "run", f"--role must be {', '.join(RUN_ROLES)} or an IAM role ARN, got {role!r}"
+        )
+    return cast(RunRole, role), arns[0] if arns else None
+
+
+def _run_batch(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
+    """A Bedrock batch job over the dataset: start it (or find this command's earlier one),
+    poll it, import its records; then TTFT and latency on an online sample if asked."""
+    if args.online_sample is not None and args.online_sample < 1:
+        raise InputError(
+            "--online-sample", f"expected a number of items ≥ 1, got {args.online_sample}"
+        )
+    if args.resume:
+        run_id = args.resume
+        batch.stored(con, run_id)
+    else:
+        started = _start_batch(args, con)
+        if started is None:
+            return 0
+        run_id = started
+    result = batch_import.finish(con, run_id, actor=actor(), poll_s=args.poll, progress=progress)
+    print(file=sys.stderr)
+    print(result.summary())
+    for line in result.errors[:5]:
+        print(f"  {line}")
+    if args.online_sample:
+        overrides = {"endpoint_url": args.endpoint_url} if args.endpoint_url else {}
+        if args.concurrency:
+            overrides["concurrency"] = args.concurrency
+        config = batch.config_of(con, run_id, **overrides)
+        sample = batch_online.measure(con, run_id, args.online_sample, config, actor=actor())
+        print(sample.summary())
+        for line in sample.failed[:5]:
+            print(f"  {line}")
+    print(run_id)
+    return 0 if result.failed == 0 else 5
+
+
+def _start_batch(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run of this batch command (new, or the earlier one not imported yet); None after
+    a dry run, which only prints the estimate at the batch price."""
+    if not (args.dataset and args.model):
+        raise InputError("run --batch", "name --dataset and --model (or --resume RUN)")
+    dataset_id = datasets.resolve(con, args.dataset)
+    config = _model_config(args)
+    if args.dry_run:
+        print(json.dumps(batch.dry_run(con, dataset_id, config), indent=2))
+        return None
+    run_role, role_arn = _roles(args)
+    if not (args.s3 and role_arn):
+        raise InputError("run --batch", "name --s3 s3://BUCKET/PREFIX and --role ARN")
+    spec = batch.BatchSpec(args.s3, role_arn)
+    run_id, resumed = batch.start(
+        con, dataset_id, config, spec, actor=actor(), name=args.name, role=run_role
+    )
+    job = batch.stored(con, run_id)["batch"]["job_arn"]
+    print(f"{'resuming' if resumed else 'created'} {run_id}: job {job}", file=sys.stderr)
+    return run_id
 
 
 def cmd_judge(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
@@ -195,8 +279,23 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     rn.add_argument("--concurrency", type=int, help="calls in flight (default: setting)")
     rn.add_argument("--timeout", type=float, default=60.0, help="seconds per call")
     rn.add_argument("--name")
-    rn.add_argument("--role", choices=RUN_ROLES, default="candidate")
+    rn.add_argument(
+        "--role",
+        action="append",
+        metavar="ROLE|ARN",
+        help="the run's role (source, target, candidate; default candidate); with --batch"
+        " also the IAM role ARN Bedrock assumes (give --role twice for both)",
+    )
     rn.add_argument("--dry-run", action="store_true", help="estimate tokens and cost only")
+    rn.add_argument("--batch", action="store_true", help="run as an Amazon Bedrock batch job")
+    rn.add_argument("--s3", help="--batch: s3://BUCKET/PREFIX for the job's input and output")
+    rn.add_argument("--poll", type=float, default=60.0, help="--batch: seconds between polls")
+    rn.add_argument(
+        "--online-sample",
+        type=int,
+        metavar="N",
+        help="--batch: measure TTFT and latency by streaming N items, stratified",
+    )
 
 
 def _add_judge(sub: argparse._SubParsersAction) -> None:
