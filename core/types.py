@@ -18,6 +18,8 @@ RESAMPLES = 1000
 KAPPA_FLOOR = 0.6
 # Region for Amazon Bedrock and S3 calls when the user names none.
 DEFAULT_REGION = "us-east-1"
+# The origin of a run made by a Bedrock batch job (core.llm.batch), which times no call.
+BATCH_ORIGIN = "bedrock-batch"
 
 Role = Literal["sme", "eval_owner", "manager", "admin"]  # a user's role
 RunRole = Literal["source", "target", "candidate"]  # a run's place in a migration

@@ -31,9 +31,9 @@ from core.importers import s3
 from core.llm import batch_bodies, batch_records, clients, runner
 from core.llm.runner import ModelConfig
 from core.store import db, writes
-from core.types import RunRole
+from core.types import BATCH_ORIGIN, RunRole
 
-ORIGIN = "bedrock-batch"
+ORIGIN = BATCH_ORIGIN
 # Bedrock bills batch inference at half the on-demand price for the models that offer it:
 # "Batch ... 50% cost savings vs on-demand" (Amazon Bedrock User Guide, "Capacity, Limits,
 # and Cost Optimization"); "50% lower price compared to on-demand pricing" (Amazon Bedrock

@@ -82,17 +82,8 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         items[f"{side}_pass"] = ~failed
         for metric in gating:
             items[f"{side}_pass"] &= items[f"{side}_pass.{metric}"]
-    run_models = dict(
-        con.execute(
-            "SELECT run_id, model_id FROM run WHERE run_id IN (?, ?)",
-            [source_run_id, target_run_id],
-        ).fetchall()
-    )
-    models = {side: run_models[run_id] for side, run_id in runs.items()}
-    items.attrs["runs"] = {
-        side: {"run_id": run_id, "model_id": models[side], "dataset_id": dataset_id}
-        for side, run_id in runs.items()
-    }
+    items.attrs["runs"] = _run_attrs(con, runs, dataset_id)
+    models = {side: run["model_id"] for side, run in items.attrs["runs"].items()}
     prices = pricing.prices(con)
     return Comparison(
         migration_id,
@@ -107,6 +98,26 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         prices[prices["model_id"].isin(set(models.values()))].reset_index(drop=True),
         directions,
     )
+
+
+def _run_attrs(con: duckdb.DuckDBPyConnection, runs: dict[str, str], dataset_id: str) -> dict:
+    """side -> the run's id, model, dataset and origin (what the next-step texts name)."""
+    rows = {
+        run_id: (model_id, origin)
+        for run_id, model_id, origin in con.execute(
+            "SELECT run_id, model_id, origin FROM run WHERE run_id IN (?, ?)",
+            [runs["source"], runs["target"]],
+        ).fetchall()
+    }
+    return {
+        side: {
+            "run_id": run_id,
+            "model_id": rows[run_id][0],
+            "dataset_id": dataset_id,
+            "origin": rows[run_id][1],
+        }
+        for side, run_id in runs.items()
+    }
 
 
 def _items(

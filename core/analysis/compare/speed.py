@@ -19,7 +19,7 @@ from core.analysis.compare.results import (
     SpeedResult,
 )
 from core.analysis.paired import Bootstrap, Statistic, resampled_quantiles
-from core.types import RESAMPLES, Interval
+from core.types import BATCH_ORIGIN, RESAMPLES, Interval
 
 PERCENTILES = (0.5, 0.9, 0.99)
 MEASURE_NAMES = {"ttft": "TTFT", "latency": "Total latency"}
@@ -40,6 +40,22 @@ def run_command(items: pd.DataFrame, side: str) -> str:
     return f"`python -m core run --dataset {dataset} --model {model} --role {side}`"
 
 
+def _how_to_measure(items: pd.DataFrame, side: str, name: str, column: str) -> str:
+    run = items.attrs.get("runs", {}).get(side) or {}
+    if run.get("origin") == BATCH_ORIGIN:
+        return (
+            f"{name} is not recorded on {run_name(items, side)}: a batch job does not time"
+            f" its calls; stream a stratified sample of its items"
+            f" (`python -m core run --resume {run['run_id']} --online-sample 200`)"
+        )
+    return (
+        f"{name} is not recorded on {run_name(items, side)}: run the model with "
+        f"Switchyard's runner, which measures TTFT and latency per call "
+        f"({run_command(items, side)}), then judge it and compare it in a migration, "
+        f"or import the run again from a file with a {column} column"
+    )
+
+
 def coverage(items: pd.DataFrame, measure: str) -> Coverage:
     """Whether both runs carry ``measure`` ('ttft' or 'latency') on these items."""
     has = {side: items[f"{side}_{measure}"].notna().to_numpy() for side in SIDES}
@@ -48,13 +64,7 @@ def coverage(items: pd.DataFrame, measure: str) -> Coverage:
     if unmeasured:
         name, column = MEASURE_NAMES[measure], MEASURE_COLUMNS[measure]
         next_step = (
-            "; ".join(
-                f"{name} is not recorded on {run_name(items, side)}: run the model with "
-                f"Switchyard's runner, which measures TTFT and latency per call "
-                f"({run_command(items, side)}), then judge it and compare it in a migration, "
-                f"or import the run again from a file with a {column} column"
-                for side in unmeasured
-            )
+            "; ".join(_how_to_measure(items, side, name, column) for side in unmeasured)
             if len(items)
             else "no item in this selection: choose another stratum or split"
         )

@@ -395,3 +395,30 @@ def test_signoff_page_shows_not_measured_plainly(page_db):
     assert criteria.loc["Speed: TTFT", "status"] == "NOT MEASURED"
     assert criteria.loc["Cost: ROI", "status"] == "NOT MEASURED"
     assert any(w.value.startswith("Speed: TTFT: NOT MEASURED") for w in at.warning)
+
+
+def test_a_batch_run_without_ttft_is_told_to_stream_an_online_sample():
+    """A Bedrock batch job times no call: the next step names the online sample, not a rerun."""
+    import importlib
+
+    import pandas as pd
+
+    # The package's `speed` is the function of the same name; the module is imported by path.
+    speed = importlib.import_module("core.analysis.compare.speed")
+    items = pd.DataFrame({"source_ttft": [210.0, 220.0], "target_ttft": [None, None]})
+    items.attrs["runs"] = {
+        "source": {"run_id": "run-s", "model_id": SOURCE, "dataset_id": "d@1", "origin": "native"},
+        "target": {
+            "run_id": "run-b",
+            "model_id": TARGET,
+            "dataset_id": "d@1",
+            "origin": "bedrock-batch",
+        },
+    }
+    found = speed.coverage(items, "ttft")
+    assert found.unmeasured == ["target"]
+    assert found.next_step == (
+        "TTFT is not recorded on the target run run-b (tgt-model): a batch job does not time"
+        " its calls; stream a stratified sample of its items"
+        " (`python -m core run --resume run-b --online-sample 200`)"
+    )
