@@ -397,3 +397,20 @@ def test_an_answer_or_a_file_over_the_import_limits_is_refused(fin, aws, monkeyp
     assert db.row_counts(fin) == before
     monkeypatch.delenv("SWITCHYARD_MAX_FILE_MB")
     assert finish(fin, aws, run_id).answered == 5
+
+
+def test_the_job_name_and_token_fit_the_service_model(fin, aws):
+    """botocore validates types, not patterns: the patterns are checked here, from its model."""
+    import re
+
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("bedrock")
+    members = model.operation_model("CreateModelInvocationJob").input_shape.members
+    expect_create(aws.stub, CLAUDE, CLAUDE_JOB)
+    run_id, _ = start(fin, aws)
+    job = batch.stored(fin, run_id)["batch"]
+    for field, value in (("jobName", job["job_name"]), ("clientRequestToken", job["token"])):
+        pattern = members[field].metadata["pattern"]
+        assert re.fullmatch(pattern, value), (field, value, pattern)
+        assert len(value) <= members[field].metadata["max"]
