@@ -129,3 +129,32 @@ def test_the_command_line_refuses_an_incomplete_batch_command(fin_file, capsys):
         == 1
     )
     assert "add --batch" in capsys.readouterr().err
+
+
+def test_the_same_command_after_an_interruption_resumes_the_job(fin_file, aws, monkeypatch, capsys):
+    monkeypatch.setattr(clients, "bedrock", lambda region=None, endpoint_url=None: aws.bedrock)
+    monkeypatch.setattr(clients, "s3", lambda region=None, endpoint_url=None: aws.s3)
+
+    def interrupted(fraction, message):
+        raise KeyboardInterrupt  # Ctrl+C at the first poll
+
+    monkeypatch.setattr(cli_run, "progress", interrupted)
+    expect_create(aws.stub, CLAUDE, CLAUDE_JOB)
+    expect_polls(aws.stub, CLAUDE, CLAUDE_JOB, ("InProgress", 2, 0))
+    command = ["--db", str(fin_file), "run", "--batch", "--dataset", "fin", "--model", CLAUDE]
+    command += ["--s3", PREFIX, "--role", ROLE, "--poll", "0"]
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(command)
+    run_id = capsys.readouterr().err.split("created ")[1].split(":")[0]
+    # Again: only polls are queued, so a second create_model_invocation_job fails the test.
+    expect_polls(aws.stub, CLAUDE, CLAUDE_JOB, ("InProgress", 4, 0))
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(command)
+    assert f"resuming {run_id}: job arn:aws:bedrock" in capsys.readouterr().err
+    aws.stub.assert_no_pending_responses()
+    con = db.connect(str(fin_file))
+    try:
+        batch_runs = db.scalar(con, "SELECT count(*) FROM run WHERE origin = 'bedrock-batch'")
+    finally:
+        con.close()
+    assert batch_runs == 1
