@@ -299,8 +299,12 @@ function show(item) {
   shown = item;
   const signature = JSON.stringify(item); // redraw only when what is shown changes
   if (!built || built.signature !== signature) {
+    const moved = !built || built.key !== keyOf(item);
     built = { ...buildItem(item, latest.data), signature };
     latest.root.replaceChildren(built.root);
+    // A new item is read from its prompt: bring its top into view if the SME had scrolled
+    // down to the controls (the same item redrawn keeps its place).
+    if (moved && built.root.getBoundingClientRect().top < 0) built.root.scrollIntoView({ block: "start" });
   }
 }
 

@@ -142,11 +142,16 @@ def test_submit_moves_on_before_the_server_answers(page):
     page.evaluate(RUNS)
     for key in ("4", "9", "a"):
         page.keyboard.press(key)
+    page.set_viewport_size({"width": 1280, "height": 500})  # a laptop with the console open
+    page.locator('[data-key="submit"]').scroll_into_view_if_needed()
+    assert page.locator(".rv-item").bounding_box()["y"] < 0  # scrolled down to the controls
     page.keyboard.press("Control+Enter")
     # The next item is drawn from what the server sent with this one, before any run ends.
     assert shown(page) != item
     assert page.inner_text(".rv-status") == "Saving…"
     assert not pressed(page, "A-score-4")  # a fresh item, no choices carried over
+    assert page.locator(".rv-item").bounding_box()["y"] >= 0  # read from its top
+    page.set_viewport_size({"width": 1280, "height": 800})
     done(page, 2)
 
 
