@@ -192,7 +192,7 @@ def test_calibration_page_shows_the_pairwise_panel(page_db):  # noqa: F811
     at.selectbox(key="calibration.run").select_index(target).run()
     assert not at.exception
     tables = [d.value for d in at.dataframe]
-    pairwise_tables = [t for t in tables if "agreement" in t.columns]
-    assert pairwise_tables and pairwise_tables[0]["pairs"].iloc[0] > 100
+    pairwise_tables = [t for t in tables if "Agreement" in t.columns]
+    assert pairwise_tables and pairwise_tables[0]["Pairs"].iloc[0] > 100
     at.selectbox(key="calibration.run").select_index(1 - target if target < 2 else 0).run()
     assert not at.exception
