@@ -31,11 +31,14 @@ from core.importers.checks import (
 )
 from core.importers.runs import MetricPlan, RunImport
 from core.importers.staging import Staged
-from core.store import db, writes
-from core.store.sql import literal, quote
+from core.importers.values import typed
+from core.store import db, sql, writes
+from core.store.sql import literal
 from core.types import SPLITS
 
 DEFAULT_STRATUM = "all"
+NULL = sql.Sql("NULL")  # a field the file does not have
+NO_TAGS = sql.Sql("CAST([] AS VARCHAR[])")
 HUMAN_RANGE = (1.0, 5.0)
 
 GOLDEN_FIELDS = [
@@ -138,11 +141,11 @@ def import_staged(
         )
 
     items = _items_view(con, cols, staged.table)
-    digest = datasets.content_hash(
-        con.execute(
-            f"SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM {items}"  # noqa: S608 - generated view
-        ).fetchall()
+    rows = sql.compose(
+        "SELECT item_id, prompt, context, ground_truth, stratum, split, tags FROM {items}",
+        items=items,
     )
+    digest = datasets.content_hash(con.execute(rows.text).fetchall())
     target, exists = datasets.version_to_write(con, name, version, digest)
     if target is None:
         latest = datasets.latest_version(con, name)
@@ -209,26 +212,38 @@ def _validated(
     return cols
 
 
-def _items_view(con, cols: dict[str, Column], table: str) -> str:
+def _items_view(con, cols: dict[str, Column], table: str) -> sql.Sql:
     """A view of the staged rows as items (dropped with the staged table); its quoted name."""
 
-    def pick(name: str, default: str = "NULL") -> str:
-        return value(cols[name]) if name in cols else default
+    def pick(name: str, default: sql.Sql = NULL) -> sql.Sql:
+        return typed(cols[name]) if name in cols else default
 
-    view = quote(f"{table}_golden")
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {view} AS"  # noqa: S608 - generated names; core.checks SQL over quote()d columns
-        f" SELECT {pick('item_id')} AS item_id, {pick('prompt')} AS prompt,"
-        f" {pick('context')} AS context, {pick('ground_truth')} AS ground_truth,"
-        f" coalesce(NULLIF(trim({pick('stratum')}), ''), {literal(DEFAULT_STRATUM)}) AS stratum,"
-        f" coalesce(lower(trim({pick('split')})), {literal(SPLITS[0])}) AS split,"
-        f" {pick('tags', 'CAST([] AS VARCHAR[])')} AS tags, {pick('notes')} AS notes"
-        f" FROM {table}"
+    view = sql.name(f"{table}_golden")
+    create = sql.compose(
+        "CREATE OR REPLACE TEMP VIEW {view} AS"
+        " SELECT {item_id} AS item_id, {prompt} AS prompt, {context} AS context,"
+        " {ground_truth} AS ground_truth,"
+        " coalesce(NULLIF(trim({stratum}), ''), {default_stratum}) AS stratum,"
+        " coalesce(lower(trim({split})), {default_split}) AS split,"
+        " {tags} AS tags, {notes} AS notes FROM {table}",
+        view=view,
+        item_id=pick("item_id"),
+        prompt=pick("prompt"),
+        context=pick("context"),
+        ground_truth=pick("ground_truth"),
+        stratum=pick("stratum"),
+        default_stratum=sql.constant(DEFAULT_STRATUM),
+        split=pick("split"),
+        default_split=sql.constant(SPLITS[0]),
+        tags=pick("tags", NO_TAGS),
+        notes=pick("notes"),
+        table=sql.name(table),
     )
+    con.execute(create.text)
     return view
 
 
-def _write_items(con, staged: Staged, version: _Version, items: str, actor: str) -> None:
+def _write_items(con, staged: Staged, version: _Version, items: sql.Sql, actor: str) -> None:
     """The dataset row (new, or the unfrozen version replaced) and its items (audited)."""
     dataset_id, digest, exists = version.dataset_id, version.digest, version.exists
     if exists:
@@ -252,11 +267,12 @@ def _write_items(con, staged: Staged, version: _Version, items: str, actor: str)
                 actor,
             ],
         )
-    con.execute(
-        "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum, split,"  # noqa: S608 - generated view
-        f" tags, notes) SELECT ?, * FROM {items}",
-        [dataset_id],
+    insert = sql.compose(
+        "INSERT INTO item (dataset_id, item_id, prompt, context, ground_truth, stratum, split,"
+        " tags, notes) SELECT ?, * FROM {items}",
+        items=items,
     )
+    con.execute(insert.text, [dataset_id])
     writes.audit(
         con,
         actor,
