@@ -57,7 +57,7 @@ function draftFor(item) {
 
 // Pass/fail set in this edit, else the stored one while the score is unchanged, else from
 // the score (pass_score or more passes). The server applies the same rule to a null.
-export function verdict(draft, side, passScore) {
+function verdict(draft, side, passScore) {
   if (draft.explicit[side] !== null && draft.explicit[side] !== undefined) return draft.explicit[side];
   const score = draft.score[side];
   const stored = draft.stored[side];
