@@ -87,6 +87,20 @@ class Server:
         stop(self.proc)
 
 
+def demo_db(folder: Path, seed: int) -> Path:
+    """A database in ``folder`` with the demo (``seed``) and the demo users."""
+    from core import demo
+    from core.catalog import users
+    from core.store import db
+
+    path = folder / "app.duckdb"
+    con = db.connect(str(path))
+    demo.install(con, seed)
+    users.seed(con, users.load_config(users.EXAMPLE_FILE))
+    con.close()
+    return path
+
+
 def demo_users_app(folder: Path) -> Server:
     """The app over a new database in ``folder`` holding the demo users only (no demo
     migration: it starts in seconds)."""

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from core import demo
-from core.catalog import users
-from core.store import db
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, demo_db
 from tests.browser.test_browser import ARGS, CHROMIUM, idle, playwright_api, sign_in
 from ui import navigation
 
@@ -88,12 +85,7 @@ def test_unrounded_reads_figures_as_people_do():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    path = tmp_path_factory.mktemp("layout") / "app.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, 20261126)
-    users.seed(con, users.load_config(users.EXAMPLE_FILE))
-    con.close()
-    running = Server(path)
+    running = Server(demo_db(tmp_path_factory.mktemp("layout"), 20261126))
     yield running
     running.stop()
 

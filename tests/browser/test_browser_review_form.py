@@ -2,7 +2,7 @@
 the score unless the SME sets it, submit moves on at once and the label is stored as chosen,
 an earlier label reopens with its choices, and typing in the notes is not a shortcut.
 
-The tests are the steps of one SME's session, in file order, on one page; the last stops the
+The steps are one SME's session, run in order by one test on one page; the last stops the
 server (the app holds the DuckDB file) and reads what was stored.
 """
 
@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from core import demo
-from core.catalog import users
 from core.review import queue
 from core.store import db
-from tests.browser.conftest import Server
+from tests.browser.conftest import Server, demo_db
 from tests.browser.test_browser import ARGS, CHROMIUM, idle, playwright_api, sign_in
 
 pytestmark = [
@@ -38,11 +36,7 @@ RUNS = """() => {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    path = tmp_path_factory.mktemp("form") / "app.duckdb"
-    con = db.connect(str(path))
-    demo.install(con, 20261201)
-    users.seed(con, users.load_config(users.EXAMPLE_FILE))
-    con.close()
+    path = demo_db(tmp_path_factory.mktemp("form"), 20261201)
     running = Server(path)
     yield running, path
     running.stop()
@@ -90,7 +84,7 @@ def done(page, n: int) -> None:
     idle(page)
 
 
-def test_keys_draw_their_choice_without_a_server_run(page):
+def keys_draw_their_choice_without_a_server_run(page):
     page.evaluate(RUNS)
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.keyboard.press("2")  # A: 2, a fail by its score
@@ -110,7 +104,7 @@ def test_keys_draw_their_choice_without_a_server_run(page):
     assert page.evaluate("window.__runs") == 0  # drawn in the browser alone
 
 
-def test_the_mask_toggle_keeps_the_choices_and_the_keys(page):
+def the_mask_toggle_keeps_the_choices_and_the_keys(page):
     summary = page.inner_text(".rv-summary")
     page.get_by_text("Mask PII").click()  # a server run: the texts come back masked
     idle(page)
@@ -121,7 +115,7 @@ def test_the_mask_toggle_keeps_the_choices_and_the_keys(page):
     assert not pressed(page, "B-safety")
 
 
-def test_typing_notes_is_not_a_shortcut_and_ctrl_enter_submits_them(page):
+def typing_notes_is_not_a_shortcut_and_ctrl_enter_submits_them(page):
     item = shown(page)
     page.click(".rv-notes")
     page.keyboard.type("s1 q tab")  # would skip, score and toggle if taken as keys
@@ -135,7 +129,7 @@ def test_typing_notes_is_not_a_shortcut_and_ctrl_enter_submits_them(page):
     ]
 
 
-def test_submit_moves_on_before_the_server_answers(page):
+def submit_moves_on_before_the_server_answers(page):
     item = shown(page)
     EXPECTED[item] = [("A", 4, True, [], False, "A", None), ("B", 4, True, [], False, "A", None)]
     page.evaluate("document.activeElement && document.activeElement.blur()")
@@ -155,7 +149,7 @@ def test_submit_moves_on_before_the_server_answers(page):
     done(page, 2)
 
 
-def test_an_incomplete_label_is_refused_in_the_browser(page):
+def an_incomplete_label_is_refused_in_the_browser(page):
     item = shown(page)
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.evaluate(RUNS)
@@ -169,7 +163,7 @@ def test_an_incomplete_label_is_refused_in_the_browser(page):
     assert shown(page) == item and page.evaluate("window.__runs") == 0
 
 
-def test_back_reopens_the_last_label_and_pass_fail_follows_a_new_score(page):
+def back_reopens_the_last_label_and_pass_fail_follows_a_new_score(page):
     page.keyboard.press("a")
     page.keyboard.press("Control+Enter")
     done(page, 3)
@@ -191,7 +185,7 @@ def test_back_reopens_the_last_label_and_pass_fail_follows_a_new_score(page):
     EXPECTED[item] = [("A", 1, False, [], False, "A", None), ("B", 1, False, [], False, "A", None)]
 
 
-def test_every_label_is_stored_as_chosen_and_once(served):
+def every_label_is_stored_as_chosen_and_once(served):
     server, path = served
     server.stop()  # the app holds the DuckDB file while it runs
     for item, rows in EXPECTED.items():
@@ -206,3 +200,15 @@ def test_every_label_is_stored_as_chosen_and_once(served):
     finally:
         con.close()
     assert counts == (6, 6) and progress.done == 3  # three items, two responses each
+
+
+def test_one_sme_session_by_keyboard(page, served):
+    """The steps above, in order, on one page (they are one session: run apart, or spread
+    over workers, they would not hold)."""
+    keys_draw_their_choice_without_a_server_run(page)
+    the_mask_toggle_keeps_the_choices_and_the_keys(page)
+    typing_notes_is_not_a_shortcut_and_ctrl_enter_submits_them(page)
+    submit_moves_on_before_the_server_answers(page)
+    an_incomplete_label_is_refused_in_the_browser(page)
+    back_reopens_the_last_label_and_pass_fail_follows_a_new_score(page)
+    every_label_is_stored_as_chosen_and_once(served)
