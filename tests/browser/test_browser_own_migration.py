@@ -119,16 +119,25 @@ def upload(page, form, path: Path) -> None:
     idle(page)
 
 
-def success(page, pattern: str, seen: tuple[str, ...] = ()) -> str:
+def success(
+    page, pattern: str, seen: tuple[str, ...] = (), wait_ms: float = WAIT, file: str = ""
+) -> str:
     """The success message matching ``pattern`` (one not in ``seen``: an earlier import's
-    message stays on screen while the next import runs)."""
+    message stays on screen while the next import runs). An exception, or a new error naming
+    ``file``, shown instead fails at once with its text."""
     boxes = page.locator('[data-testid="stAlertContentSuccess"]')
+    errors = page.locator(EXCEPTION)
+    if file:
+        errors = page.locator('[data-testid="stAlertContentError"]', has_text=file).or_(errors)
     found = re.compile(pattern)
+    before = set(errors.all_inner_texts())  # an earlier refusal, stale while this one runs
 
     def fresh() -> list[str]:
+        shown = [t for t in errors.all_inner_texts() if t not in before]
+        assert not shown, f"expected a message matching {pattern!r}, the page shows {shown}"
         return [t for t in boxes.all_inner_texts() if found.search(t) and t not in seen]
 
-    wait_for(fresh, WAIT / 1000)
+    wait_for(fresh, wait_ms / 1000)
     no_exception(page)
     (shown,) = fresh()
     return shown
