@@ -11,8 +11,8 @@ from typing import cast
 import duckdb
 
 from cli.common import actor, progress
-from core.catalog import datasets, runs
-from core.errors import InputError, NotFoundError
+from core.catalog import datasets
+from core.errors import InputError
 from core.llm import (
     batch,
     batch_import,
@@ -167,7 +167,8 @@ def cmd_judge(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
 
 
 def cmd_bedrock_eval(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
-    """Evaluate a run with an Amazon Bedrock evaluation job, wait for it, import its scores."""
+    """Evaluate a run with an Amazon Bedrock evaluation job; with --wait, wait for it and
+    attach its scores to the run (judge bedrock), replacing that judge's earlier ones."""
     bedrock = clients.bedrock(args.region)
     s3_client = clients.s3(args.region)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -187,16 +188,9 @@ def cmd_bedrock_eval(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -
     if not args.wait:
         return
     job = bedrock_eval.wait(bedrock, arn, poll_s=args.poll)
-    result = bedrock_eval.import_results(con, job, _dataset_of(con, args.run), actor=actor())
+    result = bedrock_eval.attach_results(con, job, args.run, actor=actor())
     print(result.summary())
-    print(result.run_id)  # the new run's id alone on the last line, for scripts
-
-
-def _dataset_of(con: duckdb.DuckDBPyConnection, run_id: str) -> str:
-    found = [r["dataset_id"] for r in runs.list_runs(con) if r["run_id"] == run_id]
-    if not found:
-        raise NotFoundError(f"no run {run_id!r}: `python -m core list` shows the runs")
-    return found[0]
+    print(result.run_id)  # the evaluated run's id alone on the last line, for scripts
 
 
 def cmd_prompt(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> None:
@@ -328,7 +322,9 @@ def _add_bedrock_eval(sub: argparse._SubParsersAction) -> None:
     )
     be.add_argument("--judge-model", help="LLM-as-judge: the evaluator model")
     be.add_argument("--region", default=DEFAULT_REGION)
-    be.add_argument("--wait", action="store_true", help="poll until done, then import")
+    be.add_argument(
+        "--wait", action="store_true", help="poll until done, then attach the scores to --run"
+    )
     be.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
 
 

@@ -1,5 +1,5 @@
-"""Bedrock Evaluations for a run: the dataset to S3 (moto), the control plane through botocore's
-Stubber, and the job's output back through the Bedrock importer."""
+"""Bedrock Evaluations for a run: the dataset to S3 (moto) and the control plane through
+botocore's Stubber. The job's scores coming back onto the run: test_bedrock_eval_attach.py."""
 
 import datetime
 import json
@@ -44,7 +44,7 @@ def test_dataset_goes_to_s3_as_bring_your_own_inference_lines(con, run_id, s3):
     assert first["modelResponses"][0]["modelIdentifier"] == TARGET_MODEL
 
 
-def test_job_is_created_polled_and_imported(con, run_id, s3):
+def test_job_is_created_and_polled_until_done(con, run_id, s3):
     bedrock = boto3.client("bedrock", region_name="us-east-1")
     stub = Stubber(bedrock)
     dataset_uri = f"s3://{BUCKET}/datasets/{run_id}.jsonl"
@@ -124,15 +124,6 @@ def test_job_is_created_polled_and_imported(con, run_id, s3):
         done = bedrock_eval.wait(bedrock, arn, poll_s=5, sleep=slept.append)
     stub.assert_no_pending_responses()
     assert arn == JOB_ARN and done["status"] == "Completed" and slept == [5]
-    # The job writes its output under the output prefix; the importer finds and reads it.
-    key = "output/nova-judge/abc123/models/nova/taskTypes/General/datasets/fin/x_output.jsonl"
-    s3.put_object(Bucket=BUCKET, Key=key, Body=(DATA / "bedrock_judge_output.jsonl").read_bytes())
-    result = bedrock_eval.import_results(con, done, "fin@1", actor="owner")
-    assert result.matched == 6 and result.scores == 17
-    judge = con.execute(
-        "SELECT DISTINCT judge FROM judge_score WHERE run_id = ?", [result.run_id]
-    ).fetchall()
-    assert judge == [("bedrock",)]
     audit = con.execute(
         "SELECT after FROM audit WHERE action = 'create_evaluation_job'"
     ).fetchone()[0]
@@ -159,5 +150,5 @@ def test_failed_jobs_and_bad_requests_are_refused(con, run_id):
         "outputDataConfig": {"s3Uri": "s3://b/o/"},
     }
     with pytest.raises(InputError, match="AccessDenied on s3"):
-        bedrock_eval.import_results(con, failed, "fin@1", actor="owner")
+        bedrock_eval.attach_results(con, failed, run_id, actor="owner")
     assert db.row_counts(con) == before
