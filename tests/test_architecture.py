@@ -49,6 +49,7 @@ RANKS = {
     "review": 4,
     "llm": 4,
     "analysis": 5,
+    "jobs": 5,  # runs the llm group's work on workers
     "demo": 6,
     "__main__": 7,
 }

@@ -195,26 +195,36 @@ def score_run(
     actor: str,
     client=None,
     progress: Callable[[float, str], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> dict[str, int]:
     """Score every answered output of the run on each metric; a metric's scores replace its
     earlier ones from this judge in one transaction. Returns scored items per metric. An
-    item the judge cannot score gets an empty score with the error as its explanation."""
+    item the judge cannot score gets an empty score with the error as its explanation.
+    ``stop`` ends the scoring early: metrics stored so far stay, the one under way is dropped."""
     items = _answered(con, run_id, metrics, config)
     if client is None and config.provider == "bedrock" and any(m in LLM_METRICS for m in metrics):
         client = judge_models.bedrock_runtime(config)  # boto3 clients are thread-safe: one for all
     judge = _judge(metrics, config, client)
+    stop = stop or threading.Event()
+
+    def scored(metric: str, item: tuple) -> Score | None:
+        return None if stop.is_set() else judge(metric, item)
+
     versions = _versions(metrics, config)
     counts = {}
     total = len(items) * len(metrics)
     with ThreadPoolExecutor(max_workers=config.concurrency) as pool:
         for m_index, metric in enumerate(metrics):
-            futures = [pool.submit(judge, metric, item) for item in items]
+            futures = [pool.submit(scored, metric, item) for item in items]
             scores = []
             for i_index, future in enumerate(futures):
                 scores.append(future.result())
                 if progress:
                     done = m_index * len(items) + i_index + 1
                     progress(done / total, f"{metric}: {i_index + 1} of {len(items)}")
+            if stop.is_set():
+                break  # a skipped item's score is None: a stopped metric is not stored
+            kept = [score for score in scores if score is not None]
             judge_name, judge_version = versions[metric]
             rows = [
                 (
@@ -228,7 +238,7 @@ def score_run(
                     score.explanation,
                     judge_version,
                 )
-                for item, score in zip(items, scores, strict=True)
+                for item, score in zip(items, kept, strict=True)
             ]
             _store(con, run_id, metric, rows, versions[metric], actor)
             counts[metric] = sum(r[4] is not None for r in rows)
@@ -257,6 +267,11 @@ def _judge(metrics: list[str], config: JudgeConfig, client) -> Callable[[str, tu
             return Score(None, None, f"judge failed: {converse.error_text(exc)}"[:500])
 
     return judge
+
+
+def check_request(con, run_id: str, metrics: list[str], config: JudgeConfig) -> None:
+    """Refuse a scoring request before it is queued, as ``score_run`` would."""
+    _answered(con, run_id, metrics, config)
 
 
 def _answered(con, run_id: str, metrics: list[str], config: JudgeConfig) -> list[tuple]:

@@ -206,6 +206,9 @@ DATA_TABLES = (
     "canary_rollback",
     "canary_verdict",
     "canary_drill",
+    "job",
+    "job_log",
+    "job_cancel",
 )
 
 

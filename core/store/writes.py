@@ -1,5 +1,5 @@
 """The only writers of shared tables: labels, assignments, samples, approvals, stakeholders,
-safety resolutions, pairwise tournament votes, sign-in sessions and the audit trail.
+safety resolutions, pairwise tournament votes, sign-in sessions, jobs and the audit trail.
 
 Every INSERT and UPDATE on these tables lives in this module's siblings (writes_review,
 writes_signoff, writes_sessions; writes_common holds ``audit``), each re-exported here so
@@ -22,6 +22,17 @@ from core.store.writes_canary_review import (
     upsert_canary_label,
 )
 from core.store.writes_common import audit
+from core.store.writes_jobs import (
+    add_job_log,
+    claim_job,
+    finish_job,
+    heartbeat,
+    insert_job,
+    reap_cancelled,
+    release_job,
+    request_cancel,
+    save_state,
+)
 from core.store.writes_review import (
     LABEL_COLUMNS,
     LabelRow,
@@ -54,13 +65,18 @@ __all__ = [
     "CanaryLabelRow",
     "LabelRow",
     "SampleItemRow",
+    "add_job_log",
     "add_stakeholder",
     "attach_labels",
     "audit",
+    "claim_job",
+    "finish_job",
+    "heartbeat",
     "insert_approval",
     "insert_assignments",
     "insert_drawn_items",
     "insert_grant",
+    "insert_job",
     "insert_labels",
     "insert_labels_from",
     "insert_pairwise_votes_from",
@@ -70,8 +86,12 @@ __all__ = [
     "insert_session",
     "mark_done",
     "mark_done_from",
+    "reap_cancelled",
+    "release_job",
     "remove_stakeholder",
+    "request_cancel",
     "resolve_safety_flag",
+    "save_state",
     "set_inclusion_prob",
     "skip_assignment",
     "update_session",

@@ -26,6 +26,9 @@ SHARED = (
     "safety_resolution",
     "audit",
     "session",
+    "job",
+    "job_log",
+    "job_cancel",
 )
 WRITE = re.compile(
     r"\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"

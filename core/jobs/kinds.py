@@ -1,0 +1,130 @@
+"""What each kind of job does: the handlers a worker runs, and the parameters each takes.
+
+Every handler resumes: run again after its worker died, it continues from what is stored (the
+runner skips answered items; a batch or evaluation job already created is polled, not created
+again). Parameters are JSON written when the job is queued; credentials never are (workers use
+boto3's chain or the environment variable a configuration names).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import duckdb
+
+from core.jobs import queue
+from core.jobs.worker import Context, Handler
+from core.llm import batch, batch_import, judges, runner
+from core.types import RunRole
+
+
+def enqueue_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, config: runner.ModelConfig, *, actor: str
+) -> str:
+    """Queue answering the run's pending items (a new run, or one to resume)."""
+    config.validate()
+    params = {"run_id": run_id, "config": asdict(config)}
+    return queue.enqueue(con, "run", params, actor=actor, subject=run_id)
+
+
+def enqueue_judge(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    metrics: list[str],
+    config: judges.JudgeConfig,
+    *,
+    actor: str,
+) -> str:
+    """Queue scoring the run's outputs on ``metrics``."""
+    judges.check_request(con, run_id, metrics, config)
+    params = {"run_id": run_id, "metrics": metrics, "config": asdict(config)}
+    return queue.enqueue(con, "judge", params, actor=actor, subject=run_id)
+
+
+def enqueue_batch(
+    con: duckdb.DuckDBPyConnection,
+    dataset_id: str,
+    config: runner.ModelConfig,
+    spec: batch.BatchSpec,
+    *,
+    actor: str,
+    name: str | None = None,
+    role: RunRole = "candidate",
+    poll_s: float = 60,
+) -> str:
+    """Queue a Bedrock batch inference job over the dataset, polled and imported as a run."""
+    spec.validate()
+    params = {
+        "dataset_id": dataset_id,
+        "config": asdict(config),
+        "spec": asdict(spec),
+        "name": name,
+        "role": role,
+        "poll_s": poll_s,
+    }
+    return queue.enqueue(con, "batch", params, actor=actor, subject=dataset_id)
+
+
+def _run(ctx: Context) -> str:
+    config = runner.ModelConfig(**ctx.params["config"])
+    result = runner.execute(
+        ctx.con, ctx.params["run_id"], config, progress=ctx.progress, stop=ctx.stop
+    )
+    for line in result.errors:
+        ctx.log(line)
+    return result.summary()
+
+
+def _judge(ctx: Context) -> str:
+    config = judges.JudgeConfig(**ctx.params["config"])
+    counts = judges.score_run(
+        ctx.con,
+        ctx.params["run_id"],
+        ctx.params["metrics"],
+        config,
+        actor=_actor(ctx),
+        progress=ctx.progress,
+        stop=ctx.stop,
+    )
+    return "scored: " + ", ".join(f"{m} ({n} items)" for m, n in counts.items())
+
+
+def _batch(ctx: Context) -> str:
+    run_id = (ctx.state or {}).get("run_id")
+    if run_id is None:
+        p = ctx.params
+        run_id, _resumed = batch.start(
+            ctx.con,
+            p["dataset_id"],
+            runner.ModelConfig(**p["config"]),
+            batch.BatchSpec(**p["spec"]),
+            actor=_actor(ctx),
+            name=p["name"],
+            role=p["role"],
+        )
+        ctx.save({"run_id": run_id})
+        ctx.log(f"run {run_id}: job {batch.stored(ctx.con, run_id)['batch']['job_arn']}")
+
+    def progress(fraction: float, message: str) -> None:
+        ctx.progress(fraction, message)
+        ctx.checkpoint()  # a cancel ends the polling; the Bedrock job itself runs on
+
+    result = batch_import.finish(
+        ctx.con, run_id, actor=_actor(ctx), poll_s=ctx.params["poll_s"], progress=progress
+    )
+    for line in result.errors[:20]:
+        ctx.log(line)
+    return result.summary()
+
+
+def _actor(ctx: Context) -> str:
+    return str(queue.get(ctx.con, ctx.job_id)["created_by"])
+
+
+HANDLERS: dict[str, Handler] = {"run": _run, "judge": _judge, "batch": _batch}
+
+
+def describe(job: dict[str, Any]) -> str:
+    """One line naming what a job works on, for lists."""
+    return f"{job['kind']} {job['subject'] or ''}".strip()

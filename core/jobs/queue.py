@@ -1,0 +1,111 @@
+"""The job queue: enqueue, read, cancel. Workers (core.jobs.worker) claim and run jobs.
+
+With the DuckDB file, every worker is a thread of the one process that holds the file (the
+app, or ``python -m core worker``); two of them updating one row at once is a DuckDB write
+conflict, which this module retries, since the other writer has already committed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import duckdb
+import pandas as pd
+
+from core.errors import InputError, NotFoundError
+from core.store import db, writes
+
+KINDS = ("run", "judge", "bedrock_eval", "batch")
+ACTIVE = ("queued", "running")
+T = TypeVar("T")
+
+
+def now() -> datetime:
+    """UTC without a zone, as the job table's TIMESTAMP columns hold it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def retried(write: Callable[[], T], attempts: int = 20) -> T:
+    """``write`` again after a write-write conflict with another thread's committed update."""
+    for attempt in range(attempts):
+        try:
+            return write()
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def enqueue(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    params: dict[str, Any],
+    *,
+    actor: str,
+    subject: str | None = None,
+) -> str:
+    """Queue a job; its id. ``params`` must be JSON (no secrets: workers read credentials
+    from their own environment)."""
+    if kind not in KINDS:
+        raise InputError("job", f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    job_id = f"job-{uuid.uuid4().hex[:12]}"
+    with db.transaction(con):
+        writes.insert_job(con, job_id, kind, json.dumps(params), subject, actor, now())
+        writes.audit(con, actor, "enqueue", "job", job_id, None, {"kind": kind, "subject": subject})
+    return job_id
+
+
+def cancel(con: duckdb.DuckDBPyConnection, job_id: str, *, actor: str) -> str:
+    """Ask a job to stop; its status afterwards (``running`` until its worker stops it)."""
+    status = get(con, job_id)["status"]
+    if status not in ACTIVE:
+        raise InputError("job", f"{job_id} has already ended ({status}); nothing to cancel")
+
+    def write() -> str:
+        with db.transaction(con):
+            after = writes.request_cancel(con, job_id, actor, now())
+            writes.audit(con, actor, "cancel", "job", job_id, None, {"status": after})
+        return after
+
+    return retried(write)
+
+
+_COLUMNS = (
+    "SELECT job_id, kind, subject, status, progress, message, created_by, created_at,"
+    " started_at, finished_at, worker, heartbeat_at, attempts, params,"
+    " EXISTS (SELECT 1 FROM job_cancel c WHERE c.job_id = job.job_id) AS cancel_requested"
+    " FROM job"
+)
+
+
+def get(con: duckdb.DuckDBPyConnection, job_id: str) -> dict[str, Any]:
+    cursor = con.execute(_COLUMNS + " WHERE job_id = ?", [job_id])
+    row = cursor.fetchone()
+    if row is None:
+        raise NotFoundError(f"no job {job_id!r}; `python -m core jobs list` lists them")
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def jobs(
+    con: duckdb.DuckDBPyConnection, subjects: list[str] | None = None, limit: int = 50
+) -> pd.DataFrame:
+    """The latest jobs, newest first; only those working on ``subjects`` when given."""
+    if subjects is None:
+        return con.execute(_COLUMNS + " ORDER BY created_at DESC LIMIT ?", [limit]).df()
+    return con.execute(
+        _COLUMNS + " WHERE subject IN (SELECT unnest(?)) ORDER BY created_at DESC LIMIT ?",
+        [subjects, limit],
+    ).df()
+
+
+def log(con: duckdb.DuckDBPyConnection, job_id: str) -> list[str]:
+    rows = con.execute(
+        "SELECT line FROM job_log WHERE job_id = ? ORDER BY seq", [job_id]
+    ).fetchall()
+    return [r[0] for r in rows]
