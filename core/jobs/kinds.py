@@ -13,9 +13,10 @@ from typing import Any
 
 import duckdb
 
+from core.errors import InputError
 from core.jobs import queue
 from core.jobs.worker import Context, Handler
-from core.llm import batch, batch_import, judges, runner
+from core.llm import batch, batch_import, bedrock_eval, clients, judges, runner
 from core.types import RunRole
 
 
@@ -25,7 +26,7 @@ def enqueue_run(
     """Queue answering the run's pending items (a new run, or one to resume)."""
     config.validate()
     params = {"run_id": run_id, "config": asdict(config)}
-    return queue.enqueue(con, "run", params, actor=actor, subject=run_id)
+    return queue.enqueue(con, "run", params, actor=actor, subject=run_id, exclusive=True)
 
 
 def enqueue_judge(
@@ -64,6 +65,37 @@ def enqueue_batch(
         "poll_s": poll_s,
     }
     return queue.enqueue(con, "batch", params, actor=actor, subject=dataset_id)
+
+
+def enqueue_bedrock_eval(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    *,
+    s3_prefix: str,
+    role_arn: str,
+    metrics: list[str],
+    judge_model: str | None,
+    actor: str,
+    region: str | None = None,
+    poll_s: float = 60,
+) -> str:
+    """Queue an Amazon Bedrock evaluation of the run; its scores attach to the run."""
+    if not bedrock_eval.ROLE_ARN.fullmatch(role_arn or ""):
+        raise InputError("evaluation job", f"role ARN {role_arn!r} is not an IAM role ARN")
+    if not metrics:
+        raise InputError("evaluation job", "choose at least one metric")
+    if not s3_prefix.startswith("s3://"):
+        raise InputError("evaluation job", f"expected s3://BUCKET/PREFIX, got {s3_prefix!r}")
+    params = {
+        "run_id": run_id,
+        "s3": s3_prefix.rstrip("/"),
+        "role_arn": role_arn,
+        "metrics": metrics,
+        "judge_model": judge_model,
+        "region": region,
+        "poll_s": poll_s,
+    }
+    return queue.enqueue(con, "bedrock_eval", params, actor=actor, subject=run_id)
 
 
 def _run(ctx: Context) -> str:
@@ -118,11 +150,48 @@ def _batch(ctx: Context) -> str:
     return result.summary()
 
 
+def _bedrock_eval(ctx: Context) -> str:
+    p = ctx.params
+    bedrock = clients.bedrock(p["region"])
+    arn = (ctx.state or {}).get("arn")
+    if arn is None:  # resumed after the job was created: poll it, never create it twice
+        dataset_uri = bedrock_eval.upload_dataset(
+            ctx.con, p["run_id"], p["s3"] + "/datasets/", clients.s3(p["region"])
+        )
+        arn = bedrock_eval.create_job(
+            ctx.con,
+            p["run_id"],
+            role_arn=p["role_arn"],
+            dataset_uri=dataset_uri,
+            output_uri=p["s3"] + "/output/",
+            metrics=p["metrics"],
+            judge_model=p["judge_model"],
+            client=bedrock,
+            actor=_actor(ctx),
+        )
+        ctx.save({"arn": arn})
+        ctx.log(f"evaluation job {arn}")
+
+    def sleep(seconds: float) -> None:
+        ctx.progress(0.5, f"evaluation job {arn} running")
+        ctx.checkpoint()  # a cancel stops the waiting; the Bedrock job itself runs on
+        ctx.stop.wait(seconds)
+        ctx.checkpoint()
+
+    job = bedrock_eval.wait(bedrock, arn, poll_s=p["poll_s"], sleep=sleep)
+    return bedrock_eval.attach_results(ctx.con, job, p["run_id"], actor=_actor(ctx)).summary()
+
+
 def _actor(ctx: Context) -> str:
     return str(queue.get(ctx.con, ctx.job_id)["created_by"])
 
 
-HANDLERS: dict[str, Handler] = {"run": _run, "judge": _judge, "batch": _batch}
+HANDLERS: dict[str, Handler] = {
+    "run": _run,
+    "judge": _judge,
+    "batch": _batch,
+    "bedrock_eval": _bedrock_eval,
+}
 
 
 def describe(job: dict[str, Any]) -> str:

@@ -49,11 +49,21 @@ def enqueue(
     *,
     actor: str,
     subject: str | None = None,
+    exclusive: bool = False,
 ) -> str:
     """Queue a job; its id. ``params`` must be JSON (no secrets: workers read credentials
-    from their own environment)."""
+    from their own environment). ``exclusive``: refused while a job of this kind on this
+    subject is queued or running (two runners on one run would answer items twice)."""
     if kind not in KINDS:
         raise InputError("job", f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if exclusive:
+        active = con.execute(
+            "SELECT job_id, status FROM job WHERE kind = ? AND subject = ?"
+            " AND status IN ('queued', 'running') LIMIT 1",
+            [kind, subject],
+        ).fetchone()
+        if active:
+            raise InputError("job", f"{subject} already has a {kind} job {active[1]}: {active[0]}")
     job_id = f"job-{uuid.uuid4().hex[:12]}"
     with db.transaction(con):
         writes.insert_job(con, job_id, kind, json.dumps(params), subject, actor, now())

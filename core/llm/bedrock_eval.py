@@ -35,6 +35,7 @@ JUDGE_METRICS = (
     "Builtin.Harmfulness",
 )
 DONE = {"Completed", "Failed", "Stopped", "Deleted"}
+ROLE_ARN = re.compile(r"arn:aws[\w-]*:iam::\d{12}:role/.+")
 JUDGE = "bedrock"  # the judge of the scores a job attaches to the run
 AUTOMATED_JUDGE = "bedrock-automated"  # their judge version when no evaluator model scored
 
@@ -102,7 +103,7 @@ def create_job(
     job_name: str | None = None,
 ) -> str:
     """Start an evaluation job over the run's uploaded outputs; returns the job ARN."""
-    if not re.fullmatch(r"arn:aws[\w-]*:iam::\d{12}:role/.+", role_arn or ""):
+    if not ROLE_ARN.fullmatch(role_arn or ""):
         raise InputError("evaluation job", f"role ARN {role_arn!r} is not an IAM role ARN")
     if not metrics:
         raise InputError("evaluation job", "choose at least one metric")
