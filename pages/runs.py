@@ -1,11 +1,13 @@
 """Runs: run a model over the migration's frozen dataset (Bedrock or an OpenAI-compatible
-endpoint), resume an interrupted run, score runs with judges, keep prompt versions."""
+endpoint), resume an interrupted run, score runs with judges or a Bedrock evaluation, keep
+prompt versions. Runs, scoring and evaluations are jobs: they go on when the page closes."""
 
 import streamlit as st
 
+from core.catalog import runs
 from core.errors import SwitchyardError
 from core.llm import prompts, runner
-from ui import auth, choosers, present, run_forms, store
+from ui import auth, choosers, jobs_view, present, run_forms, store
 
 user = auth.require("eval_owner", "admin")
 con = store.cursor()
@@ -23,8 +25,10 @@ def version_label(version_id: str | None) -> str:
     return f"{version_id} · {row['origin']} · {row['model_id']}"
 
 
-run_tab, resume_tab, judge_tab, prompt_tab = st.tabs(
-    ["Run a model", "Resume a run", "Score a run", "Prompt versions"]
+run_names = {r["run_id"]: r["name"] for r in runs.list_runs(con, dataset_id)}
+jobs_view.panel([*run_names, dataset_id], run_names, user.username)
+run_tab, resume_tab, judge_tab, eval_tab, prompt_tab = st.tabs(
+    ["Run a model", "Resume a run", "Score a run", "Bedrock evaluation", "Prompt versions"]
 )
 
 with run_tab:
@@ -43,7 +47,7 @@ with run_tab:
                 name=asked["name"],
                 role=asked["role"],
             )
-            run_forms.execute(con, run_id, config, "starting")
+            run_forms.queue_run(con, run_id, config, user.username)
     except SwitchyardError as exc:
         st.error(str(exc))
 
@@ -55,13 +59,13 @@ with resume_tab:
         st.dataframe(present.shown(unfinished), hide_index=True)
         run_id = st.selectbox("Run", unfinished["run_id"].tolist(), key="runs.resume_id")
         if st.button("Resume", key="runs.resume"):
-            try:
-                run_forms.execute(con, run_id, runner.config_of(con, run_id), "resuming")
-            except SwitchyardError as exc:
-                st.error(str(exc))
+            run_forms.queue_run(con, run_id, runner.config_of(con, run_id), user.username)
 
 with judge_tab:
     run_forms.judge_form(con, dataset_id, user.username)
+
+with eval_tab:
+    run_forms.bedrock_eval_form(con, dataset_id, user.username)
 
 with prompt_tab:
     run_forms.prompt_panel(con, migration_id, versions, version_label, user.username)

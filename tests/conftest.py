@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("SWITCHYARD_DEMO_SEED", "20261126")
+# Pages under AppTest share this process: a test runs its jobs itself (core.jobs.worker), so
+# no worker thread of an earlier test's app takes them. Apps in browser tests run their own.
+os.environ["SWITCHYARD_APP_WORKER"] = "0"
 import core  # noqa: F401  (telemetry off before any test imports ragas or deepeval)
 from core.catalog import runs
 from core.importers import files
@@ -203,6 +206,24 @@ def signed_in(
         at.session_state["name"] = username
         at.session_state["roles"] = list(roles)
     return at
+
+
+def plain(markdown: str) -> str:
+    """Text as shown, from the markdown an element holds (``render.inert`` escapes)."""
+    return markdown.replace("\\", "")
+
+
+def run_jobs(path) -> list[str]:
+    """Run every queued job on the database file ``path`` (as the app's worker thread would,
+    which is off under AppTest); their ids."""
+    from core.jobs import worker
+
+    con = db.connect(str(path))
+    try:
+        runner = worker.Worker(con, heartbeat_s=0.05)
+        return list(iter(runner.run_once, None))
+    finally:
+        con.close()
 
 
 def app_page(script: str, username: str, role: str, timeout: int = 120):

@@ -1,5 +1,5 @@
-"""The Runs page's parts: the model form, running with a progress bar, the judge form and
-the prompt-version panel."""
+"""The Runs page's parts: the model form, the judge and Bedrock evaluation forms (each queues
+a job) and the prompt-version panel."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from core.catalog import runs
-from core.llm import judges, prompts, runner
+from core.jobs import kinds
+from core.llm import bedrock_eval, judges, prompts, runner
 from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS
 from ui import present
@@ -71,14 +72,11 @@ def show_estimate(guess: dict) -> None:
     )
 
 
-def execute(con, run_id: str, config: runner.ModelConfig, label: str) -> None:
-    """Run (or resume) with a progress bar, then say how it went."""
-    bar = st.progress(0.0, label)
-    with plainly("The run"):
-        result = runner.execute(con, run_id, config, progress=lambda f, m: bar.progress(f, m))
-        (st.success if not result.failed else st.warning)(result.summary())
-        for line in result.errors[:10]:
-            st.caption(line)
+def queue_run(con, run_id: str, config: runner.ModelConfig, actor: str) -> None:
+    """Hand the run to a worker: it goes on when this page closes."""
+    with plainly("Queuing the run"):
+        job_id = kinds.enqueue_run(con, run_id, config, actor=actor)
+        st.success(f"Run {run_id} queued as job {job_id}; its progress shows under Jobs.")
 
 
 def judge_form(con, dataset_id: str, actor: str) -> None:
@@ -112,17 +110,41 @@ def judge_form(con, dataset_id: str, actor: str) -> None:
         pattern=pattern or None,
         concurrency=int(settings.get("run_concurrency")),
     )
-    bar = st.progress(0.0, "starting")
-    with plainly("Scoring"):  # core.llm.clients maps boto3 and HTTP failures to ServiceError
-        counts = judges.score_run(
-            con,
-            judged_run,
-            metrics,
-            config,
-            actor=actor,
-            progress=lambda f, m: bar.progress(f, m),
+    with plainly("Queuing the scoring"):
+        job_id = kinds.enqueue_judge(con, judged_run, metrics, config, actor=actor)
+        st.success(f"Scoring queued as job {job_id}; its progress shows under Jobs.")
+
+
+def bedrock_eval_form(con, dataset_id: str, actor: str) -> None:
+    """An Amazon Bedrock evaluation job over a run's outputs; its scores attach to the run."""
+    names = {r["run_id"]: f"{r['name']} ({r['role']})" for r in runs.list_runs(con, dataset_id)}
+    with st.form("runs.bedrock_eval"):
+        run_id = st.selectbox("Run", list(names), format_func=names.get, key="runs.be_run")
+        metrics = st.multiselect(
+            "Metrics",
+            [*bedrock_eval.JUDGE_METRICS, *bedrock_eval.AUTOMATED_METRICS],
+            ["Builtin.Correctness", "Builtin.Faithfulness"],
+            key="runs.be_metrics",
         )
-        st.success("Scored: " + ", ".join(f"{m} ({n} items)" for m, n in counts.items()))
+        a, b = st.columns(2)
+        s3_prefix = a.text_input("S3 prefix (s3://BUCKET/PREFIX)", key="runs.be_s3")
+        role = b.text_input("IAM role ARN Bedrock assumes", key="runs.be_role")
+        judge = a.text_input("Evaluator model", judges.JudgeConfig.model_id, key="runs.be_judge")
+        region = b.text_input("Region", DEFAULT_REGION, key="runs.be_region")
+        if not st.form_submit_button("Evaluate"):
+            return
+    with plainly("Queuing the evaluation"):
+        job_id = kinds.enqueue_bedrock_eval(
+            con,
+            run_id,
+            s3_prefix=s3_prefix.strip(),
+            role_arn=role.strip(),
+            metrics=metrics,
+            judge_model=judge.strip() or None,
+            region=region.strip() or None,
+            actor=actor,
+        )
+        st.success(f"Evaluation queued as job {job_id}; its scores attach to the run.")
 
 
 def prompt_panel(

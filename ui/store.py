@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.catalog import models, users
 from core.errors import SwitchyardError
+from core.jobs import worker
 from core.store import db, settings
 
 # A command-line import holds the file for seconds: wait that long before saying so.
@@ -30,6 +31,9 @@ def _connection(path: str) -> duckdb.DuckDBPyConnection:
     users.seed(con, auth_config())
     models.load_list_prices_if_none(con, "switchyard")  # a new database: cost is measurable
     _demo_if_empty(con)  # serve.py built it already, unless the app runs without serve.py
+    if settings.get("app_worker") == "1":
+        # Jobs outlive the page that queued them: the process, not a session, runs them.
+        worker.start_thread(con)
     # The setup's last result would stay open for the server's life, and while a query is
     # open DuckDB keeps every later transaction's undo memory (0.26 MB per review submit):
     # one statement read to the end closes it. Pages use cursors, never this connection.

@@ -105,6 +105,7 @@ def _run(ctx: Context) -> str:
     )
     for line in result.errors:
         ctx.log(line)
+    ctx.problems = result.failed
     return result.summary()
 
 
@@ -147,6 +148,7 @@ def _batch(ctx: Context) -> str:
     )
     for line in result.errors[:20]:
         ctx.log(line)
+    ctx.problems = result.failed
     return result.summary()
 
 

@@ -11,14 +11,16 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pandas as pd
 
 from core.errors import InputError, NotFoundError
 from core.store import db, writes
+
+if TYPE_CHECKING:  # pandas loads in seconds: not on the sign-in path, which starts a worker
+    import pandas as pd
 
 KINDS = ("run", "judge", "bedrock_eval", "batch")
 ACTIVE = ("queued", "running")
@@ -71,6 +73,18 @@ def enqueue(
     return job_id
 
 
+def waiting(con: duckdb.DuckDBPyConnection, kinds: list[str], at: datetime, lease_s: float) -> bool:
+    """Whether a job of ``kinds`` waits for a worker: queued, or held by a silent worker."""
+    stale = at - timedelta(seconds=lease_s)
+    found = db.scalar(
+        con,
+        "SELECT count(*) FROM job WHERE kind IN (SELECT unnest(?)) AND (status = 'queued'"
+        " OR (status = 'running' AND heartbeat_at < ?))",
+        [kinds, stale],
+    )
+    return bool(found)
+
+
 def cancel(con: duckdb.DuckDBPyConnection, job_id: str, *, actor: str) -> str:
     """Ask a job to stop; its status afterwards (``running`` until its worker stops it)."""
     status = get(con, job_id)["status"]
@@ -87,7 +101,7 @@ def cancel(con: duckdb.DuckDBPyConnection, job_id: str, *, actor: str) -> str:
 
 
 _COLUMNS = (
-    "SELECT job_id, kind, subject, status, progress, message, created_by, created_at,"
+    "SELECT job_id, kind, subject, status, progress, message, problems, created_by, created_at,"
     " started_at, finished_at, worker, heartbeat_at, attempts, params,"
     " EXISTS (SELECT 1 FROM job_cancel c WHERE c.job_id = job.job_id) AS cancel_requested"
     " FROM job"

@@ -50,6 +50,7 @@ class Context:
     lost: bool = False
     fraction: float = 0.0
     message: str | None = None
+    problems: int = 0  # items that failed: the job is done, with failures to look at
 
     def progress(self, fraction: float, message: str) -> None:
         self.fraction, self.message = fraction, message
@@ -99,6 +100,8 @@ class Worker:
     def claim(self, lease_s: float | None = None) -> Context | None:
         """The next job, now held by this worker; None when there is none."""
         lease = self.lease_s if lease_s is None else lease_s
+        if not queue.waiting(self.con, self.kinds, queue.now(), lease):
+            return None  # an idle worker only reads: no write transaction per poll
 
         def write():
             with db.transaction(self.con):
@@ -138,6 +141,11 @@ class Worker:
             message = "stopped"
         except SwitchyardError as exc:
             message = str(exc)
+        except ImportError as exc:  # a judge library missing: say what to install
+            message = (
+                f"the library {exc.name or str(exc)!r} is not installed on the server; install"
+                " the app's requirements (pip install -r requirements.txt)"
+            )
         except Exception as exc:  # a handler's bug must not end the worker: record it
             message = f"{type(exc).__name__}: {exc}"
             ctx.log(traceback.format_exc(limit=8))
@@ -156,7 +164,9 @@ class Worker:
             queue.retried(lambda: writes.release_job(self.con, ctx.job_id, self.name, message))
             return
         queue.retried(
-            lambda: writes.finish_job(self.con, ctx.job_id, self.name, status, message, queue.now())
+            lambda: writes.finish_job(
+                self.con, ctx.job_id, self.name, status, message, queue.now(), ctx.problems
+            )
         )
 
     def _beat(self, ctx: Context) -> None:

@@ -76,6 +76,12 @@ SETTINGS = {
         "Canary checks whose crossing means ROLL BACK (comma-separated); any other check "
         "that crosses holds the stage for review.",
     ),
+    "app_worker": Setting(
+        "SWITCHYARD_APP_WORKER",
+        "1",
+        "Run queued jobs (model runs, judge scoring, evaluations) on a thread of the app "
+        "(0: leave them to `python -m core worker`).",
+    ),
     "user": Setting(
         "SWITCHYARD_USER",
         "",

@@ -86,13 +86,15 @@ def finish_job(
     status: str,
     message: str,
     now: datetime,
+    problems: int = 0,
 ) -> bool:
-    """End the job as done, failed or cancelled; False when this worker no longer holds it."""
+    """End the job as done, failed or cancelled, with the count of items that failed in it;
+    False when this worker no longer holds it."""
     row = con.execute(
-        "UPDATE job SET status = ?, message = ?, finished_at = ?,"
+        "UPDATE job SET status = ?, message = ?, finished_at = ?, problems = ?,"
         " progress = if(? = 'done', 1.0, progress) WHERE job_id = ? AND worker = ?"
         " AND status = 'running' RETURNING job_id",
-        [status, message, now, status, job_id, worker],
+        [status, message, now, problems, status, job_id, worker],
     ).fetchone()
     return row is not None
 

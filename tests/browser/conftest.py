@@ -56,7 +56,12 @@ def launch_app(
     proc = subprocess.Popen(
         command,
         cwd=ROOT,
-        env={**os.environ, **(env or {}), "SWITCHYARD_DB": str(dbfile)},
+        env={
+            **os.environ,
+            "SWITCHYARD_APP_WORKER": "1",
+            **(env or {}),
+            "SWITCHYARD_DB": str(dbfile),
+        },
         stdout=out,
         stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )

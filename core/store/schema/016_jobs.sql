@@ -13,6 +13,7 @@ CREATE TABLE job (
                  CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
     progress     DOUBLE NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
     message      VARCHAR,                      -- the latest progress line, then the outcome
+    problems     INTEGER NOT NULL DEFAULT 0,   -- items that failed in a job that finished
     created_by   VARCHAR NOT NULL,
     created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
     started_at   TIMESTAMP,

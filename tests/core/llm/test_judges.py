@@ -11,7 +11,7 @@ import cli
 from core.errors import InputError
 from core.llm import judges
 from core.store import db
-from tests.conftest import app_page
+from tests.conftest import app_page, plain, run_jobs
 from tests.fake_bedrock import judge_reply
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -183,13 +183,19 @@ def test_cli_judge(demo_copy, fake, capsys):
 
 
 def test_runs_page_scores_a_run(demo_page_db, fake):
-    demo_page_db(8)
+    path = demo_page_db(8)
     at = app_page("pages/runs.py", "owner", "eval_owner")
     at.multiselect(key="runs.j_metrics").set_value(["ragas_rouge", "deepeval_faithfulness"])
     at.text_input(key="runs.j_endpoint").input(fake.url)
     next(b for b in at.button if b.label == "Score").click().run()
     assert not at.exception
-    assert any("ragas_rouge" in s.value and "deepeval_faithfulness" in s.value for s in at.success)
+    assert any("Scoring queued as job" in s.value for s in at.success)
+    assert len(run_jobs(path)) == 1
+    at.run()
+    assert any(
+        "ragas_rouge" in plain(s.value) and "deepeval_faithfulness" in plain(s.value)
+        for s in at.success
+    )
 
 
 def test_an_openai_compatible_judge(con, fake, monkeypatch):

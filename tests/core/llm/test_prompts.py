@@ -7,7 +7,7 @@ import cli
 from core.errors import InputError, NotFoundError
 from core.llm import prompts, runner
 from core.store import db
-from tests.conftest import app_page
+from tests.conftest import app_page, run_jobs
 
 TARGET = "amazon.nova-pro-v1:0"
 SOURCE_PROMPT = "You answer questions about 10-K filings.\nBe brief."
@@ -164,11 +164,15 @@ def test_runs_page_estimates_runs_and_resumes(page_db, fake):
     at.text_input(key="runs.endpoint").input(fake.url)
     next(b for b in at.button if b.label == "Run").click().run()
     assert not at.exception
-    assert any("failed" in w.value for w in at.warning)
-    fake.behaviour.fail_when = None
+    assert any("queued as job" in s.value for s in at.success)
+    assert len(run_jobs(page_db)) == 1  # the app's worker thread, here run by the test
     at.run()
+    assert any("failed" in w.value for w in at.warning)  # the job's outcome, under Jobs
+    fake.behaviour.fail_when = None
     at.button(key="runs.resume").click().run()
     assert not at.exception
+    run_jobs(page_db)
+    at.run()
     assert any("0 failed" in s.value for s in at.success)
 
 
