@@ -6,13 +6,18 @@
 # (e.g. -m "not browser and not slow" for the fast part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Pango lays out the PDF export (WeasyPrint).
-if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libpangoft2-1.0; then
+# Pango lays out the PDF export (WeasyPrint); PostgreSQL is the team backend's server.
+if [ ! -x /usr/bin/chromium ] || ! ldconfig -p | grep -q libpangoft2-1.0 \
+  || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium libpango-1.0-0 libpangoft2-1.0-0
+  $SUDO apt-get install -y -qq chromium libpango-1.0-0 libpangoft2-1.0-0 postgresql
 fi
 pip install -q -r requirements-dev.txt
+# A throwaway PostgreSQL cluster on 127.0.0.1 for the tests, stopped however they end.
+PG_DIR="$(mktemp -d)"
+export SWITCHYARD_TEST_PG="$(python -m tests.pg_cluster start "$PG_DIR")"
+trap 'python -m tests.pg_cluster stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 ruff check .
 ruff format --check .
 mypy core cli

@@ -54,6 +54,37 @@ def aws_offline(monkeypatch):
     monkeypatch.delenv("AWS_PROFILE", raising=False)
 
 
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory):
+    """The URL of a PostgreSQL server for the tests: the one scripts/test.sh started
+    (SWITCHYARD_TEST_PG), else a throwaway cluster started here for the session."""
+    given = os.environ.get("SWITCHYARD_TEST_PG")
+    if given:
+        yield given
+        return
+    from tests import pg_cluster
+
+    folder = tmp_path_factory.mktemp("postgres")
+    url = pg_cluster.start(folder)
+    yield url
+    pg_cluster.stop(folder)
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty database on the test server, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.connect(postgres_server, autocommit=True)
+    admin.execute(f"CREATE DATABASE {name}")
+    yield postgres_server.rsplit("/", 1)[0] + "/" + name
+    admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.close()
+
+
 @pytest.fixture
 def con():
     """An empty, migrated in-memory database."""
