@@ -4,8 +4,8 @@ Every command prints what it did and exits 0, or prints one clear error line and
 (2 for a usage error). ``report signoff --gate`` exits with the decision: 0 GO, 3 NOT YET,
 4 NO-GO. The commands call the same core functions as the pages.
 
-One module per command group (data, review, report, run, admin, canary, jobs), each with
-its handlers, an ``add_parsers(sub)`` and its ``COMMANDS``; this module assembles them.
+One module per command group (data, review, report, run, admin, canary, jobs, store), each
+with its handlers, an ``add_parsers(sub)`` and its ``COMMANDS``; this module assembles them.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from collections.abc import Callable
 
 import duckdb
 
-from cli import admin, canary, data, jobs, report, review, run
+from cli import admin, canary, data, jobs, report, review, run, store
 from core.errors import SwitchyardError
 from core.store import db, settings
 
 DESCRIPTION = (__doc__ or "").splitlines()[0]
-GROUPS = (data, review, report, run, admin, canary, jobs)
+GROUPS = (data, review, report, run, admin, canary, jobs, store)
 Handler = Callable[[argparse.Namespace, duckdb.DuckDBPyConnection], int | None]
 COMMANDS: dict[str, Handler] = {name: f for g in GROUPS for name, f in g.COMMANDS.items()}
 
@@ -51,6 +51,8 @@ PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, Permiss
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        if args.command in store.OWN_DATABASES:
+            return store.cmd_store(args, None)
         con = db.connect(args.db)
         try:
             return COMMANDS[args.command](args, con) or 0
