@@ -7,7 +7,7 @@ import sys
 
 import duckdb
 
-from core.store import copy
+from core import store_copy as copy
 
 
 def cmd_store(args: argparse.Namespace, _con: duckdb.DuckDBPyConnection | None) -> int:

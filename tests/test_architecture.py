@@ -45,6 +45,7 @@ RANKS = {
     "render": 1,
     "store": 2,
     "catalog": 3,
+    "store_copy": 4,  # moves a whole store; verifies dataset hashes through the catalog
     "importers": 4,
     "review": 4,
     "llm": 4,
