@@ -27,8 +27,9 @@ def version_label(version_id: str | None) -> str:
 
 run_names = {r["run_id"]: r["name"] for r in runs.list_runs(con, dataset_id)}
 jobs_view.panel([*run_names, dataset_id], run_names, user.username)
-run_tab, resume_tab, judge_tab, eval_tab, prompt_tab = st.tabs(
-    ["Run a model", "Resume a run", "Score a run", "Bedrock evaluation", "Prompt versions"]
+TABS = ["Run a model", "Batch inference", "Resume a run", "Score a run", "Bedrock evaluation"]
+run_tab, batch_tab, resume_tab, judge_tab, eval_tab, prompt_tab = st.tabs(
+    [*TABS, "Prompt versions"]
 )
 
 with run_tab:
@@ -50,6 +51,9 @@ with run_tab:
             run_forms.queue_run(con, run_id, config, user.username)
     except SwitchyardError as exc:
         st.error(str(exc))
+
+with batch_tab:
+    run_forms.batch_form(con, dataset_id, user.username)
 
 with resume_tab:
     unfinished = runner.unfinished(con, dataset_id)

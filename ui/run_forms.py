@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.catalog import runs
 from core.jobs import kinds
-from core.llm import bedrock_eval, judges, prompts, runner
+from core.llm import batch, bedrock_eval, judges, prompts, runner
 from core.store import settings
 from core.types import DEFAULT_REGION, PROVIDERS
 from ui import present
@@ -205,3 +205,30 @@ def _rewrite(con, migration_id: str, ids: list, target_model: str, actor: str) -
                 con, migration_id, base, target_model, rewriter.strip(), actor=actor
             )
             st.success(f"Saved {made}.")
+
+
+def batch_form(con, dataset_id: str, actor: str) -> None:
+    """A Bedrock batch inference job over the whole dataset, at the batch price; TTFT and
+    latency are not measured by it (`python -m core run --batch --online-sample N` does)."""
+    with st.form("runs.batch"):
+        a, b = st.columns(2)
+        model_id = a.text_input("Model id", "amazon.nova-pro-v1:0", key="runs.b_model")
+        region = b.text_input("Region", DEFAULT_REGION, key="runs.b_region")
+        s3_prefix = a.text_input("S3 prefix (s3://BUCKET/PREFIX)", key="runs.b_s3")
+        role_arn = b.text_input("IAM role ARN Bedrock assumes", key="runs.b_role")
+        name = a.text_input("Run name (optional)", key="runs.b_name")
+        role = b.selectbox("Role", ["candidate", "target", "source"], key="runs.b_run_role")
+        if not st.form_submit_button("Start batch job"):
+            return
+    with plainly("Queuing the batch job"):
+        config = runner.ModelConfig(model_id.strip(), region=region.strip())
+        job_id = kinds.enqueue_batch(
+            con,
+            dataset_id,
+            config,
+            batch.BatchSpec(s3_prefix.strip(), role_arn.strip()),
+            actor=actor,
+            name=name.strip() or None,
+            role=role,
+        )
+        st.success(f"Batch job queued as job {job_id}; its run appears when Bedrock is done.")

@@ -16,7 +16,7 @@ import duckdb
 from core.errors import InputError
 from core.jobs import queue
 from core.jobs.worker import Context, Handler
-from core.llm import batch, batch_import, bedrock_eval, clients, judges, runner
+from core.llm import batch, batch_bodies, batch_import, bedrock_eval, clients, judges, runner
 from core.types import RunRole
 
 
@@ -56,6 +56,8 @@ def enqueue_batch(
 ) -> str:
     """Queue a Bedrock batch inference job over the dataset, polled and imported as a run."""
     spec.validate()
+    config.validate()
+    batch_bodies.family(config.model_id)  # a model whose batch body is not known is refused
     params = {
         "dataset_id": dataset_id,
         "config": asdict(config),
