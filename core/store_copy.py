@@ -110,8 +110,8 @@ class DuckEnd:
     def move_sequence(self, sequence: str, value: int) -> None:
         self.con.execute("SELECT setval(?, ?)", [sequence, value]).fetchall()
 
-    def query(self, sql: str, params: list[Any]) -> list[tuple]:
-        return self.con.execute(sql, params).fetchall()
+    def query(self, statement: str, params: list[Any]) -> list[tuple]:
+        return self.con.execute(statement, params).fetchall()
 
     def close(self) -> None:
         self.con.close()
@@ -151,8 +151,9 @@ class PgEnd:
     def move_sequence(self, sequence: str, value: int) -> None:
         self.con.execute("SELECT setval(%s, %s)", [sequence, value])
 
-    def query(self, sql: str, params: list[Any]) -> list[tuple]:
-        return self.con.execute(sql.replace("?", "%s").encode(), params).fetchall()
+    def query(self, statement: str, params: list[Any]) -> list[tuple]:
+        cursor = self.con.execute(statement.replace("?", "%s").encode(), params)
+        return cursor.fetchall() if cursor.description else []  # a DELETE returns no rows
 
     def close(self) -> None:
         self.con.close()

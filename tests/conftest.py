@@ -55,19 +55,25 @@ def aws_offline(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory):
+def postgres_server():
     """The URL of a PostgreSQL server for the tests: the one scripts/test.sh started
     (SWITCHYARD_TEST_PG), else a throwaway cluster started here for the session."""
     given = os.environ.get("SWITCHYARD_TEST_PG")
     if given:
         yield given
         return
+    import shutil
+    import tempfile
+
     from tests import pg_cluster
 
-    folder = tmp_path_factory.mktemp("postgres")
+    # Not under pytest's temporary folder: run as root, the server runs as the postgres user,
+    # who cannot enter pytest's 0700 folders.
+    folder = Path(tempfile.mkdtemp(prefix="switchyard-pg-"))
     url = pg_cluster.start(folder)
     yield url
     pg_cluster.stop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
