@@ -65,7 +65,8 @@ def migrate(con) -> list[str]:
     with con.transaction():
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (number INTEGER PRIMARY KEY,"
-            " name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL DEFAULT LOCALTIMESTAMP)"
+            " name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMP NOT NULL DEFAULT (now() AT TIME ZONE 'UTC'))"  # UTC, as DuckDB
         )
     for number, name, sql in pg_migrations():
         with con.transaction():
