@@ -44,6 +44,13 @@ def connect(
     import ends soon), then is a DatabaseLockedError naming the holder and ``advice``.
     """
     path = path or settings.db_path()
+    if re.match(r"^postgres(ql)?://", path):
+        raise DatabaseError(
+            "the app, the CLI and the workers run on a DuckDB file for now: PostgreSQL as the"
+            " system of record is being built. `python -m core store copy --from FILE --to"
+            " postgresql://...` copies a database to PostgreSQL (and back); set SWITCHYARD_DB"
+            " (or --db) to a DuckDB file"
+        )
     try:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -4,6 +4,7 @@ one that reads back differently, is refused and leaves nothing behind. PostgreSQ
 throwaway cluster of tests/pg_cluster.py."""
 
 import json
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -108,3 +109,11 @@ def test_the_same_database_on_both_sides_is_refused(demo_copy):
     source = str(demo_copy(200))
     with pytest.raises(InputError, match="same database"):
         copy.copy(source, source)
+
+
+def test_a_postgresql_url_as_the_app_database_is_a_plain_error_not_a_folder(tmp_path, capsys):
+    url = "postgresql://team@127.0.0.1:5432/switchyard"
+    assert cli.main(["--db", url, "list"]) == 1
+    error = capsys.readouterr().err
+    assert "run on a DuckDB file for now" in error and "store copy" in error
+    assert not (tmp_path / "postgresql:").exists() and not Path("postgresql:").exists()
