@@ -83,7 +83,7 @@ class DuckEnd:
         self.con = db.connect(path)
 
     def batches(self, table: Table) -> Iterator[list[tuple]]:
-        cursor = self.con.execute(_select(table))
+        cursor = self.con.execute(select_all(table))
         while rows := cursor.fetchmany(10_000):
             yield rows
 
@@ -130,12 +130,12 @@ class PgEnd:
 
     def batches(self, table: Table) -> Iterator[list[tuple]]:
         with self.con.cursor(name=f"copy_{table.name}") as cursor:  # server-side: streamed
-            cursor.execute(_select(table).encode())
+            cursor.execute(select_all(table).encode())
             while rows := cursor.fetchmany(10_000):
                 yield rows
 
     def write(self, table: Table, rows: list[tuple]) -> None:
-        with self.con.cursor().copy(_copy_in(table)) as out:
+        with self.con.cursor().copy(copy_in(table)) as out:
             for row in rows:
                 out.write_row(row)
 
@@ -167,7 +167,7 @@ def _columns(table: Table) -> sql.Sql:
     return sql.join(", ", [sql.name(c) for c in table.columns])
 
 
-def _select(table: Table) -> str:
+def select_all(table: Table) -> str:
     return str(sql.compose("SELECT {cols} FROM {t}", cols=_columns(table), t=sql.name(table.name)))
 
 
@@ -181,7 +181,7 @@ def _insert(table: Table) -> str:
     )
 
 
-def _copy_in(table: Table) -> bytes:
+def copy_in(table: Table) -> bytes:
     statement = sql.compose(
         "COPY {t} ({cols}) FROM STDIN", t=sql.name(table.name), cols=_columns(table)
     )

@@ -23,7 +23,7 @@ ruff format --check .
 mypy core cli
 python -m pytest "$@"
 for bench in ingest review_loop calibration compare runner coverage label_efficiency canary canary_power \
-  review_browser review_load first_start; do
+  review_browser review_load first_start store_copy; do
   python "bench/$bench.py" --smoke >/dev/null
   echo "bench/$bench.py --smoke: ok"
 done

@@ -39,15 +39,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(folder: Path) -> str:
-    """Create and start a cluster in ``folder``; its URL (database ``switchyard``)."""
+def start(folder: Path, *, fsync: bool = False) -> str:
+    """Create and start a cluster in ``folder``; its URL (database ``switchyard``). Tests run
+    without fsync (nothing here must survive a crash); benchmarks ask for it."""
     folder.mkdir(parents=True, exist_ok=True)
     data, port = folder / "data", _free_port()
     run = lambda command: subprocess.run(  # noqa: E731 - one line per program
         _as_owner(command, folder), check=True, capture_output=True, text=True
     )
     run([binary("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
-    options = f"-h 127.0.0.1 -p {port} -k {folder} -c fsync=off -c synchronous_commit=off"
+    options = f"-h 127.0.0.1 -p {port} -k {folder}"
+    if not fsync:
+        options += " -c fsync=off -c synchronous_commit=off"
     log = str(folder / "log")
     run([binary("pg_ctl"), "-D", str(data), "-o", options, "-l", log, "-w", "start"])
     run([binary("createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "switchyard"])
