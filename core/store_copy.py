@@ -230,6 +230,8 @@ def copy(source: str, target: str, *, progress: Progress | None = None) -> CopyR
     """Copy every table of ``source`` into the empty ``target`` and verify the copy."""
     if source == target:
         raise InputError("store copy", "--from and --to name the same database")
+    if not pg.is_url(source) and not Path(source).is_file():
+        raise InputError("store copy", f"--from {source}: no such database file")
     schema = tables()
     src = open_end(source)
     created = not pg.is_url(target) and not Path(target).exists()

@@ -26,7 +26,6 @@ def version_label(version_id: str | None) -> str:
 
 
 run_names = {r["run_id"]: r["name"] for r in runs.list_runs(con, dataset_id)}
-jobs_view.panel([*run_names, dataset_id], run_names, user.username)
 TABS = ["Run a model", "Batch inference", "Resume a run", "Score a run", "Bedrock evaluation"]
 run_tab, batch_tab, resume_tab, judge_tab, eval_tab, prompt_tab = st.tabs(
     [*TABS, "Prompt versions"]
@@ -73,3 +72,6 @@ with eval_tab:
 
 with prompt_tab:
     run_forms.prompt_panel(con, migration_id, versions, version_label, user.username)
+
+# Below the forms: a job queued in this run shows at once, and the list starts refreshing.
+jobs_view.panel([*run_names, dataset_id], run_names, user.username)

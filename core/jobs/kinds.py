@@ -8,6 +8,7 @@ boto3's chain or the environment variable a configuration names).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -86,7 +87,7 @@ def enqueue_bedrock_eval(
         raise InputError("evaluation job", f"role ARN {role_arn!r} is not an IAM role ARN")
     if not metrics:
         raise InputError("evaluation job", "choose at least one metric")
-    if not s3_prefix.startswith("s3://"):
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/.*)?", s3_prefix or ""):
         raise InputError("evaluation job", f"expected s3://BUCKET/PREFIX, got {s3_prefix!r}")
     params = {
         "run_id": run_id,

@@ -118,3 +118,19 @@ def test_a_bad_evaluation_request_is_refused_before_it_is_queued(con, run_id):
             actor="owner",
         )
     assert db.row_counts(con) == before
+
+
+@pytest.mark.parametrize("prefix", ["s3://", "s3:///datasets", "my-bucket/evals", "s3://A/x"])
+def test_an_s3_prefix_without_a_bucket_is_refused_before_it_is_queued(con, run_id, prefix):
+    before = db.row_counts(con)
+    with pytest.raises(InputError, match="expected s3://BUCKET/PREFIX"):
+        kinds.enqueue_bedrock_eval(
+            con,
+            run_id,
+            s3_prefix=prefix,
+            role_arn=ROLE,
+            metrics=METRICS,
+            judge_model=None,
+            actor="owner",
+        )
+    assert db.row_counts(con) == before

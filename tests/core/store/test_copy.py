@@ -117,3 +117,10 @@ def test_a_postgresql_url_as_the_app_database_is_a_plain_error_not_a_folder(tmp_
     error = capsys.readouterr().err
     assert "run on a DuckDB file for now" in error and "store copy" in error
     assert not (tmp_path / "postgresql:").exists() and not Path("postgresql:").exists()
+
+
+def test_a_missing_source_file_is_refused_and_no_file_is_made(tmp_path):
+    missing, target = tmp_path / "nope.duckdb", tmp_path / "x.duckdb"
+    with pytest.raises(InputError, match="no such database file"):
+        copy.copy(str(missing), str(target))
+    assert not missing.exists() and not target.exists()
