@@ -45,6 +45,11 @@ def network_guard():
     socket.socket.connect = _real_connect
 
 
+ON_POSTGRES = os.environ.get("SWITCHYARD_TEST_BACKEND") == "postgresql"
+if ON_POSTGRES:  # app processes on one PostgreSQL database share a configured cookie key
+    os.environ.setdefault("SWITCHYARD_COOKIE_KEY", "test-key-" + "k" * 40)
+
+
 @pytest.fixture(autouse=True)
 def aws_offline(monkeypatch):
     """boto3 never finds real credentials or regions in tests."""
@@ -60,6 +65,7 @@ def postgres_server():
     (SWITCHYARD_TEST_PG), else a throwaway cluster started here for the session."""
     given = os.environ.get("SWITCHYARD_TEST_PG")
     if given:
+        os.environ["SWITCHYARD_TEST_PG_SERVER"] = given
         yield given
         return
     import shutil
@@ -71,6 +77,7 @@ def postgres_server():
     # who cannot enter pytest's 0700 folders.
     folder = Path(tempfile.mkdtemp(prefix="switchyard-pg-"))
     url = pg_cluster.start(folder)
+    os.environ["SWITCHYARD_TEST_PG_SERVER"] = url
     yield url
     pg_cluster.stop(folder)
     shutil.rmtree(folder, ignore_errors=True)
@@ -92,8 +99,18 @@ def postgres_url(postgres_server):
 
 
 @pytest.fixture
-def con():
-    """An empty, migrated in-memory database."""
+def con(request):
+    """An empty, migrated database: in memory, or a fresh PostgreSQL database when
+    SWITCHYARD_TEST_BACKEND=postgresql."""
+    if ON_POSTGRES:
+        url = request.getfixturevalue("postgres_url")
+        connection = db.connect(url)
+        yield connection
+        connection.close()
+        from core.store import pg_connection
+
+        pg_connection.close_pools()
+        return
     connection = db.connect(":memory:")
     yield connection
     connection.close()
@@ -164,24 +181,75 @@ DEMO_SEED = 20261126
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _new_pg_database(server: str, template: str | None = None) -> str:
+    """A new database on the test server (a copy of ``template`` if given); its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+    return server.rsplit("/", 1)[0] + "/" + name
+
+
 @pytest.fixture(scope="session")
-def demo_files(tmp_path_factory):
-    """demo_files(n_items): a demo database of that size, built once per session. Tests
-    that write work on a copy (demo_copy)."""
+def demo_files(tmp_path_factory, request):
+    """demo_files(n_items): a demo database of that size, built once per session (a DuckDB
+    file, or with SWITCHYARD_TEST_BACKEND=postgresql a template database on the test
+    server). Tests that write work on a copy (demo_copy)."""
     from core import demo
 
-    built: dict[int, Path] = {}
+    built: dict[tuple[int, bool], Path | str] = {}
 
-    def build(n_items: int = 1200) -> Path:
-        if n_items not in built:
+    def build(n_items: int = 1200, postgres: bool = ON_POSTGRES) -> Path | str:
+        if (n_items, False) not in built:
             path = tmp_path_factory.mktemp("demo") / f"demo-{n_items}.duckdb"
             connection = db.connect(str(path))
             demo.install(connection, DEMO_SEED, n_items=n_items)
             connection.close()
-            built[n_items] = path
-        return built[n_items]
+            built[n_items, False] = path
+        if postgres and (n_items, True) not in built:
+            built[n_items, True] = _pg_template(request, built[n_items, False])
+        return built[n_items, postgres]
 
     return build
+
+
+def _pg_template(request, path: Path) -> str:
+    """The DuckDB demo at ``path`` copied (core.store_copy) into a template database."""
+    from core import store_copy
+    from core.store import pg_connection
+
+    server = request.getfixturevalue("postgres_server")
+    url = _new_pg_database(server)
+    store_copy.copy(str(path), url)
+    pg_connection.close_pools()  # a template must have no connections
+    return url.rsplit("/", 1)[1]
+
+
+def copy_demo(source: Path | str, target: Path) -> Path | str:
+    """A fresh copy of a demo_files database: a file at ``target``, or a database cloned
+    from the PostgreSQL template ``source``."""
+    if isinstance(source, Path):
+        target.write_bytes(source.read_bytes())
+        return target
+    return _new_pg_database(os.environ["SWITCHYARD_TEST_PG_SERVER"], template=source)
+
+
+def drop_pg_databases(urls: list) -> None:
+    """Drop the PostgreSQL databases among ``urls`` (the pools' connections closed first)."""
+    import psycopg
+
+    from core.store import pg_connection
+
+    made = [u for u in urls if isinstance(u, str) and u.startswith("postgresql://")]
+    if not made:
+        return
+    pg_connection.close_pools()
+    with psycopg.connect(os.environ["SWITCHYARD_TEST_PG_SERVER"], autocommit=True) as admin:
+        for url in made:
+            admin.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 @pytest.fixture(scope="module")
@@ -190,35 +258,55 @@ def module_demo(demo_files, tmp_path_factory):
     module that only reads it (or writes what its own tests expect)."""
     opened = []
 
+    made = []
+
     def open_copy(n_items: int = 1200):
         target = tmp_path_factory.mktemp("module-demo") / "demo.duckdb"
-        target.write_bytes(demo_files(n_items).read_bytes())
-        connection = db.connect(str(target))
+        made.append(copy_demo(demo_files(n_items), target))
+        connection = db.connect(str(made[-1]))
         opened.append(connection)
         return connection
 
     yield open_copy
     for connection in opened:
         connection.close()
+    drop_pg_databases(made)
 
 
 @pytest.fixture
 def demo_copy(demo_files, tmp_path):
-    """demo_copy(n_items, name): a fresh copy of the demo database of that size."""
+    """demo_copy(n_items, name): a fresh copy of the demo database of that size (a path, or
+    a PostgreSQL URL)."""
 
-    def copy(n_items: int = 1200, name: str = "copy.duckdb") -> Path:
-        target = tmp_path / name
-        target.write_bytes(demo_files(n_items).read_bytes())
-        return target
+    made = []
 
-    return copy
+    def copy(n_items: int = 1200, name: str = "copy.duckdb") -> Path | str:
+        made.append(copy_demo(demo_files(n_items), tmp_path / name))
+        return made[-1]
+
+    yield copy
+    drop_pg_databases(made)
+
+
+@pytest.fixture
+def pg_demo(demo_files, tmp_path):
+    """pg_demo(n_items): the URL of a fresh PostgreSQL copy of the demo, whatever the backend
+    of the run (for tests of PostgreSQL itself: processes writing at once, workers)."""
+    made = []
+
+    def copy(n_items: int = 1200) -> str:
+        made.append(copy_demo(demo_files(n_items, postgres=True), tmp_path))
+        return made[-1]
+
+    yield copy
+    drop_pg_databases(made)
 
 
 @pytest.fixture
 def demo_page_db(demo_copy, monkeypatch):
     """demo_page_db(n_items): a demo copy the pages under test (AppTest) open."""
 
-    def use(n_items: int = 1200) -> Path:
+    def use(n_items: int = 1200) -> Path | str:
         path = demo_copy(n_items, "page.duckdb")
         monkeypatch.setenv("SWITCHYARD_DB", str(path))
         return path

@@ -131,6 +131,14 @@ _KEYS: dict[str, str] = {}
 def _read_or_create_key(db_path: str) -> str:
     if db_path == ":memory:" or not db_path:
         return secrets.token_urlsafe(32)
+    if re.match(r"^postgres(ql)?://", db_path):
+        # Several app processes share one PostgreSQL database: a key made by one would sign
+        # cookies the others refuse, so the team sets one key for all of them.
+        raise SwitchyardError(
+            "with SWITCHYARD_DB on PostgreSQL every app process must sign cookies with the"
+            " same key: set SWITCHYARD_COOKIE_KEY to one long random secret for all of them"
+            ' (python -c "import secrets; print(secrets.token_urlsafe(32))")'
+        )
     path = Path(db_path).resolve().parent / KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written whole to a private draft, then linked into place: another process never reads

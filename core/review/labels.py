@@ -92,6 +92,7 @@ def submit(
     checked = validate(sides, responses, preference)
     notes = (notes or "").strip() or None
     with _WRITE_LOCK, db.transaction(con):
+        writes.lock_key(con, f"label/{sample_id}/{item_id}/{reviewer}")
         before = con.execute(
             "SELECT shown_side, score, passed, failure_modes, safety_flag, preference, notes"
             " FROM label WHERE sample_id = ? AND item_id = ? AND reviewer = ? ORDER BY 1",
@@ -171,6 +172,7 @@ def _submit_canary(
         notes,
     )
     with _WRITE_LOCK, db.transaction(con):
+        writes.lock_key(con, f"canary_label/{sample_id}/{request_id}/{reviewer}")
         before = con.execute(
             "SELECT score, passed, failure_modes, safety_flag, notes FROM canary_label"
             " WHERE sample_id = ? AND request_id = ? AND reviewer = ?",

@@ -45,12 +45,12 @@ def connect(
     """
     path = path or settings.db_path()
     if re.match(r"^postgres(ql)?://", path):
-        raise DatabaseError(
-            "the app, the CLI and the workers run on a DuckDB file for now: PostgreSQL as the"
-            " system of record is being built. `python -m core store copy --from FILE --to"
-            " postgresql://...` copies a database to PostgreSQL (and back); set SWITCHYARD_DB"
-            " (or --db) to a DuckDB file"
-        )
+        from core.catalog import metrics
+        from core.store import pg
+
+        con = pg.open_store(path)
+        metrics.seed(con)
+        return con
     try:
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)

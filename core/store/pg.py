@@ -14,6 +14,7 @@ from pathlib import Path
 from core.store.db import DatabaseError, migrations
 
 PG_SCHEMA_DIR = Path(__file__).parent / "schema" / "postgresql"
+FUNCTIONS = Path(__file__).parent / "schema" / "functions" / "postgresql.sql"
 _URL = re.compile(r"^postgres(?:ql)?://")
 
 
@@ -40,6 +41,24 @@ def connect(url: str):
             " runs, the address and the credentials in SWITCHYARD_DB"
         ) from None
     migrate(con)
+    return con
+
+
+_migrated: set[str] = set()
+
+
+def open_store(url: str):
+    """A connection to the PostgreSQL database at ``url`` answering as DuckDB's does
+    (core.store.pg_connection), its schema brought up to date once per process."""
+    from core.store.pg_connection import PgConnection
+
+    if url not in _migrated:
+        connect(url).close()
+        _migrated.add(url)
+    try:
+        con = PgConnection(url)
+    except Exception as exc:
+        raise DatabaseError(f"cannot connect to PostgreSQL at {shown(url)}: {exc}") from None
     return con
 
 
@@ -81,4 +100,7 @@ def migrate(con) -> list[str]:
                 "INSERT INTO schema_migrations (number, name) VALUES (%s, %s)", [number, name]
             )
         names.append(name)
+    with con.transaction():
+        con.execute("SELECT pg_advisory_xact_lock(20261201)")
+        con.execute(FUNCTIONS.read_text().encode())
     return names

@@ -67,3 +67,11 @@ def number(value: float) -> Sql:
     if not isinstance(value, int | float) or value != value or abs(value) == float("inf"):
         raise TypeError(f"number: expected a finite int or float, got {value!r}")
     return Sql(repr(value))
+
+
+@dataclass(frozen=True)
+class Native:
+    """A statement written for PostgreSQL (``%s`` placeholders), sent to it as it is: where
+    the server does what DuckDB cannot (``FOR UPDATE SKIP LOCKED``). Never given to DuckDB."""
+
+    text: LiteralString

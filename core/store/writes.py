@@ -21,7 +21,7 @@ from core.store.writes_canary_review import (
     insert_review_frame,
     upsert_canary_label,
 )
-from core.store.writes_common import audit
+from core.store.writes_common import audit, lock_key, on_postgres
 from core.store.writes_jobs import (
     add_job_log,
     claim_job,
@@ -84,8 +84,10 @@ __all__ = [
     "insert_sample",
     "insert_sample_items",
     "insert_session",
+    "lock_key",
     "mark_done",
     "mark_done_from",
+    "on_postgres",
     "reap_cancelled",
     "release_job",
     "remove_stakeholder",

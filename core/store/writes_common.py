@@ -9,6 +9,19 @@ from typing import Any
 import duckdb
 
 
+def on_postgres(con: Any) -> bool:
+    """Whether ``con`` is PostgreSQL (core.store.pg_connection) rather than a DuckDB file."""
+    return getattr(con, "backend", "duckdb") == "postgresql"
+
+
+def lock_key(con: Any, key: str) -> None:
+    """Serialise writers of one key until the transaction ends. On PostgreSQL several
+    processes write at once (an advisory lock); DuckDB has one writing process, whose
+    threads the caller's lock already orders."""
+    if on_postgres(con):
+        con.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
+
+
 def first(cursor: duckdb.DuckDBPyConnection) -> Any:
     """The first value of the statement's one row (a count, a RETURNING id)."""
     row = cursor.fetchone()

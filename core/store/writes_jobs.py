@@ -12,6 +12,9 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from core.store.sql import Native
+from core.store.writes_common import on_postgres
+
 
 def insert_job(
     con: duckdb.DuckDBPyConnection,
@@ -34,7 +37,28 @@ def claim_job(
     con: duckdb.DuckDBPyConnection, worker: str, kinds: list[str], now: datetime, lease_s: float
 ) -> tuple | None:
     """Take the oldest queued job of ``kinds``, or a running one whose holder stopped renewing
-    its lease: (job_id, kind, params, attempts, state), else None."""
+    its lease: (job_id, kind, params, attempts, state), else None. On PostgreSQL the
+    candidate row is locked and rows other workers are claiming are skipped, so any number
+    of workers claim at once without waiting on each other."""
+    params = {
+        "worker": worker,
+        "now": now,
+        "kinds": kinds,
+        "stale": now - timedelta(seconds=lease_s),
+    }
+    if on_postgres(con):
+        return con.execute(
+            Native(
+                "UPDATE job SET status = 'running', worker = %s, heartbeat_at = %s,"
+                " started_at = coalesce(started_at, %s), attempts = attempts + 1"
+                " WHERE job_id = (SELECT job_id FROM job j WHERE kind = ANY(%s)"
+                " AND (status = 'queued' OR (status = 'running' AND heartbeat_at < %s))"
+                " AND NOT EXISTS (SELECT 1 FROM job_cancel c WHERE c.job_id = j.job_id)"
+                " ORDER BY created_at, job_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                " RETURNING job_id, kind, params, attempts, state"
+            ),
+            [worker, now, now, kinds, params["stale"]],
+        ).fetchone()
     return con.execute(
         "UPDATE job SET status = 'running', worker = $worker, heartbeat_at = $now,"
         " started_at = coalesce(started_at, $now), attempts = attempts + 1"
@@ -43,12 +67,7 @@ def claim_job(
         " AND NOT EXISTS (SELECT 1 FROM job_cancel c WHERE c.job_id = j.job_id)"
         " ORDER BY created_at, job_id LIMIT 1)"
         " RETURNING job_id, kind, params, attempts, state",
-        {
-            "worker": worker,
-            "now": now,
-            "kinds": kinds,
-            "stale": now - timedelta(seconds=lease_s),
-        },
+        params,
     ).fetchone()
 
 

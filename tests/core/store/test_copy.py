@@ -111,11 +111,14 @@ def test_the_same_database_on_both_sides_is_refused(demo_copy):
         copy.copy(source, source)
 
 
-def test_a_postgresql_url_as_the_app_database_is_a_plain_error_not_a_folder(tmp_path, capsys):
-    url = "postgresql://team@127.0.0.1:5432/switchyard"
+def test_a_postgresql_server_that_does_not_answer_is_a_plain_error_not_a_folder(
+    tmp_path, capsys
+):
+    url = "postgresql://team:secret@127.0.0.1:1/switchyard"  # nothing listens on port 1
     assert cli.main(["--db", url, "list"]) == 1
     error = capsys.readouterr().err
-    assert "run on a DuckDB file for now" in error and "store copy" in error
+    assert "cannot connect to PostgreSQL at postgresql://team:***@127.0.0.1:1/switchyard" in error
+    assert "secret" not in error and "Traceback" not in error
     assert not (tmp_path / "postgresql:").exists() and not Path("postgresql:").exists()
 
 

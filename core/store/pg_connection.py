@@ -1,0 +1,322 @@
+"""A PostgreSQL connection that answers the calls the code makes of a DuckDB connection.
+
+``execute`` takes DuckDB's dialect (translated once per statement text, core.store.pg_sql) and
+returns the connection, whose ``fetchone``, ``fetchall``, ``df`` and ``arrow`` read the result,
+as DuckDB's do. ``cursor()`` is another connection from the process's pool, as DuckDB's cursor
+is another connection to the same database. Errors come back as the DuckDB exception of the
+same meaning, so callers catch one family.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from core.store import pg_route, pg_sql
+from core.store.pg_types import ARROW, as_duckdb, copy_into_temp, plain_row
+from core.store.sql import quote
+
+_pools: dict[str, Any] = {}
+_pools_lock = threading.Lock()
+
+
+def pool(url: str):
+    """The process's pool for ``url``, made on first use."""
+    from psycopg import ClientCursor
+    from psycopg_pool import ConnectionPool
+
+    with _pools_lock:
+        found = _pools.get(url)
+        if found is None:
+            found = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=16,
+                # Values are bound on the client, as literals, so `? IS NULL` and a text for a
+                # timestamp column are typed by the statement, as DuckDB types them.
+                kwargs={
+                    "autocommit": True,
+                    "options": "-c TimeZone=UTC",
+                    "cursor_factory": ClientCursor,
+                },
+                configure=_configure,
+                open=True,
+            )
+            _pools[url] = found
+        return found
+
+
+def close_pools() -> None:
+    with _pools_lock:
+        for found in _pools.values():
+            found.close()
+        _pools.clear()
+
+
+def _configure(connection) -> None:
+    from psycopg.adapt import Loader
+
+    class Number(Loader):
+        # sum(integer) is numeric in PostgreSQL and an integer in DuckDB; avg is a float in both.
+        def load(self, data):
+            text = bytes(data).decode()
+            return float(text) if "." in text or "e" in text.lower() else int(text)
+
+    connection.adapters.register_loader("numeric", Number)
+    # A list of str is a text[] (so unnest(?) and = ANY(?) know the type); a lone str stays
+    # an untyped literal, typed by the statement as DuckDB types it.
+    from psycopg.types.string import StrDumper
+
+    connection.adapters.register_dumper(str, StrDumper)
+
+
+class PgConnection:
+    """One pooled PostgreSQL connection with DuckDB's connection methods (see the module)."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._pool = pool(url)
+        self._con = self._pool.getconn()
+        self._result: Any = None  # a psycopg cursor, or the in-process DuckDB
+        self._temps: set[str] = set()  # staged tables copied to the server
+        self._local: duckdb.DuckDBPyConnection | None = None
+        self._local_names: set[str] = set()  # staged tables, views and frames in DuckDB
+        self._deps: dict[str, frozenset[str]] = {}  # what each staged view reads
+        self._pulled: dict[str, int] = {}  # server tables read in, at which generation
+        self._generation = 0  # counts this connection's writes on the server
+        self._tables: set[str] | None = None
+
+    # -- statements ------------------------------------------------------------------------
+
+    def execute(self, sql: Any, parameters: Sequence[Any] | None = None) -> PgConnection:
+        if isinstance(sql, pg_sql.Native):
+            order = tuple(range(len(parameters or ())))
+            self._server(
+                pg_sql.Translated(sql.text, order, sql.text.split(None, 1)[0].upper()), parameters
+            )
+            return self
+        text = str(sql)
+        statements = pg_sql.translate(text) if ";" in text.strip().rstrip(";") else None
+        if statements is not None and len(statements) > 1:  # a script: the server's alone
+            for statement in statements:
+                self._server(statement, parameters)
+            return self
+        if self._local_for(text):
+            self._result = self._settled_local().execute(text, parameters)
+            return self
+        for statement in pg_sql.translate(text):
+            self._server(statement, parameters)
+        return self
+
+    def executemany(self, sql: Any, rows: Iterable[Sequence[Any]]) -> PgConnection:
+        text = str(sql)
+        if self._local_for(text):
+            self._result = self._settled_local().executemany(text, list(rows))
+            return self
+        (statement,) = pg_sql.translate(text)
+        cur = self._con.cursor()
+        try:
+            cur.executemany(statement.text.encode(), [statement.bind(r) for r in rows])
+        except Exception as exc:
+            raise as_duckdb(exc) from exc
+        self._generation += 1
+        self._result = cur
+        return self
+
+    def sql(self, sql: Any, params: Sequence[Any] | None = None) -> PgConnection:
+        return self.execute(sql, params)
+
+    def _server(self, statement: pg_sql.Translated, parameters: Sequence[Any] | None) -> None:
+        if statement.kind in ("SET", "RESET", "CHECKPOINT", "PRAGMA"):
+            return  # DuckDB's own settings: nothing to do on PostgreSQL
+        cur = self._con.cursor()
+        try:
+            cur.execute(statement.text.encode(), statement.bind(parameters), prepare=False)
+        except Exception as exc:
+            raise as_duckdb(exc) from exc
+        if statement.kind not in ("SELECT", "WITH"):
+            self._generation += 1
+        self._result = cur
+
+    def _local_for(self, text: str) -> bool:
+        """Whether ``text`` runs in the in-process DuckDB (core.store.pg_route), after
+        making what it needs from the other side available there."""
+        shape = pg_route.shape(text)
+        local = self._local_names
+        refs = shape.names & local
+        if shape.kind == "DROP":
+            if shape.drops in local or shape.drops not in self._server_tables():
+                local.discard(shape.drops)
+                self._deps.pop(shape.drops, None)
+                if shape.drops in self._temps:
+                    self.unregister(shape.drops)
+                return True
+            return False
+        writes_server = shape.target is not None and shape.target not in local
+        if writes_server and refs:
+            for name in refs:  # staged rows go to the server for the write
+                rows = self._local_con().sql(f"SELECT * FROM {quote(name)}").to_arrow_table()  # noqa: S608 - a staged table's name, quoted
+                copy_into_temp(self._con, name, rows)
+                self._temps.add(name)
+            return False
+        if (shape.kind == "CREATE" and shape.temporary) or refs or shape.duckdb_only:
+            deps = (shape.names - local) | {d for r in refs for d in self._deps.get(r, ())}
+            self._pull(deps)
+            if shape.kind == "CREATE" and shape.creates:
+                local.add(shape.creates)
+                self._deps[shape.creates] = frozenset(deps)
+            return True
+        return False
+
+    def _pull(self, names: Iterable[str]) -> None:
+        """Server tables read in as Arrow under their own names, again after a write."""
+        server = self._server_tables()
+        for name in names:
+            if name in server and self._pulled.get(name) != self._generation:
+                cur = self._con.cursor()
+                cur.execute(f"SELECT * FROM {quote(name)}".encode())  # noqa: S608 - a table of the schema, quoted
+                self._result = cur
+                self._settled_local().register(name, self.arrow())
+                self._pulled[name] = self._generation
+
+    def _server_tables(self) -> set[str]:
+        if self._tables is None:
+            rows = self._con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            ).fetchall()
+            self._tables = {r[0] for r in rows}
+        return self._tables
+
+    def _settled_local(self) -> duckdb.DuckDBPyConnection:
+        # DuckDB refuses register() while an earlier result is unread; the caller moved on.
+        local = self._local_con()
+        local.abort()
+        return local
+
+    def _local_con(self) -> duckdb.DuckDBPyConnection:
+        if self._local is None:
+            self._local = duckdb.connect(":memory:")
+        return self._local
+
+    # -- results ---------------------------------------------------------------------------
+
+    @property
+    def description(self):
+        return self._result.description if self._result is not None else None
+
+    def fetchone(self):
+        if isinstance(self._result, duckdb.DuckDBPyConnection):
+            return self._result.fetchone()
+        if not self._has_rows():
+            return self._count()
+        return plain_row(self._result.fetchone())
+
+    def fetchall(self) -> list[tuple]:
+        if isinstance(self._result, duckdb.DuckDBPyConnection):
+            return self._result.fetchall()
+        if not self._has_rows():
+            count = self._count()
+            return [count] if count else []
+        return [plain_row(r) for r in self._result.fetchall()]
+
+    def _count(self) -> tuple[int] | None:
+        """A write answers with the number of rows it wrote, as DuckDB's does (once)."""
+        cur, self._result = self._result, None
+        if cur is None or cur.rowcount is None or cur.rowcount < 0:
+            return None
+        return (cur.rowcount,)
+
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        if isinstance(self._result, duckdb.DuckDBPyConnection):
+            return self._result.fetchmany(size)
+        return [plain_row(r) for r in self._result.fetchmany(size)] if self._has_rows() else []
+
+    def arrow(self) -> pa.Table:
+        if isinstance(self._result, duckdb.DuckDBPyConnection):
+            return self._result.fetch_record_batch().read_all()
+        description = self.description or []
+        rows = self.fetchall()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * len(description)
+        arrays, names = [], []
+        for column, values in zip(description, columns, strict=True):
+            kind = ARROW.get(column.type_code)
+            arrays.append(pa.array(list(values), type=kind) if kind else pa.array(list(values)))
+            names.append(column.name)
+        return pa.Table.from_arrays(arrays, names=names)
+
+    fetch_arrow_table = arrow
+
+    def df(self):
+        if isinstance(self._result, duckdb.DuckDBPyConnection):
+            return self._result.df()
+        return self.arrow().to_pandas()
+
+    fetchdf = df
+
+    def _has_rows(self) -> bool:
+        return self._result is not None and self._result.description is not None
+
+    # -- data frames as tables -------------------------------------------------------------
+
+    def register(self, name: str, frame: Any) -> PgConnection:
+        """``frame`` (pandas or Arrow) as a table ``name`` in the in-process DuckDB."""
+        self._settled_local().register(name, frame)
+        self._local_names.add(name.lower())
+        return self
+
+    def unregister(self, name: str) -> PgConnection:
+        if name.lower() in self._local_names and self._local is not None:
+            self._local.unregister(name)
+            self._local_names.discard(name.lower())
+        if name in self._temps:
+            from psycopg import sql as pgsql
+
+            self._con.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(pgsql.Identifier(name)))
+            self._temps.discard(name)
+        return self
+
+    def from_df(self, frame: Any):
+        return self._local_con().from_df(frame)
+
+    # -- connections and transactions -----------------------------------------------------
+
+    def cursor(self) -> PgConnection:
+        return PgConnection(self.url)
+
+    def begin(self) -> None:
+        self.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.execute("COMMIT")
+
+    def rollback(self) -> None:
+        self.execute("ROLLBACK")
+
+    def close(self) -> None:
+        if self._con is None:
+            return
+        con, self._con = self._con, None
+        for name in list(self._temps):
+            self._temps.discard(name)
+            try:
+                from psycopg import sql as pgsql
+
+                con.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(pgsql.Identifier(name)))
+            except Exception:
+                break
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+        self._pool.putconn(con)
+
+    def __enter__(self) -> PgConnection:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,92 @@
+"""Moving values between PostgreSQL and the rest: Arrow types of results, staged tables
+copied to the server, and psycopg's errors as the DuckDB exceptions of the same meaning."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+# PostgreSQL type oids -> Arrow types, for results (so an empty result keeps its types).
+ARROW = {
+    16: pa.bool_(),
+    20: pa.int64(),
+    21: pa.int16(),
+    23: pa.int32(),
+    700: pa.float32(),
+    701: pa.float64(),
+    1700: pa.float64(),
+    25: pa.string(),
+    1043: pa.string(),
+    1042: pa.string(),
+    1082: pa.date32(),
+    1114: pa.timestamp("us"),
+    1184: pa.timestamp("us", tz="UTC"),
+}
+
+
+def pg_type(kind: pa.DataType) -> str:
+    if pa.types.is_boolean(kind):
+        return "BOOLEAN"
+    if pa.types.is_integer(kind):
+        return "BIGINT"
+    if pa.types.is_floating(kind) or pa.types.is_decimal(kind):
+        return "DOUBLE PRECISION"
+    if pa.types.is_timestamp(kind):
+        return "TIMESTAMPTZ" if kind.tz else "TIMESTAMP"
+    if pa.types.is_date(kind):
+        return "DATE"
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        return pg_type(kind.value_type) + "[]"
+    return "TEXT"
+
+
+def copy_into_temp(con, name: str, table: pa.Table) -> None:
+    """``table`` as a new temporary table ``name`` (replacing one of that name)."""
+    from psycopg import sql as pgsql
+
+    columns = pgsql.SQL(", ").join(
+        pgsql.SQL("{} {}").format(pgsql.Identifier(f.name), pgsql.SQL(pg_type(f.type)))
+        for f in table.schema
+    )
+    con.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(pgsql.Identifier(name)))
+    con.execute(pgsql.SQL("CREATE TEMP TABLE {} ({})").format(pgsql.Identifier(name), columns))
+    copy = pgsql.SQL("COPY {} FROM STDIN").format(pgsql.Identifier(name))
+    with con.cursor() as cur, cur.copy(copy) as out:
+        for row in zip(*(c.to_pylist() for c in table.columns), strict=True):
+            out.write_row(row)
+
+
+def arrow_table(data: Any) -> pa.Table:
+    return data.read_all() if isinstance(data, pa.RecordBatchReader) else data
+
+
+def plain_row(row: tuple | None) -> tuple | None:
+    if row is None:
+        return None
+    if any(isinstance(v, Decimal) for v in row):
+        return tuple(float(v) if isinstance(v, Decimal) else v for v in row)
+    return row
+
+
+def as_duckdb(exc: Exception) -> Exception:
+    """The DuckDB exception that means what ``exc`` (from psycopg) means."""
+    import psycopg
+    from psycopg import errors
+
+    message = str(exc).strip()
+    if isinstance(exc, errors.SerializationFailure | errors.DeadlockDetected):
+        return duckdb.TransactionException(f"Conflict on PostgreSQL: {message}")
+    if isinstance(exc, errors.InFailedSqlTransaction):
+        return duckdb.TransactionException(message)
+    if isinstance(exc, psycopg.IntegrityError):
+        return duckdb.ConstraintException(f"Constraint Error: {message}")
+    if isinstance(exc, psycopg.DataError):
+        return duckdb.InvalidInputException(message)
+    if isinstance(exc, psycopg.OperationalError):
+        return duckdb.IOException(message)
+    if isinstance(exc, psycopg.Error):
+        return duckdb.Error(message)
+    return exc

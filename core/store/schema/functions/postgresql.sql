@@ -1,0 +1,63 @@
+-- DuckDB functions the code's SQL uses, as PostgreSQL functions of the same name and meaning.
+-- Applied (CREATE OR REPLACE) each time a process first opens a PostgreSQL database, after the
+-- numbered migrations: they hold no data, so they follow the code, not the schema's history.
+
+-- to_seconds(n): an interval of n seconds.
+CREATE OR REPLACE FUNCTION to_seconds(double precision) RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT make_interval(secs => $1) $$;
+
+-- JSON is stored as TEXT (see 001_initial.sql): DuckDB's json functions take text.
+CREATE OR REPLACE FUNCTION json_extract_path_text(text, VARIADIC text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT json_extract_path_text($1::json, VARIADIC $2) $$;
+CREATE OR REPLACE FUNCTION json_extract_path(text, VARIADIC text[]) RETURNS json
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT json_extract_path($1::json, VARIADIC $2) $$;
+
+-- sha256(text) in DuckDB is the hex digest of the text's UTF-8 bytes.
+CREATE OR REPLACE FUNCTION sha256(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') $$;
+
+-- any_value (built in from PostgreSQL 16): any one value of the group.
+CREATE OR REPLACE FUNCTION sy_any_value_step(anyelement, anyelement) RETURNS anyelement
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce($1, $2) $$;
+DO $$ BEGIN
+    IF current_setting('server_version_num')::int < 160000 THEN
+        CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = sy_any_value_step, STYPE = anyelement);
+    END IF;
+END $$;
+
+-- Floating point tests (PostgreSQL's isfinite takes dates only).
+CREATE OR REPLACE FUNCTION is_nan(double precision) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1 = 'NaN'::float8 $$;
+CREATE OR REPLACE FUNCTION is_inf(double precision) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1 IN ('Infinity'::float8, '-Infinity'::float8) $$;
+CREATE OR REPLACE FUNCTION isfinite(double precision) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT NOT (is_nan($1) OR is_inf($1)) $$;
+
+-- Lists.
+CREATE OR REPLACE FUNCTION array_sort(anyarray) RETURNS anyarray
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT array(SELECT v FROM unnest($1) AS t(v) ORDER BY v) $$;
+CREATE OR REPLACE FUNCTION array_distinct(anyarray) RETURNS anyarray
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT array(SELECT DISTINCT v FROM unnest($1) AS t(v) WHERE v IS NOT NULL ORDER BY v) $$;
+CREATE OR REPLACE FUNCTION length(anyarray) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(cardinality($1), 0) $$;
+CREATE OR REPLACE FUNCTION list_position(anyarray, anyelement) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT array_position($1, $2) $$;
+
+-- first(x): the first value of the group in its order.
+CREATE OR REPLACE FUNCTION sy_first_step(anyelement, anyelement) RETURNS anyelement
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1 $$;
+CREATE OR REPLACE AGGREGATE first(anyelement) (SFUNC = sy_first_step, STYPE = anyelement);
+
+-- json_type(text): DuckDB's names (OBJECT, ARRAY, VARCHAR, BIGINT, DOUBLE, BOOLEAN, NULL).
+CREATE OR REPLACE FUNCTION json_type(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE json_typeof($1::json)
+        WHEN 'object' THEN 'OBJECT' WHEN 'array' THEN 'ARRAY' WHEN 'string' THEN 'VARCHAR'
+        WHEN 'boolean' THEN 'BOOLEAN' WHEN 'null' THEN 'NULL'
+        WHEN 'number' THEN CASE WHEN $1 ~ '^\s*-?[0-9]+\s*$' THEN 'BIGINT' ELSE 'DOUBLE' END
+    END $$;
+-- json_type(text, '$.a.b'): the type at a simple path ($.key.key).
+CREATE OR REPLACE FUNCTION json_type(text, text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT json_type(json_extract_path($1::json,
+        VARIADIC string_to_array(regexp_replace($2, '^\$\.?', ''), '.'))::text) $$;
