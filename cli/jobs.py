@@ -17,6 +17,7 @@ import pandas as pd
 
 from cli.common import actor
 from core.jobs import queue, worker
+from core.store import writes
 
 
 def cmd_worker(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
@@ -26,7 +27,7 @@ def cmd_worker(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
     print(f"worker {runner.name}: waiting for jobs", file=sys.stderr)
     if args.once:
         ran = 0
-        first = True
+        first = not writes.on_postgres(con)  # see Worker.serve: orphans of a DuckDB file
         while (job_id := runner.run_once(0.0 if first else None)) is not None:
             first = False
             ran += 1

@@ -22,12 +22,24 @@ from core.types import RunRole
 
 
 def enqueue_run(
-    con: duckdb.DuckDBPyConnection, run_id: str, config: runner.ModelConfig, *, actor: str
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    config: runner.ModelConfig,
+    *,
+    actor: str,
+    parts: int = 1,
 ) -> str:
-    """Queue answering the run's pending items (a new run, or one to resume)."""
+    """Queue answering the run's pending items (a new run, or one to resume); its first job.
+    ``parts`` > 1 splits the items into that many jobs, which several workers (processes
+    on PostgreSQL) take at once, each asking for its own items only."""
     config.validate()
-    params = {"run_id": run_id, "config": asdict(config)}
-    return queue.enqueue(con, "run", params, actor=actor, subject=run_id, exclusive=True)
+    if not 1 <= parts <= 64:
+        raise InputError("run", f"parts must be 1 to 64, got {parts}")
+    params = [
+        {"run_id": run_id, "config": asdict(config), "part": part, "parts": parts}
+        for part in range(parts)
+    ]
+    return queue.enqueue_all(con, "run", params, actor=actor, subject=run_id, exclusive=True)[0]
 
 
 def enqueue_judge(
@@ -103,13 +115,20 @@ def enqueue_bedrock_eval(
 
 def _run(ctx: Context) -> str:
     config = runner.ModelConfig(**ctx.params["config"])
+    part, parts = ctx.params.get("part", 0), ctx.params.get("parts", 1)
     result = runner.execute(
-        ctx.con, ctx.params["run_id"], config, progress=ctx.progress, stop=ctx.stop
+        ctx.con,
+        ctx.params["run_id"],
+        config,
+        progress=ctx.progress,
+        stop=ctx.stop,
+        part=part,
+        parts=parts,
     )
     for line in result.errors:
         ctx.log(line)
     ctx.problems = result.failed
-    return result.summary()
+    return result.summary() + (f" (part {part + 1} of {parts})" if parts > 1 else "")
 
 
 def _judge(ctx: Context) -> str:

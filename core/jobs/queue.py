@@ -56,21 +56,39 @@ def enqueue(
     """Queue a job; its id. ``params`` must be JSON (no secrets: workers read credentials
     from their own environment). ``exclusive``: refused while a job of this kind on this
     subject is queued or running (two runners on one run would answer items twice)."""
+    return enqueue_all(con, kind, [params], actor=actor, subject=subject, exclusive=exclusive)[0]
+
+
+def enqueue_all(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    params: list[dict[str, Any]],
+    *,
+    actor: str,
+    subject: str | None = None,
+    exclusive: bool = False,
+) -> list[str]:
+    """Queue one job per ``params`` in one transaction (the parts of one run); their ids."""
     if kind not in KINDS:
         raise InputError("job", f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if exclusive:
-        active = con.execute(
-            "SELECT job_id, status FROM job WHERE kind = ? AND subject = ?"
-            " AND status IN ('queued', 'running') LIMIT 1",
-            [kind, subject],
-        ).fetchone()
-        if active:
-            raise InputError("job", f"{subject} already has a {kind} job {active[1]}: {active[0]}")
-    job_id = f"job-{uuid.uuid4().hex[:12]}"
+    ids = [f"job-{uuid.uuid4().hex[:12]}" for _ in params]
     with db.transaction(con):
-        writes.insert_job(con, job_id, kind, json.dumps(params), subject, actor, now())
-        writes.audit(con, actor, "enqueue", "job", job_id, None, {"kind": kind, "subject": subject})
-    return job_id
+        if exclusive:  # checked under a lock: two processes enqueueing at once see each other
+            writes.lock_key(con, f"job/{kind}/{subject}")
+            active = con.execute(
+                "SELECT job_id, status FROM job WHERE kind = ? AND subject = ?"
+                " AND status IN ('queued', 'running') LIMIT 1",
+                [kind, subject],
+            ).fetchone()
+            if active:
+                raise InputError(
+                    "job", f"{subject} already has a {kind} job {active[1]}: {active[0]}"
+                )
+        for job_id, one in zip(ids, params, strict=True):
+            writes.insert_job(con, job_id, kind, json.dumps(one), subject, actor, now())
+            audited = {"kind": kind, "subject": subject}
+            writes.audit(con, actor, "enqueue", "job", job_id, None, audited)
+    return ids
 
 
 def waiting(con: duckdb.DuckDBPyConnection, kinds: list[str], at: datetime, lease_s: float) -> bool:

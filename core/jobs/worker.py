@@ -198,8 +198,9 @@ class Worker:
     def serve(self, poll_s: float = 1.0, *, orphans_first: bool = False) -> None:
         """Run jobs until ``shutdown`` is set. ``orphans_first``: the first claim takes over
         running jobs whatever their lease (with the DuckDB file, no other process can be
-        running them: the file has one holder at a time)."""
-        first = orphans_first
+        running them: the file has one holder at a time). On PostgreSQL other workers may
+        be running them, so only the lease says a job is orphaned."""
+        first = orphans_first and not writes.on_postgres(self.con)
         while not self.shutdown.is_set():
             try:
                 ran = self.run_once(0.0 if first else None)

@@ -108,14 +108,20 @@ def prompt_text(con: duckdb.DuckDBPyConnection, prompt_version_id: str | None) -
     return row[0]
 
 
-def pending(con: duckdb.DuckDBPyConnection, run_id: str) -> tuple[list[tuple], int]:
+def pending(
+    con: duckdb.DuckDBPyConnection, run_id: str, part: int = 0, parts: int = 1
+) -> tuple[list[tuple], int]:
     """(item_id, prompt, context) of the items still to answer, and how many are done. An
-    item is done when it has an output without an error; failed items are tried again."""
+    item is done when it has an output without an error; failed items are tried again.
+    With ``parts`` > 1 only the items of ``part`` (every parts-th item in item order, from
+    the part-th): workers that each take a part never ask for the same item."""
     rows = con.execute(
-        "SELECT i.item_id, i.prompt, i.context FROM run r JOIN item i"
-        " ON i.dataset_id = r.dataset_id WHERE r.run_id = ? AND i.item_id NOT IN"
-        " (SELECT item_id FROM output WHERE run_id = ? AND error IS NULL) ORDER BY i.item_id",
-        [run_id, run_id],
+        "SELECT item_id, prompt, context FROM (SELECT i.item_id, i.prompt, i.context,"
+        " row_number() OVER (ORDER BY i.item_id) - 1 AS position FROM run r JOIN item i"
+        " ON i.dataset_id = r.dataset_id WHERE r.run_id = ?) t"
+        " WHERE position % ? = ? AND item_id NOT IN"
+        " (SELECT item_id FROM output WHERE run_id = ? AND error IS NULL) ORDER BY item_id",
+        [run_id, parts, part, run_id],
     ).fetchall()
     done = db.scalar(
         con, "SELECT count(*) FROM output WHERE run_id = ? AND error IS NULL", [run_id]
@@ -214,15 +220,18 @@ def execute(
     client=None,
     progress: Progress | None = None,
     stop: threading.Event | None = None,
+    part: int = 0,
+    parts: int = 1,
 ) -> RunResult:
-    """Answer every pending item of the run; finished items are written as they come.
+    """Answer every pending item of the run (of its ``part``, see ``pending``); finished
+    items are written as they come.
 
     ``stop`` lets a caller interrupt: calls in flight finish and are written, the rest stay
     pending for the next call of ``execute``.
     """
     config.validate()
     started = time.perf_counter()
-    items, done_before = pending(con, run_id)
+    items, done_before = pending(con, run_id, part, parts)
     system = prompt_text(con, config.prompt_version_id)
     if config.provider == "bedrock" and client is None:
         client = converse.runtime_client(config)
