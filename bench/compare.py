@@ -11,6 +11,7 @@ Medians of ``--repeats``.
 
     python bench/compare.py [--repeats 5] [--sizes 2000 1000000]
     python bench/compare.py --smoke     # 300 items, once, in a temporary folder (CI)
+    python bench/compare.py --sizes 1000000 --postgres postgresql://.../empty_db  # both backends
 """
 
 from __future__ import annotations
@@ -132,6 +133,11 @@ def build(path: Path, size: int) -> str:
             " r(reviewer)",
             [run_id, other, run_id],
         )
+    # The real content hash: a copy to PostgreSQL verifies it.
+    con.execute(
+        "UPDATE dataset SET sha256 = ? WHERE dataset_id = 'cmp@1'",
+        [datasets.stored_hash(con, "cmp@1")],
+    )
     con.close()
     return mid
 
@@ -142,12 +148,34 @@ def floor(con) -> None:
     con.execute("SELECT * FROM judge_score WHERE run_id IN ('run-s', 'run-t')").fetchnumpy()
 
 
-def measure(size: int, repeats: int, out: Path = OUT) -> dict:
+def measure(size: int, repeats: int, out: Path = OUT, postgres: str | None = None) -> dict:
+    """Sign-off on the DuckDB file; given ``postgres`` (an empty database's URL), also on
+    that database after a copy of the file (core.store_copy), with the two reports compared."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"compare-{size}.duckdb"
     path.unlink(missing_ok=True)
     mid = build(path, size)
-    con = db.connect(str(path))
+    result = _measure_on(str(path), mid, size, repeats)
+    if postgres:
+        from core import store_copy
+
+        store_copy.copy(str(path), postgres)
+        on_pg = _measure_on(postgres, mid, size, repeats)
+        same = on_pg.pop("report") == result["report"]
+        result = {
+            **result,
+            "postgresql": on_pg,
+            "postgresql_to_duckdb": round(
+                on_pg["signoff_median_s"] / result["signoff_median_s"], 2
+            ),
+            "same_report": same,
+        }
+    result.pop("report")
+    return result
+
+
+def _measure_on(target: str, mid: str, size: int, repeats: int) -> dict:
+    con = db.connect(target)
     labels = con.execute("SELECT count(*) FROM label").fetchone()[0]
     full, bound = [], []
     decision = None
@@ -161,6 +189,7 @@ def measure(size: int, repeats: int, out: Path = OUT) -> dict:
         decision = report.decision
     con.close()
     return {
+        "report": signoff.to_json(report),
         "items": size,
         "labels": labels,
         "signoff_median_s": round(statistics.median(full), 3),
@@ -176,15 +205,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 1_000_000])
     parser.add_argument("--smoke", action="store_true", help="300 items, once (for CI)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="also measure on this empty PostgreSQL database"
+    )
     args = parser.parse_args()
     if args.smoke:
         with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
-            result = measure(300, 1, Path(tmp))
+            result = measure(300, 1, Path(tmp), args.postgres)
         print(json.dumps(result, indent=2))
         check(result, "signoff_median_s")
         assert result["labels"] > 0 and result["decision"], result
         return
-    results = [measure(size, args.repeats) for size in args.sizes]
+    if args.postgres and len(args.sizes) > 1:
+        parser.error("--postgres takes one --sizes value (the database must be empty)")
+    results = [measure(size, args.repeats, postgres=args.postgres) for size in args.sizes]
     print(
         json.dumps(
             {

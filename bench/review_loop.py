@@ -9,6 +9,7 @@ run. Medians and p95 over ``--steps`` steps (default 300) are printed as JSON.
 
     python bench/review_loop.py [--steps 300]
     python bench/review_loop.py --smoke     # 2,000 items, 20 steps, in a temporary folder (CI)
+    python bench/review_loop.py --postgres postgresql://.../empty_db   # the same on PostgreSQL
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import duckdb  # noqa: E402
 
 from bench.smoke import check  # noqa: E402
 from core.catalog import users  # noqa: E402
+from core.catalog.datasets import stored_hash  # noqa: E402
 from core.store import db  # noqa: E402
 
 ITEMS = 500_000
@@ -110,6 +112,10 @@ def build(path: Path, items: int = ITEMS, labelled: int = LABELLED, queue: int =
         " r(run_id, other, side)",
         [labelled],
     )
+    # The real content hash: a copy to PostgreSQL verifies it.
+    con.execute(
+        "UPDATE dataset SET sha256 = ? WHERE dataset_id = 'big@1'", [stored_hash(con, "big@1")]
+    )
     counts = db.row_counts(con)
     con.close()
     assert counts["output"] == 2 * items and counts["label"] == 2 * labelled, counts
@@ -166,19 +172,31 @@ def summary(times: list[float]) -> dict:
     }
 
 
-def measure(path: Path, steps: int, sizes: tuple[int, int, int]) -> dict:
+def measure(
+    path: Path, steps: int, sizes: tuple[int, int, int], postgres: str | None = None
+) -> dict:
+    """The loop on the DuckDB file at ``path``, or, given ``postgres`` (an empty database's
+    URL), on that database after the built file is copied there (core.store_copy)."""
     path.unlink(missing_ok=True)
     start = time.perf_counter()
     build(path, *sizes)
     built = time.perf_counter() - start
-    os.environ["SWITCHYARD_DB"] = str(path)
+    target = str(path)
+    if postgres:
+        from core import store_copy
+
+        store_copy.copy(str(path), postgres)
+        target = postgres
+    os.environ["SWITCHYARD_DB"] = target
     os.environ["SWITCHYARD_DEMO"] = "0"
+    os.environ.setdefault("SWITCHYARD_COOKIE_KEY", "bench-" + "k" * 40)
     review = measure_review(steps)
     trivial = measure_trivial(steps)
-    con = duckdb.connect(str(path))
+    con = db.connect(target)
     labels = con.execute("SELECT count(*) FROM label").fetchone()[0]
     con.close()
     return {
+        "backend": "postgresql" if postgres else "duckdb",
         "review_submit_to_next": summary(review[10:]),  # the first runs warm caches
         "trivial_page": summary(trivial[10:]),
         "labels_at_end": labels,
@@ -192,16 +210,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--smoke", action="store_true", help="2,000 items, 20 steps (for CI)")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="measure on this empty PostgreSQL database instead"
+    )
     args = parser.parse_args()
     if args.smoke:
         with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
-            result = measure(Path(tmp) / "review_loop.duckdb", 20, SMOKE)
+            result = measure(Path(tmp) / "review_loop.duckdb", 20, SMOKE, args.postgres)
         print(json.dumps(result, indent=2))
         check(result, "review_submit_to_next.median_ms", "trivial_page.median_ms")
         assert result["labels_at_end"] == 2 * (SMOKE[1] + 20), result
         return
     OUT.mkdir(parents=True, exist_ok=True)
-    result = measure(OUT / "review_loop.duckdb", args.steps, (ITEMS, LABELLED, QUEUE))
+    result = measure(
+        OUT / "review_loop.duckdb", args.steps, (ITEMS, LABELLED, QUEUE), args.postgres
+    )
     print(json.dumps(result, indent=2))
 
 

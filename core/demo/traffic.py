@@ -63,7 +63,8 @@ _TEXT = """
     JOIN (SELECT dataset_id, item_id, prompt, stratum,
                  row_number() OVER (PARTITION BY dataset_id, stratum ORDER BY item_id) - 1 AS k,
                  count(*) OVER (PARTITION BY dataset_id, stratum) AS n FROM item) i
-      ON i.dataset_id = m.dataset_id AND i.stratum = r.stratum AND i.k = hash(r.request_id) % i.n
+      ON i.dataset_id = m.dataset_id AND i.stratum = r.stratum
+     AND i.k = CAST(right(r.request_id, 7) AS BIGINT) * 7919 % i.n  -- the same on both backends
     JOIN output o ON o.item_id = i.item_id
      AND o.run_id = CASE r.arm WHEN 'canary' THEN $3 ELSE m.source_run_id END
     WHERE r.migration_id = $1 AND r.ts >= $2 AND r.error IS NULL AND o.error IS NULL
@@ -71,13 +72,15 @@ _TEXT = """
 STRATA_ORDER = tuple(PRODUCTION_MIX)
 # canary_request's columns from the generated frame (numbers and codes; text made in SQL).
 _REQUESTS = (
-    "SELECT ?, printf('demo-%07d', number), CASE WHEN canary THEN 'canary' ELSE 'control' END,"
+    "SELECT ?, 'demo-' || lpad(CAST(number AS VARCHAR), 7, '0'),"
+    " CASE WHEN canary THEN 'canary' ELSE 'control' END,"
     " ts, CASE WHEN canary THEN ? ELSE ? END, NULL, NULL, ttft_ms, latency_ms, input_tokens,"
     " output_tokens, cost_usd, CASE WHEN error THEN 'ThrottlingException (synthetic)' END,"
-    " (?::VARCHAR[])[stratum + 1], ? FROM "
+    " (CAST(? AS VARCHAR[]))[stratum + 1], ? FROM "
 )
 _SCORES = (
-    "SELECT ?, printf('demo-%07d', number), ?, 'demo-judge (synthetic)', score, NULL, NULL, ? FROM "
+    "SELECT ?, 'demo-' || lpad(CAST(number AS VARCHAR), 7, '0'), ?, 'demo-judge (synthetic)',"
+    " score, NULL, NULL, ? FROM "
 )
 
 

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import tempfile
 import threading
@@ -102,7 +103,9 @@ def blind_key(con: duckdb.DuckDBPyConnection | None = None) -> bytes:
 
 
 def database_file(con: duckdb.DuckDBPyConnection) -> str:
-    """The file ``con`` has open, or ':memory:'."""
+    """The file ``con`` has open, or ':memory:' (a PostgreSQL database: its URL)."""
+    if getattr(con, "backend", "duckdb") == "postgresql":
+        return con.url  # type: ignore[attr-defined]
     row = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
     ).fetchone()
@@ -121,6 +124,16 @@ def _key_for(db_path: str) -> bytes:
 def _cached_key(db_path: str) -> bytes:
     if db_path == ":memory:" or not db_path:
         return secrets.token_bytes(KEY_BYTES)
+    if re.match(r"^postgres(ql)?://", db_path):
+        # Every app process on the database must place responses alike: derived from the
+        # cookie key they share (required on PostgreSQL, core.catalog.users).
+        shared = settings.get("cookie_key")
+        if not shared:
+            raise SwitchyardError(
+                "with SWITCHYARD_DB on PostgreSQL, set SWITCHYARD_COOKIE_KEY (one secret for"
+                " every app process): blind review places responses with a key derived from it"
+            )
+        return hashlib.sha256(b"switchyard blind placement\0" + shared.encode()).digest()
     path = Path(db_path).resolve().parent / KEY_FILE
     # Written whole to a private file, then linked into place: another process never reads a
     # half-written key, and of two first users, one key wins (link refuses an existing name).

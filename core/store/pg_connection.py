@@ -9,6 +9,7 @@ same meaning, so callers catch one family.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -161,7 +162,7 @@ class PgConnection:
         writes_server = shape.target is not None and shape.target not in local
         if writes_server and refs:
             for name in refs:  # staged rows go to the server for the write
-                rows = self._local_con().sql(f"SELECT * FROM {quote(name)}").to_arrow_table()  # noqa: S608 - a staged table's name, quoted
+                rows = self._settled_local().sql(f"SELECT * FROM {quote(name)}").to_arrow_table()  # noqa: S608 - a staged table's name, quoted
                 copy_into_temp(self._con, name, rows)
                 self._temps.add(name)
             return False
@@ -252,6 +253,15 @@ class PgConnection:
 
     fetch_arrow_table = arrow
 
+    def fetchnumpy(self) -> dict:
+        if isinstance(self._result, duckdb.DuckDBPyConnection):
+            return self._result.fetchnumpy()
+        table = self.arrow()
+        return {
+            n: c.to_numpy(zero_copy_only=False)
+            for n, c in zip(table.column_names, table.columns, strict=True)
+        }
+
     def df(self):
         if isinstance(self._result, duckdb.DuckDBPyConnection):
             return self._result.df()
@@ -272,7 +282,7 @@ class PgConnection:
 
     def unregister(self, name: str) -> PgConnection:
         if name.lower() in self._local_names and self._local is not None:
-            self._local.unregister(name)
+            self._settled_local().unregister(name)
             self._local_names.discard(name.lower())
         if name in self._temps:
             from psycopg import sql as pgsql
@@ -314,6 +324,12 @@ class PgConnection:
             self._local.close()
             self._local = None
         self._pool.putconn(con)
+
+    def __del__(self) -> None:
+        # Pages drop their cursor at the end of a script run without closing it (a DuckDB
+        # cursor needs no closing): give the server connection back to the pool then.
+        with contextlib.suppress(Exception):  # at interpreter exit the pool may be gone
+            self.close()
 
     def __enter__(self) -> PgConnection:
         return self

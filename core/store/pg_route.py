@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
+from core.store import pg_sql
+
 # DuckDB table functions and functions with no PostgreSQL translation: such a statement
 # runs in DuckDB.
 _DUCKDB_ONLY = {
@@ -47,7 +49,7 @@ class Shape:
 def shape(sql: str) -> Shape:
     """The shape of ``sql`` (one statement, DuckDB's dialect)."""
     try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
+        tree = sqlglot.parse_one(pg_sql.parseable(sql), read="duckdb")
     except sqlglot.errors.ParseError:
         return Shape("OTHER", frozenset(), None, False, None, None, True, False)
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}

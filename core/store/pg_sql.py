@@ -9,6 +9,7 @@ and a literal ``%`` is doubled so psycopg does not read it as a placeholder.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,11 +17,15 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.errors import ErrorLevel
 
 from core.store.sql import Native
 
 __all__ = ["Native", "Translated", "translate"]
 
+# Statements sqlglot keeps as they are (RESET of a DuckDB setting) are skipped on the
+# server anyway: its warnings about them are noise in the CLI's output.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 _MARK = re.compile(r"__sy_p(\w+?)__")
 
 
@@ -41,11 +46,19 @@ class Translated:
         return [given[int(k)] for k in self.order]
 
 
+_CAST_PLACEHOLDER = re.compile(r"\?::([A-Za-z_]+(?:\[\])?)")
+
+
+def parseable(sql: str) -> str:
+    """``sql`` as sqlglot reads it: ``?::TYPE`` (which it cannot parse) as ``CAST(? AS TYPE)``."""
+    return _CAST_PLACEHOLDER.sub(r"CAST(? AS \1)", sql)
+
+
 @functools.lru_cache(maxsize=4096)
 def translate(sql: str) -> tuple[Translated, ...]:
     """``sql`` (DuckDB's dialect, one or more statements) as PostgreSQL statements."""
     out = []
-    for tree in sqlglot.parse(sql, read="duckdb"):
+    for tree in sqlglot.parse(parseable(sql), read="duckdb"):
         if tree is None:
             continue
         positional = 0
@@ -62,7 +75,10 @@ def translate(sql: str) -> tuple[Translated, ...]:
             return node
 
         tree = _adapt(tree.transform(mark))
-        text = tree.sql(dialect="postgres").replace("%", "%%")
+        # any_value(x) is written with IGNORE NULLS, which the PostgreSQL aggregate of
+        # functions/postgresql.sql does anyway: sqlglot's warning about it is noise.
+        text = tree.sql(dialect="postgres", unsupported_level=ErrorLevel.IGNORE)
+        text = text.replace("%", "%%")
         order = tuple(int(m) if m.isdigit() else m for m in _MARK.findall(text))
         text = _MARK.sub("%s", text)
         out.append(Translated(text, order, text.split(None, 1)[0].upper()))
@@ -70,33 +86,120 @@ def translate(sql: str) -> tuple[Translated, ...]:
 
 
 def _adapt(tree: exp.Expression) -> exp.Expression:
-    """What sqlglot leaves in DuckDB's terms, in PostgreSQL's."""
+    """What sqlglot leaves in DuckDB's terms, in PostgreSQL's (each rewrite says why)."""
+    aliases = iter(range(1, 1_000_000))
 
     def fix(node: exp.Expression) -> exp.Expression:
-        # DuckDB's epoch_ms(timestamp) is milliseconds since 1970; sqlglot reads it the other
-        # way round (a number to a timestamp).
-        if isinstance(node, exp.UnixToTime) and not node.this.is_number:
-            seconds = exp.Extract(this=exp.var("epoch"), expression=node.this)
-            return exp.cast(exp.Mul(this=seconds, expression=exp.Literal.number(1000)), "BIGINT")
-        # quantile(x, q) is DuckDB's discrete quantile.
-        if isinstance(node, exp.Quantile):
-            column, q = node.this, node.args["quantile"]
-            return exp.WithinGroup(
-                this=exp.PercentileDisc(this=q),
-                expression=exp.Order(expressions=[exp.Ordered(this=column)]),
-            )
-        # DuckDB casts a boolean to a number; PostgreSQL only to an integer.
-        if isinstance(node, exp.Cast) and node.to.this in _NUMBERS and _is_boolean(node.this):
-            return exp.cast(exp.cast(node.this, "INT"), node.to)
+        # DuckDB lets a subquery in FROM go without a name; PostgreSQL 15 does not.
+        if (
+            isinstance(node, exp.Subquery)
+            and not node.alias
+            and isinstance(node.parent, exp.From | exp.Join)
+        ):
+            return exp.alias_(node, f"_sub{next(aliases)}", table=True)
+        for rewrite in _REWRITES:
+            changed = rewrite(node)
+            if changed is not None:
+                return changed
         return node
 
     return tree.transform(fix)
 
 
+def _group_by_all(node: exp.Expression) -> exp.Expression | None:
+    """GROUP BY ALL: by every projection that is not an aggregate (by position)."""
+    if not (isinstance(node, exp.Group) and isinstance(node.parent, exp.Select)):
+        return None
+    if not node.args.get("all"):
+        return None
+    projections = node.parent.expressions
+    keys = [
+        exp.Literal.number(i)
+        for i, e in enumerate(projections, start=1)
+        if e.find(exp.AggFunc) is None
+    ]
+    return exp.Group(expressions=keys)
+
+
+def _rowid(node: exp.Expression) -> exp.Expression | None:
+    """DuckDB's rowid (insertion order) as the row's physical position, a number: the same
+    row has the same one in every statement of a read, and on a table only appended to the
+    order is the insertion order."""
+    if not (isinstance(node, exp.Column) and node.name.lower() == "rowid"):
+        return None
+    ctid = exp.column("ctid", table=node.table or None).sql("postgres")
+    return sqlglot.parse_one(
+        f"(({ctid}::text::point)[0]::bigint * 65536 + ({ctid}::text::point)[1]::bigint)",
+        read="postgres",
+    )
+
+
+def _epoch_ms(node: exp.Expression) -> exp.Expression | None:
+    """DuckDB's epoch_ms(timestamp) is milliseconds since 1970; sqlglot reads it the other
+    way round (a number to a timestamp)."""
+    if not (isinstance(node, exp.UnixToTime) and not node.this.is_number):
+        return None
+    seconds = exp.Extract(this=exp.var("epoch"), expression=node.this)
+    return exp.cast(exp.Mul(this=seconds, expression=exp.Literal.number(1000)), "BIGINT")
+
+
+def _quantile(node: exp.Expression) -> exp.Expression | None:
+    """quantile(x, q) is DuckDB's discrete quantile."""
+    if not isinstance(node, exp.Quantile):
+        return None
+    return exp.WithinGroup(
+        this=exp.PercentileDisc(this=node.args["quantile"]),
+        expression=exp.Order(expressions=[exp.Ordered(this=node.this)]),
+    )
+
+
+def _text_arrays(node: exp.Expression) -> exp.Expression | None:
+    """A VARCHAR[] column against a list of strings: PostgreSQL has no operator between
+    varchar[] and text[]."""
+    if not isinstance(node, exp.ArrayOverlaps | exp.ArrayContainsAll):
+        return None
+    sides = (node.this, node.expression)
+    if not any(isinstance(s, exp.Array) and s.find(exp.Literal) is not None for s in sides):
+        return None
+    return node.__class__(
+        this=exp.cast(node.this, "TEXT[]"), expression=exp.cast(node.expression, "TEXT[]")
+    )
+
+
+def _number_casts(node: exp.Expression) -> exp.Expression | None:
+    """Unsigned integers are DuckDB's alone (the next wider signed type); DuckDB casts a
+    boolean to any number, PostgreSQL only to an integer."""
+    if not isinstance(node, exp.Cast):
+        return None
+    if node.to.this in _UNSIGNED:
+        source = exp.cast(node.this, "INT") if _is_boolean(node.this) else node.this
+        return exp.cast(source, exp.DataType.build(_UNSIGNED[node.to.this]))
+    if node.to.this in _NUMBERS and _is_boolean(node.this):
+        return exp.cast(exp.cast(node.this, "INT"), node.to)
+    return None
+
+
+_REWRITES = (_group_by_all, _rowid, _epoch_ms, _quantile, _text_arrays, _number_casts)
+
+_UNSIGNED = {
+    exp.DataType.Type.UTINYINT: "SMALLINT",
+    exp.DataType.Type.USMALLINT: "INT",
+    exp.DataType.Type.UINT: "BIGINT",
+    exp.DataType.Type.UBIGINT: "DECIMAL(20, 0)",
+}
 _NUMBERS = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT, exp.DataType.Type.DECIMAL}
 _PREDICATES = (exp.Predicate, exp.Not, exp.And, exp.Or, exp.Boolean, exp.Is, exp.In, exp.Between)
 # Boolean columns of the schema that appear in casts to a number.
-_BOOLEAN_COLUMNS = {"passed", "safety_flag", "mapped", "synthetic", "disabled", "drawn"}
+_BOOLEAN_COLUMNS = {
+    "passed",
+    "safety_flag",
+    "mapped",
+    "synthetic",
+    "disabled",
+    "drawn",
+    "judge_passed",
+    "sme_flag",
+}
 
 
 def _is_boolean(node: exp.Expression) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from core.store.writes import audit
+from core.store.writes_common import refresh_statistics
 
 __all__ = [
     "REQUEST_COLUMNS",
@@ -112,6 +113,7 @@ def insert_requests_from(con: duckdb.DuckDBPyConnection, select: str, params=())
         f"INSERT INTO canary_request ({columns}) {select}",
         list(params),
     ).fetchone()
+    refresh_statistics(con, "canary_request")
     return int(row[0]) if row else 0
 
 

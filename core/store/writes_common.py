@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from core.store.sql import Native
+
 
 def on_postgres(con: Any) -> bool:
     """Whether ``con`` is PostgreSQL (core.store.pg_connection) rather than a DuckDB file."""
@@ -20,6 +22,22 @@ def lock_key(con: Any, key: str) -> None:
     threads the caller's lock already orders."""
     if on_postgres(con):
         con.execute("SELECT pg_advisory_xact_lock(hashtext(?))", [key])
+
+
+def refresh_statistics(con: Any, table: str) -> None:
+    """After a bulk write on PostgreSQL: its planner's row estimates for ``table`` (a fresh
+    table has none until autovacuum comes by, and a join planned on none can take minutes).
+    DuckDB keeps its statistics as it writes."""
+    if on_postgres(con):
+        con.execute(_ANALYZE[table])
+
+
+_ANALYZE = {
+    "canary_request": Native("ANALYZE canary_request"),
+    "canary_score": Native("ANALYZE canary_score"),
+    "output": Native("ANALYZE output"),
+    "judge_score": Native("ANALYZE judge_score"),
+}
 
 
 def first(cursor: duckdb.DuckDBPyConnection) -> Any:

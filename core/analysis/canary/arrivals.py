@@ -59,13 +59,14 @@ SME_TERMS = """
         ),
         sme_terms AS (
             SELECT request_id, sme_pass AS sme_passed, flagged AS sme_flag,
-                   CASE WHEN drawn_n = 0 THEN inclusion_prob
-                        ELSE inclusion_prob * labelled_n / drawn_n END AS sme_pi,
+                   pi AS sme_pi,
                    CASE WHEN pool = 'pass' THEN 1.0 ELSE 0.0 END
                      + CASE WHEN sme_pass IS NULL THEN 0.0
                             ELSE (sme_pass - CASE WHEN pool = 'pass' THEN 1.0 ELSE 0.0 END)
-                                 / sme_pi END AS sme_z
-            FROM frame
+                                 / pi END AS sme_z
+            FROM (SELECT *, CASE WHEN drawn_n = 0 THEN inclusion_prob
+                                 ELSE inclusion_prob * labelled_n / drawn_n END AS pi
+                  FROM frame) frame_pi
             WHERE drawn_n = 0 OR labelled_n > 0
         )"""
 

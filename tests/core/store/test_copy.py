@@ -111,9 +111,7 @@ def test_the_same_database_on_both_sides_is_refused(demo_copy):
         copy.copy(source, source)
 
 
-def test_a_postgresql_server_that_does_not_answer_is_a_plain_error_not_a_folder(
-    tmp_path, capsys
-):
+def test_a_postgresql_server_that_does_not_answer_is_a_plain_error_not_a_folder(tmp_path, capsys):
     url = "postgresql://team:secret@127.0.0.1:1/switchyard"  # nothing listens on port 1
     assert cli.main(["--db", url, "list"]) == 1
     error = capsys.readouterr().err
