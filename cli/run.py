@@ -13,6 +13,7 @@ import duckdb
 from cli.common import actor, progress
 from core.catalog import datasets
 from core.errors import InputError
+from core.jobs import kinds
 from core.llm import (
     batch,
     batch_import,
@@ -67,6 +68,12 @@ def cmd_run(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
             con, dataset_id, config, actor=actor(), name=args.name, role=_roles(args)[0]
         )
         print(f"created {run_id}", file=sys.stderr)
+    if args.queue or args.parts > 1:
+        # Workers answer it: `python -m core worker` (any number on PostgreSQL) or the app.
+        first = kinds.enqueue_run(con, run_id, config, actor=actor(), parts=args.parts)
+        print(f"queued {run_id} as {args.parts} job(s), the first {first}", file=sys.stderr)
+        print(run_id)
+        return 0
     result = runner.execute(con, run_id, config, progress=progress)
     print(file=sys.stderr)
     print(result.summary())
@@ -281,6 +288,15 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         " also the IAM role ARN Bedrock assumes (give --role twice for both)",
     )
     rn.add_argument("--dry-run", action="store_true", help="estimate tokens and cost only")
+    rn.add_argument(
+        "--queue", action="store_true", help="queue the run for workers instead of running it"
+    )
+    rn.add_argument(
+        "--parts",
+        type=int,
+        default=1,
+        help="--queue: split the items into N jobs that several workers answer at once",
+    )
     rn.add_argument("--batch", action="store_true", help="run as an Amazon Bedrock batch job")
     rn.add_argument("--s3", help="--batch: s3://BUCKET/PREFIX for the job's input and output")
     rn.add_argument("--poll", type=float, default=60.0, help="--batch: seconds between polls")

@@ -3,7 +3,8 @@
 # dependencies), lint (ruff, with the security rules), check the formatting and the types
 # (mypy on core/ and cli/), run every test, then every benchmark at its smoke size so none
 # can rot. The README's test command and .ci/run call this; arguments go to the test run
-# (e.g. -m "not browser and not slow" for the fast part).
+# (e.g. -m "not browser and not slow" for the fast part). The fast tests then run a second
+# time on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Pango lays out the PDF export (WeasyPrint); PostgreSQL is the team backend's server.
@@ -22,6 +23,13 @@ ruff check .
 ruff format --check .
 mypy core cli
 python -m pytest "$@"
+# The fast tests again with PostgreSQL as the system of record (the team backend), but for
+# those listed as pending there. SWITCHYARD_TEST_BACKENDS=duckdb skips this pass.
+if [ "${SWITCHYARD_TEST_BACKENDS:-duckdb,postgresql}" != "duckdb" ]; then
+  mapfile -t pending < <(grep -v '^#' tests/postgresql_pending.txt | sed 's/^/--deselect=/')
+  SWITCHYARD_TEST_BACKEND=postgresql python -m pytest -q -n 2 -m "not browser and not slow" \
+    "${pending[@]}" tests
+fi
 for bench in ingest review_loop calibration compare runner coverage label_efficiency canary canary_power \
   review_browser review_load first_start store_copy; do
   python "bench/$bench.py" --smoke >/dev/null

@@ -73,6 +73,19 @@ def _configure(connection) -> None:
     from psycopg.types.string import StrDumper
 
     connection.adapters.register_dumper(str, StrDumper)
+    # An empty list has no element type to say: text[] (lists bound here are of names).
+    from psycopg.adapt import Dumper
+
+    class EmptyListDumper(Dumper):
+        oid = connection.adapters.types["text[]"].oid
+
+        def dump(self, obj):
+            return b"{}"
+
+        def quote(self, obj):
+            return b"'{}'::text[]"
+
+    connection.adapters.register_dumper(pg_sql.EmptyList, EmptyListDumper)
 
 
 class PgConnection:

@@ -63,7 +63,15 @@ def shape(sql: str) -> Shape:
     }
     readers = {f for f in functions if f.startswith("read")}
     duckdb_only = bool(
-        readers or _DUCKDB_ONLY & functions or any(f.startswith("duckdb_") for f in functions)
+        readers
+        or _DUCKDB_ONLY & functions
+        or any(f.startswith("duckdb_") for f in functions)
+        # ASOF joins and ORDER BY ALL have no PostgreSQL form
+        or any(j.args.get("method") == "ASOF" for j in tree.find_all(exp.Join))
+        or any(
+            isinstance(o.this, exp.Var) and o.this.name.upper() == "ALL"
+            for o in tree.find_all(exp.Ordered)
+        )
     )
     kind, creates, temporary, drops, target, is_view = "OTHER", None, False, None, None, False
     if isinstance(tree, exp.Create):

@@ -29,6 +29,10 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 _MARK = re.compile(r"__sy_p(\w+?)__")
 
 
+class EmptyList:
+    """An empty list parameter: bound as an empty text[] (an untyped '{}' is ambiguous)."""
+
+
 @dataclass(frozen=True)
 class Translated:
     """One PostgreSQL statement and, for each of its ``%s``, which given parameter it takes."""
@@ -41,9 +45,11 @@ class Translated:
         if not self.order:
             return None
         if isinstance(parameters, dict):
-            return [parameters[str(k)] for k in self.order]
-        given = list(parameters or ())
-        return [given[int(k)] for k in self.order]
+            values = [parameters[str(k)] for k in self.order]
+        else:
+            given = list(parameters or ())
+            values = [given[int(k)] for k in self.order]
+        return [EmptyList() if isinstance(v, list | tuple) and not v else v for v in values]
 
 
 _CAST_PLACEHOLDER = re.compile(r"\?::([A-Za-z_]+(?:\[\])?)")
@@ -179,7 +185,16 @@ def _number_casts(node: exp.Expression) -> exp.Expression | None:
     return None
 
 
-_REWRITES = (_group_by_all, _rowid, _epoch_ms, _quantile, _text_arrays, _number_casts)
+def _json_object(node: exp.Expression) -> exp.Expression | None:
+    """json_object(k, v, ...) is json_build_object on PostgreSQL 15."""
+    if not isinstance(node, exp.JSONObject):
+        return None
+    pairs = [part for kv in node.expressions for part in (kv.this, kv.expression)]
+    built = exp.Anonymous(this="json_build_object", expressions=pairs)
+    return exp.cast(built, "TEXT")  # JSON comes back as text, as from DuckDB
+
+
+_REWRITES = (_json_object, _group_by_all, _rowid, _epoch_ms, _quantile, _text_arrays, _number_casts)
 
 _UNSIGNED = {
     exp.DataType.Type.UTINYINT: "SMALLINT",

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from core.jobs import kinds, queue
+from core.jobs import queue
 from core.llm import runner
 from core.store import db
 
@@ -36,11 +36,20 @@ def test_two_workers_share_a_1000_item_run_and_one_killed_midway_leaves_its_part
     con = db.connect(url)
     dataset_id = db.scalar(con, "SELECT dataset_id FROM dataset")
     assert db.scalar(con, "SELECT count(*) FROM item WHERE dataset_id = ?", [dataset_id]) == 1000
-    config = runner.ModelConfig(MODEL, endpoint_url=fake.url, concurrency=4)
-    run_id = runner.create(con, dataset_id, config, actor="owner")
-    kinds.enqueue_run(con, run_id, config, actor="owner", parts=8)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "core", "--db", url, "worker", "--kind", "run"]
+    core = [sys.executable, "-m", "core", "--db", url]
+    model = ["--model", MODEL, "--endpoint-url", fake.url, "--concurrency", "4"]
+    queued = subprocess.run(
+        [*core, "run", "--dataset", dataset_id, *model, "--queue", "--parts", "8"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert queued.returncode == 0, queued.stderr
+    run_id = queued.stdout.split()[-1]
+    assert "as 8 job(s)" in queued.stderr and not fake.requests  # queued, not run here
+    command = [*core, "worker", "--kind", "run"]
     workers = [
         subprocess.Popen(
             [*command, "--lease", "10"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
@@ -70,5 +79,5 @@ def test_two_workers_share_a_1000_item_run_and_one_killed_midway_leaves_its_part
     assert outputs == (1000, 1000)
     # Parts never overlap: only the calls in flight in the killed worker (answered but not
     # yet written: at most a write batch plus its concurrency) were asked again.
-    assert 1000 <= len(asked(fake)) <= 1000 + runner.BATCH + config.concurrency
+    assert 1000 <= len(asked(fake)) <= 1000 + runner.BATCH + 4  # 4: the run's concurrency
     con.close()
