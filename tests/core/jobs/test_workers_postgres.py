@@ -9,10 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from core.jobs import queue
 from core.llm import runner
 from core.store import db
 
+pytestmark = pytest.mark.slow  # processes and a PostgreSQL demo copy: about 40 s
 MODEL = "amazon.nova-pro-v1:0"
 ROOT = Path(__file__).resolve().parents[3]
 

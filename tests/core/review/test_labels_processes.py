@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core.store import db
 
+pytestmark = pytest.mark.slow  # processes and a PostgreSQL demo copy: about 40 s
 ROOT = Path(__file__).resolve().parents[3]
 PROCESSES, SUBMITS = 4, 250
 
