@@ -161,7 +161,13 @@ def measure(size: int, repeats: int, out: Path = OUT, postgres: str | None = Non
 
         store_copy.copy(str(path), postgres)
         on_pg = _measure_on(postgres, mid, size, repeats)
-        same = on_pg.pop("report") == result["report"]
+        pg_report = on_pg.pop("report")
+        same = pg_report == result["report"]
+        if not same:  # kept to read: the first lines that differ
+            (out / f"signoff-{size}-duckdb.json").write_text(result["report"])
+            (out / f"signoff-{size}-postgresql.json").write_text(pg_report)
+            pairs = zip(result["report"].splitlines(), pg_report.splitlines(), strict=False)
+            on_pg["differs"] = [f"{a.strip()} | {b.strip()}" for a, b in pairs if a != b][:5]
         result = {
             **result,
             "postgresql": on_pg,

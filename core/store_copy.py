@@ -144,6 +144,11 @@ class PgEnd:
 
     def commit(self) -> None:
         self.con.commit()
+        # Planner statistics for the copied rows: without them the first queries over a
+        # million rows are planned as if the tables were empty (minutes instead of seconds).
+        self.con.autocommit = True
+        self.con.execute("ANALYZE")
+        self.con.autocommit = False
 
     def rollback(self) -> None:
         self.con.rollback()

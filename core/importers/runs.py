@@ -195,6 +195,8 @@ def import_staged(
         run_id = runs.create_run(con, spec, staged.file, actor)
         outputs = write_outputs(con, run_id, matched, cols)
         scores, clipped = write_scores(con, run_id, matched, plans, spec)
+        writes.refresh_statistics(con, "output")
+        writes.refresh_statistics(con, "judge_score")
         notes += metric_notes(plans, clipped)
         writes.audit(
             con,

@@ -18,7 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from core.store import pg_route, pg_sql
-from core.store.pg_types import ARROW, as_duckdb, copy_into_temp, plain_row
+from core.store.pg_types import ARROW, as_duckdb, copy_into_temp, plain_row, read_arrow
 from core.store.sql import quote
 
 _pools: dict[str, Any] = {}
@@ -52,6 +52,9 @@ def pool(url: str):
 
 
 def close_pools() -> None:
+    from core.store.pg_types import close_arrow_connections
+
+    close_arrow_connections()
     with _pools_lock:
         for found in _pools.values():
             found.close()
@@ -86,6 +89,13 @@ def _configure(connection) -> None:
             return b"'{}'::text[]"
 
     connection.adapters.register_dumper(pg_sql.EmptyList, EmptyListDumper)
+
+
+class _Deferred:
+    """A read not yet sent: its statement and bound values."""
+
+    def __init__(self, text: str, bound: list[Any] | None) -> None:
+        self.text, self.bound = text, bound
 
 
 class PgConnection:
@@ -149,14 +159,34 @@ class PgConnection:
     def _server(self, statement: pg_sql.Translated, parameters: Sequence[Any] | None) -> None:
         if statement.kind in ("SET", "RESET", "CHECKPOINT", "PRAGMA"):
             return  # DuckDB's own settings: nothing to do on PostgreSQL
+        reading = statement.kind in ("SELECT", "WITH")
+        if reading and not self._in_transaction():
+            # Run when read: as rows (psycopg), or as Arrow (ADBC, for analyses: a million
+            # rows in seconds, not tens of seconds).
+            self._result = _Deferred(statement.text, statement.bind(parameters))
+            return
+        self._result = self._run(statement.text, statement.bind(parameters))
+        if not reading:
+            self._generation += 1
+
+    def _run(self, text: str, bound: list[Any] | None):
         cur = self._con.cursor()
         try:
-            cur.execute(statement.text.encode(), statement.bind(parameters), prepare=False)
+            cur.execute(text.encode(), bound, prepare=False)
         except Exception as exc:
             raise as_duckdb(exc) from exc
-        if statement.kind not in ("SELECT", "WITH"):
-            self._generation += 1
-        self._result = cur
+        return cur
+
+    def _in_transaction(self) -> bool:
+        from psycopg.pq import TransactionStatus
+
+        return self._con.info.transaction_status != TransactionStatus.IDLE
+
+    def _rows(self) -> Any:
+        """The current result, a deferred read run now as rows."""
+        if isinstance(self._result, _Deferred):
+            self._result = self._run(self._result.text, self._result.bound)
+        return self._result
 
     def _local_for(self, text: str) -> bool:
         """Whether ``text`` runs in the in-process DuckDB (core.store.pg_route), after
@@ -222,9 +252,10 @@ class PgConnection:
 
     @property
     def description(self):
-        return self._result.description if self._result is not None else None
+        return self._rows().description if self._result is not None else None
 
     def fetchone(self):
+        self._rows()
         if isinstance(self._result, duckdb.DuckDBPyConnection):
             return self._result.fetchone()
         if not self._has_rows():
@@ -232,6 +263,7 @@ class PgConnection:
         return plain_row(self._result.fetchone())
 
     def fetchall(self) -> list[tuple]:
+        self._rows()
         if isinstance(self._result, duckdb.DuckDBPyConnection):
             return self._result.fetchall()
         if not self._has_rows():
@@ -247,6 +279,7 @@ class PgConnection:
         return (cur.rowcount,)
 
     def fetchmany(self, size: int = 1) -> list[tuple]:
+        self._rows()
         if isinstance(self._result, duckdb.DuckDBPyConnection):
             return self._result.fetchmany(size)
         return [plain_row(r) for r in self._result.fetchmany(size)] if self._has_rows() else []
@@ -254,6 +287,10 @@ class PgConnection:
     def arrow(self) -> pa.Table:
         if isinstance(self._result, duckdb.DuckDBPyConnection):
             return self._result.fetch_record_batch().read_all()
+        if isinstance(self._result, _Deferred):
+            deferred, self._result = self._result, None
+            text = self._con.cursor().mogrify(deferred.text, deferred.bound)
+            return read_arrow(self.url, text)
         description = self.description or []
         rows = self.fetchall()
         columns = list(zip(*rows, strict=True)) if rows else [()] * len(description)

@@ -102,7 +102,9 @@ def _adapt(tree: exp.Expression) -> exp.Expression:
             and not node.alias
             and isinstance(node.parent, exp.From | exp.Join)
         ):
-            return exp.alias_(node, f"_sub{next(aliases)}", table=True)
+            # named in place: a node returned anew would not be visited inside
+            node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sub{next(aliases)}")))
+            return node
         for rewrite in _REWRITES:
             changed = rewrite(node)
             if changed is not None:

@@ -3,6 +3,7 @@ copied to the server, and psycopg's errors as the DuckDB exceptions of the same 
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,7 @@ def pg_type(kind: pa.DataType) -> str:
         return "DATE"
     if pa.types.is_list(kind) or pa.types.is_large_list(kind):
         return pg_type(kind.value_type) + "[]"
-    return "TEXT"
+    return "VARCHAR"  # as the schema's columns: varchar[] and text[] have no = between them
 
 
 def copy_into_temp(con, name: str, table: pa.Table) -> None:
@@ -90,3 +91,57 @@ def as_duckdb(exc: Exception) -> Exception:
     if isinstance(exc, psycopg.Error):
         return duckdb.Error(message)
     return exc
+
+
+_adbc: dict[str, list[Any]] = {}  # idle ADBC connections per database
+_adbc_lock = threading.Lock()
+
+
+def read_arrow(url: str, text: str) -> pa.Table:
+    """The result of ``text`` (values already in it) as Arrow, read by ADBC's PostgreSQL
+    driver in the binary protocol; numeric columns as float64, as DuckDB's double."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with _adbc_lock:
+        idle = _adbc.setdefault(url, [])
+        con = idle.pop() if idle else None
+    if con is None:
+        con = adbc.connect(url)
+    try:
+        with con.cursor() as cur:
+            cur.execute(text)
+            table = cur.fetch_arrow_table()
+        con.rollback()  # end the read's transaction (ADBC's DB-API opens one)
+    except Exception as exc:
+        con.close()
+        raise duckdb.Error(str(exc).strip()) from exc
+    with _adbc_lock:
+        _adbc.setdefault(url, []).append(con)
+    return _plain_types(table)
+
+
+def _plain_types(table: pa.Table) -> pa.Table:
+    """PostgreSQL's opaque types (numeric, json, interval) as plain Arrow columns."""
+    columns, fields = [], []
+    for field, column in zip(table.schema, table.columns, strict=True):
+        if isinstance(field.type, pa.ExtensionType) or type(field.type).__name__ == "OpaqueType":
+            storage = pa.chunked_array(
+                [c.storage for c in column.chunks], type=field.type.storage_type
+            )
+            meta = field.metadata or {}
+            column = (
+                storage.cast(pa.float64())
+                if meta.get(b"POSTGRESQL:type") == b"numeric"
+                else storage
+            )
+        columns.append(column)
+        fields.append(pa.field(field.name, column.type))
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields))
+
+
+def close_arrow_connections() -> None:
+    with _adbc_lock:
+        for idle in _adbc.values():
+            for con in idle:
+                con.close()
+        _adbc.clear()

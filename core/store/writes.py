@@ -21,7 +21,7 @@ from core.store.writes_canary_review import (
     insert_review_frame,
     upsert_canary_label,
 )
-from core.store.writes_common import audit, lock_key, on_postgres
+from core.store.writes_common import audit, lock_key, on_postgres, refresh_statistics
 from core.store.writes_jobs import (
     add_job_log,
     claim_job,
@@ -89,6 +89,7 @@ __all__ = [
     "mark_done_from",
     "on_postgres",
     "reap_cancelled",
+    "refresh_statistics",
     "release_job",
     "remove_stakeholder",
     "request_cancel",

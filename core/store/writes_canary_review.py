@@ -7,10 +7,13 @@ The draw's sample, items and assignments go through the golden sampler's writers
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import duckdb
+
+from core.store import sql
 
 if TYPE_CHECKING:  # pandas is not loaded on the sign-in path (bench/first_start.py)
     import pandas as pd
@@ -48,8 +51,7 @@ def insert_review_frame(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> 
         raise ValueError(f"insert_review_frame: expected columns {FRAME_COLUMNS}")
     if frame.empty:
         return 0
-    relation = con.from_df(frame)
-    relation.insert_into("canary_review_frame")
+    _insert_frame(con, "canary_review_frame", frame)
     return len(frame)
 
 
@@ -64,8 +66,28 @@ def insert_drawn_items(con: duckdb.DuckDBPyConnection, items: pd.DataFrame) -> i
     if items.empty:
         return 0
     rows = items.assign(reviewers_wanted=1, round=1)  # one SME each, first round: no top-ups
-    con.from_df(rows).insert_into("sample_item")
+    _insert_frame(con, "sample_item", rows)
     return len(rows)
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """``frame``'s rows into ``table`` (a table of the schema), by column name, in one
+    statement (on PostgreSQL, one COPY of the rows and one INSERT)."""
+    staged = f"_frame_{secrets.token_hex(6)}"
+    columns = sql.join(", ", (sql.name(c) for c in frame.columns))
+    con.execute("SELECT 1").fetchall()  # DuckDB refuses register() with a result open
+    con.register(staged, frame)
+    try:
+        con.execute(
+            sql.compose(
+                "INSERT INTO {table} ({columns}) SELECT {columns} FROM {staged}",
+                table=sql.name(table),
+                columns=columns,
+                staged=sql.name(staged),
+            ).text
+        )
+    finally:
+        con.unregister(staged)
 
 
 def upsert_canary_label(con: duckdb.DuckDBPyConnection, row: CanaryLabelRow) -> None:
