@@ -29,7 +29,9 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
 # What to do when another process holds the file: the CLI is usually blocked by the app.
 CLI_ADVICE = (
-    "is the Switchyard app running? Stop the app and retry, or set SWITCHYARD_DB to another file."
+    "is the Switchyard app running? Stop the app and retry, or set SWITCHYARD_DB to another"
+    " file. For the app and the command line at once, put the database on PostgreSQL"
+    " (README: Running for a team)."
 )
 # DuckDB names the holder: 'Conflicting lock is held in /usr/bin/python3 (PID 123)'.
 _HOLDER = re.compile(r"held in (?P<program>.+?) \(PID (?P<pid>\d+)\)")
