@@ -176,11 +176,13 @@ class Worker:
             while not ctx.stop.wait(self.heartbeat_s):
                 self._beat_once(con, ctx)
             if not ctx.lost:
-                self._beat_once(con, ctx)  # the last progress before the outcome
+                self._beat_once(con, ctx, final=True)  # the last progress before the outcome
         finally:
             con.close()
 
-    def _beat_once(self, con: duckdb.DuckDBPyConnection, ctx: Context) -> None:
+    def _beat_once(
+        self, con: duckdb.DuckDBPyConnection, ctx: Context, *, final: bool = False
+    ) -> None:
         held = queue.retried(
             lambda: writes.heartbeat(
                 con, ctx.job_id, self.name, ctx.fraction, ctx.message, queue.now()
@@ -190,7 +192,8 @@ class Worker:
             ctx.lost = True
         elif db.scalar(con, "SELECT count(*) FROM job_cancel WHERE job_id = ?", [ctx.job_id]):
             ctx.cancel_requested = True
-        if self.shutdown.is_set():
+        if self.shutdown.is_set() and not final:
+            # Not after the handler returned: a job that ended is done, not put back.
             ctx.shutting_down = True
         if ctx.lost or ctx.cancel_requested or ctx.shutting_down:
             ctx.stop.set()

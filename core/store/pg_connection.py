@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -195,7 +196,9 @@ class PgConnection:
         local = self._local_names
         refs = shape.names & local
         if shape.kind == "DROP":
-            if shape.drops in local or shape.drops not in self._server_tables():
+            if shape.drops is not None and (
+                shape.drops in local or shape.drops not in self._server_tables()
+            ):
                 local.discard(shape.drops)
                 self._deps.pop(shape.drops, None)
                 if shape.drops in self._temps:
@@ -260,7 +263,8 @@ class PgConnection:
             return self._result.fetchone()
         if not self._has_rows():
             return self._count()
-        return plain_row(self._result.fetchone())
+        row = self._result.fetchone()
+        return None if row is None else plain_row(row)
 
     def fetchall(self) -> list[tuple]:
         self._rows()
@@ -286,7 +290,9 @@ class PgConnection:
 
     def arrow(self) -> pa.Table:
         if isinstance(self._result, duckdb.DuckDBPyConnection):
-            return self._result.fetch_record_batch().read_all()
+            with warnings.catch_warnings():  # the copy it warns of is the one wanted here
+                warnings.simplefilter("ignore", UserWarning)
+                return self._result.to_arrow_table()
         if isinstance(self._result, _Deferred):
             deferred, self._result = self._result, None
             text = self._con.cursor().mogrify(deferred.text, deferred.bound)

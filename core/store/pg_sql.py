@@ -136,7 +136,7 @@ def _rowid(node: exp.Expression) -> exp.Expression | None:
     if not (isinstance(node, exp.Column) and node.name.lower() == "rowid"):
         return None
     ctid = exp.column("ctid", table=node.table or None).sql("postgres")
-    return sqlglot.parse_one(
+    return sqlglot.parse_one(  # type: ignore[return-value]
         f"(({ctid}::text::point)[0]::bigint * 65536 + ({ctid}::text::point)[1]::bigint)",
         read="postgres",
     )

@@ -64,9 +64,7 @@ def arrow_table(data: Any) -> pa.Table:
     return data.read_all() if isinstance(data, pa.RecordBatchReader) else data
 
 
-def plain_row(row: tuple | None) -> tuple | None:
-    if row is None:
-        return None
+def plain_row(row: tuple) -> tuple:
     if any(isinstance(v, Decimal) for v in row):
         return tuple(float(v) if isinstance(v, Decimal) else v for v in row)
     return row

@@ -9,6 +9,7 @@ in UTC, so every worker and test reads one clock.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import duckdb
 
@@ -47,7 +48,8 @@ def claim_job(
         "stale": now - timedelta(seconds=lease_s),
     }
     if on_postgres(con):
-        return con.execute(
+        server: Any = con  # core.store.pg_connection: takes statements written for it
+        return server.execute(
             Native(
                 "UPDATE job SET status = 'running', worker = %s, heartbeat_at = %s,"
                 " started_at = coalesce(started_at, %s), attempts = attempts + 1"

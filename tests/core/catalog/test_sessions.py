@@ -177,7 +177,8 @@ def test_a_very_long_username_is_cut_in_the_audit(seeded):
 # --- the cookie key -----------------------------------------------------------------------
 
 
-def test_the_shipped_example_key_is_never_used_a_generated_one_is(tmp_path):
+def test_the_shipped_example_key_is_never_used_a_generated_one_is(tmp_path, monkeypatch):
+    monkeypatch.delenv("SWITCHYARD_COOKIE_KEY", raising=False)  # set by a PostgreSQL run
     config = users.load_config(users.EXAMPLE_FILE)
     key_file = tmp_path / users.KEY_FILE
     assert config.cookie_key != users.EXAMPLE_COOKIE_KEY and not config.example_key
@@ -212,7 +213,8 @@ def test_the_example_key_when_configured_is_refused_unless_the_demo_is_on(monkey
     assert users.load_config(users.EXAMPLE_FILE).example_key  # the app warns on every page
 
 
-def test_a_key_in_the_local_file_is_used(tmp_path):
+def test_a_key_in_the_local_file_is_used(tmp_path, monkeypatch):
+    monkeypatch.delenv("SWITCHYARD_COOKIE_KEY", raising=False)  # set by a PostgreSQL run
     local = tmp_path / "auth.yaml"
     local.write_text("cookie: {name: c, key: a-long-configured-secret}\ncredentials: {}\n")
     assert users.load_config(local).cookie_key == "a-long-configured-secret"

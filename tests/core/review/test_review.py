@@ -50,7 +50,7 @@ def test_queue_holds_only_the_reviewers_own_items(demo_con):
     mine = queue.queue(demo_con, "sme1")
     owners = demo_con.execute(
         "SELECT DISTINCT reviewer FROM assignment WHERE (sample_id, item_id)"
-        " IN (SELECT (sample_id, item_id) FROM assignment WHERE reviewer ="
+        " IN (SELECT sample_id, item_id FROM assignment WHERE reviewer ="
         " 'sme1')"
     ).fetchall()
     assert mine and {o for (o,) in owners} >= {"sme1"}
