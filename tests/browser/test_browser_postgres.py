@@ -64,14 +64,7 @@ def test_an_import_of_100000_outputs_runs_while_two_app_processes_serve_review(p
     env = {"SWITCHYARD_DEMO": "0", "SWITCHYARD_COOKIE_KEY": KEY}
     servers = [Server(url, env=env), Server(url, env=env)]  # type: ignore[arg-type]
     source = golden_file(tmp_path / "big.csv")
-    importing = subprocess.Popen(
-        [*CORE, url, "import-dataset", str(source), "--name", "big", "--model", SOURCE],
-        cwd=ROOT,
-        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    importing = None
     labelled: dict[str, list[str]] = {"sme1": [], "sme2": []}
     try:
         with playwright_api.sync_playwright() as p:
@@ -84,6 +77,15 @@ def test_an_import_of_100000_outputs_runs_while_two_app_processes_serve_review(p
                 idle(page)
                 page.wait_for_selector(".rv-item", timeout=30_000)
                 pages[sme] = page
+            # Both SMEs are on their review screen: the import starts now.
+            importing = subprocess.Popen(
+                [*CORE, url, "import-dataset", str(source), "--name", "big", "--model", SOURCE],
+                cwd=ROOT,
+                env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             # Both SMEs keep labelling, a second apart, for as long as the import runs.
             deadline = time.monotonic() + 600
             during = 0
@@ -101,7 +103,7 @@ def test_an_import_of_100000_outputs_runs_while_two_app_processes_serve_review(p
             chromium.close()
         out, err = importing.communicate(timeout=60)
     finally:
-        if importing.poll() is None:
+        if importing is not None and importing.poll() is None:
             importing.kill()
         for server in servers:
             server.stop()
