@@ -116,6 +116,14 @@ def get(con: duckdb.DuckDBPyConnection, metric: str) -> Metric:
     return entry
 
 
+_UPSERT_METRIC = (
+    "INSERT INTO metric VALUES (?, ?, ?, ?, ?, ?, ?, 'owner') ON CONFLICT (metric) DO UPDATE"
+    " SET display_name = excluded.display_name, low = excluded.low, high = excluded.high,"
+    " direction = excluded.direction, default_threshold = excluded.default_threshold,"
+    " source = excluded.source, origin = excluded.origin"
+)
+
+
 def set_metric(
     con: duckdb.DuckDBPyConnection,
     metric: str,
@@ -151,7 +159,7 @@ def set_metric(
         raise InputError("metric", f"the range of {name} must have low < high")
     with db.transaction(con):
         con.execute(
-            "INSERT OR REPLACE INTO metric VALUES (?, ?, ?, ?, ?, ?, ?, 'owner')",
+            _UPSERT_METRIC,
             [
                 after.metric,
                 after.display_name,
@@ -213,7 +221,8 @@ def map_name(con: duckdb.DuckDBPyConnection, raw_name: str, metric: str, *, acto
     before = con.execute("SELECT metric FROM metric_alias WHERE alias = ?", [alias]).fetchone()
     with db.transaction(con):
         con.execute(
-            "INSERT OR REPLACE INTO metric_alias VALUES (?, ?, 'owner', 'owner')",
+            "INSERT INTO metric_alias VALUES (?, ?, 'owner', 'owner') ON CONFLICT (alias) DO"
+            " UPDATE SET metric = excluded.metric, tool = excluded.tool, origin = excluded.origin",
             [alias, entry.metric],
         )
         moved = db.scalar(

@@ -17,7 +17,9 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ErrorLevel
+from sqlglot.tokens import TokenType
 
 from core.store.sql import Native
 
@@ -52,12 +54,23 @@ class Translated:
         return [EmptyList() if isinstance(v, list | tuple) and not v else v for v in values]
 
 
+_DUCKDB = Dialect.get_or_raise("duckdb")
 _CAST_PLACEHOLDER = re.compile(r"\?::([A-Za-z_]+(?:\[\])?)")
 
 
 def parseable(sql: str) -> str:
-    """``sql`` as sqlglot reads it: ``?::TYPE`` (which it cannot parse) as ``CAST(? AS TYPE)``."""
-    return _CAST_PLACEHOLDER.sub(r"CAST(? AS \1)", sql)
+    """``sql`` as sqlglot reads it: ``?::TYPE`` (which it cannot parse) as ``CAST(? AS TYPE)``,
+    and each ``?`` numbered in the order it is written (``$1``, ``$2``...): sqlglot visits a
+    statement's parts in its own order (LIMIT before WHERE), not the text's."""
+    sql = _CAST_PLACEHOLDER.sub(r"CAST(? AS \1)", sql)
+    if "?" not in sql:
+        return sql
+    tokens = _DUCKDB.tokenize(sql)
+    marks = [t for t in tokens if t.token_type == TokenType.PLACEHOLDER and t.text == "?"]
+    for number, token in reversed(list(enumerate(marks, start=1))):
+        # spaced: "$1,$2" would read as a $-quoted string
+        sql = sql[: token.start] + f" ${number} " + sql[token.end + 1 :]
+    return sql
 
 
 @functools.lru_cache(maxsize=4096)
@@ -162,13 +175,12 @@ def _quantile(node: exp.Expression) -> exp.Expression | None:
 
 
 def _text_arrays(node: exp.Expression) -> exp.Expression | None:
-    """A VARCHAR[] column against a list of strings: PostgreSQL has no operator between
-    varchar[] and text[]."""
+    """A VARCHAR[] column against a list of strings (written, or bound): PostgreSQL has no
+    operator between varchar[] and text[], so both sides are text[]."""
     if not isinstance(node, exp.ArrayOverlaps | exp.ArrayContainsAll):
         return None
-    sides = (node.this, node.expression)
-    if not any(isinstance(s, exp.Array) and s.find(exp.Literal) is not None for s in sides):
-        return None
+    if all(isinstance(side, exp.Cast) for side in (node.this, node.expression)):
+        return None  # already cast (this rule's own output)
     return node.__class__(
         this=exp.cast(node.this, "TEXT[]"), expression=exp.cast(node.expression, "TEXT[]")
     )
