@@ -6,6 +6,7 @@ over overlapping items, so the same (item, reviewer) is written from several pro
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,9 @@ def test_four_processes_submitting_at_once_lose_duplicate_and_reorder_nothing(pg
         subprocess.Popen(
             [sys.executable, "-c", SUBMITTER, url, str(n), json.dumps(slots), str(SUBMITS)],
             cwd=ROOT,
+            # App processes on one PostgreSQL database share the cookie key (blind placement
+            # is keyed from it, so each process shows an SME the same sides).
+            env={**os.environ, "SWITCHYARD_COOKIE_KEY": "team-key-" + "k" * 40},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
