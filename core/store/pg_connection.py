@@ -9,7 +9,6 @@ same meaning, so callers catch one family.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import warnings
 from collections.abc import Iterable, Sequence
@@ -384,8 +383,11 @@ class PgConnection:
     def __del__(self) -> None:
         # Pages drop their cursor at the end of a script run without closing it (a DuckDB
         # cursor needs no closing): give the server connection back to the pool then.
-        with contextlib.suppress(Exception):  # at interpreter exit the pool may be gone
+        # At interpreter exit the pool (and modules such as contextlib) may be gone already.
+        try:  # noqa: SIM105
             self.close()
+        except Exception:  # noqa: S110
+            pass
 
     def __enter__(self) -> PgConnection:
         return self
