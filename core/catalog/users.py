@@ -24,7 +24,7 @@ import duckdb
 import yaml
 
 from core.errors import InputError, NotFoundError, SwitchyardError
-from core.store import db, settings, writes
+from core.store import db, pg, settings, writes
 from core.store.settings import ROOT
 from core.types import ROLES
 
@@ -131,7 +131,7 @@ _KEYS: dict[str, str] = {}
 def _read_or_create_key(db_path: str) -> str:
     if db_path == ":memory:" or not db_path:
         return secrets.token_urlsafe(32)
-    if re.match(r"^postgres(ql)?://", db_path):
+    if pg.is_url(db_path):
         # Several app processes share one PostgreSQL database: a key made by one would sign
         # cookies the others refuse, so the team sets one key for all of them.
         raise SwitchyardError(

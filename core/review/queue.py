@@ -13,7 +13,6 @@ import functools
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import tempfile
 import threading
@@ -23,7 +22,8 @@ from pathlib import Path
 import duckdb
 
 from core.errors import NotFoundError, SwitchyardError
-from core.store import settings
+from core.store import pg, settings
+from core.store.writes_common import on_postgres
 
 KEY_FILE = ".switchyard_secret"  # next to the database, mode 0600, git-ignored
 KEY_BYTES = 32  # HMAC-SHA256's block-size-safe key length
@@ -104,7 +104,7 @@ def blind_key(con: duckdb.DuckDBPyConnection | None = None) -> bytes:
 
 def database_file(con: duckdb.DuckDBPyConnection) -> str:
     """The file ``con`` has open, or ':memory:' (a PostgreSQL database: its URL)."""
-    if getattr(con, "backend", "duckdb") == "postgresql":
+    if on_postgres(con):
         return con.url  # type: ignore[attr-defined]
     row = con.execute(
         "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
@@ -124,7 +124,7 @@ def _key_for(db_path: str) -> bytes:
 def _cached_key(db_path: str) -> bytes:
     if db_path == ":memory:" or not db_path:
         return secrets.token_bytes(KEY_BYTES)
-    if re.match(r"^postgres(ql)?://", db_path):
+    if pg.is_url(db_path):
         # Every app process on the database must place responses alike: derived from the
         # cookie key they share (required on PostgreSQL, core.catalog.users).
         shared = settings.get("cookie_key")
