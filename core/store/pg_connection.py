@@ -386,7 +386,7 @@ class PgConnection:
         # At interpreter exit the pool (and modules such as contextlib) may be gone already.
         try:  # noqa: SIM105
             self.close()
-        except Exception:  # noqa: S110
+        except Exception:  # noqa: S110 - nothing to report to at interpreter exit
             pass
 
     def __enter__(self) -> PgConnection:
