@@ -18,8 +18,10 @@ from core.importers.checks import Checks, Column, Field, add_field_checks, bind,
 from core.importers.label_runs import RunChoice, with_runs
 from core.importers.matching import match_items
 from core.importers.staging import Staged
+from core.importers.values import typed
 from core.review.queue import FAILURE_MODES
-from core.store.sql import literal, quote
+from core.store import sql
+from core.store.sql import Sql, compose, literal, number
 
 SCALE = (1, 5)  # the label's score scale, as SMEs score in the app
 PREFERENCES = ("A", "B", "tie")
@@ -100,6 +102,9 @@ def sample_info(con: duckdb.DuckDBPyConnection, sample_id: str) -> SampleInfo:
     return SampleInfo(*row[:4])
 
 
+NULL = compose("NULL")
+
+
 def parse_scale(text: str | None) -> tuple[int, int]:
     """'1:7' -> (1, 7): the whole-number Likert scale a score was given on."""
     if not text:
@@ -116,12 +121,17 @@ def parse_scale(text: str | None) -> tuple[int, int]:
     return scale
 
 
-def mapped_score(expr: str, scale: tuple[int, int]) -> str:
+def mapped_score(expr: Sql, scale: tuple[int, int]) -> Sql:
     """SQL mapping a score on ``scale`` linearly onto 1-5, rounded half up."""
     low, high = scale
     if scale == SCALE:
         return expr
-    return f"CAST(floor(1 + 4.0 * ({expr} - {low}) / {high - low} + 0.5) AS INTEGER)"
+    return compose(
+        "CAST(floor(1 + 4.0 * ({expr} - {low}) / {span} + 0.5) AS INTEGER)",
+        expr=expr,
+        low=number(low),
+        span=number(high - low),
+    )
 
 
 def describe_scale(scale: tuple[int, int]) -> str | None:
@@ -155,26 +165,40 @@ def typed_rows(
     )
     source = with_runs(con, staged, cols, dataset_id, choice, sample, matched)
 
-    def pick(name: str, default: str = "NULL") -> str:
-        return value(cols[name]) if name in cols else default
+    def pick(field: str, default: Sql = NULL) -> Sql:
+        return typed(cols[field]) if field in cols else default
 
     if "_raw" in cols:
-        raw = value(cols["_raw"])
+        raw = typed(cols["_raw"])
     else:  # the row as written, every column of the file
-        fields = ", ".join(f"{quote(c)} := {quote(c)}" for c in staged.columns)
-        raw = f"to_json(struct_pack({fields}))"
-    score = mapped_score(pick("score"), scale) if "score" in cols else "NULL"
-    typed = quote(f"{staged.table}_typed")
+        fields = sql.join(", ", (compose("{c} := {c}", c=sql.name(c)) for c in staged.columns))
+        raw = compose("to_json(struct_pack({fields}))", fields=fields)
+    score = mapped_score(pick("score"), scale) if "score" in cols else NULL
+    view = sql.name(f"{staged.table}_typed")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {typed} AS SELECT _row, _item_id, _run_id,"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
-        f" {pick('reviewer')} AS reviewer, {score} AS score, {pick('passed')} AS passed,"
-        f" {pick('failure_modes', 'CAST([] AS VARCHAR[])')} AS failure_modes,"
-        f" coalesce({pick('safety_flag')}, false) AS safety_flag,"
-        f" {pick('preference')} AS preference, {pick('shown_side')} AS shown_side,"
-        f" {pick('pair_run_id')} AS pair_run_id, {pick('notes')} AS notes,"
-        f" CAST({raw} AS JSON) AS raw_record FROM {source}"
+        compose(
+            "CREATE OR REPLACE TEMP VIEW {view} AS SELECT _row, _item_id, _run_id,"
+            " {reviewer} AS reviewer, {score} AS score, {passed} AS passed,"
+            " {failure_modes} AS failure_modes, coalesce({safety_flag}, false) AS safety_flag,"
+            " {preference} AS preference, {shown_side} AS shown_side,"
+            " {pair_run_id} AS pair_run_id, {notes} AS notes,"
+            " CAST({raw} AS JSON) AS raw_record FROM {source}",
+            view=view,
+            reviewer=pick("reviewer"),
+            score=score,
+            passed=pick("passed"),
+            failure_modes=pick("failure_modes", compose("CAST([] AS VARCHAR[])")),
+            safety_flag=pick("safety_flag"),
+            preference=pick("preference"),
+            shown_side=pick("shown_side"),
+            pair_run_id=pick("pair_run_id"),
+            notes=pick("notes"),
+            raw=raw,
+            source=Sql(source),  # with_runs quote()s its view
+        ).text
     )
-    return typed, cols["reviewer"].source
+    typed_view = view.text
+    return typed_view, cols["reviewer"].source
 
 
 def _checks(staged: Staged, cols: dict[str, Column]) -> Checks:

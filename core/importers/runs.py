@@ -20,7 +20,9 @@ from core.formatting import count
 from core.importers.checks import Checks, Column, Field, add_field_checks, bind, first_error, value
 from core.importers.matching import match_items
 from core.importers.staging import Staged
+from core.importers.values import typed
 from core.store import db, writes
+from core.store.sql import Sql, compose, name
 from core.types import RUN_ROLES
 
 METRIC_PARTS = ("score", "threshold", "passed", "judge", "explanation", "judge_version")
@@ -150,15 +152,24 @@ def file_direction(con, table: str, plan: MetricPlan) -> str | None:
     'higher' or 'lower' when every telling row agrees with one of them only, else None."""
     if "passed" not in plan.parts or "threshold" not in plan.parts:
         return None
-    score, threshold = value(plan.parts["score"]), value(plan.parts["threshold"])
-    passed = value(plan.parts["passed"])
-    higher = metrics.passes(score, threshold, "higher")
-    lower = metrics.passes(score, threshold, "lower")
+    score, threshold = typed(plan.parts["score"]), typed(plan.parts["threshold"])
+    passed = typed(plan.parts["passed"])
+    # metrics.passes builds its operator from code; its operands are the typed() Sql above.
+    higher = Sql(metrics.passes(score.text, threshold.text, "higher"))
+    lower = Sql(metrics.passes(score.text, threshold.text, "lower"))
     n_higher, n_lower, telling = con.execute(
-        f"SELECT count(*) FILTER (WHERE {passed} = ({higher})),"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        f" count(*) FILTER (WHERE {passed} = ({lower})), count(*)"
-        f" FROM {table} WHERE {passed} IS NOT NULL AND {score} IS NOT NULL"
-        f" AND {threshold} IS NOT NULL AND {score} <> {threshold}"
+        compose(
+            "SELECT count(*) FILTER (WHERE {passed} = ({higher})),"
+            " count(*) FILTER (WHERE {passed} = ({lower})), count(*)"
+            " FROM {table} WHERE {passed} IS NOT NULL AND {score} IS NOT NULL"
+            " AND {threshold} IS NOT NULL AND {score} <> {threshold}",
+            passed=passed,
+            higher=higher,
+            lower=lower,
+            table=name(table),
+            score=score,
+            threshold=threshold,
+        ).text
     ).fetchone()
     if telling and n_higher == telling and n_lower == 0:
         return "higher"
@@ -260,15 +271,30 @@ def _validated(con, staged: Staged, spec: RunSpec) -> tuple[dict[str, Column], l
 def write_outputs(con, run_id: str, matched: str, cols: dict[str, Column]) -> int:
     """One output row per matched row; ``matched`` names the view match_items made."""
 
-    def pick(name: str) -> str:
-        return value(cols[name]) if name in cols else "NULL"
+    def pick(field: str) -> Sql:
+        return typed(cols[field]) if field in cols else compose("NULL")
 
     con.execute(
-        "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"  # noqa: S608 - generated view; core.checks SQL over quote()d columns
-        " output_tokens, retrieval_cost, error, calls)"
-        f" SELECT ?, _item_id, {pick('output')}, {pick('ttft_ms')}, {pick('latency_ms')},"
-        f" {pick('input_tokens')}, {pick('output_tokens')}, {pick('retrieval_cost')},"
-        f" {pick('error')}, {pick('calls')} FROM {matched}",
+        compose(
+            "INSERT INTO output (run_id, item_id, text, ttft_ms, latency_ms, input_tokens,"
+            " output_tokens, retrieval_cost, error, calls)"
+            " SELECT ?, _item_id, {output}, {ttft_ms}, {latency_ms}, {input_tokens},"
+            " {output_tokens}, {retrieval_cost}, {error}, {calls} FROM {matched}",
+            matched=Sql(matched),  # match_items quote()s its view
+            **{
+                field: pick(field)
+                for field in (
+                    "output",
+                    "ttft_ms",
+                    "latency_ms",
+                    "input_tokens",
+                    "output_tokens",
+                    "retrieval_cost",
+                    "error",
+                    "calls",
+                )
+            },
+        ).text,
         [run_id],
     )
     return con.fetchone()[0]  # INSERT answers with the number of rows it wrote
