@@ -66,14 +66,18 @@ def _noted(bounds: Interval | None, text: str) -> str:
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:
-    """'1 reviewer', '2 reviewers': a count with its noun in the right number."""
-    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+    """'1 reviewer', '2,030 reviewers': a count with its noun in the right number."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
-def pct(value: float | None, decimals: int = 1) -> str:
-    """A proportion in percent with one decimal: 0.8462 → '84.6%'."""
+def pct(value: float | None, decimals: int = 1, signed: bool = False) -> str:
+    """A proportion in percent with one decimal: 0.8462 → '84.6%'; ``signed`` for a relative
+    change ('+87.4%')."""
     value = finite(value)
-    return MISSING if value is None else _no_minus_zero(f"{value * 100:.{decimals}f}%")
+    if value is None:
+        return MISSING
+    sign = "+" if signed else ""
+    return _no_minus_zero(f"{value * 100:{sign}.{decimals}f}%", sign)
 
 
 def points(value: float | None, decimals: int = 1, signed: bool = True) -> str:
@@ -96,15 +100,17 @@ def money(value: float | None, currency: str | None, decimals: int | None = None
     return f"{currency or '?'} {value:,.{decimals}f}"
 
 
-def ms(value: float | None) -> str:
-    """A duration: '393 ms' under a second, '1.26 s' from a second on, '84 s' from a minute."""
+def ms(value: float | None, signed: bool = False) -> str:
+    """A duration: '393 ms' under a second, '1.26 s' from a second on, '84 s' from a minute;
+    ``signed`` for a change ('+548 ms')."""
     value = finite(value)
     if value is None:
         return MISSING
+    sign = "+" if signed else ""
     if abs(value) < 1000:
-        return f"{value:.0f} ms"
+        return _no_minus_zero(f"{value:{sign}.0f} ms", sign)
     seconds = value / 1000
-    return f"{seconds:.2f} s" if abs(seconds) < 60 else f"{seconds:,.0f} s"
+    return f"{seconds:{sign}.2f} s" if abs(seconds) < 60 else f"{seconds:{sign},.0f} s"
 
 
 def pct_interval(bounds: Interval | None, decimals: int = 1) -> str:

@@ -55,6 +55,21 @@ def test_milliseconds_read_ms_or_s_by_size(value, shown):
     assert formatting.ms(value) == shown
 
 
+def test_a_change_carries_its_sign():
+    # The sign-off's TTFT evidence: an increase in ms (or s) and relative to the source.
+    assert formatting.ms(548, signed=True) == "+548 ms"
+    assert formatting.ms(-389.4, signed=True) == "-389 ms"
+    assert formatting.ms(1250, signed=True) == "+1.25 s"
+    assert formatting.ms(-0.2, signed=True) == "+0 ms"
+    assert formatting.pct(0.874, signed=True) == "+87.4%"
+    assert formatting.pct(-0.387, signed=True) == "-38.7%"
+
+
+def test_a_count_has_thousands_separators():
+    assert formatting.count(2030, "paired item") == "2,030 paired items"
+    assert formatting.count(1, "reviewer") == "1 reviewer"
+
+
 def test_duration_interval_in_the_estimates_unit():
     assert formatting.ms_interval(Interval(393, 380, 410)) == "393 ms (380 to 410 ms)"
     assert formatting.ms_interval(Interval(1393, 1380, 1410)) == "1.39 s (1.38 to 1.41 s)"
