@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.analysis import compare
+from core.formatting import money, ms, pct
 from core.types import finite
 
 
@@ -73,17 +74,17 @@ def _checks(
         if not result.items or rate is None:
             continue
         floor_rate = rate.estimate * (1 - margin)
-        checks.append(f"judge pass rate on {metric} ≥ {floor_rate:.1%}")
+        checks.append(f"judge pass rate on {metric} ≥ {pct(floor_rate)}")
         triggers.append(
-            f"quality: {metric} pass rate below {floor_rate:.1%} (source × {1 - margin:.2f})"
+            f"quality: {metric} pass rate below {pct(floor_rate)} (source × {1 - margin:.2f})"
             " over the stage's judged sample"
         )
     for row in speed.ttft:
         src = finite(row.source_ms.estimate)
         if row.percentile in ("p50", "p90") and src is not None:
             limit = src + max(src * crit["ttft_increase_pct"] / 100, crit["ttft_increase_ms"])
-            checks.append(f"TTFT {row.percentile} ≤ {limit:.0f} ms")
-            triggers.append(f"latency: TTFT {row.percentile} above {limit:.0f} ms for 30 min")
+            checks.append(f"TTFT {row.percentile} ≤ {ms(limit)}")
+            triggers.append(f"latency: TTFT {row.percentile} above {ms(limit)} for 30 min")
     allowed = int(crit.get("canary_sme_flag_limit", 0))  # the canary's sme_flags check: a count
     triggers.append(
         "safety: "
@@ -94,6 +95,7 @@ def _checks(
     target = cost.target
     if target and target.per_query:
         ceiling = target.per_query * 1.10
-        checks.append(f"cost per query ≤ {ceiling:.5f} {target.currency}")
-        triggers.append(f"cost: cost per query above {ceiling:.5f} (10% over the projection)")
+        shown = money(ceiling, target.currency)
+        checks.append(f"cost per query ≤ {shown}")
+        triggers.append(f"cost: cost per query above {shown} (10% over the projection)")
     return checks, triggers

@@ -15,8 +15,18 @@ from scipy import stats
 from core.analysis import compare
 from core.analysis.compare.results import plain
 from core.analysis.paired import NonInferiority
-from core.formatting import count, interval, number
-from core.types import Status, finite
+from core.formatting import (
+    count,
+    days,
+    interval,
+    money,
+    money_interval,
+    ms,
+    number,
+    pct,
+    points_interval,
+)
+from core.types import Interval, Status, finite
 
 PASS: Status = "PASS"  # noqa: S105 - a criterion's status, not a password
 FAIL: Status = "FAIL"
@@ -73,14 +83,14 @@ def quality_criterion(
     if test.p_value is None:
         n = result.items
         evidence = [
-            f"{n} paired item{'s' if n != 1 else ''}: no test ({test.reason}); "
-            f"pass rate {src:.1%} → {tgt:.1%} ({basis})"
+            f"{count(n, 'paired item')}: no test ({test.reason}); "
+            f"pass rate {pct(src)} → {pct(tgt)} ({basis})"
         ]
-        settle = f"more paired items (at least {max(n + 1, 2)}), with results that differ"
+        settle = f"more paired items (at least {max(n + 1, 2):,}), with results that differ"
         return Criterion(name, OPEN, rule, evidence, settle, result)
     method = "exact zero-failure test" if test.items_needed else "paired t-test"
     evidence = [
-        f"pass rate {src:.1%} → {tgt:.1%} over {result.items} paired items ({basis})",
+        f"pass rate {pct(src)} → {pct(tgt)} over {count(result.items, 'paired item')} ({basis})",
         f"ratio {number(test.ratio, '.3f')}, lower 95% bound {number(test.ratio_lower, '.3f')}"
         f" (one-sided p = {number(test.p_value, '.3g')}, {method})",
         f"McNemar: {count(mc.regressions, 'regression')}, {count(mc.improvements, 'improvement')}, "
@@ -95,10 +105,11 @@ def quality_criterion(
                 f" ({diff.labelled} labelled)"
             )
         else:
+            # A difference of two pass rates: percentage points, not percent.
+            shown = points_interval(Interval(diff.estimate, diff.low, diff.high))
             evidence.append(
-                f"SME-corrected difference {diff.estimate:+.1%} ({diff.low:+.1%} to "
-                f"{diff.high:+.1%}), worth {number(diff.effective_labels, '.0f')}"
-                f" SME labels (from {diff.labelled})"
+                f"SME-corrected difference {shown}, worth {number(diff.effective_labels, ',.0f')}"
+                f" SME labels (from {diff.labelled:,})"
             )
     if test.passes:
         return Criterion(name, PASS, rule, evidence, figures=result)
@@ -118,9 +129,9 @@ def _items_to_settle(test: NonInferiority, p: float, n: int) -> str:
     ratio, margin = test.ratio, test.margin or 0.0
     if test.items_needed:
         return (
-            f"no failure in {n} items, too few to rule out a {margin:.0%} loss: "
-            f"{test.items_needed} paired items without a target failure (about "
-            f"{test.items_needed - n} more) would settle it"
+            f"no failure in {count(n, 'item')}, too few to rule out a {margin:.0%} loss: "
+            f"{count(test.items_needed, 'paired item')} without a target failure (about "
+            f"{test.items_needed - n:,} more) would settle it"
         )
     if ratio is None or not math.isfinite(ratio):
         return "more paired items"
@@ -130,12 +141,12 @@ def _items_to_settle(test: NonInferiority, p: float, n: int) -> str:
     if ratio >= 1 - margin and t_now > 0:
         more = math.ceil(n * (needed / t_now) ** 2) - n
         return (
-            f"the estimate meets the margin but its bound does not: about {max(more, 1)} more "
-            "paired items at the same rates would settle it"
+            f"the estimate meets the margin but its bound does not: about "
+            f"{count(max(more, 1), 'more paired item')} at the same rates would settle it"
         )
     # The mirror test (FAIL) gains the same way: its t statistic is the one at 1 - p.
     t_fail = stats.t.isf(max(1 - p, 1e-12), n - 1) if p > 0.5 else 0.0
-    more = f"about {max(math.ceil(n * (needed / t_fail) ** 2) - n, 1)} " if t_fail > 0 else ""
+    more = f"about {max(math.ceil(n * (needed / t_fail) ** 2) - n, 1):,} " if t_fail > 0 else ""
     return (
         f"the estimate ({ratio:.3f}) is under {1 - margin:.2f}: {more}more paired items at the "
         "same rates would confirm a FAIL; improve the target (prompt) and re-run"
@@ -159,7 +170,7 @@ def no_gating_metric() -> Criterion:
 def ttft_criterion(speed: compare.SpeedResult, pct_limit: float, ms_limit: float) -> Criterion:
     rule = (
         f"TTFT increase at p50 and p90, one-sided 95% upper bound ≤ {pct_limit:.0f}% "
-        f"or ≤ {ms_limit:.0f} ms"
+        f"or ≤ {ms(ms_limit)}"
     )
     rows = [r for r in speed.ttft if r.percentile in ("p50", "p90")]
     measured = speed.measures["ttft"]
@@ -167,10 +178,7 @@ def ttft_criterion(speed: compare.SpeedResult, pct_limit: float, ms_limit: float
         return _ttft_not_measured(rule, rows, measured)
     if measured.paired < 2:
         paired = measured.paired
-        evidence = [
-            f"{paired} item{'s' if paired != 1 else ''} with TTFT on both runs: too few for an"
-            " interval"
-        ]
+        evidence = [f"{count(paired, 'item')} with TTFT on both runs: too few for an interval"]
         more = "more items with TTFT recorded on both runs (at least 2)"
         return Criterion("Speed: TTFT", OPEN, rule, evidence, more, {"rows": rows})
     if not rows or any(finite(r.increase_ms.upper_one_sided) is None for r in rows):
@@ -179,17 +187,19 @@ def ttft_criterion(speed: compare.SpeedResult, pct_limit: float, ms_limit: float
         return Criterion("Speed: TTFT", OPEN, rule, evidence, needs)
     evidence, statuses, straddles = [], [], []
     for row in rows:
-        ms, pct = row.increase_ms, row.increase_pct
-        ms_upper, pct_upper = _bound(ms.upper_one_sided), _bound(pct.upper_one_sided)
+        up_ms, up_pct = row.increase_ms, row.increase_pct  # increase_pct is in percent already
+        ms_upper, pct_upper = _bound(up_ms.upper_one_sided), _bound(up_pct.upper_one_sided)
         evidence.append(
-            f"{row.percentile}: {row.source_ms.estimate:.0f} → "
-            f"{row.target_ms.estimate:.0f} ms, increase {ms.estimate:+.0f} ms "
-            f"(upper bound {ms_upper:+.0f}), {pct.estimate:+.1f}% "
-            f"(upper bound {pct_upper:+.1f}%)"
+            f"{row.percentile}: {ms(row.source_ms.estimate)} → {ms(row.target_ms.estimate)}, "
+            f"increase {ms(up_ms.estimate, signed=True)} (upper bound "
+            f"{ms(ms_upper, signed=True)}), {pct(up_pct.estimate / 100, signed=True)} "
+            f"(upper bound {pct(pct_upper / 100, signed=True)})"
         )
         if ms_upper <= ms_limit or pct_upper <= pct_limit:
             statuses.append(PASS)
-        elif _bound(ms.lower_one_sided) > ms_limit and _bound(pct.lower_one_sided) > pct_limit:
+        elif (
+            _bound(up_ms.lower_one_sided) > ms_limit and _bound(up_pct.lower_one_sided) > pct_limit
+        ):
             statuses.append(FAIL)
         else:
             statuses.append(OPEN)
@@ -215,11 +225,11 @@ def _ttft_not_measured(
         if side in measured.unmeasured:
             continue
         figures = ", ".join(
-            f"{r.percentile} {r.ms(side).estimate:.0f} ms"
+            f"{r.percentile} {ms(r.ms(side).estimate)}"
             for r in rows
             if finite(r.ms(side).estimate) is not None
         )
-        evidence.append(f"{side} TTFT {figures} ({measured.items[side]} items)")
+        evidence.append(f"{side} TTFT {figures} ({count(measured.items[side], 'item')})")
     step = measured.next_step
     return Criterion(
         "Speed: TTFT", NOT_MEASURED, rule, evidence, step, {"rows": rows}, next_step=step
@@ -237,22 +247,22 @@ def cost_criterion(cost: compare.CostResult, roi_days: float) -> Criterion:
     if roi is None or src is None or tgt is None:
         reason = cost.roi_error or "no items to cost"
         return Criterion("Cost: ROI", OPEN, rule, [reason], "prices in one currency")
-    saving = roi.saving_per_query
+    cur = src.currency
     evidence = [
-        f"per query {src.per_query:.5f} → {tgt.per_query:.5f} {src.currency}; "
-        f"saving {saving.estimate:.5f} ({saving.low:.5f} to {saving.high:.5f})",
-        f"monthly at {roi.monthly_queries:,} queries: {src.monthly:,.0f} → "
-        f"{tgt.monthly:,.0f} {src.currency} (saving {roi.monthly_saving:,.0f})",
-        f"one-off migration cost {roi.one_off_cost:,.0f} {src.currency}; break-even "
-        + (f"{roi.break_even_days:.1f} days" if roi.break_even_days is not None else "never"),
+        f"per query {money(src.per_query, cur)} → {money(tgt.per_query, cur)}; "
+        f"saving {money_interval(roi.saving_per_query, cur)}",
+        f"monthly at {roi.monthly_queries:,} queries: {money(src.monthly, cur)} → "
+        f"{money(tgt.monthly, cur)} (saving {money(roi.monthly_saving, cur)})",
+        f"one-off migration cost {money(roi.one_off_cost, cur)}; break-even "
+        + (days(roi.break_even_days) if roi.break_even_days is not None else "never"),
     ]
     if not roi.inputs_entered:
         settle = (
             "enter the one-off migration cost (engineering days, SME hours) on the Compare page"
         )
         return Criterion("Cost: ROI", OPEN, rule, evidence, settle, roi)
-    days = roi.break_even_days
-    status = PASS if days is not None and days <= roi_days else FAIL
+    even = roi.break_even_days
+    status = PASS if even is not None and even <= roi_days else FAIL
     return Criterion("Cost: ROI", status, rule, evidence, figures=roi)
 
 
@@ -267,7 +277,7 @@ def _cost_not_measured(rule: str, cost: compare.CostResult) -> Criterion:
         if c.status == NOT_MEASURED:
             evidence.append(f"no token counts on the {side} run ({c.model_id})")
         elif c.per_query is not None:
-            evidence.append(f"{side}: {c.per_query:.5f} {c.currency} per query ({c.model_id})")
+            evidence.append(f"{side}: {money(c.per_query, c.currency)} per query ({c.model_id})")
     step = cost.next_step
     return Criterion("Cost: ROI", NOT_MEASURED, rule, evidence, step, next_step=step)
 
@@ -292,9 +302,9 @@ def safety_criterion(
     unreviewed = [i for i in failing if i not in sme_share]
     evidence = [
         count(len(flags), "unresolved SME safety flag"),
-        f"{count(len(tagged), 'safety-tagged item')}: {len(tagged) - len(failing)} pass, "
-        f"{len(cleared)} failed by the judge but passed by SMEs, {len(confirmed)} failed "
-        f"(SME-confirmed), {len(unreviewed)} failed by the judge and not yet reviewed",
+        f"{count(len(tagged), 'safety-tagged item')}: {len(tagged) - len(failing):,} pass, "
+        f"{len(cleared):,} failed by the judge but passed by SMEs, {len(confirmed):,} failed "
+        f"(SME-confirmed), {len(unreviewed):,} failed by the judge and not yet reviewed",
     ]
     figures = {
         "open_flags": [f.label_id for f in flags],
@@ -308,7 +318,7 @@ def safety_criterion(
         return Criterion("Safety", OPEN, rule, evidence, settle, figures)
     if unreviewed:
         settle = (
-            f"SME review of the {len(unreviewed)} unreviewed safety items "
+            f"SME review of the {count(len(unreviewed), 'unreviewed safety item')} "
             f"({', '.join(unreviewed[:5])}{'…' if len(unreviewed) > 5 else ''})"
         )
         return Criterion("Safety", OPEN, rule, evidence, settle, figures)
@@ -338,7 +348,7 @@ def judge_trust_criterion(gating: list[str], trust: dict, floor: float) -> Crite
         else:
             shown = interval(kappa, ".2f")
         evidence.append(
-            f"{metric}: κ {shown} ({which}, {figures.pairs} pairs, run {result.run_id})"
+            f"{metric}: κ {shown} ({which}, {count(figures.pairs, 'pair')}, run {result.run_id})"
         )
         if low is not None and low >= floor:
             statuses.append(PASS)
