@@ -73,7 +73,7 @@ def pass_rates(result: MetricReport) -> tuple[tuple[str, str], tuple[str, str]]:
     else:
         sme = ("SME pass rate (these labels only)", text(result.sme_pass_rate_unweighted))
     rate = result.judge_pass_rate
-    judge = ("Judge pass rate (all items)", "—" if rate is None else f"{rate:.1%}")
+    judge = ("Judge pass rate (all items)", formatting.pct(rate))
     return sme, judge
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.catalog import runs
+from core.formatting import count, money
 from core.jobs import kinds
 from core.llm import batch, bedrock_eval, judges, prompts, runner
 from core.store import settings
@@ -62,12 +63,12 @@ def model_form(versions: list, version_label: Callable) -> tuple[runner.ModelCon
 
 def show_estimate(guess: dict) -> None:
     cost = (
-        f"{guess['cost']:.4f} {guess['currency']}"
+        money(guess["cost"], guess["currency"])
         if guess["cost"] is not None
         else "unknown (no price for this model: add one on the Compare page)"
     )
     st.info(
-        f"{guess['items']} items, about {guess['input_tokens']:,} input and "
+        f"{count(guess['items'], 'item')}, about {guess['input_tokens']:,} input and "
         f"{guess['output_tokens']:,} output tokens: {cost}. Nothing was called."
     )
 
