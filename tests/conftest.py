@@ -107,9 +107,9 @@ def con(request):
         connection = db.connect(url)
         yield connection
         connection.close()
-        from core.store import pg_connection
+        from core.store import pg_pool
 
-        pg_connection.close_pools()
+        pg_pool.close_pools()
         return
     connection = db.connect(":memory:")
     yield connection
@@ -219,12 +219,12 @@ def demo_files(tmp_path_factory, request):
 def _pg_template(request, path: Path) -> str:
     """The DuckDB demo at ``path`` copied (core.store_copy) into a template database."""
     from core import store_copy
-    from core.store import pg_connection
+    from core.store import pg_pool
 
     server = request.getfixturevalue("postgres_server")
     url = _new_pg_database(server)
     store_copy.copy(str(path), url)
-    pg_connection.close_pools()  # a template must have no connections
+    pg_pool.close_pools()  # a template must have no connections
     return url.rsplit("/", 1)[1]
 
 
@@ -241,12 +241,12 @@ def drop_pg_databases(urls: list) -> None:
     """Drop the PostgreSQL databases among ``urls`` (the pools' connections closed first)."""
     import psycopg
 
-    from core.store import pg_connection
+    from core.store import pg_pool
 
     made = [u for u in urls if isinstance(u, str) and u.startswith("postgresql://")]
     if not made:
         return
-    pg_connection.close_pools()
+    pg_pool.close_pools()
     with psycopg.connect(os.environ["SWITCHYARD_TEST_PG_SERVER"], autocommit=True) as admin:
         for url in made:
             admin.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
@@ -331,6 +331,17 @@ def signed_in(
         at.session_state["name"] = username
         at.session_state["roles"] = list(roles)
     return at
+
+
+def table_counts(con) -> dict[str, int]:
+    """Rows in every table of the database (not only the ones a migration listed), on
+    either backend: DuckDB's temporary tables are in catalog 'temp', PostgreSQL's in a
+    pg_temp schema."""
+    tables = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+        " AND table_schema IN ('main', 'public') AND table_catalog <> 'temp' ORDER BY 1"
+    ).fetchall()
+    return {t: db.scalar(con, f'SELECT count(*) FROM "{t}"') for (t,) in tables}
 
 
 def plain(markdown: str) -> str:

@@ -413,7 +413,7 @@ def test_a_valid_50_mb_jsonl_line_imports_when_the_field_limit_allows(
     )
     result = import_run(with_target, path)
     (length,) = with_target.execute(
-        "SELECT strlen(text) FROM output WHERE run_id = ? AND item_id = 'q2'", [result.run_id]
+        "SELECT length(text) FROM output WHERE run_id = ? AND item_id = 'q2'", [result.run_id]
     ).fetchone()
     assert length == 50 * MB
 

@@ -9,7 +9,6 @@ same meaning, so callers catch one family.
 
 from __future__ import annotations
 
-import threading
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,77 +17,16 @@ import duckdb
 import pyarrow as pa
 
 from core.store import pg_route, pg_sql
-from core.store.pg_types import ARROW, as_duckdb, copy_into_temp, plain_row, read_arrow
+from core.store.pg_pool import pool
+from core.store.pg_types import (
+    ARROW,
+    as_duckdb,
+    copy_into_temp,
+    insert_rows,
+    plain_row,
+    read_arrow,
+)
 from core.store.sql import quote
-
-_pools: dict[str, Any] = {}
-_pools_lock = threading.Lock()
-
-
-def pool(url: str):
-    """The process's pool for ``url``, made on first use."""
-    from psycopg import ClientCursor
-    from psycopg_pool import ConnectionPool
-
-    with _pools_lock:
-        found = _pools.get(url)
-        if found is None:
-            found = ConnectionPool(
-                url,
-                min_size=1,
-                max_size=16,
-                # Values are bound on the client, as literals, so `? IS NULL` and a text for a
-                # timestamp column are typed by the statement, as DuckDB types them.
-                kwargs={
-                    "autocommit": True,
-                    "options": "-c TimeZone=UTC",
-                    "cursor_factory": ClientCursor,
-                },
-                configure=_configure,
-                open=True,
-            )
-            _pools[url] = found
-        return found
-
-
-def close_pools() -> None:
-    from core.store.pg_types import close_arrow_connections
-
-    close_arrow_connections()
-    with _pools_lock:
-        for found in _pools.values():
-            found.close()
-        _pools.clear()
-
-
-def _configure(connection) -> None:
-    from psycopg.adapt import Loader
-
-    class Number(Loader):
-        # sum(integer) is numeric in PostgreSQL and an integer in DuckDB; avg is a float in both.
-        def load(self, data):
-            text = bytes(data).decode()
-            return float(text) if "." in text or "e" in text.lower() else int(text)
-
-    connection.adapters.register_loader("numeric", Number)
-    # A list of str is a text[] (so unnest(?) and = ANY(?) know the type); a lone str stays
-    # an untyped literal, typed by the statement as DuckDB types it.
-    from psycopg.types.string import StrDumper
-
-    connection.adapters.register_dumper(str, StrDumper)
-    # An empty list has no element type to say: text[] (lists bound here are of names).
-    from psycopg.adapt import Dumper
-
-    class EmptyListDumper(Dumper):
-        oid = connection.adapters.types["text[]"].oid
-
-        def dump(self, obj):
-            return b"{}"
-
-        def quote(self, obj):
-            return b"'{}'::text[]"
-
-    connection.adapters.register_dumper(pg_sql.EmptyList, EmptyListDumper)
 
 
 class _Deferred:
@@ -130,6 +68,15 @@ class PgConnection:
         if statements is not None and len(statements) > 1:  # a script: the server's alone
             for statement in statements:
                 self._server(statement, parameters)
+            return self
+        insert = self._insert_computed_here(text)
+        if insert is not None:
+            rows = self._settled_local().execute(insert.select, parameters).to_arrow_table()
+            try:
+                self._result = insert_rows(self._con, insert.target, insert.columns, rows)
+            except Exception as exc:
+                raise as_duckdb(exc) from exc
+            self._generation += 1
             return self
         if self._local_for(text):
             self._result = self._settled_local().execute(text, parameters)
@@ -187,6 +134,22 @@ class PgConnection:
         if isinstance(self._result, _Deferred):
             self._result = self._run(self._result.text, self._result.bound)
         return self._result
+
+    def _insert_computed_here(self, text: str) -> pg_route.LocalInsert | None:
+        """An insert into a server table of rows from staged objects (or by what only
+        DuckDB does), with the server tables its rows read made available here."""
+        shape = pg_route.shape(text)
+        refs = shape.names & self._local_names
+        if shape.kind != "INSERT" or shape.target in self._local_names:
+            return None
+        if not (refs or shape.duckdb_only):
+            return None
+        insert = pg_route.local_insert(text)
+        if insert is not None:
+            self._pull(
+                (shape.names - self._local_names) | {d for r in refs for d in self._deps.get(r, ())}
+            )
+        return insert
 
     def _local_for(self, text: str) -> bool:
         """Whether ``text`` runs in the in-process DuckDB (core.store.pg_route), after

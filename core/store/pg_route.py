@@ -11,6 +11,7 @@ else runs on the server. This module only reads statements; core.store.pg_connec
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 import sqlglot
@@ -93,3 +94,41 @@ def shape(sql: str) -> Shape:
     elif isinstance(tree, exp.Describe):
         kind = "DESCRIBE"
     return Shape(kind, names, creates, temporary, drops, target, duckdb_only, is_view)
+
+
+@dataclass(frozen=True)
+class LocalInsert:
+    """An INSERT ... SELECT whose rows DuckDB computes (they read staged objects, or use
+    what PostgreSQL lacks); the server then inserts them, typed as its own columns."""
+
+    target: str
+    columns: tuple[str, ...] | None  # None: every column of the target, in order
+    select: str  # the rows, in DuckDB's dialect, with every placeholder of the statement
+
+
+_INSERT_HEAD = re.compile(
+    r"\s*INSERT\s+INTO\s+(\w+)\s*(?:\(([^()]*)\))?\s*(?=SELECT|WITH|\()", re.I
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def local_insert(sql: str) -> LocalInsert | None:
+    """``sql`` split into its target and its rows' SELECT, or None when the statement says
+    more than that (ON CONFLICT, RETURNING, OR REPLACE, BY NAME, VALUES)."""
+    try:
+        tree = sqlglot.parse_one(pg_sql.parseable(sql), read="duckdb")
+    except sqlglot.errors.ParseError:
+        return None
+    head = _INSERT_HEAD.match(sql)
+    extra = ("conflict", "returning", "alternative", "by_name", "overwrite", "ignore")
+    if (
+        head is None
+        or not isinstance(tree, exp.Insert)
+        or not isinstance(tree.expression, exp.Query)
+        or any(tree.args.get(key) for key in extra)
+    ):
+        return None
+    columns = (
+        tuple(c.strip().strip('"') for c in head.group(2).split(",")) if head.group(2) else None
+    )
+    return LocalInsert(head.group(1).lower(), columns, sql[head.end() :])

@@ -208,7 +208,27 @@ def _json_object(node: exp.Expression) -> exp.Expression | None:
     return exp.cast(built, "TEXT")  # JSON comes back as text, as from DuckDB
 
 
-_REWRITES = (_json_object, _group_by_all, _rowid, _epoch_ms, _quantile, _text_arrays, _number_casts)
+def _json_list(node: exp.Expression) -> exp.Expression | None:
+    """CAST(x AS JSON[]) reads a JSON list as a list of its elements in DuckDB; in
+    PostgreSQL it parses an array literal, so the elements are taken out of the JSON."""
+    if not (isinstance(node, exp.Cast) and node.to.is_type("json[]")):
+        return None
+    return sqlglot.parse_one(  # type: ignore[return-value]
+        f"ARRAY(SELECT json_array_elements(CAST({node.this.sql('postgres')} AS JSON)))",
+        read="postgres",
+    )
+
+
+_REWRITES = (
+    _json_list,
+    _json_object,
+    _group_by_all,
+    _rowid,
+    _epoch_ms,
+    _quantile,
+    _text_arrays,
+    _number_casts,
+)
 
 _UNSIGNED = {
     exp.DataType.Type.UTINYINT: "SMALLINT",

@@ -60,6 +60,30 @@ def copy_into_temp(con, name: str, table: pa.Table) -> None:
             out.write_row(row)
 
 
+def insert_rows(con, target: str, columns: tuple[str, ...] | None, rows: pa.Table):
+    """Insert ``rows`` into the server table ``target`` (into ``columns``, else all of its
+    columns in order) through a temporary table made with the target's own column types,
+    so a NULL or text DuckDB computed lands as the column's type. Answers the INSERT's cursor."""
+    from psycopg import sql as pgsql
+
+    listed = pgsql.SQL(", ").join(map(pgsql.Identifier, columns)) if columns else pgsql.SQL("*")
+    into = pgsql.SQL(" ({})").format(listed) if columns else pgsql.SQL("")
+    staging, table = pgsql.Identifier("_switchyard_rows"), pgsql.Identifier(target)
+    con.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(staging))
+    con.execute(
+        pgsql.SQL("CREATE TEMP TABLE {} AS SELECT {} FROM {} LIMIT 0").format(
+            staging, listed, table
+        )
+    )
+    with con.cursor() as cur, cur.copy(pgsql.SQL("COPY {} FROM STDIN").format(staging)) as out:
+        for row in zip(*(c.to_pylist() for c in rows.columns), strict=True):
+            out.write_row(row)
+    cur = con.cursor()
+    cur.execute(pgsql.SQL("INSERT INTO {}{} SELECT * FROM {}").format(table, into, staging))
+    con.execute(pgsql.SQL("DROP TABLE {}").format(staging))
+    return cur
+
+
 def arrow_table(data: Any) -> pa.Table:
     return data.read_all() if isinstance(data, pa.RecordBatchReader) else data
 

@@ -18,7 +18,7 @@ from core.catalog import metrics as metrics_catalog
 from core.catalog import migrations, pricing
 from core.errors import InputError
 from core.store import db
-from core.store.sql import literal, quote
+from core.store.sql import literal
 from core.types import PASS_SCORE
 
 SIDES = ("source", "target")
@@ -124,7 +124,7 @@ def _items(
     con: duckdb.DuckDBPyConnection, dataset_id: str, runs: dict[str, str], metrics: list[str]
 ) -> pd.DataFrame:
     """One row per item: both runs' measures, errors, and each metric's score and verdict."""
-    columns = []
+    columns, names = [], {}
     for side in SIDES:
         p = side[0]
         columns.append(
@@ -135,11 +135,14 @@ def _items(
             f" {p}.error AS {side}_error, {p}.item_id IS NULL AS {side}_missing"
         )
         for index, metric in enumerate(metrics):
+            # Named by position here and by metric below: a metric's name may be longer
+            # than PostgreSQL keeps of an identifier (63 bytes).
             columns.append(
-                f"j.s{index}_{p} AS {quote(f'{side}_score.{metric}')},"
-                f" coalesce(j.v{index}_{p}, false) AND {p}.error IS NULL"
-                f" AS {quote(f'{side}_pass.{metric}')}"
+                f"j.s{index}_{p} AS score_{index}_{p},"
+                f" coalesce(j.v{index}_{p}, false) AND {p}.error IS NULL AS pass_{index}_{p}"
             )
+            names[f"score_{index}_{p}"] = f"{side}_score.{metric}"
+            names[f"pass_{index}_{p}"] = f"{side}_pass.{metric}"
     pivots = ", ".join(
         f"max(score) FILTER (WHERE metric = ${i + 4} AND run_id = $2) AS s{i}_s,"
         f" bool_and(verdict) FILTER (WHERE metric = ${i + 4} AND run_id = $2) AS v{i}_s,"
@@ -172,8 +175,9 @@ def _items(
         LEFT JOIN {judged} j ON j.item_id = i.item_id
         WHERE i.dataset_id = $1
         ORDER BY i.item_id
-    """  # noqa: S608 - aliases quote()d; values bound
-    return con.execute(sql, [dataset_id, runs["source"], runs["target"], *metrics]).df()
+    """  # noqa: S608 - aliases by position; values bound
+    rows = con.execute(sql, [dataset_id, runs["source"], runs["target"], *metrics]).df()
+    return rows.rename(columns=names)
 
 
 def _labels(

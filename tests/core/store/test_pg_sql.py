@@ -55,6 +55,10 @@ def test_placeholders_become_psycopgs_in_the_order_they_appear():
             "SELECT CAST(JSON_BUILD_OBJECT('a', x) AS TEXT) FROM t",
         ),
         (
+            "SELECT unnest(calls::JSON[]) FROM t",
+            "SELECT UNNEST(ARRAY(SELECT JSON_ARRAY_ELEMENTS(CAST(calls AS JSON)))) FROM t",
+        ),
+        (
             "SELECT r.rowid FROM r",
             "SELECT (CAST((CAST(CAST(r.ctid AS TEXT) AS POINT))[0] AS BIGINT)"
             " * 65536 + CAST((CAST(CAST(r.ctid AS TEXT) AS POINT))[1] AS BIGINT)) FROM r",
@@ -80,6 +84,20 @@ def test_what_runs_in_duckdb_and_what_on_the_server():
     assert not pg_route.shape("SELECT * FROM job WHERE kind IN (SELECT unnest(?))").duckdb_only
     cte = pg_route.shape("WITH x AS (SELECT 1) SELECT * FROM x JOIN label USING (a)")
     assert cte.names == frozenset({"label"})
+
+
+def test_an_insert_of_computed_rows_splits_into_its_target_and_its_rows():
+    staged = pg_route.local_insert(
+        'INSERT INTO label (item_id, "passed") WITH d AS (SELECT * FROM s) SELECT a, ? FROM d'
+    )
+    assert staged == pg_route.LocalInsert(
+        "label", ("item_id", "passed"), "WITH d AS (SELECT * FROM s) SELECT a, ? FROM d"
+    )
+    assert pg_route.local_insert("INSERT INTO t SELECT * FROM s").columns is None
+    # more than rows: left to the server's own path
+    assert pg_route.local_insert("INSERT INTO t SELECT * FROM s ON CONFLICT DO NOTHING") is None
+    assert pg_route.local_insert("INSERT OR REPLACE INTO t SELECT * FROM s") is None
+    assert pg_route.local_insert("INSERT INTO t VALUES (1)") is None
 
 
 STATEMENTS = [
