@@ -65,11 +65,12 @@ class RunImport:
 
 
 def metric_names(staged: Staged) -> list[str]:
-    """Metrics present as ``score.<metric>`` columns, by the name the file gives them."""
+    """Metrics present as ``score.<metric>`` columns, by the name the file gives them; a
+    column without a name (a blank header, as pandas writes over its index) is none."""
     return sorted(
         c.split(".", 1)[1]
         for c in staged.columns
-        if c.lower().startswith("score.") and len(c) > len("score.")
+        if c.lower().startswith("score.") and c[len("score.") :].strip()
     )
 
 
@@ -281,19 +282,8 @@ def write_outputs(con, run_id: str, matched: str, cols: dict[str, Column]) -> in
             " SELECT ?, _item_id, {output}, {ttft_ms}, {latency_ms}, {input_tokens},"
             " {output_tokens}, {retrieval_cost}, {error}, {calls} FROM {matched}",
             matched=Sql(matched),  # match_items quote()s its view
-            **{
-                field: pick(field)
-                for field in (
-                    "output",
-                    "ttft_ms",
-                    "latency_ms",
-                    "input_tokens",
-                    "output_tokens",
-                    "retrieval_cost",
-                    "error",
-                    "calls",
-                )
-            },
+            # each output column from its field, or NULL (item_id and prompt are matched)
+            **{f.name: pick(f.name) for f in OUTPUT_FIELDS[2:]},
         ).text,
         [run_id],
     )

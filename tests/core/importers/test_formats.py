@@ -36,6 +36,19 @@ def test_ragas_table_matches_by_prompt_and_skips_nan_scores(con, golden, name):
     assert origin == ("ragas",)
 
 
+def test_a_ragas_table_with_a_blank_headed_column_imports_its_named_metrics(con, golden, tmp_path):
+    # Found by the Hypothesis fuzz: a header of one space bound no score column and raised
+    # KeyError. A column without a name is no metric (pandas writes one over its index).
+    header, *rows = (DATA / "ragas_result.csv").read_text(encoding="utf-8").splitlines()
+    path = tmp_path / "ragas_blank.csv"
+    path.write_text(
+        "\n".join([header + ", ", *(row + ",0.5" for row in rows)]) + "\n", encoding="utf-8"
+    )
+    result = import_run(con, path)
+    assert result.metrics == ("answer_relevancy", "factual_correctness", "faithfulness")
+    assert result.scores == 14
+
+
 def test_deepeval_file_has_the_shape_deepeval_itself_writes():
     from deepeval.test_run.test_run import TestRun
 
