@@ -16,8 +16,7 @@ import pytest
 import cli
 from core.errors import SwitchyardError
 from core.store import db
-from core.store.sql import quote
-from tests.conftest import DATA, ROOT, SOURCE_MODEL, TARGET_MODEL, import_run
+from tests.conftest import DATA, ROOT, SOURCE_MODEL, TARGET_MODEL, import_run, table_counts
 
 BAD = DATA / "bad"
 
@@ -72,17 +71,6 @@ def con(template, tmp_path):
     connection.close()
 
 
-def row_counts(con) -> dict[str, int]:
-    """Rows in every table of the database (not only the ones a migration listed)."""
-    tables = [
-        t
-        for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
-        ).fetchall()
-    ]
-    return {t: db.scalar(con, f"SELECT count(*) FROM {quote(t)}") for t in tables}
-
-
 def run_command(con, command: str, path: Path) -> None:
     """The CLI's own handler for a manifest command line (``{file}``, ``{run}`` and
     ``{baseline}`` filled in), on ``con``."""
@@ -112,7 +100,7 @@ def test_a_bad_file_is_refused_with_its_place_and_changes_no_row(shared, monkeyp
     if case["setting"]:
         name, _, value = case["setting"].partition("=")
         monkeypatch.setenv(name, value)
-    before = row_counts(con)
+    before = table_counts(con)
     with pytest.raises(SwitchyardError) as caught:
         run_command(con, case["command"], BAD / case["file"])
     message = str(caught.value)
@@ -120,14 +108,14 @@ def test_a_bad_file_is_refused_with_its_place_and_changes_no_row(shared, monkeyp
     for fragment in case["expect"].split(" | "):
         assert fragment in message, (fragment, message[:500])
     assert "Traceback" not in message
-    assert row_counts(con) == before
+    assert table_counts(con) == before
 
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=[c["file"] for c in ACCEPTED])
 def test_an_accepted_file_imports(con, case):
-    before = row_counts(con)
+    before = table_counts(con)
     run_command(con, case["command"], BAD / case["file"])
-    after = row_counts(con)
+    after = table_counts(con)
     assert after != before
     assert all(after[t] >= n for t, n in before.items())
 

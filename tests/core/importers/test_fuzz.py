@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from core.errors import SwitchyardError
 from core.store import db
-from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL
-from tests.core.importers.test_bad_corpus import build_template, row_counts, run_command
+from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, table_counts
+from tests.core.importers.test_bad_corpus import build_template, run_command
 
 GOLDEN = f"import-dataset {{file}} --name fuzz --model {SOURCE_MODEL}"
 RUN = f"import-run {{file}} --dataset fin@1 --model {TARGET_MODEL}"
@@ -193,11 +193,11 @@ def test_a_mutated_file_imports_or_is_refused_without_a_write(
     @given(data=mutations(name, seed))
     def check(data: bytes) -> None:
         path.write_bytes(data)
-        before = row_counts(con)
+        before = table_counts(con)
         try:
             run_command(con, command, path)
         except SwitchyardError:
-            assert row_counts(con) == before
+            assert table_counts(con) == before
 
     try:
         check()

@@ -15,9 +15,8 @@ from core.catalog import migrations
 from core.errors import SwitchyardError
 from core.importers import files
 from core.store import db
-from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run
+from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, import_run, table_counts
 from tests.core.importers.canary.conftest import CREATED
-from tests.core.importers.canary.test_native import counts
 from tests.core.importers.test_bad_corpus import manifest
 
 BAD = DATA / "bad"
@@ -70,14 +69,14 @@ def test_a_bad_canary_file_is_refused_with_its_place_and_changes_no_row(shared, 
     if case["setting"]:
         name, _, value = case["setting"].partition("=")
         monkeypatch.setenv(name, value)
-    before = counts(con)
+    before = table_counts(con)
     with pytest.raises(SwitchyardError) as caught:
         run_command(con, case["command"], BAD / case["file"], mig)
     message = str(caught.value)
     assert case["file"] in message, message[:500]
     for fragment in case["expect"].split(" | "):
         assert fragment in message, message[:500]
-    assert counts(con) == before
+    assert table_counts(con) == before
 
 
 @pytest.mark.parametrize("case", ACCEPTED, ids=[c["file"] for c in ACCEPTED])

@@ -15,8 +15,7 @@ import pytest
 from core.errors import InputError
 from core.importers import canary
 from core.importers.canary import Options, sources
-from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL
-from tests.core.importers.canary.test_native import counts
+from tests.conftest import DATA, SOURCE_MODEL, TARGET_MODEL, table_counts
 
 REAL = DATA / "real" / "canary"
 OTLP = REAL / "otel_genai_spans.jsonl"
@@ -121,18 +120,18 @@ def test_the_arm_from_a_request_metadata_key(con, migration, tmp_path):
     path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode()))
     with pytest.raises(InputError, match="contradicts"):
         canary.ingest(con, str(path), migration, actor="t", options=Options(arm_key="arm"))
-    assert counts(con)["canary_request"] == 0
+    assert table_counts(con)["canary_request"] == 0
 
 
 def test_a_gzip_cut_short_is_refused_and_writes_nothing(con, migration, tmp_path):
     data = GZ.read_bytes()
     path = tmp_path / "cut.json.gz"
     path.write_bytes(data[: len(data) // 2])
-    before = counts(con)
+    before = table_counts(con)
     with pytest.raises(InputError, match="gzip stream is cut short") as caught:
         canary.ingest(con, str(path), migration, actor="t")
     assert str(path) in str(caught.value) and "line" in str(caught.value)
-    assert counts(con) == before
+    assert table_counts(con) == before
 
 
 def test_a_prompt_migration_on_one_model_takes_the_arm_from_request_metadata(con, golden, tmp_path):

@@ -12,7 +12,7 @@ from core.catalog import models
 from core.errors import InputError, NotFoundError
 from core.importers import canary
 from core.store import db
-from tests.conftest import SOURCE_MODEL, TARGET_MODEL
+from tests.conftest import SOURCE_MODEL, TARGET_MODEL, table_counts
 
 HEAD = "request_id,ts,model_id,latency_ms,input_tokens,output_tokens,score.correctness"
 GOOD = (
@@ -21,16 +21,6 @@ GOOD = (
     f"r2,2026-11-02T10:00:01+01:00,{TARGET_MODEL},130,500,100,0\n"
     f"r3,2026-11-02 11:00:00,{TARGET_MODEL},140,,,\n"
 )
-
-
-def counts(con) -> dict[str, int]:
-    tables = [
-        t
-        for (t,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY 1"
-        ).fetchall()
-    ]
-    return {t: db.scalar(con, f'SELECT count(*) FROM "{t}"') for t in tables}
 
 
 def write(tmp_path, text: str, name: str = "traffic.csv"):
@@ -68,10 +58,10 @@ def test_a_native_csv_lands_with_arms_utc_times_costs_and_scores(con, migration,
 
 def test_the_same_content_again_is_skipped_and_changes_nothing(con, migration, tmp_path):
     canary.ingest(con, str(write(tmp_path, GOOD)), migration, actor="t")
-    before = counts(con)
+    before = table_counts(con)
     again = canary.ingest(con, str(write(tmp_path, GOOD, "renamed.csv")), migration, actor="t")
     assert (again.requests, again.skipped) == (0, 1)
-    assert counts(con) == before
+    assert table_counts(con) == before
 
 
 def test_a_parquet_file_with_typed_timestamps_ingests(con, migration, tmp_path):
@@ -161,7 +151,7 @@ REFUSED = [
 def test_a_bad_file_is_refused_with_its_row_and_writes_nothing(con, migration, tmp_path, case):
     name, text, fragments = case
     path = write(tmp_path, text, f"{name}.csv")
-    before = counts(con)
+    before = table_counts(con)
     with pytest.raises(InputError) as caught:
         canary.ingest(con, str(path), migration, actor="t")
     message = str(caught.value)
@@ -169,7 +159,7 @@ def test_a_bad_file_is_refused_with_its_row_and_writes_nothing(con, migration, t
     for fragment in fragments:
         assert fragment in message, message
     # Not even the arm map the first file would have stored.
-    assert counts(con) == before
+    assert table_counts(con) == before
 
 
 def test_a_request_id_ingested_from_another_file_is_refused_naming_that_file(
@@ -177,14 +167,14 @@ def test_a_request_id_ingested_from_another_file_is_refused_naming_that_file(
 ):
     first = write(tmp_path, GOOD, "first.csv")
     canary.ingest(con, str(first), migration, actor="t")
-    before = counts(con)
+    before = table_counts(con)
     second = write(
         tmp_path, f"{HEAD}\n" + LINE.format(model=SOURCE_MODEL).replace("r9", "r2"), "second.csv"
     )
     with pytest.raises(InputError, match="request id 'r2' was already ingested") as caught:
         canary.ingest(con, str(second), migration, actor="t")
     assert "row 1" in str(caught.value) and str(first) in str(caught.value)
-    assert counts(con) == before
+    assert table_counts(con) == before
 
 
 def test_an_unknown_migration_is_named(con, tmp_path):
