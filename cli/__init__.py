@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except SwitchyardError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl+C: each write is one transaction, so none is half done
+        print("interrupted: the write under way, if any, was rolled back", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader stopped (`... | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no note at exit
         return 0

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from cli.common import actor
+from core.formatting import count
 from core.jobs import queue, worker
 from core.store import writes
 
@@ -32,7 +33,7 @@ def cmd_worker(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
             first = False
             ran += 1
             _print_end(con, job_id)
-        print(f"{ran} jobs run", file=sys.stderr)
+        print(f"{count(ran, 'job')} run", file=sys.stderr)
         return 0
     signal.signal(signal.SIGTERM, lambda *_: runner.shutdown.set())
     serving = threading.Thread(target=runner.serve, kwargs={"orphans_first": True}, daemon=True)
@@ -63,7 +64,8 @@ def cmd_jobs(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
                 print(shown[columns].to_string(index=False) if len(shown) else "no jobs")
         return 0
     if not args.job:
-        print("error: name the job: jobs show JOB_ID", file=sys.stderr)
+        name = f"jobs {args.action} JOB_ID"
+        print(f"error: name the job: {name} (jobs list shows them)", file=sys.stderr)
         return 2
     if args.action == "show":
         job = queue.get(con, args.job)
@@ -77,7 +79,15 @@ def cmd_jobs(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    wk = sub.add_parser("worker", help="run queued jobs (runs, judge scoring, batch jobs)")
+    wk = sub.add_parser(
+        "worker",
+        help="run queued jobs (runs, judge scoring, batch jobs)",
+        description="Run queued jobs: model runs, judge scoring, Bedrock evaluation and batch"
+        " jobs. With PostgreSQL, start as many workers as you like, on any machine; each"
+        " claims one job at a time. With the DuckDB file the app runs jobs itself, so a"
+        " worker is for when the app is not running. A job whose worker dies is taken over"
+        " once its lease ends (--lease); Ctrl+C puts the job under way back in the queue.",
+    )
     wk.add_argument("--once", action="store_true", help="stop when the queue is empty")
     wk.add_argument("--kind", action="append", choices=queue.KINDS, help="only these kinds")
     wk.add_argument(
@@ -86,7 +96,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         default=worker.LEASE_S,
         help="seconds without a heartbeat before another worker takes a job over",
     )
-    jb = sub.add_parser("jobs", help="list jobs, show one with its log, or cancel one")
+    jb = sub.add_parser(
+        "jobs",
+        help="list jobs, show one with its log, or cancel one",
+        description="jobs list: the newest jobs with status and progress. jobs show JOB_ID:"
+        " one job with its parameters and log, as JSON. jobs cancel JOB_ID: a queued job"
+        " is cancelled at once; a running one is stopped by its worker at its next heartbeat.",
+    )
     jb.add_argument("action", choices=["list", "show", "cancel"])
     jb.add_argument("job", nargs="?", help="job id (show, cancel)")
     jb.add_argument("--json", action="store_true", help="list as JSON")

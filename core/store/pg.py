@@ -38,7 +38,8 @@ def connect(url: str):
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseError(
             f"cannot connect to PostgreSQL at {shown(url)}: {first}; check that the server"
-            " runs, the address and the credentials in SWITCHYARD_DB"
+            " runs, and the address and credentials in that URL (--db, --to, --from or"
+            " SWITCHYARD_DB)"
         ) from None
     migrate(con)
     return con

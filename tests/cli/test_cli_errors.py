@@ -31,6 +31,16 @@ def test_an_unexpected_error_is_one_line_unless_debug_is_asked_for(tmp_path, mon
         cli.main(["list"])
 
 
+def test_ctrl_c_is_one_line_and_the_shells_exit_code(tmp_path, monkeypatch, capsys):
+    def interrupted(args, con):
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "x.duckdb"))
+    monkeypatch.setitem(cli.COMMANDS, "list", interrupted)
+    assert cli.main(["list"]) == 130  # 128 + SIGINT, as a shell reports it
+    assert capsys.readouterr().err == "interrupted: the write under way, if any, was rolled back\n"
+
+
 def test_a_database_that_cannot_be_created_is_one_error_line(tmp_path, capsys):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

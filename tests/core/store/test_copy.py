@@ -117,6 +117,10 @@ def test_a_postgresql_server_that_does_not_answer_is_a_plain_error_not_a_folder(
     error = capsys.readouterr().err
     assert "cannot connect to PostgreSQL at postgresql://team:***@127.0.0.1:1/switchyard" in error
     assert "secret" not in error and "Traceback" not in error
+    # the URL may come from --to or --from, not only from SWITCHYARD_DB
+    db.connect(str(tmp_path / "a.duckdb")).close()
+    assert cli.main(["store", "copy", "--from", str(tmp_path / "a.duckdb"), "--to", url]) == 1
+    assert "credentials in that URL (--db, --to, --from" in capsys.readouterr().err
     assert not (tmp_path / "postgresql:").exists() and not Path("postgresql:").exists()
 
 
