@@ -45,6 +45,9 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+INTERRUPTED = (
+    "interrupted: no write is left half done; the same command again resumes a run or a batch job"
+)
 PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:  # Ctrl+C: each write is one transaction, so none is half done
-        print("interrupted: the write under way, if any, was rolled back", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
     except BrokenPipeError:  # the reader stopped (`... | head`): not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no note at exit

@@ -62,13 +62,15 @@ class BatchSpec:
     def validate(self) -> None:
         if not self.s3_prefix.startswith("s3://") or not s3.split(self.s3_prefix)[0]:
             raise InputError(
-                "run --batch", f"--s3 must be s3://BUCKET/PREFIX, got {self.s3_prefix!r}"
+                "batch inference",
+                f"the S3 prefix (--s3) must be s3://BUCKET/PREFIX, got {self.s3_prefix!r}",
             )
         if not ROLE_ARN.fullmatch(self.role_arn or ""):
             raise InputError(
-                "run --batch",
-                f"--role {self.role_arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)"
-                ": Bedrock assumes it to read the input and write the output",
+                "batch inference",
+                f"the role (--role) {self.role_arn!r} is not an IAM role ARN"
+                " (arn:aws:iam::ACCOUNT:role/NAME): Bedrock assumes it to read the input and"
+                " write the output",
             )
 
 

@@ -38,7 +38,7 @@ def test_ctrl_c_is_one_line_and_the_shells_exit_code(tmp_path, monkeypatch, caps
     monkeypatch.setenv("SWITCHYARD_DB", str(tmp_path / "x.duckdb"))
     monkeypatch.setitem(cli.COMMANDS, "list", interrupted)
     assert cli.main(["list"]) == 130  # 128 + SIGINT, as a shell reports it
-    assert capsys.readouterr().err == "interrupted: the write under way, if any, was rolled back\n"
+    assert capsys.readouterr().err == cli.INTERRUPTED + "\n"
 
 
 def test_a_database_that_cannot_be_created_is_one_error_line(tmp_path, capsys):
