@@ -17,7 +17,7 @@ import pandas as pd
 from core.catalog import metrics as metrics_catalog
 from core.catalog import migrations, pricing
 from core.errors import InputError
-from core.store import db
+from core.store import db, reads
 from core.store.sql import literal
 from core.types import PASS_SCORE
 
@@ -135,8 +135,7 @@ def _items(
             f" {p}.error AS {side}_error, {p}.item_id IS NULL AS {side}_missing"
         )
         for index, metric in enumerate(metrics):
-            # Named by position here and by metric below: a metric's name may be longer
-            # than PostgreSQL keeps of an identifier (63 bytes).
+            # named by position, then by metric: a name may outgrow an identifier's 63 bytes
             columns.append(
                 f"j.s{index}_{p} AS score_{index}_{p},"
                 f" coalesce(j.v{index}_{p}, false) AND {p}.error IS NULL AS pass_{index}_{p}"
@@ -176,8 +175,30 @@ def _items(
         WHERE i.dataset_id = $1
         ORDER BY i.item_id
     """  # noqa: S608 - aliases by position; values bound
-    rows = con.execute(sql, [dataset_id, runs["source"], runs["target"], *metrics]).df()
+    pair = [runs["source"], runs["target"]]
+    rows = reads.frame(con, sql, [dataset_id, *pair, *metrics], _item_reads(dataset_id, pair))
     return rows.rename(columns=names)
+
+
+def _item_reads(dataset_id: str, pair: list[str]) -> dict[str, reads.Read]:
+    """The rows _items reads (on PostgreSQL, all DuckDB is given to pivot)."""
+    return {
+        "item": reads.Read(
+            "SELECT dataset_id, item_id, stratum, split, tags FROM item WHERE dataset_id = ?",
+            [dataset_id],
+        ),
+        "output": reads.Read(
+            "SELECT run_id, item_id, ttft_ms, latency_ms, input_tokens, output_tokens,"
+            " retrieval_cost, error FROM output WHERE run_id IN (?, ?)",
+            pair,
+        ),
+        "judge_score": reads.Read(
+            "SELECT run_id, item_id, metric, score, passed FROM judge_score WHERE run_id IN (?, ?)",
+            pair,
+        ),
+        "judge_threshold": reads.Read("SELECT * FROM judge_threshold"),
+        "run_metric": reads.Read("SELECT * FROM run_metric"),
+    }
 
 
 def _labels(
