@@ -3,8 +3,8 @@
 # dependencies), lint (ruff, with the security rules), check the formatting and the types
 # (mypy on core/ and cli/), run every test, then every benchmark at its smoke size so none
 # can rot. The README's test command and .ci/run call this; arguments go to the test run
-# (e.g. -m "not browser and not slow" for the fast part). The fast tests then run a second
-# time on PostgreSQL.
+# (e.g. -m "not browser and not slow" for the fast part). The tests but the browser's then
+# run a second time on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Pango lays out the PDF export (WeasyPrint); PostgreSQL is the team backend's server.
@@ -22,12 +22,19 @@ trap 'python -m tests.pg_cluster stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 ruff check .
 ruff format --check .
 mypy core cli
-python -m pytest "$@"
-# The fast tests again with PostgreSQL as the system of record (the team backend), but for
-# those listed as pending there. SWITCHYARD_TEST_BACKENDS=duckdb skips this pass.
+if [ $# -gt 0 ]; then
+  python -m pytest "$@"
+else
+  # Every test: two at a time, but the browser tests one at a time (each drives Chromium
+  # and a server, and times what it sees, on these 2 cores).
+  python -m pytest -q -n 2 -m "not browser" tests
+  python -m pytest -q -m browser tests
+fi
+# The tests again with PostgreSQL as the system of record (the team backend), but for the
+# browser tests and those listed as pending there. SWITCHYARD_TEST_BACKENDS=duckdb skips this.
 if [ "${SWITCHYARD_TEST_BACKENDS:-duckdb,postgresql}" != "duckdb" ]; then
   mapfile -t pending < <(grep -v '^#' tests/postgresql_pending.txt | sed 's/^/--deselect=/')
-  SWITCHYARD_TEST_BACKEND=postgresql python -m pytest -q -n 2 -m "not browser and not slow" \
+  SWITCHYARD_TEST_BACKEND=postgresql python -m pytest -q -n 2 -m "not browser" \
     "${pending[@]}" tests
 fi
 for bench in ingest review_loop calibration compare runner coverage label_efficiency canary canary_power \

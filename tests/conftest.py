@@ -234,7 +234,31 @@ def copy_demo(source: Path | str, target: Path) -> Path | str:
     if isinstance(source, Path):
         target.write_bytes(source.read_bytes())
         return target
-    return _new_pg_database(os.environ["SWITCHYARD_TEST_PG_SERVER"], template=source)
+    return _new_pg_database(_test_server(), template=source)
+
+
+_app_databases: dict[str, str] = {}
+
+
+def app_database(path: Path | str) -> str:
+    """The database a test names by a file ``path``: that file, or with
+    SWITCHYARD_TEST_BACKEND=postgresql a new database on the test server, the same one for
+    the same path (the browser tests' app processes and the test itself open it)."""
+    if not ON_POSTGRES or str(path).startswith("postgresql://"):
+        return str(path)
+    if str(path) not in _app_databases:
+        _app_databases[str(path)] = _new_pg_database(_test_server())
+    return _app_databases[str(path)]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def drop_app_databases():
+    yield
+    drop_pg_databases(list(_app_databases.values()))
+
+
+def _test_server() -> str:
+    return os.environ.get("SWITCHYARD_TEST_PG_SERVER") or os.environ["SWITCHYARD_TEST_PG"]
 
 
 def drop_pg_databases(urls: list) -> None:
@@ -247,7 +271,7 @@ def drop_pg_databases(urls: list) -> None:
     if not made:
         return
     pg_pool.close_pools()
-    with psycopg.connect(os.environ["SWITCHYARD_TEST_PG_SERVER"], autocommit=True) as admin:
+    with psycopg.connect(_test_server(), autocommit=True) as admin:
         for url in made:
             admin.execute(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 

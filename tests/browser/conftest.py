@@ -17,6 +17,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tests.conftest import app_database
+
 ROOT = Path(__file__).resolve().parents[2]
 ENTRY = ROOT / "serve.py"
 START_S = 60  # a cold start imports pandas, duckdb, boto3 and the importers
@@ -60,7 +62,7 @@ def launch_app(
             **os.environ,
             "SWITCHYARD_APP_WORKER": "1",
             **(env or {}),
-            "SWITCHYARD_DB": str(dbfile),
+            "SWITCHYARD_DB": app_database(dbfile),
         },
         stdout=out,
         stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
@@ -99,7 +101,7 @@ def demo_db(folder: Path, seed: int) -> Path:
     from core.store import db
 
     path = folder / "app.duckdb"
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     demo.install(con, seed)
     users.seed(con, users.load_config(users.EXAMPLE_FILE))
     con.close()
@@ -113,7 +115,7 @@ def demo_users_app(folder: Path) -> Server:
     from core.store import db
 
     path = folder / "app.duckdb"
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     users.seed(con, users.load_config(users.EXAMPLE_FILE))
     con.close()
     return Server(path, env={"SWITCHYARD_DEMO": "0"})

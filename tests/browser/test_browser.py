@@ -17,6 +17,7 @@ from core import demo
 from core.review import queue
 from core.store import db
 from tests.browser.conftest import Server, free_port  # noqa: F401 - re-exported
+from tests.conftest import app_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -55,7 +56,7 @@ def browser():
 def prepared_db(tmp_path_factory):
     """The demo database, with sme1's first item answering with hostile markup."""
     path = tmp_path_factory.mktemp("browser") / "app.duckdb"
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     demo.install(con, 20261126)
     from core.catalog import users
 

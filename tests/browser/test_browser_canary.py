@@ -22,6 +22,7 @@ from tests.browser.conftest import Server
 from tests.browser.test_browser import CHROMIUM, idle, sign_in
 from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
 from tests.browser.test_browser_own_migration import no_exception, open_page, success, upload
+from tests.conftest import app_database
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,7 +40,7 @@ def server(tmp_path_factory):
     from core.catalog import users
 
     path = tmp_path_factory.mktemp("canary") / "app.duckdb"
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     demo.install(con, 20261126, n_items=200)
     users.seed(con, users.load_config(users.EXAMPLE_FILE))
     con.close()

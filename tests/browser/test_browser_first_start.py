@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser.conftest import ROOT, free_port, launch_app, stop
 from tests.browser.test_browser import ARGS, CHROMIUM, idle, playwright_api
+from tests.conftest import app_database
 
 pytestmark = [pytest.mark.browser]
 
@@ -67,7 +68,7 @@ def test_venv_is_ignored_by_git():
 def test_fresh_copy_with_a_venv_builds_first_then_serves_without_watching_it(tmp_path):
     project = fresh_copy(tmp_path / "switchyard")
     fill_venv(project / ".venv", 3)
-    env = {**os.environ, "SWITCHYARD_DB": str(tmp_path / "app.duckdb")}
+    env = {**os.environ, "SWITCHYARD_DB": app_database(tmp_path / "app.duckdb")}
     env.pop("SWITCHYARD_DEMO", None)
 
     # The README's line: the demo first, with its progress in the terminal.

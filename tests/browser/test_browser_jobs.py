@@ -19,6 +19,7 @@ from tests.browser.conftest import Server
 from tests.browser.test_browser import CHROMIUM, idle, sign_in
 from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
 from tests.browser.test_browser_own_migration import no_exception, open_page, widget
+from tests.conftest import app_database
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,7 +34,7 @@ WAIT = 60_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     path = tmp_path_factory.mktemp("jobs") / "app.duckdb"
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     demo.install(con, 20261126, n_items=ITEMS)
     users.seed(con, users.load_config(users.EXAMPLE_FILE))
     con.close()

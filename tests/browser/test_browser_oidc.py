@@ -26,6 +26,7 @@ from core.store import db
 from tests.browser.conftest import Server, free_port, stop
 from tests.browser.test_browser import CHROMIUM, idle, wait_for
 from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
+from tests.conftest import app_database
 
 pytestmark = [
     pytest.mark.browser,
@@ -145,7 +146,7 @@ def identity_cookie(context) -> list:
 
 
 def audit(dbfile: Path) -> list[tuple]:
-    con = db.connect(str(dbfile))
+    con = db.connect(app_database(dbfile))
     try:
         return con.execute(
             "SELECT actor, action, json_extract(after, '$.groups')::VARCHAR FROM audit"
@@ -195,7 +196,7 @@ def test_owner_group_signs_in_to_the_owner_pages_and_signs_out(browser, provider
         ("olivia@example.com", "sign_out_oidc", None),
     ]
     # her local account, made at her first sign-in, is what work is keyed by
-    con = db.connect(str(dbfile))
+    con = db.connect(app_database(dbfile))
     try:
         row = con.execute(
             "SELECT name, roles, origin FROM app_user WHERE username = 'olivia@example.com'"

@@ -17,6 +17,7 @@ from core.review import queue
 from core.store import db
 from tests.browser.conftest import Server, demo_db
 from tests.browser.test_browser import ARGS, CHROMIUM, idle, playwright_api, sign_in
+from tests.conftest import app_database
 
 pytestmark = [
     pytest.mark.browser,
@@ -67,7 +68,7 @@ def verdict(page, side: str) -> str:
 
 
 def stored(path, item_id: str) -> list[tuple]:
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     try:
         return con.execute(
             "SELECT shown_side, score, passed, failure_modes, safety_flag, preference, notes"
@@ -190,7 +191,7 @@ def every_label_is_stored_as_chosen_and_once(served):
     server.stop()  # the app holds the DuckDB file while it runs
     for item, rows in EXPECTED.items():
         assert stored(path, item) == rows, item
-    con = db.connect(str(path))
+    con = db.connect(app_database(path))
     try:
         counts = con.execute(
             "SELECT count(*), count(DISTINCT (item_id, shown_side)) FROM label"

@@ -19,6 +19,7 @@ from core.catalog import users
 from tests.browser.conftest import demo_users_app
 from tests.browser.test_browser import CHROMIUM, auth_cookie, idle, sign_in, wait_for
 from tests.browser.test_browser import browser as browser  # the module-scoped Chromium fixture
+from tests.conftest import ON_POSTGRES
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,6 +35,15 @@ def server(tmp_path_factory):
     running.key_file = running.dbfile.parent / users.KEY_FILE  # generated on first start
     yield running
     running.stop()
+
+
+def app_key(server) -> str:
+    """The key the app signs cookies with: generated beside the DuckDB file on first start;
+    on PostgreSQL the one every app process is given (SWITCHYARD_COOKIE_KEY)."""
+    if ON_POSTGRES:
+        return os.environ["SWITCHYARD_COOKIE_KEY"]
+    assert oct(server.key_file.stat().st_mode & 0o777) == "0o600"
+    return server.key_file.read_text().strip()
 
 
 def cookie_of(context) -> str:
@@ -116,7 +126,7 @@ WRONG_KEY = "a-wrong-key-of-plenty-length-0123456789"
 )
 def test_a_forged_cookie_is_refused(browser, server, live_token, key, username):
     secret = {"example": users.EXAMPLE_COOKIE_KEY, "wrong": WRONG_KEY}.get(key)
-    secret = secret or server.key_file.read_text().strip()
+    secret = secret or app_key(server)
     context = with_cookie(browser, server, forge(live_token, secret, username))
     assert not shows_signed_in(context, server.url)
     assert not shows_signed_in(context, server.url + "/admin")
@@ -125,8 +135,7 @@ def test_a_forged_cookie_is_refused(browser, server, live_token, key, username):
 
 def test_the_same_claims_under_the_apps_key_sign_in(browser, server, live_token):
     # The control for the forgeries above: they fail for their key or user, nothing else.
-    assert oct(server.key_file.stat().st_mode & 0o777) == "0o600"
-    token = forge(live_token, server.key_file.read_text().strip(), "manager")
+    token = forge(live_token, app_key(server), "manager")
     context = with_cookie(browser, server, token)
     assert shows_signed_in(context, server.url)
     context.close()
