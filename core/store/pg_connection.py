@@ -71,7 +71,9 @@ class PgConnection:
             return self
         insert = self._insert_computed_here(text)
         if insert is not None:
-            rows = self._settled_local().execute(insert.select, parameters).to_arrow_table()
+            with warnings.catch_warnings():  # the copy it warns of is the one wanted here
+                warnings.simplefilter("ignore", UserWarning)
+                rows = self._settled_local().execute(insert.select, parameters).to_arrow_table()
             try:
                 self._result = insert_rows(self._con, insert.target, insert.columns, rows)
             except Exception as exc:
