@@ -27,8 +27,8 @@ from core.importers.matching import match_items
 from core.importers.staging import Staged
 from core.importers.tournament_checks import check_values, check_votes, one_dataset, resolve_runs
 from core.importers.tournament_sql import DEFAULT_METRIC, VOTES, keyed_select
-from core.store import db, writes
-from core.store.sql import quote
+from core.store import db, sql, writes
+from core.store.sql import Sql
 
 __all__ = ["DEFAULT_METRIC", "FIELDS", "VOTES", "TournamentImport", "import_staged", "import_votes"]
 
@@ -88,21 +88,32 @@ def import_staged(
     runs = resolve_runs(con, staged, cols, dataset_id)
     dataset = one_dataset(con, staged, cols, runs)
     matched, _ = match_items(con, staged, cols, _Target(dataset), unique=False, can_skip=False)
-    keyed = quote(f"{staged.table}_votes")
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {keyed} AS {keyed_select(cols, runs, matched)}")
-    check_votes(con, staged, cols, keyed)
+    keyed = sql.name(f"{staged.table}_votes")
+    view = sql.compose(
+        "CREATE OR REPLACE TEMP VIEW {keyed} AS {rows}",
+        keyed=keyed,
+        rows=Sql(keyed_select(cols, runs, matched)),  # tournament_sql: quote()d names, value()s
+    )
+    con.execute(view.text)
+    check_votes(con, staged, cols, keyed.text)
     with db.transaction(con):
         written = writes.insert_pairwise_votes_from(
             con,
-            "SELECT ?, _item_id, _a, _b, _turn, _metric, _voter, _kind, _winner, _explanation,"  # noqa: S608 - generated view
-            f" ? FROM {keyed}",
+            sql.compose(
+                "SELECT ?, _item_id, _a, _b, _turn, _metric, _voter, _kind, _winner,"
+                " _explanation, ? FROM {keyed}",
+                keyed=keyed,
+            ).text,
             [dataset, staged.file],
         )
         counts = con.execute(
-            "SELECT count(DISTINCT CASE WHEN _kind = 'judge' THEN _voter END),"  # noqa: S608 - generated view
-            f" count(DISTINCT CASE WHEN _kind = 'reviewer' THEN _voter END),"
-            f" (SELECT count(*) FROM (SELECT _a FROM {keyed} UNION SELECT _b FROM {keyed}))"
-            f" FROM {keyed}"
+            sql.compose(
+                "SELECT count(DISTINCT CASE WHEN _kind = 'judge' THEN _voter END),"
+                " count(DISTINCT CASE WHEN _kind = 'reviewer' THEN _voter END),"
+                " (SELECT count(*) FROM (SELECT _a FROM {keyed} UNION SELECT _b FROM {keyed}))"
+                " FROM {keyed}",
+                keyed=keyed,
+            ).text
         ).fetchone() or (0, 0, 0)
         writes.audit(
             con,
