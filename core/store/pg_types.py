@@ -62,24 +62,45 @@ def copy_into_temp(con, name: str, table: pa.Table) -> None:
 
 def insert_rows(con, target: str, columns: tuple[str, ...] | None, rows: pa.Table):
     """Insert ``rows`` into the server table ``target`` (into ``columns``, else all of its
-    columns in order) through a temporary table made with the target's own column types,
-    so a NULL or text DuckDB computed lands as the column's type. Answers the INSERT's cursor."""
+    columns in order). They are staged with the types DuckDB computed (a column of NULLs
+    with the target's type), then cast to the target's types as DuckDB's INSERT would: a
+    DOUBLE into a BIGINT rounds, text into a JSON column parses. Answers the INSERT's cursor."""
     from psycopg import sql as pgsql
 
-    listed = pgsql.SQL(", ").join(map(pgsql.Identifier, columns)) if columns else pgsql.SQL("*")
-    into = pgsql.SQL(" ({})").format(listed) if columns else pgsql.SQL("")
+    types = dict(
+        con.execute(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+            " WHERE attrelid = %s::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            [target],
+        ).fetchall()
+    )
+    names = list(columns) if columns else list(types)
+    staged = [
+        types[name] if pa.types.is_null(field.type) else pg_type(field.type)
+        for name, field in zip(names, rows.schema, strict=True)
+    ]
     staging, table = pgsql.Identifier("_switchyard_rows"), pgsql.Identifier(target)
     con.execute(pgsql.SQL("DROP TABLE IF EXISTS {}").format(staging))
     con.execute(
-        pgsql.SQL("CREATE TEMP TABLE {} AS SELECT {} FROM {} LIMIT 0").format(
-            staging, listed, table
+        pgsql.SQL("CREATE TEMP TABLE {} ({})").format(
+            staging,
+            pgsql.SQL(", ").join(
+                pgsql.SQL("{} {}").format(pgsql.Identifier(n), pgsql.SQL(t))
+                for n, t in zip(names, staged, strict=True)
+            ),
         )
     )
     with con.cursor() as cur, cur.copy(pgsql.SQL("COPY {} FROM STDIN").format(staging)) as out:
         for row in zip(*(c.to_pylist() for c in rows.columns), strict=True):
             out.write_row(row)
+    cast = pgsql.SQL(", ").join(
+        pgsql.SQL("CAST({} AS {})").format(pgsql.Identifier(n), pgsql.SQL(types[n])) for n in names
+    )
+    listed = pgsql.SQL(", ").join(map(pgsql.Identifier, names))
     cur = con.cursor()
-    cur.execute(pgsql.SQL("INSERT INTO {}{} SELECT * FROM {}").format(table, into, staging))
+    cur.execute(
+        pgsql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(table, listed, cast, staging)
+    )
     con.execute(pgsql.SQL("DROP TABLE {}").format(staging))
     return cur
 

@@ -30,8 +30,9 @@ def test_same_seed_gives_the_same_content_hash():
 
 
 @pytest.mark.slow
-def test_install_creates_a_frozen_synthetic_migration_with_three_runs():
-    con = db.connect(":memory:")
+def test_install_creates_a_frozen_synthetic_migration_with_three_runs(con):
+    # ``con`` is a fresh PostgreSQL database on that backend: the app builds the demo there
+    # when it starts on an empty one (its canary traffic once failed to insert there).
     assert demo.install_if_empty(con, SEED) is not None
     assert demo.install_if_empty(con, SEED) is None  # only on an empty database
     (m,) = migrations.list_migrations(con)
@@ -44,6 +45,10 @@ def test_install_creates_a_frozen_synthetic_migration_with_three_runs():
     assert {s.split(":")[0] for s in info["strata"]} == set(demo.STRATA)
     prices = {p[0]: (p[2], p[3]) for p in models.current_prices(con)}
     assert prices["amazon.nova-pro-v1:0"] == (0.0008, 0.0032)
+    embedded = db.connect(":memory:")
+    demo.install(embedded, SEED)
+    assert datasets.list_datasets(embedded)[0]["sha256"] == info["sha256"]
+    assert db.row_counts(embedded) == counts
 
 
 def _kappa(generated, model_id, metric="correctness", mask=None):
