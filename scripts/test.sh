@@ -2,9 +2,8 @@
 # Install what the tests need (Debian's Chromium for the browser tests, the Python test
 # dependencies), lint (ruff, with the security rules), check the formatting and the types
 # (mypy on core/ and cli/), run every test, then every benchmark at its smoke size so none
-# can rot. The README's test command and .ci/run call this; arguments go to the test run
-# (e.g. -m "not browser and not slow" for the fast part). The tests but the browser's then
-# run a second time on PostgreSQL.
+# can rot. The README's test command and .ci/run call this; arguments replace the test
+# selection on each backend (e.g. -m "not browser and not slow" for the fast part).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Pango lays out the PDF export (WeasyPrint); PostgreSQL is the team backend's server.
@@ -22,21 +21,19 @@ trap 'python -m tests.pg_cluster stop "$PG_DIR"; rm -rf "$PG_DIR"' EXIT
 ruff check .
 ruff format --check .
 mypy core cli
-if [ $# -gt 0 ]; then
-  python -m pytest "$@"
-else
-  # Every test: two at a time, but the browser tests one at a time (each drives Chromium
-  # and a server, and times what it sees, on these 2 cores).
-  python -m pytest -q -n 2 -m "not browser" tests
-  python -m pytest -q -m browser tests
-fi
-# The tests again with PostgreSQL as the system of record (the team backend), but for the
-# browser tests and those listed as pending there. SWITCHYARD_TEST_BACKENDS=duckdb skips this.
-if [ "${SWITCHYARD_TEST_BACKENDS:-duckdb,postgresql}" != "duckdb" ]; then
-  mapfile -t pending < <(grep -v '^#' tests/postgresql_pending.txt | sed 's/^/--deselect=/')
-  SWITCHYARD_TEST_BACKEND=postgresql python -m pytest -q -n 2 -m "not browser" \
-    "${pending[@]}" tests
-fi
+# Every test on each backend: a DuckDB file, then PostgreSQL as the system of record (the team
+# backend; SWITCHYARD_TEST_BACKENDS=duckdb skips it). Two at a time, but the browser tests one
+# at a time (each drives Chromium and a server, and times what it sees, on these 2 cores).
+backends="duckdb postgresql"
+if [ "${SWITCHYARD_TEST_BACKENDS:-}" = "duckdb" ]; then backends="duckdb"; fi
+for backend in $backends; do
+  if [ $# -gt 0 ]; then
+    SWITCHYARD_TEST_BACKEND=$backend python -m pytest "$@"
+  else
+    SWITCHYARD_TEST_BACKEND=$backend python -m pytest -q -n 2 -m "not browser" tests
+    SWITCHYARD_TEST_BACKEND=$backend python -m pytest -q -m browser tests
+  fi
+done
 for bench in ingest review_loop calibration compare runner coverage label_efficiency canary canary_power \
   review_browser review_load first_start store_copy; do
   python "bench/$bench.py" --smoke >/dev/null
