@@ -133,3 +133,22 @@ def test_the_same_statements_answer_alike_on_both(postgres_url):
         assert [tuple(map(plain, r)) for r in got] == [tuple(map(plain, r)) for r in want], sql
     pg.close()
     duck.close()
+
+
+def test_any_value_is_the_first_value_that_is_not_null_as_in_duckdb(postgres_url):
+    # PostgreSQL 15 has no any_value: core/store/schema/functions/postgresql.sql defines it.
+    from core.store import db, pg_pool
+
+    sql = (
+        "SELECT g, any_value(v) AS v, any_value(w) AS w FROM (VALUES ('a', NULL, NULL),"
+        " ('a', 2, 'x'), ('a', 3, NULL), ('b', NULL, NULL)) t(g, v, w) GROUP BY g ORDER BY g"
+    )
+    want = duckdb.connect().execute(sql).fetchall()
+    con = db.connect(postgres_url)
+    try:
+        assert con.execute(sql).fetchall() == want == [("a", 2, "x"), ("b", None, None)]
+        functions = {r[0] for r in con.execute("SELECT proname FROM pg_proc").fetchall()}
+        assert "first" not in functions  # it answered NULL; nothing used it
+    finally:
+        con.close()
+        pg_pool.close_pools()

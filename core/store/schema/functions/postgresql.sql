@@ -16,14 +16,21 @@ CREATE OR REPLACE FUNCTION json_extract_path(text, VARIADIC text[]) RETURNS json
 CREATE OR REPLACE FUNCTION sha256(text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT encode(sha256(convert_to($1, 'UTF8')), 'hex') $$;
 
--- any_value (built in from PostgreSQL 16): any one value of the group.
+-- any_value (built in from PostgreSQL 16): the group's first non-NULL value, as DuckDB's. The
+-- step is STRICT, so PostgreSQL keeps the first non-NULL value as the state and skips NULLs;
+-- PL/pgSQL, as an SQL function's step costs twice as much a row (0.73 s against 0.35 s for
+-- the comparison's labels, 177,064 rows in 44,266 groups).
 CREATE OR REPLACE FUNCTION sy_any_value_step(anyelement, anyelement) RETURNS anyelement
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce($1, $2) $$;
+    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$ BEGIN RETURN $1; END $$;
 DO $$ BEGIN
     IF current_setting('server_version_num')::int < 160000 THEN
         CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = sy_any_value_step, STYPE = anyelement);
     END IF;
 END $$;
+
+-- first(x) was defined here and answered NULL; no statement uses it.
+DROP AGGREGATE IF EXISTS first(anyelement);
+DROP FUNCTION IF EXISTS sy_first_step(anyelement, anyelement);
 
 -- Floating point tests (PostgreSQL's isfinite takes dates only).
 CREATE OR REPLACE FUNCTION is_nan(double precision) RETURNS boolean
@@ -42,11 +49,6 @@ CREATE OR REPLACE FUNCTION length(anyarray) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(cardinality($1), 0) $$;
 CREATE OR REPLACE FUNCTION list_position(anyarray, anyelement) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT array_position($1, $2) $$;
-
--- first(x): the first value of the group in its order.
-CREATE OR REPLACE FUNCTION sy_first_step(anyelement, anyelement) RETURNS anyelement
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT $1 $$;
-CREATE OR REPLACE AGGREGATE first(anyelement) (SFUNC = sy_first_step, STYPE = anyelement);
 
 -- json_type(text): DuckDB's names (OBJECT, ARRAY, VARCHAR, BIGINT, DOUBLE, BOOLEAN, NULL).
 CREATE OR REPLACE FUNCTION json_type(text) RETURNS text
