@@ -3,7 +3,8 @@
 A per-item pivot of a million items' judge scores takes PostgreSQL several times as long as
 DuckDB, and reading the rows it needs as Arrow costs less than the pivot there. ``frame`` runs
 an analysis statement on the DuckDB file itself, or, on PostgreSQL, in an in-process DuckDB
-over just the rows and columns the statement reads (``Read``), fetched through ADBC.
+over just the rows and columns the statement reads (``Read``), fetched through ADBC;
+``Local`` runs several over the same rows, read once.
 """
 
 from __future__ import annotations
@@ -27,15 +28,33 @@ class Read:
     params: Sequence[Any] = ()
 
 
+class Local:
+    """Several analysis statements over the same rows: on the DuckDB file they run on it; on
+    PostgreSQL every ``Read`` is fetched once, on entry, into an in-process DuckDB that they
+    all run in. Use as a context manager; ``execute`` answers a DuckDB cursor."""
+
+    def __init__(self, con: Any, reads: Mapping[str, Read]):
+        self._con, self._reads = con, reads
+        self._local: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> Local:
+        if on_postgres(self._con):
+            self._local = duckdb.connect(":memory:")
+            for name, read in self._reads.items():
+                self._local.register(name, self._con.execute(read.sql, list(read.params)).arrow())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return (self._local or self._con).execute(sql, list(params))
+
+
 def frame(con: Any, sql: str, params: Sequence[Any], reads: Mapping[str, Read]) -> pd.DataFrame:
     """``sql`` (DuckDB's dialect) as a DataFrame: on the DuckDB file ``con``, or over
     ``reads`` (table name -> its rows) in an in-process DuckDB when ``con`` is PostgreSQL."""
-    if not on_postgres(con):
-        return con.execute(sql, list(params)).df()
-    local = duckdb.connect(":memory:")
-    try:
-        for name, read in reads.items():
-            local.register(name, con.execute(read.sql, list(read.params)).arrow())
-        return local.execute(sql, list(params)).df()
-    finally:
-        local.close()
+    with Local(con, reads) as local:
+        return local.execute(sql, params).df()

@@ -25,10 +25,12 @@ from core.analysis.calibration import smes
 from core.analysis.calibration.evidence import (
     Evidence,
     SmeEvidence,
+    design_strata,
     load,
     load_sme,
     metrics_with_labels,
     pairs,
+    pairs_of,
 )
 from core.analysis.calibration.figures import (
     MIN_FAILS_FOR_RECALL,
@@ -63,6 +65,7 @@ __all__ = [
     "agreement",
     "apply_threshold",
     "calibrate",
+    "design_strata",
     "design_warning",
     "disagreements",
     "load",
@@ -70,6 +73,7 @@ __all__ = [
     "majority",
     "metrics_with_labels",
     "pairs",
+    "pairs_of",
     "pairwise",
     "report",
     "select",

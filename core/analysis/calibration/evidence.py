@@ -48,7 +48,7 @@ class SmeEvidence:
 
 
 _PAIRS = """
-    SELECT l.item_id, l.reviewer, l.score AS sme_score,
+    SELECT j.metric, l.item_id, l.reviewer, l.score AS sme_score,
            coalesce(l.passed, l.score >= ?) AS sme_pass, {texts}
            l.origin, l.sample_id, j.score AS judge_score,
            {verdict} AS judge_pass,
@@ -57,10 +57,11 @@ _PAIRS = """
            coalesce(j.judge || ' ' || j.judge_version, j.judge) AS judge_version,
            si.inclusion_prob, si.stratum || '/' || si.pool AS design_stratum,
            si.stratum_size,
-           1 / si.inclusion_prob / count(*) OVER (PARTITION BY l.item_id) AS weight,
+           1 / si.inclusion_prob / count(*) OVER (PARTITION BY j.metric, l.item_id) AS weight,
            i.stratum
     FROM label l
-    JOIN judge_score j ON j.run_id = l.run_id AND j.item_id = l.item_id AND j.metric = ?
+    JOIN judge_score j ON j.run_id = l.run_id AND j.item_id = l.item_id
+         AND j.metric IN (SELECT unnest(?))
     JOIN run r ON r.run_id = l.run_id
     JOIN item i ON i.dataset_id = r.dataset_id AND i.item_id = l.item_id
     LEFT JOIN sample_item si ON si.sample_id = l.sample_id AND si.item_id = l.item_id
@@ -69,7 +70,7 @@ _PAIRS = """
       ON t.metric = j.metric AND t.run_id = j.run_id
     {run_metric_join}
     WHERE l.run_id = ? AND (l.score IS NOT NULL OR l.passed IS NOT NULL)
-    ORDER BY l.item_id, l.reviewer, l.sample_id NULLS FIRST, l.label_id
+    ORDER BY j.metric, l.item_id, l.reviewer, l.sample_id NULLS FIRST, l.label_id
 """
 
 
@@ -81,12 +82,37 @@ def pairs(
     ``details`` adds the texts a person reads (notes, failure modes, the judge's
     explanation); the statistics do not need them.
     """
+    return pairs_of(con, run_id, [metric], details)[metric]
+
+
+def pairs_of(
+    con: duckdb.DuckDBPyConnection, run_id: str, names: list[str], details: bool = True
+) -> dict[str, pd.DataFrame]:
+    """``pairs`` of several metrics in one read (metric -> its pairs, empty when none)."""
     query = _PAIRS.format(
         texts="l.notes, l.failure_modes, j.explanation," if details else "",
         verdict=metrics.VERDICT_SQL,
         run_metric_join=metrics.RUN_METRIC_JOIN,
     )
-    return con.execute(query, [PASS_SCORE, metric, run_id]).df()
+    frame = con.execute(query, [PASS_SCORE, list(names), run_id]).df()
+    return {
+        name: frame[frame["metric"] == name].drop(columns="metric").reset_index(drop=True)
+        for name in names
+    }
+
+
+def pass_rates(
+    con: duckdb.DuckDBPyConnection, run_id: str, names: list[str]
+) -> dict[str, float | None]:
+    """The judge's pass rate of each metric over every item it scored on the run."""
+    # every metric of the run in one scan: a list of metrics to match costs PostgreSQL more
+    rows = con.execute(
+        "SELECT metric, avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM judge_score"
+        " WHERE run_id = ? GROUP BY metric",
+        [run_id],
+    ).fetchall()
+    found = {m: None if rate is None else float(rate) for m, rate in rows}
+    return {name: found.get(name) for name in names}
 
 
 def load(
@@ -99,12 +125,7 @@ def load(
 ) -> Evidence:
     """The evidence for one metric on one run; ``frame``: pairs already read (and perhaps
     narrowed by a page), so they are not read again."""
-    row = con.execute(
-        "SELECT avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END) FROM"
-        " judge_score WHERE run_id = ? AND metric = ?",
-        [run_id, metric],
-    ).fetchone()
-    rate = None if row is None or row[0] is None else float(row[0])
+    rate = pass_rates(con, run_id, [metric])[metric]
     chosen = pairs(con, run_id, metric, details) if frame is None else frame
     return Evidence(run_id, metric, chosen, rate, design_strata(con, chosen))
 

@@ -46,6 +46,8 @@ class Comparison:
     labels: pd.DataFrame
     prices: pd.DataFrame
     directions: dict[tuple, dict]
+    # (run_id, metric) -> the judge's stored pass rate over every item it scored
+    judge_pass_rates: dict[tuple[str, str], float | None]
 
 
 def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) -> Comparison:
@@ -64,18 +66,24 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
     if target_run_id not in migrations.target_runs(con, migration_id):
         raise InputError("compare", f"run {target_run_id!r} is not a target of {migration_id}")
     runs = {"source": source_run_id, "target": target_run_id}
-    metrics = [
-        m
-        for (m,) in con.execute(
-            "SELECT metric FROM judge_score WHERE run_id IN (?, ?) GROUP BY metric"
-            " HAVING count(DISTINCT run_id) = 2 ORDER BY 1",
+    with reads.Local(con, _item_reads(dataset_id, [source_run_id, target_run_id])) as local:
+        metrics = [
+            m
+            for (m,) in local.execute(
+                "SELECT metric FROM judge_score WHERE run_id IN (?, ?) GROUP BY metric"
+                " HAVING count(DISTINCT run_id) = 2 ORDER BY 1",
+                [source_run_id, target_run_id],
+            ).fetchall()
+        ]
+        items = _items(local, dataset_id, runs, metrics)
+        rates = local.execute(
+            "SELECT run_id, metric, avg(CASE WHEN passed THEN 1.0 ELSE 0.0 END)"
+            " FROM judge_score WHERE run_id IN (?, ?) GROUP BY run_id, metric",
             [source_run_id, target_run_id],
         ).fetchall()
-    ]
     directions = metrics_catalog.run_directions(con, list(runs.values()))
     named = criteria.get("gating_metrics") or gating_by_default(metrics, runs, directions)
     gating = [m for m in named if m in metrics]
-    items = _items(con, dataset_id, runs, metrics)
     for side in SIDES:
         failed = items[f"{side}_error"].notna() | items[f"{side}_missing"]
         items[f"{side}_ok"] = ~failed
@@ -97,6 +105,7 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
         _labels(con, migration_id, runs),
         prices[prices["model_id"].isin(set(models.values()))].reset_index(drop=True),
         directions,
+        {(run, metric): None if rate is None else float(rate) for run, metric, rate in rates},
     )
 
 
@@ -121,9 +130,10 @@ def _run_attrs(con: duckdb.DuckDBPyConnection, runs: dict[str, str], dataset_id:
 
 
 def _items(
-    con: duckdb.DuckDBPyConnection, dataset_id: str, runs: dict[str, str], metrics: list[str]
+    local: reads.Local, dataset_id: str, runs: dict[str, str], metrics: list[str]
 ) -> pd.DataFrame:
-    """One row per item: both runs' measures, errors, and each metric's score and verdict."""
+    """One row per item: both runs' measures, errors, and each metric's score and verdict
+    (over ``local``: the rows of ``_item_reads``)."""
     columns, names = [], {}
     for side in SIDES:
         p = side[0]
@@ -176,12 +186,12 @@ def _items(
         ORDER BY i.item_id
     """  # noqa: S608 - aliases by position; values bound
     pair = [runs["source"], runs["target"]]
-    rows = reads.frame(con, sql, [dataset_id, *pair, *metrics], _item_reads(dataset_id, pair))
+    rows = local.execute(sql, [dataset_id, *pair, *metrics]).df()
     return rows.rename(columns=names)
 
 
 def _item_reads(dataset_id: str, pair: list[str]) -> dict[str, reads.Read]:
-    """The rows _items reads (on PostgreSQL, all DuckDB is given to pivot)."""
+    """The rows the metric list and _items read (on PostgreSQL, all DuckDB is given)."""
     return {
         "item": reads.Read(
             "SELECT dataset_id, item_id, stratum, split, tags FROM item WHERE dataset_id = ?",

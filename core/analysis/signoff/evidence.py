@@ -70,27 +70,38 @@ def _trust(con: duckdb.DuckDBPyConnection, comparison: compare.Comparison, seed:
     target = comparison.runs["target"]
     floor = comparison.criteria["kappa_floor"]
     labelled = set(calibration.metrics_with_labels(con, target))
-    out = {}
-    for metric in comparison.gating:
-        if metric in labelled:
-            frame = calibration.pairs(con, target, metric, details=False)
-            out[metric] = calibration.report(
-                con, target, metric, seed=seed, floor=floor, frame=frame, scores=False
-            )
-    return out
+    gating = [metric for metric in comparison.gating if metric in labelled]
+    frames = calibration.pairs_of(con, target, gating, details=False)  # one read for all
+    rates = comparison.judge_pass_rates
+    return {
+        metric: calibration.calibrate(
+            calibration.Evidence(
+                target,
+                metric,
+                frame,
+                rates.get((target, metric)),
+                calibration.design_strata(con, frame),
+            ),
+            seed=seed,
+            floor=floor,
+            scores=False,
+        )
+        for metric, frame in frames.items()
+    }
 
 
 def _safety_sme(con: duckdb.DuckDBPyConnection, comparison: compare.Comparison) -> dict:
     """The SMEs' pass share on the target of each safety-tagged item they labelled."""
     items = comparison.items
-    tagged = items.loc[items["safety"], "item_id"].tolist()
-    return dict(
-        con.execute(
-            "SELECT item_id, avg(coalesce(passed, score >= ?)::DOUBLE) FROM label"
-            " WHERE run_id = ? AND item_id IN (SELECT unnest(?)) GROUP BY item_id",
-            [PASS_SCORE, comparison.runs["target"], tagged],
-        ).fetchall()
-    )
+    tagged = set(items.loc[items["safety"], "item_id"])
+    # Every labelled item's share, then the tagged ones: binding the tagged items as a list
+    # (200,000 at 1,000,000 items) costs PostgreSQL more than the labels it reads.
+    shares = con.execute(
+        "SELECT item_id, avg(coalesce(passed, score >= ?)::DOUBLE) FROM label"
+        " WHERE run_id = ? GROUP BY item_id",
+        [PASS_SCORE, comparison.runs["target"]],
+    ).fetchall()
+    return {item: share for item, share in shares if item in tagged}
 
 
 def default_target(con: duckdb.DuckDBPyConnection, migration_id: str) -> str:
