@@ -8,6 +8,10 @@ from typing import Any
 
 from core.store import pg_sql
 
+# UTC, as DuckDB's timestamps; no JIT: compiling took longer than it saved on every query
+# measured (sign-off at 1,000,000 items about 0.4 s faster without it, PostgreSQL 15).
+SESSION_OPTIONS = "-c TimeZone=UTC -c jit=off"
+
 _pools: dict[str, Any] = {}
 _pools_lock = threading.Lock()
 
@@ -28,7 +32,7 @@ def pool(url: str):
                 # timestamp column are typed by the statement, as DuckDB types them.
                 kwargs={
                     "autocommit": True,
-                    "options": "-c TimeZone=UTC",
+                    "options": SESSION_OPTIONS,
                     "cursor_factory": ClientCursor,
                 },
                 configure=_configure,

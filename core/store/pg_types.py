@@ -150,6 +150,9 @@ def read_arrow(url: str, text: str) -> pa.Table:
         con = idle.pop() if idle else None
     if con is None:
         con = adbc.connect(url)
+        with con.cursor() as cur:
+            cur.execute("SET jit = off")  # as the pool's sessions (pg_pool.SESSION_OPTIONS)
+        con.commit()
     try:
         with con.cursor() as cur:
             cur.execute(text)

@@ -152,3 +152,17 @@ def test_any_value_is_the_first_value_that_is_not_null_as_in_duckdb(postgres_url
     finally:
         con.close()
         pg_pool.close_pools()
+
+
+def test_sessions_run_without_jit_compilation(postgres_url):
+    # Compiling took longer than it saved on every analysis measured (bench/RESULTS.md).
+    from core.store import db, pg_pool, pg_types
+
+    con = db.connect(postgres_url)
+    try:
+        assert con.execute("SELECT current_setting('jit')").fetchone() == ("off",)
+        read = pg_types.read_arrow(postgres_url, "SELECT current_setting('jit') AS jit")
+        assert read.to_pylist() == [{"jit": "off"}]
+    finally:
+        con.close()
+        pg_pool.close_pools()
