@@ -126,11 +126,19 @@ def snapshot_facts(con: duckdb.DuckDBPyConnection, migration_id: str, runs: list
         " WHERE m.migration_id = ?",
         [migration_id],
     )
-    judges = con.execute(
-        "SELECT DISTINCT run_id || ':' || metric || ':' || judge || ' ' ||"
-        " coalesce(judge_version, '') FROM judge_score WHERE run_id IN (?, ?) ORDER BY 1",
-        runs,
-    ).fetchall()
+    # Grouped on the columns, joined and sorted here: PostgreSQL groups the plain columns
+    # faster than the joined text, and sorts text by its collation (Python, as DuckDB, by
+    # code point).
+    judges = sorted(
+        {
+            f"{run}:{metric}:{judge} {version or ''}"
+            for run, metric, judge, version in con.execute(
+                "SELECT run_id, metric, judge, judge_version FROM judge_score"
+                " WHERE run_id IN (?, ?) GROUP BY ALL",
+                runs,
+            ).fetchall()
+        }
+    )
     thresholds = one_row(
         con,
         "SELECT count(*), max(set_at)::VARCHAR FROM judge_threshold WHERE run_id IN (?, ?)",
@@ -145,7 +153,7 @@ def snapshot_facts(con: duckdb.DuckDBPyConnection, migration_id: str, runs: list
         "dataset_sha256": dataset[1],
         "source_run_id": runs[0],
         "target_run_id": runs[1],
-        "judge_versions": [r[0] for r in judges],
+        "judge_versions": judges,
         "thresholds": list(thresholds),
         "labels": labels[0],
         "labels_changed_at": labels[1],

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core import demo
@@ -98,6 +99,20 @@ def test_threshold_sweep_and_applying_it_keeps_scores(demo_con):
         "SELECT before, after FROM audit WHERE action = 'apply_threshold'"
     ).fetchone()
     assert json.loads(audit[1]) == {"threshold": 0.9}
+
+
+def test_pairs_of_several_metrics_read_once_are_each_metrics_pairs(demo_con):
+    # Sign-off reads every gating metric's pairs in one query; each must be what a read of
+    # that metric alone gives, row for row (weights are per metric and item).
+    con, target = demo_con
+    together = calibration.pairs_of(con, target, ["correctness", "faithfulness", "absent"])
+    for metric in ("correctness", "faithfulness"):
+        alone = calibration.pairs(con, target, metric)
+        assert len(alone) > 0
+        pd.testing.assert_frame_equal(together[metric], alone)
+        labels_on_item = alone.groupby("item_id")["reviewer"].transform("size")
+        np.testing.assert_allclose(alone["weight"], 1 / alone["inclusion_prob"] / labels_on_item)
+    assert together["absent"].empty and list(together["absent"].columns) == list(alone.columns)
 
 
 def test_sme_vs_sme_on_overlap_items(demo_con):

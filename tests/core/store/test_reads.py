@@ -29,3 +29,34 @@ def test_a_pivot_reads_the_same_on_either_backend(con, golden):
     )
     expected = pd.DataFrame({"item_id": ["q1", "q2"], "a": [0.9, 0.4], "passed": [False, False]})
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_several_statements_read_the_same_rows_once(con, golden, monkeypatch):
+    run = con.execute("SELECT run_id FROM run").fetchone()[0]
+    con.execute("DELETE FROM judge_score")
+    con.executemany(
+        "INSERT INTO judge_score (run_id, item_id, metric, judge, score, threshold, passed)"
+        " VALUES (?, ?, ?, 'j', ?, 0.5, ?)",
+        [(run, "q1", "a", 0.9, True), (run, "q1", "b", 0.2, False), (run, "q2", "a", 0.4, False)],
+    )
+    served = []
+    execute = type(con).execute
+
+    def counted(self, sql, parameters=None):
+        served.append(str(sql))
+        return execute(self, sql, parameters)
+
+    monkeypatch.setattr(type(con), "execute", counted)
+    read = reads.Read("SELECT run_id, item_id, metric, passed FROM judge_score WHERE run_id = ?")
+    with reads.Local(con, {"judge_score": reads.Read(read.sql, [run])}) as local:
+        metrics = local.execute("SELECT DISTINCT metric FROM judge_score ORDER BY 1").fetchall()
+        rates = local.execute(
+            "SELECT metric, avg(passed::INT) FROM judge_score GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    assert metrics == [("a",), ("b",)]
+    assert rates == [("a", 0.5), ("b", 0.0)]
+    # On PostgreSQL the server answered the one read; on the DuckDB file, each statement.
+    if reads.on_postgres(con):
+        assert served == [read.sql]
+    else:
+        assert len(served) == 2 and read.sql not in served
