@@ -47,10 +47,15 @@ class CopyResult:
 
     def summary(self) -> str:
         total = sum(self.rows.values())
+        hashes = (
+            "the content hash of 1 dataset version was recomputed from the copy and matches"
+            if len(self.hashes) == 1
+            else f"the content hashes of {len(self.hashes):,} dataset versions were recomputed"
+            " from the copy and match"
+        )
         return (
             f"copied {total:,} rows in {len(self.rows)} tables from {self.source} to"
-            f" {self.target}; row counts and row fingerprints match, and the content hashes of"
-            f" {len(self.hashes)} dataset versions were recomputed from the copy and match"
+            f" {self.target}; row counts and row fingerprints match, and {hashes}"
         )
 
 
@@ -334,4 +339,4 @@ def _verify(
             )
         result.hashes[dataset_id] = found
     if progress:
-        progress(f"verified {len(schema)} tables and {len(result.hashes)} dataset hashes")
+        progress(f"verified {len(schema)} tables and {len(result.hashes)} dataset content hashes")
