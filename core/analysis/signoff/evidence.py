@@ -3,6 +3,8 @@ the target, SME safety verdicts and flags, the evidence snapshot and the approva
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -42,26 +44,45 @@ def load_evidence(
     """Everything ``evaluate`` decides on; the criteria and prices are read once, by
     ``compare.load``, and the snapshot is built from the same reading."""
     comparison = compare.load(con, migration_id, target_run_id)
-    runs = [comparison.runs["source"], target_run_id]
-    snap = build_snapshot(
-        snapshot_facts(con, migration_id, runs),
-        comparison.criteria,
-        comparison.prices,
-    )
-    digest = snapshot_hash(snap)
-    name, synthetic = one_row(
-        con, "SELECT name, synthetic FROM migration WHERE migration_id = ?", [migration_id]
-    )
-    return SignoffEvidence(
+    # The records below are read on a second connection while this thread calibrates the
+    # judges (mostly arithmetic here): on PostgreSQL the server answers them meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        records = pool.submit(_records, con.cursor(), migration_id, comparison)
+        trust = _trust(con, comparison, seed)
+        return records.result()(trust)
+
+
+def _records(
+    con: duckdb.DuckDBPyConnection, migration_id: str, comparison: compare.Comparison
+) -> Callable[[dict], SignoffEvidence]:
+    """Everything but the judges' calibration, read on ``con`` (closed here): the evidence
+    once given the calibration."""
+    target = comparison.runs["target"]
+    try:
+        snap = build_snapshot(
+            snapshot_facts(con, migration_id, [comparison.runs["source"], target]),
+            comparison.criteria,
+            comparison.prices,
+        )
+        digest = snapshot_hash(snap)
+        name, synthetic = one_row(
+            con, "SELECT name, synthetic FROM migration WHERE migration_id = ?", [migration_id]
+        )
+        safety_sme = _safety_sme(con, comparison)
+        flags = open_flags(con, target)
+        given = approvals(con, migration_id, target, digest)
+    finally:
+        con.close()
+    return lambda trust: SignoffEvidence(
         comparison=comparison,
         migration=name,
         synthetic=synthetic,
-        trust=_trust(con, comparison, seed),
-        safety_sme=_safety_sme(con, comparison),
-        flags=open_flags(con, target_run_id),
+        trust=trust,
+        safety_sme=safety_sme,
+        flags=flags,
         snapshot=snap,
         snapshot_sha256=digest,
-        approvals=approvals(con, migration_id, target_run_id, digest),
+        approvals=given,
     )
 
 
