@@ -74,7 +74,7 @@ def insert_rows(con, target: str, columns: tuple[str, ...] | None, rows: pa.Tabl
             [target],
         ).fetchall()
     )
-    names = list(columns) if columns else list(types)
+    names = [c.lower() for c in columns] if columns else list(types)  # unquoted: folded
     staged = [
         types[name] if pa.types.is_null(field.type) else pg_type(field.type)
         for name, field in zip(names, rows.schema, strict=True)

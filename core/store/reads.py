@@ -40,8 +40,13 @@ class Local:
     def __enter__(self) -> Local:
         if on_postgres(self._con):
             self._local = duckdb.connect(":memory:")
-            for name, read in self._reads.items():
-                self._local.register(name, self._con.execute(read.sql, list(read.params)).arrow())
+            try:
+                for name, read in self._reads.items():
+                    rows = self._con.execute(read.sql, list(read.params)).arrow()
+                    self._local.register(name, rows)
+            except BaseException:
+                self.__exit__()
+                raise
         return self
 
     def __exit__(self, *_: object) -> None:

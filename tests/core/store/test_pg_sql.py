@@ -166,3 +166,51 @@ def test_sessions_run_without_jit_compilation(postgres_url):
     finally:
         con.close()
         pg_pool.close_pools()
+
+
+def test_the_old_first_aggregate_is_dropped_and_another_first_is_kept(postgres_url):
+    from core.store import pg
+
+    old = psycopg.connect(postgres_url, autocommit=True)  # as an older Switchyard made it
+    old.execute(
+        "CREATE FUNCTION sy_first_step(anyelement, anyelement) RETURNS anyelement"
+        " LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$"
+    )
+    old.execute("CREATE AGGREGATE first(anyelement) (SFUNC = sy_first_step, STYPE = anyelement)")
+    pg.connect(postgres_url).close()  # a process opening the database applies the functions
+    names = {r[0] for r in old.execute("SELECT proname FROM pg_proc").fetchall()}
+    assert "first" not in names and "sy_first_step" not in names
+    # Someone else's first() (an extension's, a user's) is theirs: left alone.
+    old.execute(
+        "CREATE FUNCTION their_step(anyelement, anyelement) RETURNS anyelement"
+        " LANGUAGE sql IMMUTABLE STRICT AS $$ SELECT $1 $$"
+    )
+    old.execute("CREATE AGGREGATE first(anyelement) (SFUNC = their_step, STYPE = anyelement)")
+    pg.connect(postgres_url).close()
+    assert old.execute("SELECT count(*) FROM pg_proc WHERE proname = 'first'").fetchone() == (1,)
+    old.close()
+
+
+def test_computed_rows_land_as_the_target_columns_types(postgres_url):
+    # DuckDB computed a DOUBLE for a BIGINT column (the demo's canary traffic once failed to
+    # start the app on PostgreSQL) and a column of NULLs; names unquoted, in any case.
+    import pyarrow as pa
+
+    from core.store import pg_types
+
+    pg = psycopg.connect(postgres_url, autocommit=True)
+    pg.execute("CREATE TABLE t (n BIGINT, flag BOOLEAN, note VARCHAR, ts TIMESTAMP)")
+    rows = pa.table(
+        {
+            "a": pa.array([1214.0, 2.4], pa.float64()),
+            "b": pa.array([True, None]),
+            "c": pa.nulls(2),
+            "d": pa.array(["2026-12-01 10:00:00", None]),
+        }
+    )
+    pg_types.insert_rows(pg, "t", ("N", "Flag", "note", "TS"), rows)
+    assert pg.execute("SELECT * FROM t ORDER BY n").fetchall() == [
+        (2, None, None, None),
+        (1214, True, None, datetime(2026, 12, 1, 10)),
+    ]
+    pg.close()

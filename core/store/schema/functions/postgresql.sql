@@ -28,9 +28,14 @@ DO $$ BEGIN
     END IF;
 END $$;
 
--- first(x) was defined here and answered NULL; no statement uses it.
-DROP AGGREGATE IF EXISTS first(anyelement);
-DROP FUNCTION IF EXISTS sy_first_step(anyelement, anyelement);
+-- first(x) was defined here and answered NULL; no statement uses it. Dropped where it is
+-- ours (its step function is), so another first() (an extension's) is left alone.
+DO $$ BEGIN
+    IF to_regprocedure('sy_first_step(anyelement, anyelement)') IS NOT NULL THEN
+        DROP AGGREGATE IF EXISTS first(anyelement);
+        DROP FUNCTION sy_first_step(anyelement, anyelement);
+    END IF;
+END $$;
 
 -- Floating point tests (PostgreSQL's isfinite takes dates only).
 CREATE OR REPLACE FUNCTION is_nan(double precision) RETURNS boolean
