@@ -13,7 +13,7 @@ from core.catalog import metrics
 from core.errors import InputError
 from core.importers.canary import load
 from core.importers.staging import Staged
-from core.store import writes_canary
+from core.store import sql, writes_canary
 
 COLUMNS = ("_row", "request_id", "metric", "evaluator", "score", "label", "explanation")
 _names = itertools.count(1)
@@ -89,9 +89,15 @@ def validate(
                 row_word="line",
             )
         repeats = con.execute(
-            f"SELECT s._row, s.request_id, s.metric FROM {name} s JOIN canary_score c"  # noqa: S608 - generated names
-            " ON c.migration_id = ? AND c.request_id = s.request_id AND c.metric = s.metric"
-            " AND c.evaluator = s.evaluator ORDER BY s._row LIMIT 1",
+            str(
+                sql.compose(
+                    "SELECT s._row, s.request_id, s.metric FROM {scores} s JOIN canary_score c"
+                    " ON c.migration_id = ? AND c.request_id = s.request_id"
+                    " AND c.metric = s.metric AND c.evaluator = s.evaluator"
+                    " ORDER BY s._row LIMIT 1",
+                    scores=sql.name(name),
+                )
+            ),
             [migration_id],
         ).fetchall()
         if repeats:
@@ -115,8 +121,13 @@ def write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, migration_id: st
     try:
         return writes_canary.insert_scores_from(
             con,
-            "SELECT ?, request_id, metric, evaluator, score, label, explanation, ?"  # noqa: S608 - generated name
-            f" FROM {name}",
+            str(
+                sql.compose(
+                    "SELECT ?, request_id, metric, evaluator, score, label, explanation, ?"
+                    " FROM {scores}",
+                    scores=sql.name(name),
+                )
+            ),
             [migration_id, sha],
         )
     finally:
