@@ -89,15 +89,7 @@ def validate(
                 row_word="line",
             )
         repeats = con.execute(
-            str(
-                sql.compose(
-                    "SELECT s._row, s.request_id, s.metric FROM {scores} s JOIN canary_score c"
-                    " ON c.migration_id = ? AND c.request_id = s.request_id"
-                    " AND c.metric = s.metric AND c.evaluator = s.evaluator"
-                    " ORDER BY s._row LIMIT 1",
-                    scores=sql.name(name),
-                )
-            ),
+            str(sql.compose(_REPEATS, scores=sql.name(name))),
             [migration_id],
         ).fetchall()
         if repeats:
@@ -110,6 +102,14 @@ def validate(
             )
     finally:
         con.unregister(name)
+
+
+# A file's score of a request, metric and evaluator that was ingested before.
+_REPEATS = (
+    "SELECT s._row, s.request_id, s.metric FROM {scores} s JOIN canary_score c"
+    " ON c.migration_id = ? AND c.request_id = s.request_id"
+    " AND c.metric = s.metric AND c.evaluator = s.evaluator ORDER BY s._row LIMIT 1"
+)
 
 
 def write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, migration_id: str, sha: str) -> int:
