@@ -151,8 +151,10 @@ class PgEnd:
         self.con.commit()
         # Planner statistics for the copied rows: without them the first queries over a
         # million rows are planned as if the tables were empty (minutes instead of seconds).
+        # VACUUM too: it sets the rows' visibility once, here, instead of autovacuum and the
+        # first readers doing it under the app's first sign-offs (18-19 s instead of 14.6 s).
         self.con.autocommit = True
-        self.con.execute("ANALYZE")
+        self.con.execute("VACUUM (ANALYZE)")
         self.con.autocommit = False
 
     def rollback(self) -> None:

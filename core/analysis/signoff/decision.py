@@ -53,6 +53,17 @@ class SignoffReport:
         return {name: plain(value) for name, value in self.__dict__.items()}
 
 
+@dataclass(frozen=True)
+class Measures:
+    """What the decision computes from the comparison alone (no database, no calibration)."""
+
+    basis: str  # 'holdout' or 'all items'
+    quality: dict[str, compare.QualityResult]
+    corrected: dict[str, compare.SmeCorrection]
+    speed: compare.SpeedResult
+    cost: compare.CostResult
+
+
 def evaluate(
     con: duckdb.DuckDBPyConnection,
     migration_id: str,
@@ -62,22 +73,39 @@ def evaluate(
 ) -> SignoffReport:
     """Every criterion decided for one target, the approvals, the canary plan, the decision."""
     target_run_id = target_run_id or default_target(con, migration_id)
-    return decide_on(load_evidence(con, migration_id, target_run_id, seed), seed)
+    # the measures are computed while the rest of the evidence is read
+    evidence, measures = load_evidence(
+        con, migration_id, target_run_id, seed, lambda comparison: measure(comparison, seed)
+    )
+    return decide_on(evidence, seed, measures)
 
 
-def decide_on(evidence: SignoffEvidence, seed: int = 0) -> SignoffReport:
-    """The report on loaded evidence (no database)."""
+def measure(comparison: compare.Comparison, seed: int = 0) -> Measures:
+    """Quality, SME-corrected quality, speed and cost of the comparison's decision items."""
+    items, basis = compare.decision_items(comparison)
+    boot = compare.bootstrap_for(items, seed)
+    margin = comparison.criteria["quality_margin"]
+    return Measures(
+        basis,
+        {m: compare.quality(items, m, margin, boot) for m in comparison.gating},
+        {m: compare.sme_corrected(comparison, m, items) for m in comparison.gating},
+        compare.speed(items, boot),
+        compare.cost(comparison, items, boot),
+    )
+
+
+def decide_on(
+    evidence: SignoffEvidence, seed: int = 0, measures: Measures | None = None
+) -> SignoffReport:
+    """The report on loaded evidence (no database); ``measures``: already computed on it."""
     comparison = evidence.comparison
     crit = comparison.criteria
     margin = crit["quality_margin"]
-    items, basis = compare.decision_items(comparison)
-    boot = compare.bootstrap_for(items, seed)
-    quality = {m: compare.quality(items, m, margin, boot) for m in comparison.gating}
-    corrected = {m: compare.sme_corrected(comparison, m, items) for m in comparison.gating}
-    speed = compare.speed(items, boot)
-    cost = compare.cost(comparison, items, boot)
+    done = measures or measure(comparison, seed)
+    quality, corrected, speed, cost = done.quality, done.corrected, done.speed, done.cost
     criteria = [
-        rules.quality_criterion(quality[m], corrected[m], margin, basis) for m in comparison.gating
+        rules.quality_criterion(quality[m], corrected[m], margin, done.basis)
+        for m in comparison.gating
     ]
     if not comparison.gating:
         criteria.append(rules.no_gating_metric())
@@ -95,7 +123,7 @@ def decide_on(evidence: SignoffEvidence, seed: int = 0) -> SignoffReport:
         target_run_id=comparison.runs["target"],
         target_model=comparison.models["target"],
         source_run_id=comparison.runs["source"],
-        decided_on=basis,
+        decided_on=done.basis,
         decision=decision,
         reasons=reasons,
         criteria=criteria,

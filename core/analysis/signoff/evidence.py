@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import duckdb
+import pandas as pd
 
 from core.analysis import calibration, compare
 from core.catalog import migrations
@@ -24,6 +26,8 @@ from core.catalog.approvals import (
 from core.errors import NotFoundError
 from core.types import PASS_SCORE
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class SignoffEvidence:
@@ -39,17 +43,40 @@ class SignoffEvidence:
 
 
 def load_evidence(
-    con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str, seed: int
-) -> SignoffEvidence:
-    """Everything ``evaluate`` decides on; the criteria and prices are read once, by
+    con: duckdb.DuckDBPyConnection,
+    migration_id: str,
+    target_run_id: str,
+    seed: int,
+    meanwhile: Callable[[compare.Comparison], T],
+) -> tuple[SignoffEvidence, T]:
+    """Everything ``evaluate`` decides on, and ``meanwhile`` of the comparison, computed in
+    this thread while the rest is read; the criteria and prices are read once, by
     ``compare.load``, and the snapshot is built from the same reading."""
     comparison = compare.load(con, migration_id, target_run_id)
-    # The records below are read on a second connection while this thread calibrates the
-    # judges (mostly arithmetic here): on PostgreSQL the server answers them meanwhile.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # The SME pairs and the records are read on other connections while this thread
+    # computes (Python, one core): on PostgreSQL the server answers them meanwhile. Started
+    # before the comparison is read, they would compete with that read for the server.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        labelled = pool.submit(_labelled_pairs, con.cursor(), target_run_id)
         records = pool.submit(_records, con.cursor(), migration_id, comparison)
-        trust = _trust(con, comparison, seed)
-        return records.result()(trust)
+        done = meanwhile(comparison)
+        frames, strata = labelled.result()
+        trust = _trust(comparison, frames, strata, seed)
+        return records.result()(trust), done
+
+
+def _labelled_pairs(
+    con: duckdb.DuckDBPyConnection, target: str
+) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, int]]]:
+    """The SME/judge pairs of every metric the SMEs labelled on ``target`` and the design
+    strata of each, read on ``con`` (closed here)."""
+    try:
+        frames = calibration.pairs_of(
+            con, target, calibration.metrics_with_labels(con, target), details=False
+        )
+        return frames, {m: calibration.design_strata(con, f) for m, f in frames.items()}
+    finally:
+        con.close()
 
 
 def _records(
@@ -86,28 +113,29 @@ def _records(
     )
 
 
-def _trust(con: duckdb.DuckDBPyConnection, comparison: compare.Comparison, seed: int) -> dict:
+def _trust(
+    comparison: compare.Comparison,
+    frames: dict[str, pd.DataFrame],
+    strata: dict[str, dict[str, int]],
+    seed: int,
+) -> dict:
     """The calibration report of each gating metric the SMEs labelled on the target."""
     target = comparison.runs["target"]
-    floor = comparison.criteria["kappa_floor"]
-    labelled = set(calibration.metrics_with_labels(con, target))
-    gating = [metric for metric in comparison.gating if metric in labelled]
-    frames = calibration.pairs_of(con, target, gating, details=False)  # one read for all
-    rates = comparison.judge_pass_rates
     return {
         metric: calibration.calibrate(
             calibration.Evidence(
                 target,
                 metric,
-                frame,
-                rates.get((target, metric)),
-                calibration.design_strata(con, frame),
+                frames[metric],
+                comparison.judge_pass_rates.get((target, metric)),
+                strata[metric],
             ),
             seed=seed,
-            floor=floor,
+            floor=comparison.criteria["kappa_floor"],
             scores=False,
         )
-        for metric, frame in frames.items()
+        for metric in comparison.gating
+        if metric in frames
     }
 
 
