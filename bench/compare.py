@@ -150,17 +150,31 @@ def floor(con) -> None:
 
 def measure(size: int, repeats: int, out: Path = OUT, postgres: str | None = None) -> dict:
     """Sign-off on the DuckDB file; given ``postgres`` (an empty database's URL), also on
-    that database after a copy of the file (core.store_copy), with the two reports compared."""
+    that database after a copy of the file (core.store_copy), with the two reports compared.
+    The two are measured in turn, repeat by repeat, so a machine that slows down for a while
+    slows both alike."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"compare-{size}.duckdb"
     path.unlink(missing_ok=True)
     mid = build(path, size)
-    result = _measure_on(str(path), mid, size, repeats)
+    targets = [str(path)]
     if postgres:
         from core import store_copy
 
         store_copy.copy(str(path), postgres)
-        on_pg = _measure_on(postgres, mid, size, repeats)
+        targets.append(postgres)
+    cons = [db.connect(target) for target in targets]
+    timings: list[tuple[list[float], list[float]]] = [([], []) for _ in cons]
+    reports = [None] * len(cons)
+    for _ in range(repeats):
+        for i, con in enumerate(cons):
+            reports[i] = _once(con, mid, *timings[i])
+    summaries = [_summary(con, reports[i], size, *timings[i]) for i, con in enumerate(cons)]
+    for con in cons:
+        con.close()
+    result = summaries[0]
+    if postgres:
+        on_pg = summaries[1]
         pg_report = on_pg.pop("report")
         same = pg_report == result["report"]
         if not same:  # kept to read: the first lines that differ
@@ -174,35 +188,37 @@ def measure(size: int, repeats: int, out: Path = OUT, postgres: str | None = Non
             "postgresql_to_duckdb": round(
                 on_pg["signoff_median_s"] / result["signoff_median_s"], 2
             ),
+            # each repeat's PostgreSQL sign-off over the DuckDB one measured just before it
+            "postgresql_to_duckdb_per_repeat": [
+                round(pg / duck, 2) for duck, pg in zip(timings[0][0], timings[1][0], strict=True)
+            ],
             "same_report": same,
         }
     result.pop("report")
     return result
 
 
-def _measure_on(target: str, mid: str, size: int, repeats: int) -> dict:
-    con = db.connect(target)
-    labels = con.execute("SELECT count(*) FROM label").fetchone()[0]
-    full, bound = [], []
-    decision = None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        floor(con)
-        bound.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        report = signoff.evaluate(con, mid, "run-t")
-        full.append(time.perf_counter() - start)
-        decision = report.decision
-    con.close()
+def _once(con, mid: str, full: list[float], bound: list[float]):
+    """One floor read and one sign-off, their times appended; the report."""
+    start = time.perf_counter()
+    floor(con)
+    bound.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    report = signoff.evaluate(con, mid, "run-t")
+    full.append(time.perf_counter() - start)
+    return report
+
+
+def _summary(con, report, size: int, full: list[float], bound: list[float]) -> dict:
     return {
         "report": signoff.to_json(report),
         "items": size,
-        "labels": labels,
+        "labels": con.execute("SELECT count(*) FROM label").fetchone()[0],
         "signoff_median_s": round(statistics.median(full), 3),
         "signoff_all_s": [round(x, 3) for x in full],
         "reading_rows_median_s": round(statistics.median(bound), 3),
         "ratio_to_reading": round(statistics.median(full) / statistics.median(bound), 1),
-        "decision": decision,
+        "decision": report.decision,
     }
 
 

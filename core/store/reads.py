@@ -10,6 +10,7 @@ over just the rows and columns the statement reads (``Read``), fetched through A
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,13 +42,23 @@ class Local:
         if on_postgres(self._con):
             self._local = duckdb.connect(":memory:")
             try:
-                for name, read in self._reads.items():
-                    rows = self._con.execute(read.sql, list(read.params)).arrow()
-                    self._local.register(name, rows)
+                # at once, each on its own connection: the server encodes one table's rows
+                # while this process decodes another's
+                with ThreadPoolExecutor(max_workers=min(len(self._reads), 4) or 1) as pool:
+                    fetched = pool.map(self._fetch, self._reads.values())
+                    for name, rows in zip(self._reads, fetched, strict=True):
+                        self._local.register(name, rows)
             except BaseException:
                 self.__exit__()
                 raise
         return self
+
+    def _fetch(self, read: Read) -> Any:
+        con = self._con.cursor()
+        try:
+            return con.execute(read.sql, list(read.params)).arrow()
+        finally:
+            con.close()
 
     def __exit__(self, *_: object) -> None:
         if self._local is not None:

@@ -57,7 +57,7 @@ def load_evidence(
     # computes (Python, one core): on PostgreSQL the server answers them meanwhile. Started
     # before the comparison is read, they would compete with that read for the server.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        labelled = pool.submit(_labelled_pairs, con.cursor(), target_run_id)
+        labelled = pool.submit(_labelled_pairs, con.cursor(), target_run_id, comparison.gating)
         records = pool.submit(_records, con.cursor(), migration_id, comparison)
         done = meanwhile(comparison)
         frames, strata = labelled.result()
@@ -66,14 +66,16 @@ def load_evidence(
 
 
 def _labelled_pairs(
-    con: duckdb.DuckDBPyConnection, target: str
+    con: duckdb.DuckDBPyConnection, target: str, gating: list[str]
 ) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, int]]]:
-    """The SME/judge pairs of every metric the SMEs labelled on ``target`` and the design
-    strata of each, read on ``con`` (closed here)."""
+    """The SME/judge pairs of each gating metric the SMEs labelled on ``target`` and the
+    design strata of each, read on ``con`` (closed here)."""
     try:
-        frames = calibration.pairs_of(
-            con, target, calibration.metrics_with_labels(con, target), details=False
-        )
+        frames = calibration.pairs_of(con, target, gating, details=False)
+        if any(frame.empty for frame in frames.values()):
+            # no pair, yet perhaps labels without a verdict: only then the costlier check
+            labelled = set(calibration.metrics_with_labels(con, target))
+            frames = {m: f for m, f in frames.items() if not f.empty or m in labelled}
         return frames, {m: calibration.design_strata(con, f) for m, f in frames.items()}
     finally:
         con.close()
