@@ -92,10 +92,10 @@ def import_staged(
     view = sql.compose(
         "CREATE OR REPLACE TEMP VIEW {keyed} AS {rows}",
         keyed=keyed,
-        rows=Sql(keyed_select(cols, runs, matched)),  # tournament_sql: quote()d names, value()s
+        rows=keyed_select(cols, runs, Sql(matched)),  # match_items quote()s its view
     )
     con.execute(view.text)
-    check_votes(con, staged, cols, keyed.text)
+    check_votes(con, staged, cols, keyed)
     with db.transaction(con):
         written = writes.insert_pairwise_votes_from(
             con,

@@ -14,10 +14,12 @@ from core.importers.checks import (
     check_unique,
     first_error,
     raw,
-    value,
 )
 from core.importers.staging import Staged
 from core.importers.tournament_sql import VOTES, filled, kind_sql, voter_sql, winner_sql
+from core.importers.values import typed
+from core.store import sql
+from core.store.sql import Sql
 
 
 def check_values(con, staged: Staged, cols: dict[str, Column]) -> None:
@@ -27,16 +29,18 @@ def check_values(con, staged: Staged, cols: dict[str, Column]) -> None:
         add_field_checks(checks, col)
     winner = cols["winner"]
     checks.add(
-        f"{winner_sql(winner)} IS NULL",
+        sql.compose("{w} IS NULL", w=winner_sql(winner)).text,
         "expected model_a, model_b or tie (also a, b, or a tie such as 'tie (bothbad)')",
         winner.source,
         raw(winner),
     )
     voter = cols.get("judge") or cols.get("reviewer")
     where = voter.source if voter else "judge"
-    both = f"{filled(cols.get('judge'))} AND {filled(cols.get('reviewer'))}"
+    both = sql.compose(
+        "{j} AND {r}", j=filled(cols.get("judge")), r=filled(cols.get("reviewer"))
+    ).text
     checks.add(
-        f"{voter_sql(cols)} IS NULL",
+        sql.compose("{v} IS NULL", v=voter_sql(cols)).text,
         "a vote needs its voter: fill in the judge or the reviewer",
         where,
         "NULL",
@@ -50,7 +54,7 @@ def check_values(con, staged: Staged, cols: dict[str, Column]) -> None:
     if "kind" in cols:
         kind = cols["kind"]
         checks.add(
-            f"{filled(kind)} AND {kind_sql({'kind': kind})} IS NULL",
+            sql.compose("{f} AND {k} IS NULL", f=filled(kind), k=kind_sql({"kind": kind})).text,
             "expected judge or reviewer (also llm, model, human, sme, expert)",
             kind.source,
             raw(kind),
@@ -66,8 +70,12 @@ def resolve_runs(
     for side in ("run_a", "run_b"):
         col = cols[side]
         named = con.execute(
-            f"SELECT trim(CAST({value(col)} AS VARCHAR)) AS v, min(_row) FROM {staged.table}"  # noqa: S608 - generated table; quote()d columns
-            " GROUP BY v ORDER BY 2"
+            sql.compose(
+                "SELECT trim(CAST({v} AS VARCHAR)) AS v, min(_row) FROM {staged}"
+                " GROUP BY v ORDER BY 2",
+                v=typed(col),
+                staged=sql.name(staged.table),
+            ).text
         ).fetchall()
         for name, row in named:
             if name in found:
@@ -106,7 +114,11 @@ def one_dataset(
     for side in ("run_a", "run_b"):
         col = cols[side]
         row = con.execute(
-            f"SELECT min(_row) FROM {staged.table} WHERE trim(CAST({value(col)} AS VARCHAR)) = ?",  # noqa: S608 - generated table
+            sql.compose(
+                "SELECT min(_row) FROM {staged} WHERE trim(CAST({v} AS VARCHAR)) = ?",
+                staged=sql.name(staged.table),
+                v=typed(col),
+            ).text,
             [other],
         ).fetchone()
         if row and row[0] is not None:
@@ -122,18 +134,30 @@ def one_dataset(
 
 
 _NO_OUTPUT = {  # the first row whose run has no output for the item, per side
-    "run_a": "NOT EXISTS (FROM output o WHERE o.run_id = k._ra AND o.item_id = k._item_id)",
-    "run_b": "NOT EXISTS (FROM output o WHERE o.run_id = k._rb AND o.item_id = k._item_id)",
+    "run_a": Sql("NOT EXISTS (FROM output o WHERE o.run_id = k._ra AND o.item_id = k._item_id)"),
+    "run_b": Sql("NOT EXISTS (FROM output o WHERE o.run_id = k._rb AND o.item_id = k._item_id)"),
 }
+# one voter's vote on an item, pair and turn given in both orders: its last and first row
+_BOTH_ORDERS = (
+    "SELECT max(_row), min(_row), any_value(_voter) FROM {keyed} GROUP BY _item_id, _a, _b,"
+    " _turn, _metric, _voter HAVING count(DISTINCT _ra) > 1 ORDER BY 1 LIMIT 1"
+)
+# a row whose vote the database holds already (as a vote, a verdict or an SME preference)
+_STORED = sql.compose(
+    "EXISTS (SELECT 1 FROM ({votes}) v WHERE v.item_id = k._item_id AND v.run_a = k._a"
+    " AND v.run_b = k._b AND v.turn = k._turn AND v.metric = k._metric AND v.voter = k._voter)",
+    votes=Sql(VOTES),
+)
 
 
-def check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> None:
+def check_votes(con, staged: Staged, cols: dict[str, Column], keyed: Sql) -> None:
     """Two different runs with an output each; one vote per voter and key, none stored."""
 
-    def first(where: str, params: list | None = None) -> int | None:
+    def first(where: Sql) -> int | None:
         row = con.execute(
-            f"SELECT min(k._row) FROM {keyed} k WHERE {where}",  # noqa: S608 - generated view
-            params or [],
+            sql.compose(
+                "SELECT min(k._row) FROM {keyed} k WHERE {where}", keyed=keyed, where=where
+            ).text
         ).fetchone()
         return None if row is None else row[0]
 
@@ -141,9 +165,11 @@ def check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> Non
         raise InputError(staged.file, problem, row=row, column=column, row_word=staged.row_word)
 
     def voter(row: int) -> str | None:  # the column the row's vote came from
-        return con.execute(f"SELECT _voter_column FROM {keyed} WHERE _row = ?", [row]).fetchone()[0]  # noqa: S608 - generated view
+        return con.execute(
+            sql.compose("SELECT _voter_column FROM {keyed} WHERE _row = ?", keyed=keyed).text, [row]
+        ).fetchone()[0]
 
-    if (row := first("k._ra = k._rb")) is not None:
+    if (row := first(Sql("k._ra = k._rb"))) is not None:
         fail(row, cols["run_b"].source, "a run is compared with itself; a pair needs two runs")
     for side, where in _NO_OUTPUT.items():
         if (missing := first(where)) is not None:
@@ -152,10 +178,7 @@ def check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> Non
                 cols[side].source,
                 "the run has no output for this item; a vote compares two outputs",
             )
-    both = con.execute(
-        f"SELECT max(_row), min(_row), any_value(_voter) FROM {keyed} GROUP BY _item_id, _a,"  # noqa: S608 - generated view
-        " _b, _turn, _metric, _voter HAVING count(DISTINCT _ra) > 1 ORDER BY 1 LIMIT 1"
-    ).fetchone()
+    both = con.execute(sql.compose(_BOTH_ORDERS, keyed=keyed).text).fetchone()
     if both:  # one voter's vote in both orders: FastChat keys a pair unordered
         fail(
             both[0],
@@ -168,7 +191,7 @@ def check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> Non
     try:
         check_unique(
             con,
-            replace(staged, table=keyed),
+            replace(staged, table=keyed.text),
             "_item_id || ' / ' || _a || ' vs ' || _b || ' / turn ' || _turn || ' / ' || _metric"
             " || ' / ' || _voter",
             "",
@@ -176,12 +199,7 @@ def check_votes(con, staged: Staged, cols: dict[str, Column], keyed: str) -> Non
         )
     except InputError as dup:
         fail(dup.row or 0, voter(dup.row or 0), dup.problem)
-    clash = first(
-        f"EXISTS (SELECT 1 FROM ({VOTES}) v WHERE"  # noqa: S608 - a constant query
-        " v.item_id = k._item_id AND v.run_a = k._a"
-        " AND v.run_b = k._b AND v.turn = k._turn AND v.metric = k._metric"
-        " AND v.voter = k._voter)"
-    )
+    clash = first(_STORED)
     if clash is not None:
         fail(
             clash,

@@ -4,10 +4,10 @@ and every vote the database holds in one shape (``VOTES``)."""
 
 from __future__ import annotations
 
-from core.importers.checks import Column, value
+from core.importers.checks import Column
 from core.importers.values import typed
 from core.store import sql
-from core.store.sql import Sql, literal
+from core.store.sql import Sql
 
 DEFAULT_METRIC = "preference"
 SIDES = {"a": "a", "model_a": "a", "run_a": "a", "b": "b", "model_b": "b", "run_b": "b"}
@@ -55,71 +55,107 @@ SELECT * FROM (
 """
 
 
-def as_text(col: Column) -> str:
-    return f"lower(trim(CAST({value(col)} AS VARCHAR)))"
+def as_text(col: Column) -> Sql:
+    return sql.compose("lower(trim(CAST({v} AS VARCHAR)))", v=typed(col))
 
 
-def winner_sql(col: Column) -> str:
-    """'a', 'b', 'tie' or NULL (not a winner) for the file's spelling."""
-    text = as_text(col)
-    cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in SIDES.items())
-    return f"(CASE WHEN starts_with({text}, 'tie') THEN 'tie' ELSE CASE {text} {cases} END END)"
-
-
-def kind_sql(cols: dict[str, Column]) -> str:
-    """'judge' or 'reviewer' for each row (NULL when the row does not say)."""
-    given = "NULL"
-    if "kind" in cols:
-        cases = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in KINDS.items())
-        given = f"(CASE {as_text(cols['kind'])} {cases} END)"
-    reviewer = filled(cols.get("reviewer"))
-    judge = filled(cols.get("judge"))
-    by_name = "'judge'"
-    if "judge" in cols:
-        named = as_text(cols["judge"])
-        human = " OR ".join(f"starts_with({named}, {literal(p)})" for p in HUMAN_JUDGES)
-        by_name = f"(CASE WHEN {human} THEN 'reviewer' ELSE 'judge' END)"
-    return (
-        f"coalesce({given}, CASE WHEN {reviewer} THEN 'reviewer' WHEN {judge} THEN {by_name} END)"
+def _cases(spellings: dict[str, str]) -> Sql:
+    """``WHEN 'spelling' THEN 'meaning'`` for each of a code table's entries."""
+    return sql.join(
+        " ",
+        (
+            sql.compose("WHEN {k} THEN {v}", k=sql.constant(k), v=sql.constant(v))
+            for k, v in spellings.items()
+        ),
     )
 
 
-def filled(col: Column | None) -> str:
-    return "false" if col is None else f"coalesce(trim(CAST({value(col)} AS VARCHAR)), '') <> ''"
+def winner_sql(col: Column) -> Sql:
+    """'a', 'b', 'tie' or NULL (not a winner) for the file's spelling."""
+    return sql.compose(
+        "(CASE WHEN starts_with({t}, 'tie') THEN 'tie' ELSE CASE {t} {cases} END END)",
+        t=as_text(col),
+        cases=_cases(SIDES),
+    )
 
 
-def voter_sql(cols: dict[str, Column], named: bool = False) -> str:  # named: its column
+def kind_sql(cols: dict[str, Column]) -> Sql:
+    """'judge' or 'reviewer' for each row (NULL when the row does not say)."""
+    given = Sql("NULL")
+    if "kind" in cols:
+        given = sql.compose("(CASE {t} {cases} END)", t=as_text(cols["kind"]), cases=_cases(KINDS))
+    by_name = Sql("'judge'")
+    if "judge" in cols:
+        named = as_text(cols["judge"])
+        human = sql.join(
+            " OR ",
+            (
+                sql.compose("starts_with({n}, {p})", n=named, p=sql.constant(p))
+                for p in HUMAN_JUDGES
+            ),
+        )
+        by_name = sql.compose("(CASE WHEN {h} THEN 'reviewer' ELSE 'judge' END)", h=human)
+    return sql.compose(
+        "coalesce({given}, CASE WHEN {reviewer} THEN 'reviewer' WHEN {judge} THEN {by_name} END)",
+        given=given,
+        reviewer=filled(cols.get("reviewer")),
+        judge=filled(cols.get("judge")),
+        by_name=by_name,
+    )
+
+
+def filled(col: Column | None) -> Sql:
+    if col is None:
+        return Sql("false")
+    return sql.compose("coalesce(trim(CAST({v} AS VARCHAR)), '') <> ''", v=typed(col))
+
+
+def voter_sql(cols: dict[str, Column], named: bool = False) -> Sql:  # named: its column
     names = [
-        f"CASE WHEN {filled(cols[n])} THEN {literal(cols[n].source)} END"
+        sql.compose("CASE WHEN {f} THEN {c} END", f=filled(cols[n]), c=sql.constant(cols[n].source))
         if named
-        else f"nullif(trim(CAST({value(cols[n])} AS VARCHAR)), '')"
+        else sql.compose("nullif(trim(CAST({v} AS VARCHAR)), '')", v=typed(cols[n]))
         for n in ("reviewer", "judge")
         if n in cols
     ]
-    return f"coalesce({', '.join(names)})" if names else "NULL"
+    return sql.compose("coalesce({n})", n=sql.join(", ", names)) if names else Sql("NULL")
 
 
-def keyed_select(cols: dict[str, Column], runs: dict[str, tuple[str, str]], matched: str) -> str:
+def keyed_select(cols: dict[str, Column], runs: dict[str, tuple[str, str]], matched: Sql) -> Sql:
     """The matched rows with their stored key: the pair in order, the winner against it."""
-    mapping = " ".join(f"WHEN {literal(k)} THEN {literal(v[0])}" for k, v in runs.items())
+    mapping = _cases({k: v[0] for k, v in runs.items()})
 
-    def run_of(side: str) -> str:
-        return f"(CASE trim(CAST({value(cols[side])} AS VARCHAR)) {mapping} END)"
+    def run_of(side: str) -> Sql:
+        return sql.compose(
+            "(CASE trim(CAST({v} AS VARCHAR)) {mapping} END)", v=typed(cols[side]), mapping=mapping
+        )
 
-    a, b = run_of("run_a"), run_of("run_b")
     winner = winner_sql(cols["winner"])
-    swapped = f"(CASE {winner} WHEN 'a' THEN 'b' WHEN 'b' THEN 'a' ELSE 'tie' END)"
-    turn = f"coalesce({value(cols['turn'])}, 1)" if "turn" in cols else "1"
-    metric = metric_sql(cols)
-    explanation = value(cols["explanation"]) if "explanation" in cols else "NULL"
-    return (
-        f"SELECT _row, _item_id, {a} AS _ra, {b} AS _rb, least({a}, {b}) AS _a,"  # noqa: S608 - generated view
-        f" greatest({a}, {b}) AS _b, CASE WHEN {a} <= {b} THEN {winner} ELSE {swapped} END"
-        f" AS _winner, CAST({turn} AS INTEGER) AS _turn, {metric} AS _metric,"
-        f" {voter_sql(cols)} AS _voter, {voter_sql(cols, named=True)} AS _voter_column,"
-        f" {kind_sql(cols)} AS _kind,"
-        f" {explanation} AS _explanation FROM {matched}"
+    turn = sql.compose("coalesce({t}, 1)", t=typed(cols["turn"])) if "turn" in cols else Sql("1")
+    return sql.compose(
+        _KEYED,
+        a=run_of("run_a"),
+        b=run_of("run_b"),
+        winner=winner,
+        turn=turn,
+        metric=metric_sql(cols),
+        voter=voter_sql(cols),
+        voter_column=voter_sql(cols, named=True),
+        kind=kind_sql(cols),
+        explanation=typed(cols["explanation"]) if "explanation" in cols else Sql("NULL"),
+        matched=matched,
     )
+
+
+# The stored key of a vote: the pair in order (a <= b) and the winner against that order.
+_KEYED = (
+    "SELECT _row, _item_id, {a} AS _ra, {b} AS _rb, least({a}, {b}) AS _a,"
+    " greatest({a}, {b}) AS _b, CASE WHEN {a} <= {b} THEN {winner} ELSE"
+    " (CASE {winner} WHEN 'a' THEN 'b' WHEN 'b' THEN 'a' ELSE 'tie' END) END AS _winner,"
+    " CAST({turn} AS INTEGER) AS _turn, {metric} AS _metric, {voter} AS _voter,"
+    " {voter_column} AS _voter_column, {kind} AS _kind, {explanation} AS _explanation"
+    " FROM {matched}"
+)
 
 
 def metric_sql(cols: dict[str, Column]) -> Sql:

@@ -14,6 +14,7 @@ from core.errors import InputError
 from core.importers.canary import load
 from core.importers.staging import Staged
 from core.store import sql, writes_canary
+from core.store.sql import Sql
 
 COLUMNS = ("_row", "request_id", "metric", "evaluator", "score", "label", "explanation")
 _names = itertools.count(1)
@@ -72,11 +73,15 @@ def validate(
     con.execute("SELECT 1").fetchall()  # closes an open result: DuckDB refuses register() else
     con.register(name, scores)
     try:
-        request = load.expr(bound, "request_id")
         orphans = con.execute(
-            f"SELECT _row, request_id FROM {name} WHERE request_id NOT IN"  # noqa: S608 - generated names; quote()d columns
-            f" (SELECT {request} FROM {staged.table}) AND request_id NOT IN"
-            " (SELECT request_id FROM canary_request WHERE migration_id = ?) ORDER BY _row LIMIT 1",
+            str(
+                sql.compose(
+                    _ORPHANS,
+                    scores=sql.name(name),
+                    request=Sql(load.expr(bound, "request_id")),  # quote()d columns
+                    spans=sql.name(staged.table),
+                )
+            ),
             [migration_id],
         ).fetchall()  # not fetchone(): an open result would block unregister()
         if orphans:
@@ -103,6 +108,13 @@ def validate(
     finally:
         con.unregister(name)
 
+
+# The first score of a request neither in the file's spans nor ingested before.
+_ORPHANS = (
+    "SELECT _row, request_id FROM {scores} WHERE request_id NOT IN"
+    " (SELECT {request} FROM {spans}) AND request_id NOT IN"
+    " (SELECT request_id FROM canary_request WHERE migration_id = ?) ORDER BY _row LIMIT 1"
+)
 
 # A file's score of a request, metric and evaluator that was ingested before.
 _REPEATS = (
