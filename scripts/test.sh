@@ -22,10 +22,16 @@ ruff check .
 ruff format --check .
 mypy core cli
 # Every test on each backend: a DuckDB file, then PostgreSQL as the system of record (the team
-# backend; SWITCHYARD_TEST_BACKENDS=duckdb skips it). Two at a time, but the browser tests one
-# at a time (each drives Chromium and a server, and times what it sees, on these 2 cores).
-backends="duckdb postgresql"
-if [ "${SWITCHYARD_TEST_BACKENDS:-}" = "duckdb" ]; then backends="duckdb"; fi
+# backend; SWITCHYARD_TEST_BACKENDS names the ones to run, e.g. "duckdb"). Two at a time, but
+# the browser tests one at a time (each drives Chromium and a server, and times what it sees,
+# on these 2 cores).
+backends="${SWITCHYARD_TEST_BACKENDS:-duckdb postgresql}"
+for backend in $backends; do
+  case "$backend" in
+    duckdb | postgresql) ;;
+    *) echo "SWITCHYARD_TEST_BACKENDS: expected duckdb and/or postgresql, got '$backend'" >&2; exit 2 ;;
+  esac
+done
 for backend in $backends; do
   if [ $# -gt 0 ]; then
     SWITCHYARD_TEST_BACKEND=$backend python -m pytest "$@"
