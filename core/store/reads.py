@@ -44,7 +44,7 @@ class Local:
             try:
                 # at once, each on its own connection: the server encodes one table's rows
                 # while this process decodes another's
-                with ThreadPoolExecutor(max_workers=min(len(self._reads), 4) or 1) as pool:
+                with ThreadPoolExecutor(max_workers=min(len(self._reads), 3) or 1) as pool:
                     fetched = pool.map(self._fetch, self._reads.values())
                     for name, rows in zip(self._reads, fetched, strict=True):
                         self._local.register(name, rows)

@@ -90,6 +90,26 @@ def test_a_copy_that_reads_back_differently_is_rolled_back(demo_copy, postgres_u
     assert set(pg_counts(postgres_url).values()) == {0}  # rolled back: nothing kept
 
 
+def test_a_vacuum_that_fails_after_the_commit_keeps_the_copy_and_says_so(
+    demo_copy, postgres_url, monkeypatch, caplog
+):
+    source = demo_copy(200)
+    execute = psycopg.Connection.execute
+
+    def no_vacuum(self, query, *args, **kwargs):  # e.g. cancelled by an administrator
+        if query == "VACUUM (ANALYZE)":
+            raise psycopg.errors.QueryCanceled("canceling statement due to user request")
+        return execute(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg.Connection, "execute", no_vacuum)
+    result = copy.copy(str(source), postgres_url)
+    monkeypatch.undo()
+    assert pg_counts(postgres_url) == counts(source)  # the copy is kept, complete
+    assert result.rows["item"] == counts(source)["item"]
+    assert "the copy is complete, but VACUUM (ANALYZE) after it failed" in caplog.text
+    assert "canceling statement" in caplog.text
+
+
 def test_a_failed_copy_to_a_new_file_leaves_no_file(demo_copy, tmp_path, monkeypatch):
     source, target = demo_copy(200), tmp_path / "new.duckdb"
     monkeypatch.setattr(copy, "_fingerprint", lambda rows: len(rows))  # reads back the same
