@@ -78,8 +78,9 @@ def test_an_online_sample_measures_ttft_and_latency_on_sampled_items_only(fin, a
     rows = outputs(fin, run_id).set_index("item_id")
     timed = rows[rows["ttft_ms"].notna()]
     assert set(timed.index) >= {"q2", "q3"} and len(timed) == 3
-    # The fake sends the first delta 50 ms after the request; the loopback adds a little.
-    assert 50 <= statistics.median(timed["ttft_ms"]) <= 60
+    # The fake sends the first delta 50 ms after the request and the last at 200 ms: TTFT is
+    # the first, whatever a busy machine adds (CI measured 64.6 ms beside other work).
+    assert 50 <= statistics.median(timed["ttft_ms"]) < 150
     assert (timed["latency_ms"] >= 200).all()
     assert pd.isna(rows.loc["q4", "ttft_ms"])  # failed in the batch: not sampled
     assert (timed["text"].str.startswith("The batch answer to")).all()  # batch answers kept

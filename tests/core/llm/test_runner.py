@@ -137,7 +137,8 @@ def test_openai_compatible_endpoint(con, fake, monkeypatch):
     rows = outputs(con, run_id)
     assert rows["text"].str.startswith("Answer to:").all()
     assert (rows["stop_reason"] == "stop").all() and (rows["output_tokens"] > 0).all()
-    assert 50 <= statistics.median(rows["ttft_ms"]) <= 58
+    # the fake's first delta at 50 ms, its last at 200 ms: TTFT is the first, however busy
+    assert 50 <= statistics.median(rows["ttft_ms"]) < 150
     stored = json.loads(
         con.execute("SELECT config FROM run WHERE run_id = ?", [run_id]).fetchone()[0]
     )
