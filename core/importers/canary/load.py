@@ -19,9 +19,9 @@ from core.importers import checks
 from core.importers.canary import arms as arm_map
 from core.importers.checks import Checks, Column, Field
 from core.importers.staging import Staged
-from core.importers.values import native, present, raw
-from core.store import writes_canary
-from core.store.sql import literal, quote
+from core.importers.values import native, present, raw, typed
+from core.store import sql, writes_canary
+from core.store.sql import Sql, literal, quote
 
 # Numbers from logs must be finite: NaN is refused, not read as blank (nan_is_blank=False).
 FIELDS = [
@@ -206,13 +206,16 @@ def _add_arm_checks(
 def _check_not_ingested(con: duckdb.DuckDBPyConnection, bound: Bound, migration_id: str) -> None:
     """A request id already stored for the migration (from another file) is refused."""
     staged = bound.staged
-    request = expr(bound, "request_id")
     hit = con.execute(
-        f"SELECT s._row, r.request_id, f.source FROM (SELECT _row, {request} AS rid"  # noqa: S608 - generated temp table; quote()d columns
-        f" FROM {staged.table}) s JOIN canary_request r"
-        " ON r.migration_id = ? AND r.request_id = s.rid"
-        " LEFT JOIN canary_file f ON f.migration_id = r.migration_id AND f.sha256 = r.file_sha256"
-        " ORDER BY s._row LIMIT 1",
+        sql.compose(
+            "SELECT s._row, r.request_id, f.source FROM (SELECT _row, {request} AS rid"
+            " FROM {staged}) s JOIN canary_request r"
+            " ON r.migration_id = ? AND r.request_id = s.rid"
+            " LEFT JOIN canary_file f ON f.migration_id = r.migration_id"
+            " AND f.sha256 = r.file_sha256 ORDER BY s._row LIMIT 1",
+            request=Sql(expr(bound, "request_id")),  # quote()d columns
+            staged=sql.name(staged.table),
+        ).text,
         [migration_id],
     ).fetchone()
     if hit:
@@ -279,8 +282,13 @@ def write(
     for metric, col in bound.scores.items():
         scores += writes_canary.insert_scores_from(
             con,
-            f"SELECT ?, {expr(bound, 'request_id')}, ?, 'file', {checks.value(col)}, NULL, NULL, ?"  # noqa: S608 - generated temp table; quote()d columns
-            f" FROM {staged.table} WHERE {checks.value(col)} IS NOT NULL",
+            sql.compose(
+                "SELECT ?, {request}, ?, 'file', {score}, NULL, NULL, ? FROM {staged}"
+                " WHERE {score} IS NOT NULL",
+                request=Sql(expr(bound, "request_id")),  # quote()d columns
+                score=typed(col),
+                staged=sql.name(staged.table),
+            ).text,
             [migration_id, metric, sha],
         )
     return requests, scores
