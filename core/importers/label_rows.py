@@ -163,7 +163,8 @@ def typed_rows(
     matched, _ = match_items(
         con, staged, cols, runs.RunSpec(dataset_id), unique=False, can_skip=False
     )
-    source = with_runs(con, staged, cols, dataset_id, choice, sample, matched)
+    # match_items quotes its view
+    source = with_runs(con, staged, cols, dataset_id, choice, sample, Sql(matched))
 
     def pick(field: str, default: Sql = NULL) -> Sql:
         return typed(cols[field]) if field in cols else default
@@ -194,7 +195,7 @@ def typed_rows(
             pair_run_id=pick("pair_run_id"),
             notes=pick("notes"),
             raw=raw,
-            source=Sql(source),  # with_runs quote()s its view
+            source=source,
         ).text
     )
     typed_view = view.text

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 
 from core.catalog.models import resolve_model_id
 from core.errors import InputError
-from core.importers.checks import Column, value
+from core.importers.checks import Column
 from core.importers.staging import Staged
-from core.store.sql import quote
+from core.importers.values import typed
+from core.store import sql
+from core.store.sql import Sql, compose
 
 if TYPE_CHECKING:
     from core.importers.label_rows import SampleInfo
@@ -30,7 +32,7 @@ class RunChoice:
 
     whole: str | None
     by_model: dict[str, str]
-    table: str | None = None  # the temp table mapping the file's models to runs
+    table: Sql | None = None  # the temp table mapping the file's models to runs
 
     @classmethod
     def parse(cls, given: str | Sequence[str] | None) -> RunChoice:
@@ -55,15 +57,15 @@ class RunChoice:
                 raise InputError("--run", f"expected RUN or MODEL=RUN, got {entry!r}")
         return cls(whole, by_model)
 
-    def new_table(self, con, columns: str) -> str:
+    def new_table(self, con, columns: Sql) -> Sql:
         """Create the temp table of this choice's runs (dropped by ``drop``); its name."""
-        self.table = f"label_runs_{next(_names)}"
-        con.execute(f"CREATE TEMP TABLE {self.table} ({columns})")
+        self.table = sql.name(f"label_runs_{next(_names)}")
+        con.execute(compose("CREATE TEMP TABLE {t} ({c})", t=self.table, c=columns).text)
         return self.table
 
     def drop(self, con) -> None:
         if self.table:
-            con.execute(f"DROP TABLE IF EXISTS {self.table}")
+            con.execute(compose("DROP TABLE IF EXISTS {t}", t=self.table).text)
             self.table = None
 
 
@@ -96,48 +98,29 @@ def with_runs(
     dataset_id: str,
     choice: RunChoice,
     sample: SampleInfo | None,
-    matched: str,
-) -> str:
-    """A view of the matched rows with ``_run_id`` (its quoted name): the run_id column, else
-    the model of each row mapped by --run MODEL=RUN, --run for a file of one model, or the
+    matched: Sql,
+) -> Sql:
+    """A view of the matched rows with ``_run_id`` (its name): the run_id column, else the
+    model of each row mapped by --run MODEL=RUN, --run for a file of one model, or the
     model's only run; every row must grade an existing output."""
     where = f"sample {sample.sample_id}" if sample else dataset_id
     allowed = runs_of(con, dataset_id, sample)
     _check_runs(
         staged.file, [r for r in (choice.whole, *choice.by_model.values()) if r], allowed, where
     )
-    view = quote(f"{staged.table}_runs")
-    column = None
-    if "run_id" in cols:
-        column = cols["run_id"].source
-        body = f"SELECT *, {value(cols['run_id'])} AS _run_id FROM {matched}"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
-    elif "model_id" in cols:
-        column = cols["model_id"].source
-        table = _runs_by_model(con, staged, cols, matched, choice, allowed, where)
-        body = (
-            f"SELECT k.*, m.run_id AS _run_id FROM (SELECT *, {value(cols['model_id'])}"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
-            f" AS _model FROM {matched}) k JOIN {table} m ON m.model = k._model"
-        )
-    elif choice.whole or (sample and sample.run_b is None):
-        table = choice.new_table(con, "run_id VARCHAR")
-        con.execute(f"INSERT INTO {table} VALUES (?)", [choice.whole or (sample and sample.run_a)])  # noqa: S608 - generated table
-        body = f"SELECT k.*, m.run_id AS _run_id FROM {matched} k, {table} m"  # noqa: S608 - generated views
-    else:
-        also = f" (sample {sample.sample_id} shows two runs)" if sample else ""
-        raise InputError(
-            staged.file,
-            f"which run do the labels grade{also}? add a run_id or model_id column,"
-            f" or pass --run RUN; runs: {listing(allowed)}",
-            column="run_id",
-        )
-    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {body}")
+    view = sql.name(f"{staged.table}_runs")
+    body, column = _with_run_id(con, staged, cols, matched, choice, sample, allowed, where)
+    con.execute(compose("CREATE OR REPLACE TEMP VIEW {view} AS {body}", view=view, body=body).text)
     if sample and "run_id" in cols:
         _check_sample_runs(
             con, staged, view, sample, column, f"{where}; its runs: {listing(allowed)}"
         )
     missing = con.execute(
-        f"SELECT s._row, s._run_id FROM {view} s ANTI JOIN output o ON o.run_id = s._run_id"  # noqa: S608 - generated views
-        " AND o.item_id = s._item_id ORDER BY 1 LIMIT 1"
+        compose(
+            "SELECT s._row, s._run_id FROM {view} s ANTI JOIN output o ON o.run_id = s._run_id"
+            " AND o.item_id = s._item_id ORDER BY 1 LIMIT 1",
+            view=view,
+        ).text
     ).fetchone()
     if missing:
         raise InputError(
@@ -151,13 +134,65 @@ def with_runs(
     return view
 
 
+def _with_run_id(
+    con,
+    staged: Staged,
+    cols: dict[str, Column],
+    matched: Sql,
+    choice: RunChoice,
+    sample: SampleInfo | None,
+    allowed: list,
+    where: str,
+) -> tuple[Sql, str | None]:
+    """SELECT of the matched rows with ``_run_id``, and the file's column it comes from."""
+    column = None
+    if "run_id" in cols:
+        column = cols["run_id"].source
+        body = compose(
+            "SELECT *, {run} AS _run_id FROM {matched}", run=typed(cols["run_id"]), matched=matched
+        )
+    elif "model_id" in cols:
+        column = cols["model_id"].source
+        table = _runs_by_model(con, staged, cols, matched, choice, allowed, where)
+        body = compose(
+            "SELECT k.*, m.run_id AS _run_id FROM (SELECT *, {model} AS _model FROM {matched}) k"
+            " JOIN {table} m ON m.model = k._model",
+            model=typed(cols["model_id"]),
+            matched=matched,
+            table=table,
+        )
+    elif choice.whole or (sample and sample.run_b is None):
+        table = choice.new_table(con, compose("run_id VARCHAR"))
+        con.execute(
+            compose("INSERT INTO {table} VALUES (?)", table=table).text,
+            [choice.whole or (sample and sample.run_a)],
+        )
+        body = compose(
+            "SELECT k.*, m.run_id AS _run_id FROM {matched} k, {table} m",
+            matched=matched,
+            table=table,
+        )
+    else:
+        also = f" (sample {sample.sample_id} shows two runs)" if sample else ""
+        raise InputError(
+            staged.file,
+            f"which run do the labels grade{also}? add a run_id or model_id column,"
+            f" or pass --run RUN; runs: {listing(allowed)}",
+            column="run_id",
+        )
+    return body, column
+
+
 def _check_sample_runs(
-    con, staged: Staged, view: str, sample, column: str | None, where: str
+    con, staged: Staged, view: Sql, sample, column: str | None, where: str
 ) -> None:
     """Labels attached to a sample grade the sample's runs."""
     bad = con.execute(
-        f"SELECT _row, _run_id FROM {view} WHERE _run_id NOT IN (SELECT unnest(?))"  # noqa: S608 - generated views
-        " ORDER BY 1 LIMIT 1",
+        compose(
+            "SELECT _row, _run_id FROM {view} WHERE _run_id NOT IN (SELECT unnest(?))"
+            " ORDER BY 1 LIMIT 1",
+            view=view,
+        ).text,
         [list(sample.runs)],
     ).fetchone()
     if bad:
@@ -171,21 +206,24 @@ def _check_sample_runs(
 
 
 def _runs_by_model(
-    con, staged: Staged, cols, matched: str, choice: RunChoice, allowed: list, where: str
-) -> str:
+    con, staged: Staged, cols, matched: Sql, choice: RunChoice, allowed: list, where: str
+) -> Sql:
     """Map each model the file names to one run, in Python (a file names a few models);
     the name of the temp table holding the mapping."""
-    model = value(cols["model_id"])
-    named = [
-        m
-        for (m,) in con.execute(
-            f"SELECT DISTINCT {model} FROM {matched} WHERE {model} IS NOT NULL ORDER BY 1"  # noqa: S608 - generated views; core.checks SQL over quote()d columns
-        ).fetchall()
-    ]
+    model = typed(cols["model_id"])
+    listed = compose(
+        "SELECT DISTINCT {model} FROM {matched} WHERE {model} IS NOT NULL ORDER BY 1",
+        model=model,
+        matched=matched,
+    )
+    named = [m for (m,) in con.execute(listed.text).fetchall()]
     mapping = {
         raw: _run_for_model(staged, cols, raw, named, choice, allowed, where) for raw in named
     }
-    missing = con.execute(f"SELECT min(_row) FROM {matched} WHERE {model} IS NULL").fetchone()[0]  # noqa: S608 - generated views; core.checks SQL over quote()d columns
+    unnamed = compose(
+        "SELECT min(_row) FROM {matched} WHERE {model} IS NULL", matched=matched, model=model
+    )
+    missing = con.execute(unnamed.text).fetchone()[0]
     if missing is not None:
         raise InputError(
             staged.file,
@@ -194,8 +232,10 @@ def _runs_by_model(
             column=cols["model_id"].source,
             row_word=staged.row_word,
         )
-    table = choice.new_table(con, "model VARCHAR, run_id VARCHAR")
-    con.executemany(f"INSERT INTO {table} VALUES (?, ?)", list(mapping.items()))  # noqa: S608 - generated table
+    table = choice.new_table(con, compose("model VARCHAR, run_id VARCHAR"))
+    con.executemany(
+        compose("INSERT INTO {table} VALUES (?, ?)", table=table).text, list(mapping.items())
+    )
     return table
 
 
