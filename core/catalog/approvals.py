@@ -19,6 +19,8 @@ import pandas as pd
 from core.catalog import migrations, pricing
 from core.errors import InputError, NotFoundError
 from core.store import db, writes
+from core.store.sql import Native
+from core.store.writes_common import on_postgres
 
 CHECKLIST = {
     "data_residency": "Data residency: the target model runs in an approved region",
@@ -126,17 +128,12 @@ def snapshot_facts(con: duckdb.DuckDBPyConnection, migration_id: str, runs: list
         " WHERE m.migration_id = ?",
         [migration_id],
     )
-    # Grouped on the columns, joined and sorted here: PostgreSQL groups the plain columns
-    # faster than the joined text, and sorts text by its collation (Python, as DuckDB, by
+    # Joined and sorted here: PostgreSQL sorts text by its collation (Python, as DuckDB, by
     # code point).
     judges = sorted(
         {
             f"{run}:{metric}:{judge} {version or ''}"
-            for run, metric, judge, version in con.execute(
-                "SELECT run_id, metric, judge, judge_version FROM judge_score"
-                " WHERE run_id IN (?, ?) GROUP BY ALL",
-                runs,
-            ).fetchall()
+            for run, metric, judge, version in _judges(con, runs)
         }
     )
     thresholds = one_row(
@@ -159,6 +156,36 @@ def snapshot_facts(con: duckdb.DuckDBPyConnection, migration_id: str, runs: list
         "labels_changed_at": labels[1],
         "safety_resolutions": resolved,
     }
+
+
+# On PostgreSQL, each run's (metric, judge, version) found by skipping through the index
+# judge_score_judges: a few probes instead of grouping millions of scores (1.1 s at 4,000,000).
+_JUDGES_PG = Native("""
+    WITH RECURSIVE seen AS (
+        SELECT f.* FROM unnest(%s::text[]) r (run_id) CROSS JOIN LATERAL (
+            SELECT j.run_id, j.metric, j.judge, coalesce(j.judge_version, '') AS version
+            FROM judge_score j WHERE j.run_id = r.run_id
+            ORDER BY j.run_id, j.metric, j.judge, coalesce(j.judge_version, '') LIMIT 1) f
+        UNION ALL
+        SELECT n.* FROM seen s CROSS JOIN LATERAL (
+            SELECT j.run_id, j.metric, j.judge, coalesce(j.judge_version, '') AS version
+            FROM judge_score j WHERE j.run_id = s.run_id
+              AND (j.metric, j.judge, coalesce(j.judge_version, ''))
+                  > (s.metric, s.judge, s.version)
+            ORDER BY j.run_id, j.metric, j.judge, coalesce(j.judge_version, '') LIMIT 1) n)
+    SELECT run_id, metric, judge, version FROM seen
+""")
+
+
+def _judges(con: duckdb.DuckDBPyConnection, runs: list[str]) -> list[tuple]:
+    """(run, metric, judge, version) of every judge that scored the runs."""
+    if on_postgres(con):
+        return con.execute(_JUDGES_PG, [list(runs)]).fetchall()
+    return con.execute(
+        "SELECT run_id, metric, judge, judge_version FROM judge_score"
+        " WHERE run_id IN (?, ?) GROUP BY ALL",
+        runs,
+    ).fetchall()
 
 
 def build_snapshot(facts: dict, criteria: dict, prices: pd.DataFrame) -> dict:

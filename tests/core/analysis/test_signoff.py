@@ -414,3 +414,33 @@ def test_the_analysis_modules_hold_no_sql():
     for path in pure:
         text = path.read_text(encoding="utf-8")
         assert ".execute(" not in text and ".fetch" not in text and ".df()" not in text, path
+
+
+def test_the_snapshot_names_every_judge_and_version_of_both_runs(con):
+    # PostgreSQL finds them by skipping through an index (core.catalog.approvals._judges):
+    # the list must equal grouping every score, with versions NULL and several per metric.
+    mid, runs = ids(con)
+    target = runs["target"]
+    before = signoff.snapshot(con, mid, target)["judge_versions"]
+    item = con.execute("SELECT min(item_id) FROM output WHERE run_id = ?", [target]).fetchone()[0]
+    con.executemany(
+        "INSERT INTO judge_score (run_id, item_id, metric, judge, score, passed, judge_version)"
+        " VALUES (?, ?, 'zz_tone', ?, 0.5, true, ?)",
+        [
+            (target, item, "judge-b", None),
+            (target, item, "judge-a", "v2"),
+            (target, item, "judge-a", "v10"),
+        ],
+    )
+    after = signoff.snapshot(con, mid, target)["judge_versions"]
+    grouped = con.execute(
+        "SELECT DISTINCT run_id, metric, judge, judge_version FROM judge_score"
+        " WHERE run_id IN (?, ?)",
+        [runs["source"], target],
+    ).fetchall()
+    assert after == sorted({f"{r}:{m}:{j} {v or ''}" for r, m, j, v in grouped})
+    assert sorted(set(after) - set(before)) == [
+        f"{target}:zz_tone:judge-a v10",
+        f"{target}:zz_tone:judge-a v2",
+        f"{target}:zz_tone:judge-b ",
+    ]

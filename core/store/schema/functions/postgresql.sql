@@ -74,3 +74,8 @@ CREATE OR REPLACE FUNCTION json_type(text, text) RETURNS text
 -- outputs and scores out of millions (a scan there is 65 ms; a lookup 0.1 ms).
 CREATE INDEX IF NOT EXISTS output_by_item ON output (item_id, run_id);
 CREATE INDEX IF NOT EXISTS judge_score_by_item ON judge_score (item_id, run_id);
+-- Sign-off names every judge of a run: this index lets it skip from one (metric, judge,
+-- version) to the next instead of grouping millions of scores (27 MB beside the table's
+-- 386 MB at 4,000,000 scores: equal keys are stored once).
+CREATE INDEX IF NOT EXISTS judge_score_judges
+    ON judge_score (run_id, metric, judge, coalesce(judge_version, ''));
