@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -180,7 +181,8 @@ _JUDGES_PG = Native("""
 def _judges(con: duckdb.DuckDBPyConnection, runs: list[str]) -> list[tuple]:
     """(run, metric, judge, version) of every judge that scored the runs."""
     if on_postgres(con):
-        return con.execute(_JUDGES_PG, [list(runs)]).fetchall()
+        server: Any = con  # core.store.pg_connection: takes statements written for it
+        return server.execute(_JUDGES_PG, [list(runs)]).fetchall()
     return con.execute(
         "SELECT run_id, metric, judge, judge_version FROM judge_score"
         " WHERE run_id IN (?, ?) GROUP BY ALL",
