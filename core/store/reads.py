@@ -4,11 +4,14 @@ A per-item pivot of a million items' judge scores takes PostgreSQL several times
 DuckDB, and reading the rows it needs as Arrow costs less than the pivot there. ``frame`` runs
 an analysis statement on the DuckDB file itself, or, on PostgreSQL, in an in-process DuckDB
 over just the rows and columns the statement reads (``Read``), fetched through ADBC;
-``Local`` runs several over the same rows, read once.
+``Local`` runs several over the same rows, read once. Rows that cannot change (a frozen
+dataset version's items) are kept per process once read (``Read.kept_as``).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -27,6 +30,15 @@ class Read:
 
     sql: str
     params: Sequence[Any] = ()
+    # Set only for rows that cannot change, named by what fixes them (a frozen dataset
+    # version's id and content hash): read once per process and database, then kept.
+    kept_as: tuple | None = None
+
+
+# A million items' ids, strata, splits and tags take about 60 MB as Arrow: keep a few.
+_KEEP = 2
+_kept: OrderedDict[tuple, Any] = OrderedDict()
+_kept_lock = threading.Lock()
 
 
 class Local:
@@ -54,11 +66,23 @@ class Local:
         return self
 
     def _fetch(self, read: Read) -> Any:
+        key = None if read.kept_as is None else (self._con.url, *read.kept_as)
+        if key is not None:
+            with _kept_lock:
+                if key in _kept:
+                    _kept.move_to_end(key)
+                    return _kept[key]
         con = self._con.cursor()
         try:
-            return con.execute(read.sql, list(read.params)).arrow()
+            rows = con.execute(read.sql, list(read.params)).arrow()
         finally:
             con.close()
+        if key is not None:
+            with _kept_lock:
+                _kept[key] = rows
+                while len(_kept) > _KEEP:
+                    _kept.popitem(last=False)
+        return rows
 
     def __exit__(self, *_: object) -> None:
         if self._local is not None:

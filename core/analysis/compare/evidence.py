@@ -16,8 +16,9 @@ import pandas as pd
 
 from core.catalog import metrics as metrics_catalog
 from core.catalog import migrations, pricing
+from core.catalog.approvals import one_row
 from core.errors import InputError
-from core.store import db, reads
+from core.store import reads
 from core.store.sql import literal
 from core.types import PASS_SCORE
 
@@ -60,13 +61,17 @@ def load(con: duckdb.DuckDBPyConnection, migration_id: str, target_run_id: str) 
     """
     criteria = migrations.criteria(con, migration_id)
     source_run_id = migrations.source_run(con, migration_id)
-    dataset_id = db.scalar(
-        con, "SELECT dataset_id FROM migration WHERE migration_id = ?", [migration_id]
+    dataset_id, frozen = one_row(
+        con,
+        "SELECT dataset_id, CASE WHEN frozen_at IS NOT NULL THEN sha256 END FROM migration"
+        " JOIN dataset USING (dataset_id) WHERE migration_id = ?",
+        [migration_id],
     )
     if target_run_id not in migrations.target_runs(con, migration_id):
         raise InputError("compare", f"run {target_run_id!r} is not a target of {migration_id}")
     runs = {"source": source_run_id, "target": target_run_id}
-    with reads.Local(con, _item_reads(dataset_id, [source_run_id, target_run_id])) as local:
+    pair = [source_run_id, target_run_id]
+    with reads.Local(con, _item_reads(dataset_id, frozen, pair)) as local:
         metrics = [
             m
             for (m,) in local.execute(
@@ -190,12 +195,14 @@ def _items(
     return rows.rename(columns=names)
 
 
-def _item_reads(dataset_id: str, pair: list[str]) -> dict[str, reads.Read]:
-    """The rows the metric list and _items read (on PostgreSQL, all DuckDB is given)."""
+def _item_reads(dataset_id: str, frozen: str | None, pair: list[str]) -> dict[str, reads.Read]:
+    """The rows the metric list and _items read (on PostgreSQL, all DuckDB is given);
+    ``frozen``: the dataset's hash once frozen (its items are then kept, never read again)."""
     return {
         "item": reads.Read(
             "SELECT dataset_id, item_id, stratum, split, tags FROM item WHERE dataset_id = ?",
             [dataset_id],
+            kept_as=("item", dataset_id, frozen) if frozen else None,
         ),
         "output": reads.Read(
             "SELECT run_id, item_id, ttft_ms, latency_ms, input_tokens, output_tokens,"

@@ -178,8 +178,9 @@ def test_indexes_views_sequences_and_macros_match_duckdb(duck, pgc):
         (name, table, unique, tuple(cols))
         for name, table, unique, cols in pgc.execute(
             "SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text, i.indisunique,"
-            " ARRAY(SELECT a.attname::text FROM unnest(i.indkey) WITH ORDINALITY k(n, o)"
-            "   JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)"
+            # each key as written: a column's name, or an expression
+            " ARRAY(SELECT pg_get_indexdef(i.indexrelid, k.o::int, true)"
+            "   FROM unnest(i.indkey) WITH ORDINALITY k(n, o) ORDER BY k.o)"
             " FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid"
             " JOIN pg_namespace s ON s.oid = t.relnamespace"
             " WHERE s.nspname = 'public'"
@@ -190,6 +191,12 @@ def test_indexes_views_sequences_and_macros_match_duckdb(duck, pgc):
     lookups = {
         ("output_by_item", "output", False, ("item_id", "run_id")),
         ("judge_score_by_item", "judge_score", False, ("item_id", "run_id")),
+        (
+            "judge_score_judges",
+            "judge_score",
+            False,
+            ("run_id", "metric", "judge", "COALESCE(judge_version, ''::character varying)"),
+        ),
     }
     assert lookups <= pg_indexes
     assert pg_indexes - lookups == duck_indexes

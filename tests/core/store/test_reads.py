@@ -60,3 +60,46 @@ def test_several_statements_read_the_same_rows_once(con, golden, monkeypatch):
         assert served == [read.sql]
     else:
         assert len(served) == 2 and read.sql not in served
+
+
+def _count_reads(con, monkeypatch) -> list[str]:
+    served: list[str] = []
+    execute = type(con).execute
+
+    def counted(self, sql, parameters=None):
+        served.append(str(sql))
+        return execute(self, sql, parameters)
+
+    monkeypatch.setattr(type(con), "execute", counted)
+    return served
+
+
+def test_rows_that_cannot_change_are_read_once_per_key(con, golden, monkeypatch):
+    served = _count_reads(con, monkeypatch)
+    sql = "SELECT item_id, stratum FROM item WHERE dataset_id = ?"
+    for content in ("hash-1", "hash-1", "hash-2", "hash-1"):
+        kept = reads.Read(sql, ["fin@1"], kept_as=("item", "fin@1", content))
+        with reads.Local(con, {"item": kept}) as local:
+            assert local.execute("SELECT count(*) FROM item").fetchone()[0] == 6
+    if reads.on_postgres(con):  # a new content hash is read; a known one is not again
+        assert served.count(sql) == 2
+    else:  # the DuckDB file is read in place every time
+        assert sql not in served
+
+
+def test_a_comparison_keeps_a_frozen_datasets_items_but_not_a_drafts(con, monkeypatch):
+    from core.analysis import compare
+    from tests.conftest import golden_migration
+
+    mid = golden_migration(con)  # the migration froze fin@1
+    target = con.execute("SELECT run_id FROM run WHERE role = 'target'").fetchone()[0]
+    served = _count_reads(con, monkeypatch)
+    first = compare.load(con, mid, target)
+    second = compare.load(con, mid, target)
+    pd.testing.assert_frame_equal(first.items, second.items)
+    items = [s for s in served if s.startswith("SELECT dataset_id, item_id")]
+    assert len(items) == (1 if reads.on_postgres(con) else 0)
+    con.execute("UPDATE dataset SET frozen_at = NULL")  # as if a draft: read every time
+    compare.load(con, mid, target)
+    items = [s for s in served if s.startswith("SELECT dataset_id, item_id")]
+    assert len(items) == (2 if reads.on_postgres(con) else 0)
