@@ -11,11 +11,11 @@ from core.catalog import datasets, metrics, runs
 from core.catalog.runs import Range
 from core.errors import InputError
 from core.importers import runs as run_import
-from core.importers.checks import value
 from core.importers.runs import MetricPlan, RunImport
 from core.importers.staging import Staged
-from core.store import writes
-from core.store.sql import quote
+from core.importers.values import typed
+from core.store import sql, writes
+from core.store.sql import Sql, compose
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,12 @@ def one_config(con, staged: Staged, cols) -> dict:
     """Every row must carry the same model configuration: one run has one."""
     if "model_config" not in cols:
         return {}
-    distinct = con.execute(
-        f"SELECT {value(cols['model_config'])} AS c, min(_row) FROM {staged.table}"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
-        " GROUP BY c ORDER BY 2"
-    ).fetchall()
+    configs = compose(
+        "SELECT {config} AS c, min(_row) FROM {staged} GROUP BY c ORDER BY 2",
+        config=typed(cols["model_config"]),
+        staged=sql.name(staged.table),
+    )
+    distinct = con.execute(configs.text).fetchall()
     parsed = []
     for text, row in distinct:
         try:
@@ -66,10 +68,12 @@ def one_config(con, staged: Staged, cols) -> dict:
 
 def one_model(con, staged: Staged, cols, model_id: str | None) -> str:
     if "model_id" in cols:
-        found = con.execute(
-            f"SELECT DISTINCT {value(cols['model_id'])} FROM {staged.table}"  # noqa: S608 - generated table; core.checks SQL over quote()d columns
-            f" WHERE {value(cols['model_id'])} IS NOT NULL"
-        ).fetchall()
+        models = compose(
+            "SELECT DISTINCT {model} FROM {staged} WHERE {model} IS NOT NULL",
+            model=typed(cols["model_id"]),
+            staged=sql.name(staged.table),
+        )
+        found = con.execute(models.text).fetchall()
         if len(found) > 1:
             raise InputError(
                 staged.file,
@@ -100,27 +104,24 @@ def write(con, staged: Staged, cols, source: Source, actor: str) -> tuple[RunImp
         synthetic=source.synthetic,
     )
     run_id = runs.create_run(con, spec, staged.file, actor)
-    rows = quote(f"{staged.table}_matched")
+    rows = sql.name(f"{staged.table}_matched")
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {rows} AS"  # noqa: S608 - generated names; core.checks SQL over quote()d columns
-        f" SELECT s.*, {value(cols['item_id'])} AS _item_id FROM {staged.table} s"
+        compose(
+            "CREATE OR REPLACE TEMP VIEW {rows} AS SELECT s.*, {item} AS _item_id FROM {staged} s",
+            rows=rows,
+            item=typed(cols["item_id"]),
+            staged=sql.name(staged.table),
+        ).text
     )
-    outputs = run_import.write_outputs(con, run_id, rows, {**cols, "output": cols["source_output"]})
+    outputs = run_import.write_outputs(
+        con, run_id, rows.text, {**cols, "output": cols["source_output"]}
+    )
     scores, read_notes = 0, []
     if "automated_score" in cols:
         plan = replace(source.score_metric, parts={"score": cols["automated_score"]})
-        scores, clipped = run_import.write_scores(con, run_id, rows, [plan], spec)
+        scores, clipped = run_import.write_scores(con, run_id, rows.text, [plan], spec)
         read_notes = run_import.metric_notes([plan], clipped) if scores else []
-    labels = 0
-    if "human_score" in cols:
-        notes = value(cols["notes"]) if "notes" in cols else "NULL"
-        labels = writes.insert_labels_from(
-            con,
-            ("dataset_id", "item_id", "run_id", "reviewer", "score", "notes", "origin"),
-            f"SELECT ?, _item_id, ?, 'imported', CAST({value(cols['human_score'])} AS INTEGER),"  # noqa: S608 - generated view; core.checks SQL over quote()d columns
-            f" {notes}, 'import' FROM {rows} WHERE {value(cols['human_score'])} IS NOT NULL",
-            [dataset_id, run_id],
-        )
+    labels = _human_labels(con, cols, rows, dataset_id, run_id) if "human_score" in cols else 0
     writes.audit(
         con,
         actor,
@@ -174,4 +175,20 @@ def score_metric(
     cut = entry.default_threshold if threshold is None else threshold
     return MetricPlan(
         "automated_score", entry.metric, True, {}, low, high, cut, entry.direction, "catalog"
+    )
+
+
+def _human_labels(con, cols, rows: Sql, dataset_id: str, run_id: str) -> int:
+    """The file's human scores as labels of the source run (reviewer 'imported')."""
+    return writes.insert_labels_from(
+        con,
+        ("dataset_id", "item_id", "run_id", "reviewer", "score", "notes", "origin"),
+        compose(
+            "SELECT ?, _item_id, ?, 'imported', CAST({score} AS INTEGER), {notes}, 'import'"
+            " FROM {rows} WHERE {score} IS NOT NULL",
+            score=typed(cols["human_score"]),
+            notes=typed(cols["notes"]) if "notes" in cols else compose("NULL"),
+            rows=rows,
+        ),
+        [dataset_id, run_id],
     )

@@ -155,7 +155,7 @@ def typed_rows(
     choice: RunChoice,
     sample: SampleInfo | None,
     scale: tuple[int, int],
-) -> tuple[str, str]:
+) -> tuple[Sql, str]:
     """Check a label file's rows and return the quoted name of a view of them typed
     (``TYPED`` columns), with the name of its reviewer column."""
     cols = bind(con, staged, label_fields(scale))
@@ -198,8 +198,7 @@ def typed_rows(
             source=source,
         ).text
     )
-    typed_view = view.text
-    return typed_view, cols["reviewer"].source
+    return view, cols["reviewer"].source
 
 
 def _checks(staged: Staged, cols: dict[str, Column]) -> Checks:

@@ -18,7 +18,7 @@ sample: calibration shows them unweighted, under a warning.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import duckdb
 
@@ -26,8 +26,8 @@ from core.catalog import runs
 from core.errors import InputError
 from core.formatting import count
 from core.importers import bedrock_human
-from core.importers.checks import check_unique
 from core.importers.files import one_file, relabel
+from core.importers.label_overwrites import check_overwrites, earlier_imports
 from core.importers.label_rows import (
     SCALE,
     TYPED,
@@ -40,7 +40,8 @@ from core.importers.label_rows import (
 from core.importers.label_runs import RunChoice
 from core.importers.staging import Staged, drop, kind_of, stage_file, stage_records
 from core.review import sample_export
-from core.store import db, writes
+from core.store import db, sql, writes
+from core.store.sql import Sql, compose
 
 # TYPED, SampleInfo and parse_scale are read here by the CLI and core.review.sample_export.
 __all__ = ["FORMATS", "TYPED", "LabelImport", "SampleInfo", "import_labels", "parse_scale"]
@@ -139,7 +140,7 @@ def import_labels(
             drop(con, staged.table)
             choice.drop(con)
             for table in temp_tables:
-                con.execute(f"DROP TABLE IF EXISTS {table}")
+                con.execute(compose("DROP TABLE IF EXISTS {t}", t=sql.name(table)).text)
 
 
 def _sample_rows(con, staged: Staged, sample, scale: tuple[int, int], notes: list[str]):
@@ -188,7 +189,7 @@ def _detect(path, kind: str) -> str:
 def _write(
     con,
     staged: Staged,
-    typed: str,
+    typed: Sql,
     reviewer_column: str,
     dataset_id: str,
     sample: SampleInfo | None,
@@ -197,23 +198,18 @@ def _write(
 ) -> LabelImport:
     """Sample and overwrite checks on the typed rows, then one transaction: labels, the
     attached earlier imports, assignments done, audit."""
-    attachable = _check_overwrites(con, staged, typed, reviewer_column, dataset_id, sample)
+    attachable = check_overwrites(con, staged, typed, reviewer_column, dataset_id, sample)
     sample_id = sample.sample_id if sample else None
     with db.transaction(con):
-        earlier = _earlier_imports(con, typed, dataset_id) if sample else []
-        written = writes.insert_labels_from(
-            con,
-            writes.LABEL_COLUMNS,
-            "SELECT $1, _item_id, _run_id, pair_run_id, reviewer, score,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            " passed, failure_modes, safety_flag, preference, shown_side, notes, 'import', $2,"
-            f" raw_record FROM {typed} t WHERE NOT ({attachable})",
-            [dataset_id, sample_id],
-        )
+        earlier = earlier_imports(con, typed, dataset_id) if sample else []
+        written = _insert(con, typed, attachable, dataset_id, sample_id)
         attached = len(earlier)
         if earlier and sample:
             _attach(con, staged.file, earlier, sample.sample_id, actor)
         done, left_open = _mark_done(con, typed, sample) if sample else (0, ())
-        reviewers = con.execute(f"SELECT count(DISTINCT reviewer) FROM {typed}").fetchone()[0]  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+        reviewers = con.execute(
+            compose("SELECT count(DISTINCT reviewer) FROM {typed}", typed=typed).text
+        ).fetchone()[0]
         writes.audit(
             con,
             actor,
@@ -244,24 +240,39 @@ def _write(
     )
 
 
-def _mark_done(con, typed: str, sample: SampleInfo) -> tuple[int, tuple[str, ...]]:
+def _insert(con, typed: Sql, attachable: Sql, dataset_id: str, sample_id: str | None) -> int:
+    """The typed rows as new labels, but those attachable to the sample; how many."""
+    rows = compose(
+        "SELECT $1, _item_id, _run_id, pair_run_id, reviewer, score, passed, failure_modes,"
+        " safety_flag, preference, shown_side, notes, 'import', $2, raw_record FROM {typed} t"
+        " WHERE NOT ({attachable})",
+        typed=typed,
+        attachable=attachable,
+    )
+    return writes.insert_labels_from(con, writes.LABEL_COLUMNS, rows, [dataset_id, sample_id])
+
+
+def _mark_done(con, typed: Sql, sample: SampleInfo) -> tuple[int, tuple[str, ...]]:
     """Mark done the assignments of the items the file grades that are now labelled as the
     review screen requires (every shown response; a preference for a pair,
     core.review.labels.validate); how many, and why the others stay open."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE label_import_graded AS SELECT l.item_id, l.reviewer,"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
+    graded = compose(
+        "CREATE OR REPLACE TEMP TABLE label_import_graded AS SELECT l.item_id, l.reviewer,"
         " count(DISTINCT l.run_id) = $2 AS every_response,"
         " $2 = 1 OR bool_or(l.preference IS NOT NULL) AS preferred"
-        f" FROM label l WHERE l.sample_id = $1 AND EXISTS (SELECT 1 FROM {typed} t"
+        " FROM label l WHERE l.sample_id = $1 AND EXISTS (SELECT 1 FROM {typed} t"
         " WHERE t._item_id = l.item_id AND t.reviewer = l.reviewer) GROUP BY ALL",
-        [sample.sample_id, len(sample.runs)],
+        typed=typed,
     )
+    con.execute(graded.text, [sample.sample_id, len(sample.runs)])
     try:
         done = writes.mark_done_from(
             con,
             sample.sample_id,
-            "(SELECT item_id, reviewer FROM label_import_graded"
-            " WHERE every_response AND preferred)",
+            compose(
+                "(SELECT item_id, reviewer FROM label_import_graded"
+                " WHERE every_response AND preferred)"
+            ),
         )
         one, unpreferred = con.execute(
             "SELECT count(*) FILTER (WHERE NOT every_response),"
@@ -293,102 +304,3 @@ def _attach(con, file: str, label_ids: list[int], sample_id: str, actor: str) ->
         before={"label_ids": label_ids, "sample_id": None},
         after={"label_ids": label_ids, "sample_id": sample_id, "file": file},
     )
-
-
-def _earlier_imports(con, typed: str, dataset_id: str) -> list[int]:
-    """Labels imported before without a sample that say what the typed rows say."""
-    return (
-        con.execute(
-            f"SELECT list(l.label_id ORDER BY l.label_id) FROM label l, {typed} t"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            f" WHERE {_SAME_KEY} AND l.origin = 'import' AND l.sample_id IS NULL"
-            f" AND {_same_label('l', 't')}",
-            [dataset_id],
-        ).fetchone()[0]
-        or []
-    )
-
-
-# One label per (dataset, item, run, reviewer): l is a stored label, t a typed row, $1 the dataset.
-_SAME_KEY = (
-    "l.dataset_id = $1 AND l.item_id = t._item_id AND l.run_id = t._run_id"
-    " AND l.reviewer = t.reviewer"
-)
-
-
-def _check_overwrites(
-    con, staged: Staged, typed: str, reviewer_column: str, dataset_id: str, sample
-) -> str:
-    """Refuse a label that would overwrite another; SQL true for the typed rows (t) that are
-    earlier imports without a sample, to be attached rather than duplicated."""
-    check_unique(
-        con,
-        replace(staged, table=typed),
-        "_item_id || chr(31) || _run_id || chr(31) || reviewer",
-        reviewer_column,
-        "label (item, run, reviewer)",
-    )
-
-    def refuse(row: int, problem: str, column: str = reviewer_column) -> None:
-        raise InputError(staged.file, problem, row=row, column=column, row_word=staged.row_word)
-
-    attachable = "false"
-    if sample:
-        _check_sample(con, staged, typed, sample, refuse)
-        attachable = (
-            f"EXISTS (SELECT 1 FROM label l WHERE {_SAME_KEY} AND l.origin = 'import'"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-            f" AND l.sample_id IS NULL AND {_same_label('l', 't')})"
-        )
-    clash = con.execute(
-        f"SELECT t._row FROM {typed} t WHERE NOT ({attachable}) AND EXISTS (SELECT 1 FROM"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        f" label l WHERE {_SAME_KEY} AND l.origin = 'import') ORDER BY 1 LIMIT 1",
-        [dataset_id],
-    ).fetchone()
-    if clash:
-        refuse(
-            clash[0],
-            "this reviewer's label for this item and run was imported before"
-            + (" with other answers" if sample else "")
-            + "; labels are never silently overwritten",
-        )
-    return attachable
-
-
-def _check_sample(con, staged: Staged, typed: str, sample: SampleInfo, refuse) -> None:
-    """Every row grades an item of the sample, and no label of the sample is overwritten."""
-    outside = con.execute(
-        f"SELECT list(_row ORDER BY _row), list(DISTINCT _item_id) FROM {typed} t"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        " WHERE NOT EXISTS (SELECT 1 FROM sample_item si WHERE si.sample_id = ?"
-        " AND si.item_id = t._item_id)",
-        [sample.sample_id],
-    ).fetchone()
-    if outside[0]:
-        rows, items = outside[0], sorted(outside[1])
-        raise InputError(
-            staged.file,
-            f"{staged.row_word}s {', '.join(map(str, rows[:20]))}"
-            f"{' …' if len(rows) > 20 else ''}: items {', '.join(map(repr, items[:10]))}"
-            f" are not in sample {sample.sample_id}; a label attached to a sample grades"
-            " one of its items",
-            column="item_id",
-        )
-    taken = con.execute(
-        f"SELECT t._row, l.origin FROM {typed} t JOIN label l ON l.sample_id = ?"  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        " AND l.item_id = t._item_id AND l.run_id = t._run_id AND l.reviewer = t.reviewer"
-        " ORDER BY 1 LIMIT 1",
-        [sample.sample_id],
-    ).fetchone()
-    if taken:
-        how = "in the app" if taken[1] == "app" else "by an earlier import"
-        refuse(
-            taken[0],
-            f"this reviewer's label for this item and run of sample {sample.sample_id}"
-            f" was entered {how}; labels are never silently overwritten",
-        )
-
-
-def _same_label(old: str, new: str) -> str:
-    """SQL: two labels say the same thing (every answer equal, NULLs equal)."""
-    fields = ("score", "passed", "safety_flag", "preference", "shown_side", "notes")
-    same = [f"{old}.{f} IS NOT DISTINCT FROM {new}.{f}" for f in fields]
-    same.append(f"list_sort({old}.failure_modes) = list_sort({new}.failure_modes)")
-    return " AND ".join(same)

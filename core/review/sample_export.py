@@ -198,7 +198,7 @@ FIELDS = [
 
 
 class ExportRows(NamedTuple):
-    typed: str  # SELECT with label_import.TYPED columns
+    typed: Sql  # a relation of label_import.TYPED columns
     reviewer_column: str
     skipped: int  # rows the SMEs left blank
     tables: tuple[str, ...]  # temp tables the caller drops
@@ -223,7 +223,7 @@ def typed_rows(con: duckdb.DuckDBPyConnection, staged: Staged, sample: SampleInf
     try:
         return _typed(con, staged, sample, cols, table, pair)
     except BaseException:
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(compose("DROP TABLE IF EXISTS {t}", t=sql.name(table)).text)
         raise
 
 
@@ -241,16 +241,15 @@ def _placements(con, table: str, sample: SampleInfo) -> None:
         shown = runs if side == "A" or sample.run_b is None else runs[::-1]
         key = placement_key(sample.sample_id, item_id, reviewer, secret)
         rows.append([item_id, reviewer, key, *shown])
-    con.execute(
-        f"CREATE TEMP TABLE {table} (_p_item VARCHAR, _p_reviewer VARCHAR, _p_key VARCHAR,"
-        " _p_run_a VARCHAR, _p_run_b VARCHAR)"
+    t = sql.name(table)
+    columns = (
+        "_p_item VARCHAR, _p_reviewer VARCHAR, _p_key VARCHAR, _p_run_a VARCHAR, _p_run_b VARCHAR"
     )
+    con.execute(compose("CREATE TEMP TABLE {t} (" + columns + ")", t=t).text)
     if rows:
-        con.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", rows)  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-    con.execute(
-        f"INSERT INTO {table} (_p_item) SELECT item_id FROM sample_item WHERE sample_id = ?",  # noqa: S608 - generated tables; core.checks SQL over quote()d columns
-        [sample.sample_id],
-    )
+        con.executemany(compose("INSERT INTO {t} VALUES (?, ?, ?, ?, ?)", t=t).text, rows)
+    every_item = "INSERT INTO {t} (_p_item) SELECT item_id FROM sample_item WHERE sample_id = ?"
+    con.execute(compose(every_item, t=t).text, [sample.sample_id])
 
 
 def _present(col) -> str:
@@ -282,7 +281,7 @@ def _typed(con, staged: Staged, sample: SampleInfo, cols, table: str, pair: bool
         **parts,
     )
     shown = (compose("{r}{j}", r=_side_rows(cols, s, pair), j=join) for s in sides)
-    typed = compose("({rows})", rows=sql.join(" UNION ALL ", shown)).text
+    typed = compose("({rows})", rows=sql.join(" UNION ALL ", shown))
     skipped = con.execute(count.text).fetchone()
     return ExportRows(typed, cols["reviewer"].source, skipped[0], (table,))
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from core.store import sql
+from core.store.sql import Sql, compose
 from core.store.writes_common import first
 
 LABEL_COLUMNS = (
@@ -115,21 +117,20 @@ def upsert_labels(con: duckdb.DuckDBPyConnection, rows: Sequence[LabelRow]) -> N
 def insert_labels_from(
     con: duckdb.DuckDBPyConnection,
     columns: Sequence[str],
-    select: str,
+    select: Sql,
     params: Sequence[object] = (),
 ) -> int:
-    """Add the rows of ``select`` (a SELECT over staged tables, names quoted by the caller,
-    values bound through ``params``) as labels in ``columns``; returns how many."""
+    """Add the rows of ``select`` (a SELECT over staged tables, values bound through
+    ``params``) as labels in ``columns``; returns how many."""
     unknown = [c for c in columns if c not in LABEL_COLUMNS]
     if unknown:
         raise ValueError(f"insert_labels_from: not label columns: {unknown!r}")
-    # columns come from LABEL_COLUMNS; select is built from quote()d names
-    return first(
-        con.execute(
-            f"INSERT INTO label ({', '.join(columns)}) {select}",
-            list(params),
-        )
+    insert = compose(
+        "INSERT INTO label ({columns}) {select}",
+        columns=sql.join(", ", (sql.name(c) for c in columns)),
+        select=select,
     )
+    return first(con.execute(insert.text, list(params)))
 
 
 def attach_labels(
@@ -173,18 +174,17 @@ def mark_done(
     )
 
 
-def mark_done_from(con: duckdb.DuckDBPyConnection, sample_id: str, relation: str) -> int:
+def mark_done_from(con: duckdb.DuckDBPyConnection, sample_id: str, relation: Sql) -> int:
     """Mark done the open assignments of ``sample_id`` whose (item_id, reviewer) appear in
-    ``relation`` (built by the caller from quote()d names); returns how many changed."""
-    return first(
-        con.execute(
-            "UPDATE assignment a SET status = 'done', done_at = current_timestamp"  # noqa: S608 - relation built from quote()d names
-            f" FROM (SELECT DISTINCT item_id, reviewer FROM {relation}) t"
-            " WHERE a.sample_id = $1 AND a.item_id = t.item_id AND a.reviewer = t.reviewer"
-            " AND a.status <> 'done'",
-            [sample_id],
-        )
+    ``relation``; returns how many changed."""
+    update = compose(
+        "UPDATE assignment a SET status = 'done', done_at = current_timestamp"
+        " FROM (SELECT DISTINCT item_id, reviewer FROM {relation}) t"
+        " WHERE a.sample_id = $1 AND a.item_id = t.item_id AND a.reviewer = t.reviewer"
+        " AND a.status <> 'done'",
+        relation=relation,
     )
+    return first(con.execute(update.text, [sample_id]))
 
 
 def skip_assignment(
