@@ -31,7 +31,7 @@ class Read:
     sql: str
     params: Sequence[Any] = ()
     # Set only for rows that cannot change, named by what fixes them (a frozen dataset
-    # version's id and content hash): read once per process and database, then kept.
+    # version's id and content hash): read once per process, database and statement, then kept.
     kept_as: tuple | None = None
 
 
@@ -66,7 +66,9 @@ class Local:
         return self
 
     def _fetch(self, read: Read) -> Any:
-        key = None if read.kept_as is None else (self._con.url, *read.kept_as)
+        key = (
+            None if read.kept_as is None else (self._con.url, read.sql, *read.params, *read.kept_as)
+        )
         if key is not None:
             with _kept_lock:
                 if key in _kept:
