@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from core.store import writes
+from core.store.sql import compose
 
 ROOT = Path(__file__).resolve().parents[3]
 WRITERS = sorted((ROOT / "core" / "store").glob("writes*.py"))
@@ -132,11 +133,13 @@ def test_insert_refuses_a_second_label_of_the_same_key(con):
 
 def test_bulk_label_insert_takes_only_label_columns(con):
     with pytest.raises(ValueError, match="not label columns: \\['label_id; --'\\]"):
-        writes.insert_labels_from(con, ("item_id", "label_id; --"), "SELECT 1, 2")
+        writes.insert_labels_from(con, ("item_id", "label_id; --"), compose("SELECT 1, 2"))
+    with pytest.raises(TypeError, match="select must be Sql"):  # composed, never a bare str
+        writes.insert_labels_from(con, ("item_id",), "SELECT 1")  # type: ignore[arg-type]
     written = writes.insert_labels_from(
         con,
         ("dataset_id", "item_id", "run_id", "reviewer", "score", "origin"),
-        "SELECT ?, 'q' || i, 'run-1', 'sme1', 3, 'import' FROM range(4) t(i)",
+        compose("SELECT ?, 'q' || i, 'run-1', 'sme1', 3, 'import' FROM range(4) t(i)"),
         ["fin@1"],
     )
     assert written == 4
