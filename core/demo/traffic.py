@@ -30,8 +30,8 @@ from core.analysis.signoff.evidence import default_target
 from core.catalog import pricing
 from core.demo.content import ACTOR, JUDGE_NOISE, MODELS
 from core.demo.synthetic import BASE_OUTPUT_TOKENS
-from core.store import db, writes_canary
-from core.store.sql import quote
+from core.store import db, sql, writes_canary
+from core.store.sql import compose
 
 STAGE1_HOURS = 46.0  # stage 1 runs 24 to 48 h: it was promoted after 46
 STAGE2_HOURS = 24.0  # of stage 2's minimum 48 h: it holds for time
@@ -167,7 +167,7 @@ def install(con: duckdb.DuckDBPyConnection, migration_id: str, seed: int, now: d
     _write(con, migration_id, rows, scores, seed)
     writes_canary.set_request_text_from(
         con,
-        _TEXT,
+        compose(_TEXT),
         [migration_id, now - timedelta(hours=TEXT_HOURS), default_target(con, migration_id)],
     )
     # The demo's canary is simulated whatever its sign-off reads (NOT YET at the default seed).
@@ -213,11 +213,13 @@ def _write(
                 )
             writes_canary.insert_requests_from(
                 con,
-                _REQUESTS + quote(names["requests"]),
+                compose(_REQUESTS + "{t}", t=sql.name(names["requests"])),
                 [migration_id, MODELS[1].model_id, MODELS[0].model_id, list(STRATA_ORDER), sha],
             )
             writes_canary.insert_scores_from(
-                con, _SCORES + quote(names["scores"]), [migration_id, METRIC, sha]
+                con,
+                compose(_SCORES + "{t}", t=sql.name(names["scores"])),
+                [migration_id, METRIC, sha],
             )
             writes_canary.insert_file(
                 con,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
+from core.store import sql
+from core.store.sql import Sql, compose
 from core.store.writes import audit
 from core.store.writes_common import refresh_statistics
 
@@ -106,35 +108,38 @@ def insert_file(
     )
 
 
-def insert_requests_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+def insert_requests_from(con: duckdb.DuckDBPyConnection, select: Sql, params=()) -> int:
     """Append requests: ``select`` yields REQUEST_COLUMNS in order. Returns the rows added."""
-    columns = ", ".join(REQUEST_COLUMNS)
-    row = con.execute(
-        f"INSERT INTO canary_request ({columns}) {select}",
-        list(params),
-    ).fetchone()
+    insert = compose(
+        "INSERT INTO canary_request ({columns}) {select}",
+        columns=sql.join(", ", (sql.name(c) for c in REQUEST_COLUMNS)),
+        select=select,
+    )
+    row = con.execute(insert.text, list(params)).fetchone()
     refresh_statistics(con, "canary_request")
     return int(row[0]) if row else 0
 
 
-def set_request_text_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+def set_request_text_from(con: duckdb.DuckDBPyConnection, select: Sql, params=()) -> int:
     """Give requests their prompt and response: ``select`` yields (request_id, prompt,
     response), with the migration id bound as $1. Only the demo uses it (logs carry text)."""
-    row = con.execute(
-        "UPDATE canary_request r SET prompt = t.prompt, response = t.response"  # noqa: S608 - select is code
-        f" FROM ({select}) t WHERE r.migration_id = $1 AND r.request_id = t.request_id",
-        list(params),
-    ).fetchone()
+    update = compose(
+        "UPDATE canary_request r SET prompt = t.prompt, response = t.response"
+        " FROM ({select}) t WHERE r.migration_id = $1 AND r.request_id = t.request_id",
+        select=select,
+    )
+    row = con.execute(update.text, list(params)).fetchone()
     return int(row[0]) if row else 0
 
 
-def insert_scores_from(con: duckdb.DuckDBPyConnection, select: str, params=()) -> int:
+def insert_scores_from(con: duckdb.DuckDBPyConnection, select: Sql, params=()) -> int:
     """Append judge scores: ``select`` yields SCORE_COLUMNS in order. Returns the rows added."""
-    columns = ", ".join(SCORE_COLUMNS)
-    row = con.execute(
-        f"INSERT INTO canary_score ({columns}) {select}",
-        list(params),
-    ).fetchone()
+    insert = compose(
+        "INSERT INTO canary_score ({columns}) {select}",
+        columns=sql.join(", ", (sql.name(c) for c in SCORE_COLUMNS)),
+        select=select,
+    )
+    row = con.execute(insert.text, list(params)).fetchone()
     return int(row[0]) if row else 0
 
 

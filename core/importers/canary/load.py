@@ -256,11 +256,14 @@ def write(
 ) -> tuple[int, int]:
     """Insert the validated requests and their score.* columns; (requests, scores) added."""
     staged = bound.staged
-    fields = ", ".join(f"{expr(bound, f.name)} AS {f.name}" for f in FIELDS)
+    fields = sql.join(
+        ", ",
+        (sql.compose("{e} AS {n}", e=Sql(expr(bound, f.name)), n=sql.name(f.name)) for f in FIELDS),
+    )
     # Prices by (model, day): the latest effective on or before the day, among equal dates
     # the latest recorded (as prices_in_force); joined per day, not per request.
-    select = (
-        f"WITH s AS (SELECT {fields} FROM {staged.table}),"  # noqa: S608 - generated temp table; quote()d columns
+    select = sql.compose(
+        "WITH s AS (SELECT {fields} FROM {staged}),"
         " a AS (SELECT model_id, arm AS mapped, priced_as FROM canary_arm WHERE migration_id = ?),"
         " p AS (SELECT DISTINCT ON (model_id, effective_date) model_id, effective_date,"
         "  input_per_1k, output_per_1k, currency FROM model_price"
@@ -275,7 +278,9 @@ def write(
         "  + s.output_tokens / 1000.0 * dp.output_per_1k END,"
         " s.error, s.stratum, ? FROM s JOIN a USING (model_id)"
         " LEFT JOIN dp ON dp.priced_as = a.priced_as AND dp.day = CAST(s.ts AS DATE)"
-        " ORDER BY s.ts, s.request_id"  # stored in arrival order: status reads it unsorted
+        " ORDER BY s.ts, s.request_id",  # stored in arrival order: status reads it unsorted
+        fields=fields,
+        staged=sql.name(staged.table),
     )
     requests = writes_canary.insert_requests_from(con, select, [migration_id, migration_id, sha])
     scores = 0
@@ -288,7 +293,7 @@ def write(
                 request=Sql(expr(bound, "request_id")),  # quote()d columns
                 score=typed(col),
                 staged=sql.name(staged.table),
-            ).text,
+            ),
             [migration_id, metric, sha],
         )
     return requests, scores

@@ -133,12 +133,10 @@ def write(con: duckdb.DuckDBPyConnection, scores: pd.DataFrame, migration_id: st
     try:
         return writes_canary.insert_scores_from(
             con,
-            str(
-                sql.compose(
-                    "SELECT ?, request_id, metric, evaluator, score, label, explanation, ?"
-                    " FROM {scores}",
-                    scores=sql.name(name),
-                )
+            sql.compose(
+                "SELECT ?, request_id, metric, evaluator, score, label, explanation, ?"
+                " FROM {scores}",
+                scores=sql.name(name),
             ),
             [migration_id, sha],
         )
